@@ -1,0 +1,112 @@
+import FluentKit
+import Foundation
+
+/// An order as the shop reports it. Re-sending the same `external_id` updates it (fulfilment often
+/// arrives later than the order), so shops can post idempotently.
+public struct OrderSubmission: Sendable {
+    public struct Item: Sendable {
+        public var product: ProductRef
+        public var quantity: Int
+        public var unitPriceCents: Int?
+        public init(product: ProductRef, quantity: Int, unitPriceCents: Int? = nil) {
+            self.product = product
+            self.quantity = quantity
+            self.unitPriceCents = unitPriceCents
+        }
+    }
+
+    public var externalID: String
+    public var customer: CustomerRef
+    public var items: [Item]
+    public var placedAt: Date?
+    public var fulfilledAt: Date?
+    public var totalCents: Int?
+    public var currency: String?
+
+    public init(externalID: String, customer: CustomerRef, items: [Item], placedAt: Date? = nil,
+                fulfilledAt: Date? = nil, totalCents: Int? = nil, currency: String? = nil) {
+        self.externalID = externalID
+        self.customer = customer
+        self.items = items
+        self.placedAt = placedAt
+        self.fulfilledAt = fulfilledAt
+        self.totalCents = totalCents
+        self.currency = currency
+    }
+}
+
+public enum OrderIngest {
+    public struct Stored: Sendable {
+        public let order: Order
+        public let customer: Customer
+        public let items: [(item: OrderItem, product: Product)]
+        public let created: Bool
+    }
+
+    public static func submit(_ s: OrderSubmission, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Stored {
+        let externalID = try Text.required(s.externalID, field: "external_id", max: ReviewSubmission.limits.externalID)
+        let email = try EmailAddress(s.customer.email, field: "customer.email")
+        let customerName = try Text.optional(s.customer.name, field: "customer.name", max: ReviewSubmission.limits.authorName)
+        guard !s.items.isEmpty else { throw CareError.invalid("items", "must list at least one item") }
+        guard s.items.count <= 500 else { throw CareError.invalid("items", "must list at most 500 items") }
+        var products: [ProductRef] = []
+        for (i, item) in s.items.enumerated() {
+            let field = "items[\(i)]"
+            guard (1...100_000).contains(item.quantity) else { throw CareError.invalid("\(field).quantity", "must be from 1 to 100000") }
+            if let p = item.unitPriceCents, p < 0 { throw CareError.invalid("\(field).unit_price", "must not be negative") }
+            let checked = try ReviewSubmission(product: item.product, customer: s.customer, rating: 5, source: .api)
+                .validated(productField: "\(field).product")
+            products.append(checked.product)
+        }
+        if let t = s.totalCents, t < 0 { throw CareError.invalid("total", "must not be negative") }
+        if let c = s.currency, !(c.count == 3 && c.allSatisfy { $0.isASCII && $0.isLetter }) {
+            throw CareError.invalid("currency", "must be a three-letter ISO 4217 code")
+        }
+        if let p = s.placedAt, let f = s.fulfilledAt, f < p {
+            throw CareError.invalid("fulfilled_at", "is before placed_at")
+        }
+
+        let checkedProducts = products
+        return try await storage.write(on: db) { tx in
+            let now = storage.now()
+            let customer = try await Catalog.customer(email: email, name: customerName, storeID: storeID, now: now, on: tx)
+            let customerID = try customer.requireID()
+            let order: Order
+            var created = false
+            if let existing = try await Order.query(on: tx).filter(\.$storeID == storeID)
+                .filter(\.$externalID == externalID).first() {
+                // An order never changes hands: a re-send naming another customer is a mistake, not an update.
+                guard existing.customerID == customerID else {
+                    throw CareError(.conflict, code: "order_customer_mismatch",
+                                    message: "external_id: this order belongs to another customer", field: "external_id")
+                }
+                order = existing
+                order.placedAt = s.placedAt ?? order.placedAt
+                order.fulfilledAt = s.fulfilledAt ?? order.fulfilledAt
+                order.totalCents = s.totalCents ?? order.totalCents
+                order.currency = s.currency?.uppercased() ?? order.currency
+                try await order.update(on: tx)
+                try await OrderItem.query(on: tx).filter(\.$orderID == order.requireID()).delete()
+            } else {
+                order = Order(storeID: storeID, externalID: externalID, customerID: customerID,
+                              placedAt: s.placedAt, fulfilledAt: s.fulfilledAt,
+                              totalCents: s.totalCents, currency: s.currency?.uppercased(), createdAt: now)
+                try await order.create(on: tx)
+                created = true
+            }
+            var stored: [(item: OrderItem, product: Product)] = []
+            for (ref, item) in zip(checkedProducts, s.items) {
+                let product = try await Catalog.product(ref, storeID: storeID, now: now, on: tx)
+                let row = OrderItem(storeID: storeID, orderID: try order.requireID(), productID: try product.requireID(),
+                                    quantity: item.quantity, unitPriceCents: item.unitPriceCents)
+                try await row.create(on: tx)
+                stored.append((item: row, product: product))
+            }
+            if order.totalCents == nil, s.items.allSatisfy({ $0.unitPriceCents != nil }) {
+                order.totalCents = s.items.reduce(0) { $0 + $1.quantity * ($1.unitPriceCents ?? 0) }
+                try await order.update(on: tx)
+            }
+            return Stored(order: order, customer: customer, items: stored, created: created)
+        }
+    }
+}

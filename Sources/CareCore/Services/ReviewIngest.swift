@@ -1,0 +1,120 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Taking in a review from any source: one transaction that finds or creates the product and the
+/// customer, verifies against orders, applies content rules (blind to the stars) and counts it.
+public enum ReviewIngest {
+    public struct Stored: Sendable {
+        public let review: Review
+        public let product: Product
+        public let customer: Customer
+    }
+
+    public static func submit(
+        _ submission: ReviewSubmission, store: Store, moderation: Moderation = Moderation(),
+        storage: CareStorage, on db: any Database
+    ) async throws -> Stored {
+        let input = try submission.validated()
+        let storeID = try store.requireID()
+        let holdHours = store.moderationHoldHours
+        return try await storage.write(on: db) { tx in
+            let now = storage.now()
+            let product: Product
+            if input.mustBeKnownProduct {
+                guard let found = try await Product.query(on: tx).filter(\.$storeID == storeID)
+                    .filter(\.$externalID == input.product.externalID).first()
+                else { throw CareError.notFound("product") }
+                product = found
+            } else {
+                product = try await Catalog.product(input.product, storeID: storeID, now: now, on: tx)
+            }
+            let customer = try await Catalog.customer(email: input.email, name: input.customerName,
+                                                      storeID: storeID, now: now, on: tx)
+            let productID = try product.requireID()
+            let customerID = try customer.requireID()
+
+            let orderID = try await verifyingOrderID(
+                orderExternalID: input.orderExternalID, customerID: customerID, productID: productID,
+                storeID: storeID, on: tx)
+
+            let earlier = try await Review.query(on: tx).filter(\.$customerID == customerID)
+                .sort(\.$createdAt, .descending).limit(50).all()
+            let decision = moderation.decide(ReviewContent(
+                title: input.title, body: input.body,
+                earlierTextsBySameCustomer: earlier.map { [$0.title, $0.body].compactMap { $0 }.joined(separator: "\n") }))
+
+            let review = Review()
+            review.storeID = storeID
+            review.productID = productID
+            review.customerID = customerID
+            review.orderID = orderID
+            review.rating = input.rating.stars
+            review.title = input.title
+            review.body = input.body
+            review.authorName = input.authorName ?? customer.name.map(displayName) ?? "Customer"
+            review.verified = orderID != nil
+            review.source = input.source
+            review.createdAt = now
+            review.updatedAt = now
+            switch decision {
+            case .publish:
+                review.status = .published
+            case .hold(let rule, let reason):
+                review.status = .pending
+                review.heldByRule = rule
+                review.statusReason = reason
+                review.publishAfter = now.addingTimeInterval(TimeInterval(holdHours) * 3600)
+            }
+            try await review.create(on: tx)
+            if review.status == .published {
+                try await RatingSummaryCounter.add(input.rating, productID: productID, on: tx)
+            }
+            return Stored(review: review, product: product, customer: customer)
+        }
+    }
+
+    /// "Jane Doe" is shown as "Jane D.": enough to be a person, not enough to be found.
+    public static func displayName(_ full: String) -> String {
+        let parts = full.split(separator: " ").map(String.init)
+        guard let first = parts.first else { return "Customer" }
+        guard parts.count > 1, let initial = parts.last?.first else { return first }
+        return "\(first) \(initial)."
+    }
+
+    static func verifyingOrderID(orderExternalID: String?, customerID: UUID, productID: UUID,
+                                 storeID: UUID, on db: any Database) async throws -> UUID? {
+        var named: Verification.OrderFacts?
+        var candidates: [Verification.OrderFacts] = []
+        if let orderExternalID {
+            if let order = try await Order.query(on: db).filter(\.$storeID == storeID)
+                .filter(\.$externalID == orderExternalID).first() {
+                named = try await facts(order, on: db)
+            }
+        } else {
+            // A customer has few orders; a popular product has many. Start from the customer.
+            let orders = try await Order.query(on: db).filter(\.$storeID == storeID)
+                .filter(\.$customerID == customerID).all()
+            let orderIDs = try orders.map { try $0.requireID() }
+            if !orderIDs.isEmpty {
+                let items = try await OrderItem.query(on: db).filter(\.$orderID ~~ orderIDs)
+                    .filter(\.$productID == productID).all()
+                candidates = items.map {
+                    Verification.OrderFacts(orderID: $0.orderID.uuidString, customerID: customerID.uuidString,
+                                            productIDs: [productID.uuidString])
+                }
+            }
+        }
+        let verifying = Verification.verifyingOrder(
+            customerID: customerID.uuidString, productID: productID.uuidString,
+            namedOrder: named, orderWasNamed: orderExternalID != nil, customerOrders: candidates)
+        return verifying.flatMap { UUID(uuidString: $0.orderID) }
+    }
+
+    private static func facts(_ order: Order, on db: any Database) async throws -> Verification.OrderFacts {
+        let orderID = try order.requireID()
+        let items = try await OrderItem.query(on: db).filter(\.$orderID == orderID).all()
+        return Verification.OrderFacts(orderID: orderID.uuidString, customerID: order.customerID.uuidString,
+                                       productIDs: Set(items.map(\.productID.uuidString)))
+    }
+}

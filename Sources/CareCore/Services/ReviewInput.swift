@@ -1,0 +1,121 @@
+import Foundation
+
+/// A product as the caller names it: the store's own id, and details used when it is new to CareLoop.
+public struct ProductRef: Sendable {
+    public var externalID: String
+    public var name: String?
+    public var url: String?
+    public var imageURL: String?
+
+    public init(externalID: String, name: String? = nil, url: String? = nil, imageURL: String? = nil) {
+        self.externalID = externalID
+        self.name = name
+        self.url = url
+        self.imageURL = imageURL
+    }
+}
+
+public struct CustomerRef: Sendable {
+    public var email: String
+    public var name: String?
+
+    public init(email: String, name: String? = nil) {
+        self.email = email
+        self.name = name
+    }
+}
+
+/// A review on its way in, from any source. `validated()` checks every field and says which one is wrong.
+public struct ReviewSubmission: Sendable {
+    public var product: ProductRef
+    public var customer: CustomerRef
+    public var rating: Int
+    public var title: String?
+    public var body: String?
+    public var authorName: String?
+    public var orderExternalID: String?
+    public var source: ReviewSource
+    /// For the public form: only products the store already has may be reviewed.
+    public var mustBeKnownProduct: Bool
+    /// How the caller's request names the reviewer's email and name, for error messages.
+    public var emailField = "customer.email"
+    public var customerNameField = "customer.name"
+
+    public init(product: ProductRef, customer: CustomerRef, rating: Int, title: String? = nil, body: String? = nil,
+                authorName: String? = nil, orderExternalID: String? = nil, source: ReviewSource,
+                mustBeKnownProduct: Bool = false) {
+        self.product = product
+        self.customer = customer
+        self.rating = rating
+        self.title = title
+        self.body = body
+        self.authorName = authorName
+        self.orderExternalID = orderExternalID
+        self.source = source
+        self.mustBeKnownProduct = mustBeKnownProduct
+    }
+
+    public struct Valid: Sendable {
+        public var product: ProductRef
+        public var email: EmailAddress
+        public var customerName: String?
+        public var rating: Rating
+        public var title: String?
+        public var body: String?
+        public var authorName: String?
+        public var orderExternalID: String?
+        public var source: ReviewSource
+        public var mustBeKnownProduct: Bool
+    }
+
+    public static let limits = (externalID: 200, name: 300, url: 2000, title: 200, body: 20_000, authorName: 100)
+
+    public func validated(productField: String = "product") throws(CareError) -> Valid {
+        let externalID = try Text.required(product.externalID, field: "\(productField).external_id", max: Self.limits.externalID)
+        let productName = try Text.optional(product.name, field: "\(productField).name", max: Self.limits.name)
+        if !mustBeKnownProduct && productName == nil { throw .missing("\(productField).name") }
+        let url = try Text.url(product.url, field: "\(productField).url")
+        let imageURL = try Text.url(product.imageURL, field: "\(productField).image_url")
+        let email = try EmailAddress(customer.email, field: emailField)
+        return Valid(
+            product: ProductRef(externalID: externalID, name: productName, url: url, imageURL: imageURL),
+            email: email,
+            customerName: try Text.optional(customer.name, field: customerNameField, max: Self.limits.authorName),
+            rating: try Rating(rating),
+            title: try Text.optional(title, field: "title", max: Self.limits.title),
+            body: try Text.optional(body, field: "body", max: Self.limits.body),
+            authorName: try Text.optional(authorName, field: "author_name", max: Self.limits.authorName),
+            orderExternalID: try Text.optional(orderExternalID, field: "order_external_id", max: Self.limits.externalID),
+            source: source,
+            mustBeKnownProduct: mustBeKnownProduct
+        )
+    }
+}
+
+/// Checks for free text fields: trimmed, length-limited, no control characters but line breaks and tabs.
+public enum Text {
+    public static func optional(_ value: String?, field: String, max: Int) throws(CareError) -> String? {
+        guard let value else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= max else { throw .invalid(field, "is longer than \(max) characters") }
+        if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t" || $0.value == 0x7F }) {
+            throw .invalid(field, "contains control characters")
+        }
+        return trimmed
+    }
+
+    public static func required(_ value: String?, field: String, max: Int) throws(CareError) -> String {
+        guard let v = try optional(value, field: field, max: max) else { throw .missing(field) }
+        return v
+    }
+
+    public static func url(_ value: String?, field: String) throws(CareError) -> String? {
+        guard let v = try optional(value, field: field, max: ReviewSubmission.limits.url) else { return nil }
+        let lower = v.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), URL(string: v)?.host != nil else {
+            throw .invalid(field, "must be an http or https URL")
+        }
+        return v
+    }
+}

@@ -1,0 +1,117 @@
+import FluentKit
+import Foundation
+
+/// Reading reviews: the public page of a product and the store's own list. Query functions only,
+/// so they can be tested without HTTP.
+public enum ReviewQueries {
+    public struct Page: Sendable {
+        public var number: Int
+        public var size: Int
+        public var offset: Int { (number - 1) * size }
+
+        public static let maxSize = 100
+
+        public init(number requested: Int?, size requestedSize: Int?, defaultSize: Int = 20) throws(CareError) {
+            let n = requested ?? 1
+            let s = requestedSize ?? defaultSize
+            guard n >= 1, n <= 100_000 else { throw .invalid("page", "must be a whole number from 1 to 100000") }
+            guard (1...Self.maxSize).contains(s) else { throw .invalid("per_page", "must be a whole number from 1 to \(Self.maxSize)") }
+            self.number = n
+            self.size = s
+        }
+    }
+
+    public struct Listed: Sendable {
+        public let review: Review
+        public let reply: ReviewReply?
+        public let product: Product?
+        public let customer: Customer?
+
+        public init(review: Review, reply: ReviewReply?, product: Product?, customer: Customer?) {
+            self.review = review
+            self.reply = reply
+            self.product = product
+            self.customer = customer
+        }
+    }
+
+    public struct PublicPage: Sendable {
+        public let product: Product
+        public let summary: RatingSummary
+        public let reviews: [Listed]
+    }
+
+    /// One product's published reviews, newest first, with the summary of all of them.
+    public static func publicPage(storeSlug: String, productExternalID: String, page: Page, on db: any Database) async throws -> PublicPage {
+        guard let store = try await StoreService.store(slug: storeSlug, on: db) else { throw CareError.notFound("store") }
+        guard let product = try await Product.query(on: db).filter(\.$storeID == store.requireID())
+            .filter(\.$externalID == productExternalID).first()
+        else { throw CareError.notFound("product") }
+        let productID = try product.requireID()
+        let summary = try await RatingSummaryCounter.summary(for: productID, on: db)
+        let reviews = try await Review.query(on: db)
+            .filter(\.$productID == productID).filter(\.$status == .published)
+            .sort(\.$createdAt, .descending).sort(\.$id, .descending)
+            .range(page.offset..<(page.offset + page.size)).all()
+        let replies = try await repliesByReview(reviews, on: db)
+        return PublicPage(product: product, summary: summary, reviews: reviews.map {
+            Listed(review: $0, reply: replies[$0.id!], product: nil, customer: nil)
+        })
+    }
+
+    public struct StoreFilter: Sendable {
+        public var status: ReviewStatus?
+        public var productExternalID: String?
+        public var rating: Rating?
+        public init(status: ReviewStatus? = nil, productExternalID: String? = nil, rating: Rating? = nil) {
+            self.status = status
+            self.productExternalID = productExternalID
+            self.rating = rating
+        }
+    }
+
+    /// A store's own reviews in every status, newest first, with the total that matches the filter.
+    public static func storeList(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], total: Int) {
+        let query = Review.query(on: db).filter(\.$storeID == storeID)
+        if let status = filter.status { query.filter(\.$status == status) }
+        if let rating = filter.rating { query.filter(\.$rating == rating.stars) }
+        if let externalID = filter.productExternalID {
+            guard let product = try await Product.query(on: db).filter(\.$storeID == storeID)
+                .filter(\.$externalID == externalID).first()
+            else { return ([], 0) }
+            query.filter(\.$productID == (try product.requireID()))
+        }
+        let total = try await query.copy().count()
+        let reviews = try await query.sort(\.$createdAt, .descending).sort(\.$id, .descending)
+            .range(page.offset..<(page.offset + page.size)).all()
+        let replies = try await repliesByReview(reviews, on: db)
+        let products = try await byID(Product.self, ids: Set(reviews.map(\.productID)), on: db)
+        let customers = try await byID(Customer.self, ids: Set(reviews.map(\.customerID)), on: db)
+        return (reviews.map {
+            Listed(review: $0, reply: replies[$0.id!], product: products[$0.productID], customer: customers[$0.customerID])
+        }, total)
+    }
+
+    /// One review of the store, with its product, customer and reply.
+    public static func one(reviewID: UUID, storeID: UUID, on db: any Database) async throws -> Listed {
+        let review = try await ReviewModeration.load(reviewID, storeID: storeID, on: db)
+        return Listed(
+            review: review,
+            reply: try await ReviewReply.query(on: db).filter(\.$reviewID == reviewID).first(),
+            product: try await Product.find(review.productID, on: db),
+            customer: try await Customer.find(review.customerID, on: db))
+    }
+
+    static func repliesByReview(_ reviews: [Review], on db: any Database) async throws -> [UUID: ReviewReply] {
+        let ids = reviews.compactMap(\.id)
+        guard !ids.isEmpty else { return [:] }
+        let replies = try await ReviewReply.query(on: db).filter(\.$reviewID ~~ ids).all()
+        return Dictionary(replies.map { ($0.reviewID, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    static func byID<M: Model>(_ type: M.Type, ids: Set<UUID>, on db: any Database) async throws -> [UUID: M] where M.IDValue == UUID {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await M.query(on: db).filter(\._$id ~~ Array(ids)).all()
+        return Dictionary(rows.compactMap { row in row.id.map { ($0, row) } }, uniquingKeysWith: { a, _ in a })
+    }
+}

@@ -1,0 +1,29 @@
+import Crypto
+import Foundation
+
+/// Random tokens and one-way hashes for keys. Keys are random enough (256 bits) that a plain
+/// SHA-256 is the right store for them; passwords, which people choose, get bcrypt in the web layer.
+public enum Secrets {
+    public static func randomToken(bytes: Int = 32) -> String {
+        var rng = SystemRandomNumberGenerator()
+        let data = Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        return base64URL(data)
+    }
+
+    public static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Hashes and checks staff passwords. Passed in by the caller so CareCore needs no web framework.
+public protocol StaffPasswordHasher: Sendable {
+    func hash(_ password: String) throws -> String
+    func verify(_ password: String, against hash: String) throws -> Bool
+}

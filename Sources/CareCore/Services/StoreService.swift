@@ -1,0 +1,72 @@
+import FluentKit
+import Foundation
+
+/// Creating stores, their owners and API keys, and finding a store from a key.
+public enum StoreService {
+    public struct CreatedStore: Sendable {
+        public let store: Store
+        public let owner: StaffUser
+        /// Shown once; only its hash is kept.
+        public let apiKey: String
+    }
+
+    public static func validateSlug(_ slug: String) throws(CareError) {
+        let ok = (2...63).contains(slug.count)
+            && slug.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+            && !slug.hasPrefix("-") && !slug.hasSuffix("-")
+        guard ok else { throw .invalid("slug", "use 2 to 63 lower-case letters, digits and hyphens") }
+    }
+
+    public static func createStore(
+        name: String, slug: String, ownerEmail: String, ownerPassword: String, ownerName: String? = nil,
+        hasher: any StaffPasswordHasher, storage: CareStorage, on db: any Database
+    ) async throws -> CreatedStore {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw CareError.missing("name") }
+        try validateSlug(slug)
+        let email = try EmailAddress(ownerEmail, field: "owner_email")
+        guard ownerPassword.count >= 8 else { throw CareError.invalid("owner_password", "must be at least 8 characters") }
+        let passwordHash = try hasher.hash(ownerPassword)
+        let now = storage.now()
+
+        if try await Store.query(on: db).filter(\.$slug == slug).first() != nil {
+            throw CareError(.conflict, code: "slug_taken", message: "slug: a store called '\(slug)' exists", field: "slug")
+        }
+        if try await StaffUser.query(on: db).filter(\.$email == email.value).first() != nil {
+            throw CareError(.conflict, code: "email_taken", message: "owner_email: already a staff member of a store", field: "owner_email")
+        }
+
+        return try await storage.write(on: db) { tx in
+            let store = Store(name: name, slug: slug, createdAt: now)
+            try await store.create(on: tx)
+            let owner = StaffUser(storeID: try store.requireID(), email: email.value,
+                                  name: ownerName ?? email.localPart, passwordHash: passwordHash,
+                                  role: .owner, createdAt: now)
+            try await owner.create(on: tx)
+            let key = try await makeAPIKey(storeID: try store.requireID(), name: "default", now: now, on: tx)
+            return CreatedStore(store: store, owner: owner, apiKey: key)
+        }
+    }
+
+    /// Makes a key, stores its hash, and returns the key itself (the only time it exists in clear).
+    public static func makeAPIKey(storeID: UUID, name: String, now: Date, on db: any Database) async throws -> String {
+        let key = "clk_" + Secrets.randomToken()
+        try await APIKey(storeID: storeID, name: name, keyHash: Secrets.sha256Hex(key),
+                         prefix: String(key.prefix(10)), createdAt: now).create(on: db)
+        return key
+    }
+
+    /// The store a key belongs to, or nil for an unknown or revoked key.
+    public static func storeID(forAPIKey key: String, on db: any Database) async throws -> UUID? {
+        guard key.hasPrefix("clk_"), key.count < 200 else { return nil }
+        let found = try await APIKey.query(on: db)
+            .filter(\.$keyHash == Secrets.sha256Hex(key))
+            .filter(\.$revokedAt == nil)
+            .first()
+        return found?.storeID
+    }
+
+    public static func store(slug: String, on db: any Database) async throws -> Store? {
+        try await Store.query(on: db).filter(\.$slug == slug).first()
+    }
+}

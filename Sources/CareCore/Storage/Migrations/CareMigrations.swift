@@ -1,0 +1,10 @@
+import FluentKit
+
+/// Every migration, in order. Append only.
+public enum CareMigrations {
+    public static let all: [any Migration] = [
+        M0001_CreateStores(),
+        M0002_CreateCatalog(),
+        M0003_CreateReviews(),
+    ]
+}

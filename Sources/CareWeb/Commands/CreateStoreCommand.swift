@@ -1,0 +1,43 @@
+import CareCore
+import Foundation
+import Vapor
+
+/// `careloop create-store --name … --slug … --owner-email … --owner-password …`
+/// Prints one JSON object: `{"store_id", "slug", "api_key"}`. The key is shown only here.
+struct CreateStoreCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "name") var name: String?
+        @Option(name: "slug") var slug: String?
+        @Option(name: "owner-email") var ownerEmail: String?
+        @Option(name: "owner-password") var ownerPassword: String?
+    }
+
+    var help: String { "Creates a store with its owner and an API key; prints {\"store_id\", \"slug\", \"api_key\"}." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        guard let name = signature.name, let slug = signature.slug,
+              let email = signature.ownerEmail, let password = signature.ownerPassword
+        else {
+            throw ConfigError("create-store needs --name, --slug, --owner-email and --owner-password")
+        }
+        let created = try await StoreService.createStore(
+            name: name, slug: slug, ownerEmail: email, ownerPassword: password,
+            hasher: app.care.hasher, storage: app.care.storage, on: app.db)
+        let out: [String: String] = ["store_id": try created.store.requireID().uuidString, "slug": created.store.slug, "api_key": created.apiKey]
+        let data = try JSONBody.encoder.encode(out)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// `careloop migrate`: brings the database schema up to date without prompting (boot already did;
+/// this makes it an explicit, scriptable step for deployments).
+struct MigrateCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+    var help: String { "Applies pending database migrations." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        try await context.application.autoMigrate()
+        context.console.print("Database is up to date.")
+    }
+}

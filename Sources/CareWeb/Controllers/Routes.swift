@@ -1,0 +1,27 @@
+import Vapor
+
+/// Every route CareLoop answers. The OpenAPI document must describe each `/api/v1` route here
+/// (a test walks this table against the document).
+func routes(_ app: Application) throws {
+    app.get("healthz") { _ in HealthStatus(status: "ok") }
+    app.get("openapi.json", use: OpenAPIController.document)
+
+    let api = app.grouped("api", "v1")
+
+    let publicAPI = api.grouped("public", "stores", ":slug", "products", ":external_id", "reviews")
+    publicAPI.get(use: PublicReviewsController.list)
+    publicAPI.post(use: PublicReviewsController.create)
+
+    let store = api.grouped(APIKeyAuth())
+    store.post("reviews", use: ReviewsController.create)
+    store.get("reviews", use: ReviewsController.list)
+    store.get("reviews", ":id", use: ReviewsController.show)
+    store.post("reviews", ":id", "reply", use: ReviewsController.reply)
+    store.post("reviews", ":id", "publish", use: ReviewsController.publish)
+    store.post("reviews", ":id", "reject", use: ReviewsController.reject)
+    store.post("orders", use: OrdersController.create)
+}
+
+struct HealthStatus: Content {
+    let status: String
+}

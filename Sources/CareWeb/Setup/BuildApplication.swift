@@ -1,0 +1,79 @@
+import CareCore
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Leaf
+import SQLKit
+import Vapor
+
+/// Builds the whole application from a config: used by `main` and by every test, so both run the same thing.
+public func buildApplication(config: CareConfig, environment: Environment = .development) async throws -> Application {
+    let app = try await Application.make(environment)
+    do {
+        try await configure(app, config: config)
+        return app
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+}
+
+public func configure(_ app: Application, config: CareConfig) async throws {
+    app.http.server.configuration.hostname = config.host
+    app.http.server.configuration.port = config.port
+    app.routes.defaultMaxBodySize = "64kb"
+
+    try await useDatabase(config.database, on: app)
+    app.migrations.add(CareMigrations.all)
+    if config.autoMigrate {
+        try await app.autoMigrate()
+    }
+
+    let storage = CareStorage(serializeWrites: config.database.isSQLite)
+    let hasher = BcryptHasher(cost: config.bcryptCost)
+    let secret: String
+    if let configured = config.secret {
+        secret = configured
+    } else {
+        secret = try await InstallationSecret.loadOrCreate(storage: storage, on: app.db)
+    }
+    app.care = CareServices(
+        config: config, storage: storage, hasher: hasher, secret: secret,
+        publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
+        publicListCache: PublicListCache(maxAge: config.publicCacheSeconds))
+
+    app.views.use(.leaf)
+    app.middleware = Middlewares()
+    app.middleware.use(CareErrorMiddleware(environment: app.environment))
+    try routes(app)
+    app.asyncCommands.use(CreateStoreCommand(), as: "create-store")
+    app.asyncCommands.use(MigrateCommand(), as: "migrate")
+
+    if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, storage: storage, on: app.db) {
+        // Printed once: the password and key are stored only as hashes.
+        print("""
+        Created the demo store '\(demo.storeSlug)'.
+          Owner sign-in: \(demo.ownerEmail) / \(demo.ownerPassword)
+          API key:       \(demo.apiKey)
+          Try:           curl \(config.publicURL)/api/v1/public/stores/demo/products/kettle-02/reviews
+        """)
+    }
+    if config.runBackgroundJobs {
+        app.lifecycle.use(ModerationDeadlineJob())
+    }
+}
+
+private func useDatabase(_ location: CareConfig.DatabaseLocation, on app: Application) async throws {
+    switch location {
+    case .sqlite(let path):
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+        // WAL: readers never wait for the writer. The default synchronous=FULL syncs the WAL at every
+        // commit, so a review answered with 201 is on disk, even if the machine loses power.
+        guard let sql = app.db as? any SQLDatabase else { return }
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+    case .postgres(let url):
+        try app.databases.use(.postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
+    }
+}

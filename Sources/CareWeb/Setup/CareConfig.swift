@@ -1,0 +1,75 @@
+import Foundation
+
+/// Everything CareLoop reads from its environment, parsed once. Tests build one by hand.
+public struct CareConfig: Sendable {
+    public enum DatabaseLocation: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+
+        /// `sqlite://careloop.sqlite` is relative to the working folder, `sqlite:///var/lib/x.sqlite` absolute;
+        /// `postgres://` and `postgresql://` name a PostgreSQL server.
+        public static func parse(_ raw: String) throws -> DatabaseLocation {
+            let value = raw.trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("sqlite://") {
+                let path = String(value.dropFirst("sqlite://".count))
+                guard !path.isEmpty else { throw ConfigError("CARELOOP_DATABASE_URL: sqlite:// needs a file path") }
+                return .sqlite(path: path)
+            }
+            if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
+                return .postgres(url: value)
+            }
+            throw ConfigError("CARELOOP_DATABASE_URL: expected sqlite://PATH or postgres://user:pass@host:port/db, got '\(value)'")
+        }
+
+        public var isSQLite: Bool { if case .sqlite = self { true } else { false } }
+    }
+
+    public var database: DatabaseLocation = .sqlite(path: "careloop.sqlite")
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var publicURL = "http://127.0.0.1:8080"
+    /// Signs tokens. When nil, one is generated on first start and kept in the database.
+    public var secret: String?
+    /// Migrate the database while booting (on for every command; `careloop migrate` also does it alone).
+    public var autoMigrate = true
+    /// Create the demo store when the database has none (on for `serve`).
+    public var seedDemoStore = false
+    /// Run the periodic jobs (publishing held reviews at their deadline) in this process.
+    public var runBackgroundJobs = false
+    /// bcrypt cost; tests lower it to keep sign-ups quick.
+    public var bcryptCost = 12
+    /// Reviews the public form accepts from one client address: a burst, refilled at `perMinute`.
+    public var publicReviewBurst = 10
+    public var publicReviewPerMinute = 6
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    public var trustForwardedFor = false
+    /// How long a public review list may be served from memory before it is read again. Writes on
+    /// this node clear it at once; the bound is for writes made by other nodes sharing the database.
+    public var publicCacheSeconds: Double = 2
+
+    public init() {}
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> CareConfig {
+        var c = CareConfig()
+        if let url = env["CARELOOP_DATABASE_URL"], !url.isEmpty { c.database = try .parse(url) }
+        if let host = env["CARELOOP_HOST"], !host.isEmpty { c.host = host }
+        if let port = env["CARELOOP_PORT"], !port.isEmpty {
+            guard let p = Int(port), (1...65535).contains(p) else { throw ConfigError("CARELOOP_PORT: not a port number: \(port)") }
+            c.port = p
+        }
+        c.publicURL = env["CARELOOP_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(c.host):\(c.port)"
+        if let secret = env["CARELOOP_SECRET"], !secret.isEmpty {
+            guard secret.count >= 32 else { throw ConfigError("CARELOOP_SECRET: use at least 32 characters") }
+            c.secret = secret
+        }
+        if let v = env["CARELOOP_TRUST_FORWARDED_FOR"] { c.trustForwardedFor = ["1", "true", "yes"].contains(v.lowercased()) }
+        if let v = env["CARELOOP_PUBLIC_REVIEWS_PER_MINUTE"], let n = Int(v), n > 0 { c.publicReviewPerMinute = n }
+        if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
+        return c
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,35 @@
+import CareCore
+import Vapor
+
+/// What the routes need besides the request: passed in at build time, reachable from any request.
+public struct CareServices: Sendable {
+    public let config: CareConfig
+    public let storage: CareStorage
+    public let hasher: any StaffPasswordHasher
+    public let secret: String
+    public let publicReviewLimiter: RateLimiter
+    public let publicListCache: PublicListCache
+}
+
+extension Application {
+    private struct CareServicesKey: StorageKey { typealias Value = CareServices }
+
+    public var care: CareServices {
+        get {
+            guard let s = storage[CareServicesKey.self] else { fatalError("buildApplication did not run") }
+            return s
+        }
+        set { storage[CareServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var care: CareServices { application.care }
+}
+
+/// Staff passwords, hashed with Vapor's bcrypt.
+struct BcryptHasher: StaffPasswordHasher {
+    let cost: Int
+    func hash(_ password: String) throws -> String { try Bcrypt.hash(password, cost: cost) }
+    func verify(_ password: String, against hash: String) throws -> Bool { try Bcrypt.verify(password, created: hash) }
+}

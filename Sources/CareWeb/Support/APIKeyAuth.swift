@@ -1,0 +1,49 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// The store a request acts for, known from its API key.
+struct StoreContext: Sendable {
+    let store: Store
+    var storeID: UUID { store.id! }
+}
+
+/// `Authorization: Bearer clk_…`. A missing, unknown or revoked key is a 401 that says which of
+/// missing or wrong, and nothing about any store.
+struct APIKeyAuth: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let bearer = request.headers.bearerAuthorization else {
+            throw CareError(.unauthorized, code: "missing_api_key", message: "send your API key as 'Authorization: Bearer <key>'")
+        }
+        guard let storeID = try await StoreService.storeID(forAPIKey: bearer.token, on: request.db),
+              let store = try await Store.find(storeID, on: request.db)
+        else {
+            throw CareError(.unauthorized, code: "invalid_api_key", message: "this API key is not valid (unknown or revoked)")
+        }
+        request.storage[Key.self] = StoreContext(store: store)
+        return try await next.respond(to: request)
+    }
+
+    struct Key: StorageKey { typealias Value = StoreContext }
+}
+
+extension Request {
+    /// The authenticated store. Only routes behind `APIKeyAuth` may ask.
+    var storeContext: StoreContext {
+        get throws {
+            guard let c = storage[APIKeyAuth.Key.self] else {
+                throw CareError(.unauthorized, code: "missing_api_key", message: "this route needs an API key")
+            }
+            return c
+        }
+    }
+
+    /// The client's address for rate limiting: the peer, or the first X-Forwarded-For hop when trusted.
+    var clientAddress: String {
+        if care.config.trustForwardedFor, let forwarded = headers.first(name: "X-Forwarded-For")?
+            .split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !forwarded.isEmpty {
+            return forwarded
+        }
+        return remoteAddress?.ipAddress ?? "unknown"
+    }
+}

@@ -1,0 +1,114 @@
+import CareCore
+import Vapor
+
+/// Reading and writing JSON bodies with the API's conventions: snake_case keys (spelled out in each
+/// type's CodingKeys), ISO 8601 dates, and errors that name the field at fault in the caller's spelling.
+enum JSONBody {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(formatDate(date))
+        }
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let s = try c.decode(String.self)
+            guard let date = parseDate(s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "must be an ISO 8601 date-time such as 2026-05-01T12:00:00Z")
+            }
+            return date
+        }
+        return d
+    }()
+
+    static func formatDate(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+            .replacingOccurrences(of: "+0000", with: "Z")
+    }
+
+    static func parseDate(_ s: String) -> Date? {
+        if let d = try? Date(s, strategy: .iso8601) { return d }
+        return try? Date(s, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// Decodes the request body; any problem becomes a `CareError` naming the field.
+    static func decode<T: Decodable>(_ type: T.Type, from req: Request) throws -> T {
+        guard let buffer = req.body.data, buffer.readableBytes > 0 else {
+            throw CareError(.malformed, code: "empty_body", message: "the request needs a JSON body")
+        }
+        if let type = req.headers.contentType, type != .json, !(type.type == "application" && type.subType.hasSuffix("+json")) {
+            throw CareError(.malformed, code: "unsupported_media_type", message: "send the body as application/json")
+        }
+        do {
+            return try decoder.decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw describe(error)
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> CareError {
+        func path(_ keys: [any CodingKey], adding key: (any CodingKey)? = nil) -> String {
+            var out = ""
+            for k in keys + (key.map { [$0] } ?? []) {
+                if let i = k.intValue { out += "[\(i)]" } else { out += out.isEmpty ? k.stringValue : ".\(k.stringValue)" }
+            }
+            return out
+        }
+        switch error {
+        case .keyNotFound(let key, let ctx):
+            return .missing(path(ctx.codingPath, adding: key))
+        case .valueNotFound(_, let ctx):
+            return .missing(path(ctx.codingPath))
+        case .typeMismatch(let type, let ctx):
+            let field = path(ctx.codingPath)
+            return field.isEmpty
+                ? CareError(.malformed, code: "malformed_json", message: "the body must be a JSON object")
+                : .invalid(field, "must be \(describe(type))")
+        case .dataCorrupted(let ctx):
+            let field = path(ctx.codingPath)
+            if field.isEmpty {
+                return CareError(.malformed, code: "malformed_json", message: "the body is not valid JSON (or not valid UTF-8)")
+            }
+            return .invalid(field, ctx.debugDescription)
+        @unknown default:
+            return CareError(.malformed, code: "malformed_json", message: "the body could not be read")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int64.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Date.Type: "an ISO 8601 date-time string"
+        default: String(describing: type).contains("Array") ? "a list" : "an object"
+        }
+    }
+
+    static func response<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) throws -> Response {
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(data: data))
+    }
+}
+
+extension Request {
+    /// A query parameter that must be a whole number when present.
+    func intQuery(_ name: String) throws -> Int? {
+        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
+        guard let n = Int(raw) else { throw CareError.invalid(name, "must be a whole number") }
+        return n
+    }
+
+    /// A path parameter that must be a UUID; anything else is simply not found.
+    func uuidParameter(_ name: String, what: String) throws -> UUID {
+        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else { throw CareError.notFound(what) }
+        return id
+    }
+}
