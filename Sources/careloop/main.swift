@@ -5,11 +5,20 @@ import Vapor
 // The `careloop` executable: serve (the default), migrate, create-store. All wiring lives in CareWeb's
 // buildApplication so tests run exactly what this runs.
 var env = try Environment.detect()
-try LoggingSystem.bootstrap(from: &env)
-
-var config = try CareConfig.fromEnvironment()
 let command = env.arguments.dropFirst().first
 let serving = command == nil || command == "serve" || command!.hasPrefix("-")
+if serving {
+    try LoggingSystem.bootstrap(from: &env)
+} else {
+    // Commands print their result on stdout (create-store prints JSON): logs go to stderr.
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .notice
+        return handler
+    }
+}
+
+var config = try CareConfig.fromEnvironment()
 config.seedDemoStore = serving
 config.runBackgroundJobs = serving
 

@@ -25,7 +25,7 @@ struct CustomerPayload: Decodable {
 struct CreateReviewPayload: Decodable {
     let product: ProductPayload
     let customer: CustomerPayload
-    let rating: Int
+    let rating: WholeNumber
     let title: String?
     let body: String?
     let authorName: String?
@@ -37,7 +37,7 @@ struct CreateReviewPayload: Decodable {
 }
 
 struct PublicReviewPayload: Decodable {
-    let rating: Int
+    let rating: WholeNumber
     let title: String?
     let body: String?
     let authorName: String
@@ -59,8 +59,8 @@ struct RejectPayload: Decodable {
 struct CreateOrderPayload: Decodable {
     struct Item: Decodable {
         let product: ProductPayload
-        let quantity: Int
-        let unitPrice: Int?
+        let quantity: WholeNumber
+        let unitPrice: WholeNumber?
         enum CodingKeys: String, CodingKey { case product, quantity, unitPrice = "unit_price" }
     }
 
@@ -69,7 +69,7 @@ struct CreateOrderPayload: Decodable {
     let items: [Item]
     let placedAt: Date?
     let fulfilledAt: Date?
-    let total: Int?
+    let total: WholeNumber?
     let currency: String?
 
     enum CodingKeys: String, CodingKey {

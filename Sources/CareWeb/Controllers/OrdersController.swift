@@ -9,8 +9,8 @@ enum OrdersController {
         let stored = try await OrderIngest.submit(
             OrderSubmission(
                 externalID: p.externalId, customer: p.customer.ref,
-                items: p.items.map { .init(product: $0.product.ref, quantity: $0.quantity, unitPriceCents: $0.unitPrice) },
-                placedAt: p.placedAt, fulfilledAt: p.fulfilledAt, totalCents: p.total, currency: p.currency),
+                items: p.items.map { .init(product: $0.product.ref, quantity: $0.quantity.value, unitPriceCents: $0.unitPrice?.value) },
+                placedAt: p.placedAt, fulfilledAt: p.fulfilledAt, totalCents: p.total?.value, currency: p.currency),
             storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return try JSONBody.response(OrderView(stored: stored), status: stored.created ? .created : .ok)
     }

@@ -37,7 +37,7 @@ enum PublicReviewsController {
         guard let store = try await StoreService.store(slug: slug, on: req.db) else { throw CareError.notFound("store") }
         var submission = ReviewSubmission(
             product: ProductRef(externalID: externalID), customer: CustomerRef(email: p.authorEmail, name: p.authorName),
-            rating: p.rating, title: p.title, body: p.body, authorName: p.authorName, source: .widget, mustBeKnownProduct: true)
+            rating: p.rating.value, title: p.title, body: p.body, authorName: p.authorName, source: .widget, mustBeKnownProduct: true)
         submission.emailField = "author_email"
         submission.customerNameField = "author_name"
         let stored = try await ReviewIngest.submit(

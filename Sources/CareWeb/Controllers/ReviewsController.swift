@@ -7,7 +7,7 @@ enum ReviewsController {
         let ctx = try req.storeContext
         let p = try JSONBody.decode(CreateReviewPayload.self, from: req)
         let stored = try await ReviewIngest.submit(
-            ReviewSubmission(product: p.product.ref, customer: p.customer.ref, rating: p.rating, title: p.title,
+            ReviewSubmission(product: p.product.ref, customer: p.customer.ref, rating: p.rating.value, title: p.title,
                              body: p.body, authorName: p.authorName, orderExternalID: p.orderExternalId, source: .api),
             store: ctx.store, storage: req.care.storage, on: req.db)
         req.care.publicListCache.invalidate(product: PublicListCache.productKey(storeSlug: ctx.store.slug, externalID: stored.product.externalID))

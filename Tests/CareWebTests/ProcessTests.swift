@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Vapor
+import XCTest
+
+/// The executable itself: its commands, its first start, and durability across `kill -9`.
+final class ProcessTests: XCTestCase {
+    var workdir = ""
+
+    override func setUp() {
+        workdir = NSTemporaryDirectory() + "careloop-proc-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: workdir)
+    }
+
+    func testCreateStorePrintsOneJSONObjectAndRefusesDuplicates() throws {
+        // act
+        let args = ["create-store", "--name", "Tea Shop", "--slug", "tea-shop", "--owner-email", "t@tea.test", "--owner-password", "long enough pw"]
+        let first = try CareloopProcess.run(args, env: ["CARELOOP_DATABASE_URL": "sqlite://db/care.sqlite"], cwd: workdir)
+        let second = try CareloopProcess.run(args, env: ["CARELOOP_DATABASE_URL": "sqlite://db/care.sqlite"], cwd: workdir)
+        // check
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: String], first.stdout)
+        XCTAssertEqual(Set(json.keys), ["store_id", "slug", "api_key"])
+        XCTAssertEqual(json["slug"], "tea-shop")
+        XCTAssertTrue(json["api_key"]?.hasPrefix("clk_") == true)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: workdir + "/db/care.sqlite"), "relative sqlite:// path is under the working folder")
+        XCTAssertNotEqual(second.status, 0, "the slug is taken")
+        XCTAssertTrue(second.stderr.contains("slug") || second.stdout.contains("slug"), second.stderr)
+        // The key is never stored in clear.
+        let dbBytes = try Data(contentsOf: URL(fileURLWithPath: workdir + "/db/care.sqlite"))
+        XCTAssertNil(dbBytes.range(of: Data(json["api_key"]!.utf8)))
+        let migrate = try CareloopProcess.run(["migrate"], env: ["CARELOOP_DATABASE_URL": "sqlite://db/care.sqlite"], cwd: workdir)
+        XCTAssertEqual(migrate.status, 0, migrate.stderr)
+    }
+
+    func testReviewAcknowledgedWith201SurvivesKillDashNine() async throws {
+        // setup: a server on a fresh SQLite file with the demo store
+        let port = CareloopProcess.freePort()
+        let env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite"]
+        let server = try await CareloopProcess.serve(port: port, env: env, cwd: workdir)
+        let created = try CareloopProcess.run(["create-store", "--name", "K", "--slug", "k-shop", "--owner-email", "k@k.test", "--owner-password", "long enough pw"], env: env, cwd: workdir)
+        let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])?["api_key"], created.stderr)
+
+        // act: post reviews, and kill the server the moment the last 201 arrives
+        var ids: [String] = []
+        for i in 0..<20 {
+            var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/reviews")!)
+            req.httpMethod = "POST"
+            req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            req.httpBody = try JSONSerialization.data(withJSONObject: reviewJSON(product: "kettle", email: "k\(i)@example.com", rating: 1 + i % 5))
+            let (data, response) = try await URLSession.shared.data(for: req)
+            XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 201)
+            ids.append(try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String))
+        }
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+
+        // check: a new server on the same file has every acknowledged review
+        let again = try await CareloopProcess.serve(port: port + 1, env: env, cwd: workdir)
+        defer { again.terminate(); again.waitUntilExit() }
+        var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port + 1)/api/v1/reviews?per_page=100")!)
+        req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: req)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(json["total"] as? Int, 20)
+        let stored = Set(((json["reviews"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        XCTAssertEqual(stored, Set(ids))
+    }
+}

@@ -1,0 +1,157 @@
+import CareCore
+@testable import CareWeb
+import Vapor
+import XCTest
+
+final class ReviewAPITests: XCTestCase {
+    func testCreateReviewStoresItAndCreatesProductAndCustomerOnTheFly() async throws {
+        try await onEachBackend { server in
+            // setup
+            let (_, key) = try await server.makeStore()
+            // act
+            let r = try await server.send(.POST, "/api/v1/reviews", key: key,
+                                          json: reviewJSON(product: "mug", productName: "Mug", email: " Ann@Example.COM ",
+                                                           name: "Ann Smith", rating: 4, title: "Nice", body: "Keeps warm"))
+            // check
+            XCTAssertEqual(r.status, .created, r.text)
+            let json = try r.json
+            XCTAssertNotNil(json["id"] as? String)
+            XCTAssertEqual(json["status"] as? String, "published")
+            XCTAssertEqual(json["verified"] as? Bool, false)
+            XCTAssertEqual(json["rating"] as? Int, 4)
+            XCTAssertEqual(json["source"] as? String, "api")
+            XCTAssertEqual(json["author_name"] as? String, "Ann S.")
+            XCTAssertNotNil(json["created_at"] as? String)
+            XCTAssertEqual((json["customer"] as? [String: Any])?["email"] as? String, "ann@example.com")
+            XCTAssertEqual((json["product"] as? [String: Any])?["external_id"] as? String, "mug")
+            XCTAssertTrue(json["reply"] is NSNull, "reply is written as null")
+
+            // The same customer in other spelling is the same customer.
+            let again = try await server.send(.POST, "/api/v1/reviews", key: key,
+                                              json: reviewJSON(product: "mug", email: "ann@example.com", rating: 2, body: "cracked"))
+            XCTAssertEqual(((try again.json)["customer"] as? [String: Any])?["id"] as? String,
+                           (json["customer"] as? [String: Any])?["id"] as? String)
+        }
+    }
+
+    func testReviewNamingTheCustomersOrderWithThatProductIsVerified() async throws {
+        try await onEachBackend { server in
+            // setup
+            let (_, key) = try await server.makeStore()
+            let order = try await server.send(.POST, "/api/v1/orders", key: key, json: [
+                "external_id": "A-1", "customer": ["email": "ann@example.com"],
+                "items": [["product": ["external_id": "mug", "name": "Mug"], "quantity": 2, "unit_price": 1250]],
+                "placed_at": "2026-10-01T10:00:00Z", "fulfilled_at": "2026-10-03T09:30:00.250Z",
+            ])
+            XCTAssertEqual(order.status, .created, order.text)
+            XCTAssertEqual((try order.json)["total"] as? Int, 2500)
+            // act
+            let named = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", order: "A-1"))
+            let unnamed = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", body: "second"))
+            let otherCustomer = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "eve@example.com", order: "A-1"))
+            let otherProduct = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "bowl", email: "ann@example.com", order: "A-1"))
+            let noSuchOrder = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", body: "third", order: "nope"))
+            // check
+            XCTAssertEqual(try named.json["verified"] as? Bool, true)
+            XCTAssertNotNil(try named.json["order_id"] as? String)
+            XCTAssertEqual(try unnamed.json["verified"] as? Bool, true, "any order of the reviewer with the product verifies")
+            XCTAssertEqual(try otherCustomer.json["verified"] as? Bool, false, "someone else's order never verifies")
+            XCTAssertEqual(try otherProduct.json["verified"] as? Bool, false, "an order without the product never verifies")
+            XCTAssertEqual(try noSuchOrder.json["verified"] as? Bool, false)
+        }
+    }
+
+    func testOrderResentWithSameExternalIDUpdatesIt() async throws {
+        try await onEachBackend { server in
+            let (_, key) = try await server.makeStore()
+            let body: [String: Any] = ["external_id": "B-7", "customer": ["email": "bo@example.com"],
+                                       "items": [["product": ["external_id": "p1", "name": "P1"], "quantity": 1]]]
+            let first = try await server.send(.POST, "/api/v1/orders", key: key, json: body)
+            var update = body
+            update["fulfilled_at"] = "2026-11-01T08:00:00Z"
+            let second = try await server.send(.POST, "/api/v1/orders", key: key, json: update)
+            XCTAssertEqual(first.status, .created)
+            XCTAssertEqual(second.status, .ok, second.text)
+            XCTAssertEqual(try first.json["id"] as? String, try second.json["id"] as? String)
+            XCTAssertEqual(try second.json["fulfilled_at"] as? String, "2026-11-01T08:00:00.000Z")
+            var hijack = body
+            hijack["customer"] = ["email": "mallory@example.com"]
+            let third = try await server.send(.POST, "/api/v1/orders", key: key, json: hijack)
+            XCTAssertEqual(third.status, .conflict, "an order cannot be moved to another customer")
+        }
+    }
+
+    func testStoreListFiltersAndCountsEveryStatus() async throws {
+        try await onEachBackend { server in
+            // setup: three products' reviews, one held for links
+            let (_, key) = try await server.makeStore()
+            for (i, rating) in [1, 2, 5, 5].enumerated() {
+                let r = try await server.send(.POST, "/api/v1/reviews", key: key,
+                                              json: reviewJSON(product: "p\(i % 2)", email: "c\(i)@example.com", rating: rating))
+                XCTAssertEqual(r.status, .created)
+            }
+            let held = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
+                product: "p0", email: "spam@example.com", rating: 5, body: "buy at http://a.example and http://b.example"))
+            XCTAssertEqual(try held.json["status"] as? String, "pending")
+            // act / check
+            let all = try await server.send(.GET, "/api/v1/reviews?per_page=2", key: key).json
+            XCTAssertEqual(all["total"] as? Int, 5)
+            XCTAssertEqual((all["reviews"] as? [Any])?.count, 2)
+            XCTAssertEqual(all["per_page"] as? Int, 2)
+            let pending = try await server.send(.GET, "/api/v1/reviews?status=pending", key: key).json
+            XCTAssertEqual(pending["total"] as? Int, 1)
+            let fives = try await server.send(.GET, "/api/v1/reviews?rating=5", key: key).json
+            XCTAssertEqual(fives["total"] as? Int, 3)
+            let p1 = try await server.send(.GET, "/api/v1/reviews?product=p1", key: key).json
+            XCTAssertEqual(p1["total"] as? Int, 2)
+            let unknown = try await server.send(.GET, "/api/v1/reviews?product=nope", key: key).json
+            XCTAssertEqual(unknown["total"] as? Int, 0)
+            let page3 = try await server.send(.GET, "/api/v1/reviews?per_page=2&page=3", key: key).json
+            XCTAssertEqual((page3["reviews"] as? [Any])?.count, 1)
+        }
+    }
+
+    func testReplyIsPublicAndReplacedWhenSentAgain() async throws {
+        try await onEachBackend { server in
+            let (store, key) = try await server.makeStore()
+            let created = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "k", rating: 1, body: "leaks"))
+            let id = try XCTUnwrap(try created.json["id"] as? String)
+            // act
+            let first = try await server.send(.POST, "/api/v1/reviews/\(id)/reply", key: key, json: ["body": "Sorry! A new lid is on its way."])
+            let second = try await server.send(.POST, "/api/v1/reviews/\(id)/reply", key: key, json: ["body": "Sorry! A new kettle is on its way."])
+            // check
+            XCTAssertEqual(first.status, .created, first.text)
+            XCTAssertEqual(second.status, .created)
+            let shown = try await server.send(.GET, "/api/v1/reviews/\(id)", key: key).json
+            XCTAssertEqual((shown["reply"] as? [String: Any])?["body"] as? String, "Sorry! A new kettle is on its way.")
+            let page = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/products/k/reviews").json
+            let review = try XCTUnwrap((page["reviews"] as? [[String: Any]])?.first)
+            XCTAssertEqual((review["reply"] as? [String: Any])?["body"] as? String, "Sorry! A new kettle is on its way.")
+        }
+    }
+
+    func testPersonCanRejectWithReasonAndPublishAgainAndSummaryFollows() async throws {
+        try await onEachBackend { server in
+            let (store, key) = try await server.makeStore()
+            let created = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "k", rating: 2, body: "my phone number is 555-0100"))
+            let id = try XCTUnwrap(try created.json["id"] as? String)
+            func summaryCount() async throws -> Int? { try await server.publicSummary(store.slug, "k")["count"] as? Int }
+            let before = try await summaryCount()
+            XCTAssertEqual(before, 1)
+            // act: reject needs a reason
+            let noReason = try await server.send(.POST, "/api/v1/reviews/\(id)/reject", key: key, json: ["reason": "  "])
+            XCTAssertEqual(noReason.status, .unprocessableEntity)
+            let rejected = try await server.send(.POST, "/api/v1/reviews/\(id)/reject", key: key, json: ["reason": "personal data"])
+            // check
+            XCTAssertEqual(try rejected.json["status"] as? String, "rejected")
+            XCTAssertEqual(try rejected.json["status_reason"] as? String, "personal data")
+            XCTAssertEqual(try rejected.json["moderated_by"] as? String, "api")
+            let afterReject = try await summaryCount()
+            XCTAssertEqual(afterReject, 0)
+            let published = try await server.send(.POST, "/api/v1/reviews/\(id)/publish", key: key)
+            XCTAssertEqual(try published.json["status"] as? String, "published")
+            let afterPublish = try await summaryCount()
+            XCTAssertEqual(afterPublish, 1)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+
+/// The built `careloop` executable, run as a real process: for what only a process shows
+/// (command-line output, surviving `kill -9`).
+struct CareloopProcess {
+    static var binary: String {
+        get throws {
+            if let env = ProcessInfo.processInfo.environment["CARELOOP_BIN"], !env.isEmpty { return env }
+            // Tests/CareWebTests/Support/CareloopProcess.swift -> package root
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent()
+            let path = root.appendingPathComponent(".build/debug/careloop").path
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw TestFailure("no careloop binary at \(path): run `swift build` first (scripts/test does)")
+            }
+            return path
+        }
+    }
+
+    /// Runs a command to completion and returns its standard output.
+    static func run(_ args: [String], env: [String: String], cwd: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// Starts `careloop serve` and waits until /healthz answers.
+    static func serve(port: Int, env: [String: String], cwd: String) async throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary)
+        p.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<300 {
+            if let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!),
+               (response as? HTTPURLResponse)?.statusCode == 200 {
+                return p
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        p.terminate()
+        throw TestFailure("careloop serve did not answer on port \(port)")
+    }
+
+    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+}
