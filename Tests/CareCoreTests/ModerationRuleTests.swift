@@ -67,30 +67,3 @@ final class VerificationTests: XCTestCase {
         XCTAssertNil(Verification.verifyingOrder(customerID: "eve", productID: "mug", namedOrder: nil, orderWasNamed: false, customerOrders: orders))
     }
 }
-
-final class WriteGateTests: XCTestCase {
-    func testSecondWriterWaitsForTheFirst() async {
-        // setup
-        let gate = WriteGate()
-        let log = OrderLog()
-        await gate.acquire()
-        // act
-        let waiter = Task {
-            await gate.acquire()
-            await log.add("second")
-            await gate.release()
-        }
-        try? await Task.sleep(nanoseconds: 20_000_000)
-        await log.add("first")
-        await gate.release()
-        await waiter.value
-        // check
-        let entries = await log.entries
-        XCTAssertEqual(entries, ["first", "second"])
-    }
-}
-
-actor OrderLog {
-    var entries: [String] = []
-    func add(_ s: String) { entries.append(s) }
-}

@@ -23,17 +23,19 @@ public enum Catalog {
         return product
     }
 
-    public static func customer(email: EmailAddress, name: String?, storeID: UUID, now: Date, on db: any Database) async throws -> Customer {
+    /// The customer with this email, and whether they were created just now (a new customer has no
+    /// orders and no earlier reviews, which saves the look-ups).
+    public static func customer(email: EmailAddress, name: String?, storeID: UUID, now: Date, on db: any Database) async throws -> (customer: Customer, isNew: Bool) {
         if let found = try await Customer.query(on: db)
             .filter(\.$storeID == storeID).filter(\.$email == email.value).first() {
             if found.name == nil, let name {
                 found.name = name
                 try await found.update(on: db)
             }
-            return found
+            return (found, false)
         }
         let customer = Customer(storeID: storeID, email: email.value, name: name, createdAt: now)
         try await customer.create(on: db)
-        return customer
+        return (customer, true)
     }
 }

@@ -69,7 +69,7 @@ public enum OrderIngest {
         let checkedProducts = products
         return try await storage.write(on: db) { tx in
             let now = storage.now()
-            let customer = try await Catalog.customer(email: email, name: customerName, storeID: storeID, now: now, on: tx)
+            let customer = try await Catalog.customer(email: email, name: customerName, storeID: storeID, now: now, on: tx).customer
             let customerID = try customer.requireID()
             let order: Order
             var created = false

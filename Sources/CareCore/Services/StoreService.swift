@@ -56,14 +56,15 @@ public enum StoreService {
         return key
     }
 
-    /// The store a key belongs to, or nil for an unknown or revoked key.
-    public static func storeID(forAPIKey key: String, on db: any Database) async throws -> UUID? {
+    /// The store a key belongs to, or nil for an unknown or revoked key. One query: it runs on every API call.
+    public static func store(forAPIKey key: String, on db: any Database) async throws -> Store? {
         guard key.hasPrefix("clk_"), key.count < 200 else { return nil }
         let found = try await APIKey.query(on: db)
+            .join(Store.self, on: \APIKey.$storeID == \Store.$id)
             .filter(\.$keyHash == Secrets.sha256Hex(key))
             .filter(\.$revokedAt == nil)
             .first()
-        return found?.storeID
+        return try found?.joined(Store.self)
     }
 
     public static func store(slug: String, on db: any Database) async throws -> Store? {

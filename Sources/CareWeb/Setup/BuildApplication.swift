@@ -73,6 +73,8 @@ private func useDatabase(_ location: CareConfig.DatabaseLocation, on app: Applic
         // commit, so a review answered with 201 is on disk, even if the machine loses power.
         guard let sql = app.db as? any SQLDatabase else { return }
         try await sql.raw("PRAGMA journal_mode=WAL").run()
+        let sync = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+        app.logger.notice("SQLite \(path): journal_mode=wal synchronous=\(sync.map(String.init) ?? "?") (2 = FULL)")
     case .postgres(let url):
         try app.databases.use(.postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
     }

@@ -64,6 +64,7 @@ public struct CareConfig: Sendable {
         }
         if let v = env["CARELOOP_TRUST_FORWARDED_FOR"] { c.trustForwardedFor = ["1", "true", "yes"].contains(v.lowercased()) }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_PER_MINUTE"], let n = Int(v), n > 0 { c.publicReviewPerMinute = n }
+        if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
         return c
     }

@@ -15,9 +15,7 @@ struct APIKeyAuth: AsyncMiddleware {
         guard let bearer = request.headers.bearerAuthorization else {
             throw CareError(.unauthorized, code: "missing_api_key", message: "send your API key as 'Authorization: Bearer <key>'")
         }
-        guard let storeID = try await StoreService.storeID(forAPIKey: bearer.token, on: request.db),
-              let store = try await Store.find(storeID, on: request.db)
-        else {
+        guard let store = try await StoreService.store(forAPIKey: bearer.token, on: request.db) else {
             throw CareError(.unauthorized, code: "invalid_api_key", message: "this API key is not valid (unknown or revoked)")
         }
         request.storage[Key.self] = StoreContext(store: store)
