@@ -1,5 +1,7 @@
 import CareWeb
 import Logging
+import Metrics
+import Prometheus
 import Vapor
 
 // The `careloop` executable: serve (the default), migrate, create-store. All wiring lives in CareWeb's
@@ -22,7 +24,11 @@ var config = try CareConfig.fromEnvironment()
 config.seedDemoStore = serving
 config.runBackgroundJobs = serving
 
-let app = try await buildApplication(config: config, environment: env)
+// Vapor's request metrics and CareLoop's own land in one registry, served at /metrics.
+let metrics = CareMetrics()
+MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+
+let app = try await buildApplication(config: config, environment: env, metrics: metrics)
 do {
     try await app.execute()
     try await app.asyncShutdown()

@@ -114,6 +114,28 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    func testReplyAndRejectNeedTheirText() async throws {
+        try await onEachBackend { server in
+            let (_, key) = try await server.makeStore()
+            let created = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(rating: 1))
+            let id = try XCTUnwrap(try created.json["id"] as? String)
+            let cases: [(String, Any, String)] = [
+                ("reply", ["body": ""], "body"), ("reply", ["text": "hi"], "body"), ("reply", ["body": 5], "body"),
+                ("reply", ["body": String(repeating: "r", count: 10_001)], "body"),
+                ("reject", [String: Any](), "reason"), ("reject", ["reason": " \n "], "reason"),
+            ]
+            for (action, json, field) in cases {
+                let r = try await server.send(.POST, "/api/v1/reviews/\(id)/\(action)", key: key, json: json)
+                XCTAssertEqual(r.status, .unprocessableEntity, "\(action) \(json): \(r.text)")
+                XCTAssertTrue(r.errorMessage?.hasPrefix(field) == true, r.text)
+            }
+            // The review is untouched: still published, no reply.
+            let now = try await server.send(.GET, "/api/v1/reviews/\(id)", key: key).json
+            XCTAssertEqual(now["status"] as? String, "published")
+            XCTAssertTrue(now["reply"] is NSNull)
+        }
+    }
+
     func testBadOrders() async throws {
         try await onEachBackend { server in
             let (_, key) = try await server.makeStore()

@@ -39,7 +39,7 @@ final class ModerationTests: XCTestCase {
             _ = try await ReviewModeration.publishDue(storage: app.care.storage, on: app.db)
             let aID = try XCTUnwrap(try a.json["id"] as? String)
             let aEarly = try await server.send(.GET, "/api/v1/reviews/\(aID)", key: key).json
-            let later = CareStorage(serializeWrites: app.care.storage.queue != nil, now: { Date().addingTimeInterval(7 * 86_400 + 60) })
+            let later = app.care.storage.withClock { Date().addingTimeInterval(7 * 86_400 + 60) }
             let due = try await ReviewModeration.publishDue(storage: later, on: app.db)
 
             // check

@@ -90,11 +90,22 @@ final class PublicAPITests: XCTestCase {
         }
     }
 
-    func testHealthz() async throws {
+    func testHealthzAndMetrics() async throws {
         try await onEachBackend { server in
             let r = try await server.send(.GET, "/healthz")
             XCTAssertEqual(r.status, .ok)
             XCTAssertEqual(try r.json["status"] as? String, "ok")
+            // setup: one published and one held review
+            let (_, key) = try await server.makeStore()
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(rating: 1))
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "x@example.com", body: "www.a.example www.b.example"))
+            // act
+            let metrics = try await server.send(.GET, "/metrics")
+            // check: Prometheus text format with CareLoop's counters
+            XCTAssertEqual(metrics.status, .ok)
+            XCTAssertTrue(metrics.headers.first(name: .contentType)?.hasPrefix("text/plain") == true)
+            XCTAssertTrue(metrics.text.contains(#"careloop_reviews_received_total{source="api",status="published"} 1"#), metrics.text)
+            XCTAssertTrue(metrics.text.contains(#"careloop_reviews_received_total{source="api",status="pending"} 1"#), metrics.text)
         }
     }
 }

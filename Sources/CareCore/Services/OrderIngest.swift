@@ -73,8 +73,7 @@ public enum OrderIngest {
             let customerID = try customer.requireID()
             let order: Order
             var created = false
-            if let existing = try await Order.query(on: tx).filter(\.$storeID == storeID)
-                .filter(\.$externalID == externalID).first() {
+            if let existing = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) }) {
                 // An order never changes hands: a re-send naming another customer is a mistake, not an update.
                 guard existing.customerID == customerID else {
                     throw CareError(.conflict, code: "order_customer_mismatch",
@@ -85,13 +84,13 @@ public enum OrderIngest {
                 order.fulfilledAt = s.fulfilledAt ?? order.fulfilledAt
                 order.totalCents = s.totalCents ?? order.totalCents
                 order.currency = s.currency?.uppercased() ?? order.currency
-                try await order.update(on: tx)
-                try await OrderItem.query(on: tx).filter(\.$orderID == order.requireID()).delete()
+                try await tx.saveChanges(order)
+                try await tx.delete(from: OrderItem.schema).where("order_id", .equal, order.requireID()).run()
             } else {
                 order = Order(storeID: storeID, externalID: externalID, customerID: customerID,
                               placedAt: s.placedAt, fulfilledAt: s.fulfilledAt,
                               totalCents: s.totalCents, currency: s.currency?.uppercased(), createdAt: now)
-                try await order.create(on: tx)
+                try await tx.insert(order)
                 created = true
             }
             var stored: [(item: OrderItem, product: Product)] = []
@@ -99,12 +98,12 @@ public enum OrderIngest {
                 let product = try await Catalog.product(ref, storeID: storeID, now: now, on: tx)
                 let row = OrderItem(storeID: storeID, orderID: try order.requireID(), productID: try product.requireID(),
                                     quantity: item.quantity, unitPriceCents: item.unitPriceCents)
-                try await row.create(on: tx)
+                try await tx.insert(row)
                 stored.append((item: row, product: product))
             }
             if order.totalCents == nil, s.items.allSatisfy({ $0.unitPriceCents != nil }) {
                 order.totalCents = s.items.reduce(0) { $0 + $1.quantity * ($1.unitPriceCents ?? 0) }
-                try await order.update(on: tx)
+                try await tx.saveChanges(order)
             }
             return Stored(order: order, customer: customer, items: stored, created: created)
         }

@@ -22,8 +22,7 @@ public enum ReviewIngest {
             let now = storage.now()
             let product: Product
             if input.mustBeKnownProduct {
-                guard let found = try await Product.query(on: tx).filter(\.$storeID == storeID)
-                    .filter(\.$externalID == input.product.externalID).first()
+                guard let found = try await Catalog.findProduct(externalID: input.product.externalID, storeID: storeID, on: tx)
                 else { throw CareError.notFound("product") }
                 product = found
             } else {
@@ -38,8 +37,9 @@ public enum ReviewIngest {
             let orderID = isNewCustomer ? nil : try await verifyingOrderID(
                 orderExternalID: input.orderExternalID, customerID: customerID, productID: productID,
                 storeID: storeID, on: tx)
-            let earlier = isNewCustomer ? [] : try await Review.query(on: tx).filter(\.$customerID == customerID)
-                .sort(\.$createdAt, .descending).limit(50).all()
+            let earlier = isNewCustomer ? [] : try await tx.all(Review.self) {
+                $0.where("customer_id", .equal, customerID).orderBy("created_at", .descending).limit(50)
+            }
             let decision = moderation.decide(ReviewContent(
                 title: input.title, body: input.body,
                 earlierTextsBySameCustomer: earlier.map { [$0.title, $0.body].compactMap { $0 }.joined(separator: "\n") }))
@@ -66,7 +66,7 @@ public enum ReviewIngest {
                 review.statusReason = reason
                 review.publishAfter = now.addingTimeInterval(TimeInterval(holdHours) * 3600)
             }
-            try await review.create(on: tx)
+            try await tx.insert(review)
             if review.status == .published {
                 try await RatingSummaryCounter.add(input.rating, productID: productID, on: tx)
             }
@@ -83,22 +83,21 @@ public enum ReviewIngest {
     }
 
     static func verifyingOrderID(orderExternalID: String?, customerID: UUID, productID: UUID,
-                                 storeID: UUID, on db: any Database) async throws -> UUID? {
+                                 storeID: UUID, on sql: any SQLDatabase) async throws -> UUID? {
         var named: Verification.OrderFacts?
         var candidates: [Verification.OrderFacts] = []
         if let orderExternalID {
-            if let order = try await Order.query(on: db).filter(\.$storeID == storeID)
-                .filter(\.$externalID == orderExternalID).first() {
-                named = try await facts(order, on: db)
+            if let order = try await sql.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, orderExternalID) }) {
+                named = try await facts(order, on: sql)
             }
         } else {
             // A customer has few orders; a popular product has many. Start from the customer.
-            let orders = try await Order.query(on: db).filter(\.$storeID == storeID)
-                .filter(\.$customerID == customerID).all()
+            let orders = try await sql.all(Order.self) { $0.where("store_id", .equal, storeID).where("customer_id", .equal, customerID) }
             let orderIDs = try orders.map { try $0.requireID() }
             if !orderIDs.isEmpty {
-                let items = try await OrderItem.query(on: db).filter(\.$orderID ~~ orderIDs)
-                    .filter(\.$productID == productID).all()
+                let items = try await sql.all(OrderItem.self) {
+                    $0.where("order_id", .in, SQLBind.group(orderIDs)).where("product_id", .equal, productID)
+                }
                 candidates = items.map {
                     Verification.OrderFacts(orderID: $0.orderID.uuidString, customerID: customerID.uuidString,
                                             productIDs: [productID.uuidString])
@@ -111,9 +110,9 @@ public enum ReviewIngest {
         return verifying.flatMap { UUID(uuidString: $0.orderID) }
     }
 
-    private static func facts(_ order: Order, on db: any Database) async throws -> Verification.OrderFacts {
+    private static func facts(_ order: Order, on sql: any SQLDatabase) async throws -> Verification.OrderFacts {
         let orderID = try order.requireID()
-        let items = try await OrderItem.query(on: db).filter(\.$orderID == orderID).all()
+        let items = try await sql.all(OrderItem.self) { $0.where("order_id", .equal, orderID) }
         return Verification.OrderFacts(orderID: orderID.uuidString, customerID: order.customerID.uuidString,
                                        productIDs: Set(items.map(\.productID.uuidString)))
     }

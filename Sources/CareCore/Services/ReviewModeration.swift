@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import SQLKit
 
 /// A person's decisions on reviews, and the deadline that keeps held reviews from being held forever.
 /// Every transition keeps the rating summary exact: it counts precisely the published reviews.
@@ -34,7 +35,7 @@ public enum ReviewModeration {
             let id = try candidate.requireID()
             let didPublish = try await storage.write(on: db) { tx -> Bool in
                 // Re-read inside the transaction: a person may have rejected it since the scan.
-                guard let review = try await Review.find(id, on: tx), review.status == .pending else { return false }
+                guard let review = try await tx.first(Review.self, { $0.where("id", .equal, id) }), review.status == .pending else { return false }
                 try await setStatus(review, .published, reason: nil, by: "deadline", at: now, on: tx)
                 return true
             }
@@ -49,7 +50,13 @@ public enum ReviewModeration {
         return review
     }
 
-    static func setStatus(_ review: Review, _ status: ReviewStatus, reason: String?, by actor: String, at now: Date, on db: any Database) async throws {
+    static func load(_ id: UUID, storeID: UUID, on sql: any SQLDatabase) async throws -> Review {
+        guard let review = try await sql.first(Review.self, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
+        else { throw CareError.notFound("review") }
+        return review
+    }
+
+    static func setStatus(_ review: Review, _ status: ReviewStatus, reason: String?, by actor: String, at now: Date, on db: any SQLDatabase) async throws {
         let was = review.status
         review.status = status
         review.statusReason = reason
@@ -57,7 +64,7 @@ public enum ReviewModeration {
         review.moderatedBy = actor
         review.moderatedAt = now
         review.updatedAt = now
-        try await review.update(on: db)
+        try await db.saveChanges(review)
         if was != .published && status == .published {
             try await RatingSummaryCounter.add(review.ratingValue, productID: review.productID, on: db)
         } else if was == .published && status != .published {
@@ -73,14 +80,14 @@ public enum ReviewReplies {
         return try await storage.write(on: db) { tx in
             _ = try await ReviewModeration.load(reviewID, storeID: storeID, on: tx)
             let now = storage.now()
-            if let existing = try await ReviewReply.query(on: tx).filter(\.$reviewID == reviewID).first() {
+            if let existing = try await tx.first(ReviewReply.self, { $0.where("review_id", .equal, reviewID) }) {
                 existing.body = body
                 existing.updatedAt = now
-                try await existing.update(on: tx)
+                try await tx.saveChanges(existing)
                 return existing
             }
             let reply = ReviewReply(storeID: storeID, reviewID: reviewID, body: body, createdAt: now)
-            try await reply.create(on: tx)
+            try await tx.insert(reply)
             return reply
         }
     }

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import SQLKit
 
 /// Creating stores, their owners and API keys, and finding a store from a key.
 public enum StoreService {
@@ -38,21 +39,21 @@ public enum StoreService {
 
         return try await storage.write(on: db) { tx in
             let store = Store(name: name, slug: slug, createdAt: now)
-            try await store.create(on: tx)
+            try await tx.insert(store)
             let owner = StaffUser(storeID: try store.requireID(), email: email.value,
                                   name: ownerName ?? email.localPart, passwordHash: passwordHash,
                                   role: .owner, createdAt: now)
-            try await owner.create(on: tx)
+            try await tx.insert(owner)
             let key = try await makeAPIKey(storeID: try store.requireID(), name: "default", now: now, on: tx)
             return CreatedStore(store: store, owner: owner, apiKey: key)
         }
     }
 
     /// Makes a key, stores its hash, and returns the key itself (the only time it exists in clear).
-    public static func makeAPIKey(storeID: UUID, name: String, now: Date, on db: any Database) async throws -> String {
+    public static func makeAPIKey(storeID: UUID, name: String, now: Date, on sql: any SQLDatabase) async throws -> String {
         let key = "clk_" + Secrets.randomToken()
-        try await APIKey(storeID: storeID, name: name, keyHash: Secrets.sha256Hex(key),
-                         prefix: String(key.prefix(10)), createdAt: now).create(on: db)
+        try await sql.insert(APIKey(storeID: storeID, name: name, keyHash: Secrets.sha256Hex(key),
+                                    prefix: String(key.prefix(10)), createdAt: now))
         return key
     }
 

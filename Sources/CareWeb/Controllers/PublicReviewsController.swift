@@ -43,6 +43,7 @@ enum PublicReviewsController {
         let stored = try await ReviewIngest.submit(
             submission, store: store, storage: req.care.storage, on: req.db)
         req.care.publicListCache.invalidate(product: PublicListCache.productKey(storeSlug: slug, externalID: externalID))
+        req.care.metrics.reviewReceived(source: stored.review.source, status: stored.review.status)
         let response = try JSONBody.response(PublicReviewView(.init(review: stored.review, reply: nil, product: nil, customer: nil)), status: .created)
         response.headers.add(name: "X-Review-Status", value: stored.review.status.rawValue)
         response.headers.add(name: "Access-Control-Allow-Origin", value: "*")

@@ -11,6 +11,7 @@ enum ReviewsController {
                              body: p.body, authorName: p.authorName, orderExternalID: p.orderExternalId, source: .api),
             store: ctx.store, storage: req.care.storage, on: req.db)
         req.care.publicListCache.invalidate(product: PublicListCache.productKey(storeSlug: ctx.store.slug, externalID: stored.product.externalID))
+        req.care.metrics.reviewReceived(source: stored.review.source, status: stored.review.status)
         return try JSONBody.response(StoreReviewView(listed: .init(review: stored.review, reply: nil, product: stored.product, customer: stored.customer)), status: .created)
     }
 

@@ -5,6 +5,7 @@ import Vapor
 func routes(_ app: Application) throws {
     app.get("healthz") { _ in HealthStatus(status: "ok") }
     app.get("openapi.json", use: OpenAPIController.document)
+    app.get("metrics", use: CareMetrics.render)
 
     let api = app.grouped("api", "v1")
 

@@ -7,10 +7,10 @@ import SQLKit
 import Vapor
 
 /// Builds the whole application from a config: used by `main` and by every test, so both run the same thing.
-public func buildApplication(config: CareConfig, environment: Environment = .development) async throws -> Application {
+public func buildApplication(config: CareConfig, environment: Environment = .development, metrics: CareMetrics = CareMetrics()) async throws -> Application {
     let app = try await Application.make(environment)
     do {
-        try await configure(app, config: config)
+        try await configure(app, config: config, metrics: metrics)
         return app
     } catch {
         try? await app.asyncShutdown()
@@ -18,7 +18,7 @@ public func buildApplication(config: CareConfig, environment: Environment = .dev
     }
 }
 
-public func configure(_ app: Application, config: CareConfig) async throws {
+public func configure(_ app: Application, config: CareConfig, metrics: CareMetrics) async throws {
     app.http.server.configuration.hostname = config.host
     app.http.server.configuration.port = config.port
     app.routes.defaultMaxBodySize = "64kb"
@@ -29,7 +29,8 @@ public func configure(_ app: Application, config: CareConfig) async throws {
         try await app.autoMigrate()
     }
 
-    let storage = CareStorage(serializeWrites: config.database.isSQLite)
+    let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
+    let storage = CareStorage(sqlitePath: sqlitePath)
     let hasher = BcryptHasher(cost: config.bcryptCost)
     let secret: String
     if let configured = config.secret {
@@ -40,7 +41,7 @@ public func configure(_ app: Application, config: CareConfig) async throws {
     app.care = CareServices(
         config: config, storage: storage, hasher: hasher, secret: secret,
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
-        publicListCache: PublicListCache(maxAge: config.publicCacheSeconds))
+        publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics)
 
     app.views.use(.leaf)
     app.middleware = Middlewares()

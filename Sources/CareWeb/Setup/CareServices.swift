@@ -9,6 +9,7 @@ public struct CareServices: Sendable {
     public let secret: String
     public let publicReviewLimiter: RateLimiter
     public let publicListCache: PublicListCache
+    public let metrics: CareMetrics
 }
 
 extension Application {

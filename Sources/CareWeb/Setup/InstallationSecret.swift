@@ -1,5 +1,6 @@
 import CareCore
 import Fluent
+import FluentSQL
 
 /// The secret that signs tokens when `CARELOOP_SECRET` is not set: made once, kept in the database,
 /// so every node sharing the database signs alike and restarts don't invalidate links already sent.
@@ -10,7 +11,7 @@ enum InstallationSecret {
         if let found = try await Setting.find(key, on: db) { return found.value }
         do {
             let value = Secrets.randomToken(bytes: 48)
-            try await storage.write(on: db) { tx in try await Setting(key: key, value: value).create(on: tx) }
+            try await storage.write(on: db) { tx in try await tx.insert(into: Setting.schema).fluentModel(Setting(key: key, value: value)).run() }
             return value
         } catch {
             // Another node made it first: use theirs.

@@ -5,20 +5,19 @@ import SQLKit
 /// Keeps `product_rating_summaries` in step with published reviews. Updates are single SQL
 /// increments, so two transactions on PostgreSQL never overwrite each other's counts.
 public enum RatingSummaryCounter {
-    public static func createRow(for productID: UUID, storeID: UUID, on db: any Database) async throws {
-        try await ProductRatingSummary(productID: productID, storeID: storeID).create(on: db)
+    static func createRow(for productID: UUID, storeID: UUID, on sql: any SQLDatabase) async throws {
+        try await sql.insert(ProductRatingSummary(productID: productID, storeID: storeID))
     }
 
-    public static func add(_ rating: Rating, productID: UUID, on db: any Database) async throws {
-        try await change(rating, by: 1, productID: productID, on: db)
+    static func add(_ rating: Rating, productID: UUID, on sql: any SQLDatabase) async throws {
+        try await change(rating, by: 1, productID: productID, on: sql)
     }
 
-    public static func remove(_ rating: Rating, productID: UUID, on db: any Database) async throws {
-        try await change(rating, by: -1, productID: productID, on: db)
+    static func remove(_ rating: Rating, productID: UUID, on sql: any SQLDatabase) async throws {
+        try await change(rating, by: -1, productID: productID, on: sql)
     }
 
-    private static func change(_ rating: Rating, by delta: Int, productID: UUID, on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+    private static func change(_ rating: Rating, by delta: Int, productID: UUID, on sql: any SQLDatabase) async throws {
         let column = "stars_\(rating.stars)"
         try await sql.raw("""
             UPDATE product_rating_summaries SET \(ident: column) = \(ident: column) + \(bind: delta)

@@ -1,0 +1,113 @@
+import Foundation
+import NIOCore
+import SQLiteNIO
+// SQLite itself, as vendored and built by sqlite-nio (the same library the Fluent driver uses).
+import VaporCSQLite
+
+/// One SQLite connection driven directly and synchronously, for the write path.
+///
+/// The Fluent driver runs each statement on a thread pool and hops back to an event loop, and parses
+/// each statement afresh: fine for reads, but SQLite has a single writer, so on the write path those
+/// hops and parses add up in series. Here statements are prepared once, cached by their SQL text, and
+/// stepped inline. Only one task uses a handle at a time (the write queue guarantees it).
+final class SQLiteHandle: @unchecked Sendable {
+    private var db: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        guard sqlite_nio_sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK else {
+            let message = db.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite_nio_sqlite3_close_v2(db)
+            throw DirectSQLiteError(code: SQLITE_CANTOPEN, message: "opening \(path): \(message)")
+        }
+        // Another process (a `careloop` command) may hold the write lock for a moment: wait for it.
+        sqlite_nio_sqlite3_busy_timeout(db, 30_000)
+        try execute("PRAGMA foreign_keys = ON")
+        try execute("PRAGMA journal_mode = WAL")
+        try execute("PRAGMA synchronous = FULL")
+    }
+
+    deinit {
+        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        sqlite_nio_sqlite3_close_v2(db)
+    }
+
+    /// Runs SQL without parameters or results (transaction control, pragmas).
+    func execute(_ sql: String) throws {
+        _ = try query(sql, [])
+    }
+
+    /// Prepares (once), binds, steps and collects the rows of one statement.
+    func query(_ sql: String, _ binds: [SQLiteData]) throws -> [DirectSQLiteRow] {
+        let statement = try prepared(sql)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (i, value) in binds.enumerated() {
+            try check(bind(value, at: Int32(i + 1), in: statement), sql)
+        }
+        var rows: [DirectSQLiteRow] = []
+        var columns: DirectSQLiteRow.Columns?
+        while true {
+            let rc = sqlite_nio_sqlite3_step(statement)
+            if rc == SQLITE_DONE { return rows }
+            guard rc == SQLITE_ROW else { try check(rc, sql); return rows }
+            let count = sqlite_nio_sqlite3_column_count(statement)
+            if columns == nil {
+                columns = DirectSQLiteRow.Columns(names: (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) })
+            }
+            rows.append(DirectSQLiteRow(columns: columns!, values: (0..<count).map { column(statement, $0) }))
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let cached = statements[sql] { return cached }
+        var statement: OpaquePointer?
+        try check(sqlite_nio_sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil), sql)
+        guard let statement else { throw DirectSQLiteError(code: SQLITE_MISUSE, message: "empty statement: \(sql)") }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ value: SQLiteData, at index: Int32, in statement: OpaquePointer) -> Int32 {
+        switch value {
+        case .integer(let n): return sqlite_nio_sqlite3_bind_int64(statement, index, Int64(n))
+        case .float(let d): return sqlite_nio_sqlite3_bind_double(statement, index, d)
+        case .text(let s): return sqlite_nio_sqlite3_bind_text(statement, index, s, -1, SQLITE_TRANSIENT_DESTRUCTOR)
+        case .blob(let buffer):
+            return buffer.withUnsafeReadableBytes {
+                sqlite_nio_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
+            }
+        case .null: return sqlite_nio_sqlite3_bind_null(statement, index)
+        }
+    }
+
+    private func column(_ statement: OpaquePointer, _ i: Int32) -> SQLiteData {
+        switch sqlite_nio_sqlite3_column_type(statement, i) {
+        case SQLITE_INTEGER: return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, i)))
+        case SQLITE_FLOAT: return .float(sqlite_nio_sqlite3_column_double(statement, i))
+        case SQLITE_TEXT: return .text(String(cString: sqlite_nio_sqlite3_column_text(statement, i)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, i))
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            if count > 0, let bytes = sqlite_nio_sqlite3_column_blob(statement, i) {
+                buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: count))
+            }
+            return .blob(buffer)
+        default: return .null
+        }
+    }
+
+    private func check(_ rc: Int32, _ sql: String) throws {
+        guard rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE else { return }
+        let extended = sqlite_nio_sqlite3_extended_errcode(db)
+        throw DirectSQLiteError(code: extended, message: "\(String(cString: sqlite_nio_sqlite3_errmsg(db))) [\(sql.prefix(200))]")
+    }
+}
+
+/// SQLITE_TRANSIENT: SQLite copies the bound bytes before the call returns.
+private let SQLITE_TRANSIENT_DESTRUCTOR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -1,0 +1,25 @@
+import CareCore
+import Prometheus
+import Vapor
+
+/// CareLoop's own Prometheus metrics, and the registry `/metrics` renders. `main` also routes
+/// swift-metrics (Vapor's request counters and timers) into the same registry.
+public struct CareMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    /// Reviews taken in, by how they came and what moderation decided.
+    func reviewReceived(source: ReviewSource, status: ReviewStatus) {
+        registry.makeCounter(name: "careloop_reviews_received_total",
+                             labels: [("source", source.rawValue), ("status", status.rawValue)],
+                             help: "Reviews taken in, by source and by the status they got").increment()
+    }
+
+    static func render(_ req: Request) async throws -> Response {
+        Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(string: req.care.metrics.registry.emitToString()))
+    }
+}
