@@ -8,36 +8,38 @@ public enum Catalog {
     static func product(_ ref: ProductRef, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> Product {
         if let found = try await findProduct(externalID: ref.externalID, storeID: storeID, on: sql) {
             // The shop's catalog is the authority on names and links: follow it when it changes.
-            if let name = ref.name, name != found.name { found.name = name }
-            if let url = ref.url, url != found.url { found.url = url }
-            if let image = ref.imageURL, image != found.imageURL { found.imageURL = image }
-            try await sql.saveChanges(found)
+            var changed = false
+            if let name = ref.name, name != found.name { found.name = name; changed = true }
+            if let url = ref.url, url != found.url { found.url = url; changed = true }
+            if let image = ref.imageURL, image != found.imageURL { found.imageURL = image; changed = true }
+            if changed { try await CatalogRows.updateDetails(found, on: sql) }
             return found
         }
         guard let name = ref.name else { throw CareError.notFound("product") }
-        let product = Product(storeID: storeID, externalID: ref.externalID, name: name,
+        let product = Product(id: UUID(), storeID: storeID, externalID: ref.externalID, name: name,
                               url: ref.url, imageURL: ref.imageURL, createdAt: now)
-        try await sql.insert(product)
+        try await CatalogRows.insert(product, on: sql)
         try await RatingSummaryCounter.createRow(for: try product.requireID(), storeID: storeID, on: sql)
         return product
     }
 
     static func findProduct(externalID: String, storeID: UUID, on sql: any SQLDatabase) async throws -> Product? {
-        try await sql.first(Product.self) { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) }
+        try await CatalogRows.product(storeID: storeID, externalID: externalID, on: sql)
     }
 
     /// The customer with this email, and whether they were created just now (a new customer has no
     /// orders and no earlier reviews, which saves the look-ups).
     static func customer(email: EmailAddress, name: String?, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> (customer: Customer, isNew: Bool) {
-        if let found = try await sql.first(Customer.self, { $0.where("store_id", .equal, storeID).where("email", .equal, email.value) }) {
+        if let found = try await CatalogRows.customer(storeID: storeID, email: email.value, on: sql) {
             if found.name == nil, let name {
                 found.name = name
-                try await sql.saveChanges(found)
+                try await CatalogRows.setName(found, on: sql)
             }
             return (found, false)
         }
         let customer = Customer(storeID: storeID, email: email.value, name: name, createdAt: now)
-        try await sql.insert(customer)
+        customer.id = UUID()
+        try await CatalogRows.insert(customer, on: sql)
         return (customer, true)
     }
 }

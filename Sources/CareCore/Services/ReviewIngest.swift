@@ -37,14 +37,11 @@ public enum ReviewIngest {
             let orderID = isNewCustomer ? nil : try await verifyingOrderID(
                 orderExternalID: input.orderExternalID, customerID: customerID, productID: productID,
                 storeID: storeID, on: tx)
-            let earlier = isNewCustomer ? [] : try await tx.all(Review.self) {
-                $0.where("customer_id", .equal, customerID).orderBy("created_at", .descending).limit(50)
-            }
-            let decision = moderation.decide(ReviewContent(
-                title: input.title, body: input.body,
-                earlierTextsBySameCustomer: earlier.map { [$0.title, $0.body].compactMap { $0 }.joined(separator: "\n") }))
+            let earlier = isNewCustomer ? [] : try await CatalogRows.recentTexts(customerID: customerID, on: tx)
+            let decision = moderation.decide(ReviewContent(title: input.title, body: input.body, earlierTextsBySameCustomer: earlier))
 
             let review = Review()
+            review.id = UUID()
             review.storeID = storeID
             review.productID = productID
             review.customerID = customerID
@@ -66,7 +63,7 @@ public enum ReviewIngest {
                 review.statusReason = reason
                 review.publishAfter = now.addingTimeInterval(TimeInterval(holdHours) * 3600)
             }
-            try await tx.insert(review)
+            try await CatalogRows.insert(review, on: tx)
             if review.status == .published {
                 try await RatingSummaryCounter.add(input.rating, productID: productID, on: tx)
             }

@@ -41,7 +41,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.care = CareServices(
         config: config, storage: storage, hasher: hasher, secret: secret,
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
-        publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics)
+        publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
+        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds))
 
     app.views.use(.leaf)
     app.middleware = Middlewares()

@@ -46,6 +46,8 @@ public struct CareConfig: Sendable {
     /// How long a public review list may be served from memory before it is read again. Writes on
     /// this node clear it at once; the bound is for writes made by other nodes sharing the database.
     public var publicCacheSeconds: Double = 2
+    /// How long a checked API key is trusted without asking the database again (see `APIKeyCache`).
+    public var apiKeyCacheSeconds: Double = 10
 
     public init() {}
 

@@ -10,6 +10,7 @@ public struct CareServices: Sendable {
     public let publicReviewLimiter: RateLimiter
     public let publicListCache: PublicListCache
     public let metrics: CareMetrics
+    public let apiKeyCache: APIKeyCache
 }
 
 extension Application {

@@ -15,8 +15,17 @@ struct APIKeyAuth: AsyncMiddleware {
         guard let bearer = request.headers.bearerAuthorization else {
             throw CareError(.unauthorized, code: "missing_api_key", message: "send your API key as 'Authorization: Bearer <key>'")
         }
-        guard let store = try await StoreService.store(forAPIKey: bearer.token, on: request.db) else {
-            throw CareError(.unauthorized, code: "invalid_api_key", message: "this API key is not valid (unknown or revoked)")
+        let cache = request.care.apiKeyCache
+        let hash = Secrets.sha256Hex(bearer.token)
+        let store: Store
+        if let known = cache.store(forKeyHash: hash) {
+            store = known
+        } else {
+            guard let found = try await StoreService.store(forAPIKey: bearer.token, on: request.db) else {
+                throw CareError(.unauthorized, code: "invalid_api_key", message: "this API key is not valid (unknown or revoked)")
+            }
+            cache.remember(found, forKeyHash: hash)
+            store = found
         }
         request.storage[Key.self] = StoreContext(store: store)
         return try await next.respond(to: request)

@@ -6,7 +6,10 @@ import SQLKit
 /// increments, so two transactions on PostgreSQL never overwrite each other's counts.
 public enum RatingSummaryCounter {
     static func createRow(for productID: UUID, storeID: UUID, on sql: any SQLDatabase) async throws {
-        try await sql.insert(ProductRatingSummary(productID: productID, storeID: storeID))
+        try await sql.raw("""
+            INSERT INTO product_rating_summaries (product_id, store_id, stars_1, stars_2, stars_3, stars_4, stars_5)
+            VALUES (\(bind: productID), \(bind: storeID), 0, 0, 0, 0, 0)
+            """).run()
     }
 
     static func add(_ rating: Rating, productID: UUID, on sql: any SQLDatabase) async throws {
