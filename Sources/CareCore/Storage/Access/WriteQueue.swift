@@ -1,4 +1,5 @@
 import FluentKit
+import NIOPosix
 import SQLKit
 
 /// Group commit for SQLite. Jobs that arrive while a batch is being written wait for the next batch;
@@ -88,14 +89,17 @@ public actor WriteQueue {
         on sql: DirectSQLiteDatabase, _ body: (DirectSQLiteDatabase) async throws -> T
     ) async throws -> T {
         // IMMEDIATE takes the write lock up front, so a transaction that reads first never fails
-        // later on upgrade; another process holding the lock is waited for (busy timeout).
-        try sql.handle.execute("BEGIN IMMEDIATE")
+        // later on upgrade. BEGIN may wait for another process's lock and COMMIT waits for the disk,
+        // so both run on the blocking-work pool; the statements in between take microseconds and
+        // run inline.
+        let handle = sql.handle
+        try await NIOThreadPool.singleton.runIfActive { try handle.execute("BEGIN IMMEDIATE") }
         do {
             let result = try await body(sql)
-            try sql.handle.execute("COMMIT")
+            try await NIOThreadPool.singleton.runIfActive { try handle.execute("COMMIT") }
             return result
         } catch {
-            try? sql.handle.execute("ROLLBACK")
+            try? handle.execute("ROLLBACK")
             throw error
         }
     }

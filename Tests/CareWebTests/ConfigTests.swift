@@ -1,0 +1,50 @@
+@testable import CareWeb
+import Foundation
+import XCTest
+
+final class ConfigTests: XCTestCase {
+    func testDatabaseURLForms() throws {
+        XCTAssertEqual(try CareConfig.DatabaseLocation.parse("sqlite://careloop.sqlite"), .sqlite(path: "careloop.sqlite"))
+        XCTAssertEqual(try CareConfig.DatabaseLocation.parse("sqlite:///var/lib/careloop/db.sqlite"), .sqlite(path: "/var/lib/careloop/db.sqlite"))
+        XCTAssertEqual(try CareConfig.DatabaseLocation.parse("postgres://u:p@db:5432/care"), .postgres(url: "postgres://u:p@db:5432/care"))
+        XCTAssertEqual(try CareConfig.DatabaseLocation.parse("postgresql://u@db/care"), .postgres(url: "postgresql://u@db/care"))
+        XCTAssertThrowsError(try CareConfig.DatabaseLocation.parse("mysql://x"))
+        XCTAssertThrowsError(try CareConfig.DatabaseLocation.parse("sqlite://"))
+    }
+
+    func testEnvironmentIsReadAndCheckedAtStart() throws {
+        let c = try CareConfig.fromEnvironment(["CARELOOP_PORT": "9090", "CARELOOP_HOST": "0.0.0.0"])
+        XCTAssertEqual(c.port, 9090)
+        XCTAssertEqual(c.publicURL, "http://0.0.0.0:9090")
+        XCTAssertEqual(c.database, .sqlite(path: "careloop.sqlite"))
+        XCTAssertNil(c.secret, "no secret is built in")
+        XCTAssertThrowsError(try CareConfig.fromEnvironment(["CARELOOP_PORT": "eighty"]))
+        XCTAssertThrowsError(try CareConfig.fromEnvironment(["CARELOOP_SECRET": "short"]))
+        let withSecret = try CareConfig.fromEnvironment(["CARELOOP_SECRET": String(repeating: "s", count: 40)])
+        XCTAssertEqual(withSecret.secret?.count, 40)
+    }
+
+    func testGeneratedSecretIsKeptInTheDatabaseAndSharedByRestarts() async throws {
+        // setup: a fresh SQLite file
+        let path = NSTemporaryDirectory() + "careloop-secret-\(UUID().uuidString).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        var config = CareConfig()
+        config.database = .sqlite(path: path)
+        // act
+        let first = try await buildApplication(config: config, environment: .testing)
+        let secret1 = first.care.secret
+        try await first.asyncShutdown()
+        let second = try await buildApplication(config: config, environment: .testing)
+        let secret2 = second.care.secret
+        try await second.asyncShutdown()
+        // check
+        XCTAssertGreaterThanOrEqual(secret1.count, 60)
+        XCTAssertEqual(secret1, secret2)
+        let other = NSTemporaryDirectory() + "careloop-secret-\(UUID().uuidString).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: other + s) } }
+        config.database = .sqlite(path: other)
+        let third = try await buildApplication(config: config, environment: .testing)
+        XCTAssertNotEqual(third.care.secret, secret1, "each installation makes its own")
+        try await third.asyncShutdown()
+    }
+}
