@@ -12,7 +12,7 @@ public enum DemoStore {
     }
 
     /// Creates the demo store when the database has no store at all; returns nil otherwise.
-    public static func seedIfEmpty(hasher: any StaffPasswordHasher, storage: CareStorage, on db: any Database) async throws -> Credentials? {
+    public static func seedIfEmpty(hasher: any StaffPasswordHasher, links: CareLinks, storage: CareStorage, on db: any Database) async throws -> Credentials? {
         guard try await Store.query(on: db).count() == 0 else { return nil }
         let password = Secrets.randomToken(bytes: 9)
         let created = try await StoreService.createStore(
@@ -49,7 +49,7 @@ public enum DemoStore {
                   title: "Chipped on arrival", body: "Arrived with a chip on the rim.", source: .widget),
         ]
         for r in reviews {
-            _ = try await ReviewIngest.submit(r, store: created.store, storage: storage, on: db)
+            _ = try await ReviewIngest.submit(r, store: created.store, links: links, storage: storage, on: db)
         }
         return Credentials(storeSlug: "demo", ownerEmail: created.owner.email, ownerPassword: password, apiKey: created.apiKey)
     }

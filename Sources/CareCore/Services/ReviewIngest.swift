@@ -9,11 +9,13 @@ public enum ReviewIngest {
         public let review: Review
         public let product: Product
         public let customer: Customer
+        /// The conversation a care trigger opened for this review, if one did.
+        public let conversation: Conversation?
     }
 
     public static func submit(
         _ submission: ReviewSubmission, store: Store, moderation: Moderation = Moderation(),
-        storage: CareStorage, on db: any Database
+        links: CareLinks, storage: CareStorage, on db: any Database
     ) async throws -> Stored {
         let input = try submission.validated()
         let storeID = try store.requireID()
@@ -67,7 +69,12 @@ public enum ReviewIngest {
             if review.status == .published {
                 try await RatingSummaryCounter.add(input.rating, productID: productID, on: tx)
             }
-            return Stored(review: review, product: product, customer: customer)
+            // Care triggers run in the same transaction: the conversation and its email are stored
+            // together with the review, or not at all. They never touch the review's publication.
+            let cared = try await TriggerRunner.fire(
+                .reviewCreated, subject: CareSubject(store: store, customer: customer, review: review, product: product),
+                links: links, now: now, on: tx)
+            return Stored(review: review, product: product, customer: customer, conversation: cared.conversation)
         }
     }
 

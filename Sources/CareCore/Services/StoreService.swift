@@ -45,6 +45,9 @@ public enum StoreService {
                                   role: .owner, createdAt: now)
             try await tx.insert(owner)
             let key = try await makeAPIKey(storeID: try store.requireID(), name: "default", now: now, on: tx)
+            for (position, trigger) in DefaultTriggers.all.enumerated() {
+                _ = try await TriggerService.insert(trigger, storeID: try store.requireID(), position: position, now: now, on: tx)
+            }
             return CreatedStore(store: store, owner: owner, apiKey: key)
         }
     }

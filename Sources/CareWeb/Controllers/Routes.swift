@@ -21,6 +21,18 @@ func routes(_ app: Application) throws {
     store.post("reviews", ":id", "publish", use: ReviewsController.publish)
     store.post("reviews", ":id", "reject", use: ReviewsController.reject)
     store.post("orders", use: OrdersController.create)
+
+    store.get("triggers", use: TriggersController.list)
+    store.post("triggers", use: TriggersController.create)
+    store.get("triggers", ":id", use: TriggersController.show)
+    store.patch("triggers", ":id", use: TriggersController.update)
+    store.delete("triggers", ":id", use: TriggersController.delete)
+
+    store.get("conversations", use: ConversationsController.list)
+    store.get("conversations", ":id", use: ConversationsController.show)
+    store.post("conversations", ":id", "messages", use: ConversationsController.postMessage)
+    store.post("conversations", ":id", "resolve", use: ConversationsController.resolve)
+    store.post("conversations", ":id", "assign", use: ConversationsController.assign)
 }
 
 struct HealthStatus: Content {

@@ -42,7 +42,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         config: config, storage: storage, hasher: hasher, secret: secret,
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
         publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
-        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds))
+        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL), outboxSignal: OutboxSignal())
 
     app.views.use(.leaf)
     app.middleware = Middlewares()
@@ -51,7 +51,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.asyncCommands.use(CreateStoreCommand(), as: "create-store")
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
 
-    if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, storage: storage, on: app.db) {
+    if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, links: app.care.links, storage: storage, on: app.db) {
         // Printed once: the password and key are stored only as hashes.
         print("""
         Created the demo store '\(demo.storeSlug)'.

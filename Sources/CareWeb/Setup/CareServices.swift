@@ -11,6 +11,8 @@ public struct CareServices: Sendable {
     public let publicListCache: PublicListCache
     public let metrics: CareMetrics
     public let apiKeyCache: APIKeyCache
+    public let links: CareLinks
+    public let outboxSignal: OutboxSignal
 }
 
 extension Application {

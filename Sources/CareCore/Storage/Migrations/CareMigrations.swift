@@ -6,5 +6,6 @@ public enum CareMigrations {
         M0001_CreateStores(),
         M0002_CreateCatalog(),
         M0003_CreateReviews(),
+        M0004_CreateCare(),
     ]
 }

@@ -1,0 +1,108 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Carries out a trigger's actions on its subject, in the caller's transaction. Returns the subject
+/// as the actions left it, and the events they raised (a conversation opened, say).
+enum CareActions {
+    static func run(_ actions: [TriggerAction], on start: CareSubject, links: CareLinks, now: Date,
+                    sql: any SQLDatabase) async throws -> (CareSubject, [TriggerEvent]) {
+        var s = start
+        var raised: [TriggerEvent] = []
+        var conversationChanged = false
+        let storeID = try s.store.requireID()
+        for action in actions {
+            switch action {
+            case .openConversation(let template, let subject):
+                // One open thread per review: a second trigger asking adds to it rather than starting another.
+                if s.conversation == nil {
+                    let c = try await Conversations.open(for: s, subject: Template.render(subject ?? "About your review", values: values(s, links)),
+                                                         now: now, on: sql)
+                    s.conversation = c
+                    raised.append(.conversationOpened)
+                }
+                try await Conversations.sendStaffMessage(Template.render(template, values: values(s, links)), staffID: nil,
+                                                         in: s.conversation!, now: now, countsAsResponse: false, on: sql)
+            case .sendMessage(let template):
+                guard let c = s.conversation else { continue }
+                try await Conversations.sendStaffMessage(Template.render(template, values: values(s, links)), staffID: nil,
+                                                         in: c, now: now, countsAsResponse: false, on: sql)
+            case .addNote(let template):
+                guard let c = s.conversation else { continue }
+                try await Conversations.addMessage(.note, body: Template.render(template, values: values(s, links)), staffID: nil, to: c, now: now, on: sql)
+            case .assign(let to):
+                guard let c = s.conversation else { continue }
+                c.assigneeID = try await Staff.pick(to, storeID: storeID, on: sql)
+                conversationChanged = true
+            case .setPriority(let p):
+                guard let c = s.conversation else { continue }
+                c.priority = p
+                conversationChanged = true
+            case .addTag(let tag):
+                guard let c = s.conversation, !c.tags.contains(tag) else { continue }
+                c.tags = c.tags + [tag]
+                conversationChanged = true
+            case .setSLA(let minutes):
+                guard let c = s.conversation else { continue }
+                c.slaDueAt = now.addingTimeInterval(TimeInterval(minutes * 60))
+                conversationChanged = true
+            case .notifyStaff(let template, let to):
+                let recipients: [String]
+                if let to { recipients = [to] } else { recipients = try await Staff.emails(storeID: storeID, on: sql) }
+                guard !recipients.isEmpty else { continue }
+                let body = Template.render(template, values: values(s, links))
+                try await Outbox.enqueue(.staffNotification(to: recipients, subject: "[\(s.store.name)] \(body.prefix(60))", body: body),
+                                         storeID: storeID, now: now, on: sql)
+            case .sendWebhook:
+                // Webhook endpoints arrive with the webhook API; until then there is nowhere to send.
+                continue
+            case .resolve(let note):
+                guard let c = s.conversation else { continue }
+                c.status = .resolved
+                c.resolvedAt = now
+                c.resolutionNote = note
+                conversationChanged = true
+                raised.append(.conversationResolved)
+            }
+        }
+        if conversationChanged, let c = s.conversation {
+            c.updatedAt = now
+            try await CareRows.update(c, on: sql)
+        }
+        return (s, raised)
+    }
+
+    /// What template placeholders read as for this subject.
+    static func values(_ s: CareSubject, _ links: CareLinks) -> [String: String] {
+        var v: [String: String] = ["customer.email": s.customer.email, "store.name": s.store.name]
+        if let name = s.customer.name {
+            v["customer.name"] = name
+            v["customer.first_name"] = name.split(separator: " ").first.map(String.init)
+        }
+        if let p = s.product { v["product.name"] = p.name; v["product.url"] = p.url }
+        if let r = s.review { v["review.title"] = r.title; v["review.body"] = r.body; v["review.rating"] = String(r.rating) }
+        if let c = s.conversation { v["conversation.link"] = links.conversationPage(token: c.token) }
+        return v
+    }
+}
+
+/// The store's team, as triggers need it.
+enum Staff {
+    /// An agent by email, or the one with the fewest unresolved conversations ("round_robin").
+    static func pick(_ to: String, storeID: UUID, on sql: any SQLDatabase) async throws -> UUID? {
+        if to == "round_robin" {
+            return try await sql.raw("""
+                SELECT s.id AS id, COUNT(c.id) AS n FROM staff_users s
+                LEFT JOIN conversations c ON c.assignee_id = s.id AND c.status <> \(bind: ConversationStatus.resolved.rawValue)
+                WHERE s.store_id = \(bind: storeID) GROUP BY s.id, s.created_at ORDER BY n, s.created_at LIMIT 1
+                """).first()?.decode(column: "id", as: UUID.self)
+        }
+        return try await sql.raw("SELECT id FROM staff_users WHERE store_id = \(bind: storeID) AND email = \(bind: to)")
+            .first()?.decode(column: "id", as: UUID.self)
+    }
+
+    static func emails(storeID: UUID, on sql: any SQLDatabase) async throws -> [String] {
+        try await sql.raw("SELECT email FROM staff_users WHERE store_id = \(bind: storeID) ORDER BY created_at").all()
+            .map { try $0.decode(column: "email", as: String.self) }
+    }
+}

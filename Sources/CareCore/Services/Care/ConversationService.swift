@@ -1,0 +1,125 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// What staff do with conversations (through the API now, the dashboard later).
+public enum ConversationService {
+    public struct Filter: Sendable {
+        public var status: ConversationStatus?
+        /// A staff email, or "none" for unassigned.
+        public var assignee: String?
+        public init(status: ConversationStatus? = nil, assignee: String? = nil) {
+            self.status = status
+            self.assignee = assignee
+        }
+    }
+
+    public struct Listed: Sendable {
+        public let conversation: Conversation
+        public let customer: Customer?
+        public let assignee: StaffUser?
+    }
+
+    /// The inbox: most urgent SLA first, then newest.
+    public static func list(storeID: UUID, filter: Filter, page: ReviewQueries.Page, on db: any Database) async throws -> (items: [Listed], total: Int) {
+        let query = Conversation.query(on: db).filter(\.$storeID == storeID)
+        if let status = filter.status { query.filter(\.$status == status) }
+        if let assignee = filter.assignee {
+            if assignee == "none" {
+                query.filter(\.$assigneeID == nil)
+            } else {
+                guard let staff = try await StaffUser.query(on: db).filter(\.$storeID == storeID).filter(\.$email == assignee.lowercased()).first()
+                else { return ([], 0) }
+                query.filter(\.$assigneeID == staff.id)
+            }
+        }
+        let total = try await query.copy().count()
+        let rows = try await query.sort(\.$slaDueAt, .ascending).sort(\.$createdAt, .descending)
+            .range(page.offset..<(page.offset + page.size)).all()
+        return (try await attach(rows, on: db), total)
+    }
+
+    public static func find(id: UUID, storeID: UUID, on db: any Database) async throws -> (Listed, [ConversationMessage]) {
+        guard let c = try await Conversation.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first()
+        else { throw CareError.notFound("conversation") }
+        let messages = try await ConversationMessage.query(on: db).filter(\.$conversationID == id).sort(\.$createdAt).all()
+        return (try await attach([c], on: db)[0], messages)
+    }
+
+    static func attach(_ rows: [Conversation], on db: any Database) async throws -> [Listed] {
+        let customers = try await ReviewQueries.byID(Customer.self, ids: Set(rows.map(\.customerID)), on: db)
+        let staff = try await ReviewQueries.byID(StaffUser.self, ids: Set(rows.compactMap(\.assigneeID)), on: db)
+        return rows.map { Listed(conversation: $0, customer: customers[$0.customerID], assignee: $0.assigneeID.flatMap { staff[$0] }) }
+    }
+
+    /// A staff reply (emailed to the customer) or an internal note (never sent).
+    public static func reply(conversationID: UUID, storeID: UUID, body: String, isInternal: Bool, staffID: UUID?,
+                             storage: CareStorage, on db: any Database) async throws -> ConversationMessage {
+        let body = try Text.required(body, field: "body", max: 20_000)
+        return try await storage.write(on: db) { tx in
+            let c = try await load(conversationID, storeID: storeID, on: tx)
+            let now = storage.now()
+            if isInternal {
+                return try await Conversations.addMessage(.note, body: body, staffID: staffID, to: c, now: now, on: tx)
+            }
+            return try await Conversations.sendStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: true, on: tx)
+        }
+    }
+
+    public static func resolve(conversationID: UUID, storeID: UUID, note: String?, links: CareLinks,
+                               storage: CareStorage, on db: any Database) async throws {
+        let note = try Text.optional(note, field: "resolution_note", max: 5000)
+        try await storage.write(on: db) { tx in
+            let c = try await load(conversationID, storeID: storeID, on: tx)
+            guard c.status != .resolved else { return }
+            let now = storage.now()
+            c.status = .resolved
+            c.resolvedAt = now
+            c.resolutionNote = note
+            c.updatedAt = now
+            try await CareRows.update(c, on: tx)
+            try await Conversations.addMessage(.system, body: "Resolved" + (note.map { ": \($0)" } ?? "."), staffID: nil, to: c, now: now, on: tx)
+            try await fireForConversation(.conversationResolved, c, links: links, now: now, on: tx)
+        }
+    }
+
+    /// Assigns to a staff member by email, or unassigns with nil.
+    public static func assign(conversationID: UUID, storeID: UUID, to email: String?, storage: CareStorage, on db: any Database) async throws {
+        try await storage.write(on: db) { tx in
+            let c = try await load(conversationID, storeID: storeID, on: tx)
+            if let email {
+                guard let id = try await Staff.pick(email.lowercased(), storeID: storeID, on: tx) else {
+                    throw CareError.invalid("assignee", "no staff member of this store has that email")
+                }
+                c.assigneeID = id
+            } else {
+                c.assigneeID = nil
+            }
+            c.updatedAt = storage.now()
+            try await CareRows.update(c, on: tx)
+        }
+    }
+
+    static func load(_ id: UUID, storeID: UUID, on sql: any SQLDatabase) async throws -> Conversation {
+        guard let c = try await sql.first(Conversation.self, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
+        else { throw CareError.notFound("conversation") }
+        return c
+    }
+
+    static func fireForConversation(_ event: TriggerEvent, _ c: Conversation, links: CareLinks, now: Date, on sql: any SQLDatabase) async throws {
+        guard let store = try await sql.first(Store.self, { $0.where("id", .equal, c.storeID) }),
+              let customer = try await sql.first(Customer.self, { $0.where("id", .equal, c.customerID) })
+        else { return }
+        let review = try await c.reviewID.asyncMap { id in try await sql.first(Review.self, { $0.where("id", .equal, id) }) } ?? nil
+        let product = try await review.asyncMap { r in try await sql.first(Product.self, { $0.where("id", .equal, r.productID) }) } ?? nil
+        try await TriggerRunner.fire(event, subject: CareSubject(store: store, customer: customer, review: review, product: product, conversation: c),
+                                     links: links, now: now, on: sql)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let w = self else { return nil }
+        return try await f(w)
+    }
+}

@@ -1,0 +1,57 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Opening conversations and adding to them. Every message to the customer queues its email in the
+/// same transaction.
+public enum Conversations {
+    static func open(for s: CareSubject, subject: String, now: Date, on sql: any SQLDatabase) async throws -> Conversation {
+        let c = Conversation()
+        c.id = UUID()
+        c.storeID = try s.store.requireID()
+        c.customerID = try s.customer.requireID()
+        c.reviewID = s.review?.id
+        c.subject = String(subject.prefix(200))
+        c.status = .open
+        c.priority = .normal
+        c.tagsJSON = "[]"
+        c.token = Secrets.randomToken(bytes: 18)
+        c.createdAt = now
+        c.updatedAt = now
+        try await CareRows.insert(c, on: sql)
+        return c
+    }
+
+    /// A message from the store to the customer, emailed. `countsAsResponse` is true for a person's
+    /// reply (it sets the first-response time); automatic messages from triggers don't.
+    @discardableResult
+    static func sendStaffMessage(_ body: String, staffID: UUID?, in c: Conversation, now: Date, countsAsResponse: Bool,
+                                 on sql: any SQLDatabase) async throws -> ConversationMessage {
+        let m = try await addMessage(.staff, body: body, staffID: staffID, to: c, now: now, on: sql)
+        try await Outbox.enqueue(.conversationMessage(messageID: m.id!), storeID: c.storeID, now: now, on: sql)
+        c.lastStaffAt = now
+        if countsAsResponse {
+            if c.firstResponseAt == nil { c.firstResponseAt = now }
+            if c.status == .open { c.status = .waiting }
+        }
+        c.updatedAt = now
+        try await CareRows.update(c, on: sql)
+        return m
+    }
+
+    @discardableResult
+    static func addMessage(_ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
+                           emailMessageID: String? = nil, on sql: any SQLDatabase) async throws -> ConversationMessage {
+        let m = ConversationMessage()
+        m.id = UUID()
+        m.storeID = c.storeID
+        m.conversationID = c.id!
+        m.author = author
+        m.staffID = staffID
+        m.body = body
+        m.emailMessageID = emailMessageID
+        m.createdAt = now
+        try await CareRows.insert(m, on: sql)
+        return m
+    }
+}

@@ -1,0 +1,67 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// What an outbox job carries. Emails name the message they deliver and are rendered at delivery
+/// time from the stored conversation, so a retry sends the same mail with the same Message-ID.
+public enum OutboxPayload: Codable, Sendable, Equatable {
+    case conversationMessage(messageID: UUID)
+    case staffNotification(to: [String], subject: String, body: String)
+    case webhook(endpointID: UUID, event: String, body: String)
+
+    enum CodingKeys: String, CodingKey { case type, messageID = "message_id", to, subject, body, endpointID = "endpoint_id", event }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .type) {
+        case "conversation_message": self = .conversationMessage(messageID: try c.decode(UUID.self, forKey: .messageID))
+        case "staff_notification":
+            self = .staffNotification(to: try c.decode([String].self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
+                                      body: try c.decode(String.self, forKey: .body))
+        case "webhook":
+            self = .webhook(endpointID: try c.decode(UUID.self, forKey: .endpointID), event: try c.decode(String.self, forKey: .event),
+                            body: try c.decode(String.self, forKey: .body))
+        case let other: throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown outbox job \(other)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .conversationMessage(let id):
+            try c.encode("conversation_message", forKey: .type)
+            try c.encode(id, forKey: .messageID)
+        case .staffNotification(let to, let subject, let body):
+            try c.encode("staff_notification", forKey: .type)
+            try c.encode(to, forKey: .to)
+            try c.encode(subject, forKey: .subject)
+            try c.encode(body, forKey: .body)
+        case .webhook(let endpointID, let event, let body):
+            try c.encode("webhook", forKey: .type)
+            try c.encode(endpointID, forKey: .endpointID)
+            try c.encode(event, forKey: .event)
+            try c.encode(body, forKey: .body)
+        }
+    }
+
+    var kind: OutboxKind {
+        if case .webhook = self { return .webhook }
+        return .email
+    }
+}
+
+public enum Outbox {
+    /// Queues a delivery in the caller's transaction.
+    static func enqueue(_ payload: OutboxPayload, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
+        let job = OutboxJob()
+        job.id = UUID()
+        job.storeID = storeID
+        job.kind = payload.kind
+        job.payload = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+        job.status = .pending
+        job.attempts = 0
+        job.nextAttemptAt = now
+        job.createdAt = now
+        try await CareRows.insert(job, on: sql)
+    }
+}

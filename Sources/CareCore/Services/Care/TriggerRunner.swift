@@ -1,0 +1,65 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// What a trigger's conditions and actions work on: the event's subject and whatever the actions
+/// create along the way (the conversation an `open_conversation` opened, for the actions after it).
+public struct CareSubject: Sendable {
+    public var store: Store
+    public var customer: Customer
+    public var review: Review?
+    public var product: Product?
+    public var conversation: Conversation?
+
+    public init(store: Store, customer: Customer, review: Review? = nil, product: Product? = nil, conversation: Conversation? = nil) {
+        self.store = store
+        self.customer = customer
+        self.review = review
+        self.product = product
+        self.conversation = conversation
+    }
+
+    /// The id a once-per-subject guard is kept against.
+    var subjectID: UUID? { review?.id ?? conversation?.id }
+}
+
+/// Runs a store's triggers for an event, inside the caller's transaction, so whatever they do
+/// (open a conversation, queue its email) commits or rolls back with the event itself.
+public enum TriggerRunner {
+    /// How deep events raised by trigger actions may chain (a trigger never re-fires itself).
+    static let maxDepth = 4
+
+    @discardableResult
+    public static func fire(_ event: TriggerEvent, subject: CareSubject, links: CareLinks, now: Date,
+                            on sql: any SQLDatabase) async throws -> CareSubject {
+        try await fire(event, subject: subject, links: links, now: now, excluding: [], depth: 0, on: sql)
+    }
+
+    static func fire(_ event: TriggerEvent, subject: CareSubject, links: CareLinks, now: Date,
+                     excluding: Set<UUID>, depth: Int, on sql: any SQLDatabase) async throws -> CareSubject {
+        guard depth < maxDepth else { return subject }
+        let storeID = try subject.store.requireID()
+        let stored = try await CareRows.triggers(storeID: storeID, event: event, on: sql)
+        guard !stored.isEmpty else { return subject }
+        var subject = subject
+        var facts: TriggerFacts?
+        for (triggerID, json) in stored where !excluding.contains(triggerID) {
+            guard let trigger = TriggerCache.definition(json) else { continue }
+            if facts == nil { facts = try await Facts.collect(for: subject, needing: trigger, on: sql) }
+            else { facts = try await Facts.complete(facts!, for: subject, needing: trigger, on: sql) }
+            guard trigger.conditions.matches(facts!) else { continue }
+            if trigger.oncePerSubject, let subjectID = subject.subjectID {
+                guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: subjectID, storeID: storeID, at: now, on: sql)
+                else { continue }
+            }
+            let raised: [TriggerEvent]
+            (subject, raised) = try await CareActions.run(trigger.actions, on: subject, links: links, now: now, sql: sql)
+            for next in raised {
+                subject = try await fire(next, subject: subject, links: links, now: now,
+                                         excluding: excluding.union([triggerID]), depth: depth + 1, on: sql)
+            }
+            facts = nil   // actions may have changed what the next trigger sees
+        }
+        return subject
+    }
+}

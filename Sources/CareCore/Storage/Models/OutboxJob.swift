@@ -1,0 +1,32 @@
+import FluentKit
+import Foundation
+
+public enum OutboxKind: String, Sendable, Codable {
+    case email, webhook
+}
+
+public enum OutboxStatus: String, Sendable, Codable {
+    case pending, delivered, dead
+}
+
+/// One email or webhook to deliver, written in the same transaction as the event that caused it,
+/// so a crash can delay a delivery but never lose it.
+public final class OutboxJob: Model, @unchecked Sendable {
+    public static let schema = "outbox"
+
+    @ID(key: .id) public var id: UUID?
+    @Field(key: "store_id") public var storeID: UUID
+    @Field(key: "kind") public var kind: OutboxKind
+    /// JSON: what to deliver (see `OutboxPayload`).
+    @Field(key: "payload") public var payload: String
+    @Field(key: "status") public var status: OutboxStatus
+    @Field(key: "attempts") public var attempts: Int
+    @Field(key: "next_attempt_at") public var nextAttemptAt: Date
+    /// A worker holds the job until then; past it, another worker may take it over.
+    @OptionalField(key: "locked_until") public var lockedUntil: Date?
+    @OptionalField(key: "last_error") public var lastError: String?
+    @Field(key: "created_at") public var createdAt: Date
+    @OptionalField(key: "delivered_at") public var deliveredAt: Date?
+
+    public init() {}
+}
