@@ -23,6 +23,7 @@ if serving {
 var config = try CareConfig.fromEnvironment()
 config.seedDemoStore = serving
 config.runBackgroundJobs = serving
+config.runOutboxWorker = serving || command == "worker"
 
 // Vapor's request metrics and CareLoop's own land in one registry, served at /metrics.
 let metrics = CareMetrics()

@@ -41,3 +41,16 @@ struct MigrateCommand: AsyncCommand {
         context.console.print("Database is up to date.")
     }
 }
+
+/// `careloop worker`: delivers the outbox without serving HTTP, as a separate role beside `serve`.
+struct WorkerCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+    var help: String { "Delivers queued emails and webhooks until stopped." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        context.console.print("Delivering the outbox; Ctrl-C to stop.")
+        // The worker started with the application (runOutboxWorker); this command only keeps the
+        // process alive. Stopping it mid-delivery is safe: leased jobs are taken up again later.
+        while !Task.isCancelled { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
+    }
+}

@@ -42,7 +42,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         config: config, storage: storage, hasher: hasher, secret: secret,
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
         publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
-        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL), outboxSignal: OutboxSignal())
+        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL), outboxSignal: OutboxSignal(),
+        mail: try config.mailSettings())
 
     app.views.use(.leaf)
     app.middleware = Middlewares()
@@ -50,6 +51,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     try routes(app)
     app.asyncCommands.use(CreateStoreCommand(), as: "create-store")
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
+    app.asyncCommands.use(WorkerCommand(), as: "worker")
 
     if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, links: app.care.links, storage: storage, on: app.db) {
         // Printed once: the password and key are stored only as hashes.
@@ -62,6 +64,9 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
     if config.runBackgroundJobs {
         app.lifecycle.use(ModerationDeadlineJob())
+    }
+    if config.runOutboxWorker {
+        app.lifecycle.use(OutboxWorker())
     }
 }
 

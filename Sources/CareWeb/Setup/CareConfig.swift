@@ -1,3 +1,4 @@
+import CareCore
 import Foundation
 
 /// Everything CareLoop reads from its environment, parsed once. Tests build one by hand.
@@ -49,7 +50,24 @@ public struct CareConfig: Sendable {
     /// How long a checked API key is trusted without asking the database again (see `APIKeyCache`).
     public var apiKeyCacheSeconds: Double = 10
 
+    /// Outbound mail. Without an SMTP URL, emails wait in the outbox (and say why) until one is set.
+    public var smtpURL: String?
+    public var mailFrom: String?
+    public var mailDomain: String?
+    /// Run the outbox worker in this process (on for `serve` and `worker`).
+    public var runOutboxWorker = false
+    public var outboxPollSeconds: Double = 1
+    public var retryPolicy = OutboxQueue.RetryPolicy()
+
     public init() {}
+
+    /// The mail settings these options make (sender and reply domain default from the host name).
+    public func mailSettings() throws -> MailSettings {
+        let smtp = try smtpURL.map { url throws(CareError) in try SMTPSettings.parse(url) }
+        let host = URLComponents(string: publicURL)?.host ?? "localhost"
+        let domain = mailDomain ?? mailFrom.flatMap { $0.split(separator: "@").last.map(String.init) } ?? host
+        return MailSettings(smtp: smtp, fromAddress: mailFrom ?? "care@\(domain)", domain: domain)
+    }
 
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> CareConfig {
         var c = CareConfig()
@@ -66,6 +84,10 @@ public struct CareConfig: Sendable {
         }
         if let v = env["CARELOOP_TRUST_FORWARDED_FOR"] { c.trustForwardedFor = ["1", "true", "yes"].contains(v.lowercased()) }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_PER_MINUTE"], let n = Int(v), n > 0 { c.publicReviewPerMinute = n }
+        if let v = env["CARELOOP_SMTP_URL"], !v.isEmpty { c.smtpURL = v }
+        if let v = env["CARELOOP_MAIL_FROM"], !v.isEmpty { c.mailFrom = v }
+        if let v = env["CARELOOP_MAIL_DOMAIN"], !v.isEmpty { c.mailDomain = v }
+        if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
         return c

@@ -13,6 +13,7 @@ public struct CareServices: Sendable {
     public let apiKeyCache: APIKeyCache
     public let links: CareLinks
     public let outboxSignal: OutboxSignal
+    public let mail: MailSettings
 }
 
 extension Application {

@@ -18,6 +18,10 @@ public struct CareMetrics: Sendable {
                              help: "Reviews taken in, by source and by the status they got").increment()
     }
 
+    func outboxDelivered() {
+        registry.makeCounter(name: "careloop_outbox_delivered_total", labels: [], help: "Emails and webhooks delivered").increment()
+    }
+
     static func render(_ req: Request) async throws -> Response {
         Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(string: req.care.metrics.registry.emitToString()))

@@ -48,6 +48,7 @@ final class TestServer: @unchecked Sendable {
         let app = try await buildApplication(config: config, environment: .testing)
         app.logger.logLevel = .warning
         do {
+            try await app.asyncBoot()   // lifecycle handlers (the outbox worker) start here, as under `serve`
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         } catch {
             try? await app.asyncShutdown()

@@ -1,0 +1,188 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Where and how to send mail: `smtp://[user:password@]host[:port]`.
+public struct SMTPSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
+    /// The name CareLoop gives itself in EHLO.
+    public var heloName: String
+    /// The longest CareLoop waits for any one reply of the server.
+    public var timeout: TimeAmount
+
+    public init(host: String, port: Int = 25, username: String? = nil, password: String? = nil,
+                heloName: String = "careloop.localhost", timeout: TimeAmount = .seconds(30)) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.heloName = heloName
+        self.timeout = timeout
+    }
+
+    public static func parse(_ url: String) throws(CareError) -> SMTPSettings {
+        guard let u = URLComponents(string: url), u.scheme == "smtp", let host = u.host, !host.isEmpty else {
+            throw .invalid("CARELOOP_SMTP_URL", "expected smtp://[user:password@]host[:port]")
+        }
+        return SMTPSettings(host: host, port: u.port ?? 25, username: u.user?.removingPercentEncoding,
+                            password: u.password?.removingPercentEncoding)
+    }
+}
+
+/// A failed delivery. Transient failures (4xx replies, a server that is down or silent) are worth
+/// retrying; permanent ones (5xx) are not.
+public struct SMTPError: Error, Sendable, CustomStringConvertible {
+    public let code: Int?
+    public let message: String
+    public var isTransient: Bool { code.map { $0 < 500 } ?? true }
+    public var description: String { code.map { "\($0) \(message)" } ?? message }
+}
+
+/// A small SMTP client (RFC 5321): one message per connection, EHLO, AUTH PLAIN when given
+/// credentials, 8BITMIME when offered, dot-stuffing, a timeout on every reply. Messages are expected
+/// to be 7-bit clean already (`MailComposer` encodes bodies as quoted-printable).
+public enum SMTPClient {
+    public struct Result: Sendable {
+        /// Recipients the server refused, with its reply; the message went to the others.
+        public let refused: [(String, String)]
+    }
+
+    public static func send(from: String, to recipients: [String], message: String, settings: SMTPSettings,
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Result {
+        guard !recipients.isEmpty else { throw SMTPError(code: 501, message: "no recipients") }
+        let channel: NIOAsyncChannel<String, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(settings.timeout)
+                .connect(host: settings.host, port: settings.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder()))
+                        return try NIOAsyncChannel<String, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw SMTPError(code: nil, message: "cannot connect to \(settings.host):\(settings.port): \(error)")
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel, timeout: settings.timeout)
+            try await session.expect(220)
+            let capabilities = try await session.command("EHLO \(settings.heloName)", expect: 250)
+            if let user = settings.username, let password = settings.password {
+                let token = Data("\u{0}\(user)\u{0}\(password)".utf8).base64EncodedString()
+                _ = try await session.command("AUTH PLAIN \(token)", expect: 235)
+            }
+            let eightBit = capabilities.contains { $0.uppercased().hasPrefix("8BITMIME") }
+            _ = try await session.command("MAIL FROM:<\(from)>" + (eightBit ? " BODY=8BITMIME" : ""), expect: 250)
+            var refused: [(String, String)] = []
+            for rcpt in recipients {
+                let reply = try await session.command("RCPT TO:<\(rcpt)>")
+                if reply.code != 250 && reply.code != 251 { refused.append((rcpt, "\(reply.code) \(reply.text)")) }
+            }
+            guard refused.count < recipients.count else {
+                _ = try? await session.command("RSET")
+                let first = refused[0].1
+                throw SMTPError(code: Int(first.prefix(3)), message: "every recipient was refused: \(first)")
+            }
+            _ = try await session.command("DATA", expect: 354)
+            try await session.write(dotStuffed(message) + "\r\n.\r\n")
+            try await session.expect(250)
+            _ = try? await session.command("QUIT")
+            return Result(refused: refused)
+        }
+    }
+
+    /// Normalises line ends to CRLF and doubles a leading dot on any line (RFC 5321 §4.5.2).
+    static func dotStuffed(_ message: String) -> String {
+        // Work on lines split at LF (Swift treats CRLF as one Character, so split on bytes' meaning).
+        var lines = message.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
+        while lines.last == "" { lines.removeLast() }
+        return lines.map { $0.hasPrefix(".") ? "." + $0 : $0 }.joined(separator: "\r\n")
+    }
+
+    struct Reply {
+        let code: Int
+        let lines: [String]
+        var text: String { lines.joined(separator: " ") }
+    }
+
+    struct Session {
+        var lines: NIOAsyncChannelInboundStream<String>.AsyncIterator
+        let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        let channel: any Channel
+        let timeout: TimeAmount
+
+        mutating func write(_ text: String) async throws {
+            try await outbound.write(ByteBuffer(string: text))
+        }
+
+        @discardableResult
+        mutating func command(_ line: String, expect code: Int? = nil) async throws -> [String] {
+            try await write(line + "\r\n")
+            let reply = try await read()
+            if let code, reply.code != code {
+                throw SMTPError(code: reply.code, message: "\(line.split(separator: " ").first ?? ""): \(reply.text)")
+            }
+            return reply.lines
+        }
+
+        mutating func command(_ line: String) async throws -> Reply {
+            try await write(line + "\r\n")
+            return try await read()
+        }
+
+        mutating func expect(_ code: Int) async throws {
+            let reply = try await read()
+            guard reply.code == code else { throw SMTPError(code: reply.code, message: reply.text) }
+        }
+
+        /// One reply, possibly multi-line (`250-…` lines until `250 …`).
+        mutating func read() async throws -> Reply {
+            var texts: [String] = []
+            while true {
+                guard let line = try await nextLine() else { throw SMTPError(code: nil, message: "the server closed the connection") }
+                guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError(code: nil, message: "unreadable reply: \(line.prefix(100))") }
+                texts.append(String(line.dropFirst(4)))
+                if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return Reply(code: code, lines: texts) }
+            }
+        }
+
+        /// The next line, or a timeout: a watchdog on the event loop closes the connection if the
+        /// server stays silent, which ends the wait.
+        private mutating func nextLine() async throws -> String? {
+            let channel = self.channel
+            let timedOut = NIOLockedValueBox(false)
+            let watchdog = channel.eventLoop.scheduleTask(in: timeout) {
+                timedOut.withLockedValue { $0 = true }
+                channel.close(promise: nil)
+            }
+            defer { watchdog.cancel() }
+            let line = try? await lines.next()
+            if line == nil, timedOut.withLockedValue({ $0 }) {
+                throw SMTPError(code: nil, message: "no reply within \(timeout.nanoseconds / 1_000_000_000) s")
+            }
+            return line ?? nil
+        }
+    }
+}
+
+/// Splits the server's bytes into CRLF-terminated lines.
+struct SMTPLineDecoder: ByteToMessageDecoder {
+    typealias InboundOut = String
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+            if buffer.readableBytes > 64 * 1024 { throw SMTPError(code: nil, message: "reply line too long") }
+            return .needMoreData
+        }
+        let length = lf - buffer.readerIndex + 1
+        guard var bytes = buffer.readBytes(length: length) else { return .needMoreData }
+        // Strip CR and LF as bytes: in Swift strings "\r\n" is a single Character.
+        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+        context.fireChannelRead(Self.wrapInboundOut(String(decoding: bytes, as: UTF8.self)))
+        return .continue
+    }
+}

@@ -1,0 +1,93 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Taking deliveries off the outbox and recording how they went.
+///
+/// A worker claims due jobs by leasing them (`locked_until`); on PostgreSQL the claim skips rows
+/// another node is claiming at the same moment (`FOR UPDATE SKIP LOCKED`), so two nodes never take
+/// the same job. A node that dies mid-delivery leaves its lease to run out, and the job is delivered
+/// again, once, with the same Message-ID / webhook id so the receiver can tell.
+public enum OutboxQueue {
+    public struct Claimed: Sendable {
+        public let id: UUID
+        public let storeID: UUID
+        public let payload: OutboxPayload?
+        public let rawPayload: String
+        public let attempts: Int
+        public let createdAt: Date
+    }
+
+    public struct RetryPolicy: Sendable {
+        /// The first retry waits about this long; each later one twice as long, up to `maxDelay`.
+        public var baseDelay: TimeInterval
+        public var maxDelay: TimeInterval
+        /// How long a delivery keeps being retried before it is dead-lettered.
+        public var window: TimeInterval
+
+        public init(baseDelay: TimeInterval = 30, maxDelay: TimeInterval = 3600, window: TimeInterval = 24 * 3600) {
+            self.baseDelay = baseDelay
+            self.maxDelay = maxDelay
+            self.window = window
+        }
+
+        /// Exponential with ±50 % jitter, so a recovering server isn't hit by every retry at once.
+        public func delay(afterAttempt n: Int) -> TimeInterval {
+            let exponential = min(maxDelay, baseDelay * pow(2, Double(max(0, n - 1))))
+            return exponential * Double.random(in: 0.5...1.5)
+        }
+    }
+
+    public static func claim(limit: Int, lease: TimeInterval, storage: CareStorage, on db: any Database) async throws -> [Claimed] {
+        let now = storage.now()
+        return try await storage.write(on: db) { sql in
+            let lockClause: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
+            let rows = try await sql.raw("""
+                UPDATE outbox SET locked_until = \(bind: now.addingTimeInterval(lease))
+                WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at <= \(bind: now)
+                      AND (locked_until IS NULL OR locked_until < \(bind: now))
+                    ORDER BY next_attempt_at LIMIT \(bind: limit)\(lockClause))
+                RETURNING id, store_id, payload, attempts, created_at
+                """).all()
+            return try rows.map { row in
+                let raw = try row.decode(column: "payload", as: String.self)
+                return Claimed(id: try row.decode(column: "id", as: UUID.self), storeID: try row.decode(column: "store_id", as: UUID.self),
+                               payload: try? JSONDecoder().decode(OutboxPayload.self, from: Data(raw.utf8)), rawPayload: raw,
+                               attempts: try row.decode(column: "attempts", as: Int.self),
+                               createdAt: try row.decode(column: "created_at", as: Date.self))
+            }
+        }
+    }
+
+    public static func delivered(_ job: Claimed, storage: CareStorage, on db: any Database) async throws {
+        let now = storage.now()
+        try await storage.write(on: db) { sql in
+            try await sql.raw("""
+                UPDATE outbox SET status = \(bind: OutboxStatus.delivered.rawValue), delivered_at = \(bind: now),
+                    attempts = attempts + 1, locked_until = NULL, last_error = NULL
+                WHERE id = \(bind: job.id)
+                """).run()
+        }
+    }
+
+    /// Records a failed attempt: retried later, or dead-lettered when it cannot succeed or its window is over.
+    @discardableResult
+    public static func failed(_ job: Claimed, error: String, transient: Bool, policy: RetryPolicy,
+                              storage: CareStorage, on db: any Database) async throws -> OutboxStatus {
+        let now = storage.now()
+        let attempts = job.attempts + 1
+        let next = now.addingTimeInterval(policy.delay(afterAttempt: attempts))
+        let dead = !transient || next.timeIntervalSince(job.createdAt) > policy.window
+        let status: OutboxStatus = dead ? .dead : .pending
+        try await storage.write(on: db) { sql in
+            try await sql.raw("""
+                UPDATE outbox SET status = \(bind: status.rawValue), attempts = \(bind: attempts), next_attempt_at = \(bind: next),
+                    locked_until = NULL, last_error = \(bind: String(error.prefix(1000)))
+                WHERE id = \(bind: job.id)
+                """).run()
+        }
+        return status
+    }
+}

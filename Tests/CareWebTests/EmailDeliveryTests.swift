@@ -1,0 +1,131 @@
+import CareCore
+@testable import CareWeb
+import Fluent
+import Vapor
+import XCTest
+
+/// Mail for real: a 1★ review's care email reaches an SMTP server, threads, and survives an outage.
+final class EmailDeliveryTests: XCTestCase {
+    func mailConfig(_ sink: SMTPSink) -> (inout CareConfig) -> Void {
+        { c in
+            c.smtpURL = "smtp://127.0.0.1:\(sink.port)"
+            c.mailFrom = "care@mail.test"
+            c.mailDomain = "mail.test"
+            c.publicURL = "https://shop.test"
+            c.runOutboxWorker = true
+            c.outboxPollSeconds = 0.2
+            c.retryPolicy = .init(baseDelay: 0.2, maxDelay: 1, window: 3600)
+        }
+    }
+
+    func testCareEmailReachesTheCustomerAndTheStaffReplyThreads() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
+            // setup
+            let (store, key) = try await server.makeStore()
+            let grace = "grace-\(server.backend)@example.com"
+            // act: a 1★ review
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
+                product: "kettle", productName: "Gooseneck Kettle", email: grace, name: "Grace Hopper", rating: 1, body: "Leaks"))
+            let first = try await sink.waitFor(1, to: grace)[0]
+            // check: to the customer, from the store, with a reply address and the hosted-page link
+            XCTAssertEqual(first["rcpt_tos"] as? [String], [grace])
+            XCTAssertEqual(first.header("From"), "\(store.name) <care@mail.test>")
+            XCTAssertEqual(first.header("Subject"), "About your Gooseneck Kettle review")
+            let replyTo = try XCTUnwrap(first.header("Reply-To"))
+            XCTAssertTrue(replyTo.hasPrefix("reply+") && replyTo.hasSuffix("@mail.test"), replyTo)
+            let token = String(replyTo.dropFirst("reply+".count).dropLast("@mail.test".count))
+            let text = try XCTUnwrap(first["text"] as? String)
+            XCTAssertTrue(text.contains("Hi Grace,"), text)
+            XCTAssertTrue(text.contains("https://shop.test/c/\(token)"), text)
+            XCTAssertTrue((first["html"] as? String)?.contains("https://shop.test/c/\(token)") == true)
+            let firstID = try XCTUnwrap(first.header("Message-ID"))
+            XCTAssertTrue(firstID.hasPrefix("<careloop.") && firstID.hasSuffix("@mail.test>"), firstID)
+
+            // act: the staff reply
+            let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
+            let id = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "A new lid is on its way.\n.\nSorry!"])
+            let second = try await sink.waitFor(2, to: grace)[1]
+            // check: threaded on the first, dot-stuffing undone by the server
+            XCTAssertEqual(second.header("In-Reply-To"), firstID)
+            XCTAssertEqual(second.header("References"), firstID)
+            XCTAssertEqual(second.header("Subject"), "Re: About your Gooseneck Kettle review")
+            XCTAssertEqual(second.header("Reply-To"), replyTo)
+            XCTAssertTrue((second["text"] as? String)?.contains("A new lid is on its way.\n.\nSorry!") == true, "\(second["text"] ?? "")")
+            let delivered = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$status == .delivered).count()
+            XCTAssertEqual(delivered, 2)
+        }
+        sink.stop()
+    }
+
+    func testMailQueuedWhileTheSMTPServerIsDownArrivesWhenItComesBack() async throws {
+        let sink = SMTPSink()   // not started: the server is down
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
+            // setup
+            let (store, key) = try await server.makeStore()
+            // act: a 1★ review while mail is down
+            let down = "down-\(server.backend)@example.com"
+            let r = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: down, rating: 1))
+            XCTAssertEqual(r.status, .created, "the review is taken whatever the mail server does")
+            // check: the job is retried with its error recorded, not lost
+            var job: OutboxJob?
+            for _ in 0..<100 {
+                job = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).first()
+                if (job?.attempts ?? 0) >= 2 { break }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            XCTAssertEqual(job?.status, .pending)
+            XCTAssertGreaterThanOrEqual(job?.attempts ?? 0, 2)
+            XCTAssertTrue(job?.lastError?.contains("cannot connect") == true, job?.lastError ?? "no error")
+            // act: the server comes back
+            try sink.start()
+            let mail = try await sink.waitFor(1, to: down, timeout: 20)[0]
+            XCTAssertEqual(mail["rcpt_tos"] as? [String], [down])
+            sink.stop()
+        }
+    }
+
+    func testSMTPClientRefusedRecipientsAndSilentServers() async throws {
+        // setup
+        let sink = SMTPSink()
+        try sink.start(extra: ["--refuse", "nobody@example.com"])
+        defer { sink.stop() }
+        let settings = SMTPSettings(host: "127.0.0.1", port: sink.port, timeout: .seconds(2))
+        let message = MailComposer.compose(OutgoingMail(
+            fromName: "Shop", fromAddress: "care@mail.test", to: "a@example.com", toName: "Ä Person", replyTo: nil,
+            subject: "Grüße – about your order", text: ".leading dot\nline two ünïcode", html: nil,
+            messageID: "t1@mail.test", inReplyTo: nil, references: [], date: Date()))
+        // act: one of two recipients refused
+        let result = try await SMTPClient.send(from: "care@mail.test", to: ["a@example.com", "nobody@example.com"], message: message, settings: settings)
+        // check
+        XCTAssertEqual(result.refused.map(\.0), ["nobody@example.com"])
+        let got = try await sink.waitFor(1)[0]
+        XCTAssertEqual(got["rcpt_tos"] as? [String], ["a@example.com"])
+        XCTAssertEqual(got.header("Subject"), "Grüße – about your order", "RFC 2047 round trip")
+        XCTAssertEqual((got["text"] as? String)?.trimmingCharacters(in: .newlines), ".leading dot\nline two ünïcode")
+        // every recipient refused: a permanent error, nothing sent
+        do {
+            _ = try await SMTPClient.send(from: "care@mail.test", to: ["nobody@example.com"], message: message, settings: settings)
+            XCTFail("expected a refusal")
+        } catch let e as SMTPError {
+            XCTAssertEqual(e.code, 550)
+            XCTAssertFalse(e.isTransient)
+        }
+        // a server that never answers: a timeout, not a hang
+        let silent = SMTPSink()
+        try silent.start(extra: ["--silent"])
+        defer { silent.stop() }
+        let started = Date()
+        do {
+            _ = try await SMTPClient.send(from: "a@b.test", to: ["c@d.test"], message: message,
+                                          settings: SMTPSettings(host: "127.0.0.1", port: silent.port, timeout: .seconds(1)))
+            XCTFail("expected a timeout")
+        } catch let e as SMTPError {
+            XCTAssertTrue(e.isTransient)
+            XCTAssertTrue(e.message.contains("no reply"), e.message)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""A real SMTP server for CareLoop's tests (aiosmtpd). Every accepted message is written to
+DIR/NNNN.json: the envelope, the headers, and the decoded text and HTML parts.
+
+  smtp_sink.py --port P --dir DIR [--refuse ADDRESS ...] [--silent]
+
+--refuse makes RCPT TO fail with 550 for that address; --silent accepts connections and never
+answers (to test client timeouts)."""
+import argparse, asyncio, email, email.policy, itertools, json, os, signal, socket, sys, time
+
+# The parent may ignore SIGTERM (and children inherit that): be stoppable.
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--dir", required=True)
+parser.add_argument("--refuse", action="append", default=[])
+parser.add_argument("--silent", action="store_true")
+args = parser.parse_args()
+os.makedirs(args.dir, exist_ok=True)
+
+if args.silent:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", args.port))
+    s.listen(16)
+    print("ready", flush=True)
+    held = []
+    while True:
+        conn, _ = s.accept()
+        held.append(conn)
+
+from aiosmtpd.controller import Controller
+
+counter = itertools.count(1)
+
+class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in (a.lower() for a in args.refuse):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        text = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
+        record = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "headers": {k.lower(): str(v) for k, v in msg.items()},
+            "text": text.get_content().replace("\r\n", "\n") if text else None,
+            "html": html.get_content().replace("\r\n", "\n") if html else None,
+            "raw": (envelope.original_content or envelope.content).decode("utf-8", "replace"),
+            "received_at": time.time(),
+        }
+        n = next(counter)
+        tmp = os.path.join(args.dir, f".{n:04d}.tmp")
+        with open(tmp, "w") as f:
+            json.dump(record, f)
+        os.rename(tmp, os.path.join(args.dir, f"{n:04d}.json"))
+        return "250 Message accepted for delivery"
+
+controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, decode_data=False)
+controller.start()
+print("ready", flush=True)
+try:
+    while True:
+        time.sleep(3600)
+except KeyboardInterrupt:
+    pass
+finally:
+    controller.stop()
