@@ -12,6 +12,11 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
         let care = app.care
         let db = app.db
         let logger = Logger(label: "careloop.outbox")
+        guard care.mail.smtp != nil else {
+            // Nothing to deliver with: emails wait in the outbox rather than failing over and over.
+            logger.warning("CARELOOP_SMTP_URL is not set: care emails are queued in the outbox and sent once it is")
+            return
+        }
         task = Task {
             while !Task.isCancelled {
                 do {

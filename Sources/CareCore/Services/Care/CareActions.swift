@@ -4,55 +4,73 @@ import SQLKit
 
 /// Carries out a trigger's actions on its subject, in the caller's transaction. Returns the subject
 /// as the actions left it, and the events they raised (a conversation opened, say).
+///
+/// Actions change rows in memory; the rows are written once, at the end (a new conversation is
+/// inserted with its final priority, SLA and tags rather than inserted and then updated).
 enum CareActions {
+    private struct Writes {
+        var newConversation: Conversation?
+        var conversationChanged = false
+        var messages: [ConversationMessage] = []
+        var outbox: [OutboxPayload] = []
+    }
+
     static func run(_ actions: [TriggerAction], on start: CareSubject, links: CareLinks, now: Date,
                     sql: any SQLDatabase) async throws -> (CareSubject, [TriggerEvent]) {
         var s = start
         var raised: [TriggerEvent] = []
-        var conversationChanged = false
+        var w = Writes()
         let storeID = try s.store.requireID()
+
+        func staffMessage(_ template: String, in c: Conversation) {
+            let m = Conversations.makeMessage(.staff, body: Template.render(template, values: values(s, links)), staffID: nil, to: c,
+                                              now: now.addingTimeInterval(Double(w.messages.count) / 1000))
+            w.messages.append(m)
+            w.outbox.append(.conversationMessage(messageID: m.id!))
+            c.lastStaffAt = now
+            w.conversationChanged = true
+        }
+
         for action in actions {
             switch action {
             case .openConversation(let template, let subject):
-                // One open thread per review: a second trigger asking adds to it rather than starting another.
+                // One open thread per subject: a second trigger asking adds to it rather than starting another.
                 if s.conversation == nil {
-                    let c = try await Conversations.open(for: s, subject: Template.render(subject ?? "About your review", values: values(s, links)),
-                                                         now: now, on: sql)
+                    let c = try Conversations.make(for: s, subject: Template.render(subject ?? "About your review", values: values(s, links)), now: now)
                     s.conversation = c
+                    w.newConversation = c
                     raised.append(.conversationOpened)
                 }
-                try await Conversations.sendStaffMessage(Template.render(template, values: values(s, links)), staffID: nil,
-                                                         in: s.conversation!, now: now, countsAsResponse: false, on: sql)
+                staffMessage(template, in: s.conversation!)
             case .sendMessage(let template):
                 guard let c = s.conversation else { continue }
-                try await Conversations.sendStaffMessage(Template.render(template, values: values(s, links)), staffID: nil,
-                                                         in: c, now: now, countsAsResponse: false, on: sql)
+                staffMessage(template, in: c)
             case .addNote(let template):
                 guard let c = s.conversation else { continue }
-                try await Conversations.addMessage(.note, body: Template.render(template, values: values(s, links)), staffID: nil, to: c, now: now, on: sql)
+                w.messages.append(Conversations.makeMessage(.note, body: Template.render(template, values: values(s, links)), staffID: nil,
+                                                            to: c, now: now.addingTimeInterval(Double(w.messages.count) / 1000)))
             case .assign(let to):
                 guard let c = s.conversation else { continue }
                 c.assigneeID = try await Staff.pick(to, storeID: storeID, on: sql)
-                conversationChanged = true
+                w.conversationChanged = true
             case .setPriority(let p):
                 guard let c = s.conversation else { continue }
                 c.priority = p
-                conversationChanged = true
+                w.conversationChanged = true
             case .addTag(let tag):
                 guard let c = s.conversation, !c.tags.contains(tag) else { continue }
                 c.tags = c.tags + [tag]
-                conversationChanged = true
+                w.conversationChanged = true
             case .setSLA(let minutes):
                 guard let c = s.conversation else { continue }
                 c.slaDueAt = now.addingTimeInterval(TimeInterval(minutes * 60))
-                conversationChanged = true
+                w.conversationChanged = true
             case .notifyStaff(let template, let to):
                 let recipients: [String]
                 if let to { recipients = [to] } else { recipients = try await Staff.emails(storeID: storeID, on: sql) }
                 guard !recipients.isEmpty else { continue }
                 let body = Template.render(template, values: values(s, links))
-                try await Outbox.enqueue(.staffNotification(to: recipients, subject: "[\(s.store.name)] \(body.prefix(60))", body: body),
-                                         storeID: storeID, now: now, on: sql)
+                w.outbox.append(.staffNotification(to: recipients, subject: "[\(s.store.name)] \(body.prefix(60))", body: body))
             case .sendWebhook:
                 // Webhook endpoints arrive with the webhook API; until then there is nowhere to send.
                 continue
@@ -61,14 +79,19 @@ enum CareActions {
                 c.status = .resolved
                 c.resolvedAt = now
                 c.resolutionNote = note
-                conversationChanged = true
+                w.conversationChanged = true
                 raised.append(.conversationResolved)
             }
         }
-        if conversationChanged, let c = s.conversation {
+
+        if let c = w.newConversation {
+            try await CareRows.insert(c, on: sql)
+        } else if w.conversationChanged, let c = s.conversation {
             c.updatedAt = now
             try await CareRows.update(c, on: sql)
         }
+        for m in w.messages { try await CareRows.insert(m, on: sql) }
+        for payload in w.outbox { try await Outbox.enqueue(payload, storeID: storeID, now: now, on: sql) }
         return (s, raised)
     }
 

@@ -5,7 +5,8 @@ import SQLKit
 /// Opening conversations and adding to them. Every message to the customer queues its email in the
 /// same transaction.
 public enum Conversations {
-    static func open(for s: CareSubject, subject: String, now: Date, on sql: any SQLDatabase) async throws -> Conversation {
+    /// A new conversation, not yet stored.
+    static func make(for s: CareSubject, subject: String, now: Date) throws -> Conversation {
         let c = Conversation()
         c.id = UUID()
         c.storeID = try s.store.requireID()
@@ -18,7 +19,6 @@ public enum Conversations {
         c.token = Secrets.randomToken(bytes: 18)
         c.createdAt = now
         c.updatedAt = now
-        try await CareRows.insert(c, on: sql)
         return c
     }
 
@@ -42,6 +42,14 @@ public enum Conversations {
     @discardableResult
     static func addMessage(_ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
                            emailMessageID: String? = nil, on sql: any SQLDatabase) async throws -> ConversationMessage {
+        let m = makeMessage(author, body: body, staffID: staffID, to: c, now: now, emailMessageID: emailMessageID)
+        try await CareRows.insert(m, on: sql)
+        return m
+    }
+
+    /// A new message, not yet stored.
+    static func makeMessage(_ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
+                            emailMessageID: String? = nil) -> ConversationMessage {
         let m = ConversationMessage()
         m.id = UUID()
         m.storeID = c.storeID
@@ -50,8 +58,8 @@ public enum Conversations {
         m.staffID = staffID
         m.body = body
         m.emailMessageID = emailMessageID
+        // Messages made in one moment keep their order.
         m.createdAt = now
-        try await CareRows.insert(m, on: sql)
         return m
     }
 }
