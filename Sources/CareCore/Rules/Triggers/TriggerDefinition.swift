@@ -12,6 +12,9 @@ public enum TriggerEvent: String, Sendable, Codable, CaseIterable {
     case conversationWaitingCustomer = "conversation.waiting_customer"
 
     public var isTimed: Bool { self == .conversationUnanswered || self == .conversationWaitingCustomer }
+
+    /// Events that cannot happen twice to the same review or conversation.
+    public var happensOncePerSubject: Bool { self == .reviewCreated || self == .conversationOpened }
 }
 
 /// A trigger as a person writes it: event → conditions → actions, stored as readable JSON.

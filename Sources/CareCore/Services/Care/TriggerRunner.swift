@@ -39,7 +39,13 @@ public enum TriggerRunner {
                      excluding: Set<UUID>, depth: Int, on sql: any SQLDatabase) async throws -> CareSubject {
         guard depth < maxDepth else { return subject }
         let storeID = try subject.store.requireID()
-        let stored = try await CareRows.triggers(storeID: storeID, event: event, on: sql)
+        let stored: [(UUID, String)]
+        if let cached = StoreTriggers.get(storeID: storeID, event: event) {
+            stored = cached
+        } else {
+            stored = try await CareRows.triggers(storeID: storeID, event: event, on: sql)
+            StoreTriggers.put(stored, storeID: storeID, event: event)
+        }
         guard !stored.isEmpty else { return subject }
         var subject = subject
         var facts: TriggerFacts?
@@ -48,7 +54,8 @@ public enum TriggerRunner {
             if facts == nil { facts = try await Facts.collect(for: subject, needing: trigger, on: sql) }
             else { facts = try await Facts.complete(facts!, for: subject, needing: trigger, on: sql) }
             guard trigger.conditions.matches(facts!) else { continue }
-            if trigger.oncePerSubject, let subjectID = subject.subjectID {
+            // review.created and conversation.opened happen once per subject by nature: no guard row needed.
+            if trigger.oncePerSubject, !event.happensOncePerSubject, let subjectID = subject.subjectID {
                 guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: subjectID, storeID: storeID, at: now, on: sql)
                 else { continue }
             }

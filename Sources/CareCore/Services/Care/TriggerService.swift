@@ -21,17 +21,19 @@ public enum TriggerService {
     }
 
     public static func create(_ d: TriggerDefinition, enabled: Bool, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Trigger {
-        try await storage.write(on: db) { tx in
+        let t = try await storage.write(on: db) { tx in
             let last = try await tx.raw("SELECT COALESCE(MAX(position), -1) AS p FROM triggers WHERE store_id = \(bind: storeID)")
                 .first()?.decode(column: "p", as: Int.self) ?? -1
             return try await insert(d, storeID: storeID, position: last + 1, enabled: enabled, now: storage.now(), on: tx)
         }
+        StoreTriggers.invalidate(storeID: storeID)
+        return t
     }
 
     /// Replaces the definition and/or the enabled flag.
     public static func update(id: UUID, storeID: UUID, definition: TriggerDefinition?, enabled: Bool?,
                               storage: CareStorage, on db: any Database) async throws -> Trigger {
-        try await storage.write(on: db) { tx in
+        let updated = try await storage.write(on: db) { tx in
             guard let t = try await tx.first(Trigger.self, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
             else { throw CareError.notFound("trigger") }
             if let d = definition {
@@ -44,6 +46,8 @@ public enum TriggerService {
             try await tx.saveChanges(t)
             return t
         }
+        StoreTriggers.invalidate(storeID: storeID)
+        return updated
     }
 
     public static func delete(id: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
@@ -52,6 +56,7 @@ public enum TriggerService {
             else { throw CareError.notFound("trigger") }
             try await tx.delete(from: Trigger.schema).where("id", .equal, id).run()
         }
+        StoreTriggers.invalidate(storeID: storeID)
     }
 
     public static func list(storeID: UUID, on db: any Database) async throws -> [Trigger] {
