@@ -13,7 +13,11 @@ func routes(_ app: Application) throws {
     publicAPI.get(use: PublicReviewsController.list)
     publicAPI.post(use: PublicReviewsController.create)
 
+    // Raw emails may carry attachments: a larger body limit than the JSON routes.
+    api.on(.POST, "inbound-email", body: .collect(maxSize: "10mb"), use: InboundEmailController.receive)
+
     let store = api.grouped(APIKeyAuth())
+    store.get("settings", "inbound-email", use: InboundEmailController.settings)
     store.post("reviews", use: ReviewsController.create)
     store.get("reviews", use: ReviewsController.list)
     store.get("reviews", ":id", use: ReviewsController.show)

@@ -7,5 +7,6 @@ public enum CareMigrations {
         M0002_CreateCatalog(),
         M0003_CreateReviews(),
         M0004_CreateCare(),
+        M0005_AddInboundSecret(),
     ]
 }

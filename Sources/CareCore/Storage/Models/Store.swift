@@ -11,6 +11,8 @@ public final class Store: Model, @unchecked Sendable {
     /// How long a review held by a content rule waits for a person before it publishes itself.
     @Field(key: "moderation_hold_hours") public var moderationHoldHours: Int
     @Field(key: "created_at") public var createdAt: Date
+    /// Authenticates inbound email posted for this store; made when first asked for.
+    @OptionalField(key: "inbound_secret") public var inboundSecret: String?
 
     public init() {}
 

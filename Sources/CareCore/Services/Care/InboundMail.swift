@@ -1,0 +1,97 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// A customer's emailed reply, coming back into its conversation.
+///
+/// Matching, in order: the `reply+TOKEN@` address (the token opens exactly one conversation, and only
+/// within the store the mail was posted for), then In-Reply-To / References against the Message-IDs
+/// CareLoop sent or received. Mail that matches nothing but comes from a known customer of the store
+/// opens a new conversation. Anything else is skipped, with the reason, never guessed at.
+public enum InboundMail {
+    public enum Outcome: Sendable, Equatable {
+        case added(conversationID: UUID, messageID: UUID, opened: Bool)
+        case skipped(reason: String)
+    }
+
+    public static func secret(for storeID: UUID, storage: CareStorage, on db: any Database) async throws -> String {
+        try await storage.write(on: db) { sql in
+            if let existing = try await sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)").first()?
+                .decode(column: "inbound_secret", as: String?.self) {
+                return existing
+            }
+            let secret = "inb_" + Secrets.randomToken()
+            try await sql.raw("UPDATE stores SET inbound_secret = \(bind: secret) WHERE id = \(bind: storeID)").run()
+            return secret
+        }
+    }
+
+    public static func store(forSecret secret: String, on db: any Database) async throws -> Store? {
+        guard secret.hasPrefix("inb_"), secret.count < 200 else { return nil }
+        return try await Store.query(on: db).filter(\.$inboundSecret == secret).first()
+    }
+
+    public static func receive(_ raw: Data, store: Store, mail: MailSettings, links: CareLinks, storage: CareStorage,
+                               on db: any Database) async throws -> Outcome {
+        let message = MIMEMessage(raw: raw)
+        guard let from = message.fromAddress, (try? EmailAddress(from)) != nil else { return .skipped(reason: "no sender address") }
+        let full = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reply = ReplyText.extract(message.text)
+        let body = reply.isEmpty ? full : reply
+        guard !body.isEmpty else { return .skipped(reason: "no readable text") }
+        let storeID = try store.requireID()
+        let inboundID = message.header("Message-ID").flatMap { MIME.messageIDs($0).first }
+        let token = message.replyToken(domain: mail.domain)
+        let references = message.referencedIDs
+
+        return try await storage.write(on: db) { sql in
+            let now = storage.now()
+            var conversation: Conversation?
+            if let token {
+                conversation = try await sql.first(Conversation.self) { $0.where("token", .equal, token).where("store_id", .equal, storeID) }
+                if conversation == nil { return .skipped(reason: "reply token matches no conversation of this store") }
+            }
+            if conversation == nil, !references.isEmpty {
+                let known = try await sql.raw("""
+                    SELECT conversation_id FROM conversation_messages
+                    WHERE store_id = \(bind: storeID) AND email_message_id IN \(SQLBind.group(references)) LIMIT 1
+                    """).first()?.decode(column: "conversation_id", as: UUID.self)
+                if let known { conversation = try await sql.first(Conversation.self) { $0.where("id", .equal, known) } }
+            }
+            if let c = conversation, let inboundID, try await sql.raw("""
+                SELECT id FROM conversation_messages WHERE conversation_id = \(bind: c.id!) AND email_message_id = \(bind: inboundID)
+                """).first() != nil {
+                return .skipped(reason: "already received (same Message-ID)")
+            }
+            var customer: Customer?
+            if let c = conversation {
+                customer = try await sql.first(Customer.self) { $0.where("id", .equal, c.customerID) }
+            } else {
+                customer = try await CatalogRows.customer(storeID: storeID, email: from, on: sql)
+            }
+            guard let customer else { return .skipped(reason: "sender is not a customer of this store") }
+
+            var opened = false
+            let c: Conversation
+            if let found = conversation {
+                c = found
+            } else {
+                c = try Conversations.make(for: CareSubject(store: store, customer: customer),
+                                           subject: message.subject ?? "Message from \(customer.name ?? customer.email)", now: now)
+                try await CareRows.insert(c, on: sql)
+                opened = true
+            }
+            let m = try await Conversations.addMessage(.customer, body: body, staffID: nil, to: c, now: now, emailMessageID: inboundID, on: sql)
+            // A reply reopens a resolved conversation and puts it back on the store's side.
+            c.status = .open
+            c.resolvedAt = nil
+            c.lastCustomerAt = now
+            c.updatedAt = now
+            try await CareRows.update(c, on: sql)
+            let subject = CareSubject(store: store, customer: customer, conversation: c)
+            if opened { try await TriggerRunner.fire(.conversationOpened, subject: subject, links: links, now: now, on: sql) }
+            try await TriggerRunner.fire(.conversationCustomerReplied, subject: subject, links: links, now: now, on: sql)
+            return .added(conversationID: c.id!, messageID: m.id!, opened: opened)
+        }
+    }
+}
