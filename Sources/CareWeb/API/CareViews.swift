@@ -26,34 +26,7 @@ struct RawJSON: Encodable {
     let text: String
     func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
-        try c.encode((try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8))) ?? AnyJSON.null)
-    }
-}
-
-/// A JSON value that can be decoded and re-encoded as it was.
-indirect enum AnyJSON: Codable {
-    case object([String: AnyJSON]), array([AnyJSON]), string(String), number(Double), bool(Bool), null
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([AnyJSON].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: AnyJSON].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .object(let o): try c.encode(o)
-        case .array(let a): try c.encode(a)
-        case .string(let s): try c.encode(s)
-        case .number(let n): if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int(n)) } else { try c.encode(n) }
-        case .bool(let b): try c.encode(b)
-        case .null: try c.encodeNil()
-        }
+        try c.encode((try? JSONDecoder().decode(JSONNode.self, from: Data(text.utf8))) ?? JSONNode.null)
     }
 }
 

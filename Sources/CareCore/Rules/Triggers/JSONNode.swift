@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON value, with booleans and numbers kept apart (Foundation's untyped parser can't tell
 /// `true` from `1` on every platform).
-public enum JSONNode: Sendable, Equatable, Decodable {
+public enum JSONNode: Sendable, Equatable, Codable {
     case object([String: JSONNode])
     case array([JSONNode])
     case string(String)
@@ -28,15 +28,15 @@ public enum JSONNode: Sendable, Equatable, Decodable {
         if case .number(let n) = self, n == n.rounded(), abs(n) < 1e9 { Int(n) } else { nil }
     }
 
-    /// Back to Foundation objects, for writing with JSONSerialization.
-    var foundation: Any {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
         switch self {
-        case .object(let o): o.mapValues(\.foundation)
-        case .array(let a): a.map(\.foundation)
-        case .string(let s): s
-        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? Int(n) as Any : n as Any
-        case .bool(let b): b
-        case .null: NSNull()
+        case .object(let o): try c.encode(o)
+        case .array(let a): try c.encode(a)
+        case .string(let s): try c.encode(s)
+        case .number(let n): if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int(n)) } else { try c.encode(n) }
+        case .bool(let b): try c.encode(b)
+        case .null: try c.encodeNil()
         }
     }
 }

@@ -1,33 +1,12 @@
 import Foundation
 
 /// A value in a condition or a fact: what JSON can say, no more.
-public enum TriggerValue: Sendable, Equatable, Codable, CustomStringConvertible {
+public enum TriggerValue: Sendable, Equatable, CustomStringConvertible {
     case number(Double)
     case string(String)
     case bool(Bool)
     case list([TriggerValue])
     case null
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let l = try? c.decode([TriggerValue].self) { self = .list(l) }
-        else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "must be a number, string, boolean or list") }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .number(let n): if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int(n)) } else { try c.encode(n) }
-        case .string(let s): try c.encode(s)
-        case .bool(let b): try c.encode(b)
-        case .list(let l): try c.encode(l)
-        case .null: try c.encodeNil()
-        }
-    }
 
     public var description: String {
         switch self {
