@@ -93,6 +93,36 @@ final class EmailDeliveryTests: XCTestCase {
         }
     }
 
+    func testPermanentRefusalIsDeadLetteredVisibleAndRetryable() async throws {
+        let sink = SMTPSink()
+        try sink.start(extra: ["--refuse", "gone-sqlite@example.com", "--refuse", "gone-postgres@example.com"])
+        defer { sink.stop() }
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
+            // setup: a care email to an address the mail server refuses for good (550)
+            let (_, key) = try await server.makeStore()
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "gone-\(server.backend)@example.com", rating: 1))
+            // act: wait for the worker to give up on it
+            var dead: [[String: Any]] = []
+            for _ in 0..<100 {
+                dead = try await server.send(.GET, "/api/v1/outbox?status=dead", key: key).json["jobs"] as? [[String: Any]] ?? []
+                if !dead.isEmpty { break }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            // check: dead-lettered at once (a 5xx is not worth retrying), with the server's answer
+            let job = try XCTUnwrap(dead.first)
+            XCTAssertEqual(job["type"] as? String, "conversation_message")
+            XCTAssertEqual(job["attempts"] as? Int, 1)
+            XCTAssertTrue((job["last_error"] as? String)?.contains("550") == true, "\(job)")
+            // a person can send it again
+            let retried = try await server.send(.POST, "/api/v1/outbox/\(try XCTUnwrap(job["id"] as? String))/retry", key: key)
+            XCTAssertEqual(try retried.json["status"] as? String, "pending")
+            let notDead = try await server.send(.POST, "/api/v1/outbox/\(try XCTUnwrap(job["id"] as? String))/retry", key: key)
+            XCTAssertTrue([HTTPStatus.conflict, .ok].contains(notDead.status))
+            let bad = try await server.send(.GET, "/api/v1/outbox?status=lost", key: key)
+            XCTAssertEqual(bad.status, .unprocessableEntity)
+        }
+    }
+
     func testSMTPClientRefusedRecipientsAndSilentServers() async throws {
         // setup
         let sink = SMTPSink()

@@ -37,6 +37,9 @@ func routes(_ app: Application) throws {
     store.post("conversations", ":id", "messages", use: ConversationsController.postMessage)
     store.post("conversations", ":id", "resolve", use: ConversationsController.resolve)
     store.post("conversations", ":id", "assign", use: ConversationsController.assign)
+
+    store.get("outbox", use: OutboxController.list)
+    store.post("outbox", ":id", "retry", use: OutboxController.retry)
 }
 
 struct HealthStatus: Content {

@@ -1,0 +1,75 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// The store's deliveries: what is waiting, what went out, and what was dead-lettered and why.
+enum OutboxController {
+    static func list(_ req: Request) async throws -> Response {
+        let ctx = try req.storeContext
+        let query = OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID)
+        if let raw = req.query[String.self, at: "status"], !raw.isEmpty {
+            guard let status = OutboxStatus(rawValue: raw) else { throw CareError.invalid("status", "must be pending, delivered or dead") }
+            query.filter(\.$status == status)
+        }
+        let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
+        let total = try await query.copy().count()
+        let jobs = try await query.sort(\.$createdAt, .descending).range(page.offset..<(page.offset + page.size)).all()
+        return try JSONBody.response(OutboxListView(jobs: jobs.map(OutboxJobView.init), page: page.number, perPage: page.size, total: total))
+    }
+
+    /// Puts a dead-lettered job back in line for one more attempt now.
+    static func retry(_ req: Request) async throws -> Response {
+        let ctx = try req.storeContext
+        let id = try req.uuidParameter("id", what: "delivery")
+        guard let job = try await OutboxJob.query(on: req.db).filter(\.$id == id).filter(\.$storeID == ctx.storeID).first()
+        else { throw CareError.notFound("delivery") }
+        guard job.status == .dead else {
+            throw CareError(.conflict, code: "not_dead", message: "only dead-lettered deliveries can be retried by hand")
+        }
+        let now = req.care.storage.now()
+        try await req.care.storage.write(on: req.db) { sql in
+            try await sql.raw("""
+                UPDATE outbox SET status = \(bind: OutboxStatus.pending.rawValue), next_attempt_at = \(bind: now), locked_until = NULL
+                WHERE id = \(bind: id)
+                """).run()
+        }
+        req.care.outboxSignal.poke()
+        job.status = .pending
+        job.nextAttemptAt = now
+        return try JSONBody.response(OutboxJobView(job))
+    }
+}
+
+struct OutboxJobView: Encodable {
+    let job: OutboxJob
+    init(_ job: OutboxJob) { self.job = job }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, type, status, attempts, nextAttemptAt = "next_attempt_at", lastError = "last_error"
+        case createdAt = "created_at", deliveredAt = "delivered_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(job.id, forKey: .id)
+        try c.encode(job.kind.rawValue, forKey: .kind)
+        let type = (try? JSONDecoder().decode(JSONNode.self, from: Data(job.payload.utf8))).flatMap {
+            if case .object(let o) = $0, case .string(let t)? = o["type"] { t } else { nil }
+        }
+        try c.encode(type, forKey: .type)
+        try c.encode(job.status.rawValue, forKey: .status)
+        try c.encode(job.attempts, forKey: .attempts)
+        try c.encode(job.nextAttemptAt, forKey: .nextAttemptAt)
+        try c.encode(job.lastError, forKey: .lastError)
+        try c.encode(job.createdAt, forKey: .createdAt)
+        try c.encode(job.deliveredAt, forKey: .deliveredAt)
+    }
+}
+
+struct OutboxListView: Encodable {
+    let jobs: [OutboxJobView]
+    let page: Int
+    let perPage: Int
+    let total: Int
+    enum CodingKeys: String, CodingKey { case jobs, page, perPage = "per_page", total }
+}
