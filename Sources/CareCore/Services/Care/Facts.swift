@@ -16,8 +16,6 @@ enum Facts {
             f["review.body"] = r.body.map(TriggerValue.string) ?? .null
             f["review.verified"] = .bool(r.verified)
             f["review.source"] = .string(r.source.rawValue)
-            f["review.sentiment"] = .number(Sentiment.score([r.title, r.body].compactMap { $0 }.joined(separator: ". ")))
-            f["review.lukewarm"] = .bool(Lukewarm.isLukewarm(rating: r.rating, title: r.title, body: r.body))
         }
         if let p = s.product {
             f["product.external_id"] = .string(p.externalID)
@@ -33,6 +31,16 @@ enum Facts {
 
     static func complete(_ facts: TriggerFacts, for s: CareSubject, needing trigger: TriggerDefinition, on sql: any SQLDatabase) async throws -> TriggerFacts {
         var f = facts
+        // Text analysis only when a condition asks for it.
+        if let r = s.review {
+            let wanted = trigger.conditions.attributes
+            if wanted.contains("review.sentiment"), f["review.sentiment"] == nil {
+                f["review.sentiment"] = .number(Sentiment.score([r.title, r.body].compactMap { $0 }.joined(separator: ". ")))
+            }
+            if wanted.contains("review.lukewarm"), f["review.lukewarm"] == nil {
+                f["review.lukewarm"] = .bool(Lukewarm.isLukewarm(rating: r.rating, title: r.title, body: r.body))
+            }
+        }
         let wanted = trigger.conditions.attributes.intersection(queried).subtracting(f.keys)
         guard !wanted.isEmpty, let customerID = s.customer.id else { return f }
         if wanted.contains("customer.review_count") {
