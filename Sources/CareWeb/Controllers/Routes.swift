@@ -6,6 +6,8 @@ func routes(_ app: Application) throws {
     app.get("healthz") { _ in HealthStatus(status: "ok") }
     app.get("openapi.json", use: OpenAPIController.document)
     app.get("metrics", use: CareMetrics.render)
+    app.get("c", ":token", use: CustomerPageController.show)
+    app.post("c", ":token", use: CustomerPageController.reply)
 
     let api = app.grouped("api", "v1")
 

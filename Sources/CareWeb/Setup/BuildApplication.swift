@@ -3,6 +3,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Leaf
+import LeafKit
 import SQLKit
 import Vapor
 
@@ -45,6 +46,13 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL), outboxSignal: OutboxSignal(),
         mail: try config.mailSettings())
 
+    // Templates ship inside the CareWeb bundle, so pages render whatever the working folder is.
+    // The bundle may sit under a hidden folder (.build/): keep the sandbox, allow that path.
+    if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
+        app.leaf.configuration = LeafConfiguration(rootDirectory: views + "/")
+        app.leaf.sources = .singleSource(NIOLeafFiles(fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+                                                      sandboxDirectory: views, viewDirectory: views))
+    }
     app.views.use(.leaf)
     app.middleware = Middlewares()
     app.middleware.use(CareErrorMiddleware(environment: app.environment))

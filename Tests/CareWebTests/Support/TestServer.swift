@@ -47,6 +47,8 @@ final class TestServer: @unchecked Sendable {
         tweak(&config)
         let app = try await buildApplication(config: config, environment: .testing)
         app.logger.logLevel = .warning
+        // Tests look at redirects themselves.
+        app.http.client.configuration.redirectConfiguration = .disallow
         do {
             try await app.asyncBoot()   // lifecycle handlers (the outbox worker) start here, as under `serve`
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))

@@ -123,3 +123,24 @@ extension Optional {
         return try await f(w)
     }
 }
+
+extension ConversationService {
+    /// The customer's own reply (from the hosted page): reopens the conversation and runs the
+    /// store's `conversation.customer_replied` triggers.
+    public static func customerReply(conversationID: UUID, storeID: UUID, body: String, links: CareLinks,
+                                     storage: CareStorage, on db: any Database) async throws -> ConversationMessage {
+        let body = try Text.required(body, field: "body", max: 20_000)
+        return try await storage.write(on: db) { tx in
+            let c = try await load(conversationID, storeID: storeID, on: tx)
+            let now = storage.now()
+            let m = try await Conversations.addMessage(.customer, body: body, staffID: nil, to: c, now: now, on: tx)
+            c.status = .open
+            c.resolvedAt = nil
+            c.lastCustomerAt = now
+            c.updatedAt = now
+            try await CareRows.update(c, on: tx)
+            try await fireForConversation(.conversationCustomerReplied, c, links: links, now: now, on: tx)
+            return m
+        }
+    }
+}
