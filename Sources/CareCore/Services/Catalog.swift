@@ -30,16 +30,19 @@ public enum Catalog {
     /// The customer with this email, and whether they were created just now (a new customer has no
     /// orders and no earlier reviews, which saves the look-ups).
     static func customer(email: EmailAddress, name: String?, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> (customer: Customer, isNew: Bool) {
-        if let found = try await CatalogRows.customer(storeID: storeID, email: email.value, on: sql) {
-            if found.name == nil, let name {
-                found.name = name
-                try await CatalogRows.setName(found, on: sql)
-            }
-            return (found, false)
-        }
+        // Most reviewers are new: try the insert first (one statement), look up only when they exist.
         let customer = Customer(storeID: storeID, email: email.value, name: name, createdAt: now)
         customer.id = UUID()
-        try await CatalogRows.insert(customer, on: sql)
-        return (customer, true)
+        if try await CatalogRows.insertIfNew(customer, on: sql) {
+            return (customer, true)
+        }
+        guard let found = try await CatalogRows.customer(storeID: storeID, email: email.value, on: sql) else {
+            throw CareError(.conflict, code: "customer_race", message: "the customer changed while being saved; try again")
+        }
+        if found.name == nil, let name {
+            found.name = name
+            try await CatalogRows.setName(found, on: sql)
+        }
+        return (found, false)
     }
 }

@@ -7,9 +7,22 @@ final class SMTPSink: @unchecked Sendable {
     let dir: String
     private var process: Process?
 
-    init(port: Int = Int.random(in: 41_000...49_000)) {
-        self.port = port
+    init(port: Int? = nil) {
+        self.port = port ?? Self.freePort()
         self.dir = NSTemporaryDirectory() + "careloop-smtp-\(UUID().uuidString)"
+    }
+
+    /// A port nothing listens on now, from the kernel (bind to 0), rather than a random guess.
+    static func freePort() -> Int {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        p.waitUntilExit()
+        return Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? Int.random(in: 41_000...49_000)
     }
 
     static var script: String {

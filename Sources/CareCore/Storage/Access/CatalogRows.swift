@@ -42,11 +42,13 @@ enum CatalogRows {
         return c
     }
 
-    static func insert(_ c: Customer, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
+    /// Inserts the customer unless the store already has one with that email; true when inserted.
+    static func insertIfNew(_ c: Customer, on sql: any SQLDatabase) async throws -> Bool {
+        try await !sql.raw("""
             INSERT INTO customers (id, store_id, email, name, created_at)
             VALUES (\(bind: c.id!), \(bind: c.storeID), \(bind: c.email), \(bind: c.name), \(bind: c.createdAt))
-            """).run()
+            ON CONFLICT (store_id, email) DO NOTHING RETURNING id
+            """).all().isEmpty
     }
 
     static func setName(_ c: Customer, on sql: any SQLDatabase) async throws {
