@@ -79,14 +79,6 @@ struct MessageView: Encodable {
     }
 }
 
-struct ConversationListView: Encodable {
-    let conversations: [ConversationView]
-    let page: Int
-    let perPage: Int
-    let total: Int
-    enum CodingKeys: String, CodingKey { case conversations, page, perPage = "per_page", total }
-}
-
 struct MessagePayload: Decodable {
     let body: String
     let isInternal: Bool?

@@ -132,15 +132,6 @@ struct PublicListView: Encodable {
     enum CodingKeys: String, CodingKey { case summary, reviews, page, perPage = "per_page" }
 }
 
-struct StoreListView: Encodable {
-    let reviews: [StoreReviewView]
-    let page: Int
-    let perPage: Int
-    let total: Int
-
-    enum CodingKeys: String, CodingKey { case reviews, page, perPage = "per_page", total }
-}
-
 struct OrderView: Encodable {
     struct Item: Encodable {
         let productExternalId: String

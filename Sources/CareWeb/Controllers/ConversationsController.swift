@@ -6,15 +6,12 @@ enum ConversationsController {
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         var filter = ConversationService.Filter()
-        if let raw = req.query[String.self, at: "status"], !raw.isEmpty {
-            guard let s = ConversationStatus(rawValue: raw) else { throw CareError.invalid("status", "must be open, waiting or resolved") }
-            filter.status = s
-        }
+        filter.status = try req.enumQuery("status", as: ConversationStatus.self)
         if let a = req.query[String.self, at: "assignee"], !a.isEmpty { filter.assignee = a }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let result = try await ConversationService.list(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
-        return try JSONBody.response(ConversationListView(conversations: result.items.map { ConversationView(listed: $0, messages: nil) },
-                                                          page: page.number, perPage: page.size, total: result.total))
+        return try JSONBody.response(PageView(key: "conversations", items: result.items.map { ConversationView(listed: $0, messages: nil) },
+                                              page: page, total: result.total))
     }
 
     static func show(_ req: Request) async throws -> Response {

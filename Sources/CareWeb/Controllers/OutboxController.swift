@@ -7,14 +7,11 @@ enum OutboxController {
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         let query = OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID)
-        if let raw = req.query[String.self, at: "status"], !raw.isEmpty {
-            guard let status = OutboxStatus(rawValue: raw) else { throw CareError.invalid("status", "must be pending, delivered or dead") }
-            query.filter(\.$status == status)
-        }
+        if let status = try req.enumQuery("status", as: OutboxStatus.self) { query.filter(\.$status == status) }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let total = try await query.copy().count()
         let jobs = try await query.sort(\.$createdAt, .descending).range(page.offset..<(page.offset + page.size)).all()
-        return try JSONBody.response(OutboxListView(jobs: jobs.map(OutboxJobView.init), page: page.number, perPage: page.size, total: total))
+        return try JSONBody.response(PageView(key: "jobs", items: jobs.map(OutboxJobView.init), page: page, total: total))
     }
 
     /// Puts a dead-lettered job back in line for one more attempt now.
@@ -64,12 +61,4 @@ struct OutboxJobView: Encodable {
         try c.encode(job.createdAt, forKey: .createdAt)
         try c.encode(job.deliveredAt, forKey: .deliveredAt)
     }
-}
-
-struct OutboxListView: Encodable {
-    let jobs: [OutboxJobView]
-    let page: Int
-    let perPage: Int
-    let total: Int
-    enum CodingKeys: String, CodingKey { case jobs, page, perPage = "per_page", total }
 }

@@ -18,17 +18,13 @@ enum ReviewsController {
 
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
-        let status: ReviewStatus?
-        if let raw = req.query[String.self, at: "status"], !raw.isEmpty {
-            guard let s = ReviewStatus(rawValue: raw) else { throw CareError.invalid("status", "must be published, pending or rejected") }
-            status = s
-        } else { status = nil }
+        let status = try req.enumQuery("status", as: ReviewStatus.self)
         let rating = try req.intQuery("rating").map { n throws(CareError) in try Rating(n) }
         let product = req.query[String.self, at: "product"].flatMap { $0.isEmpty ? nil : $0 }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let result = try await ReviewQueries.storeList(
             storeID: ctx.storeID, filter: .init(status: status, productExternalID: product, rating: rating), page: page, on: req.db)
-        return try JSONBody.response(StoreListView(reviews: result.reviews.map(StoreReviewView.init), page: page.number, perPage: page.size, total: result.total))
+        return try JSONBody.response(PageView(key: "reviews", items: result.reviews.map(StoreReviewView.init), page: page, total: result.total))
     }
 
     static func show(_ req: Request) async throws -> Response {

@@ -106,6 +106,15 @@ extension Request {
         return n
     }
 
+    /// A query parameter that must be one of an enum's values when present.
+    func enumQuery<E: RawRepresentable & CaseIterable>(_ name: String, as type: E.Type) throws -> E? where E.RawValue == String {
+        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
+        guard let value = E(rawValue: raw) else {
+            throw CareError.invalid(name, "must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return value
+    }
+
     /// A path parameter that must be a UUID; anything else is simply not found.
     func uuidParameter(_ name: String, what: String) throws -> UUID {
         guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else { throw CareError.notFound(what) }

@@ -5,7 +5,7 @@ public enum OutboxKind: String, Sendable, Codable {
     case email, webhook
 }
 
-public enum OutboxStatus: String, Sendable, Codable {
+public enum OutboxStatus: String, Sendable, Codable, CaseIterable {
     case pending, delivered, dead
 }
 
