@@ -22,7 +22,7 @@ if serving {
 
 var config = try CareConfig.fromEnvironment()
 config.seedDemoStore = serving
-config.runBackgroundJobs = serving
+config.runBackgroundJobs = serving || command == "worker"
 config.runOutboxWorker = serving || command == "worker"
 
 // Vapor's request metrics and CareLoop's own land in one registry, served at /metrics.

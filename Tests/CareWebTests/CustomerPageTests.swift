@@ -13,7 +13,9 @@ final class CustomerPageTests: XCTestCase {
                 email: "xss-\(server.backend)@example.com", name: "<script>alert(1)</script> Smith", rating: 1, body: "<img src=x onerror=alert(2)>"))
             let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
             let id = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
-            let token = try await Conversation.find(UUID(uuidString: id), on: server.app.db)!.token
+            let fetched1 = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json["page_url"] as? String
+            let pageURL = try XCTUnwrap(fetched1)
+            let token = String(try XCTUnwrap(URL(string: pageURL)?.path).dropFirst("/c/".count))
 
             // act
             let page = try await server.send(.GET, "/c/\(token)", contentType: nil)
@@ -41,6 +43,49 @@ final class CustomerPageTests: XCTestCase {
             XCTAssertEqual(unknown.status, .notFound)
             let empty = try await server.send(.POST, "/c/\(token)", raw: Data("body=".utf8), contentType: "application/x-www-form-urlencoded")
             XCTAssertEqual(empty.status, .unprocessableEntity)
+            XCTAssertTrue(empty.headers.first(name: .contentType)?.hasPrefix("text/html") == true, "a page answers errors as a page")
+        }
+    }
+
+    func testPageLinksAreSignedAndExpire() async throws {
+        try await onEachBackend { server in
+            // setup: a conversation and its page token
+            let (_, key) = try await server.makeStore()
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "t-\(server.backend)@example.com", rating: 2))
+            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
+            let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            let conversation = try await Conversation.find(UUID(uuidString: id), on: server.app.db)!
+            let links = server.app.care.links
+            let valid = links.pageToken(conversation.token, expires: Date().addingTimeInterval(3600))
+            let got1 = try await server.send(.GET, "/c/\(valid)", contentType: nil).status
+            XCTAssertEqual(got1, .ok)
+
+            // act + check: the bare conversation token is not a page link
+            let got2 = try await server.send(.GET, "/c/\(conversation.token)", contentType: nil).status
+            XCTAssertEqual(got2, .notFound)
+            // a changed signature, or a stretched expiry with the old signature, opens nothing
+            let parts = valid.split(separator: ".").map(String.init)
+            let flipped = parts[2].last == "A" ? "B" : "A"
+            let forged = "\(parts[0]).\(parts[1]).\(parts[2].dropLast())\(flipped)"
+            let got3 = try await server.send(.GET, "/c/\(forged)", contentType: nil).status
+            XCTAssertEqual(got3, .notFound)
+            let stretched = "\(parts[0]).\(Int(parts[1])! + 86_400 * 365).\(parts[2])"
+            let got4 = try await server.send(.GET, "/c/\(stretched)", contentType: nil).status
+            XCTAssertEqual(got4, .notFound)
+            // another installation's secret signs nothing here
+            let foreign = CareLinks(publicURL: "https://x.test", secret: String(repeating: "z", count: 40))
+                .pageToken(conversation.token, expires: Date().addingTimeInterval(3600))
+            let got5 = try await server.send(.GET, "/c/\(foreign)", contentType: nil).status
+            XCTAssertEqual(got5, .notFound)
+            // an expired link says so, as a page, and takes no reply
+            let expired = links.pageToken(conversation.token, expires: Date().addingTimeInterval(-60))
+            let old = try await server.send(.GET, "/c/\(expired)", contentType: nil)
+            XCTAssertEqual(old.status, .gone)
+            XCTAssertTrue(old.text.contains("This link has expired"), old.text)
+            let late = try await server.send(.POST, "/c/\(expired)", raw: Data("body=hello".utf8), contentType: "application/x-www-form-urlencoded")
+            XCTAssertEqual(late.status, .gone)
+            let detail = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
+            XCTAssertFalse((detail["messages"] as? [[String: Any]] ?? []).contains { $0["author"] as? String == "customer" })
         }
     }
 }

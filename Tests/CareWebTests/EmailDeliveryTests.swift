@@ -164,4 +164,82 @@ final class EmailDeliveryTests: XCTestCase {
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
+
+    /// A private certificate authority and a certificate it signs for "localhost", made here with
+    /// openssl, as a mail relay on a private network would have. Returns (CA, server cert, server key).
+    func makeCertificates() throws -> (ca: String, cert: String, key: String) {
+        let dir = NSTemporaryDirectory() + "careloop-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n".write(toFile: dir + "/ext.cnf", atomically: true, encoding: .utf8)
+        let steps = [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=CareLoop Test CA"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"],
+        ]
+        for args in steps {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["openssl"] + args
+            p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw TestFailure("openssl \(args[0]) failed") }
+        }
+        return (dir + "/ca.pem", dir + "/server.pem", dir + "/server.key")
+    }
+
+    func testSTARTTLSIsUsedWhenOfferedAndTheCertificateIsChecked() async throws {
+        // setup: a server that offers STARTTLS and refuses mail without it
+        let (ca, cert, key) = try makeCertificates()
+        let sink = SMTPSink()
+        try sink.start(extra: ["--tls-cert", cert, "--tls-key", key])
+        defer { sink.stop() }
+        let message = MailComposer.compose(OutgoingMail(
+            fromName: "Shop", fromAddress: "care@mail.test", to: "tls@example.com", toName: nil, replyTo: nil,
+            subject: "Over TLS", text: "Encrypted on the way", html: nil, messageID: "tls1@mail.test", inReplyTo: nil, references: [], date: Date()))
+        var settings = try SMTPSettings.parse("smtp://localhost:\(sink.port)", caFile: ca)
+        settings.timeout = .seconds(5)
+        // act
+        _ = try await SMTPClient.send(from: "care@mail.test", to: ["tls@example.com"], message: message, settings: settings)
+        // check: delivered inside TLS
+        let got = try await sink.waitFor(1, to: "tls@example.com")[0]
+        XCTAssertEqual(got["tls"] as? Bool, true)
+        XCTAssertEqual(got.header("Subject"), "Over TLS")
+
+        // a certificate nobody vouches for is refused (the system's roots don't know it): nothing sent
+        var untrusted = settings
+        untrusted.caFile = nil
+        do {
+            _ = try await SMTPClient.send(from: "care@mail.test", to: ["tls2@example.com"], message: message, settings: untrusted)
+            XCTFail("expected the certificate to be refused")
+        } catch let e as SMTPError {
+            XCTAssertTrue(e.isTransient, e.description)
+        }
+        // with STARTTLS turned off, this server refuses the mail (530): a clear error
+        var plain = settings
+        plain.startTLS = .never
+        do {
+            _ = try await SMTPClient.send(from: "care@mail.test", to: ["tls3@example.com"], message: message, settings: plain)
+            XCTFail("expected a refusal")
+        } catch let e as SMTPError {
+            XCTAssertEqual(e.code, 530, e.description)
+        }
+        XCTAssertEqual(sink.messages().count, 1)
+
+        // requiring STARTTLS from a server that doesn't offer it: refused before anything is sent
+        let clear = SMTPSink()
+        try clear.start()
+        defer { clear.stop() }
+        do {
+            _ = try await SMTPClient.send(from: "care@mail.test", to: ["tls4@example.com"], message: message,
+                                          settings: try SMTPSettings.parse("smtp://127.0.0.1:\(clear.port)?starttls=required"))
+            XCTFail("expected a refusal")
+        } catch let e as SMTPError {
+            XCTAssertTrue(e.message.contains("does not offer STARTTLS"), e.message)
+        }
+        XCTAssertEqual(clear.messages().count, 0)
+        XCTAssertThrowsError(try SMTPSettings.parse("smtp://x.test?starttls=maybe"))
+    }
 }

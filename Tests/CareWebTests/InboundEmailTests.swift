@@ -7,14 +7,6 @@ import XCTest
 /// The loop closes: the care email goes out, the staff reply threads, the customer's emailed reply
 /// comes back into the same conversation, and a reply after resolution reopens it.
 final class InboundEmailTests: XCTestCase {
-    func rawReply(from: String, to: String, inReplyTo: String?, references: [String], messageID: String, text: String) -> Data {
-        var headers = ["From: Grace Hopper <\(from)>", "To: \(to)", "Subject: Re: About your review", "Message-ID: <\(messageID)>",
-                       "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable"]
-        if let inReplyTo { headers.append("In-Reply-To: \(inReplyTo)") }
-        if !references.isEmpty { headers.append("References: " + references.joined(separator: " ")) }
-        return Data((headers.joined(separator: "\r\n") + "\r\n\r\n" + MailComposer.quotedPrintable(text) + "\r\n").utf8)
-    }
-
     func testCareEmailStaffReplyCustomerReplyResolveAndReopen() async throws {
         let sink = SMTPSink()
         try sink.start()

@@ -2,10 +2,11 @@
 """A real SMTP server for CareLoop's tests (aiosmtpd). Every accepted message is written to
 DIR/NNNN.json: the envelope, the headers, and the decoded text and HTML parts.
 
-  smtp_sink.py --port P --dir DIR [--refuse ADDRESS ...] [--silent]
+  smtp_sink.py --port P --dir DIR [--refuse ADDRESS ...] [--silent] [--tls-cert C --tls-key K]
 
 --refuse makes RCPT TO fail with 550 for that address; --silent accepts connections and never
-answers (to test client timeouts)."""
+answers (to test client timeouts); --tls-cert/--tls-key offer STARTTLS and require it before
+MAIL (each record then says whether the session was encrypted)."""
 import argparse, asyncio, email, email.policy, itertools, json, os, signal, socket, sys, time
 
 # The parent may ignore SIGTERM (and children inherit that): be stoppable.
@@ -16,6 +17,8 @@ parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--dir", required=True)
 parser.add_argument("--refuse", action="append", default=[])
 parser.add_argument("--silent", action="store_true")
+parser.add_argument("--tls-cert")
+parser.add_argument("--tls-key")
 args = parser.parse_args()
 os.makedirs(args.dir, exist_ok=True)
 
@@ -53,6 +56,7 @@ class Handler:
             "html": html.get_content().replace("\r\n", "\n") if html else None,
             "raw": (envelope.original_content or envelope.content).decode("utf-8", "replace"),
             "received_at": time.time(),
+            "tls": session.ssl is not None,
         }
         n = next(counter)
         tmp = os.path.join(args.dir, f".{n:04d}.tmp")
@@ -61,7 +65,13 @@ class Handler:
         os.rename(tmp, os.path.join(args.dir, f"{n:04d}.json"))
         return "250 Message accepted for delivery"
 
-controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, decode_data=False)
+tls = {}
+if args.tls_cert:
+    import ssl
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    tls = {"tls_context": context, "require_starttls": True}
+controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, decode_data=False, **tls)
 controller.start()
 print("ready", flush=True)
 try:

@@ -9,6 +9,7 @@ public struct CareError: Error, Sendable, Equatable, CustomStringConvertible {
         case forbidden      // 403: authenticated but not allowed (never used for another store's data)
         case conflict       // 409
         case rateLimited    // 429
+        case gone           // 410: it existed, and is no longer available (an expired link)
     }
 
     public var kind: Kind

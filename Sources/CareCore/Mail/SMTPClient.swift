@@ -2,9 +2,15 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
-/// Where and how to send mail: `smtp://[user:password@]host[:port]`.
+/// Where and how to send mail: `smtp://[user:password@]host[:port][?starttls=required|never]`.
 public struct SMTPSettings: Sendable, Equatable {
+    /// STARTTLS (RFC 3207): used whenever the server offers it (the default), insisted on, or never used.
+    public enum StartTLS: String, Sendable, Equatable {
+        case whenOffered = "offered", required, never
+    }
+
     public var host: String
     public var port: Int
     public var username: String?
@@ -13,23 +19,36 @@ public struct SMTPSettings: Sendable, Equatable {
     public var heloName: String
     /// The longest CareLoop waits for any one reply of the server.
     public var timeout: TimeAmount
+    public var startTLS: StartTLS
+    /// A PEM file of extra certificate authorities to trust (a private relay's own CA); the system's otherwise.
+    public var caFile: String?
 
     public init(host: String, port: Int = 25, username: String? = nil, password: String? = nil,
-                heloName: String = "careloop.localhost", timeout: TimeAmount = .seconds(30)) {
+                heloName: String = "careloop.localhost", timeout: TimeAmount = .seconds(30), startTLS: StartTLS = .whenOffered,
+                caFile: String? = nil) {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.heloName = heloName
         self.timeout = timeout
+        self.startTLS = startTLS
+        self.caFile = caFile
     }
 
-    public static func parse(_ url: String) throws(CareError) -> SMTPSettings {
+    public static func parse(_ url: String, caFile: String? = nil) throws(CareError) -> SMTPSettings {
         guard let u = URLComponents(string: url), u.scheme == "smtp", let host = u.host, !host.isEmpty else {
-            throw .invalid("CARELOOP_SMTP_URL", "expected smtp://[user:password@]host[:port]")
+            throw .invalid("CARELOOP_SMTP_URL", "expected smtp://[user:password@]host[:port][?starttls=required|never]")
+        }
+        var startTLS = StartTLS.whenOffered
+        if let raw = u.queryItems?.first(where: { $0.name == "starttls" })?.value {
+            guard let mode = StartTLS(rawValue: raw) else {
+                throw .invalid("CARELOOP_SMTP_URL", "starttls must be offered, required or never")
+            }
+            startTLS = mode
         }
         return SMTPSettings(host: host, port: u.port ?? 25, username: u.user?.removingPercentEncoding,
-                            password: u.password?.removingPercentEncoding)
+                            password: u.password?.removingPercentEncoding, startTLS: startTLS, caFile: caFile)
     }
 }
 
@@ -42,8 +61,9 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
     public var description: String { code.map { "\($0) \(message)" } ?? message }
 }
 
-/// A small SMTP client (RFC 5321): one message per connection, EHLO, AUTH PLAIN when given
-/// credentials, 8BITMIME when offered, dot-stuffing, a timeout on every reply. Messages are expected
+/// A small SMTP client (RFC 5321): one message per connection, EHLO, STARTTLS when offered (RFC 3207,
+/// the certificate checked against the host name), AUTH PLAIN when given credentials, 8BITMIME when
+/// offered, dot-stuffing, a timeout on every reply. Messages are expected
 /// to be 7-bit clean already (`MailComposer` encodes bodies as quoted-printable).
 public enum SMTPClient {
     public struct Result: Sendable {
@@ -67,10 +87,32 @@ public enum SMTPClient {
         } catch {
             throw SMTPError(code: nil, message: "cannot connect to \(settings.host):\(settings.port): \(error)")
         }
-        return try await channel.executeThenClose { inbound, outbound in
+        do {
+            return try await converse(channel, from: from, to: recipients, message: message, settings: settings)
+        } catch let e as SMTPError {
+            throw e
+        } catch {
+            // A TLS handshake the server or CareLoop refused, a connection dropped mid-way: worth another try later.
+            throw SMTPError(code: nil, message: "the connection to \(settings.host):\(settings.port) failed: \(error)")
+        }
+    }
+
+    private static func converse(_ channel: NIOAsyncChannel<String, ByteBuffer>, from: String, to recipients: [String], message: String,
+                                 settings: SMTPSettings) async throws -> Result {
+        try await channel.executeThenClose { inbound, outbound in
             var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel, timeout: settings.timeout)
             try await session.expect(220)
-            let capabilities = try await session.command("EHLO \(settings.heloName)", expect: 250)
+            var capabilities = try await session.command("EHLO \(settings.heloName)", expect: 250)
+            let offersTLS = capabilities.contains { $0.uppercased().hasPrefix("STARTTLS") }
+            if offersTLS && settings.startTLS != .never {
+                _ = try await session.command("STARTTLS", expect: 220)
+                try await startTLS(on: channel.channel, settings: settings)
+                // RFC 3207 §4.2: forget what was said in the clear and ask again.
+                capabilities = try await session.command("EHLO \(settings.heloName)", expect: 250)
+            } else if settings.startTLS == .required {
+                _ = try? await session.command("QUIT")
+                throw SMTPError(code: nil, message: "\(settings.host) does not offer STARTTLS, and CARELOOP_SMTP_URL requires it")
+            }
             if let user = settings.username, let password = settings.password {
                 let token = Data("\u{0}\(user)\u{0}\(password)".utf8).base64EncodedString()
                 _ = try await session.command("AUTH PLAIN \(token)", expect: 235)
@@ -92,6 +134,24 @@ public enum SMTPClient {
             try await session.expect(250)
             _ = try? await session.command("QUIT")
             return Result(refused: refused)
+        }
+    }
+
+    /// Puts TLS under the line decoder: from here on the server's bytes are decrypted before they are
+    /// split into lines, and what the session writes is encrypted.
+    static func startTLS(on channel: any Channel, settings: SMTPSettings) async throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = settings.caFile { tls.trustRoots = .file(caFile) }
+        let isAddress = settings.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
+        do {
+            let context = try NIOSSLContext(configuration: tls)
+            let hostname = isAddress ? nil : settings.host
+            // The handler belongs to the channel's event loop: make and add it there.
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+            }.get()
+        } catch {
+            throw SMTPError(code: nil, message: "cannot start TLS with \(settings.host): \(error)")
         }
     }
 

@@ -74,6 +74,8 @@ public enum ReviewIngest {
             let cared = try await TriggerRunner.fire(
                 .reviewCreated, subject: CareSubject(store: store, customer: customer, review: review, product: product),
                 links: links, now: now, on: tx)
+            try await Webhooks.enqueue("review.created", data: WebhookData.review(review, product: product, customer: customer),
+                                       storeID: storeID, now: now, on: tx)
             return Stored(review: review, product: product, customer: customer, conversation: cared.conversation)
         }
     }

@@ -74,4 +74,16 @@ public enum StoreService {
     public static func store(slug: String, on db: any Database) async throws -> Store? {
         try await Store.query(on: db).filter(\.$slug == slug).first()
     }
+
+    public static func find(id: UUID, on db: any Database) async throws -> Store {
+        guard let store = try await Store.find(id, on: db) else { throw CareError.notFound("store") }
+        return store
+    }
+
+    /// Whether resolving a conversation about a review invites the customer to update it.
+    public static func setInviteReviewUpdate(_ on: Bool, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+        try await storage.write(on: db) { sql in
+            try await sql.raw("UPDATE stores SET invite_review_update = \(bind: on) WHERE id = \(bind: storeID)").run()
+        }
+    }
 }

@@ -33,11 +33,13 @@ struct RawJSON: Encodable {
 struct ConversationView: Encodable {
     let listed: ConversationService.Listed
     let messages: [ConversationMessage]?
+    /// The customer's page, as a fresh signed link (only on the single-conversation view).
+    var pageURL: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, reviewId = "review_id", customer, subject, status, priority, assignee, tags, slaDueAt = "sla_due_at"
         case firstResponseAt = "first_response_at", resolvedAt = "resolved_at", resolutionNote = "resolution_note"
-        case createdAt = "created_at", updatedAt = "updated_at", messages
+        case createdAt = "created_at", updatedAt = "updated_at", messages, pageURL = "page_url"
     }
 
     struct StaffBrief: Encodable { let id: UUID; let email: String; let name: String }
@@ -60,6 +62,7 @@ struct ConversationView: Encodable {
         try c.encode(cv.createdAt, forKey: .createdAt)
         try c.encode(cv.updatedAt, forKey: .updatedAt)
         if let messages { try c.encode(messages.map(MessageView.init), forKey: .messages) }
+        if let pageURL { try c.encode(pageURL, forKey: .pageURL) }
     }
 }
 
@@ -92,4 +95,62 @@ struct ResolvePayload: Decodable {
 
 struct AssignPayload: Decodable {
     let assignee: String?
+}
+
+struct WebhookView: Encodable {
+    let endpoint: WebhookEndpoint
+    /// Shown once, when the endpoint is made.
+    var showSecret = false
+
+    enum CodingKeys: String, CodingKey { case id, url, events, enabled, secret, createdAt = "created_at" }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(endpoint.id, forKey: .id)
+        try c.encode(endpoint.url, forKey: .url)
+        try c.encode(endpoint.events, forKey: .events)
+        try c.encode(endpoint.enabled, forKey: .enabled)
+        if showSecret { try c.encode(endpoint.secret, forKey: .secret) }
+        try c.encode(endpoint.createdAt, forKey: .createdAt)
+    }
+}
+
+struct WebhookPayload: Decodable {
+    let url: String?
+    let events: [String]?
+}
+
+struct CareSettingsView: Codable {
+    let inviteReviewUpdate: Bool?
+    enum CodingKeys: String, CodingKey { case inviteReviewUpdate = "invite_review_update" }
+}
+
+struct RecoveryView: Encodable {
+    let report: Recovery.Report
+
+    enum CodingKeys: String, CodingKey { case caredFor = "cared_for", recovered, rate, reviews }
+
+    struct Item: Encodable {
+        let item: Recovery.Item
+        enum CodingKeys: String, CodingKey {
+            case reviewId = "review_id", conversationId = "conversation_id", customerEmail = "customer_email", before, after, updatedAt = "updated_at"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(item.reviewID, forKey: .reviewId)
+            try c.encode(item.conversationID, forKey: .conversationId)
+            try c.encode(item.customerEmail, forKey: .customerEmail)
+            try c.encode(item.before, forKey: .before)
+            try c.encode(item.after, forKey: .after)
+            try c.encode(item.updatedAt, forKey: .updatedAt)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(report.caredFor, forKey: .caredFor)
+        try c.encode(report.recovered, forKey: .recovered)
+        try c.encode(report.rate, forKey: .rate)
+        try c.encode(report.items.map(Item.init), forKey: .reviews)
+    }
 }

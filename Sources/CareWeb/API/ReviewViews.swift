@@ -59,12 +59,26 @@ struct PublicReviewView: Encodable {
 /// A review as its store sees it: everything, including why it is held or rejected.
 struct StoreReviewView: Encodable {
     let listed: ReviewQueries.Listed
+    /// The customer's earlier versions, oldest first (only on the single-review view).
+    var history: [ReviewEdit]? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, product, customer, rating, title, body, authorName = "author_name", status, statusReason = "status_reason"
         case heldByRule = "held_by_rule", publishAfter = "publish_after", moderatedBy = "moderated_by"
         case moderatedAt = "moderated_at", verified, orderId = "order_id", source, createdAt = "created_at"
-        case updatedAt = "updated_at", reply
+        case updatedAt = "updated_at", reply, history
+    }
+
+    struct EditView: Encodable {
+        let edit: ReviewEdit
+        enum CodingKeys: String, CodingKey { case previousRating = "previous_rating", previousTitle = "previous_title", previousBody = "previous_body", editedAt = "edited_at" }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(edit.previousRating, forKey: .previousRating)
+            try c.encode(edit.previousTitle, forKey: .previousTitle)
+            try c.encode(edit.previousBody, forKey: .previousBody)
+            try c.encode(edit.editedAt, forKey: .editedAt)
+        }
     }
 
     struct ProductBrief: Encodable {
@@ -108,6 +122,7 @@ struct StoreReviewView: Encodable {
         try c.encode(r.createdAt, forKey: .createdAt)
         try c.encode(r.updatedAt, forKey: .updatedAt)
         try c.encode(listed.reply.map(ReplyView.init), forKey: .reply)
+        if let history { try c.encode(history.map(EditView.init), forKey: .history) }
     }
 }
 

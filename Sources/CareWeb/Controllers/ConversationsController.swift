@@ -18,7 +18,8 @@ enum ConversationsController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "conversation")
         let (listed, messages) = try await ConversationService.find(id: id, storeID: ctx.storeID, on: req.db)
-        return try JSONBody.response(ConversationView(listed: listed, messages: messages))
+        let page = req.care.links.conversationPage(token: listed.conversation.token, issuedAt: req.care.storage.now())
+        return try JSONBody.response(ConversationView(listed: listed, messages: messages, pageURL: page))
     }
 
     static func postMessage(_ req: Request) async throws -> Response {

@@ -8,6 +8,7 @@ enum OutboxController {
         let ctx = try req.storeContext
         let query = OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID)
         if let status = try req.enumQuery("status", as: OutboxStatus.self) { query.filter(\.$status == status) }
+        if let kind = try req.enumQuery("kind", as: OutboxKind.self) { query.filter(\.$kind == kind) }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let total = try await query.copy().count()
         let jobs = try await query.sort(\.$createdAt, .descending).range(page.offset..<(page.offset + page.size)).all()

@@ -24,13 +24,14 @@ enum ReviewsController {
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let result = try await ReviewQueries.storeList(
             storeID: ctx.storeID, filter: .init(status: status, productExternalID: product, rating: rating), page: page, on: req.db)
-        return try JSONBody.response(PageView(key: "reviews", items: result.reviews.map(StoreReviewView.init), page: page, total: result.total))
+        return try JSONBody.response(PageView(key: "reviews", items: result.reviews.map { StoreReviewView(listed: $0) }, page: page, total: result.total))
     }
 
     static func show(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "review")
-        return try JSONBody.response(StoreReviewView(listed: try await ReviewQueries.one(reviewID: id, storeID: ctx.storeID, on: req.db)))
+        let listed = try await ReviewQueries.one(reviewID: id, storeID: ctx.storeID, on: req.db)
+        return try JSONBody.response(StoreReviewView(listed: listed, history: try await ReviewUpdates.history(reviewID: id, on: req.db)))
     }
 
     static func reply(_ req: Request) async throws -> Response {

@@ -6,8 +6,10 @@ func routes(_ app: Application) throws {
     app.get("healthz") { _ in HealthStatus(status: "ok") }
     app.get("openapi.json", use: OpenAPIController.document)
     app.get("metrics", use: CareMetrics.render)
-    app.get("c", ":token", use: CustomerPageController.show)
-    app.post("c", ":token", use: CustomerPageController.reply)
+    let page = app.grouped(PageErrorMiddleware())
+    page.get("c", ":token", use: CustomerPageController.show)
+    page.post("c", ":token", use: CustomerPageController.reply)
+    page.post("c", ":token", "review", use: CustomerPageController.updateReview)
 
     let api = app.grouped("api", "v1")
 
@@ -20,6 +22,9 @@ func routes(_ app: Application) throws {
 
     let store = api.grouped(APIKeyAuth())
     store.get("settings", "inbound-email", use: InboundEmailController.settings)
+    store.get("settings", "care", use: CareSettingsController.show)
+    store.patch("settings", "care", use: CareSettingsController.update)
+    store.get("reports", "recovery", use: CareSettingsController.recovery)
     store.post("reviews", use: ReviewsController.create)
     store.get("reviews", use: ReviewsController.list)
     store.get("reviews", ":id", use: ReviewsController.show)
@@ -39,6 +44,11 @@ func routes(_ app: Application) throws {
     store.post("conversations", ":id", "messages", use: ConversationsController.postMessage)
     store.post("conversations", ":id", "resolve", use: ConversationsController.resolve)
     store.post("conversations", ":id", "assign", use: ConversationsController.assign)
+
+    store.post("webhooks", use: WebhooksController.create)
+    store.get("webhooks", use: WebhooksController.list)
+    store.delete("webhooks", ":id", use: WebhooksController.delete)
+    store.post("webhooks", ":id", "test", use: WebhooksController.test)
 
     store.get("outbox", use: OutboxController.list)
     store.post("outbox", ":id", "retry", use: OutboxController.retry)

@@ -12,15 +12,16 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
         let care = app.care
         let db = app.db
         let logger = Logger(label: "careloop.outbox")
-        guard care.mail.smtp != nil else {
-            // Nothing to deliver with: emails wait in the outbox rather than failing over and over.
+        // Without a mail server, emails wait in the outbox rather than failing over and over; webhooks still go.
+        var kinds: [OutboxKind] = [.email, .webhook]
+        if care.mail.smtp == nil {
             logger.warning("CARELOOP_SMTP_URL is not set: care emails are queued in the outbox and sent once it is")
-            return
+            kinds = [.webhook]
         }
         task = Task {
             while !Task.isCancelled {
                 do {
-                    let jobs = try await OutboxQueue.claim(limit: 32, lease: 300, storage: care.storage, on: db)
+                    let jobs = try await OutboxQueue.claim(limit: 32, lease: 300, kinds: kinds, storage: care.storage, on: db)
                     await withTaskGroup(of: Void.self) { group in
                         for job in jobs {
                             group.addTask { await Self.run(job, care: care, db: db, logger: logger) }

@@ -43,7 +43,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         config: config, storage: storage, hasher: hasher, secret: secret,
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
         publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
-        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL), outboxSignal: OutboxSignal(),
+        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), outboxSignal: OutboxSignal(),
         mail: try config.mailSettings())
 
     // Templates ship inside the CareWeb bundle, so pages render whatever the working folder is.
@@ -72,6 +72,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
     if config.runBackgroundJobs {
         app.lifecycle.use(ModerationDeadlineJob())
+        app.lifecycle.use(TimedTriggerJob())
     }
     if config.runOutboxWorker {
         app.lifecycle.use(OutboxWorker())

@@ -52,18 +52,24 @@ public struct CareConfig: Sendable {
 
     /// Outbound mail. Without an SMTP URL, emails wait in the outbox (and say why) until one is set.
     public var smtpURL: String?
+    /// Extra certificate authorities to trust for STARTTLS (a PEM file).
+    public var smtpCAFile: String?
     public var mailFrom: String?
     public var mailDomain: String?
     /// Run the outbox worker in this process (on for `serve` and `worker`).
     public var runOutboxWorker = false
     public var outboxPollSeconds: Double = 1
     public var retryPolicy = OutboxQueue.RetryPolicy()
+    /// How long the link to a customer's page in an email keeps working.
+    public var pageLinkDays: Double = 90
+    /// How often time triggers (`conversation.unanswered`, `conversation.waiting_customer`) are checked.
+    public var timedTriggerSeconds: Double = 30
 
     public init() {}
 
     /// The mail settings these options make (sender and reply domain default from the host name).
     public func mailSettings() throws -> MailSettings {
-        let smtp = try smtpURL.map { url throws(CareError) in try SMTPSettings.parse(url) }
+        let smtp = try smtpURL.map { url throws(CareError) in try SMTPSettings.parse(url, caFile: smtpCAFile) }
         let host = URLComponents(string: publicURL)?.host ?? "localhost"
         let domain = mailDomain ?? mailFrom.flatMap { $0.split(separator: "@").last.map(String.init) } ?? host
         return MailSettings(smtp: smtp, fromAddress: mailFrom ?? "care@\(domain)", domain: domain)
@@ -85,10 +91,12 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_TRUST_FORWARDED_FOR"] { c.trustForwardedFor = ["1", "true", "yes"].contains(v.lowercased()) }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_PER_MINUTE"], let n = Int(v), n > 0 { c.publicReviewPerMinute = n }
         if let v = env["CARELOOP_SMTP_URL"], !v.isEmpty { c.smtpURL = v }
+        if let v = env["CARELOOP_SMTP_CA_FILE"], !v.isEmpty { c.smtpCAFile = v }
         if let v = env["CARELOOP_MAIL_FROM"], !v.isEmpty { c.mailFrom = v }
         if let v = env["CARELOOP_MAIL_DOMAIN"], !v.isEmpty { c.mailDomain = v }
         if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
+        if let v = env["CARELOOP_PAGE_LINK_DAYS"], let n = Double(v), n > 0 { c.pageLinkDays = n }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
         return c
     }

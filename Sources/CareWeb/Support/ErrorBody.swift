@@ -21,6 +21,7 @@ extension CareError.Kind {
         case .forbidden: .forbidden
         case .conflict: .conflict
         case .rateLimited: .tooManyRequests
+        case .gone: .gone
         }
     }
 }

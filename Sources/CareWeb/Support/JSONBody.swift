@@ -27,10 +27,7 @@ enum JSONBody {
         return d
     }()
 
-    static func formatDate(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-            .replacingOccurrences(of: "+0000", with: "Z")
-    }
+    static func formatDate(_ date: Date) -> String { ISODate.format(date) }
 
     static func parseDate(_ s: String) -> Date? {
         if let d = try? Date(s, strategy: .iso8601) { return d }

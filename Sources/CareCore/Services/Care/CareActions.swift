@@ -15,7 +15,7 @@ enum CareActions {
         var outbox: [OutboxPayload] = []
     }
 
-    static func run(_ actions: [TriggerAction], on start: CareSubject, links: CareLinks, now: Date,
+    static func run(_ actions: [TriggerAction], of triggerName: String, on start: CareSubject, links: CareLinks, now: Date,
                     sql: any SQLDatabase) async throws -> (CareSubject, [TriggerEvent]) {
         var s = start
         var raised: [TriggerEvent] = []
@@ -23,7 +23,7 @@ enum CareActions {
         let storeID = try s.store.requireID()
 
         func staffMessage(_ template: String, in c: Conversation) {
-            let m = Conversations.makeMessage(.staff, body: Template.render(template, values: values(s, links)), staffID: nil, to: c,
+            let m = Conversations.makeMessage(.staff, body: Template.render(template, values: values(s, links, now: now)), staffID: nil, to: c,
                                               now: now.addingTimeInterval(Double(w.messages.count) / 1000))
             w.messages.append(m)
             w.outbox.append(.conversationMessage(messageID: m.id!))
@@ -36,7 +36,7 @@ enum CareActions {
             case .openConversation(let template, let subject):
                 // One open thread per subject: a second trigger asking adds to it rather than starting another.
                 if s.conversation == nil {
-                    let c = try Conversations.make(for: s, subject: Template.render(subject ?? "About your review", values: values(s, links)), now: now)
+                    let c = try Conversations.make(for: s, subject: Template.render(subject ?? "About your review", values: values(s, links, now: now)), now: now)
                     s.conversation = c
                     w.newConversation = c
                     raised.append(.conversationOpened)
@@ -47,7 +47,7 @@ enum CareActions {
                 staffMessage(template, in: c)
             case .addNote(let template):
                 guard let c = s.conversation else { continue }
-                w.messages.append(Conversations.makeMessage(.note, body: Template.render(template, values: values(s, links)), staffID: nil,
+                w.messages.append(Conversations.makeMessage(.note, body: Template.render(template, values: values(s, links, now: now)), staffID: nil,
                                                             to: c, now: now.addingTimeInterval(Double(w.messages.count) / 1000)))
             case .assign(let to):
                 guard let c = s.conversation else { continue }
@@ -69,34 +69,39 @@ enum CareActions {
                 let recipients: [String]
                 if let to { recipients = [to] } else { recipients = try await Staff.emails(storeID: storeID, on: sql) }
                 guard !recipients.isEmpty else { continue }
-                let body = Template.render(template, values: values(s, links))
+                let body = Template.render(template, values: values(s, links, now: now))
                 w.outbox.append(.staffNotification(to: recipients, subject: "[\(s.store.name)] \(body.prefix(60))", body: body))
             case .sendWebhook:
-                // Webhook endpoints arrive with the webhook API; until then there is nowhere to send.
-                continue
+                try await Webhooks.enqueue("trigger.fired", data: triggerFired(name: triggerName, s), storeID: storeID, now: now, on: sql)
             case .resolve(let note):
-                guard let c = s.conversation else { continue }
-                c.status = .resolved
-                c.resolvedAt = now
-                c.resolutionNote = note
+                guard let c = s.conversation, c.status != .resolved else { continue }
+                try await Conversations.markResolved(c, note: note, customer: s.customer, now: now, on: sql)
                 w.conversationChanged = true
                 raised.append(.conversationResolved)
             }
         }
 
         if let c = w.newConversation {
-            try await CareRows.insert(c, on: sql)
+            try await Conversations.insert(c, customer: s.customer, now: now, on: sql)
         } else if w.conversationChanged, let c = s.conversation {
             c.updatedAt = now
             try await CareRows.update(c, on: sql)
         }
-        for m in w.messages { try await CareRows.insert(m, on: sql) }
+        for m in w.messages { try await Conversations.insert(m, now: now, on: sql) }
         for payload in w.outbox { try await Outbox.enqueue(payload, storeID: storeID, now: now, on: sql) }
         return (s, raised)
     }
 
+    /// The `trigger.fired` webhook: which trigger, and what it fired for.
+    static func triggerFired(name: String, _ s: CareSubject) -> JSONNode {
+        var o: [String: JSONNode] = ["trigger": .string(name), "customer": WebhookData.customer(s.customer)]
+        if let r = s.review { o["review"] = WebhookData.review(r, product: s.product, customer: nil) }
+        if let c = s.conversation { o["conversation"] = WebhookData.conversation(c, customer: nil) }
+        return .object(o)
+    }
+
     /// What template placeholders read as for this subject.
-    static func values(_ s: CareSubject, _ links: CareLinks) -> [String: String] {
+    static func values(_ s: CareSubject, _ links: CareLinks, now: Date) -> [String: String] {
         var v: [String: String] = ["customer.email": s.customer.email, "store.name": s.store.name]
         if let name = s.customer.name {
             v["customer.name"] = name
@@ -104,7 +109,7 @@ enum CareActions {
         }
         if let p = s.product { v["product.name"] = p.name; v["product.url"] = p.url }
         if let r = s.review { v["review.title"] = r.title; v["review.body"] = r.body; v["review.rating"] = String(r.rating) }
-        if let c = s.conversation { v["conversation.link"] = links.conversationPage(token: c.token) }
+        if let c = s.conversation { v["conversation.link"] = links.conversationPage(token: c.token, issuedAt: now) }
         return v
     }
 }

@@ -66,6 +66,9 @@ public enum ConversationService {
         }
     }
 
+    /// Resolves a conversation with an optional note. When it is about a review and the store invites
+    /// review updates, the customer gets one plain message saying they may update their review if they
+    /// wish: nothing is offered for it, and nothing depends on it.
     public static func resolve(conversationID: UUID, storeID: UUID, note: String?, links: CareLinks,
                                storage: CareStorage, on db: any Database) async throws {
         let note = try Text.optional(note, field: "resolution_note", max: 5000)
@@ -73,12 +76,18 @@ public enum ConversationService {
             let c = try await load(conversationID, storeID: storeID, on: tx)
             guard c.status != .resolved else { return }
             let now = storage.now()
-            c.status = .resolved
-            c.resolvedAt = now
-            c.resolutionNote = note
-            c.updatedAt = now
+            let customer = try await tx.first(Customer.self, { $0.where("id", .equal, c.customerID) })
+            try await Conversations.markResolved(c, note: note, customer: customer, now: now, on: tx)
             try await CareRows.update(c, on: tx)
             try await Conversations.addMessage(.system, body: "Resolved" + (note.map { ": \($0)" } ?? "."), staffID: nil, to: c, now: now, on: tx)
+            if let reviewID = c.reviewID,
+               let store = try await tx.first(Store.self, { $0.where("id", .equal, storeID) }), store.inviteReviewUpdate,
+               let review = try await tx.first(Review.self, { $0.where("id", .equal, reviewID) }), review.status != .rejected {
+                let invitation = ReviewUpdateInvitation.text(customerName: customer?.name, storeName: store.name,
+                                                             link: links.conversationPage(token: c.token, issuedAt: now) + "#review")
+                try await Conversations.sendStaffMessage(invitation, staffID: nil, in: c, now: now.addingTimeInterval(0.001),
+                                                         countsAsResponse: false, on: tx)
+            }
             try await fireForConversation(.conversationResolved, c, links: links, now: now, on: tx)
         }
     }

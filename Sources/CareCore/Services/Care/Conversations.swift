@@ -43,8 +43,29 @@ public enum Conversations {
     static func addMessage(_ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
                            emailMessageID: String? = nil, on sql: any SQLDatabase) async throws -> ConversationMessage {
         let m = makeMessage(author, body: body, staffID: staffID, to: c, now: now, emailMessageID: emailMessageID)
-        try await CareRows.insert(m, on: sql)
+        try await insert(m, now: now, on: sql)
         return m
+    }
+
+    /// Stores a new conversation and tells the store's webhooks it opened.
+    static func insert(_ c: Conversation, customer: Customer, now: Date, on sql: any SQLDatabase) async throws {
+        try await CareRows.insert(c, on: sql)
+        try await Webhooks.enqueue("conversation.opened", data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
+    }
+
+    /// Stores a new message and tells the store's webhooks.
+    static func insert(_ m: ConversationMessage, now: Date, on sql: any SQLDatabase) async throws {
+        try await CareRows.insert(m, on: sql)
+        try await Webhooks.enqueue("conversation.message_created", data: WebhookData.message(m), storeID: m.storeID, now: now, on: sql)
+    }
+
+    /// Marks a conversation resolved (the caller writes the row) and tells the store's webhooks.
+    static func markResolved(_ c: Conversation, note: String?, customer: Customer?, now: Date, on sql: any SQLDatabase) async throws {
+        c.status = .resolved
+        c.resolvedAt = now
+        c.resolutionNote = note
+        c.updatedAt = now
+        try await Webhooks.enqueue("conversation.resolved", data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
     }
 
     /// A new message, not yet stored.

@@ -78,7 +78,7 @@ public enum InboundMail {
             } else {
                 c = try Conversations.make(for: CareSubject(store: store, customer: customer),
                                            subject: message.subject ?? "Message from \(customer.name ?? customer.email)", now: now)
-                try await CareRows.insert(c, on: sql)
+                try await Conversations.insert(c, customer: customer, now: now, on: sql)
                 opened = true
             }
             let m = try await Conversations.addMessage(.customer, body: body, staffID: nil, to: c, now: now, emailMessageID: inboundID, on: sql)

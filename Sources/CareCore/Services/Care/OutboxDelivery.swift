@@ -23,8 +23,8 @@ public enum OutboxDelivery {
                                  subject: subject, text: body, html: nil, messageID: mail.messageID(for: job.id.uuidString),
                                  inReplyTo: nil, references: [], date: storage.now())
             try await send(m, to: to, mail: mail)
-        case .webhook:
-            throw Failure.permanent("webhook delivery is not built yet")
+        case .webhook(let endpointID, _, let body):
+            try await WebhookDelivery.post(jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), on: db)
         }
     }
 
@@ -39,7 +39,7 @@ public enum OutboxDelivery {
             .filter(\.$createdAt < message.createdAt).filter(\.$emailMessageID != nil).sort(\.$createdAt).all()
             .compactMap(\.emailMessageID)
         let messageID = mail.messageID(for: id.uuidString)
-        let link = links.conversationPage(token: conversation.token)
+        let link = links.conversationPage(token: conversation.token, issuedAt: message.createdAt)
         let subject = earlier.isEmpty ? conversation.subject : "Re: \(conversation.subject)"
         let m = OutgoingMail(
             fromName: store.name, fromAddress: mail.fromAddress, to: customer.email, toName: customer.name,

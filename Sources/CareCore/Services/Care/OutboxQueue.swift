@@ -38,7 +38,8 @@ public enum OutboxQueue {
         }
     }
 
-    public static func claim(limit: Int, lease: TimeInterval, storage: CareStorage, on db: any Database) async throws -> [Claimed] {
+    public static func claim(limit: Int, lease: TimeInterval, kinds: [OutboxKind] = [.email, .webhook], storage: CareStorage,
+                             on db: any Database) async throws -> [Claimed] {
         let now = storage.now()
         return try await storage.write(on: db) { sql in
             let lockClause: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
@@ -47,6 +48,7 @@ public enum OutboxQueue {
                 WHERE id IN (
                     SELECT id FROM outbox
                     WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at <= \(bind: now)
+                      AND kind IN \(SQLBind.group(kinds.map(\.rawValue)))
                       AND (locked_until IS NULL OR locked_until < \(bind: now))
                     ORDER BY next_attempt_at LIMIT \(bind: limit)\(lockClause))
                 RETURNING id, store_id, payload, attempts, created_at

@@ -60,7 +60,7 @@ public enum TriggerRunner {
                 else { continue }
             }
             let raised: [TriggerEvent]
-            (subject, raised) = try await CareActions.run(trigger.actions, on: subject, links: links, now: now, sql: sql)
+            (subject, raised) = try await CareActions.run(trigger.actions, of: trigger.name, on: subject, links: links, now: now, sql: sql)
             for next in raised {
                 subject = try await fire(next, subject: subject, links: links, now: now,
                                          excluding: excluding.union([triggerID]), depth: depth + 1, on: sql)
@@ -68,5 +68,21 @@ public enum TriggerRunner {
             facts = nil   // actions may have changed what the next trigger sees
         }
         return subject
+    }
+
+    /// Fires one time trigger on a conversation that has been silent long enough. `guardKey` is what
+    /// the firing is recorded against (the conversation, or one silence of it): false if it already fired.
+    @discardableResult
+    static func fireTimed(triggerID: UUID, _ trigger: TriggerDefinition, subject: CareSubject, guardKey: UUID, links: CareLinks,
+                          now: Date, on sql: any SQLDatabase) async throws -> Bool {
+        let storeID = try subject.store.requireID()
+        let facts = try await Facts.collect(for: subject, needing: trigger, on: sql)
+        guard trigger.conditions.matches(facts) else { return false }
+        guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: guardKey, storeID: storeID, at: now, on: sql) else { return false }
+        var (s, raised) = try await CareActions.run(trigger.actions, of: trigger.name, on: subject, links: links, now: now, sql: sql)
+        for next in raised {
+            s = try await fire(next, subject: s, links: links, now: now, excluding: [triggerID], depth: 1, on: sql)
+        }
+        return true
     }
 }

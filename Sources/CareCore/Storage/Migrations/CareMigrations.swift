@@ -8,5 +8,7 @@ public enum CareMigrations {
         M0003_CreateReviews(),
         M0004_CreateCare(),
         M0005_AddInboundSecret(),
+        M0006_AddReviewUpdateInvitation(),
+        M0007_CreateWebhookEndpoints(),
     ]
 }

@@ -1,7 +1,7 @@
 import FluentKit
 import Foundation
 
-public enum OutboxKind: String, Sendable, Codable {
+public enum OutboxKind: String, Sendable, Codable, CaseIterable {
     case email, webhook
 }
 

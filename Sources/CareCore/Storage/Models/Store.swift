@@ -13,6 +13,8 @@ public final class Store: Model, @unchecked Sendable {
     @Field(key: "created_at") public var createdAt: Date
     /// Authenticates inbound email posted for this store; made when first asked for.
     @OptionalField(key: "inbound_secret") public var inboundSecret: String?
+    /// On resolving a conversation about a review, invite the customer to update it if they wish.
+    @Field(key: "invite_review_update") public var inviteReviewUpdate: Bool
 
     public init() {}
 
@@ -22,5 +24,6 @@ public final class Store: Model, @unchecked Sendable {
         self.slug = slug
         self.moderationHoldHours = moderationHoldHours
         self.createdAt = createdAt
+        self.inviteReviewUpdate = true
     }
 }

@@ -1,0 +1,24 @@
+import CareCore
+import Vapor
+
+/// The store's care settings, and the recovery report that shows whether care works.
+enum CareSettingsController {
+    static func show(_ req: Request) async throws -> Response {
+        let ctx = try req.storeContext
+        let store = try await StoreService.find(id: ctx.storeID, on: req.db)
+        return try JSONBody.response(CareSettingsView(inviteReviewUpdate: store.inviteReviewUpdate))
+    }
+
+    static func update(_ req: Request) async throws -> Response {
+        let ctx = try req.storeContext
+        let p = try JSONBody.decode(CareSettingsView.self, from: req)
+        guard let invite = p.inviteReviewUpdate else { throw CareError.missing("invite_review_update") }
+        try await StoreService.setInviteReviewUpdate(invite, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return try await show(req)
+    }
+
+    static func recovery(_ req: Request) async throws -> Response {
+        let ctx = try req.storeContext
+        return try JSONBody.response(RecoveryView(report: try await Recovery.report(storeID: ctx.storeID, on: req.db)))
+    }
+}
