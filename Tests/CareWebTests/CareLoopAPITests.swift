@@ -179,7 +179,11 @@ final class CareLoopAPITests: XCTestCase {
             XCTAssertEqual(r["status"] as? String, "resolved")
             XCTAssertEqual(r["resolution_note"] as? String, "Replacement sent")
             XCTAssertNotNil(r["first_response_at"] as? String, "the person's reply was the first response")
-            XCTAssertEqual((r["messages"] as? [[String: Any]])?.last?["author"] as? String, "system")
+            // the system line, then (the store invites review updates by default) the invitation to the customer
+            let last = (r["messages"] as? [[String: Any]] ?? []).suffix(2)
+            XCTAssertEqual(last.map { $0["author"] as? String }, ["system", "staff"])
+            XCTAssertEqual(last.first?["body"] as? String, "Resolved: Replacement sent")
+            XCTAssertTrue((last.last?["body"] as? String)?.contains("you can update your review") == true)
             let waiting = try await server.send(.GET, "/api/v1/conversations?status=resolved", key: key).json["total"] as? Int
             XCTAssertEqual(waiting, 1)
 
