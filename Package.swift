@@ -58,7 +58,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Resources/openapi.json"), .copy("Resources/Views")]
+            resources: [.copy("Resources/openapi.json"), .copy("Resources/Views"), .copy("Resources/Assets")]
         ),
         .executableTarget(
             name: "careloop",

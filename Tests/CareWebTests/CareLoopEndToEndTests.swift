@@ -10,30 +10,18 @@ import XCTest
 /// the review to 4★ on their page → recovery is counted; every step also reaches the webhooks,
 /// signed. Then the same with the SMTP server down at first.
 final class CareLoopEndToEndTests: XCTestCase {
-    func config(_ sink: SMTPSink) -> (inout CareConfig) -> Void {
-        { c in
-            c.smtpURL = "smtp://127.0.0.1:\(sink.port)"
-            c.mailFrom = "care@mail.test"
-            c.mailDomain = "mail.test"
-            c.publicURL = "https://shop.test"
-            c.runOutboxWorker = true
-            c.outboxPollSeconds = 0.2
-            c.retryPolicy = .init(baseDelay: 0.2, maxDelay: 1, window: 3600)
-        }
-    }
-
     func testOneStarReviewToRecoveryWithEmailAndWebhooks() async throws {
         let sink = SMTPSink()
         try sink.start()
         defer { sink.stop() }
-        try await onEachBackend(tweak: config(sink)) { server in
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
             try await runLoop(server, sink: sink, label: "up", smtpDownAtFirst: false)
         }
     }
 
     func testTheSameLoopWithTheSMTPServerDownForAWhile() async throws {
         let sink = SMTPSink()
-        try await onEachBackend(tweak: config(sink)) { server in
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
             sink.stop()   // the mail server is down when the review arrives; runLoop starts it later
             try await runLoop(server, sink: sink, label: "down", smtpDownAtFirst: true)
         }

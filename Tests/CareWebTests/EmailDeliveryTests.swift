@@ -6,18 +6,6 @@ import XCTest
 
 /// Mail for real: a 1★ review's care email reaches an SMTP server, threads, and survives an outage.
 final class EmailDeliveryTests: XCTestCase {
-    func mailConfig(_ sink: SMTPSink) -> (inout CareConfig) -> Void {
-        { c in
-            c.smtpURL = "smtp://127.0.0.1:\(sink.port)"
-            c.mailFrom = "care@mail.test"
-            c.mailDomain = "mail.test"
-            c.publicURL = "https://shop.test"
-            c.runOutboxWorker = true
-            c.outboxPollSeconds = 0.2
-            c.retryPolicy = .init(baseDelay: 0.2, maxDelay: 1, window: 3600)
-        }
-    }
-
     func testCareEmailReachesTheCustomerAndTheStaffReplyThreads() async throws {
         let sink = SMTPSink()
         try sink.start()

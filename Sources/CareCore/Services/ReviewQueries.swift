@@ -63,10 +63,20 @@ public enum ReviewQueries {
         public var status: ReviewStatus?
         public var productExternalID: String?
         public var rating: Rating?
-        public init(status: ReviewStatus? = nil, productExternalID: String? = nil, rating: Rating? = nil) {
+        public var verified: Bool?
+        /// Written on or after `from`, before `to`.
+        public var from: Date?
+        public var to: Date?
+        public var reviewID: UUID?
+        public init(status: ReviewStatus? = nil, productExternalID: String? = nil, rating: Rating? = nil, verified: Bool? = nil,
+                    from: Date? = nil, to: Date? = nil, reviewID: UUID? = nil) {
             self.status = status
             self.productExternalID = productExternalID
             self.rating = rating
+            self.verified = verified
+            self.from = from
+            self.to = to
+            self.reviewID = reviewID
         }
     }
 
@@ -75,6 +85,10 @@ public enum ReviewQueries {
         let query = Review.query(on: db).filter(\.$storeID == storeID)
         if let status = filter.status { query.filter(\.$status == status) }
         if let rating = filter.rating { query.filter(\.$rating == rating.stars) }
+        if let verified = filter.verified { query.filter(\.$verified == verified) }
+        if let from = filter.from { query.filter(\.$createdAt >= from) }
+        if let to = filter.to { query.filter(\.$createdAt < to) }
+        if let id = filter.reviewID { query.filter(\.$id == id) }
         if let externalID = filter.productExternalID {
             guard let product = try await Product.query(on: db).filter(\.$storeID == storeID)
                 .filter(\.$externalID == externalID).first()

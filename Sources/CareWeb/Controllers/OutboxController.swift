@@ -19,21 +19,8 @@ enum OutboxController {
     static func retry(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "delivery")
-        guard let job = try await OutboxJob.query(on: req.db).filter(\.$id == id).filter(\.$storeID == ctx.storeID).first()
-        else { throw CareError.notFound("delivery") }
-        guard job.status == .dead else {
-            throw CareError(.conflict, code: "not_dead", message: "only dead-lettered deliveries can be retried by hand")
-        }
-        let now = req.care.storage.now()
-        try await req.care.storage.write(on: req.db) { sql in
-            try await sql.raw("""
-                UPDATE outbox SET status = \(bind: OutboxStatus.pending.rawValue), next_attempt_at = \(bind: now), locked_until = NULL
-                WHERE id = \(bind: id)
-                """).run()
-        }
+        let job = try await OutboxQueue.retryDead(id: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         req.care.outboxSignal.poke()
-        job.status = .pending
-        job.nextAttemptAt = now
         return try JSONBody.response(OutboxJobView(job))
     }
 }

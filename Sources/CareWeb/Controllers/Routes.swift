@@ -11,6 +11,8 @@ func routes(_ app: Application) throws {
     page.post("c", ":token", use: CustomerPageController.reply)
     page.post("c", ":token", "review", use: CustomerPageController.updateReview)
 
+    try dashboardRoutes(app)
+
     let api = app.grouped("api", "v1")
 
     let publicAPI = api.grouped("public", "stores", ":slug", "products", ":external_id", "reviews")

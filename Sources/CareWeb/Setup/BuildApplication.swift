@@ -42,6 +42,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.care = CareServices(
         config: config, storage: storage, hasher: hasher, secret: secret,
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
+        signInLimiter: RateLimiter(burst: config.signInBurst, perMinute: config.signInPerMinute),
         publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
         apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), outboxSignal: OutboxSignal(),
         mail: try config.mailSettings())
@@ -71,8 +72,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         """)
     }
     if config.runBackgroundJobs {
-        app.lifecycle.use(ModerationDeadlineJob())
-        app.lifecycle.use(TimedTriggerJob())
+        app.lifecycle.use(PeriodicJob.moderationDeadline)
+        app.lifecycle.use(PeriodicJob.timedTriggers(every: config.timedTriggerSeconds))
     }
     if config.runOutboxWorker {
         app.lifecycle.use(OutboxWorker())

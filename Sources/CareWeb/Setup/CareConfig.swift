@@ -42,6 +42,9 @@ public struct CareConfig: Sendable {
     /// Reviews the public form accepts from one client address: a burst, refilled at `perMinute`.
     public var publicReviewBurst = 10
     public var publicReviewPerMinute = 6
+    /// Dashboard sign-ins one client address may try: a burst, refilled at `perMinute`.
+    public var signInBurst = 20
+    public var signInPerMinute = 10
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     public var trustForwardedFor = false
     /// How long a public review list may be served from memory before it is read again. Writes on

@@ -8,6 +8,8 @@ public struct CareServices: Sendable {
     public let hasher: any StaffPasswordHasher
     public let secret: String
     public let publicReviewLimiter: RateLimiter
+    /// Sign-in attempts per client address (the per-account lockout is in `StaffAuth`).
+    public let signInLimiter: RateLimiter
     public let publicListCache: PublicListCache
     public let metrics: CareMetrics
     public let apiKeyCache: APIKeyCache

@@ -1,5 +1,19 @@
 import CareCore
+@testable import CareWeb
 import Foundation
+
+/// A server that mails through `sink` and delivers its outbox at once, retrying quickly.
+func mailConfig(_ sink: SMTPSink) -> (inout CareConfig) -> Void {
+    { c in
+        c.smtpURL = "smtp://127.0.0.1:\(sink.port)"
+        c.mailFrom = "care@mail.test"
+        c.mailDomain = "mail.test"
+        c.publicURL = "https://shop.test"
+        c.runOutboxWorker = true
+        c.outboxPollSeconds = 0.2
+        c.retryPolicy = .init(baseDelay: 0.2, maxDelay: 1, window: 3600)
+    }
+}
 
 /// A customer's emailed reply as a mail system would post it: raw RFC 822, quoted-printable text.
 func rawReply(from: String, to: String, inReplyTo: String?, references: [String], messageID: String, text: String) -> Data {

@@ -127,7 +127,7 @@ public enum ConversationService {
 }
 
 extension Optional {
-    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
+    public func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let w = self else { return nil }
         return try await f(w)
     }
@@ -150,6 +150,50 @@ extension ConversationService {
             try await CareRows.update(c, on: tx)
             try await fireForConversation(.conversationCustomerReplied, c, links: links, now: now, on: tx)
             return m
+        }
+    }
+}
+
+extension ConversationService {
+    /// A person's changes to a conversation from the dashboard: priority, tags, reopening.
+    public static func setPriority(_ priority: ConversationPriority, conversationID: UUID, storeID: UUID, storage: CareStorage,
+                                   on db: any Database) async throws {
+        try await change(conversationID, storeID: storeID, storage: storage, on: db) { c in c.priority = priority }
+    }
+
+    /// Replaces the tags with the given list (lowercased, trimmed, without repeats, at most 20).
+    public static func setTags(_ raw: [String], conversationID: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+        var tags: [String] = []
+        for t in raw.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !t.isEmpty && !tags.contains(t) {
+            guard t.count <= 50 else { throw CareError.invalid("tags", "a tag is at most 50 characters") }
+            tags.append(t)
+        }
+        guard tags.count <= 20 else { throw CareError.invalid("tags", "at most 20 tags") }
+        let chosen = tags
+        try await change(conversationID, storeID: storeID, storage: storage, on: db) { c in c.tags = chosen }
+    }
+
+    /// Opens a resolved conversation again (the customer wrote back by phone, say).
+    public static func reopen(conversationID: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+        try await storage.write(on: db) { tx in
+            let c = try await load(conversationID, storeID: storeID, on: tx)
+            guard c.status == .resolved else { return }
+            let now = storage.now()
+            c.status = .open
+            c.resolvedAt = nil
+            c.updatedAt = now
+            try await CareRows.update(c, on: tx)
+            try await Conversations.addMessage(.system, body: "Reopened.", staffID: nil, to: c, now: now, on: tx)
+        }
+    }
+
+    private static func change(_ id: UUID, storeID: UUID, storage: CareStorage, on db: any Database,
+                               _ edit: @escaping @Sendable (Conversation) -> Void) async throws {
+        try await storage.write(on: db) { tx in
+            let c = try await load(id, storeID: storeID, on: tx)
+            edit(c)
+            c.updatedAt = storage.now()
+            try await CareRows.update(c, on: tx)
         }
     }
 }

@@ -48,7 +48,7 @@ enum Facts {
             f["customer.review_count"] = .number(Double(n))
         }
         if wanted.contains("customer.lifetime_value") {
-            let cents = try await sql.raw("SELECT COALESCE(SUM(total_cents), 0) AS v FROM orders WHERE customer_id = \(bind: customerID)").first()?.decode(column: "v", as: Int.self) ?? 0
+            let cents = try await sql.raw("SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) AS v FROM orders WHERE customer_id = \(bind: customerID)").first()?.decode(column: "v", as: Int.self) ?? 0
             f["customer.lifetime_value"] = .number(Double(cents) / 100)
         }
         if wanted.contains("customer.open_conversations") {

@@ -92,4 +92,32 @@ public enum OutboxQueue {
         }
         return status
     }
+
+    /// Puts a dead-lettered delivery of this store back in line for one more attempt now.
+    @discardableResult
+    public static func retryDead(id: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> OutboxJob {
+        guard let job = try await OutboxJob.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first()
+        else { throw CareError.notFound("delivery") }
+        guard job.status == .dead else {
+            throw CareError(.conflict, code: "not_dead", message: "only dead-lettered deliveries can be retried by hand")
+        }
+        let now = storage.now()
+        try await storage.write(on: db) { sql in
+            try await sql.raw("""
+                UPDATE outbox SET status = \(bind: OutboxStatus.pending.rawValue), next_attempt_at = \(bind: now), locked_until = NULL
+                WHERE id = \(bind: id)
+                """).run()
+        }
+        job.status = .pending
+        job.nextAttemptAt = now
+        return job
+    }
+
+    /// An email to a staff member (a test mail, an invitation), through the outbox like every email.
+    public static func enqueueStaffMail(to: String, subject: String, body: String, storeID: UUID, storage: CareStorage,
+                                        on db: any Database) async throws {
+        try await storage.write(on: db) { sql in
+            try await Outbox.enqueue(.staffNotification(to: [to], subject: subject, body: body), storeID: storeID, now: storage.now(), on: sql)
+        }
+    }
 }

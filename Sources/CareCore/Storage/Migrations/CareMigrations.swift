@@ -10,5 +10,6 @@ public enum CareMigrations {
         M0005_AddInboundSecret(),
         M0006_AddReviewUpdateInvitation(),
         M0007_CreateWebhookEndpoints(),
+        M0008_CreateStaffSessions(),
     ]
 }

@@ -12,6 +12,9 @@ public final class StaffUser: Model, @unchecked Sendable {
     @Field(key: "password_hash") public var passwordHash: String
     @Field(key: "role") public var role: StaffRole
     @Field(key: "created_at") public var createdAt: Date
+    /// Failed sign-ins in a row; from the fifth, sign-in is locked for a doubling while.
+    @Field(key: "failed_logins") public var failedLogins: Int
+    @OptionalField(key: "locked_until") public var lockedUntil: Date?
 
     public init() {}
 
@@ -22,5 +25,6 @@ public final class StaffUser: Model, @unchecked Sendable {
         self.passwordHash = passwordHash
         self.role = role
         self.createdAt = createdAt
+        self.failedLogins = 0
     }
 }

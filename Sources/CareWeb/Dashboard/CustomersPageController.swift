@@ -1,0 +1,92 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// The shop's memory: find a customer, and see everything they bought, said and were promised.
+enum CustomersPageController {
+    struct Found: Encodable {
+        let href: String
+        let name: String
+        let email: String
+        let since: String
+    }
+
+    struct ListData: Encodable {
+        let query: String
+        let customers: [Found]
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let q = String((req.query[String.self, at: "q"] ?? "").prefix(200))
+        let found = try await CustomerProfile.search(q, storeID: ctx.storeID, on: req.db)
+        let data = ListData(query: q, customers: found.map {
+            Found(href: "/app/customers/\($0.id!)", name: $0.name ?? "—", email: $0.email, since: When.day($0.createdAt))
+        })
+        return try await DashboardPage.render(req, "app-customers", title: "Customers", section: "customers", data)
+    }
+
+    struct OrderRow: Encodable { let externalID: String; let placed: String; let total: String; let fulfilled: Bool }
+    struct EditRow: Encodable { let when: String; let previousRating: Int; let previousBody: String? }
+    struct ReviewRow: Encodable {
+        let product: String
+        let stars: String
+        let rating: Int
+        let title: String?
+        let body: String?
+        let status: String
+        let when: String
+        let edits: [EditRow]
+        let hasEdits: Bool
+    }
+    struct ConversationRow: Encodable { let href: String; let subject: String; let status: String; let when: String }
+    struct NoteRow: Encodable { let body: String; let author: String; let when: String }
+
+    struct ProfileData: Encodable {
+        let id: String
+        let card: CustomerCard
+        let orders: [OrderRow]
+        let reviews: [ReviewRow]
+        let conversations: [ConversationRow]
+        let notes: [NoteRow]
+        let tags: [String]
+        let hasTags: Bool
+    }
+
+    static func show(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "customer")
+        let p = try await CustomerProfile.load(customerID: id, storeID: ctx.storeID, on: req.db)
+        let card = try await CustomerCard.make(customerID: id, ctx: ctx, on: req.db)
+        let tags = Array(Set(p.conversations.flatMap(\.tags))).sorted()
+        let data = ProfileData(
+            id: id.uuidString, card: card,
+            orders: p.orders.map { o in
+                OrderRow(externalID: o.externalID, placed: When.day(o.placedAt ?? o.createdAt),
+                         total: o.totalCents.map { Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? "—",
+                         fulfilled: o.fulfilledAt != nil)
+            },
+            reviews: p.reviews.map { r in
+                ReviewRow(product: r.product?.name ?? "—", stars: String(repeating: "★", count: r.review.rating) + String(repeating: "☆", count: 5 - r.review.rating),
+                          rating: r.review.rating, title: r.review.title, body: r.review.body, status: r.review.status.rawValue,
+                          when: When.day(r.review.createdAt),
+                          edits: r.edits.map { EditRow(when: When.format($0.editedAt), previousRating: $0.previousRating, previousBody: $0.previousBody) },
+                          hasEdits: !r.edits.isEmpty)
+            },
+            conversations: p.conversations.map { ConversationRow(href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue,
+                                                                 when: When.day($0.createdAt)) },
+            notes: p.notes.map { NoteRow(body: $0.note.body, author: $0.author ?? "—", when: When.format($0.note.createdAt)) },
+            tags: tags, hasTags: !tags.isEmpty)
+        return try await DashboardPage.render(req, "app-customer", title: card.name, section: "customers", data)
+    }
+
+    struct NoteForm: Content { let note: String? }
+
+    static func addNote(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "customer")
+        try await CustomerProfile.addNote(customerID: id, storeID: ctx.storeID, staffID: ctx.staffID, body: try req.content.decode(NoteForm.self).note ?? "",
+                                          storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/customers/\(id)")
+    }
+}

@@ -1,0 +1,75 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// What every dashboard page shows around its content: who is signed in, the store, the CSRF token
+/// for forms, and which section is open.
+struct Chrome: Encodable {
+    let title: String
+    let section: String
+    let staffName: String
+    let storeName: String
+    let csrf: String
+    let isOwner: Bool
+}
+
+struct PageContext<Data: Encodable>: Encodable {
+    let chrome: Chrome
+    let data: Data
+}
+
+enum DashboardPage {
+    /// Dashboard pages run no script but CareLoop's own file, so text a customer wrote can never run.
+    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    static func render<D: Encodable>(_ req: Request, _ template: String, title: String, section: String, _ data: D,
+                                     status: HTTPResponseStatus = .ok) async throws -> Response {
+        let ctx = try req.staff
+        let chrome = Chrome(title: title, section: section, staffName: ctx.staff.name, storeName: ctx.store.name, csrf: ctx.csrf, isOwner: ctx.isOwner)
+        let view = try await req.view.render(template, PageContext(chrome: chrome, data: data))
+        return try await secure(view.encodeResponse(status: status, for: req))
+    }
+
+    static func secure(_ response: Response) -> Response {
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: contentSecurityPolicy)
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
+        return response
+    }
+
+    /// Back to where a form was posted from (a path on this site only).
+    static func back(_ req: Request, to path: String) -> Response {
+        req.redirect(to: path.hasPrefix("/app") ? path : "/app", redirectType: .normal)
+    }
+}
+
+/// Dashboard errors as pages with the right status: a refused form, a missing conversation, a field
+/// that was wrong. Never a 500 for bad input.
+struct DashboardErrorMiddleware: AsyncMiddleware {
+    struct ErrorData: Encodable {
+        let title: String
+        let message: String
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch let e as DashboardError {
+            return try await page(request, status: e.status, message: e.message)
+        } catch let e as CareError {
+            return try await page(request, status: e.kind.status, message: e.message)
+        }
+    }
+
+    func page(_ req: Request, status: HTTPResponseStatus, message: String) async throws -> Response {
+        let title = switch status {
+        case .notFound: "Not found"
+        case .forbidden: "Not allowed"
+        case .unauthorized: "Please sign in"
+        default: "That did not work"
+        }
+        let view = try await req.view.render("app-error", ErrorData(title: title, message: message))
+        return DashboardPage.secure(try await view.encodeResponse(status: status, for: req))
+    }
+}

@@ -1,0 +1,64 @@
+import CareCore
+import Vapor
+
+/// The staff dashboard under /app: sign-in pages open, everything else behind a session, every
+/// form post checked for its CSRF token, settings for owners only.
+func dashboardRoutes(_ app: Application) throws {
+    let pages = app.grouped("app").grouped(DashboardErrorMiddleware())
+    pages.get("assets", ":file", use: DashboardAssets.serve)
+    pages.get("login", use: SignInController.show)
+    pages.post("login", use: SignInController.signIn)
+
+    let staff = pages.grouped(StaffSessionAuth(), CSRFCheck())
+    staff.get { req in req.redirect(to: "/app/inbox") }
+    staff.post("logout", use: SignInController.signOut)
+    staff.get("inbox", use: InboxPageController.show)
+
+    staff.get("conversations", ":id", use: ConversationPageController.show)
+    staff.post("conversations", ":id", "reply", use: ConversationPageController.reply)
+    staff.post("conversations", ":id", "assign", use: ConversationPageController.assign)
+    staff.post("conversations", ":id", "priority", use: ConversationPageController.priority)
+    staff.post("conversations", ":id", "tags", use: ConversationPageController.tags)
+    staff.post("conversations", ":id", "resolve", use: ConversationPageController.resolve)
+    staff.post("conversations", ":id", "reopen", use: ConversationPageController.reopen)
+
+    staff.get("customers", use: CustomersPageController.list)
+    staff.get("customers", ":id", use: CustomersPageController.show)
+    staff.post("customers", ":id", "notes", use: CustomersPageController.addNote)
+
+    staff.get("reviews", use: ReviewsPageController.list)
+    staff.post("reviews", ":id", "publish", use: ReviewsPageController.publish)
+    staff.post("reviews", ":id", "reject", use: ReviewsPageController.reject)
+    staff.post("reviews", ":id", "reply", use: ReviewsPageController.reply)
+
+    let owner = staff.grouped(OwnerOnly())
+    owner.get("settings", use: SettingsPageController.show)
+    owner.post("settings", "care", use: SettingsPageController.updateCare)
+    owner.post("settings", "test-mail", use: SettingsPageController.testMail)
+    owner.post("settings", "keys", use: SettingsPageController.createKey)
+    owner.post("settings", "keys", ":id", "revoke", use: SettingsPageController.revokeKey)
+    owner.post("settings", "webhooks", use: SettingsPageController.addWebhook)
+    owner.post("settings", "webhooks", ":id", "test", use: SettingsPageController.testWebhook)
+    owner.post("settings", "webhooks", ":id", "delete", use: SettingsPageController.deleteWebhook)
+    owner.post("settings", "deliveries", ":id", "retry", use: SettingsPageController.retryDelivery)
+}
+
+/// The dashboard's stylesheet and script, read from the CareWeb bundle once.
+enum DashboardAssets {
+    static let files: [String: (type: String, body: String)] = {
+        var out: [String: (String, String)] = [:]
+        guard let dir = Bundle.module.resourceURL?.appendingPathComponent("Assets") else { return [:] }
+        for (name, type) in [("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8")] {
+            if let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) { out[name] = (type, text) }
+        }
+        return out
+    }()
+
+    static func serve(_ req: Request) async throws -> Response {
+        guard let name = req.parameters.get("file"), let file = files[name] else { throw CareError.notFound("file") }
+        let response = Response(status: .ok, body: .init(string: file.body))
+        response.headers.replaceOrAdd(name: .contentType, value: file.type)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=300")
+        return response
+    }
+}

@@ -1,0 +1,136 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// Every review, with filters; publishing and rejecting with a recorded reason (who and when), the
+/// public reply, and the conversation a review opened. Stars are never editable here.
+enum ReviewsPageController {
+    struct Item: Encodable {
+        let id: String
+        let stars: String
+        let rating: Int
+        let title: String?
+        let body: String?
+        let product: String
+        let customer: String
+        let customerHref: String?
+        let status: String
+        let pending: Bool
+        let rejected: Bool
+        let statusReason: String?
+        let moderated: String?
+        let verified: Bool
+        let when: String
+        let reply: String?
+        let conversationHref: String?
+        let edits: Int
+    }
+
+    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
+
+    struct Data: Encodable {
+        let items: [Item]
+        let total: Int
+        let stars: [Option]
+        let statuses: [Option]
+        let verified: [Option]
+        let product: String
+        let from: String
+        let to: String
+        let nextPage: String?
+        let previousPage: String?
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        var filter = ReviewQueries.StoreFilter()
+        filter.status = try req.enumQuery("status", as: ReviewStatus.self)
+        filter.rating = try req.intQuery("stars").map { n throws(CareError) in try Rating(n) }
+        let product = (req.query[String.self, at: "product"] ?? "").trimmingCharacters(in: .whitespaces)
+        if !product.isEmpty { filter.productExternalID = String(product.prefix(200)) }
+        let verified = req.query[String.self, at: "verified"] ?? ""
+        if verified == "yes" { filter.verified = true } else if verified == "no" { filter.verified = false }
+        let from = req.query[String.self, at: "from"] ?? "", to = req.query[String.self, at: "to"] ?? ""
+        filter.from = try day(from, field: "from")
+        filter.to = try day(to, field: "to").map { $0.addingTimeInterval(86_400) }
+        if let raw = req.query[String.self, at: "review"], !raw.isEmpty {
+            guard let id = UUID(uuidString: raw) else { throw CareError.notFound("review") }
+            filter.reviewID = id
+        }
+        let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 25)
+        let result = try await ReviewQueries.storeList(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
+        let ids = result.reviews.compactMap(\.review.id)
+        let conversations = ids.isEmpty ? [] : try await Conversation.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$reviewID ~~ ids).all()
+        let edits = ids.isEmpty ? [] : try await ReviewEdit.query(on: req.db).filter(\.$reviewID ~~ ids).all()
+        let status = filter.status?.rawValue ?? ""
+        var query = req.url.query.map { "?" + $0 } ?? "?"
+        query = query.replacingOccurrences(of: #"&?page=\d+"#, with: "", options: .regularExpression)
+        let pageLink = { (n: Int) in "/app/reviews\(query)\(query.count > 1 ? "&" : "")page=\(n)" }
+        let data = Data(
+            items: result.reviews.map { l in
+                let r = l.review
+                return Item(id: r.id!.uuidString, stars: String(repeating: "★", count: r.rating) + String(repeating: "☆", count: 5 - r.rating),
+                            rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
+                            customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id!)" },
+                            status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,
+                            moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map(When.format) ?? "")" }, verified: r.verified,
+                            when: When.format(r.createdAt), reply: l.reply?.body,
+                            conversationHref: conversations.first { $0.reviewID == r.id }.map { "/app/conversations/\($0.id!)" },
+                            edits: edits.filter { $0.reviewID == r.id }.count)
+            },
+            total: result.total,
+            stars: [Option(value: "", label: "Any stars", selected: filter.rating == nil)]
+                + (1...5).reversed().map { (n: Int) in Option(value: "\(n)", label: "\(n)★", selected: filter.rating?.stars == n) },
+            statuses: [Option(value: "", label: "Any status", selected: status.isEmpty)]
+                + ReviewStatus.allCases.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0.rawValue == status) },
+            verified: [Option(value: "", label: "Verified or not", selected: verified.isEmpty), Option(value: "yes", label: "Verified", selected: verified == "yes"),
+                       Option(value: "no", label: "Not verified", selected: verified == "no")],
+            product: product, from: from, to: to,
+            nextPage: page.number * page.size < result.total ? pageLink(page.number + 1) : nil,
+            previousPage: page.number > 1 ? pageLink(page.number - 1) : nil)
+        return try await DashboardPage.render(req, "app-reviews", title: "Reviews", section: "reviews", data)
+    }
+
+    /// `2026-05-01` as the start of that day (UTC); empty is no bound.
+    static func day(_ raw: String, field: String) throws -> Date? {
+        guard !raw.isEmpty else { return nil }
+        guard raw.count == 10, let d = try? Date("\(raw)T00:00:00Z", strategy: .iso8601) else {
+            throw CareError.invalid(field, "use a date such as 2026-05-01")
+        }
+        return d
+    }
+
+    struct ReasonForm: Content { let reason: String? }
+    struct ReplyForm: Content { let body: String? }
+
+    static func publish(_ req: Request) async throws -> Response {
+        let (ctx, id) = try target(req)
+        _ = try await ReviewModeration.publish(reviewID: id, storeID: ctx.storeID, by: ctx.staff.email, storage: req.care.storage, on: req.db)
+        req.care.publicListCache.invalidateAll()
+        return back(req, id)
+    }
+
+    static func reject(_ req: Request) async throws -> Response {
+        let (ctx, id) = try target(req)
+        _ = try await ReviewModeration.reject(reviewID: id, storeID: ctx.storeID, reason: try req.content.decode(ReasonForm.self).reason ?? "",
+                                              by: ctx.staff.email, storage: req.care.storage, on: req.db)
+        req.care.publicListCache.invalidateAll()
+        return back(req, id)
+    }
+
+    static func reply(_ req: Request) async throws -> Response {
+        let (ctx, id) = try target(req)
+        _ = try await ReviewReplies.reply(reviewID: id, storeID: ctx.storeID, body: try req.content.decode(ReplyForm.self).body ?? "",
+                                          storage: req.care.storage, on: req.db)
+        req.care.publicListCache.invalidateAll()
+        return back(req, id)
+    }
+
+    private static func target(_ req: Request) throws -> (StaffContext, UUID) {
+        (try req.staff, try req.uuidParameter("id", what: "review"))
+    }
+
+    private static func back(_ req: Request, _ id: UUID) -> Response {
+        DashboardPage.back(req, to: "/app/reviews?review=\(id)")
+    }
+}

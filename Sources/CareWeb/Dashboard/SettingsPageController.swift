@@ -1,0 +1,142 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// The owner's settings: care behaviour, email (with a test mail), the inbound-email secret, API
+/// keys (shown once), webhooks with their delivery log, and the team. Agents never get here.
+enum SettingsPageController {
+    struct Key: Encodable { let id: String; let name: String; let prefix: String; let created: String; let revoked: String? }
+    struct Hook: Encodable { let id: String; let url: String; let events: String }
+    struct Delivery: Encodable {
+        let id: String
+        let event: String
+        let status: String
+        let dead: Bool
+        let attempts: Int
+        let lastError: String?
+        let when: String
+    }
+    struct Member: Encodable { let name: String; let email: String; let role: String }
+    struct EventChoice: Encodable { let name: String }
+
+    struct Data: Encodable {
+        let storeName: String
+        let inviteReviewUpdate: Bool
+        let smtp: String
+        let mailFrom: String
+        let inboundSecret: String
+        let inboundDomain: String
+        let keys: [Key]
+        let hooks: [Hook]
+        let deliveries: [Delivery]
+        let events: [EventChoice]
+        let team: [Member]
+        /// A key or secret just made, shown this once.
+        let revealed: String?
+        let revealedWhat: String?
+        let notice: String?
+    }
+
+    static func show(_ req: Request) async throws -> Response {
+        try await render(req, revealed: nil, what: nil, notice: req.query[String.self, at: "notice"].flatMap(Notice.text))
+    }
+
+    static func render(_ req: Request, revealed: String?, what: String?, notice: String?, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let ctx = try req.staff
+        let store = try await StoreService.find(id: ctx.storeID, on: req.db)
+        let keys = try await APIKeys.list(storeID: ctx.storeID, on: req.db)
+        let hooks = try await Webhooks.list(storeID: ctx.storeID, on: req.db)
+        let jobs = try await OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$kind == .webhook)
+            .sort(\.$createdAt, .descending).limit(20).all()
+        let team = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$createdAt).all()
+        let smtp = req.care.mail.smtp.map { "\($0.host):\($0.port) (STARTTLS \($0.startTLS.rawValue))" } ?? "Not set: emails wait in the outbox until CARELOOP_SMTP_URL is set"
+        let data = Data(
+            storeName: store.name, inviteReviewUpdate: store.inviteReviewUpdate, smtp: smtp, mailFrom: req.care.mail.fromAddress,
+            inboundSecret: try await InboundMail.secret(for: ctx.storeID, storage: req.care.storage, on: req.db),
+            inboundDomain: req.care.mail.domain,
+            keys: keys.map { Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: When.day($0.createdAt), revoked: $0.revokedAt.map(When.day)) },
+            hooks: hooks.map { Hook(id: $0.id!.uuidString, url: $0.url, events: $0.events.joined(separator: ", ")) },
+            deliveries: jobs.map { j in
+                let event = (try? JSONDecoder().decode(OutboxPayload.self, from: Foundation.Data(j.payload.utf8))).flatMap {
+                    if case .webhook(_, let e, _) = $0 { e } else { nil }
+                } ?? "?"
+                return Delivery(id: j.id!.uuidString, event: event, status: j.status.rawValue, dead: j.status == .dead, attempts: j.attempts,
+                                lastError: j.lastError, when: When.format(j.createdAt))
+            },
+            events: Webhooks.events.map(EventChoice.init),
+            team: team.map { Member(name: $0.name, email: $0.email, role: $0.role.rawValue) },
+            revealed: revealed, revealedWhat: what, notice: notice)
+        return try await DashboardPage.render(req, "app-settings", title: "Settings", section: "settings", data, status: status)
+    }
+
+    struct NameForm: Content { let name: String? }
+    struct CareForm: Content { let invite_review_update: String? }
+    struct WebhookForm: Content { let url: String?; let events: [String]? }
+
+    static func createKey(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let key = try await APIKeys.create(name: try req.content.decode(NameForm.self).name, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return try await render(req, revealed: key, what: "API key", notice: nil, status: .created)
+    }
+
+    static func revokeKey(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "API key")
+        let hash = try await APIKeys.revoke(id: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        req.care.apiKeyCache.forget(keyHash: hash)
+        return DashboardPage.back(req, to: "/app/settings?notice=key-revoked")
+    }
+
+    static func updateCare(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let on = try req.content.decode(CareForm.self).invite_review_update == "1"
+        try await StoreService.setInviteReviewUpdate(on, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/settings?notice=saved")
+    }
+
+    static func addWebhook(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(WebhookForm.self)
+        let endpoint = try await Webhooks.create(url: form.url, events: form.events ?? [], storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return try await render(req, revealed: endpoint.secret, what: "signing secret for \(endpoint.url)", notice: nil, status: .created)
+    }
+
+    static func testWebhook(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        try await Webhooks.sendTest(id: try req.uuidParameter("id", what: "webhook"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        req.care.outboxSignal.poke()
+        return DashboardPage.back(req, to: "/app/settings?notice=test-queued")
+    }
+
+    static func deleteWebhook(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        try await Webhooks.delete(id: try req.uuidParameter("id", what: "webhook"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/settings?notice=webhook-deleted")
+    }
+
+    static func retryDelivery(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        try await OutboxQueue.retryDead(id: try req.uuidParameter("id", what: "delivery"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        req.care.outboxSignal.poke()
+        return DashboardPage.back(req, to: "/app/settings?notice=retry-queued")
+    }
+
+    /// Queues a test email to the signed-in owner through the outbox, as every email goes.
+    static func testMail(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        try await OutboxQueue.enqueueStaffMail(to: ctx.staff.email, subject: "[\(ctx.store.name)] CareLoop test email",
+                                               body: "This is a test email from CareLoop's settings page. If you can read it, outbound mail works.",
+                                               storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        req.care.outboxSignal.poke()
+        return DashboardPage.back(req, to: "/app/settings?notice=mail-queued")
+    }
+
+    /// Short notices after a redirect, by a fixed code (never text from the address bar).
+    enum Notice {
+        static func text(_ code: String) -> String? {
+            ["saved": "Saved.", "key-revoked": "The key is revoked: it stops working at once.", "test-queued": "A test event is queued: see the delivery log.",
+             "webhook-deleted": "The webhook is deleted.", "retry-queued": "The delivery is queued again.",
+             "mail-queued": "A test email to you is queued: see the outbox if it does not arrive."][code]
+        }
+    }
+}
