@@ -30,6 +30,32 @@ struct CreateStoreCommand: AsyncCommand {
     }
 }
 
+/// `careloop add-staff --store SLUG --email … --password … [--name …] [--role agent|owner]`: adds a
+/// person to a store's team (agents by default). Prints `{"staff_id", "email", "role"}`.
+struct AddStaffCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "store") var store: String?
+        @Option(name: "email") var email: String?
+        @Option(name: "password") var password: String?
+        @Option(name: "name") var name: String?
+        @Option(name: "role") var role: String?
+    }
+
+    var help: String { "Adds a staff member (agent by default) to a store; prints {\"staff_id\", \"email\", \"role\"}." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        guard let store = signature.store, let email = signature.email, let password = signature.password else {
+            throw ConfigError("add-staff needs --store, --email and --password")
+        }
+        guard let role = StaffRole(rawValue: signature.role ?? "agent") else { throw ConfigError("--role is agent or owner") }
+        let staff = try await Team.add(storeSlug: store, email: email, name: signature.name, password: password, role: role,
+                                       hasher: app.care.hasher, storage: app.care.storage, on: app.db)
+        let out = ["staff_id": try staff.requireID().uuidString, "email": staff.email, "role": staff.role.rawValue]
+        print(String(decoding: try JSONBody.encoder.encode(out), as: UTF8.self))
+    }
+}
+
 /// `careloop migrate`: brings the database schema up to date without prompting (boot already did;
 /// this makes it an explicit, scriptable step for deployments).
 struct MigrateCommand: AsyncCommand {

@@ -59,6 +59,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.middleware.use(CareErrorMiddleware(environment: app.environment))
     try routes(app)
     app.asyncCommands.use(CreateStoreCommand(), as: "create-store")
+    app.asyncCommands.use(AddStaffCommand(), as: "add-staff")
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
 

@@ -1,0 +1,182 @@
+import CareCore
+@testable import CareWeb
+import Fluent
+import Vapor
+import XCTest
+
+/// The staff dashboard over real HTTP: who may sign in, what a session cookie is, forms that need
+/// their CSRF token, owner-only settings, and staff who can never reach another store's data.
+final class DashboardTests: XCTestCase {
+    func testSignInLockoutCookieAndSignOut() async throws {
+        try await onEachBackend(tweak: { $0.publicURL = "https://care.shop.test" }) { server in
+            // setup
+            let (store, _) = try await server.makeStore()
+            let email = "\(store.slug)@owner.test"
+            // act: a wrong password, then the right one
+            let wrong = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "nope"]).utf8),
+                                              contentType: "application/x-www-form-urlencoded")
+            XCTAssertEqual(wrong.status, .unauthorized)
+            XCTAssertTrue(wrong.text.contains("that email and password do not match"))
+            let unknown = try await server.send(.POST, "/app/login", raw: Data(form(["email": "who@x.test", "password": "nope"]).utf8),
+                                                contentType: "application/x-www-form-urlencoded")
+            XCTAssertEqual(unknown.text.contains("that email and password do not match"), true, "the same answer for an unknown email")
+            let ok = try await server.send(.POST, "/app/login", raw: Data(form(["email": email.uppercased(), "password": "correct horse",
+                                                                               "next": "/app/reviews"]).utf8),
+                                           contentType: "application/x-www-form-urlencoded")
+            // check: the session cookie is HttpOnly, SameSite=Lax and Secure (https), and next is honoured
+            XCTAssertEqual(ok.status, .seeOther)
+            XCTAssertEqual(ok.headers.first(name: .location), "/app/reviews")
+            let cookie = try XCTUnwrap(ok.headers.first(name: .setCookie))
+            XCTAssertTrue(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"), cookie)
+            // a next outside the dashboard is ignored
+            let offsite = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "correct horse",
+                                                                                    "next": "//evil.test/app/x"]).utf8),
+                                                contentType: "application/x-www-form-urlencoded")
+            XCTAssertEqual(offsite.headers.first(name: .location), "/app/inbox")
+            // five wrong passwords lock the account, even against the right one, with a clear wait
+            for _ in 0..<5 {
+                _ = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "bad guess"]).utf8),
+                                          contentType: "application/x-www-form-urlencoded")
+            }
+            let locked = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "correct horse"]).utf8),
+                                               contentType: "application/x-www-form-urlencoded")
+            XCTAssertEqual(locked.status, .tooManyRequests)
+            XCTAssertTrue(locked.text.contains("too many failed sign-ins: try again in"), locked.text)
+            // the session made before still works, and signing out ends it
+            let pair = String(cookie.split(separator: ";")[0])
+            let inbox = try await server.send(.GET, "/app/inbox", contentType: nil, headers: ["Cookie": pair])
+            XCTAssertEqual(inbox.status, .ok)
+            let csrf = try XCTUnwrap(StaffClient.csrfToken(in: inbox.text))
+            let out = try await server.send(.POST, "/app/logout", raw: Data(form(["_csrf": csrf]).utf8),
+                                            contentType: "application/x-www-form-urlencoded", headers: ["Cookie": pair])
+            XCTAssertEqual(out.status, .seeOther)
+            let after = try await server.send(.GET, "/app/inbox", contentType: nil, headers: ["Cookie": pair])
+            XCTAssertEqual(after.status, .seeOther)
+            XCTAssertEqual(after.headers.first(name: .location), "/app/login?next=%2Fapp%2Finbox")
+            // no cookie at all: sent to sign in; a made-up cookie: the same
+            let none = try await server.send(.GET, "/app/customers", contentType: nil)
+            XCTAssertEqual(none.status, .seeOther)
+            let forged = try await server.send(.GET, "/app/inbox", contentType: nil, headers: ["Cookie": "careloop_session=" + String(repeating: "A", count: 43)])
+            XCTAssertEqual(forged.status, .seeOther)
+        }
+    }
+
+    func testFormsNeedTheirCSRFTokenAndAgentsCannotOpenSettings() async throws {
+        try await onEachBackend { server in
+            // setup: a store, its owner signed in, an agent, a conversation
+            let (store, key, owner) = try await server.storeWithOwner()
+            _ = try await Team.add(storeSlug: store.slug, email: "agent-\(store.slug)@shop.test", name: "Ann Agent", password: "agent password",
+                                   role: .agent, hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
+            let agent = try await StaffClient.signIn(server, email: "agent-\(store.slug)@shop.test", password: "agent password")
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "c@example.com", name: "Cara", rating: 1, body: "Broken"))
+            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+
+            // act + check: without a token, with a wrong one, and with another session's token: refused, nothing written
+            for token in ["", "wrong", agent.csrf] {
+                let r = try await owner.post("/app/conversations/\(id)/reply", ["body": "sneaky"], csrf: token)
+                XCTAssertEqual(r.status, .forbidden, "token '\(token.prefix(6))'")
+                XCTAssertTrue(r.text.contains("did not come from CareLoop"))
+            }
+            let bodies = try await ConversationMessage.query(on: server.app.db).filter(\.$conversationID == id).all().map(\.body)
+            XCTAssertFalse(bodies.contains("sneaky"))
+            // with it: done
+            let good = try await owner.post("/app/conversations/\(id)/reply", ["body": "We're on it"])
+            XCTAssertEqual(good.status, .seeOther)
+            let page = try await owner.get("/app/conversations/\(id)")
+            XCTAssertTrue(page.text.contains("We&#39;re on it") || page.text.contains("We&#x27;re on it") || page.text.contains("We're on it"), page.text)
+
+            // agents work conversations but never settings, keys or webhooks
+            let got1 = try await agent.get("/app/inbox").status
+            XCTAssertEqual(got1, .ok)
+            let got2 = try await agent.post("/app/conversations/\(id)/reply", ["body": "Agent here", "internal": "1"]).status
+            XCTAssertEqual(got2, .seeOther)
+            let settings = try await agent.get("/app/settings")
+            XCTAssertEqual(settings.status, .forbidden)
+            XCTAssertTrue(settings.text.contains("Only the store&#39;s owner can open settings") || settings.text.contains("Only the store's owner"), settings.text)
+            let got3 = try await agent.post("/app/settings/keys", ["name": "agent key"]).status
+            XCTAssertEqual(got3, .forbidden)
+            let got4 = try await agent.get("/app/inbox").text.contains("href=\"/app/settings\"")
+            XCTAssertFalse(got4, "no settings link for agents")
+            let keys = try await APIKeys.list(storeID: store.id!, on: server.app.db)
+            XCTAssertEqual(keys.count, 1, "the agent made no key")
+            let got5 = try await owner.get("/app/settings").status
+            XCTAssertEqual(got5, .ok)
+        }
+    }
+
+    func testStaffNeverSeeOrTouchAnotherStoresData() async throws {
+        try await onEachBackend { server in
+            // setup: store B with a review, a conversation, a customer, a key, a webhook and a dead delivery; A's owner signed in
+            let (_, _, a) = try await server.storeWithOwner("a")
+            let (storeB, keyB) = try await server.makeStore("b")
+            let r = try await server.send(.POST, "/api/v1/reviews", key: keyB, json: reviewJSON(email: "b@example.com", name: "Bea B", rating: 1, body: "B's secret"))
+            let reviewB = try XCTUnwrap(try r.json["id"] as? String)
+            let conversationB = try await Conversation.query(on: server.app.db).filter(\.$storeID == storeB.id!).first()!
+            let customerB = conversationB.customerID
+            let keyIDB = try await APIKeys.list(storeID: storeB.id!, on: server.app.db)[0].id!
+            let hook = try await server.send(.POST, "/api/v1/webhooks", key: keyB, json: ["url": "https://b.test/h", "events": ["review.created"]])
+            let hookB = try XCTUnwrap(try hook.json["id"] as? String)
+            let deliveryB = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == storeB.id!).first()!.id!
+            try await server.app.care.storage.write(on: server.app.db) { sql in
+                try await sql.raw("UPDATE outbox SET status = 'dead' WHERE id = \(bind: deliveryB)").run()
+            }
+            let before = try await snapshot(server, storeB.id!)
+
+            // act: A's owner walks every dashboard route with B's ids
+            let gets = ["/app/conversations/\(conversationB.id!)", "/app/customers/\(customerB)"]
+            for path in gets {
+                let page = try await a.get(path)
+                XCTAssertEqual(page.status, .notFound, path)
+                XCTAssertFalse(page.text.contains("B's secret") || page.text.contains("Bea B"), path)
+            }
+            let reviews = try await a.get("/app/reviews?review=\(reviewB)")
+            XCTAssertFalse(reviews.text.contains("B&#39;s secret") || reviews.text.contains("B's secret"), "B's review is not listed for A")
+            let search = try await a.get("/app/customers?q=bea")
+            XCTAssertFalse(search.text.contains("b@example.com"))
+            let posts: [(String, [String: String])] = [
+                ("/app/conversations/\(conversationB.id!)/reply", ["body": "x"]),
+                ("/app/conversations/\(conversationB.id!)/reply", ["body": "x", "internal": "1"]),
+                ("/app/conversations/\(conversationB.id!)/assign", ["assignee": "me"]),
+                ("/app/conversations/\(conversationB.id!)/priority", ["priority": "low"]),
+                ("/app/conversations/\(conversationB.id!)/tags", ["tags": "a"]),
+                ("/app/conversations/\(conversationB.id!)/resolve", ["note": "x"]),
+                ("/app/conversations/\(conversationB.id!)/reopen", [:]),
+                ("/app/customers/\(customerB)/notes", ["note": "x"]),
+                ("/app/reviews/\(reviewB)/publish", [:]),
+                ("/app/reviews/\(reviewB)/reject", ["reason": "x"]),
+                ("/app/reviews/\(reviewB)/reply", ["body": "x"]),
+                ("/app/settings/keys/\(keyIDB)/revoke", [:]),
+                ("/app/settings/webhooks/\(hookB)/test", [:]),
+                ("/app/settings/webhooks/\(hookB)/delete", [:]),
+                ("/app/settings/deliveries/\(deliveryB)/retry", [:]),
+            ]
+            for (path, fields) in posts {
+                let r = try await a.post(path, fields)
+                XCTAssertEqual(r.status, .notFound, path)
+            }
+            // check: B is exactly as it was
+            let after = try await snapshot(server, storeB.id!)
+            XCTAssertEqual(after, before)
+            // and malformed ids are simply not found
+            let got6 = try await a.get("/app/conversations/not-a-uuid").status
+            XCTAssertEqual(got6, .notFound)
+            let got7 = try await a.post("/app/reviews/../../settings/reject", ["reason": "x"]).status
+            XCTAssertEqual(got7, .notFound)
+        }
+    }
+
+    /// Everything of a store a dashboard action could change, as comparable text.
+    func snapshot(_ server: TestServer, _ storeID: UUID) async throws -> [String] {
+        let db = server.app.db
+        let conversations = try await Conversation.query(on: db).filter(\.$storeID == storeID).all()
+            .map { "\($0.status) \($0.priority) \($0.tagsJSON) \(String(describing: $0.assigneeID))" }
+        let messages = try await ConversationMessage.query(on: db).filter(\.$storeID == storeID).count()
+        let reviews = try await Review.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.status) \(String(describing: $0.statusReason))" }
+        let replies = try await ReviewReply.query(on: db).filter(\.$storeID == storeID).count()
+        let notes = try await CustomerNote.query(on: db).filter(\.$storeID == storeID).count()
+        let keys = try await APIKey.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.revokedAt == nil)" }
+        let hooks = try await WebhookEndpoint.query(on: db).filter(\.$storeID == storeID).count()
+        let outbox = try await OutboxJob.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.status)" }.sorted()
+        return conversations + reviews + keys + outbox + ["messages \(messages)", "replies \(replies)", "notes \(notes)", "hooks \(hooks)"]
+    }
+}
