@@ -82,6 +82,12 @@ final class DashboardTests: XCTestCase {
             // with it: done
             let good = try await owner.post("/app/conversations/\(id)/reply", ["body": "We're on it"])
             XCTAssertEqual(good.status, .seeOther)
+            // a long form arrives in several reads; its token must still be found (it once was not)
+            let long = String(repeating: "All the details. ", count: 700)
+            let longReply = try await owner.post("/app/conversations/\(id)/reply", ["body": long, "internal": "1"])
+            XCTAssertEqual(longReply.status, .seeOther)
+            let stored = try await ConversationMessage.query(on: server.app.db).filter(\.$conversationID == id).filter(\.$author == .note).all()
+            XCTAssertTrue(stored.contains { $0.body == long.trimmingCharacters(in: .whitespaces) })
             let page = try await owner.get("/app/conversations/\(id)")
             XCTAssertTrue(page.text.contains("We&#39;re on it") || page.text.contains("We&#x27;re on it") || page.text.contains("We're on it"), page.text)
 
@@ -116,6 +122,7 @@ final class DashboardTests: XCTestCase {
             let keyIDB = try await APIKeys.list(storeID: storeB.id!, on: server.app.db)[0].id!
             let hook = try await server.send(.POST, "/api/v1/webhooks", key: keyB, json: ["url": "https://b.test/h", "events": ["review.created"]])
             let hookB = try XCTUnwrap(try hook.json["id"] as? String)
+            let triggerB = try await Trigger.query(on: server.app.db).filter(\.$storeID == storeB.id!).first()!.id!
             let deliveryB = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == storeB.id!).first()!.id!
             try await server.app.care.storage.write(on: server.app.db) { sql in
                 try await sql.raw("UPDATE outbox SET status = 'dead' WHERE id = \(bind: deliveryB)").run()
@@ -123,7 +130,8 @@ final class DashboardTests: XCTestCase {
             let before = try await snapshot(server, storeB.id!)
 
             // act: A's owner walks every dashboard route with B's ids
-            let gets = ["/app/conversations/\(conversationB.id!)", "/app/customers/\(customerB)"]
+            let gets = ["/app/conversations/\(conversationB.id!)", "/app/customers/\(customerB)", "/app/triggers/\(triggerB)",
+                        "/app/triggers/\(triggerB)/export"]
             for path in gets {
                 let page = try await a.get(path)
                 XCTAssertEqual(page.status, .notFound, path)
@@ -149,6 +157,11 @@ final class DashboardTests: XCTestCase {
                 ("/app/settings/webhooks/\(hookB)/test", [:]),
                 ("/app/settings/webhooks/\(hookB)/delete", [:]),
                 ("/app/settings/deliveries/\(deliveryB)/retry", [:]),
+                ("/app/triggers/\(triggerB)", ["name": "x", "event": "review.created", "actions[0][type]": "add_tag", "actions[0][setting]": "x"]),
+                ("/app/triggers/\(triggerB)/json", ["json": "{\"name\":\"x\",\"event\":\"review.created\",\"actions\":[{\"type\":\"send_webhook\"}]}"]),
+                ("/app/triggers/\(triggerB)/enabled", ["enabled": "0"]),
+                ("/app/triggers/\(triggerB)/delete", [:]),
+                ("/app/triggers/preview?id=\(triggerB)", ["name": "x", "event": "review.created", "actions[0][type]": "add_tag", "actions[0][setting]": "x"]),
             ]
             for (path, fields) in posts {
                 let r = try await a.post(path, fields)
@@ -176,7 +189,8 @@ final class DashboardTests: XCTestCase {
         let notes = try await CustomerNote.query(on: db).filter(\.$storeID == storeID).count()
         let keys = try await APIKey.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.revokedAt == nil)" }
         let hooks = try await WebhookEndpoint.query(on: db).filter(\.$storeID == storeID).count()
+        let triggers = try await Trigger.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.name) \($0.enabled) \($0.definition)" }.sorted()
         let outbox = try await OutboxJob.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.status)" }.sorted()
-        return conversations + reviews + keys + outbox + ["messages \(messages)", "replies \(replies)", "notes \(notes)", "hooks \(hooks)"]
+        return conversations + reviews + keys + outbox + triggers + ["messages \(messages)", "replies \(replies)", "notes \(notes)", "hooks \(hooks)"]
     }
 }

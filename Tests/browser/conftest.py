@@ -94,12 +94,19 @@ def browser():
 
 def click_and_wait(driver, element):
     """Clicks something that loads a new page, and waits until the old one is gone."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
+
+    def replaced(_):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:   # stale, or "node does not belong to the document": the page is new
+            return True
+    WebDriverWait(driver, 10).until(replaced)
 
 
 def sign_in(driver, base, who=OWNER):

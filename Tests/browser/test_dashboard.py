@@ -6,6 +6,7 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from conftest import AGENT, OWNER, click_and_wait, make_driver, screenshot, sign_in
 
@@ -222,3 +223,30 @@ def test_keyboard_shortcuts_and_a_320px_screen(careloop):
         screenshot(driver, "conversation-320px")
     finally:
         driver.quit()
+
+
+def test_edit_a_trigger_in_the_form_editor(careloop, browser):
+    # setup
+    sign_in(browser, careloop.base)
+    browser.get(careloop.base + "/app/triggers")
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Low rating: reach out"))
+    # act: one more condition and one more action, by hand; test it; save it
+    Select(browser.find_element(By.ID, "c1-attribute")).select_by_value("product.external_id")
+    Select(browser.find_element(By.ID, "c1-op")).select_by_value("ne")
+    browser.find_element(By.ID, "c1-value").send_keys("gift-card")
+    Select(browser.find_element(By.ID, "a3-type")).select_by_value("add_tag")
+    browser.find_element(By.ID, "a3-setting").send_keys("low-rating")
+    click_and_wait(browser, browser.find_element(By.ID, "preview-trigger"))
+    assert "Would have fired for" in browser.find_element(By.ID, "preview").text
+    screenshot(browser, "trigger-editor")
+    click_and_wait(browser, browser.find_element(By.ID, "save-trigger"))
+    # check: the API reads the rule the form described
+    code, out = careloop.api("GET", "/api/v1/triggers")
+    assert code == 200
+    rule = next(t["definition"] for t in out["triggers"] if t["name"] == "Low rating: reach out")
+    assert {"attribute": "product.external_id", "op": "ne", "value": "gift-card"} in rule["conditions"]["all"]
+    assert {"type": "add_tag", "tag": "low-rating"} in rule["actions"]
+    assert browser.find_element(By.ID, "c1-value").get_attribute("value") == "gift-card"
+    browser.get(careloop.base + "/app/insights")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.chart-svg rect.bar")
+    screenshot(browser, "insights")

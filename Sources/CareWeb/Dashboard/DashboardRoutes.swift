@@ -2,7 +2,7 @@ import CareCore
 import Vapor
 
 /// The staff dashboard under /app: sign-in pages open, everything else behind a session, every
-/// form post checked for its CSRF token, settings for owners only.
+/// form post checked for its CSRF token, settings and triggers for owners only.
 func dashboardRoutes(_ app: Application) throws {
     let pages = app.grouped("app").grouped(DashboardErrorMiddleware())
     pages.get("assets", ":file", use: DashboardAssets.serve)
@@ -31,7 +31,22 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("reviews", ":id", "reject", use: ReviewsPageController.reject)
     staff.post("reviews", ":id", "reply", use: ReviewsPageController.reply)
 
+    staff.get("insights", use: InsightsPageController.show)
+    staff.get("insights", ":chart", use: InsightsPageController.csv)
+
     let owner = staff.grouped(OwnerOnly())
+    owner.get("triggers", use: TriggersPageController.list)
+    owner.get("triggers", "new", use: TriggersPageController.new)
+    owner.post("triggers", use: TriggersPageController.create)
+    owner.post("triggers", "import", use: TriggersPageController.importJSON)
+    owner.post("triggers", "preview", use: TriggersPageController.preview)
+    owner.get("triggers", ":id", use: TriggersPageController.edit)
+    owner.post("triggers", ":id", use: TriggersPageController.update)
+    owner.post("triggers", ":id", "json", use: TriggersPageController.updateJSON)
+    owner.post("triggers", ":id", "enabled", use: TriggersPageController.setEnabled)
+    owner.post("triggers", ":id", "delete", use: TriggersPageController.delete)
+    owner.get("triggers", ":id", "export", use: TriggersPageController.export)
+
     owner.get("settings", use: SettingsPageController.show)
     owner.post("settings", "care", use: SettingsPageController.updateCare)
     owner.post("settings", "test-mail", use: SettingsPageController.testMail)

@@ -52,6 +52,9 @@ struct CSRFCheck: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if request.method == .POST {
             let ctx = try request.staff
+            // Middleware runs before the route collects the body: collect it here, or a form that
+            // arrives in more than one packet would look as if it had no token.
+            _ = try await request.body.collect(max: 1 << 20).get()
             let given = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.decode(Form.self))?._csrf ?? ""
             guard Secrets.constantTimeEqual(given, ctx.csrf) else {
                 throw DashboardError(status: .forbidden, message: "This form has expired or did not come from CareLoop. Reload the page and try again.")

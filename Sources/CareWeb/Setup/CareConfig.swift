@@ -100,6 +100,8 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
         if let v = env["CARELOOP_PAGE_LINK_DAYS"], let n = Double(v), n > 0 { c.pageLinkDays = n }
+        if let v = env["CARELOOP_SIGN_IN_BURST"], let n = Int(v), n > 0 { c.signInBurst = n }
+        if let v = env["CARELOOP_SIGN_IN_PER_MINUTE"], let n = Int(v), n > 0 { c.signInPerMinute = n }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
         return c
     }

@@ -31,7 +31,8 @@ public enum Recovery {
                 COALESCE((SELECT e.previous_rating FROM review_edits e WHERE e.review_id = r.id ORDER BY e.edited_at LIMIT 1), r.rating)
                     AS before_rating
             FROM reviews r JOIN customers cu ON cu.id = r.customer_id
-            WHERE r.store_id = \(bind: storeID) AND EXISTS (SELECT 1 FROM conversations c WHERE c.review_id = r.id)
+            WHERE r.store_id = \(bind: storeID)
+              AND r.id IN (SELECT c.review_id FROM conversations c WHERE c.store_id = \(bind: storeID) AND c.review_id IS NOT NULL)
             """
         let counts = try await sql.raw("""
             SELECT COUNT(*) AS cared, COALESCE(SUM(CASE WHEN after_rating > before_rating THEN 1 ELSE 0 END), 0) AS recovered

@@ -1,0 +1,46 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// "Would this trigger have fired?": a trigger's conditions tested against the store's last 50
+/// reviews (for review events) or conversations (for conversation events), changing nothing.
+/// Once-per-subject guards are not consulted: the question is what the conditions say.
+public enum TriggerPreview {
+    public struct Row: Sendable {
+        public let reviewID: UUID?
+        public let conversationID: UUID?
+        public let customer: String
+        public let stars: Int?
+        public let text: String
+        public let wouldFire: Bool
+    }
+
+    public static func run(_ trigger: TriggerDefinition, storeID: UUID, limit: Int = 50, on db: any Database) async throws -> [Row] {
+        guard let sql = db as? any SQLDatabase,
+              let store = try await Store.query(on: db).filter(\.$id == storeID).first()
+        else { throw CareError.notFound("store") }
+        var rows: [Row] = []
+        if trigger.event == .reviewCreated || trigger.event == .reviewUpdated {
+            let reviews = try await Review.query(on: db).filter(\.$storeID == storeID).sort(\.$createdAt, .descending).limit(limit).all()
+            let customers = try await ReviewQueries.byID(Customer.self, ids: Set(reviews.map(\.customerID)), on: db)
+            let products = try await ReviewQueries.byID(Product.self, ids: Set(reviews.map(\.productID)), on: db)
+            for r in reviews {
+                guard let customer = customers[r.customerID] else { continue }
+                let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, review: r, product: products[r.productID]),
+                                                    needing: trigger, on: sql)
+                rows.append(Row(reviewID: r.id, conversationID: nil, customer: customer.name ?? customer.email, stars: r.rating,
+                                text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: trigger.conditions.matches(facts)))
+            }
+        } else {
+            let conversations = try await Conversation.query(on: db).filter(\.$storeID == storeID).sort(\.$createdAt, .descending).limit(limit).all()
+            let customers = try await ReviewQueries.byID(Customer.self, ids: Set(conversations.map(\.customerID)), on: db)
+            for c in conversations {
+                guard let customer = customers[c.customerID] else { continue }
+                let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, conversation: c), needing: trigger, on: sql)
+                rows.append(Row(reviewID: c.reviewID, conversationID: c.id, customer: customer.name ?? customer.email, stars: nil,
+                                text: Inbox.firstLine(c.subject), wouldFire: trigger.conditions.matches(facts)))
+            }
+        }
+        return rows
+    }
+}

@@ -1,0 +1,117 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// Insights: is care working? Charts are SVG drawn by the template from numbers computed here (no
+/// charting script), and each has its data table beside it and a CSV download.
+enum InsightsPageController {
+    struct Bar: Encodable {
+        let x: Double
+        let y: Double
+        let width: Double
+        let height: Double
+        let label: String
+        let value: String
+    }
+
+    struct Row: Encodable { let label: String; let value: String; let extra: String }
+    struct Point: Encodable { let x: Double; let y: Double; let label: String }
+
+    struct Data: Encodable {
+        let weekBars: [Bar]
+        let averageLine: String
+        let averagePoints: [Point]
+        let weekRows: [Row]
+        let distributionBars: [Bar]
+        let distributionRows: [Row]
+        let complaintBars: [Bar]
+        let complaintRows: [Row]
+        let hasComplaints: Bool
+        let reachedInSLA: String
+        let medianFirstResponse: String
+        let medianResolution: String
+        let recovery: String
+    }
+
+    /// The drawing area of every chart, in SVG units (the SVG scales to its box).
+    static let chartWidth = 600.0, chartHeight = 200.0
+
+    static func show(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let r = try await Insights.report(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
+        let maxWeek = Double(max(1, r.weeks.map(\.count).max() ?? 1))
+        let slot = chartWidth / Double(r.weeks.count)
+        let weekBars = r.weeks.enumerated().map { i, w in
+            let h = Double(w.count) / maxWeek * (chartHeight - 20)
+            return Bar(x: Double(i) * slot + 4, y: chartHeight - h, width: slot - 8, height: h, label: When.day(w.start), value: "\(w.count)")
+        }
+        // The average rating on the same chart, 0–5★ over the full height.
+        let averagePoints = r.weeks.enumerated().compactMap { i, w in
+            w.average.map { Point(x: Double(i) * slot + slot / 2, y: chartHeight - $0 / 5 * (chartHeight - 20), label: String(format: "%.2f★", $0)) }
+        }
+        let points = averagePoints.map { String(format: "%.1f,%.1f", $0.x, $0.y) }.joined(separator: " ")
+        let totalPublished = r.distribution.reduce(0, +)
+        let maxStars = Double(max(1, r.distribution.max() ?? 1))
+        let distributionBars = (1...5).reversed().enumerated().map { row, stars in
+            let n = r.distribution[stars - 1]
+            return Bar(x: 40, y: Double(row) * 38 + 5, width: Double(n) / maxStars * (chartWidth - 120), height: 28, label: "\(stars)★", value: "\(n)")
+        }
+        let maxComplaints = Double(max(1, r.topComplaints.map(\.complaints).max() ?? 1))
+        let complaintBars = r.topComplaints.enumerated().map { i, p in
+            Bar(x: 220, y: Double(i) * 20 + 2, width: Double(p.complaints) / maxComplaints * (chartWidth - 260), height: 16, label: p.name, value: "\(p.complaints)")
+        }
+        let data = Data(
+            weekBars: weekBars, averageLine: points, averagePoints: averagePoints,
+            weekRows: r.weeks.map { Row(label: When.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—") },
+            distributionBars: distributionBars,
+            distributionRows: (1...5).reversed().map { s in
+                Row(label: "\(s)★", value: "\(r.distribution[s - 1])",
+                    extra: totalPublished == 0 ? "—" : String(format: "%.0f %%", Double(r.distribution[s - 1]) / Double(totalPublished) * 100))
+            },
+            complaintBars: complaintBars,
+            complaintRows: r.topComplaints.map { Row(label: $0.name, value: "\($0.complaints)", extra: $0.externalID) },
+            hasComplaints: !r.topComplaints.isEmpty,
+            reachedInSLA: r.unhappyWithSLA == 0 ? "—" : "\(r.unhappyReachedInSLA) of \(r.unhappyWithSLA) (\(percent(r.unhappyReachedInSLA, r.unhappyWithSLA)))",
+            medianFirstResponse: r.medianFirstResponse.map(TimeLeft.span) ?? "—",
+            medianResolution: r.medianResolution.map(TimeLeft.span) ?? "—",
+            recovery: r.recovery.caredFor == 0 ? "—" : "\(r.recovery.recovered) of \(r.recovery.caredFor) (\(percent(r.recovery.recovered, r.recovery.caredFor)))")
+        return try await DashboardPage.render(req, "app-insights", title: "Insights", section: "insights", data)
+    }
+
+    static func percent(_ a: Int, _ b: Int) -> String { String(format: "%.0f %%", Double(a) / Double(max(1, b)) * 100) }
+
+    /// `weekly.csv`, `distribution.csv`, `complaints.csv`: the data behind each chart.
+    static func csv(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        guard let chart = req.parameters.get("chart"), ["weekly.csv", "distribution.csv", "complaints.csv"].contains(chart) else {
+            throw CareError.notFound("chart")
+        }
+        let r = try await Insights.report(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
+        let rows: [[String]]
+        switch chart {
+        case "weekly.csv":
+            rows = [["week_starting", "reviews", "average_rating"]]
+                + r.weeks.map { [When.day($0.start), "\($0.count)", $0.average.map { String(format: "%.2f", $0) } ?? ""] }
+        case "distribution.csv":
+            rows = [["stars", "published_reviews"]] + (1...5).map { ["\($0)", "\(r.distribution[$0 - 1])"] }
+        case "complaints.csv":
+            rows = [["product", "external_id", "reviews_1_or_2_stars_last_90_days"]] + r.topComplaints.map { [$0.name, $0.externalID, "\($0.complaints)"] }
+        default:
+            throw CareError.notFound("chart")
+        }
+        let response = Response(status: .ok, body: .init(string: rows.map { $0.map(CSV.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"))
+        response.headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(chart)\"")
+        return response
+    }
+}
+
+enum CSV {
+    /// Quotes when needed, and defuses cells a spreadsheet would run as a formula.
+    static func cell(_ s: String) -> String {
+        var v = s
+        if let first = v.first, "=+-@\t\r".contains(first) { v = "'" + v }
+        guard v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,208 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// Triggers for people: a list with on/off switches, a form editor (no JSON needed, though JSON
+/// import and export are there), and "test against the last 50 reviews" before saving. Owners only.
+enum TriggersPageController {
+    struct Listed: Encodable {
+        let id: String
+        let name: String
+        let event: String
+        let enabled: Bool
+    }
+
+    struct ListData: Encodable {
+        let triggers: [Listed]
+        let error: String?
+        let importText: String
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        try await renderList(req, error: nil, importText: "")
+    }
+
+    static func renderList(_ req: Request, error: String?, importText: String, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let ctx = try req.staff
+        let triggers = try await TriggerService.list(storeID: ctx.storeID, on: req.db)
+        let data = ListData(triggers: triggers.map { Listed(id: $0.id!.uuidString, name: $0.name, event: $0.event, enabled: $0.enabled) },
+                            error: error, importText: importText)
+        return try await DashboardPage.render(req, "app-triggers", title: "Triggers", section: "triggers", data, status: status)
+    }
+
+    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
+    struct ConditionRowView: Encodable { let index: Int; let number: Int; let attributes: [Option]; let ops: [Option]; let value: String }
+    struct ActionRowView: Encodable { let index: Int; let number: Int; let types: [Option]; let text: String; let setting: String }
+    struct PreviewRow: Encodable { let customer: String; let stars: String?; let text: String; let fires: Bool }
+
+    struct EditData: Encodable {
+        let id: String?
+        let action: String
+        let name: String
+        let events: [Option]
+        let matchAll: Bool
+        let afterMinutes: String
+        let oncePerSubject: Bool
+        let conditions: [ConditionRowView]
+        let actions: [ActionRowView]
+        let error: String?
+        let nestedJSON: String?
+        let exportHref: String?
+        let preview: [PreviewRow]?
+        let previewFires: Int
+        let placeholders: String
+    }
+
+    static func new(_ req: Request) async throws -> Response {
+        var form = TriggerForm()
+        form.event = TriggerEvent.reviewCreated.rawValue
+        form.once_per_subject = "1"
+        return try await renderEditor(req, id: nil, form: form)
+    }
+
+    static func edit(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "trigger")
+        let trigger = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db)
+        guard let definition = try? TriggerJSON.parse(Data(trigger.definition.utf8)) else { throw CareError.notFound("trigger") }
+        guard let form = TriggerForm(definition) else {
+            return try await renderEditor(req, id: id, form: TriggerForm(), nestedJSON: pretty(trigger.definition))
+        }
+        return try await renderEditor(req, id: id, form: form)
+    }
+
+    static func renderEditor(_ req: Request, id: UUID?, form: TriggerForm, error: String? = nil, nestedJSON: String? = nil,
+                             preview: [TriggerPreview.Row]? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let attributes = TriggerAttribute.all.keys.sorted()
+        let actionTypes = ["open_conversation", "send_message", "add_note", "assign", "set_priority", "add_tag", "set_sla", "notify_staff",
+                           "send_webhook", "resolve"]
+        let data = EditData(
+            id: id?.uuidString, action: id.map { "/app/triggers/\($0)" } ?? "/app/triggers",
+            name: form.name ?? "",
+            events: TriggerEvent.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == form.event) },
+            matchAll: form.match != "any", afterMinutes: form.after_minutes ?? "", oncePerSubject: form.once_per_subject == "1",
+            conditions: form.conditionList.enumerated().map { i, row in
+                ConditionRowView(index: i, number: i + 1,
+                                 attributes: [Option(value: "", label: "(none)", selected: (row.attribute ?? "").isEmpty)]
+                                    + attributes.map { Option(value: $0, label: $0, selected: $0 == row.attribute) },
+                                 ops: TriggerOperator.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == (row.op ?? "eq")) },
+                                 value: row.value ?? "")
+            },
+            actions: form.actionList.enumerated().map { i, row in
+                ActionRowView(index: i, number: i + 1,
+                              types: [Option(value: "", label: "(none)", selected: (row.type ?? "").isEmpty)]
+                                + actionTypes.map { Option(value: $0, label: $0, selected: $0 == row.type) },
+                              text: row.text ?? "", setting: row.setting ?? "")
+            },
+            error: error, nestedJSON: nestedJSON, exportHref: id.map { "/app/triggers/\($0)/export" },
+            preview: preview.map { $0.map { PreviewRow(customer: $0.customer, stars: $0.stars.map { "\($0)★" }, text: $0.text, fires: $0.wouldFire) } },
+            previewFires: preview?.filter(\.wouldFire).count ?? 0,
+            placeholders: Template.placeholders.sorted().map { "{{\($0)}}" }.joined(separator: " "))
+        return try await DashboardPage.render(req, "app-trigger", title: form.name.flatMap { $0.isEmpty ? nil : $0 } ?? "New trigger",
+                                              section: "triggers", data, status: status)
+    }
+
+    static func create(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(TriggerForm.self)
+        do {
+            let t = try await TriggerService.create(try form.definition(), enabled: true, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+            return DashboardPage.back(req, to: "/app/triggers/\(t.id!)?saved=1")
+        } catch let e as CareError where e.kind == .invalid {
+            return try await renderEditor(req, id: nil, form: form, error: e.message, status: .unprocessableEntity)
+        }
+    }
+
+    static func update(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "trigger")
+        _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db)
+        let form = try req.content.decode(TriggerForm.self)
+        do {
+            _ = try await TriggerService.update(id: id, storeID: ctx.storeID, definition: try form.definition(), enabled: nil,
+                                                storage: req.care.storage, on: req.db)
+            return DashboardPage.back(req, to: "/app/triggers/\(id)?saved=1")
+        } catch let e as CareError where e.kind == .invalid {
+            return try await renderEditor(req, id: id, form: form, error: e.message, status: .unprocessableEntity)
+        }
+    }
+
+    /// Tests the form as it stands (saved or not) against the last 50 reviews or conversations.
+    static func preview(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(TriggerForm.self)
+        let id = (req.query[String.self, at: "id"]).flatMap(UUID.init(uuidString:))
+        if let id { _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db) }
+        do {
+            let rows = try await TriggerPreview.run(try form.definition(), storeID: ctx.storeID, on: req.db)
+            return try await renderEditor(req, id: id, form: form, preview: rows)
+        } catch let e as CareError where e.kind == .invalid {
+            return try await renderEditor(req, id: id, form: form, error: e.message, status: .unprocessableEntity)
+        }
+    }
+
+    struct EnabledForm: Content { let enabled: String? }
+
+    static func setEnabled(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "trigger")
+        let on = try req.content.decode(EnabledForm.self).enabled == "1"
+        _ = try await TriggerService.update(id: id, storeID: ctx.storeID, definition: nil, enabled: on, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/triggers")
+    }
+
+    static func delete(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        try await TriggerService.delete(id: try req.uuidParameter("id", what: "trigger"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/triggers")
+    }
+
+    struct ImportForm: Content { let json: String? }
+
+    static func importJSON(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let text = try req.content.decode(ImportForm.self).json ?? ""
+        do {
+            let d = try TriggerJSON.parse(Data(text.utf8))
+            let t = try await TriggerService.create(d, enabled: true, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+            return DashboardPage.back(req, to: "/app/triggers/\(t.id!)?saved=1")
+        } catch let e as CareError where e.kind == .invalid || e.kind == .malformed {
+            return try await renderList(req, error: e.message, importText: String(text.prefix(20_000)), status: .unprocessableEntity)
+        }
+    }
+
+    static func export(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "trigger")
+        let t = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db)
+        let response = Response(status: .ok, body: .init(string: pretty(t.definition) + "\n"))
+        response.headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")
+        let file = t.name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"trigger-\(String(file).prefix(60)).json\"")
+        return response
+    }
+
+    static func pretty(_ json: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return json }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension TriggersPageController {
+    /// Replaces a trigger from JSON (for conditions nested deeper than the form shows).
+    static func updateJSON(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "trigger")
+        _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db)
+        let text = try req.content.decode(ImportForm.self).json ?? ""
+        do {
+            _ = try await TriggerService.update(id: id, storeID: ctx.storeID, definition: try TriggerJSON.parse(Data(text.utf8)), enabled: nil,
+                                                storage: req.care.storage, on: req.db)
+            return DashboardPage.back(req, to: "/app/triggers/\(id)?saved=1")
+        } catch let e as CareError where e.kind == .invalid || e.kind == .malformed {
+            return try await renderEditor(req, id: id, form: TriggerForm(), error: e.message, nestedJSON: text, status: .unprocessableEntity)
+        }
+    }
+}
