@@ -67,7 +67,7 @@ public enum ReviewIngest {
             }
             try await CatalogRows.insert(review, on: tx)
             if review.status == .published {
-                try await RatingSummaryCounter.add(input.rating, productID: productID, on: tx)
+                try await RatingSummaryCounter.add(input.rating, productID: productID, storeID: storeID, writtenAt: now, on: tx)
             }
             // Care triggers run in the same transaction: the conversation and its email are stored
             // together with the review, or not at all. They never touch the review's publication.

@@ -66,9 +66,9 @@ public enum ReviewModeration {
         review.updatedAt = now
         try await db.saveChanges(review)
         if was != .published && status == .published {
-            try await RatingSummaryCounter.add(review.ratingValue, productID: review.productID, on: db)
+            try await RatingSummaryCounter.add(review.ratingValue, productID: review.productID, storeID: review.storeID, writtenAt: review.createdAt, on: db)
         } else if was == .published && status != .published {
-            try await RatingSummaryCounter.remove(review.ratingValue, productID: review.productID, on: db)
+            try await RatingSummaryCounter.remove(review.ratingValue, productID: review.productID, storeID: review.storeID, writtenAt: review.createdAt, on: db)
         }
     }
 }

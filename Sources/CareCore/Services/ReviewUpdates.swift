@@ -40,6 +40,7 @@ public enum ReviewUpdates {
             let earlier = try await CatalogRows.recentTexts(customerID: review.customerID, excluding: reviewID, on: sql)
             let decision = moderation.decide(ReviewContent(title: title, body: body, earlierTextsBySameCustomer: earlier))
             let wasPublished = review.status == .published
+            if review.originalRating == nil { review.originalRating = previous }
             review.rating = rating.stars
             review.title = title
             review.body = body
@@ -58,8 +59,12 @@ public enum ReviewUpdates {
             }
             try await sql.saveChanges(review)
             // Keep the summary counting exactly the published reviews, at their current rating.
-            if wasPublished { try await RatingSummaryCounter.remove(Rating(stored: previous), productID: review.productID, on: sql) }
-            if review.status == .published { try await RatingSummaryCounter.add(rating, productID: review.productID, on: sql) }
+            if wasPublished {
+                try await RatingSummaryCounter.remove(Rating(stored: previous), productID: review.productID, storeID: storeID, writtenAt: review.createdAt, on: sql)
+            }
+            if review.status == .published {
+                try await RatingSummaryCounter.add(rating, productID: review.productID, storeID: storeID, writtenAt: review.createdAt, on: sql)
+            }
 
             let product = try await sql.first(Product.self, { $0.where("id", .equal, review.productID) })
             let conversation = try await sql.first(Conversation.self) {

@@ -8,6 +8,10 @@ func dashboardRoutes(_ app: Application) throws {
     pages.get("assets", ":file", use: DashboardAssets.serve)
     pages.get("login", use: SignInController.show)
     pages.post("login", use: SignInController.signIn)
+    pages.get("password", "forgot", use: PasswordPageController.forgot)
+    pages.post("password", "forgot", use: PasswordPageController.requestLink)
+    pages.get("password", ":token", use: PasswordPageController.show)
+    pages.post("password", ":token", use: PasswordPageController.set)
 
     let staff = pages.grouped(StaffSessionAuth(), CSRFCheck())
     staff.get { req in req.redirect(to: "/app/inbox") }
@@ -50,6 +54,7 @@ func dashboardRoutes(_ app: Application) throws {
     owner.get("settings", use: SettingsPageController.show)
     owner.post("settings", "care", use: SettingsPageController.updateCare)
     owner.post("settings", "test-mail", use: SettingsPageController.testMail)
+    owner.post("settings", "team", use: SettingsPageController.invite)
     owner.post("settings", "keys", use: SettingsPageController.createKey)
     owner.post("settings", "keys", ":id", "revoke", use: SettingsPageController.revokeKey)
     owner.post("settings", "webhooks", use: SettingsPageController.addWebhook)

@@ -70,6 +70,19 @@ enum SettingsPageController {
     }
 
     struct NameForm: Content { let name: String? }
+    struct InviteForm: Content { let email: String?; let name: String?; let role: String? }
+
+    /// Adds a teammate and emails them a link to set their password.
+    static func invite(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(InviteForm.self)
+        guard let role = StaffRole(rawValue: form.role ?? "agent") else { throw CareError.invalid("role", "agent or owner") }
+        _ = try await Team.invite(email: form.email ?? "", name: form.name, role: role, storeID: ctx.storeID, invitedBy: ctx.staff.name,
+                                  links: req.care.passwordLinks, publicURL: req.care.links.publicURL, hasher: req.care.hasher,
+                                  storage: req.care.storage, on: req.db)
+        req.care.outboxSignal.poke()
+        return DashboardPage.back(req, to: "/app/settings?notice=invited")
+    }
     struct CareForm: Content { let invite_review_update: String? }
     struct WebhookForm: Content { let url: String?; let events: [String]? }
 
@@ -136,7 +149,8 @@ enum SettingsPageController {
         static func text(_ code: String) -> String? {
             ["saved": "Saved.", "key-revoked": "The key is revoked: it stops working at once.", "test-queued": "A test event is queued: see the delivery log.",
              "webhook-deleted": "The webhook is deleted.", "retry-queued": "The delivery is queued again.",
-             "mail-queued": "A test email to you is queued: see the outbox if it does not arrive."][code]
+             "mail-queued": "A test email to you is queued: see the outbox if it does not arrive.",
+             "invited": "The invitation is on its way: the link in it works for a week."][code]
         }
     }
 }

@@ -8,6 +8,7 @@ enum SignInController {
         let email: String
         let next: String
         let error: String?
+        var notice: String? = nil
     }
 
     struct LoginForm: Content {
@@ -17,7 +18,8 @@ enum SignInController {
     }
 
     static func show(_ req: Request) async throws -> Response {
-        try await page(req, LoginPage(email: "", next: safeNext(req.query[String.self, at: "next"]), error: nil), status: .ok)
+        let notice = req.query[String.self, at: "notice"] == "password-set" ? "Your password is set. Sign in with it." : nil
+        return try await page(req, LoginPage(email: "", next: safeNext(req.query[String.self, at: "next"]), error: nil, notice: notice), status: .ok)
     }
 
     static func signIn(_ req: Request) async throws -> Response {

@@ -44,7 +44,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
         signInLimiter: RateLimiter(burst: config.signInBurst, perMinute: config.signInPerMinute),
         publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
-        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), outboxSignal: OutboxSignal(),
+        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), passwordLinks: PasswordLinks(secret: secret), outboxSignal: OutboxSignal(),
         mail: try config.mailSettings())
 
     // Templates ship inside the CareWeb bundle, so pages render whatever the working folder is.

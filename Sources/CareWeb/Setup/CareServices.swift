@@ -14,6 +14,8 @@ public struct CareServices: Sendable {
     public let metrics: CareMetrics
     public let apiKeyCache: APIKeyCache
     public let links: CareLinks
+    /// Emailed links to set a password (reset, invitation).
+    public let passwordLinks: PasswordLinks
     public let outboxSignal: OutboxSignal
     public let mail: MailSettings
 }

@@ -4,7 +4,7 @@ import SQLKit
 
 /// Recovery: of the unhappy reviewers the store cared for (a 1★–2★ review that a conversation was
 /// opened about), how many later updated their review upward. The "before" is the rating the review
-/// was first written with (its first edit's previous rating), the "after" is the rating it has now.
+/// was first written with (`original_rating`, kept on its first edit), the "after" is the rating it has now.
 public enum Recovery {
     public struct Item: Sendable {
         public let reviewID: UUID
@@ -25,22 +25,21 @@ public enum Recovery {
 
     public static func report(storeID: UUID, limit: Int = 100, on db: any Database) async throws -> Report {
         guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+        // The reviews a conversation was opened about: fewer than the store's reviews, so start there.
         let cared: SQLQueryString = """
-            SELECT r.id AS review_id, r.rating AS after_rating, r.updated_at AS updated_at, cu.email AS email,
-                (SELECT c.id FROM conversations c WHERE c.review_id = r.id ORDER BY c.created_at LIMIT 1) AS conversation_id,
-                COALESCE((SELECT e.previous_rating FROM review_edits e WHERE e.review_id = r.id ORDER BY e.edited_at LIMIT 1), r.rating)
-                    AS before_rating
-            FROM reviews r JOIN customers cu ON cu.id = r.customer_id
-            WHERE r.store_id = \(bind: storeID)
-              AND r.id IN (SELECT c.review_id FROM conversations c WHERE c.store_id = \(bind: storeID) AND c.review_id IS NOT NULL)
+            (SELECT DISTINCT review_id FROM conversations WHERE store_id = \(bind: storeID) AND review_id IS NOT NULL) cv
+            JOIN reviews r ON r.id = cv.review_id
             """
         let counts = try await sql.raw("""
-            SELECT COUNT(*) AS cared, COALESCE(SUM(CASE WHEN after_rating > before_rating THEN 1 ELSE 0 END), 0) AS recovered
-            FROM (\(cared)) t WHERE before_rating <= 2
+            SELECT COUNT(*) AS cared, COALESCE(SUM(CASE WHEN r.rating > COALESCE(r.original_rating, r.rating) THEN 1 ELSE 0 END), 0) AS recovered
+            FROM \(cared) WHERE COALESCE(r.original_rating, r.rating) <= 2
             """).first()
         let rows = try await sql.raw("""
-            SELECT * FROM (\(cared)) t WHERE before_rating <= 2 AND after_rating > before_rating
-            ORDER BY updated_at DESC LIMIT \(bind: limit)
+            SELECT r.id AS review_id, r.rating AS after_rating, r.original_rating AS before_rating, r.updated_at AS updated_at, cu.email AS email,
+                (SELECT c.id FROM conversations c WHERE c.review_id = r.id ORDER BY c.created_at LIMIT 1) AS conversation_id
+            FROM \(cared) JOIN customers cu ON cu.id = r.customer_id
+            WHERE r.original_rating <= 2 AND r.rating > r.original_rating
+            ORDER BY r.updated_at DESC LIMIT \(bind: limit)
             """).all()
         let items = try rows.map { row in
             Item(reviewID: try row.decode(column: "review_id", as: UUID.self),

@@ -37,27 +37,21 @@ public enum Insights {
     public static func report(storeID: UUID, now: Date, on db: any Database) async throws -> Report {
         guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
         let postgres = sql.dialect.name == "postgresql"
-        func epoch(_ column: String) -> SQLQueryString { postgres ? "EXTRACT(EPOCH FROM \(unsafeRaw: column))" : "\(unsafeRaw: column)" }
-        // Weeks end today: the last bucket is the 7 days up to now.
-        let firstWeek = now.addingTimeInterval(-Double(weeksShown) * 7 * 86_400)
-        let since = firstWeek.timeIntervalSince1970
-        // Whole weeks since `since` (never negative here): PostgreSQL's CAST rounds, SQLite's truncates and it has no FLOOR.
-        let week: SQLQueryString = postgres
-            ? "CAST(FLOOR((EXTRACT(EPOCH FROM created_at) - \(bind: since)) / 604800) AS INTEGER)"
-            : "CAST((created_at - \(bind: since)) / 604800 AS INTEGER)"
-        var counts = [Int](repeating: 0, count: weeksShown), sums = [Double](repeating: 0, count: weeksShown)
+        // Twelve weeks ending today, from the running per-day counts (never a scan of the reviews).
+        let today = RatingSummaryCounter.day(now)
+        let firstDay = today - weeksShown * 7 + 1
+        var counts = [Int](repeating: 0, count: weeksShown), sums = [Int](repeating: 0, count: weeksShown)
         for row in try await sql.raw("""
-            SELECT \(week) AS week, COUNT(*) AS n, CAST(SUM(rating) AS BIGINT) AS stars
-            FROM reviews WHERE store_id = \(bind: storeID) AND status = 'published' AND created_at >= \(bind: firstWeek)
-            GROUP BY 1
+            SELECT day, published, stars FROM store_daily_reviews WHERE store_id = \(bind: storeID) AND day >= \(bind: firstDay)
             """).all() {
-            let w = try row.decode(column: "week", as: Int.self)
+            let w = (try row.decode(column: "day", as: Int.self) - firstDay) / 7
             guard (0..<weeksShown).contains(w) else { continue }
-            counts[w] = try row.decode(column: "n", as: Int.self)
-            sums[w] = Double(try row.decode(column: "stars", as: Int.self))
+            counts[w] += try row.decode(column: "published", as: Int.self)
+            sums[w] += try row.decode(column: "stars", as: Int.self)
         }
         let weeks = (0..<weeksShown).map { w in
-            Week(start: firstWeek.addingTimeInterval(Double(w) * 7 * 86_400), count: counts[w], average: counts[w] > 0 ? sums[w] / Double(counts[w]) : nil)
+            Week(start: Date(timeIntervalSince1970: Double(firstDay + w * 7) * 86_400), count: counts[w],
+                 average: counts[w] > 0 ? Double(sums[w]) / Double(counts[w]) : nil)
         }
 
         let dist = try await sql.raw("""
@@ -74,19 +68,14 @@ public enum Insights {
             SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_at <= c.sla_due_at THEN 1 ELSE 0 END), 0) AS ok
             FROM conversations c JOIN reviews r ON r.id = c.review_id
             WHERE c.store_id = \(bind: storeID) AND c.sla_due_at IS NOT NULL AND c.created_at >= \(bind: windowStart)
-              AND COALESCE((SELECT e.previous_rating FROM review_edits e WHERE e.review_id = r.id ORDER BY e.edited_at LIMIT 1), r.rating) <= 2
+              AND COALESCE(r.original_rating, r.rating) <= 2
             """).first()
 
-        let times = try await sql.raw("""
-            SELECT \(epoch("created_at")) AS opened, \(epoch("first_response_at")) AS answered, \(epoch("resolved_at")) AS resolved
-            FROM conversations WHERE store_id = \(bind: storeID) AND created_at >= \(bind: windowStart)
-            """).all()
-        var responses: [Double] = [], resolutions: [Double] = []
-        for row in times {
-            let opened = try row.decode(column: "opened", as: Double.self)
-            if let a = try row.decode(column: "answered", as: Double?.self) { responses.append(a - opened) }
-            if let r = try row.decode(column: "resolved", as: Double?.self) { resolutions.append(r - opened) }
-        }
+        let inWindow: SQLQueryString = "store_id = \(bind: storeID) AND created_at >= \(bind: windowStart)"
+        let firstResponse = try await median(postgres ? "EXTRACT(EPOCH FROM (first_response_at - created_at))" : "first_response_at - created_at",
+                                             where: "\(inWindow) AND first_response_at IS NOT NULL", on: sql)
+        let resolution = try await median(postgres ? "EXTRACT(EPOCH FROM (resolved_at - created_at))" : "resolved_at - created_at",
+                                          where: "\(inWindow) AND resolved_at IS NOT NULL", on: sql)
 
         let top = try await sql.raw("""
             SELECT p.name, p.external_id, COUNT(*) AS n FROM reviews r JOIN products p ON p.id = r.product_id
@@ -99,13 +88,19 @@ public enum Insights {
 
         return Report(weeks: weeks, distribution: distribution,
                       unhappyWithSLA: try sla?.decode(column: "n", as: Int.self) ?? 0, unhappyReachedInSLA: try sla?.decode(column: "ok", as: Int.self) ?? 0,
-                      medianFirstResponse: median(responses), medianResolution: median(resolutions),
+                      medianFirstResponse: firstResponse, medianResolution: resolution,
                       recovery: try await Recovery.report(storeID: storeID, limit: 10, on: db), topComplaints: top)
     }
 
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    /// The median of `expression` (seconds) over the store's conversations matching `filter`, by the
+    /// database: the middle one or two values, without sending the rest anywhere.
+    static func median(_ expression: SQLQueryString, where filter: SQLQueryString, on sql: any SQLDatabase) async throws -> Double? {
+        let n = try await sql.raw("SELECT COUNT(*) AS n FROM conversations WHERE \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
+        guard n > 0 else { return nil }
+        let middle = try await sql.raw("""
+            SELECT CAST(\(expression) AS DOUBLE PRECISION) AS d FROM conversations WHERE \(filter)
+            ORDER BY d LIMIT \(bind: n % 2 == 1 ? 1 : 2) OFFSET \(bind: (n - 1) / 2)
+            """).all().map { try $0.decode(column: "d", as: Double.self) }
+        return middle.isEmpty ? nil : middle.reduce(0, +) / Double(middle.count)
     }
 }

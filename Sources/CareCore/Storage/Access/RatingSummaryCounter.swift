@@ -12,21 +12,32 @@ public enum RatingSummaryCounter {
             """).run()
     }
 
-    static func add(_ rating: Rating, productID: UUID, on sql: any SQLDatabase) async throws {
-        try await change(rating, by: 1, productID: productID, on: sql)
+    /// Counts a review that became published: in its product's summary, and on the day it was written.
+    static func add(_ rating: Rating, productID: UUID, storeID: UUID, writtenAt: Date, on sql: any SQLDatabase) async throws {
+        try await change(rating, by: 1, productID: productID, storeID: storeID, writtenAt: writtenAt, on: sql)
     }
 
-    static func remove(_ rating: Rating, productID: UUID, on sql: any SQLDatabase) async throws {
-        try await change(rating, by: -1, productID: productID, on: sql)
+    static func remove(_ rating: Rating, productID: UUID, storeID: UUID, writtenAt: Date, on sql: any SQLDatabase) async throws {
+        try await change(rating, by: -1, productID: productID, storeID: storeID, writtenAt: writtenAt, on: sql)
     }
 
-    private static func change(_ rating: Rating, by delta: Int, productID: UUID, on sql: any SQLDatabase) async throws {
+    private static func change(_ rating: Rating, by delta: Int, productID: UUID, storeID: UUID, writtenAt: Date,
+                               on sql: any SQLDatabase) async throws {
         let column = "stars_\(rating.stars)"
         try await sql.raw("""
             UPDATE product_rating_summaries SET \(ident: column) = \(ident: column) + \(bind: delta)
             WHERE product_id = \(bind: productID)
             """).run()
+        try await sql.raw("""
+            INSERT INTO store_daily_reviews (store_id, day, published, stars)
+            VALUES (\(bind: storeID), \(bind: day(writtenAt)), \(bind: delta), \(bind: delta * rating.stars))
+            ON CONFLICT (store_id, day) DO UPDATE SET published = store_daily_reviews.published + excluded.published,
+                stars = store_daily_reviews.stars + excluded.stars
+            """).run()
     }
+
+    /// Days since 1970-01-01, UTC: the key of `store_daily_reviews`.
+    public static func day(_ date: Date) -> Int { Int((date.timeIntervalSince1970 / 86_400).rounded(.down)) }
 
     public static func summary(for productID: UUID, on db: any Database) async throws -> RatingSummary {
         try await ProductRatingSummary.find(productID, on: db)?.summary ?? RatingSummary()

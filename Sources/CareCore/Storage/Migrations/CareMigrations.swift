@@ -11,5 +11,6 @@ public enum CareMigrations {
         M0006_AddReviewUpdateInvitation(),
         M0007_CreateWebhookEndpoints(),
         M0008_CreateStaffSessions(),
+        M0009_DashboardAtScale(),
     ]
 }

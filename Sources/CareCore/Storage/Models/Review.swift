@@ -13,6 +13,8 @@ public final class Review: Model, @unchecked Sendable {
     /// The order that verifies the review, when there is one.
     @OptionalField(key: "order_id") public var orderID: UUID?
     @Field(key: "rating") public var rating: Int
+    /// The rating the review was first written with, once the customer has changed it (nil until then).
+    @OptionalField(key: "original_rating") public var originalRating: Int?
     @OptionalField(key: "title") public var title: String?
     @OptionalField(key: "body") public var body: String?
     @Field(key: "author_name") public var authorName: String
