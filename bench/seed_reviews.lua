@@ -22,8 +22,9 @@ function request()
   local n = counter * 16 + tid
   local p = n % 50
   local c = math.random(1, 20000)
-  local k = n % 20
-  local rating = (k == 0) and 1 or ((k == 1) and 2 or (4 + n % 2))
+  -- Per thread: 1 in 10 is 1★ or 2★ (alternating), the others 4★ or 5★.
+  local k = counter % 10
+  local rating = (k == 0) and (1 + (counter / 10) % 2) or (4 + counter % 2)
   local body = string.format(
     '{"product":{"external_id":"p%d","name":"Product %d"},"customer":{"email":"c%d@example.com","name":"Customer %d"},"rating":%d,"title":"Review %d","body":"Review %d of product %d by customer %d: specific words about the thing."}',
     p, p, c, c, rating, n, n, p, c)

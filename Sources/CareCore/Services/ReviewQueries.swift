@@ -82,6 +82,22 @@ public enum ReviewQueries {
 
     /// A store's own reviews in every status, newest first, with the total that matches the filter.
     public static func storeList(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], total: Int) {
+        guard let query = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], 0) }
+        let total = try await query.copy().count()
+        let reviews = try await query.range(page.offset..<(page.offset + page.size)).all()
+        return (try await listed(reviews, on: db), total)
+    }
+
+    /// The same list without counting every match (the dashboard's, cheap at any size): one row more
+    /// than the page is read to know whether a next page exists.
+    public static func storePage(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], hasMore: Bool) {
+        guard let query = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], false) }
+        let reviews = try await query.range(page.offset..<(page.offset + page.size + 1)).all()
+        return (try await listed(Array(reviews.prefix(page.size)), on: db), reviews.count > page.size)
+    }
+
+    /// The filtered, newest-first query; nil when it can match nothing (an unknown product).
+    static func storeQuery(storeID: UUID, filter: StoreFilter, on db: any Database) async throws -> QueryBuilder<Review>? {
         let query = Review.query(on: db).filter(\.$storeID == storeID)
         if let status = filter.status { query.filter(\.$status == status) }
         if let rating = filter.rating { query.filter(\.$rating == rating.stars) }
@@ -92,18 +108,17 @@ public enum ReviewQueries {
         if let externalID = filter.productExternalID {
             guard let product = try await Product.query(on: db).filter(\.$storeID == storeID)
                 .filter(\.$externalID == externalID).first()
-            else { return ([], 0) }
+            else { return nil }
             query.filter(\.$productID == (try product.requireID()))
         }
-        let total = try await query.copy().count()
-        let reviews = try await query.sort(\.$createdAt, .descending).sort(\.$id, .descending)
-            .range(page.offset..<(page.offset + page.size)).all()
+        return query.sort(\.$createdAt, .descending).sort(\.$id, .descending)
+    }
+
+    static func listed(_ reviews: [Review], on db: any Database) async throws -> [Listed] {
         let replies = try await repliesByReview(reviews, on: db)
         let products = try await byID(Product.self, ids: Set(reviews.map(\.productID)), on: db)
         let customers = try await byID(Customer.self, ids: Set(reviews.map(\.customerID)), on: db)
-        return (reviews.map {
-            Listed(review: $0, reply: replies[$0.id!], product: products[$0.productID], customer: customers[$0.customerID])
-        }, total)
+        return reviews.map { Listed(review: $0, reply: replies[$0.id!], product: products[$0.productID], customer: customers[$0.customerID]) }
     }
 
     /// One review of the store, with its product, customer and reply.

@@ -57,7 +57,7 @@ enum ConversationPageController {
                 case .note: "Note · " + (m.staffID.flatMap { names[$0] } ?? "trigger")
                 case .system: "CareLoop"
                 }
-                return Message(author: m.author.rawValue, who: who, when: When.format(m.createdAt), body: m.body)
+                return Message(author: m.author.rawValue, who: who, when: Shown.time(m.createdAt), body: m.body)
             },
             assignees: [Option(value: "", label: "Unassigned", selected: c.assigneeID == nil)]
                 + staff.map { Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID) },
@@ -149,7 +149,7 @@ struct CustomerCard: Encodable {
         else { throw CareError.notFound("customer") }
         let f = try await CustomerProfile.figures(customerID: customerID, storeID: ctx.storeID, on: db)
         return CustomerCard(href: "/app/customers/\(customerID)", name: customer.name ?? customer.email, email: customer.email,
-                            firstSeen: When.day(f.firstSeen), orders: f.orderCount, lifetimeValue: Money.format(cents: f.lifetimeValueCents),
+                            firstSeen: Shown.day(f.firstSeen), orders: f.orderCount, lifetimeValue: Money.format(cents: f.lifetimeValueCents),
                             reviews: f.reviewCount, averageRating: f.averageRatingGiven.map { String(format: "%.1f★", $0) } ?? "—",
                             openConversations: f.openConversations, outlier: f.isOutlier)
     }
@@ -165,7 +165,7 @@ struct ReviewCard: Encodable {
     let href: String
 
     init(_ r: Review) {
-        stars = String(repeating: "★", count: r.rating) + String(repeating: "☆", count: 5 - r.rating)
+        stars = Shown.stars(r.rating)
         rating = r.rating
         title = r.title
         body = r.body
@@ -174,9 +174,12 @@ struct ReviewCard: Encodable {
     }
 }
 
-enum When {
-    static func format(_ d: Date) -> String { ISODate.format(d).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC" }
+/// How the dashboard shows times, days and stars.
+enum Shown {
+    static func time(_ d: Date) -> String { ISODate.format(d).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC" }
     static func day(_ d: Date) -> String { String(ISODate.format(d).prefix(10)) }
+    /// "★★☆☆☆" for 2 stars.
+    static func stars(_ n: Int) -> String { String(repeating: "★", count: n) + String(repeating: "☆", count: max(0, 5 - n)) }
 }
 
 enum Money {

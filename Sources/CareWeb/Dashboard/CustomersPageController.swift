@@ -21,7 +21,7 @@ enum CustomersPageController {
         let q = String((req.query[String.self, at: "q"] ?? "").prefix(200))
         let found = try await CustomerProfile.search(q, storeID: ctx.storeID, on: req.db)
         let data = ListData(query: q, customers: found.map {
-            Found(href: "/app/customers/\($0.id!)", name: $0.name ?? "—", email: $0.email, since: When.day($0.createdAt))
+            Found(href: "/app/customers/\($0.id!)", name: $0.name ?? "—", email: $0.email, since: Shown.day($0.createdAt))
         })
         return try await DashboardPage.render(req, "app-customers", title: "Customers", section: "customers", data)
     }
@@ -62,20 +62,20 @@ enum CustomersPageController {
         let data = ProfileData(
             id: id.uuidString, card: card,
             orders: p.orders.map { o in
-                OrderRow(externalID: o.externalID, placed: When.day(o.placedAt ?? o.createdAt),
+                OrderRow(externalID: o.externalID, placed: Shown.day(o.placedAt ?? o.createdAt),
                          total: o.totalCents.map { Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? "—",
                          fulfilled: o.fulfilledAt != nil)
             },
             reviews: p.reviews.map { r in
-                ReviewRow(product: r.product?.name ?? "—", stars: String(repeating: "★", count: r.review.rating) + String(repeating: "☆", count: 5 - r.review.rating),
+                ReviewRow(product: r.product?.name ?? "—", stars: Shown.stars(r.review.rating),
                           rating: r.review.rating, title: r.review.title, body: r.review.body, status: r.review.status.rawValue,
-                          when: When.day(r.review.createdAt),
-                          edits: r.edits.map { EditRow(when: When.format($0.editedAt), previousRating: $0.previousRating, previousBody: $0.previousBody) },
+                          when: Shown.day(r.review.createdAt),
+                          edits: r.edits.map { EditRow(when: Shown.time($0.editedAt), previousRating: $0.previousRating, previousBody: $0.previousBody) },
                           hasEdits: !r.edits.isEmpty)
             },
             conversations: p.conversations.map { ConversationRow(href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue,
-                                                                 when: When.day($0.createdAt)) },
-            notes: p.notes.map { NoteRow(body: $0.note.body, author: $0.author ?? "—", when: When.format($0.note.createdAt)) },
+                                                                 when: Shown.day($0.createdAt)) },
+            notes: p.notes.map { NoteRow(body: $0.note.body, author: $0.author ?? "—", when: Shown.time($0.note.createdAt)) },
             tags: tags, hasTags: !tags.isEmpty)
         return try await DashboardPage.render(req, "app-customer", title: card.name, section: "customers", data)
     }

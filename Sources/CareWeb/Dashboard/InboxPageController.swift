@@ -49,7 +49,7 @@ enum InboxPageController {
             rows: result.rows.map { r in
                 let (due, overdue) = TimeLeft.describe(r.slaDueAt, now: now, resolved: status == .resolved)
                 return Row(href: "/app/conversations/\(r.conversationID)", customer: r.customerName ?? r.customerEmail,
-                           stars: r.stars.map { String(repeating: "★", count: $0) + String(repeating: "☆", count: 5 - $0) },
+                           stars: r.stars.map { Shown.stars($0) },
                            starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine, subject: r.subject,
                            priority: r.priority, assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
             },

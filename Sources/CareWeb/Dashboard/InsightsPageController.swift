@@ -43,7 +43,7 @@ enum InsightsPageController {
         let slot = chartWidth / Double(r.weeks.count)
         let weekBars = r.weeks.enumerated().map { i, w in
             let h = Double(w.count) / maxWeek * (chartHeight - 20)
-            return Bar(x: Double(i) * slot + 4, y: chartHeight - h, width: slot - 8, height: h, label: When.day(w.start), value: "\(w.count)")
+            return Bar(x: Double(i) * slot + 4, y: chartHeight - h, width: slot - 8, height: h, label: Shown.day(w.start), value: "\(w.count)")
         }
         // The average rating on the same chart, 0–5★ over the full height.
         let averagePoints = r.weeks.enumerated().compactMap { i, w in
@@ -62,7 +62,7 @@ enum InsightsPageController {
         }
         let data = Data(
             weekBars: weekBars, averageLine: points, averagePoints: averagePoints,
-            weekRows: r.weeks.map { Row(label: When.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—") },
+            weekRows: r.weeks.map { Row(label: Shown.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—") },
             distributionBars: distributionBars,
             distributionRows: (1...5).reversed().map { s in
                 Row(label: "\(s)★", value: "\(r.distribution[s - 1])",
@@ -91,11 +91,11 @@ enum InsightsPageController {
         switch chart {
         case "weekly.csv":
             rows = [["week_starting", "reviews", "average_rating"]]
-                + r.weeks.map { [When.day($0.start), "\($0.count)", $0.average.map { String(format: "%.2f", $0) } ?? ""] }
+                + r.weeks.map { [Shown.day($0.start), "\($0.count)", $0.average.map { String(format: "%.2f", $0) } ?? ""] }
         case "distribution.csv":
             rows = [["stars", "published_reviews"]] + (1...5).map { ["\($0)", "\(r.distribution[$0 - 1])"] }
         case "complaints.csv":
-            rows = [["product", "external_id", "reviews_1_or_2_stars_last_90_days"]] + r.topComplaints.map { [$0.name, $0.externalID, "\($0.complaints)"] }
+            rows = [["product", "external_id", "published_1_or_2_star_reviews"]] + r.topComplaints.map { [$0.name, $0.externalID, "\($0.complaints)"] }
         default:
             throw CareError.notFound("chart")
         }

@@ -30,7 +30,7 @@ enum ReviewsPageController {
 
     struct Data: Encodable {
         let items: [Item]
-        let total: Int
+        let showing: String
         let stars: [Option]
         let statuses: [Option]
         let verified: [Option]
@@ -58,7 +58,7 @@ enum ReviewsPageController {
             filter.reviewID = id
         }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 25)
-        let result = try await ReviewQueries.storeList(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
+        let result = try await ReviewQueries.storePage(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
         let ids = result.reviews.compactMap(\.review.id)
         let conversations = ids.isEmpty ? [] : try await Conversation.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$reviewID ~~ ids).all()
         let edits = ids.isEmpty ? [] : try await ReviewEdit.query(on: req.db).filter(\.$reviewID ~~ ids).all()
@@ -69,16 +69,16 @@ enum ReviewsPageController {
         let data = Data(
             items: result.reviews.map { l in
                 let r = l.review
-                return Item(id: r.id!.uuidString, stars: String(repeating: "★", count: r.rating) + String(repeating: "☆", count: 5 - r.rating),
+                return Item(id: r.id!.uuidString, stars: Shown.stars(r.rating),
                             rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
                             customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id!)" },
                             status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,
-                            moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map(When.format) ?? "")" }, verified: r.verified,
-                            when: When.format(r.createdAt), reply: l.reply?.body,
+                            moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map(Shown.time) ?? "")" }, verified: r.verified,
+                            when: Shown.time(r.createdAt), reply: l.reply?.body,
                             conversationHref: conversations.first { $0.reviewID == r.id }.map { "/app/conversations/\($0.id!)" },
                             edits: edits.filter { $0.reviewID == r.id }.count)
             },
-            total: result.total,
+            showing: result.reviews.isEmpty ? "No reviews match." : "Reviews \(page.offset + 1)–\(page.offset + result.reviews.count)\(result.hasMore ? ", more on the next page" : "").",
             stars: [Option(value: "", label: "Any stars", selected: filter.rating == nil)]
                 + (1...5).reversed().map { (n: Int) in Option(value: "\(n)", label: "\(n)★", selected: filter.rating?.stars == n) },
             statuses: [Option(value: "", label: "Any status", selected: status.isEmpty)]
@@ -86,7 +86,7 @@ enum ReviewsPageController {
             verified: [Option(value: "", label: "Verified or not", selected: verified.isEmpty), Option(value: "yes", label: "Verified", selected: verified == "yes"),
                        Option(value: "no", label: "Not verified", selected: verified == "no")],
             product: product, from: from, to: to,
-            nextPage: page.number * page.size < result.total ? pageLink(page.number + 1) : nil,
+            nextPage: result.hasMore ? pageLink(page.number + 1) : nil,
             previousPage: page.number > 1 ? pageLink(page.number - 1) : nil)
         return try await DashboardPage.render(req, "app-reviews", title: "Reviews", section: "reviews", data)
     }

@@ -54,14 +54,14 @@ enum SettingsPageController {
             storeName: store.name, inviteReviewUpdate: store.inviteReviewUpdate, smtp: smtp, mailFrom: req.care.mail.fromAddress,
             inboundSecret: try await InboundMail.secret(for: ctx.storeID, storage: req.care.storage, on: req.db),
             inboundDomain: req.care.mail.domain,
-            keys: keys.map { Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: When.day($0.createdAt), revoked: $0.revokedAt.map(When.day)) },
+            keys: keys.map { Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: Shown.day($0.createdAt), revoked: $0.revokedAt.map(Shown.day)) },
             hooks: hooks.map { Hook(id: $0.id!.uuidString, url: $0.url, events: $0.events.joined(separator: ", ")) },
             deliveries: jobs.map { j in
                 let event = (try? JSONDecoder().decode(OutboxPayload.self, from: Foundation.Data(j.payload.utf8))).flatMap {
                     if case .webhook(_, let e, _) = $0 { e } else { nil }
                 } ?? "?"
                 return Delivery(id: j.id!.uuidString, event: event, status: j.status.rawValue, dead: j.status == .dead, attempts: j.attempts,
-                                lastError: j.lastError, when: When.format(j.createdAt))
+                                lastError: j.lastError, when: Shown.time(j.createdAt))
             },
             events: Webhooks.events.map(EventChoice.init),
             team: team.map { Member(name: $0.name, email: $0.email, role: $0.role.rawValue) },

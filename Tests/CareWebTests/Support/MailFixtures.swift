@@ -1,5 +1,6 @@
 import CareCore
 @testable import CareWeb
+import Fluent
 import Foundation
 
 /// A server that mails through `sink` and delivers its outbox at once, retrying quickly.
@@ -30,4 +31,18 @@ func pagePath(in text: String, publicURL: String = "https://shop.test") -> Strin
     let rest = text[start.upperBound...]
     let token = rest.prefix { !$0.isWhitespace && $0 != "#" && $0 != "\"" && $0 != "<" }
     return "/c/" + token
+}
+
+extension TestServer {
+    /// The store's first email job once it has been tried at least twice (the mail server is down), or
+    /// as it is after ten seconds.
+    func emailJobAfterRetries(storeID: UUID) async throws -> OutboxJob? {
+        var job: OutboxJob?
+        for _ in 0..<200 {
+            job = try await OutboxJob.query(on: app.db).filter(\.$storeID == storeID).filter(\.$kind == .email).first()
+            if (job?.attempts ?? 0) >= 2 { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return job
+    }
 }

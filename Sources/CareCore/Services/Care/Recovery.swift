@@ -23,11 +23,14 @@ public enum Recovery {
         public let items: [Item]
     }
 
-    public static func report(storeID: UUID, limit: Int = 100, on db: any Database) async throws -> Report {
+    /// `recent`: only the reviews of the store's latest `recent` conversations (the dashboard's view,
+    /// bounded whatever the store's size); nil: all of them (the API's report).
+    public static func report(storeID: UUID, limit: Int = 100, recent: Int? = nil, on db: any Database) async throws -> Report {
         guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
         // The reviews a conversation was opened about: fewer than the store's reviews, so start there.
+        let latest: SQLQueryString = recent.map { "ORDER BY created_at DESC LIMIT \(bind: $0)" } ?? ""
         let cared: SQLQueryString = """
-            (SELECT DISTINCT review_id FROM conversations WHERE store_id = \(bind: storeID) AND review_id IS NOT NULL) cv
+            (SELECT DISTINCT review_id FROM (SELECT review_id FROM conversations WHERE store_id = \(bind: storeID) AND review_id IS NOT NULL \(latest)) x) cv
             JOIN reviews r ON r.id = cv.review_id
             """
         let counts = try await sql.raw("""

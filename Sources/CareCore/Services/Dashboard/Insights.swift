@@ -4,7 +4,8 @@ import SQLKit
 
 /// Whether care works, in figures: ratings over time, the distribution, how many unhappy reviewers
 /// a person reached within the SLA, response and resolution times, recovery, and the products that
-/// draw the most complaints. Each figure is one bounded query; nothing scans every review in Swift.
+/// draw the most complaints. Every query is bounded whatever the store's size: ratings come from the
+/// running counts, and care figures from the store's latest `recentConversations` conversations.
 public enum Insights {
     public struct Week: Sendable {
         public let start: Date
@@ -31,8 +32,9 @@ public enum Insights {
     }
 
     public static let weeksShown = 12
-    /// Response times, resolution times and complaints count over this window.
-    public static let window: TimeInterval = 90 * 86_400
+    /// Response and resolution times, reach within SLA and recovery are measured over this many of
+    /// the store's latest conversations.
+    public static let recentConversations = 1000
 
     public static func report(storeID: UUID, now: Date, on db: any Database) async throws -> Report {
         guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
@@ -62,25 +64,27 @@ public enum Insights {
             """).first()
         let distribution = try (1...5).map { try dist?.decode(column: "s\($0)", as: Int.self) ?? 0 }
 
-        let windowStart = now.addingTimeInterval(-window)
+        // The store's latest conversations, walked newest first on (store_id, created_at).
+        let recent: SQLQueryString = """
+            (SELECT * FROM conversations WHERE store_id = \(bind: storeID) ORDER BY created_at DESC LIMIT \(bind: recentConversations)) c
+            """
         // Unhappy reviewers with an SLA, and how many a person answered before it ran out.
         let sla = try await sql.raw("""
             SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_at <= c.sla_due_at THEN 1 ELSE 0 END), 0) AS ok
-            FROM conversations c JOIN reviews r ON r.id = c.review_id
-            WHERE c.store_id = \(bind: storeID) AND c.sla_due_at IS NOT NULL AND c.created_at >= \(bind: windowStart)
-              AND COALESCE(r.original_rating, r.rating) <= 2
+            FROM \(recent) JOIN reviews r ON r.id = c.review_id
+            WHERE c.sla_due_at IS NOT NULL AND COALESCE(r.original_rating, r.rating) <= 2
             """).first()
 
-        let inWindow: SQLQueryString = "store_id = \(bind: storeID) AND created_at >= \(bind: windowStart)"
         let firstResponse = try await median(postgres ? "EXTRACT(EPOCH FROM (first_response_at - created_at))" : "first_response_at - created_at",
-                                             where: "\(inWindow) AND first_response_at IS NOT NULL", on: sql)
+                                             from: recent, where: "first_response_at IS NOT NULL", on: sql)
         let resolution = try await median(postgres ? "EXTRACT(EPOCH FROM (resolved_at - created_at))" : "resolved_at - created_at",
-                                          where: "\(inWindow) AND resolved_at IS NOT NULL", on: sql)
+                                          from: recent, where: "resolved_at IS NOT NULL", on: sql)
 
+        // Complaints per product from the running summaries: every published 1–2★ review.
         let top = try await sql.raw("""
-            SELECT p.name, p.external_id, COUNT(*) AS n FROM reviews r JOIN products p ON p.id = r.product_id
-            WHERE r.store_id = \(bind: storeID) AND r.rating <= 2 AND r.created_at >= \(bind: windowStart)
-            GROUP BY p.id, p.name, p.external_id ORDER BY n DESC, p.name LIMIT 10
+            SELECT p.name, p.external_id, CAST(s.stars_1 + s.stars_2 AS BIGINT) AS n
+            FROM product_rating_summaries s JOIN products p ON p.id = s.product_id
+            WHERE s.store_id = \(bind: storeID) AND s.stars_1 + s.stars_2 > 0 ORDER BY n DESC, p.name LIMIT 10
             """).all().map {
             ProductComplaints(name: try $0.decode(column: "name", as: String.self), externalID: try $0.decode(column: "external_id", as: String.self),
                               complaints: try $0.decode(column: "n", as: Int.self))
@@ -89,16 +93,16 @@ public enum Insights {
         return Report(weeks: weeks, distribution: distribution,
                       unhappyWithSLA: try sla?.decode(column: "n", as: Int.self) ?? 0, unhappyReachedInSLA: try sla?.decode(column: "ok", as: Int.self) ?? 0,
                       medianFirstResponse: firstResponse, medianResolution: resolution,
-                      recovery: try await Recovery.report(storeID: storeID, limit: 10, on: db), topComplaints: top)
+                      recovery: try await Recovery.report(storeID: storeID, limit: 10, recent: recentConversations, on: db), topComplaints: top)
     }
 
-    /// The median of `expression` (seconds) over the store's conversations matching `filter`, by the
+    /// The median of `expression` (seconds) over the conversations `from` matching `filter`, by the
     /// database: the middle one or two values, without sending the rest anywhere.
-    static func median(_ expression: SQLQueryString, where filter: SQLQueryString, on sql: any SQLDatabase) async throws -> Double? {
-        let n = try await sql.raw("SELECT COUNT(*) AS n FROM conversations WHERE \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
+    static func median(_ expression: SQLQueryString, from: SQLQueryString, where filter: SQLQueryString, on sql: any SQLDatabase) async throws -> Double? {
+        let n = try await sql.raw("SELECT COUNT(*) AS n FROM \(from) WHERE \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
         guard n > 0 else { return nil }
         let middle = try await sql.raw("""
-            SELECT CAST(\(expression) AS DOUBLE PRECISION) AS d FROM conversations WHERE \(filter)
+            SELECT CAST(\(expression) AS DOUBLE PRECISION) AS d FROM \(from) WHERE \(filter)
             ORDER BY d LIMIT \(bind: n % 2 == 1 ? 1 : 2) OFFSET \(bind: (n - 1) / 2)
             """).all().map { try $0.decode(column: "d", as: Double.self) }
         return middle.isEmpty ? nil : middle.reduce(0, +) / Double(middle.count)

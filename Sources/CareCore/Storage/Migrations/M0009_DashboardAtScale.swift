@@ -37,12 +37,13 @@ public struct M0009_DashboardAtScale: AsyncMigration {
             .column("store_id").column("status").column("sla_due_at").column("created_at").run()
         try await sql.create(index: "conversations_by_assignee").on("conversations")
             .column("store_id").column("assignee_id").column("status").column("sla_due_at").column("created_at").run()
+        try await sql.create(index: "conversations_by_store_newest").on("conversations").column("store_id").column("created_at").run()
         try await sql.create(index: "customers_by_store_newest").on("customers").column("store_id").column("created_at").run()
     }
 
     public func revert(on db: any Database) async throws {
         guard let sql = db as? any SQLDatabase else { return }
-        for index in ["customers_by_store_newest", "conversations_by_assignee", "conversations_inbox_ordered", "reviews_by_store_rating", "reviews_by_store_newest"] {
+        for index in ["conversations_by_store_newest", "customers_by_store_newest", "conversations_by_assignee", "conversations_inbox_ordered", "reviews_by_store_rating", "reviews_by_store_newest"] {
             try await sql.drop(index: index).run()
         }
         try await db.schema("store_daily_reviews").delete()
