@@ -178,6 +178,37 @@ final class DashboardTests: XCTestCase {
         }
     }
 
+    func testSavedRepliesStartAReplyFilledInForTheCustomer() async throws {
+        try await onEachBackend { server in
+            // setup: a conversation with Cara, and a saved reply with placeholders
+            let (store, key, owner) = try await server.storeWithOwner()
+            let (_, _, other) = try await server.storeWithOwner("other")
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "lamp", productName: "Desk Lamp", email: "cara@example.com",
+                                                                                       name: "Cara Dune", rating: 2, body: "Flickers"))
+            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+            let made = try await owner.post("/app/settings/saved-replies", ["title": "Replacement", "body": "Hi {{customer.first_name}}, a new {{product.name}} is on its way."])
+            XCTAssertEqual(made.status, .seeOther)
+            let bad = try await owner.post("/app/settings/saved-replies", ["title": "Broken", "body": "Hi {{customer.nickname}}"])
+            XCTAssertEqual(bad.status, .unprocessableEntity)
+            XCTAssertTrue(bad.text.contains("unknown placeholder {{customer.nickname}}"), bad.text)
+            let saved = try await SavedReplies.list(storeID: store.id!, on: server.app.db)
+            XCTAssertEqual(saved.map(\.title), ["Replacement"])
+            // act: start a reply from it
+            let page = try await owner.get("/app/conversations/\(id)?saved=\(saved[0].id!)")
+            // check: filled in for this customer and product, in the reply box
+            XCTAssertTrue(page.text.contains(">Hi Cara, a new Desk Lamp is on its way.</textarea>"), page.text)
+            // another store can neither use nor delete it
+            let got1 = try await other.get("/app/conversations/\(id)?saved=\(saved[0].id!)").status
+            XCTAssertEqual(got1, .notFound)
+            let got2 = try await other.post("/app/settings/saved-replies/\(saved[0].id!)/delete").status
+            XCTAssertEqual(got2, .notFound)
+            let got3 = try await owner.post("/app/settings/saved-replies/\(saved[0].id!)/delete").status
+            XCTAssertEqual(got3, .seeOther)
+            let left = try await SavedReplies.list(storeID: store.id!, on: server.app.db)
+            XCTAssertTrue(left.isEmpty)
+        }
+    }
+
     /// Everything of a store a dashboard action could change, as comparable text.
     func snapshot(_ server: TestServer, _ storeID: UUID) async throws -> [String] {
         let db = server.app.db

@@ -34,6 +34,10 @@ enum ConversationPageController {
         let customer: CustomerCard
         let review: ReviewCard?
         let pageURL: String
+        let savedReplies: [Option]
+        let hasSavedReplies: Bool
+        /// A saved reply filled in for this conversation, to start the reply from.
+        let draft: String
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -47,6 +51,11 @@ enum ConversationPageController {
         let now = req.care.storage.now()
         let (due, overdue) = TimeLeft.describe(c.slaDueAt, now: now, resolved: c.status == .resolved)
         let customer = try await CustomerCard.make(customerID: c.customerID, ctx: ctx, on: req.db)
+        let saved = try await SavedReplies.list(storeID: ctx.storeID, on: req.db)
+        let chosen = req.query[String.self, at: "saved"].flatMap(UUID.init(uuidString:))
+        let draft = try await chosen.asyncMap {
+            try await SavedReplies.render(id: $0, conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
+        } ?? ""
         let data = Data(
             id: id.uuidString, subject: c.subject, status: c.status.rawValue, resolved: c.status == .resolved, priority: c.priority.rawValue,
             tags: c.tags.joined(separator: ", "), hasTags: !c.tags.isEmpty, due: due, overdue: overdue,
@@ -64,7 +73,9 @@ enum ConversationPageController {
             priorities: ConversationPriority.allCases.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0 == c.priority) },
             customer: customer,
             review: review.map { ReviewCard($0) },
-            pageURL: req.care.links.conversationPage(token: c.token, issuedAt: now))
+            pageURL: req.care.links.conversationPage(token: c.token, issuedAt: now),
+            savedReplies: saved.map { Option(value: $0.id!.uuidString, label: $0.title, selected: $0.id == chosen) },
+            hasSavedReplies: !saved.isEmpty, draft: draft)
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data)
     }
 

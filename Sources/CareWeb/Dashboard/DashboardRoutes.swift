@@ -55,6 +55,8 @@ func dashboardRoutes(_ app: Application) throws {
     owner.post("settings", "care", use: SettingsPageController.updateCare)
     owner.post("settings", "test-mail", use: SettingsPageController.testMail)
     owner.post("settings", "team", use: SettingsPageController.invite)
+    owner.post("settings", "saved-replies", use: SettingsPageController.addSavedReply)
+    owner.post("settings", "saved-replies", ":id", "delete", use: SettingsPageController.deleteSavedReply)
     owner.post("settings", "keys", use: SettingsPageController.createKey)
     owner.post("settings", "keys", ":id", "revoke", use: SettingsPageController.revokeKey)
     owner.post("settings", "webhooks", use: SettingsPageController.addWebhook)

@@ -17,6 +17,7 @@ enum SettingsPageController {
         let when: String
     }
     struct Member: Encodable { let name: String; let email: String; let role: String }
+    struct Saved: Encodable { let id: String; let title: String; let body: String }
     struct EventChoice: Encodable { let name: String }
 
     struct Data: Encodable {
@@ -31,6 +32,8 @@ enum SettingsPageController {
         let deliveries: [Delivery]
         let events: [EventChoice]
         let team: [Member]
+        let savedReplies: [Saved]
+        let placeholders: String
         /// A key or secret just made, shown this once.
         let revealed: String?
         let revealedWhat: String?
@@ -65,12 +68,28 @@ enum SettingsPageController {
             },
             events: Webhooks.events.map(EventChoice.init),
             team: team.map { Member(name: $0.name, email: $0.email, role: $0.role.rawValue) },
+            savedReplies: try await SavedReplies.list(storeID: ctx.storeID, on: req.db).map { Saved(id: $0.id!.uuidString, title: $0.title, body: $0.body) },
+            placeholders: Template.placeholders.sorted().map { "{{\($0)}}" }.joined(separator: " "),
             revealed: revealed, revealedWhat: what, notice: notice)
         return try await DashboardPage.render(req, "app-settings", title: "Settings", section: "settings", data, status: status)
     }
 
     struct NameForm: Content { let name: String? }
     struct InviteForm: Content { let email: String?; let name: String?; let role: String? }
+    struct SavedForm: Content { let title: String?; let body: String? }
+
+    static func addSavedReply(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(SavedForm.self)
+        _ = try await SavedReplies.create(title: form.title, body: form.body, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
+    }
+
+    static func deleteSavedReply(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        try await SavedReplies.delete(id: try req.uuidParameter("id", what: "saved reply"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
+    }
 
     /// Adds a teammate and emails them a link to set their password.
     static func invite(_ req: Request) async throws -> Response {

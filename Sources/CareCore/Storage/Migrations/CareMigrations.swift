@@ -12,5 +12,6 @@ public enum CareMigrations {
         M0007_CreateWebhookEndpoints(),
         M0008_CreateStaffSessions(),
         M0009_DashboardAtScale(),
+        M0010_CreateSavedReplies(),
     ]
 }

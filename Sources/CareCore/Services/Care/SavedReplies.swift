@@ -1,0 +1,49 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Saving, listing and filling in a store's saved replies.
+public enum SavedReplies {
+    public static func list(storeID: UUID, on db: any Database) async throws -> [SavedReply] {
+        try await SavedReply.query(on: db).filter(\.$storeID == storeID).sort(\.$title).all()
+    }
+
+    /// Checked like a trigger template: an unknown placeholder is refused by name.
+    public static func create(title: String?, body: String?, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> SavedReply {
+        let reply = SavedReply()
+        reply.id = UUID()
+        reply.storeID = storeID
+        reply.title = try Text.required(title, field: "title", max: 100)
+        reply.body = try Text.required(body, field: "body", max: 5000)
+        _ = try Template.validate(reply.body, field: "body")
+        reply.createdAt = storage.now()
+        try await storage.write(on: db) { sql in
+            let count = try await sql.raw("SELECT COUNT(*) AS n FROM saved_replies WHERE store_id = \(bind: storeID)").first()?.decode(column: "n", as: Int.self) ?? 0
+            guard count < 200 else { throw CareError(.conflict, code: "too_many_saved_replies", message: "a store can keep at most 200 saved replies") }
+            try await sql.insert(reply)
+        }
+        return reply
+    }
+
+    public static func delete(id: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+        guard try await SavedReply.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first() != nil
+        else { throw CareError.notFound("saved reply") }
+        try await storage.write(on: db) { sql in
+            try await sql.delete(from: SavedReply.schema).where("id", .equal, id).where("store_id", .equal, storeID).run()
+        }
+    }
+
+    /// The saved reply's text with its placeholders filled for this conversation.
+    public static func render(id: UUID, conversationID: UUID, storeID: UUID, links: CareLinks, now: Date, on db: any Database) async throws -> String {
+        guard let reply = try await SavedReply.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first(),
+              let c = try await Conversation.query(on: db).filter(\.$id == conversationID).filter(\.$storeID == storeID).first(),
+              let store = try await Store.find(storeID, on: db), let customer = try await Customer.find(c.customerID, on: db)
+        else { throw CareError.notFound("saved reply") }
+        var review: Review?
+        if let reviewID = c.reviewID { review = try await Review.find(reviewID, on: db) }
+        var product: Product?
+        if let productID = review?.productID { product = try await Product.find(productID, on: db) }
+        let subject = CareSubject(store: store, customer: customer, review: review, product: product, conversation: c)
+        return Template.render(reply.body, values: CareActions.values(subject, links, now: now))
+    }
+}
