@@ -12,34 +12,35 @@ final class DashboardTests: XCTestCase {
             // setup
             let (store, _) = try await server.makeStore()
             let email = "\(store.slug)@owner.test"
+            let browser = try await PreSession.start(server)
+            // the sign-in form itself needs its token and cookie: another site cannot sign anyone in
+            let noToken = try await browser.post("/app/login", ["email": email, "password": "correct horse"], csrf: "")
+            XCTAssertEqual(noToken.status, .forbidden)
+            let noCookie = try await browser.post("/app/login", ["email": email, "password": "correct horse"], cookie: false)
+            XCTAssertEqual(noCookie.status, .forbidden)
+            XCTAssertNil(noCookie.headers.first(name: .setCookie), "no session was made")
             // act: a wrong password, then the right one
-            let wrong = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "nope"]).utf8),
-                                              contentType: "application/x-www-form-urlencoded")
+            let wrong = try await browser.post("/app/login", ["email": email, "password": "nope"])
             XCTAssertEqual(wrong.status, .unauthorized)
             XCTAssertTrue(wrong.text.contains("that email and password do not match"))
-            let unknown = try await server.send(.POST, "/app/login", raw: Data(form(["email": "who@x.test", "password": "nope"]).utf8),
-                                                contentType: "application/x-www-form-urlencoded")
+            let unknown = try await browser.post("/app/login", ["email": "who@x.test", "password": "nope"])
             XCTAssertEqual(unknown.text.contains("that email and password do not match"), true, "the same answer for an unknown email")
-            let ok = try await server.send(.POST, "/app/login", raw: Data(form(["email": email.uppercased(), "password": "correct horse",
-                                                                               "next": "/app/reviews"]).utf8),
-                                           contentType: "application/x-www-form-urlencoded")
+            let ok = try await browser.post("/app/login", ["email": email.uppercased(), "password": "correct horse",
+                                                                               "next": "/app/reviews"])
             // check: the session cookie is HttpOnly, SameSite=Lax and Secure (https), and next is honoured
             XCTAssertEqual(ok.status, .seeOther)
             XCTAssertEqual(ok.headers.first(name: .location), "/app/reviews")
             let cookie = try XCTUnwrap(ok.headers.first(name: .setCookie))
             XCTAssertTrue(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"), cookie)
             // a next outside the dashboard is ignored
-            let offsite = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "correct horse",
-                                                                                    "next": "//evil.test/app/x"]).utf8),
-                                                contentType: "application/x-www-form-urlencoded")
+            let offsite = try await browser.post("/app/login", ["email": email, "password": "correct horse",
+                                                                                    "next": "//evil.test/app/x"])
             XCTAssertEqual(offsite.headers.first(name: .location), "/app/inbox")
             // five wrong passwords lock the account, even against the right one, with a clear wait
             for _ in 0..<5 {
-                _ = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "bad guess"]).utf8),
-                                          contentType: "application/x-www-form-urlencoded")
+                _ = try await browser.post("/app/login", ["email": email, "password": "bad guess"])
             }
-            let locked = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": "correct horse"]).utf8),
-                                               contentType: "application/x-www-form-urlencoded")
+            let locked = try await browser.post("/app/login", ["email": email, "password": "correct horse"])
             XCTAssertEqual(locked.status, .tooManyRequests)
             XCTAssertTrue(locked.text.contains("too many failed sign-ins: try again in"), locked.text)
             // the session made before still works, and signing out ends it
@@ -92,21 +93,35 @@ final class DashboardTests: XCTestCase {
             XCTAssertTrue(page.text.contains("We&#39;re on it") || page.text.contains("We&#x27;re on it") || page.text.contains("We're on it"), page.text)
 
             // agents work conversations but never settings, keys or webhooks
-            let got1 = try await agent.get("/app/inbox").status
-            XCTAssertEqual(got1, .ok)
-            let got2 = try await agent.post("/app/conversations/\(id)/reply", ["body": "Agent here", "internal": "1"]).status
-            XCTAssertEqual(got2, .seeOther)
+            let v1 = try await agent.get("/app/inbox").status
+            XCTAssertEqual(v1, .ok)
+            let v2 = try await agent.post("/app/conversations/\(id)/reply", ["body": "Agent here", "internal": "1"]).status
+            XCTAssertEqual(v2, .seeOther)
             let settings = try await agent.get("/app/settings")
             XCTAssertEqual(settings.status, .forbidden)
             XCTAssertTrue(settings.text.contains("Only the store&#39;s owner can open settings") || settings.text.contains("Only the store's owner"), settings.text)
-            let got3 = try await agent.post("/app/settings/keys", ["name": "agent key"]).status
-            XCTAssertEqual(got3, .forbidden)
-            let got4 = try await agent.get("/app/inbox").text.contains("href=\"/app/settings\"")
-            XCTAssertFalse(got4, "no settings link for agents")
+            let v3 = try await agent.post("/app/settings/keys", ["name": "agent key"]).status
+            XCTAssertEqual(v3, .forbidden)
+            let v4 = try await agent.get("/app/inbox").text.contains("href=\"/app/settings\"")
+            XCTAssertFalse(v4, "no settings link for agents")
             let keys = try await APIKeys.list(storeID: store.id!, on: server.app.db)
             XCTAssertEqual(keys.count, 1, "the agent made no key")
-            let got5 = try await owner.get("/app/settings").status
-            XCTAssertEqual(got5, .ok)
+            // the owner renames the store and sets how long held reviews wait; bad values are refused
+            let v5 = try await owner.post("/app/settings/profile", ["name": "Kettle & Co", "hold_days": "3"]).status
+            XCTAssertEqual(v5, .seeOther)
+            let renamed = try await StoreService.find(id: store.id!, on: server.app.db)
+            XCTAssertEqual(renamed.name, "Kettle & Co")
+            XCTAssertEqual(renamed.moderationHoldHours, 72)
+            let v6 = try await owner.get("/app/inbox").text.contains("CareLoop · Kettle &amp; Co")
+            XCTAssertTrue(v6)
+            let v7 = try await owner.post("/app/settings/profile", ["name": "x", "hold_days": "90"]).status
+            XCTAssertEqual(v7, .unprocessableEntity)
+            let v8 = try await owner.post("/app/settings/profile", ["name": " ", "hold_days": "3"]).status
+            XCTAssertEqual(v8, .unprocessableEntity)
+            let v9 = try await agent.post("/app/settings/profile", ["name": "Agent's shop", "hold_days": "3"]).status
+            XCTAssertEqual(v9, .forbidden)
+            let v10 = try await owner.get("/app/settings").status
+            XCTAssertEqual(v10, .ok)
         }
     }
 
@@ -171,10 +186,10 @@ final class DashboardTests: XCTestCase {
             let after = try await snapshot(server, storeB.id!)
             XCTAssertEqual(after, before)
             // and malformed ids are simply not found
-            let got6 = try await a.get("/app/conversations/not-a-uuid").status
-            XCTAssertEqual(got6, .notFound)
-            let got7 = try await a.post("/app/reviews/../../settings/reject", ["reason": "x"]).status
-            XCTAssertEqual(got7, .notFound)
+            let v11 = try await a.get("/app/conversations/not-a-uuid").status
+            XCTAssertEqual(v11, .notFound)
+            let v12 = try await a.post("/app/reviews/../../settings/reject", ["reason": "x"]).status
+            XCTAssertEqual(v12, .notFound)
         }
     }
 
@@ -198,12 +213,12 @@ final class DashboardTests: XCTestCase {
             // check: filled in for this customer and product, in the reply box
             XCTAssertTrue(page.text.contains(">Hi Cara, a new Desk Lamp is on its way.</textarea>"), page.text)
             // another store can neither use nor delete it
-            let got1 = try await other.get("/app/conversations/\(id)?saved=\(saved[0].id!)").status
-            XCTAssertEqual(got1, .notFound)
-            let got2 = try await other.post("/app/settings/saved-replies/\(saved[0].id!)/delete").status
-            XCTAssertEqual(got2, .notFound)
-            let got3 = try await owner.post("/app/settings/saved-replies/\(saved[0].id!)/delete").status
-            XCTAssertEqual(got3, .seeOther)
+            let v13 = try await other.get("/app/conversations/\(id)?saved=\(saved[0].id!)").status
+            XCTAssertEqual(v13, .notFound)
+            let v14 = try await other.post("/app/settings/saved-replies/\(saved[0].id!)/delete").status
+            XCTAssertEqual(v14, .notFound)
+            let v15 = try await owner.post("/app/settings/saved-replies/\(saved[0].id!)/delete").status
+            XCTAssertEqual(v15, .seeOther)
             let left = try await SavedReplies.list(storeID: store.id!, on: server.app.db)
             XCTAssertTrue(left.isEmpty)
         }

@@ -19,7 +19,7 @@ final class PasswordLinkTests: XCTestCase {
     }
 
     func form(_ server: TestServer, _ path: String, _ fields: [String: String]) async throws -> TestServer.Reply {
-        try await server.send(.POST, path, raw: Data(CareWebTests.form(fields).utf8), contentType: "application/x-www-form-urlencoded")
+        try await PreSession.start(server).post(path, fields)
     }
 
     func testForgottenPasswordLinkWorksOnceAndEndsOldSessions() async throws {

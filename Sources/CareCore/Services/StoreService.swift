@@ -80,6 +80,18 @@ public enum StoreService {
         return store
     }
 
+    /// The store's name, and how long a review held by a content rule waits for a person (1 to 30 days).
+    public static func updateProfile(name rawName: String?, holdDays rawDays: String?, storeID: UUID, storage: CareStorage,
+                                     on db: any Database) async throws {
+        let name = try Text.required(rawName, field: "name", max: 120)
+        guard let days = rawDays.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), (1...30).contains(days) else {
+            throw CareError.invalid("hold_days", "a held review publishes itself after 1 to 30 days")
+        }
+        try await storage.write(on: db) { sql in
+            try await sql.raw("UPDATE stores SET name = \(bind: name), moderation_hold_hours = \(bind: days * 24) WHERE id = \(bind: storeID)").run()
+        }
+    }
+
     /// Whether resolving a conversation about a review invites the customer to update it.
     public static func setInviteReviewUpdate(_ on: Bool, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
         try await storage.write(on: db) { sql in

@@ -53,6 +53,7 @@ func dashboardRoutes(_ app: Application) throws {
 
     owner.get("settings", use: SettingsPageController.show)
     owner.post("settings", "care", use: SettingsPageController.updateCare)
+    owner.post("settings", "profile", use: SettingsPageController.updateProfile)
     owner.post("settings", "test-mail", use: SettingsPageController.testMail)
     owner.post("settings", "team", use: SettingsPageController.invite)
     owner.post("settings", "saved-replies", use: SettingsPageController.addSavedReply)

@@ -9,6 +9,7 @@ enum PasswordPageController {
         let token: String?
         let sent: Bool
         let error: String?
+        var csrf = ""
     }
 
     struct ForgotForm: Content { let email: String? }
@@ -19,6 +20,7 @@ enum PasswordPageController {
     }
 
     static func requestLink(_ req: Request) async throws -> Response {
+        try await PreSessionToken.check(req)
         let (allowed, retryAfter) = await req.care.signInLimiter.take(req.clientAddress)
         guard allowed else {
             return try await render(req, "app-password-forgot", Page(token: nil, sent: false, error: "Too many tries from here. Try again in \(retryAfter) seconds."),
@@ -40,6 +42,7 @@ enum PasswordPageController {
     }
 
     static func set(_ req: Request) async throws -> Response {
+        try await PreSessionToken.check(req)
         let token = try linkToken(req)
         let form = try req.content.decode(SetForm.self)
         guard let password = form.password, password == form.confirm else {
@@ -61,8 +64,12 @@ enum PasswordPageController {
     }
 
     private static func render(_ req: Request, _ template: String, _ page: Page, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let formToken = PreSessionToken.token(for: req)
+        var page = page
+        page.csrf = formToken.value
         let view = try await req.view.render(template, page)
         let response = DashboardPage.secure(try await view.encodeResponse(status: status, for: req))
+        PreSessionToken.remember(formToken, on: response, secure: req.care.config.publicURL.hasPrefix("https://"))
         // The address holds a credential: keep it out of other sites' logs.
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         return response

@@ -22,6 +22,7 @@ enum SettingsPageController {
 
     struct Data: Encodable {
         let storeName: String
+        let holdDays: Int
         let inviteReviewUpdate: Bool
         let smtp: String
         let mailFrom: String
@@ -54,7 +55,7 @@ enum SettingsPageController {
         let team = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$createdAt).all()
         let smtp = req.care.mail.smtp.map { "\($0.host):\($0.port) (STARTTLS \($0.startTLS.rawValue))" } ?? "Not set: emails wait in the outbox until CARELOOP_SMTP_URL is set"
         let data = Data(
-            storeName: store.name, inviteReviewUpdate: store.inviteReviewUpdate, smtp: smtp, mailFrom: req.care.mail.fromAddress,
+            storeName: store.name, holdDays: store.moderationHoldHours / 24, inviteReviewUpdate: store.inviteReviewUpdate, smtp: smtp, mailFrom: req.care.mail.fromAddress,
             inboundSecret: try await InboundMail.secret(for: ctx.storeID, storage: req.care.storage, on: req.db),
             inboundDomain: req.care.mail.domain,
             keys: keys.map { Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: Shown.day($0.createdAt), revoked: $0.revokedAt.map(Shown.day)) },
@@ -77,6 +78,14 @@ enum SettingsPageController {
     struct NameForm: Content { let name: String? }
     struct InviteForm: Content { let email: String?; let name: String?; let role: String? }
     struct SavedForm: Content { let title: String?; let body: String? }
+    struct ProfileForm: Content { let name: String?; let hold_days: String? }
+
+    static func updateProfile(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(ProfileForm.self)
+        try await StoreService.updateProfile(name: form.name, holdDays: form.hold_days, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/settings?notice=saved")
+    }
 
     static func addSavedReply(_ req: Request) async throws -> Response {
         let ctx = try req.staff

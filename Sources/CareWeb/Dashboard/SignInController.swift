@@ -9,6 +9,7 @@ enum SignInController {
         let next: String
         let error: String?
         var notice: String? = nil
+        var csrf = ""
     }
 
     struct LoginForm: Content {
@@ -23,6 +24,7 @@ enum SignInController {
     }
 
     static func signIn(_ req: Request) async throws -> Response {
+        try await PreSessionToken.check(req)
         let form = try req.content.decode(LoginForm.self)
         let next = safeNext(form.next)
         let email = form.email ?? ""
@@ -55,8 +57,13 @@ enum SignInController {
     }
 
     static func page(_ req: Request, _ data: LoginPage, status: HTTPResponseStatus) async throws -> Response {
+        let token = PreSessionToken.token(for: req)
+        var data = data
+        data.csrf = token.value
         let view = try await req.view.render("app-login", data)
-        return DashboardPage.secure(try await view.encodeResponse(status: status, for: req))
+        let response = DashboardPage.secure(try await view.encodeResponse(status: status, for: req))
+        PreSessionToken.remember(token, on: response, secure: req.care.config.publicURL.hasPrefix("https://"))
+        return response
     }
 
     /// Only a path inside the dashboard: never send a person elsewhere after signing in.

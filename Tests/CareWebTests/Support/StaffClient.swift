@@ -12,8 +12,7 @@ struct StaffClient {
     let csrf: String
 
     static func signIn(_ server: TestServer, email: String, password: String) async throws -> StaffClient {
-        let r = try await server.send(.POST, "/app/login", raw: Data(form(["email": email, "password": password]).utf8),
-                                      contentType: "application/x-www-form-urlencoded")
+        let r = try await PreSession.start(server).post("/app/login", ["email": email, "password": password])
         guard r.status == .seeOther, let setCookie = r.headers.first(name: .setCookie),
               let pair = setCookie.split(separator: ";").first, pair.hasPrefix("careloop_session=")
         else { throw TestFailure("sign-in failed: \(r.status) \(r.text.prefix(300))") }
@@ -54,5 +53,28 @@ extension TestServer {
     func storeWithOwner(_ label: String = "shop") async throws -> (store: Store, key: String, owner: StaffClient) {
         let (store, key) = try await makeStore(label)
         return (store, key, try await StaffClient.signIn(self, email: "\(store.slug)@owner.test", password: "correct horse"))
+    }
+}
+
+/// A browser before sign-in: the form cookie and token the sign-in page hands out, which every form
+/// shown before a session (sign-in, forgot password, set password) must send back.
+struct PreSession {
+    let server: TestServer
+    let cookie: String
+    let csrf: String
+
+    static func start(_ server: TestServer) async throws -> PreSession {
+        let page = try await server.send(.GET, "/app/login", contentType: nil)
+        guard let setCookie = page.headers.first(name: .setCookie), let pair = setCookie.split(separator: ";").first,
+              pair.hasPrefix("careloop_form="), let csrf = StaffClient.csrfToken(in: page.text)
+        else { throw TestFailure("the sign-in page gave no form token") }
+        return PreSession(server: server, cookie: String(pair), csrf: csrf)
+    }
+
+    func post(_ path: String, _ fields: [String: String], csrf token: String? = nil, cookie sendCookie: Bool = true) async throws -> TestServer.Reply {
+        var all = fields
+        all["_csrf"] = token ?? csrf
+        return try await server.send(.POST, path, raw: Data(form(all).utf8), contentType: "application/x-www-form-urlencoded",
+                                     headers: sendCookie ? ["Cookie": cookie] : [:])
     }
 }
