@@ -29,7 +29,10 @@ final class TimedTriggerTests: XCTestCase {
             let lowOnly: [String: Any] = ["name": "Never: low priority only", "event": "conversation.unanswered", "after_minutes": 1,
                                           "conditions": ["all": [["attribute": "conversation.priority", "op": "eq", "value": "low"]]],
                                           "actions": [["type": "add_tag", "tag": "should-not-fire"]]]
-            for t in [unanswered, quiet, lowOnly] {
+            let hourSilent: [String: Any] = ["name": "Silent for an hour", "event": "conversation.unanswered", "after_minutes": 1,
+                                             "conditions": ["all": [["attribute": "conversation.minutes_since_staff_reply", "op": "gte", "value": 60]]],
+                                             "actions": [["type": "add_tag", "tag": "hour-silent"]]]
+            for t in [unanswered, quiet, lowOnly, hourSilent] {
                 let r = try await server.send(.POST, "/api/v1/triggers", key: key, json: t)
                 XCTAssertEqual(r.status, .created, r.text)
             }
@@ -47,7 +50,11 @@ final class TimedTriggerTests: XCTestCase {
             // check: fired once
             c = try await conversation(server, id, key: key)
             XCTAssertEqual(c["priority"] as? String, "urgent")
-            XCTAssertEqual(c["tags"] as? [String], ["sla-missed"])
+            XCTAssertEqual(c["tags"] as? [String], ["sla-missed"], "not silent for an hour yet")
+            // act: an hour after the care message, still unanswered
+            try await sweep(server, at: 61 * 60)
+            c = try await conversation(server, id, key: key)
+            XCTAssertEqual(c["tags"] as? [String], ["sla-missed", "hour-silent"], "minutes_since_staff_reply is a fact triggers can test")
             let notes = (c["messages"] as? [[String: Any]] ?? []).filter { $0["author"] as? String == "note" }
             XCTAssertEqual(notes.count, 1)
             XCTAssertEqual(notes.first?["body"] as? String, "Unanswered for 30 minutes: take it now.")

@@ -134,7 +134,7 @@ enum TriggersPageController {
         let id = (req.query[String.self, at: "id"]).flatMap(UUID.init(uuidString:))
         if let id { _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db) }
         do {
-            let rows = try await TriggerPreview.run(try form.definition(), storeID: ctx.storeID, on: req.db)
+            let rows = try await TriggerPreview.run(try form.definition(), storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
             return try await renderEditor(req, id: id, form: form, preview: rows)
         } catch let e as CareError where e.kind == .invalid {
             return try await renderEditor(req, id: id, form: form, error: e.message, status: .unprocessableEntity)

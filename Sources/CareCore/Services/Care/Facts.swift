@@ -8,7 +8,7 @@ import SQLKit
 enum Facts {
     static let queried: Set<String> = ["customer.review_count", "customer.lifetime_value", "customer.open_conversations"]
 
-    static func collect(for s: CareSubject, needing trigger: TriggerDefinition, on sql: any SQLDatabase) async throws -> TriggerFacts {
+    static func collect(for s: CareSubject, needing trigger: TriggerDefinition, now: Date, on sql: any SQLDatabase) async throws -> TriggerFacts {
         var f: TriggerFacts = ["customer.email": .string(s.customer.email)]
         if let r = s.review {
             f["review.rating"] = .number(Double(r.rating))
@@ -25,6 +25,9 @@ enum Facts {
             f["conversation.status"] = .string(c.status.rawValue)
             f["conversation.priority"] = .string(c.priority.rawValue)
             f["conversation.tags"] = .list(c.tags.map(TriggerValue.string))
+            // Silences, counted from the conversation's opening when nobody has written yet.
+            f["conversation.minutes_since_staff_reply"] = .number((now.timeIntervalSince(c.lastStaffAt ?? c.createdAt) / 60).rounded(.down))
+            f["conversation.days_since_customer_reply"] = .number((now.timeIntervalSince(c.lastCustomerAt ?? c.createdAt) / 86_400).rounded(.down))
         }
         return try await complete(f, for: s, needing: trigger, on: sql)
     }

@@ -15,7 +15,7 @@ public enum TriggerPreview {
         public let wouldFire: Bool
     }
 
-    public static func run(_ trigger: TriggerDefinition, storeID: UUID, limit: Int = 50, on db: any Database) async throws -> [Row] {
+    public static func run(_ trigger: TriggerDefinition, storeID: UUID, now: Date, limit: Int = 50, on db: any Database) async throws -> [Row] {
         guard let sql = db as? any SQLDatabase,
               let store = try await Store.query(on: db).filter(\.$id == storeID).first()
         else { throw CareError.notFound("store") }
@@ -27,7 +27,7 @@ public enum TriggerPreview {
             for r in reviews {
                 guard let customer = customers[r.customerID] else { continue }
                 let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, review: r, product: products[r.productID]),
-                                                    needing: trigger, on: sql)
+                                                    needing: trigger, now: now, on: sql)
                 rows.append(Row(reviewID: r.id, conversationID: nil, customer: customer.name ?? customer.email, stars: r.rating,
                                 text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: trigger.conditions.matches(facts)))
             }
@@ -36,7 +36,7 @@ public enum TriggerPreview {
             let customers = try await ReviewQueries.byID(Customer.self, ids: Set(conversations.map(\.customerID)), on: db)
             for c in conversations {
                 guard let customer = customers[c.customerID] else { continue }
-                let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, conversation: c), needing: trigger, on: sql)
+                let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, conversation: c), needing: trigger, now: now, on: sql)
                 rows.append(Row(reviewID: c.reviewID, conversationID: c.id, customer: customer.name ?? customer.email, stars: nil,
                                 text: Inbox.firstLine(c.subject), wouldFire: trigger.conditions.matches(facts)))
             }

@@ -51,7 +51,7 @@ public enum TriggerRunner {
         var facts: TriggerFacts?
         for (triggerID, json) in stored where !excluding.contains(triggerID) {
             guard let trigger = TriggerCache.definition(json) else { continue }
-            if facts == nil { facts = try await Facts.collect(for: subject, needing: trigger, on: sql) }
+            if facts == nil { facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql) }
             else { facts = try await Facts.complete(facts!, for: subject, needing: trigger, on: sql) }
             guard trigger.conditions.matches(facts!) else { continue }
             // review.created and conversation.opened happen once per subject by nature: no guard row needed.
@@ -76,7 +76,7 @@ public enum TriggerRunner {
     static func fireTimed(triggerID: UUID, _ trigger: TriggerDefinition, subject: CareSubject, guardKey: UUID, links: CareLinks,
                           now: Date, on sql: any SQLDatabase) async throws -> Bool {
         let storeID = try subject.store.requireID()
-        let facts = try await Facts.collect(for: subject, needing: trigger, on: sql)
+        let facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql)
         guard trigger.conditions.matches(facts) else { return false }
         guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: guardKey, storeID: storeID, at: now, on: sql) else { return false }
         var (s, raised) = try await CareActions.run(trigger.actions, of: trigger.name, on: subject, links: links, now: now, sql: sql)
