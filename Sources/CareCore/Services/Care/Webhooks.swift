@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// A store's webhook endpoints, and the events queued for them.
@@ -33,6 +34,7 @@ public enum Webhooks {
             guard count < 20 else { throw CareError(.conflict, code: "too_many_webhooks", message: "a store can have at most 20 webhook endpoints") }
             try await sql.insert(endpoint)
         }
+        StoreWebhooks.invalidate(storeID: storeID)
         return endpoint
     }
 
@@ -51,6 +53,7 @@ public enum Webhooks {
         try await storage.write(on: db) { sql in
             try await sql.delete(from: WebhookEndpoint.schema).where("id", .equal, id).where("store_id", .equal, storeID).run()
         }
+        StoreWebhooks.invalidate(storeID: storeID)
     }
 
     /// Queues a `webhook.test` event for one endpoint, so a person can see the delivery in the log.
@@ -65,17 +68,22 @@ public enum Webhooks {
 
     /// Queues `event` for every enabled endpoint of the store subscribed to it, in the caller's transaction.
     static func enqueue(_ event: String, data: JSONNode, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
-        let endpoints = try await sql.raw("""
-            SELECT id, events FROM webhook_endpoints WHERE store_id = \(bind: storeID) AND enabled = \(bind: true)
-            """).all()
-        guard !endpoints.isEmpty else { return }
+        let endpoints: [StoreWebhooks.Endpoint]
+        if let cached = StoreWebhooks.get(storeID: storeID) {
+            endpoints = cached
+        } else {
+            endpoints = try await sql.raw("""
+                SELECT id, events FROM webhook_endpoints WHERE store_id = \(bind: storeID) AND enabled = \(bind: true)
+                """).all().map { row in
+                (try row.decode(column: "id", as: UUID.self),
+                 Set((try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "events", as: String.self).utf8))) ?? []))
+            }
+            StoreWebhooks.put(endpoints, storeID: storeID)
+        }
         var body: String?
-        for row in endpoints {
-            let events = try row.decode(column: "events", as: String.self)
-            guard (try? JSONDecoder().decode([String].self, from: Data(events.utf8)))?.contains(event) == true else { continue }
+        for (endpointID, events) in endpoints where events.contains(event) {
             if body == nil { body = try envelope(event, data: data, now: now) }
-            try await Outbox.enqueue(.webhook(endpointID: try row.decode(column: "id", as: UUID.self), event: event, body: body!),
-                                     storeID: storeID, now: now, on: sql)
+            try await Outbox.enqueue(.webhook(endpointID: endpointID, event: event, body: body!), storeID: storeID, now: now, on: sql)
         }
     }
 
@@ -124,5 +132,32 @@ enum WebhookData {
     static func message(_ m: ConversationMessage) -> JSONNode {
         .object(["id": .string(m.id!.uuidString), "conversation_id": .string(m.conversationID.uuidString),
                  "author": .string(m.author.rawValue), "body": .string(m.body), "created_at": .string(date(m.createdAt))])
+    }
+}
+
+/// Each store's webhook endpoints for a moment: every event asks for them (three times for a review
+/// that opens a conversation), and they change rarely. A change through this process clears the
+/// store's entry at once; `maxAge` bounds how long another node's change takes to be seen.
+enum StoreWebhooks {
+    typealias Endpoint = (id: UUID, events: Set<String>)
+    private static let cache = NIOLockedValueBox<[UUID: (loaded: Date, endpoints: [Endpoint])]>([:])
+    static let maxAge: TimeInterval = 2
+
+    static func get(storeID: UUID, now: Date = Date()) -> [Endpoint]? {
+        cache.withLockedValue { all in
+            guard let e = all[storeID], now.timeIntervalSince(e.loaded) < maxAge else { return nil }
+            return e.endpoints
+        }
+    }
+
+    static func put(_ endpoints: [Endpoint], storeID: UUID, now: Date = Date()) {
+        cache.withLockedValue { all in
+            if all.count > 20_000 { all.removeAll() }
+            all[storeID] = (now, endpoints)
+        }
+    }
+
+    static func invalidate(storeID: UUID) {
+        _ = cache.withLockedValue { $0.removeValue(forKey: storeID) }
     }
 }
