@@ -66,8 +66,10 @@ public enum Webhooks {
         }
     }
 
-    /// Queues `event` for every enabled endpoint of the store subscribed to it, in the caller's transaction.
-    static func enqueue(_ event: String, data: JSONNode, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
+    /// Queues `event` for every enabled endpoint of the store subscribed to it, in the caller's
+    /// transaction. `data` is only built when someone subscribes: most stores have no webhooks, and
+    /// every review passes through here.
+    static func enqueue(_ event: String, data: @autoclosure () -> JSONNode, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
         let endpoints: [StoreWebhooks.Endpoint]
         if let cached = StoreWebhooks.get(storeID: storeID) {
             endpoints = cached
@@ -82,7 +84,7 @@ public enum Webhooks {
         }
         var body: String?
         for (endpointID, events) in endpoints where events.contains(event) {
-            if body == nil { body = try envelope(event, data: data, now: now) }
+            if body == nil { body = try envelope(event, data: data(), now: now) }
             try await Outbox.enqueue(.webhook(endpointID: endpointID, event: event, body: body!), storeID: storeID, now: now, on: sql)
         }
     }

@@ -30,6 +30,10 @@ public struct M0009_DashboardAtScale: AsyncMigration {
             INSERT INTO store_daily_reviews (store_id, day, published, stars)
             SELECT store_id, \(day), COUNT(*), SUM(rating) FROM reviews WHERE status = 'published' GROUP BY store_id, \(day)
             """).run()
+        // These two extend (and so replace) 0003's reviews_by_store and 0004's conversations_inbox:
+        // every write maintains each index, so none is kept twice.
+        try await sql.drop(index: "reviews_by_store").run()
+        try await sql.drop(index: "conversations_inbox").run()
         try await sql.create(index: "reviews_by_store_newest").on("reviews").column("store_id").column("created_at").column("id").run()
         try await sql.create(index: "reviews_by_store_rating").on("reviews").column("store_id").column("rating").column("created_at").run()
         // The inbox: by status (and assignee), SLA first, then the newest of those without one.
@@ -46,6 +50,8 @@ public struct M0009_DashboardAtScale: AsyncMigration {
         for index in ["conversations_by_store_newest", "customers_by_store_newest", "conversations_by_assignee", "conversations_inbox_ordered", "reviews_by_store_rating", "reviews_by_store_newest"] {
             try await sql.drop(index: index).run()
         }
+        try await sql.create(index: "reviews_by_store").on("reviews").column("store_id").column("created_at").run()
+        try await sql.create(index: "conversations_inbox").on("conversations").column("store_id").column("status").column("sla_due_at").run()
         try await db.schema("store_daily_reviews").delete()
         try await db.schema("reviews").deleteField("original_rating").update()
     }
