@@ -50,7 +50,8 @@ enum ConversationPageController {
         let review = try await c.reviewID.asyncMap { try await Review.find($0, on: req.db) } ?? nil
         let now = req.care.storage.now()
         let (due, overdue) = TimeLeft.describe(c.slaDueAt, now: now, resolved: c.status == .resolved)
-        let customer = try await CustomerCard.make(customerID: c.customerID, ctx: ctx, on: req.db)
+        guard let listedCustomer = listed.customer else { throw CareError.notFound("customer") }
+        let customer = try await CustomerCard.make(listedCustomer, ctx: ctx, on: req.db)
         let saved = try await SavedReplies.list(storeID: ctx.storeID, on: req.db)
         let chosen = req.query[String.self, at: "saved"].flatMap(UUID.init(uuidString:))
         let draft = try await chosen.asyncMap {
@@ -155,10 +156,13 @@ struct CustomerCard: Encodable {
     let openConversations: Int
     let outlier: Bool
 
-    static func make(customerID: UUID, ctx: StaffContext, on db: any Database) async throws -> CustomerCard {
-        guard let customer = try await Customer.query(on: db).filter(\.$id == customerID).filter(\.$storeID == ctx.storeID).first()
-        else { throw CareError.notFound("customer") }
-        let f = try await CustomerProfile.figures(customerID: customerID, storeID: ctx.storeID, on: db)
+    /// The card for a customer of the store (the caller has checked the store), with figures when the
+    /// caller already has them.
+    static func make(_ customer: Customer, figures: CustomerProfile.Figures? = nil, ctx: StaffContext, on db: any Database) async throws -> CustomerCard {
+        let customerID = try customer.requireID()
+        guard customer.storeID == ctx.storeID else { throw CareError.notFound("customer") }
+        let f: CustomerProfile.Figures
+        if let figures { f = figures } else { f = try await CustomerProfile.figures(customerID: customerID, storeID: ctx.storeID, on: db) }
         return CustomerCard(href: "/app/customers/\(customerID)", name: customer.name ?? customer.email, email: customer.email,
                             firstSeen: Shown.day(f.firstSeen), orders: f.orderCount, lifetimeValue: Money.format(cents: f.lifetimeValueCents),
                             reviews: f.reviewCount, averageRating: f.averageRatingGiven.map { String(format: "%.1f★", $0) } ?? "—",

@@ -57,7 +57,7 @@ enum CustomersPageController {
         let ctx = try req.staff
         let id = try req.uuidParameter("id", what: "customer")
         let p = try await CustomerProfile.load(customerID: id, storeID: ctx.storeID, on: req.db)
-        let card = try await CustomerCard.make(customerID: id, ctx: ctx, on: req.db)
+        let card = try await CustomerCard.make(p.customer, figures: p.figures, ctx: ctx, on: req.db)
         let tags = Array(Set(p.conversations.flatMap(\.tags))).sorted()
         let data = ProfileData(
             id: id.uuidString, card: card,

@@ -20,13 +20,7 @@ enum PreSessionToken {
                                                      isSecure: secure, isHTTPOnly: true, sameSite: .strict)
     }
 
-    struct Form: Decodable { let _csrf: String? }
-
     static func check(_ req: Request) async throws {
-        _ = try await req.body.collect(max: 1 << 20).get()
-        let given = (try? req.content.decode(Form.self))?._csrf ?? ""
-        guard let expected = req.cookies[cookie]?.string, Secrets.constantTimeEqual(given, expected) else {
-            throw DashboardError(status: .forbidden, message: "This form has expired or did not come from CareLoop. Reload the page and try again.")
-        }
+        try await FormToken.require(req, equalTo: req.cookies[cookie]?.string)
     }
 }

@@ -47,20 +47,27 @@ struct StaffSessionAuth: AsyncMiddleware {
 /// Every form post carries the session's CSRF token (`_csrf`, or the `X-CSRF-Token` header for
 /// script requests); a post without it is refused, so another site cannot act as a signed-in person.
 struct CSRFCheck: AsyncMiddleware {
-    struct Form: Decodable { let _csrf: String? }
-
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if request.method == .POST {
-            let ctx = try request.staff
-            // Middleware runs before the route collects the body: collect it here, or a form that
-            // arrives in more than one packet would look as if it had no token.
-            _ = try await request.body.collect(max: 1 << 20).get()
-            let given = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.decode(Form.self))?._csrf ?? ""
-            guard Secrets.constantTimeEqual(given, ctx.csrf) else {
-                throw DashboardError(status: .forbidden, message: "This form has expired or did not come from CareLoop. Reload the page and try again.")
-            }
+            try await FormToken.require(request, equalTo: try request.staff.csrf)
         }
         return try await next.respond(to: request)
+    }
+}
+
+/// The one check behind every form's token, signed in or not.
+enum FormToken {
+    struct Form: Decodable { let _csrf: String? }
+
+    /// The posted `_csrf` field (or the `X-CSRF-Token` header) must equal `expected`.
+    static func require(_ request: Request, equalTo expected: String?) async throws {
+        // Middleware runs before the route collects the body: collect it here, or a form that
+        // arrives in more than one packet would look as if it had no token.
+        _ = try await request.body.collect(max: 1 << 20).get()
+        let given = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.decode(Form.self))?._csrf ?? ""
+        guard let expected, Secrets.constantTimeEqual(given, expected) else {
+            throw DashboardError(status: .forbidden, message: "This form has expired or did not come from CareLoop. Reload the page and try again.")
+        }
     }
 }
 

@@ -15,7 +15,12 @@ public enum InboundMail {
     }
 
     public static func secret(for storeID: UUID, storage: CareStorage, on db: any Database) async throws -> String {
-        try await storage.write(on: db) { sql in
+        // Almost always made already: read it without taking the writer.
+        if let sql = db as? any SQLDatabase, let existing = try await sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)")
+            .first()?.decode(column: "inbound_secret", as: String?.self) {
+            return existing
+        }
+        return try await storage.write(on: db) { sql in
             if let existing = try await sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)").first()?
                 .decode(column: "inbound_secret", as: String?.self) {
                 return existing
