@@ -128,4 +128,34 @@ final class MIMETests: XCTestCase {
             XCTAssertNil(m.replyToken(), "no token in garbage")
         }
     }
+
+    func testHTMLIsReadInOneLinearPass() {
+        // setup: shapes that made the regular-expression reader quadratic (60 KB of '<' took 45 s)
+        let shapes = [String(repeating: "<", count: 60_000), String(repeating: "<a ", count: 20_000),
+                      String(repeating: "<script>", count: 7_500), String(repeating: "&#x", count: 20_000),
+                      String(repeating: "<blockquote>", count: 5_000)]
+        let started = Date()
+        for html in shapes {
+            // act
+            _ = MIME.htmlToText(html + "tail")
+        }
+        // check: all of them together in well under a second (generous for a debug build)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        // and the reading is what it was
+        XCTAssertEqual(MIME.htmlToText("<p>Hi &amp; bye</p><br/>x<style>p{}</style>y<BLOCKQUOTE>old</blockquote>z &#65;&#x42;"),
+                       "Hi & bye\n\nxy\nz AB")
+        XCTAssertEqual(MIME.htmlToText("a < b and c<d"), "a < b and c")
+    }
+
+    func testOnlyTheNewestReferencesAreTaken() {
+        // setup: a mail with 5 000 References (each distinct SQL shape used to be cached forever)
+        let refs = (0..<5_000).map { "<r\($0)@x.test>" }.joined(separator: " ")
+        let m = MIMEMessage(raw: crlf("From: a@x.test\nIn-Reply-To: <last@x.test>\nReferences: \(refs)\n\nhi"))
+        // act
+        let ids = m.referencedIDs
+        // check: bounded, newest first
+        XCTAssertEqual(ids.count, MIMEMessage.maxReferences)
+        XCTAssertEqual(ids.first, "last@x.test")
+        XCTAssertEqual(ids[1], "r4999@x.test")
+    }
 }

@@ -6,7 +6,9 @@ the endpoint exists). The check is done here, with Python's hmac, independently 
 
   webhook_receiver.py --port P --dir DIR [--secret-file F] [--fail-first N] [--status CODE]
 
---fail-first N answers 500 to the first N requests; --status answers CODE to every request after those."""
+--fail-first N answers 500 to the first N requests; --status answers CODE to every request after those.
+--trickle S sends the status line and headers, then one byte of the body every S seconds (a receiver
+that never finishes its answer); --answer TEXT sends TEXT as the body (what an internal service says)."""
 import argparse, base64, hashlib, hmac, itertools, json, os, signal, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,6 +19,8 @@ parser.add_argument("--dir", required=True)
 parser.add_argument("--secret-file")
 parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--status", type=int, default=204)
+parser.add_argument("--trickle", type=float, default=0)
+parser.add_argument("--answer", default="")
 args = parser.parse_args()
 os.makedirs(args.dir, exist_ok=True)
 counter = itertools.count(1)
@@ -46,8 +50,21 @@ class Handler(BaseHTTPRequestHandler):
             json.dump(record, f)
         os.rename(tmp, os.path.join(args.dir, f"{n:04d}.json"))
         self.send_response(status)
-        self.send_header("Content-Length", "0")
+        if args.trickle:
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(args.trickle)
+            except OSError:
+                pass
+            return
+        answer = args.answer.encode()
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
+        self.wfile.write(answer)
 
     def log_message(self, *a):
         pass

@@ -27,11 +27,14 @@ public struct MIMEMessage: Sendable {
     }
 
     /// Message-IDs this message answers (In-Reply-To, then References newest first), without brackets.
+    static let maxReferences = 20
+
     public var referencedIDs: [String] {
         let inReplyTo = header("In-Reply-To").map(MIME.messageIDs) ?? []
         let references = header("References").map(MIME.messageIDs) ?? []
         var seen = Set<String>()
-        return (inReplyTo + references.reversed()).filter { seen.insert($0).inserted }
+        // The newest 20 are enough to find the thread; a list from outside is never taken whole.
+        return Array((inReplyTo.prefix(5) + references.suffix(20).reversed()).filter { seen.insert($0).inserted }.prefix(Self.maxReferences))
     }
 
     /// The token of a `reply+TOKEN@domain` recipient, if there is one.
@@ -262,15 +265,86 @@ enum MIME {
         return ids
     }
 
+    /// HTML mail to plain text in one forward pass (no regular expressions, nothing re-scanned): tags
+    /// dropped, line breaks for `<br>` and block ends, `<script>`/`<style>` and quoted `<blockquote>`s
+    /// removed with their content, the common entities decoded.
     static func htmlToText(_ html: String) -> String {
-        var s = html
-        for (pattern, replacement) in [("(?is)<(script|style)[^>]*>.*?</\\1>", ""), ("(?i)<br\\s*/?>", "\n"), ("(?i)</(p|div|tr|li|h[1-6])>", "\n"),
-                                       ("(?is)<blockquote.*?</blockquote>", "\n"), ("<[^>]+>", "")] {
-            s = s.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+        let chars = Array(html.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        out.reserveCapacity(chars.count)
+        var i = 0
+        // Skips to just past `</name`…`>` (case-insensitive), or to the end: each character is looked at once.
+        func skip(pastClosing name: String) {
+            let closing = Array(("</" + name).unicodeScalars)
+            var matched = 0
+            while i < chars.count {
+                let c = chars[i].properties.lowercaseMapping.unicodeScalars.first ?? chars[i]
+                i += 1
+                if c == closing[matched] {
+                    matched += 1
+                    if matched == closing.count {
+                        while i < chars.count && chars[i] != ">" { i += 1 }
+                        i += 1
+                        return
+                    }
+                } else {
+                    matched = c == closing[0] ? 1 : 0
+                }
+            }
         }
-        for (entity, char) in [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
-            s = s.replacingOccurrences(of: entity, with: char)
+        while i < chars.count {
+            let c = chars[i]
+            if c == "<", i + 1 < chars.count, chars[i + 1].properties.isAlphabetic || chars[i + 1] == "/" || chars[i + 1] == "!" {
+                // A tag: read its name, then run to its `>`.
+                var j = i + 1
+                let closing = chars[j] == "/"
+                if closing { j += 1 }
+                var name = ""
+                while j < chars.count, chars[j].properties.isAlphabetic || ("0"..."9").contains(chars[j]), name.unicodeScalars.count < 20 {
+                    name.unicodeScalars.append(chars[j])
+                    j += 1
+                }
+                name = name.lowercased()
+                while j < chars.count && chars[j] != ">" { j += 1 }
+                i = j + 1
+                if !closing && ["script", "style", "blockquote"].contains(name) {
+                    skip(pastClosing: name)
+                    if name == "blockquote" { out.append("\n") }
+                } else if name == "br" || (closing && ["p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6"].contains(name)) {
+                    out.append("\n")
+                }
+                continue
+            }
+            if c == "&" {
+                // An entity: at most 10 characters up to its `;`.
+                var j = i + 1
+                while j < chars.count, j - i <= 10, chars[j] != ";", chars[j] != "&", chars[j] != "<" { j += 1 }
+                if j < chars.count, chars[j] == ";", let decoded = entity(String(String.UnicodeScalarView(chars[(i + 1)..<j]))) {
+                    out.append(decoded)
+                    i = j + 1
+                    continue
+                }
+            }
+            out.append(c)
+            i += 1
         }
-        return s
+        return String(out)
+    }
+
+    static func entity(_ name: String) -> Unicode.Scalar? {
+        switch name {
+        case "nbsp": return " "
+        case "lt": return "<"
+        case "gt": return ">"
+        case "quot": return "\""
+        case "apos", "#39": return "'"
+        case "amp": return "&"
+        default:
+            guard name.hasPrefix("#"), name.count > 1 else { return nil }
+            let digits = name.dropFirst()
+            let value = digits.first == "x" || digits.first == "X" ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
+            guard let value, value >= 0x20 || value == 0x0A || value == 0x09, let scalar = Unicode.Scalar(value) else { return nil }
+            return scalar
+        }
     }
 }

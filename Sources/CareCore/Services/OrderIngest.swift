@@ -35,6 +35,27 @@ public struct OrderSubmission: Sendable {
     }
 }
 
+extension OrderSubmission {
+    /// Bounds on what a shop may send: money in minor units up to 10¹² (ten billion in a two-decimal
+    /// currency), quantities up to a million. Within them, a sum over 500 items cannot overflow.
+    public static let maxMoney = 1_000_000_000_000
+    public static let maxQuantity = 1_000_000
+
+    /// The order's total from its items when every item has a price; nil when one has none, or when
+    /// the sum would not be a sensible amount (over `maxMoney`): then the order simply has no total.
+    static func itemsTotal(_ items: [Item]) -> Int? {
+        var total = 0
+        for item in items {
+            guard let price = item.unitPriceCents else { return nil }
+            let (line, o1) = price.multipliedReportingOverflow(by: item.quantity)
+            let (sum, o2) = total.addingReportingOverflow(line)
+            guard !o1, !o2, sum <= maxMoney else { return nil }
+            total = sum
+        }
+        return total
+    }
+}
+
 public enum OrderIngest {
     public struct Stored: Sendable {
         public let order: Order
@@ -52,13 +73,19 @@ public enum OrderIngest {
         var products: [ProductRef] = []
         for (i, item) in s.items.enumerated() {
             let field = "items[\(i)]"
-            guard (1...100_000).contains(item.quantity) else { throw CareError.invalid("\(field).quantity", "must be from 1 to 100000") }
-            if let p = item.unitPriceCents, p < 0 { throw CareError.invalid("\(field).unit_price", "must not be negative") }
+            guard (1...OrderSubmission.maxQuantity).contains(item.quantity) else {
+                throw CareError.invalid("\(field).quantity", "must be from 1 to \(OrderSubmission.maxQuantity)")
+            }
+            if let p = item.unitPriceCents, !(0...OrderSubmission.maxMoney).contains(p) {
+                throw CareError.invalid("\(field).unit_price", "must be from 0 to \(OrderSubmission.maxMoney) (minor units)")
+            }
             let checked = try ReviewSubmission(product: item.product, customer: s.customer, rating: 5, source: .api)
                 .validated(productField: "\(field).product")
             products.append(checked.product)
         }
-        if let t = s.totalCents, t < 0 { throw CareError.invalid("total", "must not be negative") }
+        if let t = s.totalCents, !(0...OrderSubmission.maxMoney).contains(t) {
+            throw CareError.invalid("total", "must be from 0 to \(OrderSubmission.maxMoney) (minor units)")
+        }
         if let c = s.currency, !(c.count == 3 && c.allSatisfy { $0.isASCII && $0.isLetter }) {
             throw CareError.invalid("currency", "must be a three-letter ISO 4217 code")
         }
@@ -101,8 +128,8 @@ public enum OrderIngest {
                 try await tx.insert(row)
                 stored.append((item: row, product: product))
             }
-            if order.totalCents == nil, s.items.allSatisfy({ $0.unitPriceCents != nil }) {
-                order.totalCents = s.items.reduce(0) { $0 + $1.quantity * ($1.unitPriceCents ?? 0) }
+            if order.totalCents == nil, let total = OrderSubmission.itemsTotal(s.items) {
+                order.totalCents = total
                 try await tx.saveChanges(order)
             }
             return Stored(order: order, customer: customer, items: stored, created: created)

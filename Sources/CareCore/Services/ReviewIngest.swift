@@ -30,8 +30,12 @@ public enum ReviewIngest {
             } else {
                 product = try await Catalog.product(input.product, storeID: storeID, now: now, on: tx)
             }
-            let (customer, isNewCustomer) = try await Catalog.customer(
-                email: input.email, name: input.customerName, storeID: storeID, now: now, on: tx)
+            // The public form proves no identity: its reviews belong to the store's unconfirmed
+            // reviewer until the address confirms (ReviewClaims), and are checked against no orders.
+            let unconfirmed = input.source == .widget
+            let (customer, isNewCustomer) = unconfirmed
+                ? (try await ReviewClaims.placeholder(storeID: storeID, now: now, on: tx), true)
+                : try await Catalog.customer(email: input.email, name: input.customerName, storeID: storeID, now: now, on: tx)
             let productID = try product.requireID()
             let customerID = try customer.requireID()
 
@@ -51,7 +55,7 @@ public enum ReviewIngest {
             review.rating = input.rating.stars
             review.title = input.title
             review.body = input.body
-            review.authorName = input.authorName ?? customer.name.map(displayName) ?? "Customer"
+            review.authorName = input.authorName ?? (unconfirmed ? input.customerName : customer.name).map(displayName) ?? "Customer"
             review.verified = orderID != nil
             review.source = input.source
             review.createdAt = now
@@ -71,9 +75,14 @@ public enum ReviewIngest {
             }
             // Care triggers run in the same transaction: the conversation and its email are stored
             // together with the review, or not at all. They never touch the review's publication.
-            let cared = try await TriggerRunner.fire(
-                .reviewCreated, subject: CareSubject(store: store, customer: customer, review: review, product: product),
-                links: links, now: now, on: tx)
+            if unconfirmed {
+                // Care starts when the address is confirmed, not before: no mail to whoever was named.
+                try await ReviewClaims.record(review: review, product: product, store: store, email: input.email,
+                                              name: input.customerName, links: links, now: now, on: tx)
+            }
+            let subject = CareSubject(store: store, customer: customer, review: review, product: product)
+            let cared = unconfirmed ? subject : try await TriggerRunner.fire(
+                .reviewCreated, subject: subject, links: links, now: now, on: tx)
             try await Webhooks.enqueue("review.created", data: WebhookData.review(review, product: product, customer: customer),
                                        storeID: storeID, now: now, on: tx)
             return Stored(review: review, product: product, customer: customer, conversation: cared.conversation)

@@ -77,6 +77,11 @@ public struct ReviewSubmission: Sendable {
         let url = try Text.url(product.url, field: "\(productField).url")
         let imageURL = try Text.url(product.imageURL, field: "\(productField).image_url")
         let email = try EmailAddress(customer.email, field: emailField)
+        // Names typed into the public form by anyone are shown on the review: never a link.
+        if source == .widget {
+            _ = try Text.name(authorName, field: "author_name", max: Self.limits.authorName)
+            _ = try Text.name(customer.name, field: customerNameField, max: Self.limits.authorName)
+        }
         return Valid(
             product: ProductRef(externalID: externalID, name: productName, url: url, imageURL: imageURL),
             email: email,
@@ -103,6 +108,26 @@ public enum Text {
             throw .invalid(field, "contains control characters")
         }
         return trimmed
+    }
+
+    /// A person's name: free text, but never a link (names are shown on reviews and put into mail).
+    public static func name(_ value: String?, field: String, max: Int) throws(CareError) -> String? {
+        guard let v = try optional(value, field: field, max: max) else { return nil }
+        if carriesLink(v) { throw .invalid(field, "must be a name, not a link") }
+        return v
+    }
+
+    /// Whether text reads as a web address: a scheme, `www.`, or a dotted name ending in a word of
+    /// two or more letters (`evil.example`, `x.co`). "J. R. Smith" and "Dr.Who" are names.
+    public static func carriesLink(_ s: String) -> Bool {
+        let lower = s.lowercased()
+        if lower.contains("://") || lower.contains("www.") || lower.contains("http:") || lower.contains("https:") { return true }
+        for token in lower.split(whereSeparator: { $0 == " " || $0 == "/" || $0 == "@" || $0 == "," }) {
+            let labels = token.split(separator: ".", omittingEmptySubsequences: false)
+            guard labels.count >= 2, let tld = labels.last, labels.dropLast().allSatisfy({ !$0.isEmpty }) else { continue }
+            if tld.count >= 2, tld.allSatisfy({ $0.isLetter }), labels.dropLast().last.map({ $0.count >= 2 }) == true { return true }
+        }
+        return false
     }
 
     public static func required(_ value: String?, field: String, max: Int) throws(CareError) -> String {

@@ -26,7 +26,9 @@ enum InboundEmailController {
         guard let buffer = req.body.data, buffer.readableBytes > 0 else {
             throw CareError(.malformed, code: "empty_body", message: "the request needs one raw email as its body")
         }
-        let outcome = try await InboundMail.receive(Data(buffer: buffer), store: store, mail: req.care.mail, links: req.care.links,
+        // Reading MIME costs time in proportion to the mail: never on an event loop or the cooperative pool.
+        let message = try await req.application.threadPool.runIfActive { InboundMail.parse(Data(buffer: buffer)) }
+        let outcome = try await InboundMail.receive(message, store: store, mail: req.care.mail, links: req.care.links,
                                                     storage: req.care.storage, on: req.db)
         switch outcome {
         case .added(let conversationID, let messageID, let opened):

@@ -6,10 +6,12 @@ func routes(_ app: Application) throws {
     app.get("healthz") { _ in HealthStatus(status: "ok") }
     app.get("openapi.json", use: OpenAPIController.document)
     app.get("metrics", use: CareMetrics.render)
-    let page = app.grouped(PageErrorMiddleware())
+    let page = app.grouped(CustomerPageSecurity(), PageErrorMiddleware())
     page.get("c", ":token", use: CustomerPageController.show)
     page.post("c", ":token", use: CustomerPageController.reply)
     page.post("c", ":token", "review", use: CustomerPageController.updateReview)
+    page.get("confirm", ":token", use: ReviewConfirmationController.show)
+    page.post("confirm", ":token", use: ReviewConfirmationController.confirm)
 
     try dashboardRoutes(app)
 

@@ -138,7 +138,7 @@ enum SettingsPageController {
     static func addWebhook(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let form = try req.content.decode(WebhookForm.self)
-        let endpoint = try await Webhooks.create(url: form.url, events: form.events ?? [], storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        let endpoint = try await Webhooks.create(url: form.url, events: form.events ?? [], allowPrivate: req.care.config.allowPrivateWebhooks, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return try await render(req, revealed: endpoint.secret, what: "signing secret for \(endpoint.url)", notice: nil, status: .created)
     }
 

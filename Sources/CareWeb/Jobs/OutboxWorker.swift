@@ -1,16 +1,34 @@
 import CareCore
 import Fluent
+import NIOConcurrencyHelpers
 import Vapor
 
-/// Delivers the outbox: runs inside `serve` and as `careloop worker`. Claims due jobs, delivers them
-/// a few at a time, and records success, retry or dead letter. Wakes on this node's pokes, and polls
-/// every second for jobs written by other nodes and for retries coming due.
+/// Delivers the outbox: runs inside `serve` and as `careloop worker`.
+///
+/// Deliveries run side by side, each on its own, so one slow receiver never holds the others up:
+/// a job starts as soon as a slot is free (at most `maxInFlight` at once), each store has at most
+/// `perStore` deliveries going and at most `webhooksPerStore` of them webhooks (a store's broken
+/// receiver can take neither another store's slots nor all of its own mail's), and every delivery has
+/// a total deadline. Claims are short leases renewed while a delivery runs, so the jobs of a node
+/// that dies are picked up by the others within seconds. Wakes on this node's pokes, and polls every
+/// second for jobs written by other nodes and for retries coming due.
 final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
+    static let maxInFlight = 16
+    static let perStore = 4
+    static let webhooksPerStore = 2
+    static let lease: TimeInterval = 20
+    static let renewEvery: TimeInterval = 5
+    /// A whole delivery, whatever the receiver does: SMTP conversations are longer than a webhook post.
+    static let emailDeadline: TimeInterval = 60
+    static let webhookDeadline: TimeInterval = 15
+
     private var task: Task<Void, Never>?
+    private let running = Running()
 
     func didBoot(_ app: Application) throws {
         let care = app.care
         let db = app.db
+        let running = running
         let logger = Logger(label: "careloop.outbox")
         // Without a mail server, emails wait in the outbox rather than failing over and over; webhooks still go.
         var kinds: [OutboxKind] = [.email, .webhook]
@@ -18,27 +36,58 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
             logger.warning("CARELOOP_SMTP_URL is not set: care emails are queued in the outbox and sent once it is")
             kinds = [.webhook]
         }
+        let claimKinds = kinds
         task = Task {
-            while !Task.isCancelled {
-                do {
-                    let jobs = try await OutboxQueue.claim(limit: 32, lease: 300, kinds: kinds, storage: care.storage, on: db)
-                    await withTaskGroup(of: Void.self) { group in
+            await withDiscardingTaskGroup { group in
+                group.addTask { await Self.renewLeases(running, care: care, db: db, logger: logger) }
+                while !Task.isCancelled {
+                    let free = Self.maxInFlight - running.count
+                    guard free > 0 else { await care.outboxSignal.wait(upTo: care.config.outboxPollSeconds); continue }
+                    do {
+                        let busy = running.busyStores()
+                        let jobs = try await OutboxQueue.claim(limit: free, lease: Self.lease, kinds: claimKinds,
+                                                               excludingStores: busy.full, excludingWebhooksOf: busy.webhooksFull,
+                                                               storage: care.storage, on: db)
+                        var overCap: [UUID] = []
                         for job in jobs {
-                            group.addTask { await Self.run(job, care: care, db: db, logger: logger) }
+                            guard running.start(job) else { overCap.append(job.id); continue }
+                            group.addTask {
+                                await Self.run(job, care: care, db: db, logger: logger)
+                                running.finish(job.id)
+                                care.outboxSignal.poke()   // a slot is free: look for more
+                            }
                         }
+                        // Claimed in the same batch as others of a store at its cap: back in line, untouched.
+                        if !overCap.isEmpty { try await OutboxQueue.release(overCap, storage: care.storage, on: db) }
+                        if jobs.count - overCap.count == 0 { await care.outboxSignal.wait(upTo: care.config.outboxPollSeconds) }
+                    } catch {
+                        logger.error("outbox claim failed: \(String(reflecting: error))")
+                        try? await Task.sleep(nanoseconds: 1_000_000_000)
                     }
-                    if jobs.isEmpty { await care.outboxSignal.wait(upTo: care.config.outboxPollSeconds) }
-                } catch {
-                    logger.error("outbox claim failed: \(String(reflecting: error))")
-                    try? await Task.sleep(nanoseconds: 1_000_000_000)
                 }
+                group.cancelAll()
             }
         }
     }
 
+    /// Keeps the leases of the deliveries in progress from running out while they run.
+    static func renewLeases(_ running: Running, care: CareServices, db: any Database, logger: Logger) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(renewEvery * 1_000_000_000))
+            let ids = running.ids
+            guard !ids.isEmpty else { continue }
+            do { try await OutboxQueue.renew(ids, lease: lease, storage: care.storage, on: db) }
+            catch { logger.warning("outbox lease renewal failed: \(error)") }
+        }
+    }
+
     static func run(_ job: OutboxQueue.Claimed, care: CareServices, db: any Database, logger: Logger) async {
+        let deadline = job.kind == .webhook ? webhookDeadline : emailDeadline
         do {
-            try await OutboxDelivery.deliver(job, mail: care.mail, links: care.links, storage: care.storage, on: db)
+            try await withDeadline(seconds: deadline) {
+                try await OutboxDelivery.deliver(job, mail: care.mail, links: care.links, allowPrivateWebhooks: care.config.allowPrivateWebhooks,
+                                                 storage: care.storage, on: db)
+            }
             try await OutboxQueue.delivered(job, storage: care.storage, on: db)
             care.metrics.outboxDelivered()
         } catch {
@@ -53,5 +102,66 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
     func shutdown(_ app: Application) {
         task?.cancel()
         app.care.outboxSignal.poke()
+    }
+
+    /// The deliveries this worker has going, by store.
+    final class Running: Sendable {
+        private let jobs = NIOLockedValueBox<[UUID: (store: UUID, webhook: Bool)]>([:])
+
+        var count: Int { jobs.withLockedValue { $0.count } }
+        var ids: [UUID] { jobs.withLockedValue { Array($0.keys) } }
+
+        /// Stores at their cap, and stores at their webhook cap.
+        func busyStores() -> (full: [UUID], webhooksFull: [UUID]) {
+            jobs.withLockedValue { all in
+                var total: [UUID: Int] = [:], hooks: [UUID: Int] = [:]
+                for j in all.values {
+                    total[j.store, default: 0] += 1
+                    if j.webhook { hooks[j.store, default: 0] += 1 }
+                }
+                return (total.filter { $0.value >= OutboxWorker.perStore }.map(\.key),
+                        hooks.filter { $0.value >= OutboxWorker.webhooksPerStore }.map(\.key))
+            }
+        }
+
+        /// Takes the job on, or false when its store is at a cap.
+        func start(_ job: OutboxQueue.Claimed) -> Bool {
+            jobs.withLockedValue { all in
+                let mine = all.values.filter { $0.store == job.storeID }
+                let webhook = job.kind == .webhook
+                guard mine.count < OutboxWorker.perStore, !webhook || mine.filter(\.webhook).count < OutboxWorker.webhooksPerStore
+                else { return false }
+                all[job.id] = (job.storeID, webhook)
+                return true
+            }
+        }
+
+        func finish(_ id: UUID) { _ = jobs.withLockedValue { $0.removeValue(forKey: id) } }
+    }
+}
+
+/// Runs `body`, or gives up on it after `seconds` with a transient failure. The body is cancelled and
+/// left to end by itself: the caller (and its delivery slot) does not wait for a receiver that never answers.
+func withDeadline(seconds: TimeInterval, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    let once = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(nil)
+    let timer = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    @Sendable func finish(_ result: Result<Void, any Error>) -> Bool {
+        guard let c = once.withLockedValue({ c -> CheckedContinuation<Void, any Error>? in defer { c = nil }; return c }) else { return false }
+        c.resume(with: result)
+        return true
+    }
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+        once.withLockedValue { $0 = c }
+        let work = Task {
+            do { try await body(); _ = finish(.success(())) } catch { _ = finish(.failure(error)) }
+            timer.withLockedValue { $0?.cancel() }
+        }
+        timer.withLockedValue { t in
+            t = Task {
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+                guard !Task.isCancelled else { return }
+                if finish(.failure(OutboxDelivery.Failure.transient("no answer within \(Int(seconds)) s"))) { work.cancel() }
+            }
+        }
     }
 }

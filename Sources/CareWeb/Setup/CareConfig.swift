@@ -68,6 +68,11 @@ public struct CareConfig: Sendable {
     /// How often time triggers (`conversation.unanswered`, `conversation.waiting_customer`) are checked.
     public var timedTriggerSeconds: Double = 30
 
+    /// `/metrics` is served only with this bearer token, and not at all without one.
+    public var metricsToken: String?
+    /// Webhooks may target loopback and private addresses (on-premises receivers, the tests' own).
+    public var allowPrivateWebhooks = false
+
     public init() {}
 
     /// The mail settings these options make (sender and reply domain default from the host name).
@@ -103,6 +108,8 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_SIGN_IN_BURST"], let n = Int(v), n > 0 { c.signInBurst = n }
         if let v = env["CARELOOP_SIGN_IN_PER_MINUTE"], let n = Int(v), n > 0 { c.signInPerMinute = n }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
+        if let v = env["CARELOOP_METRICS_TOKEN"], !v.isEmpty { c.metricsToken = v }
+        if let v = env["CARELOOP_ALLOW_PRIVATE_WEBHOOKS"] { c.allowPrivateWebhooks = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }
 }

@@ -22,8 +22,14 @@ public struct CareMetrics: Sendable {
         registry.makeCounter(name: "careloop_outbox_delivered_total", labels: [], help: "Emails and webhooks delivered").increment()
     }
 
+    /// Served only to `Authorization: Bearer $CARELOOP_METRICS_TOKEN`; without a token set, not at all
+    /// (the figures tell an outsider how busy every store is).
     static func render(_ req: Request) async throws -> Response {
-        Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+        guard let token = req.care.config.metricsToken else { throw Abort(.notFound) }
+        guard let given = req.headers.bearerAuthorization?.token, Secrets.constantTimeEqual(given, token) else {
+            throw CareError(.unauthorized, code: "metrics_token", message: "send the metrics token as 'Authorization: Bearer <token>'")
+        }
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(string: req.care.metrics.registry.emitToString()))
     }
 }

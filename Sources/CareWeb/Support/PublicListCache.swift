@@ -7,9 +7,17 @@ import NIOConcurrencyHelpers
 /// can be when another node sharing the database made the write.
 public final class PublicListCache: Sendable {
     struct Entry { let body: Data; let stored: Date }
-    private let entries = NIOLockedValueBox<[String: [String: Entry]]>([:])
+    struct State {
+        var entries: [String: [String: Entry]] = [:]
+        var bytes = 0
+    }
+    private let state = NIOLockedValueBox(State())
     private let maxAge: TimeInterval
-    private let maxProducts = 10_000
+    /// Bounds, so no stream of distinct requests (every `page` × `per_page`, every product) can grow it:
+    /// products kept, list variants per product, and bytes in all.
+    let maxProducts = 10_000
+    let maxVariantsPerProduct = 16
+    let maxBytes = 32 << 20
 
     public init(maxAge: TimeInterval) { self.maxAge = maxAge }
 
@@ -17,26 +25,43 @@ public final class PublicListCache: Sendable {
 
     func get(product: String, variant: String, now: Date = Date()) -> Data? {
         guard maxAge > 0 else { return nil }
-        return entries.withLockedValue { all in
-            guard let e = all[product]?[variant], now.timeIntervalSince(e.stored) < maxAge else { return nil }
+        return state.withLockedValue { s in
+            guard let e = s.entries[product]?[variant], now.timeIntervalSince(e.stored) < maxAge else { return nil }
             return e.body
         }
     }
 
     func put(product: String, variant: String, body: Data, now: Date = Date()) {
-        guard maxAge > 0 else { return }
-        entries.withLockedValue { all in
-            if all.count >= maxProducts && all[product] == nil { all.removeAll(keepingCapacity: true) }
-            all[product, default: [:]][variant] = Entry(body: body, stored: now)
+        guard maxAge > 0, body.count <= maxBytes / 64 else { return }
+        state.withLockedValue { s in
+            // Over a bound, start afresh: entries live two seconds, so losing them costs one read each.
+            if s.bytes + body.count > maxBytes || (s.entries.count >= maxProducts && s.entries[product] == nil) {
+                s = State()
+            }
+            var variants = s.entries[product] ?? [:]
+            if variants.count >= maxVariantsPerProduct && variants[variant] == nil {
+                s.bytes -= variants.values.reduce(0) { $0 + $1.body.count }
+                variants = [:]
+            }
+            s.bytes += body.count - (variants[variant]?.body.count ?? 0)
+            variants[variant] = Entry(body: body, stored: now)
+            s.entries[product] = variants
         }
     }
 
+    /// What the cache holds now (for tests of its bounds).
+    var size: (products: Int, variants: Int, bytes: Int) {
+        state.withLockedValue { s in (s.entries.count, s.entries.values.reduce(0) { $0 + $1.count }, s.bytes) }
+    }
+
     func invalidate(product: String) {
-        _ = entries.withLockedValue { $0.removeValue(forKey: product) }
+        state.withLockedValue { s in
+            if let gone = s.entries.removeValue(forKey: product) { s.bytes -= gone.values.reduce(0) { $0 + $1.body.count } }
+        }
     }
 
     /// For writes that can touch many products of a store (moderation sweeps): drop everything.
     func invalidateAll() {
-        entries.withLockedValue { $0.removeAll() }
+        state.withLockedValue { $0 = State() }
     }
 }

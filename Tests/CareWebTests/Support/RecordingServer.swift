@@ -110,8 +110,9 @@ final class WebhookReceiver: RecordingServer, @unchecked Sendable {
 
     init() { super.init(script: "webhook_receiver.py") }
 
-    func start(failFirst: Int = 0, status: Int = 204) throws {
-        try launch(["--secret-file", secretFile, "--fail-first", String(failFirst), "--status", String(status)])
+    func start(failFirst: Int = 0, status: Int = 204, trickle: Double = 0, answer: String = "") throws {
+        try launch(["--secret-file", secretFile, "--fail-first", String(failFirst), "--status", String(status),
+                    "--trickle", String(trickle), "--answer", answer])
     }
 
     func trust(secret: String) throws {

@@ -44,6 +44,8 @@ final class TestServer: @unchecked Sendable {
         config.host = "127.0.0.1"
         config.port = 0
         config.bcryptCost = 4
+        // The tests' webhook receivers listen on loopback; the SSRF tests turn this off again.
+        config.allowPrivateWebhooks = true
         tweak(&config)
         let app = try await buildApplication(config: config, environment: .testing)
         app.logger.logLevel = .warning

@@ -4,6 +4,9 @@ import Foundation
 /// (`conditions.all[1].attribute`), so the person editing the rule can find it.
 public enum TriggerJSON {
     public static func parse(_ data: Data) throws(CareError) -> TriggerDefinition {
+        guard data.count <= TriggerLimits.definitionBytes else {
+            throw .invalid("trigger", "is larger than \(TriggerLimits.definitionBytes / 1024) KB")
+        }
         let root: JSONNode
         do { root = try JSONDecoder().decode(JSONNode.self, from: data) }
         catch { throw CareError(.malformed, code: "malformed_json", message: "the trigger is not valid JSON") }
@@ -21,6 +24,16 @@ public enum TriggerJSON {
         let conditions = try obj["conditions"].map { (c: JSONNode) throws(CareError) in try condition(c, at: "conditions") } ?? .always
         guard let rawActions = obj["actions"]?.array else { throw .missing("actions") }
         guard !rawActions.isEmpty else { throw .invalid("actions", "must list at least one action") }
+        guard rawActions.count <= TriggerLimits.actionsPerTrigger else {
+            throw .invalid("actions", "must list at most \(TriggerLimits.actionsPerTrigger) actions")
+        }
+        let size = conditions.size
+        guard size.nodes <= TriggerLimits.conditionsPerTrigger else {
+            throw .invalid("conditions", "must have at most \(TriggerLimits.conditionsPerTrigger) conditions in all")
+        }
+        guard size.depth <= TriggerLimits.depth else {
+            throw .invalid("conditions", "must nest at most \(TriggerLimits.depth) levels deep")
+        }
         var actions: [TriggerAction] = []
         for (i, a) in rawActions.enumerated() { actions.append(try action(a, at: "actions[\(i)]")) }
         var once = true
@@ -79,7 +92,7 @@ public enum TriggerJSON {
             }
         case .matches:
             guard case .string(let pattern) = value else { throw .invalid(path, "must be a regular expression string") }
-            do { _ = try Regex(pattern) } catch { throw .invalid(path, "is not a valid regular expression") }
+            do { _ = try LinearPattern(pattern) } catch { throw .invalid(path, "is not a pattern CareLoop can match: \(error.message)") }
         default:
             guard value.kind == expected else { throw .invalid(path, "must be a \(expected.rawValue) for \(attribute)") }
         }

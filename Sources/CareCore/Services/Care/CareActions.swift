@@ -103,7 +103,8 @@ enum CareActions {
     /// What template placeholders read as for this subject.
     static func values(_ s: CareSubject, _ links: CareLinks, now: Date) -> [String: String] {
         var v: [String: String] = ["customer.email": s.customer.email, "store.name": s.store.name]
-        if let name = s.customer.name {
+        // A name that reads as a link never reaches a mail (names come from outside).
+        if let name = s.customer.name, !Text.carriesLink(name) {
             v["customer.name"] = name
             v["customer.first_name"] = name.split(separator: " ").first.map(String.init)
         }

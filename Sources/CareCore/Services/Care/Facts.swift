@@ -51,8 +51,9 @@ enum Facts {
             f["customer.review_count"] = .number(Double(n))
         }
         if wanted.contains("customer.lifetime_value") {
-            let cents = try await sql.raw("SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) AS v FROM orders WHERE customer_id = \(bind: customerID)").first()?.decode(column: "v", as: Int.self) ?? 0
-            f["customer.lifetime_value"] = .number(Double(cents) / 100)
+            let cents = try await sql.raw("SELECT \(unsafeRaw: LifetimeValue.sumSQL("total_cents")) AS v FROM orders WHERE customer_id = \(bind: customerID)")
+                .first()?.decode(column: "v", as: Double.self) ?? 0
+            f["customer.lifetime_value"] = .number(cents / 100)
         }
         if wanted.contains("customer.open_conversations") {
             let n = try await sql.raw("""

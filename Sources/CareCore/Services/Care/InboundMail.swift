@@ -36,16 +36,43 @@ public enum InboundMail {
         return try await Store.query(on: db).filter(\.$inboundSecret == secret).first()
     }
 
-    public static func receive(_ raw: Data, store: Store, mail: MailSettings, links: CareLinks, storage: CareStorage,
+    /// The most of a reply kept in a conversation: the same limit as any message. Longer mail is cut
+    /// and the message says so (a mail system cannot be asked to shorten it).
+    public static let maxBody = 20_000
+
+    /// What a customer's mail says, as a message body: control characters a message may not contain
+    /// shown as U+FFFD (so nothing is silently dropped), cut to `maxBody` with a line saying how much
+    /// was left out.
+    public static func messageBody(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for c in text.unicodeScalars {
+            let control = (c.value < 0x20 && c != "\n" && c != "\t") || c.value == 0x7F
+            scalars.append(control ? "\u{FFFD}" : c)
+        }
+        let clean = String(scalars)
+        let count = clean.count
+        guard count > maxBody else { return clean }
+        let note = "\n\n[CareLoop: this email was longer than \(maxBody) characters; the last \(count - (maxBody - 200)) were left out.]"
+        return String(clean.prefix(maxBody - 200)) + note
+    }
+
+    /// Reads a raw email. CPU work proportional to its size: callers run it off the event loop.
+    public static func parse(_ raw: Data) -> MIMEMessage { MIMEMessage(raw: raw) }
+
+    public static func receive(_ message: MIMEMessage, store: Store, mail: MailSettings, links: CareLinks, storage: CareStorage,
                                on db: any Database) async throws -> Outcome {
-        let message = MIMEMessage(raw: raw)
         guard let from = message.fromAddress, (try? EmailAddress(from)) != nil else { return .skipped(reason: "no sender address") }
         let full = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let reply = ReplyText.extract(message.text)
-        let body = reply.isEmpty ? full : reply
+        let body = messageBody(reply.isEmpty ? full : reply)
         guard !body.isEmpty else { return .skipped(reason: "no readable text") }
         let storeID = try store.requireID()
-        let inboundID = message.header("Message-ID").flatMap { MIME.messageIDs($0).first }
+        // A Message-ID longer than any real one is not kept (it is only used to spot repeats).
+        let inboundID = message.header("Message-ID").flatMap { MIME.messageIDs($0).first }.flatMap { $0.count <= 250 ? $0 : nil }
+        // A subject longer than a conversation's ends in "…", so the cut shows.
+        let mailSubject = message.subject.map { messageBody($0).replacingOccurrences(of: "\u{FFFD}", with: " ") }
+            .map { $0.count > 200 ? String($0.prefix(199)) + "…" : $0 }
+            .flatMap { try? Text.optional($0, field: "subject", max: 200) }
         let token = message.replyToken(domain: mail.domain)
         let references = message.referencedIDs
 
@@ -82,7 +109,7 @@ public enum InboundMail {
                 c = found
             } else {
                 c = try Conversations.make(for: CareSubject(store: store, customer: customer),
-                                           subject: message.subject ?? "Message from \(customer.name ?? customer.email)", now: now)
+                                           subject: mailSubject ?? "Message from \(customer.name ?? customer.email)", now: now)
                 try await Conversations.insert(c, customer: customer, now: now, on: sql)
                 opened = true
             }

@@ -12,8 +12,8 @@ public enum OutboxDelivery {
         }
     }
 
-    public static func deliver(_ job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, storage: CareStorage,
-                               on db: any Database) async throws {
+    public static func deliver(_ job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, allowPrivateWebhooks: Bool = false,
+                               storage: CareStorage, on db: any Database) async throws {
         guard let payload = job.payload else { throw Failure.permanent("unreadable outbox payload: \(job.rawPayload.prefix(200))") }
         switch payload {
         case .conversationMessage(let messageID):
@@ -24,7 +24,7 @@ public enum OutboxDelivery {
                                  inReplyTo: nil, references: [], date: storage.now())
             try await send(m, to: to, mail: mail)
         case .webhook(let endpointID, _, let body):
-            try await WebhookDelivery.post(jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), on: db)
+            try await WebhookDelivery.post(jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), allowPrivate: allowPrivateWebhooks, on: db)
         }
     }
 

@@ -12,6 +12,7 @@ public enum OutboxQueue {
     public struct Claimed: Sendable {
         public let id: UUID
         public let storeID: UUID
+        public let kind: OutboxKind
         public let payload: OutboxPayload?
         public let rawPayload: String
         public let attempts: Int
@@ -38,28 +39,53 @@ public enum OutboxQueue {
         }
     }
 
-    public static func claim(limit: Int, lease: TimeInterval, kinds: [OutboxKind] = [.email, .webhook], storage: CareStorage,
+    /// Leases up to `limit` due jobs. `excludingStores`: stores whose deliveries are at the worker's cap;
+    /// `excludingWebhooksOf`: stores at their cap of webhook deliveries.
+    public static func claim(limit: Int, lease: TimeInterval, kinds: [OutboxKind] = [.email, .webhook],
+                             excludingStores: [UUID] = [], excludingWebhooksOf: [UUID] = [], storage: CareStorage,
                              on db: any Database) async throws -> [Claimed] {
         let now = storage.now()
         return try await storage.write(on: db) { sql in
             let lockClause: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
+            let notStores: SQLQueryString = excludingStores.isEmpty ? "" : "AND store_id NOT IN \(SQLBind.group(excludingStores))"
+            let notHooks: SQLQueryString = excludingWebhooksOf.isEmpty ? ""
+                : "AND NOT (kind = \(bind: OutboxKind.webhook.rawValue) AND store_id IN \(SQLBind.group(excludingWebhooksOf)))"
             let rows = try await sql.raw("""
                 UPDATE outbox SET locked_until = \(bind: now.addingTimeInterval(lease))
                 WHERE id IN (
                     SELECT id FROM outbox
                     WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at <= \(bind: now)
                       AND kind IN \(SQLBind.group(kinds.map(\.rawValue)))
-                      AND (locked_until IS NULL OR locked_until < \(bind: now))
+                      AND (locked_until IS NULL OR locked_until < \(bind: now)) \(notStores) \(notHooks)
                     ORDER BY next_attempt_at LIMIT \(bind: limit)\(lockClause))
-                RETURNING id, store_id, payload, attempts, created_at
+                RETURNING id, store_id, kind, payload, attempts, created_at
                 """).all()
             return try rows.map { row in
                 let raw = try row.decode(column: "payload", as: String.self)
                 return Claimed(id: try row.decode(column: "id", as: UUID.self), storeID: try row.decode(column: "store_id", as: UUID.self),
+                               kind: OutboxKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .email,
                                payload: try? JSONDecoder().decode(OutboxPayload.self, from: Data(raw.utf8)), rawPayload: raw,
                                attempts: try row.decode(column: "attempts", as: Int.self),
                                createdAt: try row.decode(column: "created_at", as: Date.self))
             }
+        }
+    }
+
+    /// Extends the leases of deliveries still in progress.
+    public static func renew(_ ids: [UUID], lease: TimeInterval, storage: CareStorage, on db: any Database) async throws {
+        let until = storage.now().addingTimeInterval(lease)
+        try await storage.write(on: db) { sql in
+            try await sql.raw("""
+                UPDATE outbox SET locked_until = \(bind: until)
+                WHERE id IN \(SQLBind.group(ids)) AND status = \(bind: OutboxStatus.pending.rawValue)
+                """).run()
+        }
+    }
+
+    /// Gives claimed jobs back untouched (no attempt counted), for another claim to take.
+    public static func release(_ ids: [UUID], storage: CareStorage, on db: any Database) async throws {
+        try await storage.write(on: db) { sql in
+            try await sql.raw("UPDATE outbox SET locked_until = NULL WHERE id IN \(SQLBind.group(ids))").run()
         }
     }
 

@@ -22,6 +22,7 @@ public enum TriggerService {
 
     public static func create(_ d: TriggerDefinition, enabled: Bool, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Trigger {
         let t = try await storage.write(on: db) { tx in
+            try await TriggerLimits.check(adding: d, storeID: storeID, replacing: nil, on: tx)
             let last = try await tx.raw("SELECT COALESCE(MAX(position), -1) AS p FROM triggers WHERE store_id = \(bind: storeID)")
                 .first()?.decode(column: "p", as: Int.self) ?? -1
             return try await insert(d, storeID: storeID, position: last + 1, enabled: enabled, now: storage.now(), on: tx)
@@ -42,8 +43,11 @@ public enum TriggerService {
                 t.definition = String(decoding: TriggerJSON.data(d), as: UTF8.self)
             }
             if let enabled { t.enabled = enabled }
+            if let d = definition { try await TriggerLimits.check(adding: d, storeID: storeID, replacing: id, on: tx) }
             t.updatedAt = storage.now()
             try await tx.saveChanges(t)
+            // A changed rule starts its time sweeps afresh: conversations it turned down may now qualify.
+            try await tx.raw("DELETE FROM trigger_sweeps WHERE trigger_id = \(bind: id)").run()
             return t
         }
         StoreTriggers.invalidate(storeID: storeID)

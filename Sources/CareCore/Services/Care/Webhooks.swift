@@ -12,9 +12,17 @@ public enum Webhooks {
     public static let events = ["review.created", "review.updated", "conversation.opened", "conversation.message_created",
                                 "conversation.resolved", "trigger.fired"]
 
-    public static func create(url rawURL: String?, events rawEvents: [String]?, storeID: UUID, storage: CareStorage,
+    /// `allowPrivate`: the installation allows loopback and private targets (CARELOOP_ALLOW_PRIVATE_WEBHOOKS).
+    public static func create(url rawURL: String?, events rawEvents: [String]?, allowPrivate: Bool, storeID: UUID, storage: CareStorage,
                               on db: any Database) async throws -> WebhookEndpoint {
         guard let url = try Text.url(rawURL, field: "url") else { throw CareError.missing("url") }
+        if !allowPrivate {
+            // Checked again on every resolved address at every delivery; here the obvious cases are refused at once.
+            let host = URL(string: url)?.host ?? ""
+            if let why = OutboundAddress.hostRefusal(host) {
+                throw CareError.invalid("url", "must reach a public address: \(host) is \(why)")
+            }
+        }
         guard let chosen = rawEvents else { throw CareError.missing("events") }
         guard !chosen.isEmpty else { throw CareError.invalid("events", "must list at least one event") }
         for (i, e) in chosen.enumerated() where !events.contains(e) {

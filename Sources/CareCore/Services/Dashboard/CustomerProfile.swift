@@ -33,7 +33,7 @@ public enum CustomerProfile {
         guard let row = try await sql.raw("""
             SELECT cu.created_at,
               (SELECT COUNT(*) FROM orders o WHERE o.customer_id = cu.id) AS orders,
-              (SELECT CAST(COALESCE(SUM(o.total_cents), 0) AS BIGINT) FROM orders o WHERE o.customer_id = cu.id) AS ltv,
+              (SELECT \(unsafeRaw: LifetimeValue.sumSQL("o.total_cents")) FROM orders o WHERE o.customer_id = cu.id) AS ltv,
               (SELECT COUNT(*) FROM reviews r WHERE r.customer_id = cu.id) AS reviews,
               (SELECT AVG(CAST(r.rating AS DOUBLE PRECISION)) FROM reviews r WHERE r.customer_id = cu.id) AS avg_rating,
               (SELECT COUNT(*) FROM reviews r WHERE r.customer_id = cu.id AND r.rating <= 2) AS unhappy,
@@ -43,7 +43,7 @@ public enum CustomerProfile {
             """).first()
         else { throw CareError.notFound("customer") }
         return Figures(firstSeen: try row.decode(column: "created_at", as: Date.self), orderCount: try row.decode(column: "orders", as: Int.self),
-                       lifetimeValueCents: try row.decode(column: "ltv", as: Int.self), reviewCount: try row.decode(column: "reviews", as: Int.self),
+                       lifetimeValueCents: LifetimeValue.cents(try row.decode(column: "ltv", as: Double.self)), reviewCount: try row.decode(column: "reviews", as: Int.self),
                        averageRatingGiven: try row.decode(column: "avg_rating", as: Double?.self),
                        unhappyReviews: try row.decode(column: "unhappy", as: Int.self),
                        conversationCount: try row.decode(column: "conversations", as: Int.self),

@@ -33,12 +33,20 @@ public enum StaffAuth {
         }
         let staffID = try staff.requireID()
         guard (try? hasher.verify(password, against: staff.passwordHash)) == true else {
-            let failures = staff.failedLogins + 1
-            let lock: Date? = failures >= freeFailures ? now.addingTimeInterval(lockout(afterFailures: failures)) : nil
-            try await storage.write(on: db) { sql in
+            // The count goes up in SQL, not from the value read above: parallel wrong passwords each
+            // count, so the lock cannot be outrun.
+            let lock: Date? = try await storage.write(on: db) { sql in
+                guard let row = try await sql.raw("""
+                    UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE id = \(bind: staffID) RETURNING failed_logins
+                    """).first() else { return nil }
+                let failures = try row.decode(column: "failed_logins", as: Int.self)
+                guard failures >= freeFailures else { return nil }
+                let until = now.addingTimeInterval(lockout(afterFailures: failures))
                 try await sql.raw("""
-                    UPDATE staff_users SET failed_logins = \(bind: failures), locked_until = \(bind: lock) WHERE id = \(bind: staffID)
+                    UPDATE staff_users SET locked_until = \(bind: until)
+                    WHERE id = \(bind: staffID) AND (locked_until IS NULL OR locked_until < \(bind: until))
                     """).run()
+                return until
             }
             if let lock { throw locked(until: lock, now: now) }
             throw wrongCredentials
@@ -47,6 +55,11 @@ public enum StaffAuth {
         let csrf = Secrets.randomToken(bytes: 24)
         guard let store = try await Store.find(staff.storeID, on: db) else { throw wrongCredentials }
         try await storage.write(on: db) { sql in
+            // A lock set by a parallel wrong password since the read above still holds.
+            if let row = try await sql.raw("SELECT locked_until FROM staff_users WHERE id = \(bind: staffID)").first(),
+               let until = try row.decode(column: "locked_until", as: Date?.self), until > now {
+                throw locked(until: until, now: now)
+            }
             try await sql.raw("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = \(bind: staffID)").run()
             // Expired sessions of this person go as a new one starts.
             try await sql.raw("DELETE FROM staff_sessions WHERE staff_id = \(bind: staffID) AND expires_at < \(bind: now)").run()

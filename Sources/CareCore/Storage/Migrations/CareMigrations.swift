@@ -13,5 +13,7 @@ public enum CareMigrations {
         M0008_CreateStaffSessions(),
         M0009_DashboardAtScale(),
         M0010_CreateSavedReplies(),
+        M0011_CreateTriggerSweeps(),
+        M0012_CreateReviewClaims(),
     ]
 }

@@ -64,8 +64,16 @@ final class SQLiteHandle: @unchecked Sendable {
         }
     }
 
+    /// Statements kept prepared. The SQL texts are the code's own, but a few carry one placeholder per
+    /// item of a list from outside (`IN (?, ?, …)`), so the cache is bounded all the same.
+    static let maxCachedStatements = 512
+
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let cached = statements[sql] { return cached }
+        if statements.count >= Self.maxCachedStatements {
+            for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+            statements.removeAll(keepingCapacity: true)
+        }
         var statement: OpaquePointer?
         try check(sqlite_nio_sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil), sql)
         guard let statement else { throw DirectSQLiteError(code: SQLITE_MISUSE, message: "empty statement: \(sql)") }
@@ -77,7 +85,16 @@ final class SQLiteHandle: @unchecked Sendable {
         switch value {
         case .integer(let n): return sqlite_nio_sqlite3_bind_int64(statement, index, Int64(n))
         case .float(let d): return sqlite_nio_sqlite3_bind_double(statement, index, d)
-        case .text(let s): return sqlite_nio_sqlite3_bind_text(statement, index, s, -1, SQLITE_TRANSIENT_DESTRUCTOR)
+        case .text(let s):
+            // Bound with its byte length, never up to a NUL: text is stored exactly as given.
+            var s = s
+            return s.withUTF8 { utf8 -> Int32 in
+                // Empty text stays text (a nil pointer would bind NULL).
+                guard !utf8.isEmpty else { return sqlite_nio_sqlite3_bind_text(statement, index, "", 0, SQLITE_TRANSIENT_DESTRUCTOR) }
+                return utf8.withMemoryRebound(to: CChar.self) {
+                    sqlite_nio_sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
+                }
+            }
         case .blob(let buffer):
             return buffer.withUnsafeReadableBytes {
                 sqlite_nio_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
@@ -90,7 +107,10 @@ final class SQLiteHandle: @unchecked Sendable {
         switch sqlite_nio_sqlite3_column_type(statement, i) {
         case SQLITE_INTEGER: return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, i)))
         case SQLITE_FLOAT: return .float(sqlite_nio_sqlite3_column_double(statement, i))
-        case SQLITE_TEXT: return .text(String(cString: sqlite_nio_sqlite3_column_text(statement, i)))
+        case SQLITE_TEXT:
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, i))
+            guard count > 0, let text = sqlite_nio_sqlite3_column_text(statement, i) else { return .text("") }
+            return .text(String(decoding: UnsafeRawBufferPointer(start: text, count: count), as: UTF8.self))
         case SQLITE_BLOB:
             let count = Int(sqlite_nio_sqlite3_column_bytes(statement, i))
             var buffer = ByteBufferAllocator().buffer(capacity: count)
