@@ -73,4 +73,52 @@ final class ProcessTests: XCTestCase {
         let stored = Set(((json["reviews"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
         XCTAssertEqual(stored, Set(ids))
     }
+
+    func testBackupWhileServingHasEveryReviewAcknowledgedBeforeItBegan() async throws {
+        // setup: a serving node and a store
+        let port = CareloopProcess.freePort()
+        let env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite"]
+        let server = try await CareloopProcess.serve(port: port, env: env, cwd: workdir)
+        defer { server.terminate(); server.waitUntilExit() }
+        let created = try CareloopProcess.run(["create-store", "--name", "B", "--slug", "b-shop", "--owner-email", "b@b.test", "--owner-password", "long enough pw"], env: env, cwd: workdir)
+        let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])?["api_key"], created.stderr)
+        func post(_ i: Int) async throws -> String? {
+            var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/reviews")!)
+            req.httpMethod = "POST"
+            req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            req.httpBody = try JSONSerialization.data(withJSONObject: reviewJSON(product: "kettle", email: "b\(i)@example.com", rating: 1 + i % 5))
+            let (data, response) = try await URLSession.shared.data(for: req)
+            guard (response as? HTTPURLResponse)?.statusCode == 201 else { return nil }
+            return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String
+        }
+        var before: [String] = []
+        for i in 0..<100 { if let id = try await post(i) { before.append(id) } }
+        XCTAssertEqual(before.count, 100)
+
+        // act: back up while another 200 reviews are written
+        let writer = Task { var n = 0; for i in 100..<300 { if (try? await post(i)) != nil { n += 1 } }; return n }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let backup = try CareloopProcess.run(["backup", "--to", "copy.sqlite"], env: env, cwd: workdir)
+        let written = await writer.value
+        XCTAssertEqual(backup.status, 0, backup.stderr)
+        XCTAssertTrue(backup.stdout.contains("Backed up to copy.sqlite"), backup.stdout)
+        XCTAssertEqual(written, 200, "the writes went on during the backup")
+        // a second backup to the same file is refused rather than overwriting it
+        let again = try CareloopProcess.run(["backup", "--to", "copy.sqlite"], env: env, cwd: workdir)
+        XCTAssertNotEqual(again.status, 0)
+
+        // check: a server on the copy has every review acknowledged before the backup began
+        let restored = try await CareloopProcess.serve(port: port + 1, env: ["CARELOOP_DATABASE_URL": "sqlite://copy.sqlite"], cwd: workdir)
+        defer { restored.terminate(); restored.waitUntilExit() }
+        var ids = Set<String>()
+        for page in 1...3 {
+            var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port + 1)/api/v1/reviews?per_page=100&page=\(page)")!)
+            req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            let (data, _) = try await URLSession.shared.data(for: req)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            ids.formUnion(((json["reviews"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        }
+        XCTAssertTrue(Set(before).isSubset(of: ids), "missing \(Set(before).subtracting(ids).count) of the reviews written before the backup")
+    }
 }

@@ -23,6 +23,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.http.server.configuration.hostname = config.host
     app.http.server.configuration.port = config.port
     app.routes.defaultMaxBodySize = "64kb"
+    app.http.server.configuration.idleTimeout = .seconds(config.idleTimeoutSeconds)
+    SocketLimit.raise()
 
     try await useDatabase(config.database, on: app)
     app.migrations.add(CareMigrations.all)
@@ -62,6 +64,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.asyncCommands.use(AddStaffCommand(), as: "add-staff")
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
+    app.asyncCommands.use(BackupCommand(), as: "backup")
 
     if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, links: app.care.links, storage: storage, on: app.db) {
         // Printed once: the password and key are stored only as hashes.

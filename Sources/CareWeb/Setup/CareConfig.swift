@@ -68,6 +68,9 @@ public struct CareConfig: Sendable {
     /// How often time triggers (`conversation.unanswered`, `conversation.waiting_customer`) are checked.
     public var timedTriggerSeconds: Double = 30
 
+    /// A connection that sends and receives nothing for this long is closed: clients that open
+    /// connections and never finish a request cannot hold the server's sockets.
+    public var idleTimeoutSeconds: Int64 = 15
     /// `/metrics` is served only with this bearer token, and not at all without one.
     public var metricsToken: String?
     /// Webhooks may target loopback and private addresses (on-premises receivers, the tests' own).
@@ -109,6 +112,7 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_SIGN_IN_PER_MINUTE"], let n = Int(v), n > 0 { c.signInPerMinute = n }
         if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
         if let v = env["CARELOOP_METRICS_TOKEN"], !v.isEmpty { c.metricsToken = v }
+        if let v = env["CARELOOP_IDLE_TIMEOUT_SECONDS"], let n = Int64(v), (1...3600).contains(n) { c.idleTimeoutSeconds = n }
         if let v = env["CARELOOP_ALLOW_PRIVATE_WEBHOOKS"] { c.allowPrivateWebhooks = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }

@@ -30,12 +30,17 @@ struct CareErrorMiddleware: AsyncMiddleware {
             status = abort.status
             headers = abort.headers
             detail = .init(code: Self.code(for: abort.status), message: Self.message(for: abort), field: nil)
+        case _ where DatabaseOutage.matches(error):
+            request.logger.warning("\(request.method) \(request.url.path) -> 503, the database is unavailable: \(String(reflecting: error))")
+            status = .serviceUnavailable
+            headers.replaceOrAdd(name: "Retry-After", value: "5")
+            detail = .init(code: "unavailable", message: "the database is unavailable for the moment; try again in a few seconds", field: nil)
         default:
             request.logger.report(error: error)
             status = .internalServerError
             detail = .init(code: "internal", message: "something went wrong on our side; it has been logged", field: nil)
         }
-        if status.code >= 500 {
+        if status.code >= 500 && status != .serviceUnavailable {
             request.logger.error("\(request.method) \(request.url.path) -> \(status.code): \(String(reflecting: error))")
         }
         let body = (try? JSONBody.encoder.encode(ErrorBody(error: detail))) ?? Data()

@@ -48,7 +48,12 @@ public enum TriggerJSON {
         }
         if event.isTimed && after == nil { throw .invalid("after_minutes", "is required for \(event.rawValue)") }
         if !event.isTimed && after != nil { throw .invalid("after_minutes", "only applies to time events") }
-        return TriggerDefinition(name: name, event: event, conditions: conditions, actions: actions, oncePerSubject: once, afterMinutes: after)
+        let definition = TriggerDefinition(name: name, event: event, conditions: conditions, actions: actions, oncePerSubject: once, afterMinutes: after)
+        // The size as stored, whichever way the definition came (API JSON, the form, an import).
+        guard data(definition).count <= TriggerLimits.definitionBytes else {
+            throw .invalid("trigger", "is larger than \(TriggerLimits.definitionBytes / 1024) KB")
+        }
+        return definition
     }
 
     static func condition(_ node: JSONNode, at path: String) throws(CareError) -> TriggerCondition {

@@ -1,0 +1,11 @@
+/// SQLite errors of the write path that mean "not now" rather than "never": the disk is full, an I/O
+/// error, the file busy, locked, unopenable or read-only. Writes answer 503; reads keep working.
+public enum StorageOutage {
+    // SQLite's primary result codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+    static let transientCodes: Set<Int32> = [5, 6, 8, 10, 13, 14]
+
+    public static func matches(_ error: any Error) -> Bool {
+        guard let e = error as? DirectSQLiteError else { return false }
+        return transientCodes.contains(e.code & 0xFF)
+    }
+}

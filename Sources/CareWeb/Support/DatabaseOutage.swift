@@ -1,0 +1,33 @@
+import CareCore
+import FluentPostgresDriver
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// Whether an error means the database cannot be reached or written for now (PostgreSQL restarting,
+/// a connection lost, SQLite's disk full or busy), rather than a mistake in the request or the code.
+/// Such a request is answered 503 with Retry-After: the client tries again, and every node
+/// reconnects by itself (each query takes a fresh pooled connection).
+enum DatabaseOutage {
+    static func matches(_ error: any Error) -> Bool {
+        switch error {
+        case let e as PSQLError:
+            switch e.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+                return true
+            case .server:
+                // Class 08 (connection exception), 57P0x (shutting down, cannot connect now), 53 (out of resources).
+                let state = e.serverInfo?[.sqlState] ?? ""
+                return state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53")
+            default:
+                return e.underlying.map(matches) ?? false
+            }
+        case let e as SQLiteError:
+            return [.full, .ioError, .busy, .locked, .cantOpen, .readOnly].contains(e.reason)
+        case is NIOConnectionError, is ChannelError, is IOError:
+            return true
+        default:
+            return StorageOutage.matches(error) || String(describing: type(of: error)).contains("ConnectionPool")
+        }
+    }
+}
