@@ -122,7 +122,17 @@ struct WebhookPayload: Decodable {
 
 struct CareSettingsView: Codable {
     let inviteReviewUpdate: Bool?
-    enum CodingKeys: String, CodingKey { case inviteReviewUpdate = "invite_review_update" }
+    /// Months after which resolved conversations lose their text; 0 (or absent in the answer) keeps it.
+    let retentionMonths: WholeNumberOrNil?
+    enum CodingKeys: String, CodingKey { case inviteReviewUpdate = "invite_review_update", retentionMonths = "retention_months" }
+}
+
+/// A whole number when given; encodes as a number.
+struct WholeNumberOrNil: Codable {
+    let value: Int
+    init(_ value: Int) { self.value = value }
+    init(from decoder: any Decoder) throws { value = try WholeNumber(from: decoder).value }
+    func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(value) }
 }
 
 struct RecoveryView: Encodable {

@@ -24,7 +24,7 @@ func routes(_ app: Application) throws {
     // Raw emails may carry attachments: a larger body limit than the JSON routes.
     api.on(.POST, "inbound-email", body: .collect(maxSize: "10mb"), use: InboundEmailController.receive)
 
-    let store = api.grouped(APIKeyAuth())
+    let store = api.grouped(APIKeyAuth(), AuditTrail())
     store.get("settings", "inbound-email", use: InboundEmailController.settings)
     store.get("settings", "care", use: CareSettingsController.show)
     store.patch("settings", "care", use: CareSettingsController.update)
@@ -53,6 +53,10 @@ func routes(_ app: Application) throws {
     store.get("webhooks", use: WebhooksController.list)
     store.delete("webhooks", ":id", use: WebhooksController.delete)
     store.post("webhooks", ":id", "test", use: WebhooksController.test)
+
+    store.get("customers", ":id", "export", use: CustomersController.export)
+    store.delete("customers", ":id", use: CustomersController.erase)
+    store.get("audit", use: CustomersController.audit)
 
     store.get("outbox", use: OutboxController.list)
     store.post("outbox", ":id", "retry", use: OutboxController.retry)

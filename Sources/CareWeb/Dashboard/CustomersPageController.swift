@@ -82,6 +82,31 @@ enum CustomersPageController {
 
     struct NoteForm: Content { let note: String? }
 
+    /// Owner only: everything stored about the customer, as a JSON download.
+    static func export(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "customer")
+        let data = try await CustomerPrivacy.export(customerID: id, storeID: ctx.storeID, now: Date(), on: req.db)
+        let response = try JSONBody.response(data)
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"customer-\(id.uuidString.lowercased()).json\"")
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    struct EraseForm: Content { let confirm: String? }
+
+    /// Owner only, confirmed by typing ERASE: erases the customer (ratings stay, anonymously).
+    static func erase(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "customer")
+        guard (try? req.content.decode(EraseForm.self))?.confirm == "ERASE" else {
+            throw DashboardError(status: .unprocessableEntity, message: "Type ERASE to confirm erasing this customer.")
+        }
+        _ = try await CustomerPrivacy.erase(customerID: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        req.care.publicListCache.invalidateAll()
+        return DashboardPage.back(req, to: "/app/customers/\(id)")
+    }
+
     static func addNote(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let id = try req.uuidParameter("id", what: "customer")

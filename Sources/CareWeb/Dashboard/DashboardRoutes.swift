@@ -13,7 +13,7 @@ func dashboardRoutes(_ app: Application) throws {
     pages.get("password", ":token", use: PasswordPageController.show)
     pages.post("password", ":token", use: PasswordPageController.set)
 
-    let staff = pages.grouped(StaffSessionAuth(), CSRFCheck())
+    let staff = pages.grouped(StaffSessionAuth(), CSRFCheck(), AuditTrail())
     staff.get { req in req.redirect(to: "/app/inbox") }
     staff.post("logout", use: SignInController.signOut)
     staff.get("inbox", use: InboxPageController.show)
@@ -50,6 +50,9 @@ func dashboardRoutes(_ app: Application) throws {
     owner.post("triggers", ":id", "enabled", use: TriggersPageController.setEnabled)
     owner.post("triggers", ":id", "delete", use: TriggersPageController.delete)
     owner.get("triggers", ":id", "export", use: TriggersPageController.export)
+
+    owner.get("customers", ":id", "export", use: CustomersPageController.export)
+    owner.post("customers", ":id", "erase", use: CustomersPageController.erase)
 
     owner.get("settings", use: SettingsPageController.show)
     owner.post("settings", "care", use: SettingsPageController.updateCare)

@@ -24,6 +24,8 @@ enum SettingsPageController {
         let storeName: String
         let holdDays: Int
         let inviteReviewUpdate: Bool
+        let retentionMonths: String
+        let audit: [AuditRow]
         let smtp: String
         let mailFrom: String
         let inboundSecret: String
@@ -55,7 +57,12 @@ enum SettingsPageController {
         let team = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$createdAt).all()
         let smtp = req.care.mail.smtp.map { "\($0.host):\($0.port) (STARTTLS \($0.startTLS.rawValue))" } ?? "Not set: emails wait in the outbox until CARELOOP_SMTP_URL is set"
         let data = Data(
-            storeName: store.name, holdDays: store.moderationHoldHours / 24, inviteReviewUpdate: store.inviteReviewUpdate, smtp: smtp, mailFrom: req.care.mail.fromAddress,
+            storeName: store.name, holdDays: store.moderationHoldHours / 24, inviteReviewUpdate: store.inviteReviewUpdate,
+            retentionMonths: try await Retention.months(storeID: ctx.storeID, on: req.db).map(String.init) ?? "",
+            audit: try await AuditLog.latest(storeID: ctx.storeID, limit: 100, on: req.db).map {
+                AuditRow(when: Shown.time($0.at), actor: $0.actor, action: $0.action, subject: $0.subject ?? "")
+            },
+            smtp: smtp, mailFrom: req.care.mail.fromAddress,
             inboundSecret: try await InboundMail.secret(for: ctx.storeID, storage: req.care.storage, on: req.db),
             inboundDomain: req.care.mail.domain,
             keys: keys.map { Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: Shown.day($0.createdAt), revoked: $0.revokedAt.map(Shown.day)) },
@@ -111,7 +118,8 @@ enum SettingsPageController {
         req.care.outboxSignal.poke()
         return DashboardPage.back(req, to: "/app/settings?notice=invited")
     }
-    struct CareForm: Content { let invite_review_update: String? }
+    struct CareForm: Content { let invite_review_update: String?; let retention_months: String? }
+    struct AuditRow: Encodable { let when: String; let actor: String; let action: String; let subject: String }
     struct WebhookForm: Content { let url: String?; let events: [String]? }
 
     static func createKey(_ req: Request) async throws -> Response {
@@ -130,8 +138,11 @@ enum SettingsPageController {
 
     static func updateCare(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        let on = try req.content.decode(CareForm.self).invite_review_update == "1"
-        try await StoreService.setInviteReviewUpdate(on, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        let form = try req.content.decode(CareForm.self)
+        let raw = (form.retention_months ?? "").trimmingCharacters(in: .whitespaces)
+        guard raw.isEmpty || Int(raw) != nil else { throw CareError.invalid("retention_months", "must be a whole number of months, or empty") }
+        try await Retention.setMonths(Int(raw), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        try await StoreService.setInviteReviewUpdate(form.invite_review_update == "1", storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=saved")
     }
 

@@ -57,4 +57,10 @@ extension PeriodicJob {
             }
         }
     }
+
+    /// Hourly, removes the text of resolved conversations past a store's retention setting.
+    static let retention = PeriodicJob(name: "retention", every: .seconds(3600), initialDelay: .seconds(30)) { care, db, logger in
+        let n = try await Retention.purge(storage: care.storage, on: db)
+        if n > 0 { logger.info("retention removed the text of \(n) message(s)") }
+    }
 }

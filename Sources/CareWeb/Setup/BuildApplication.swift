@@ -65,6 +65,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(BackupCommand(), as: "backup")
+    app.asyncCommands.use(CustomerCommand(), as: "customer")
 
     if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, links: app.care.links, storage: storage, on: app.db) {
         // Printed once: the password and key are stored only as hashes.
@@ -77,6 +78,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
     if config.runBackgroundJobs {
         app.lifecycle.use(PeriodicJob.moderationDeadline)
+        app.lifecycle.use(PeriodicJob.retention)
         app.lifecycle.use(PeriodicJob.timedTriggers(every: config.timedTriggerSeconds))
     }
     if config.runOutboxWorker {

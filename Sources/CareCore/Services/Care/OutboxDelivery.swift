@@ -34,6 +34,7 @@ public enum OutboxDelivery {
               let customer = try await Customer.find(conversation.customerID, on: db),
               let store = try await Store.find(conversation.storeID, on: db)
         else { throw Failure.permanent("the message or its conversation no longer exists") }
+        guard !customer.email.hasSuffix("@erased.invalid") else { throw Failure.permanent("the customer was erased") }
         // Thread on every earlier mail of the conversation, in order.
         let earlier = try await ConversationMessage.query(on: db).filter(\.$conversationID == conversation.id!)
             .filter(\.$createdAt < message.createdAt).filter(\.$emailMessageID != nil).sort(\.$createdAt).all()

@@ -15,5 +15,6 @@ public enum CareMigrations {
         M0010_CreateSavedReplies(),
         M0011_CreateTriggerSweeps(),
         M0012_CreateReviewClaims(),
+        M0013_PrivacyAndAudit(),
     ]
 }

@@ -1,0 +1,110 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// A customer's rights over what the store keeps about them (GDPR articles 15 and 17): everything
+/// stored, as one JSON document; and erasure, which removes who they are and what they wrote while
+/// each review's rating stays in the store's figures as an anonymous review.
+public enum CustomerPrivacy {
+    static let erasedText = "[erased at the customer's request]"
+
+    /// Everything stored about one customer of one store (another store's id is not found).
+    public static func export(customerID: UUID, storeID: UUID, now: Date, on db: any Database) async throws -> JSONNode {
+        guard let customer = try await Customer.query(on: db).filter(\.$id == customerID).filter(\.$storeID == storeID).first()
+        else { throw CareError.notFound("customer") }
+        let date = { (d: Date?) -> JSONNode in d.map { .string(ISODate.format($0)) } ?? .null }
+        let text = { (s: String?) -> JSONNode in s.map(JSONNode.string) ?? .null }
+        let orders = try await Order.query(on: db).filter(\.$customerID == customerID).sort(\.$createdAt).all()
+        let items = try await OrderItem.query(on: db).filter(\.$orderID ~~ orders.compactMap(\.id)).all()
+        let reviews = try await Review.query(on: db).filter(\.$customerID == customerID).sort(\.$createdAt).all()
+        let reviewIDs = reviews.compactMap(\.id)
+        let edits = try await ReviewEdit.query(on: db).filter(\.$reviewID ~~ reviewIDs).sort(\.$editedAt).all()
+        let replies = try await ReviewReply.query(on: db).filter(\.$reviewID ~~ reviewIDs).all()
+        let products = try await ReviewQueries.byID(Product.self, ids: Set(reviews.map(\.productID) + items.map(\.productID)), on: db)
+        let conversations = try await Conversation.query(on: db).filter(\.$customerID == customerID).sort(\.$createdAt).all()
+        let messages = try await ConversationMessage.query(on: db).filter(\.$conversationID ~~ conversations.compactMap(\.id)).sort(\.$createdAt).all()
+        let notes = try await CustomerNote.query(on: db).filter(\.$customerID == customerID).sort(\.$createdAt).all()
+        func product(_ id: UUID) -> JSONNode { products[id].map { .string($0.externalID) } ?? .null }
+        return .object([
+            "exported_at": date(now),
+            "customer": .object(["id": .string(customerID.uuidString), "email": .string(customer.email), "name": text(customer.name),
+                                 "first_seen": date(customer.createdAt)]),
+            "orders": .array(orders.map { o in
+                .object(["external_id": .string(o.externalID), "placed_at": date(o.placedAt), "fulfilled_at": date(o.fulfilledAt),
+                         "total": o.totalCents.map { .number(Double($0)) } ?? .null, "currency": text(o.currency),
+                         "items": .array(items.filter { $0.orderID == o.id }.map { i in
+                             .object(["product": product(i.productID), "quantity": .number(Double(i.quantity)),
+                                      "unit_price": i.unitPriceCents.map { .number(Double($0)) } ?? .null])
+                         })])
+            }),
+            "reviews": .array(reviews.map { r in
+                .object(["id": .string(r.id!.uuidString), "product": product(r.productID), "rating": .number(Double(r.rating)),
+                         "title": text(r.title), "body": text(r.body), "author_name": .string(r.authorName), "status": .string(r.status.rawValue),
+                         "verified": .bool(r.verified), "created_at": date(r.createdAt),
+                         "earlier_versions": .array(edits.filter { $0.reviewID == r.id }.map { e in
+                             .object(["rating": .number(Double(e.previousRating)), "title": text(e.previousTitle), "body": text(e.previousBody),
+                                      "replaced_at": date(e.editedAt)])
+                         }),
+                         "store_reply": text(replies.first { $0.reviewID == r.id }?.body)])
+            }),
+            "conversations": .array(conversations.map { c in
+                .object(["id": .string(c.id!.uuidString), "subject": .string(c.subject), "status": .string(c.status.rawValue),
+                         "created_at": date(c.createdAt),
+                         "messages": .array(messages.filter { $0.conversationID == c.id && $0.author != .note }.map { m in
+                             .object(["from": .string(m.author.rawValue), "body": .string(m.body), "at": date(m.createdAt)])
+                         })])
+            }),
+            "staff_notes": .array(notes.map { .object(["body": .string($0.body), "at": date($0.createdAt)]) }),
+        ])
+    }
+
+    /// Erases a customer: their name and address, what they wrote (review texts, earlier versions,
+    /// every message of their conversations), staff notes about them, their orders, and any queued
+    /// mail or webhook carrying their data. Each review stays with its rating, as "Anonymous", so the
+    /// store's figures do not change. Returns how many reviews were kept anonymously.
+    public static func erase(customerID: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Int {
+        let now = storage.now()
+        return try await storage.write(on: db) { sql in
+            guard let row = try await sql.raw("""
+                SELECT email, erased_at FROM customers WHERE id = \(bind: customerID) AND store_id = \(bind: storeID)
+                """).first() else { throw CareError.notFound("customer") }
+            if try row.decode(column: "erased_at", as: Date?.self) != nil {
+                throw CareError(.conflict, code: "already_erased", message: "this customer was erased already")
+            }
+            let email = try row.decode(column: "email", as: String.self)
+            try await sql.raw("""
+                UPDATE customers SET email = \(bind: "erased-\(customerID.uuidString.lowercased())@erased.invalid"), name = NULL,
+                    erased_at = \(bind: now) WHERE id = \(bind: customerID)
+                """).run()
+            let kept = try await sql.raw("SELECT COUNT(*) AS n FROM reviews WHERE customer_id = \(bind: customerID)")
+                .first()?.decode(column: "n", as: Int.self) ?? 0
+            try await sql.raw("""
+                UPDATE reviews SET title = NULL, body = NULL, author_name = 'Anonymous', updated_at = \(bind: now)
+                WHERE customer_id = \(bind: customerID)
+                """).run()
+            try await sql.raw("""
+                UPDATE review_edits SET previous_title = NULL, previous_body = NULL
+                WHERE review_id IN (SELECT id FROM reviews WHERE customer_id = \(bind: customerID))
+                """).run()
+            try await sql.raw("""
+                UPDATE conversation_messages SET body = \(bind: erasedText)
+                WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))
+                """).run()
+            try await sql.raw("""
+                UPDATE conversations SET subject = \(bind: erasedText), resolution_note = NULL, updated_at = \(bind: now)
+                WHERE customer_id = \(bind: customerID)
+                """).run()
+            try await sql.raw("DELETE FROM customer_notes WHERE customer_id = \(bind: customerID)").run()
+            try await sql.raw("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = \(bind: customerID))").run()
+            try await sql.raw("UPDATE reviews SET order_id = NULL WHERE customer_id = \(bind: customerID)").run()
+            try await sql.raw("DELETE FROM orders WHERE customer_id = \(bind: customerID)").run()
+            try await sql.raw("DELETE FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+            // Queued deliveries that carry their address or words: never sent now.
+            try await sql.raw("""
+                DELETE FROM outbox WHERE store_id = \(bind: storeID) AND status = \(bind: OutboxStatus.pending.rawValue)
+                  AND (payload LIKE \(bind: "%" + email + "%") OR payload LIKE \(bind: "%" + customerID.uuidString + "%"))
+                """).run()
+            return kept
+        }
+    }
+}
