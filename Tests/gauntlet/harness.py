@@ -1,0 +1,135 @@
+"""Pieces the gauntlet scripts share: the careloop binary as a real process, a real SMTP sink, a
+store with its key, and small HTTP helpers. Standard library only (the SMTP sink is aiosmtpd, run as
+Tests/support/smtp_sink.py)."""
+import http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("CARELOOP_BIN") or os.path.join(ROOT, ".build", "debug", "careloop")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def request(port, method, path, body=None, key=None, timeout=10, headers=None):
+    """One HTTP request; returns (status, parsed JSON or text). A connection failure is status 0."""
+    h = dict(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    if key:
+        h["Authorization"] = f"Bearer {key}"
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c.request(method, path, body=data, headers=h)
+        r = c.getresponse()
+        raw = r.read()
+        c.close()
+    except (OSError, http.client.HTTPException):
+        return 0, None
+    try:
+        return r.status, json.loads(raw)
+    except ValueError:
+        return r.status, raw.decode("utf-8", "replace")
+
+
+class Sink:
+    """The SMTP sink: every mail it accepted, by Message-ID."""
+
+    def __init__(self, workdir):
+        self.port = free_port()
+        self.dir = os.path.join(workdir, "mail")
+        self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests", "support", "smtp_sink.py"),
+                                      "--port", str(self.port), "--dir", self.dir], stdout=subprocess.PIPE)
+        if b"ready" not in self.proc.stdout.readline():
+            raise SystemExit("the SMTP sink did not start (is aiosmtpd installed?)")
+
+    def mails(self):
+        out = []
+        for name in sorted(os.listdir(self.dir)) if os.path.isdir(self.dir) else []:
+            if name.endswith(".json"):
+                with open(os.path.join(self.dir, name)) as f:
+                    out.append(json.load(f))
+        return out
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Node:
+    """`careloop serve` on a port, its output in a log file."""
+
+    def __init__(self, workdir, env, name="node"):
+        self.port = free_port()
+        self.env = dict(os.environ, **env)
+        self.workdir = workdir
+        self.log = os.path.join(workdir, f"{name}.log")
+        self.proc = None
+
+    def start(self, wait=60):
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen([BIN, "serve", "--hostname", "127.0.0.1", "--port", str(self.port)],
+                                         env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            if request(self.port, "GET", "/healthz", timeout=1)[0] == 200:
+                return self
+            if self.proc.poll() is not None:
+                raise SystemExit(f"careloop serve exited with {self.proc.returncode}; see {self.log}")
+            time.sleep(0.1)
+        raise SystemExit(f"careloop serve did not answer within {wait} s; see {self.log}")
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+
+def create_store(workdir, env, slug="gauntlet"):
+    out = subprocess.run([BIN, "create-store", "--name", slug.upper(), "--slug", slug, "--owner-email", f"{slug}@owner.test",
+                          "--owner-password", "long enough pw"], env=dict(os.environ, **env), cwd=workdir,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["api_key"]
+
+
+def all_reviews(port, key):
+    """Every review of the store: id → review."""
+    found, page = {}, 1
+    while True:
+        status, body = request(port, "GET", f"/api/v1/reviews?per_page=100&page={page}", key=key, timeout=30)
+        if status != 200:
+            raise SystemExit(f"listing reviews answered {status}: {body}")
+        for r in body["reviews"]:
+            found.setdefault(r["id"], []).append(r)
+        if len(body["reviews"]) < 100:
+            return found
+        page += 1
+
+
+def workdir(prefix):
+    return tempfile.mkdtemp(prefix=f"careloop-{prefix}-")
+
+
+def cleanup(path):
+    shutil.rmtree(path, ignore_errors=True)
