@@ -198,10 +198,7 @@ final class GauntletTests: XCTestCase {
     func testQuadraticShapedMailIsReadQuickly() async throws {
         try await onEachBackend { server in
             let (store, key) = try await server.makeStore()
-            let secretFound = try await server.send(.GET, "/api/v1/settings/inbound-email", key: key).json["secret"] as? String
-            let secret = try XCTUnwrap(secretFound)
-            _ = try await server.send(.POST, "/api/v1/orders", key: key, json: ["external_id": "o1", "customer": ["email": "h@example.com"],
-                                                                                  "items": [["product": ["external_id": "p", "name": "P"], "quantity": 1]]])
+            let secret = try await inboundSecretWithACustomer("h@example.com", server: server, key: key)
             let shapes = [String(repeating: "<", count: 60_000), String(repeating: "<a ", count: 20_000), String(repeating: "&amp", count: 15_000),
                           String(repeating: "<script>", count: 7_000), String(repeating: "=?utf-8?q?", count: 6_000)]
             let started = Date()
@@ -336,10 +333,7 @@ final class GauntletTests: XCTestCase {
     func testInboundRepliesAreStoredExactlyOrMarkedWhereCut() async throws {
         try await onEachBackend { server in
             let (_, key) = try await server.makeStore()
-            let secretFound = try await server.send(.GET, "/api/v1/settings/inbound-email", key: key).json["secret"] as? String
-            let secret = try XCTUnwrap(secretFound)
-            _ = try await server.send(.POST, "/api/v1/orders", key: key, json: ["external_id": "o1", "customer": ["email": "n@example.com"],
-                                                                                  "items": [["product": ["external_id": "p", "name": "P"], "quantity": 1]]])
+            let secret = try await inboundSecretWithACustomer("n@example.com", server: server, key: key)
             func post(_ text: String, subject: String) async throws -> String {
                 let raw = "From: n@example.com\r\nTo: care@x.test\r\nSubject: \(subject)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n"
                 let r = try await server.send(.POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822",
@@ -490,4 +484,12 @@ final class SlowClientTests: XCTestCase {
             for c in channels { try? await c.close() }
         }
     }
+}
+
+/// The store's inbound-mail secret, after making `email` a customer (mail from strangers is skipped).
+func inboundSecretWithACustomer(_ email: String, server: TestServer, key: String) async throws -> String {
+    _ = try await server.send(.POST, "/api/v1/orders", key: key, json: ["external_id": "o-\(email)", "customer": ["email": email],
+                                                                          "items": [["product": ["external_id": "p", "name": "P"], "quantity": 1]]])
+    let secret = try await server.send(.GET, "/api/v1/settings/inbound-email", key: key).json["secret"] as? String
+    return try XCTUnwrap(secret)
 }

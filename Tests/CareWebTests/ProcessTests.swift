@@ -50,14 +50,9 @@ final class ProcessTests: XCTestCase {
         // act: post reviews, and kill the server the moment the last 201 arrives
         var ids: [String] = []
         for i in 0..<20 {
-            var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/reviews")!)
-            req.httpMethod = "POST"
-            req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            req.httpBody = try JSONSerialization.data(withJSONObject: reviewJSON(product: "kettle", email: "k\(i)@example.com", rating: 1 + i % 5))
-            let (data, response) = try await URLSession.shared.data(for: req)
-            XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 201)
-            ids.append(try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String))
+            let (status, id) = try await postReview(port: port, key: key, email: "k\(i)@example.com", rating: 1 + i % 5)
+            XCTAssertEqual(status, 201)
+            ids.append(try XCTUnwrap(id))
         }
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
@@ -83,14 +78,8 @@ final class ProcessTests: XCTestCase {
         let created = try CareloopProcess.run(["create-store", "--name", "B", "--slug", "b-shop", "--owner-email", "b@b.test", "--owner-password", "long enough pw"], env: env, cwd: workdir)
         let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])?["api_key"], created.stderr)
         func post(_ i: Int) async throws -> String? {
-            var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/reviews")!)
-            req.httpMethod = "POST"
-            req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            req.httpBody = try JSONSerialization.data(withJSONObject: reviewJSON(product: "kettle", email: "b\(i)@example.com", rating: 1 + i % 5))
-            let (data, response) = try await URLSession.shared.data(for: req)
-            guard (response as? HTTPURLResponse)?.statusCode == 201 else { return nil }
-            return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String
+            let (status, id) = try await postReview(port: port, key: key, email: "b\(i)@example.com", rating: 1 + i % 5)
+            return status == 201 ? id : nil
         }
         var before: [String] = []
         for i in 0..<100 { if let id = try await post(i) { before.append(id) } }
@@ -109,11 +98,12 @@ final class ProcessTests: XCTestCase {
         XCTAssertNotEqual(again.status, 0)
 
         // check: a server on the copy has every review acknowledged before the backup began
-        let restored = try await CareloopProcess.serve(port: port + 1, env: ["CARELOOP_DATABASE_URL": "sqlite://copy.sqlite"], cwd: workdir)
+        let restoredPort = CareloopProcess.freePort()
+        let restored = try await CareloopProcess.serve(port: restoredPort, env: ["CARELOOP_DATABASE_URL": "sqlite://copy.sqlite"], cwd: workdir)
         defer { restored.terminate(); restored.waitUntilExit() }
         var ids = Set<String>()
         for page in 1...3 {
-            var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port + 1)/api/v1/reviews?per_page=100&page=\(page)")!)
+            var req = URLRequest(url: URL(string: "http://127.0.0.1:\(restoredPort)/api/v1/reviews?per_page=100&page=\(page)")!)
             req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
             let (data, _) = try await URLSession.shared.data(for: req)
             let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -121,4 +111,15 @@ final class ProcessTests: XCTestCase {
         }
         XCTAssertTrue(Set(before).isSubset(of: ids), "missing \(Set(before).subtracting(ids).count) of the reviews written before the backup")
     }
+}
+
+/// Posts a review of the kettle to a `careloop serve` process; the status and the new review's id.
+func postReview(port: Int, key: String, email: String, rating: Int) async throws -> (Int, String?) {
+    var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/reviews")!)
+    req.httpMethod = "POST"
+    req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+    req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    req.httpBody = try JSONSerialization.data(withJSONObject: reviewJSON(product: "kettle", email: email, rating: rating))
+    let (data, response) = try await URLSession.shared.data(for: req)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
 }

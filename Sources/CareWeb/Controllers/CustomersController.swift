@@ -6,11 +6,18 @@ import Vapor
 enum CustomersController {
     /// `GET /api/v1/customers/{id}/export`: everything stored about the customer, as JSON.
     static func export(_ req: Request) async throws -> Response {
-        let ctx = try req.storeContext
+        try await exportResponse(req, storeID: try req.storeContext.storeID, download: false)
+    }
+
+    /// The export as a JSON response, never cached; as a file download for the dashboard.
+    static func exportResponse(_ req: Request, storeID: UUID, download: Bool) async throws -> Response {
         let id = try req.uuidParameter("id", what: "customer")
-        let data = try await CustomerPrivacy.export(customerID: id, storeID: ctx.storeID, now: Date(), on: req.db)
+        let data = try await CustomerPrivacy.export(customerID: id, storeID: storeID, now: Date(), on: req.db)
         let response = try JSONBody.response(data)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        if download {
+            response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"customer-\(id.uuidString.lowercased()).json\"")
+        }
         return response
     }
 

@@ -84,13 +84,7 @@ enum CustomersPageController {
 
     /// Owner only: everything stored about the customer, as a JSON download.
     static func export(_ req: Request) async throws -> Response {
-        let ctx = try req.staff
-        let id = try req.uuidParameter("id", what: "customer")
-        let data = try await CustomerPrivacy.export(customerID: id, storeID: ctx.storeID, now: Date(), on: req.db)
-        let response = try JSONBody.response(data)
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"customer-\(id.uuidString.lowercased()).json\"")
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
+        try await CustomersController.exportResponse(req, storeID: try req.staff.storeID, download: true)
     }
 
     struct EraseForm: Content { let confirm: String? }

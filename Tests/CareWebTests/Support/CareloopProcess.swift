@@ -59,5 +59,5 @@ struct CareloopProcess {
         throw TestFailure("careloop serve did not answer on port \(port)")
     }
 
-    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+    static func freePort() -> Int { RecordingServer.freePort() }
 }
