@@ -116,8 +116,8 @@ final class GauntletTests: XCTestCase {
             let big: [String: Any] = ["attribute": "review.body", "op": "contains", "value": String(repeating: "x", count: 20_000)]
             r = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger("big", conditions: [big]))
             XCTAssertTrue([413, 422].contains(Int(r.status.code)), String(r.text.prefix(300)))
-            // at most 20 pattern conditions in all a store
-            r = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger("patterns", conditions: Array(repeating: pattern, count: 20)))
+            // at most 10 pattern conditions in all a store
+            r = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger("patterns", conditions: Array(repeating: pattern, count: TriggerLimits.patternsPerStore)))
             XCTAssertEqual(r.status, .created, String(r.text.prefix(300)))
             r = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger("one more", conditions: [pattern]))
             XCTAssertEqual(r.status, .conflict)

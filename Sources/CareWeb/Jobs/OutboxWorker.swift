@@ -21,6 +21,7 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
     /// A whole delivery, whatever the receiver does: SMTP conversations are longer than a webhook post.
     static let emailDeadline: TimeInterval = 60
     static let webhookDeadline: TimeInterval = 15
+    static let recordDeadline: TimeInterval = 10
 
     private var task: Task<Void, Never>?
     private let running = Running()
@@ -88,14 +89,18 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
                 try await OutboxDelivery.deliver(job, mail: care.mail, links: care.links, allowPrivateWebhooks: care.config.allowPrivateWebhooks,
                                                  storage: care.storage, on: db)
             }
-            try await OutboxQueue.delivered(job, storage: care.storage, on: db)
+            // Recording has a deadline too: a write caught by a database restart must not hold the slot
+            // (and renew the lease) for ever. Unrecorded, the job is delivered again, with the same id.
+            try await withDeadline(seconds: recordDeadline) { try await OutboxQueue.delivered(job, storage: care.storage, on: db) }
             care.metrics.outboxDelivered()
         } catch {
             let transient: Bool
             if case OutboxDelivery.Failure.permanent = error { transient = false } else { transient = true }
-            let status = try? await OutboxQueue.failed(job, error: "\(error)", transient: transient,
-                                                       policy: care.config.retryPolicy, storage: care.storage, on: db)
-            logger.warning("outbox job \(job.id) attempt \(job.attempts + 1) failed (\(status?.rawValue ?? "?")): \(error)")
+            try? await withDeadline(seconds: recordDeadline) {
+                let status = try await OutboxQueue.failed(job, error: "\(error)", transient: transient,
+                                                          policy: care.config.retryPolicy, storage: care.storage, on: db)
+                logger.warning("outbox job \(job.id) attempt \(job.attempts + 1) failed (\(status.rawValue)): \(error)")
+            }
         }
     }
 
@@ -140,28 +145,7 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
     }
 }
 
-/// Runs `body`, or gives up on it after `seconds` with a transient failure. The body is cancelled and
-/// left to end by itself: the caller (and its delivery slot) does not wait for a receiver that never answers.
+/// Runs `body`, or gives up on it after `seconds` with a transient failure (see `Deadline`).
 func withDeadline(seconds: TimeInterval, _ body: @escaping @Sendable () async throws -> Void) async throws {
-    let once = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(nil)
-    let timer = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    @Sendable func finish(_ result: Result<Void, any Error>) -> Bool {
-        guard let c = once.withLockedValue({ c -> CheckedContinuation<Void, any Error>? in defer { c = nil }; return c }) else { return false }
-        c.resume(with: result)
-        return true
-    }
-    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-        once.withLockedValue { $0 = c }
-        let work = Task {
-            do { try await body(); _ = finish(.success(())) } catch { _ = finish(.failure(error)) }
-            timer.withLockedValue { $0?.cancel() }
-        }
-        timer.withLockedValue { t in
-            t = Task {
-                try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-                guard !Task.isCancelled else { return }
-                if finish(.failure(OutboxDelivery.Failure.transient("no answer within \(Int(seconds)) s"))) { work.cancel() }
-            }
-        }
-    }
+    try await Deadline.run(seconds: seconds, orThrow: { OutboxDelivery.Failure.transient("no answer within \(Int(seconds)) s") }, body)
 }

@@ -33,7 +33,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
 
     let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
-    let storage = CareStorage(sqlitePath: sqlitePath)
+    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost)
     let hasher = BcryptHasher(cost: config.bcryptCost)
     let secret: String
     if let configured = config.secret {
@@ -59,6 +59,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.views.use(.leaf)
     app.middleware = Middlewares()
     app.middleware.use(CareErrorMiddleware(environment: app.environment))
+    app.middleware.use(RequestDeadline(seconds: 10))
     try routes(app)
     app.asyncCommands.use(CreateStoreCommand(), as: "create-store")
     app.asyncCommands.use(AddStaffCommand(), as: "add-staff")

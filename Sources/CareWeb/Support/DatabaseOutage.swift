@@ -9,6 +9,19 @@ import SQLiteNIO
 /// Such a request is answered 503 with Retry-After: the client tries again, and every node
 /// reconnects by itself (each query takes a fresh pooled connection).
 enum DatabaseOutage {
+    /// The PostgreSQL connection is gone or going (closed, or the server said it is shutting down):
+    /// nothing more should be sent on it.
+    @Sendable static func connectionLost(_ error: any Error) -> Bool {
+        guard let e = error as? PSQLError else { return error is ChannelError || error is IOError }
+        switch e.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed: return true
+        case .server:
+            let state = e.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        default: return false
+        }
+    }
+
     static func matches(_ error: any Error) -> Bool {
         switch error {
         case let e as PSQLError:

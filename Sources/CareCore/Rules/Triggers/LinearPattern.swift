@@ -19,15 +19,16 @@ public struct LinearPattern: Sendable, Equatable {
 
     public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String
-        public init(_ message: String) { self.message = message }
+        init(_ message: String) { self.message = message }
         public var description: String { message }
     }
 
     public let source: String
     /// Total automaton positions over all alternatives; a rough cost measure.
-    public var positionCount: Int { matchers.count }
+    public let positionCount: Int
 
-    private let matchers: [Matcher]  // one per position
+    private let matchers: [Matcher]  // distinct matchers; copies from {m,n} share one
+    private let matcherPositions: [Bits]  // the positions of each distinct matcher
     private let followTable: [Bits]  // [nibble * 16 + value] → union of follow sets of those positions
     private let asciiTable: [Bits]  // positions accepting each ASCII scalar
     private let firstFree, firstCaret, firstBoundary, firstCaretBoundary: Bits
@@ -71,23 +72,25 @@ public struct LinearPattern: Sendable, Equatable {
             case (true, true, true): break  // p = 0 = end needs an empty text, which has no boundary
             }
         }
-        matchers = builder.matchers
+        (positionCount, matchers, matcherPositions) = (builder.positionCount, builder.matchers, builder.positionsOf)
         (firstFree, firstCaret, firstBoundary, firstCaretBoundary) = (firsts[0], firsts[1], firsts[2], firsts[3])
         (lastFree, lastDollar, lastBoundary, lastDollarBoundary) = (lasts[0], lasts[1], lasts[2], lasts[3])
         self.empty = empty
 
         // Union of follow sets by 4-bit slices of a state set: at most 32 lookups per scalar, no hashing.
-        let nibbles = (matchers.count + 3) / 4
+        let nibbles = (positionCount + 3) / 4
         var table = [Bits](repeating: Bits(), count: nibbles * 16)
         for k in 0..<nibbles {
             for v in 1..<16 {
                 let p = k * 4 + v.trailingZeroBitCount
                 let rest = table[k * 16 + (v & (v - 1))]
-                table[k * 16 + v] = p < matchers.count ? rest.union(builder.follow[p]) : rest
+                table[k * 16 + v] = p < positionCount ? rest.union(builder.follow[p]) : rest
             }
         }
         followTable = table
-        asciiTable = (0..<128).map { Self.accepting(Unicode.Scalar(UInt8($0)), builder.matchers) }
+        asciiTable = (0..<128).map {
+            Self.accepting(ScalarInfo(Unicode.Scalar(UInt8($0))), builder.matchers, builder.positionsOf)
+        }
     }
 
     /// Whether the pattern matches anywhere in `text` (unanchored search), case-insensitively.
@@ -100,7 +103,9 @@ public struct LinearPattern: Sendable, Equatable {
         var state = Bits()
         var prevWord = false, atStart = true
         var pendingBoundary = false  // a `…\b` alternative ended on the previous scalar; needs a boundary next
-        var cache: [UInt32: (Bits, Bool)] = [:]
+        var memo: [Memo] = []  // allocated on the first non-ASCII scalar
+        // Memo slots grow with the text (64...4096) so short texts allocate little and long ones rarely miss.
+        let memoBits = min(max((text.utf8.count / 4).bitWidth - (text.utf8.count / 4).leadingZeroBitCount, 6), 12)
 
         return followTable.withUnsafeBufferPointer { follow in
             asciiTable.withUnsafeBufferPointer { ascii in
@@ -108,13 +113,17 @@ public struct LinearPattern: Sendable, Equatable {
                     let accept: Bits, word: Bool
                     if c.value < 128 {
                         accept = ascii[Int(c.value)]
-                        word = Self.isASCIIWord(UInt8(c.value))
-                    } else if let hit = cache[c.value] {
-                        (accept, word) = hit
+                        word = Self.asciiWord[Int(c.value)]
                     } else {
-                        (accept, word) = (Self.accepting(c, matchers), Self.isWord(c))
-                        if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
-                        cache[c.value] = (accept, word)
+                        // Case mappings and properties are slow to look up: memoize them per call.
+                        if memo.isEmpty { memo = Array(repeating: Memo(), count: 1 << memoBits) }
+                        let slot = Int(truncatingIfNeeded: (c.value &* 0x9E37_79B1) >> UInt32(32 - memoBits))
+                        if memo[slot].scalar != c.value {
+                            let info = ScalarInfo(c)
+                            let bits = Self.accepting(info, matchers, matcherPositions)
+                            memo[slot] = Memo(scalar: c.value, accept: bits, word: info.isWord)
+                        }
+                        (accept, word) = (memo[slot].accept, memo[slot].word)
                     }
                     let boundary = word != prevWord
                     var start = firstFree
@@ -145,62 +154,50 @@ public struct LinearPattern: Sendable, Equatable {
 
     // MARK: - Simulation helpers
 
+    /// A direct-mapped memo entry for a non-ASCII scalar (collisions just recompute).
+    private struct Memo {
+        var scalar = UInt32.max, accept = Bits(), word = false
+    }
+
+    /// Union of the follow sets of every position in `s`, one table lookup per non-empty 4-bit slice.
     @inline(__always)
     private static func followUnion(_ s: Bits, _ table: UnsafeBufferPointer<Bits>) -> Bits {
-        var result = Bits()
+        // Two accumulators keep the two halves' load-and-or chains independent.
+        var low = Bits(), high = Bits()
         var w = s.lo
         while w != 0 {
             let k = w.trailingZeroBitCount >> 2
-            result.formUnion(table[k * 16 + Int((w >> UInt64(k * 4)) & 0xF)])
-            w &= ~(0xF << UInt64(k * 4))
+            low.formUnion(table[k &* 16 &+ Int(truncatingIfNeeded: (w >> UInt64(k &* 4)) & 0xF)])
+            w &= ~(0xF << UInt64(k &* 4))
         }
         w = s.hi
         while w != 0 {
             let k = w.trailingZeroBitCount >> 2
-            result.formUnion(table[(16 + k) * 16 + Int((w >> UInt64(k * 4)) & 0xF)])
-            w &= ~(0xF << UInt64(k * 4))
+            high.formUnion(table[(16 &+ k) &* 16 &+ Int(truncatingIfNeeded: (w >> UInt64(k &* 4)) & 0xF)])
+            w &= ~(0xF << UInt64(k &* 4))
         }
-        return result
+        return low.union(high)
     }
 
-    private static func accepting(_ c: Unicode.Scalar, _ matchers: [Matcher]) -> Bits {
-        let folded = CaseFold(c)
+    private static func accepting(_ c: ScalarInfo, _ matchers: [Matcher], _ positions: [Bits]) -> Bits {
         var bits = Bits()
-        for (p, m) in matchers.enumerated() where m.accepts(folded) { bits.insert(p) }
+        for (m, p) in zip(matchers, positions) where m.accepts(c) { bits.formUnion(p) }
         return bits
     }
+
+    private static let asciiWord: [Bool] = (0..<128).map { ScalarInfo(Unicode.Scalar(UInt8($0))).isWord }
 
     /// Cheap pre-check: only text with combining marks or conjoining jamo can change under NFC.
     private static func needsNormalization(_ text: String) -> Bool {
         guard text.utf8.contains(where: { $0 >= 0xCC }) else { return false }  // every scalar below U+0300
         return text.unicodeScalars.contains {
-            $0.value >= 0x300
-                && ($0.properties.canonicalCombiningClass != .notReordered
-                    || (0x1160...0x11FF).contains($0.value) || (0xD7B0...0xD7FF).contains($0.value))
+            switch $0.value {
+            case ..<0x300, 0x3400...0x9FFF, 0xAC00...0xD7A3: return false  // Latin-1, CJK, Hangul syllables
+            case 0x1160...0x11FF, 0xD7B0...0xD7FF: return true  // conjoining jamo
+            default: return $0.properties.canonicalCombiningClass != .notReordered
+            }
         }
     }
-
-    @inline(__always)
-    fileprivate static func isASCIIWord(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F
-    }
-
-    /// `\w`: letters, marks, decimal digits and connector punctuation, as ICU defines it.
-    fileprivate static func isWord(_ c: Unicode.Scalar) -> Bool {
-        if c.value < 128 { return isASCIIWord(UInt8(c.value)) }
-        let p = c.properties
-        if p.isAlphabetic || p.isJoinControl { return true }
-        switch p.generalCategory {
-        case .decimalNumber, .nonspacingMark, .spacingMark, .enclosingMark, .connectorPunctuation: return true
-        default: return false
-        }
-    }
-
-    fileprivate static func isDigit(_ c: Unicode.Scalar) -> Bool {
-        c.value < 128 ? (c.value >= 0x30 && c.value <= 0x39) : c.properties.generalCategory == .decimalNumber
-    }
-
-    fileprivate static func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace }
 }
 
 // Helper types are nested and file-private so their short names cannot clash within CareCore.
@@ -208,7 +205,7 @@ extension LinearPattern {
     // MARK: - Bit sets of positions
 
     /// A set of up to 128 automaton positions.
-    fileprivate struct Bits: Hashable, Sendable {
+    fileprivate struct Bits: Equatable, Sendable {
         var lo: UInt64 = 0, hi: UInt64 = 0
 
         var isEmpty: Bool { lo | hi == 0 }
@@ -223,9 +220,11 @@ extension LinearPattern {
 
     // MARK: - Character matching
 
-    /// A scalar with its single-scalar lower- and uppercase forms (itself where the mapping is longer).
-    fileprivate struct CaseFold {
-        let scalar, lower, upper: Unicode.Scalar
+    /// What matching needs to know about one scalar, looked up once: Unicode property lookups are slow.
+    fileprivate struct ScalarInfo {
+        let scalar: Unicode.Scalar
+        let lower, upper: Unicode.Scalar  // single-scalar case forms; the scalar itself where a mapping is longer
+        let isWord, isDigit, isSpace: Bool
 
         init(_ c: Unicode.Scalar) {
             scalar = c
@@ -233,9 +232,46 @@ extension LinearPattern {
                 let v = UInt8(c.value)
                 lower = (0x41...0x5A).contains(v) ? Unicode.Scalar(v | 0x20) : c
                 upper = (0x61...0x7A).contains(v) ? Unicode.Scalar(v & ~0x20) : c
-            } else {
-                lower = Self.single(c.properties.lowercaseMapping) ?? c
-                upper = Self.single(c.properties.uppercaseMapping) ?? c
+                isDigit = (0x30...0x39).contains(v)
+                isWord = isDigit || (0x61...0x7A).contains(v | 0x20) || v == 0x5F
+                isSpace = v == 0x20 || (0x09...0x0D).contains(v)
+                return
+            }
+            switch c.value {
+            case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7A3:
+                // CJK ideographs and Hangul syllables (all Lo): the bulk of long non-Latin text.
+                (lower, upper, isWord, isDigit, isSpace) = (c, c, true, false, false)
+                return
+            default: break
+            }
+            let p = c.properties
+            let category = p.generalCategory
+            // `\w` as in ICU: Alphabetic, marks, decimal digits, connector punctuation and the joiners.
+            switch category {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .letterNumber,
+                .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation:
+                isWord = true
+            case .otherSymbol:
+                isWord = p.isAlphabetic  // circled and squared letters
+            default:
+                isWord = c.value == 0x200C || c.value == 0x200D
+            }
+            isDigit = category == .decimalNumber
+            // The Unicode White_Space property (stable), without a table lookup.
+            switch c.value {
+            case 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: isSpace = true
+            default: isSpace = false
+            }
+            // Only these categories contain scalars with case mappings, and an uppercase letter is its own
+            // uppercase (likewise lowercase): build as few mapping strings as possible.
+            switch category {
+            case .uppercaseLetter: (lower, upper) = (Self.single(p.lowercaseMapping) ?? c, c)
+            case .lowercaseLetter: (lower, upper) = (c, Self.single(p.uppercaseMapping) ?? c)
+            case .titlecaseLetter, .letterNumber, .otherSymbol, .nonspacingMark:
+                lower = Self.single(p.lowercaseMapping) ?? c
+                upper = Self.single(p.uppercaseMapping) ?? c
+            default:
+                (lower, upper) = (c, c)
             }
         }
 
@@ -250,12 +286,15 @@ extension LinearPattern {
         case range(UInt32, UInt32)
         case digit(negated: Bool), word(negated: Bool), space(negated: Bool)
 
-        func contains(_ c: Unicode.Scalar) -> Bool {
+        /// Ranges are tested on each case form; a scalar's case forms share its word/digit/space class.
+        func contains(_ c: ScalarInfo) -> Bool {
             switch self {
-            case .range(let a, let b): return a <= c.value && c.value <= b
-            case .digit(let n): return LinearPattern.isDigit(c) != n
-            case .word(let n): return LinearPattern.isWord(c) != n
-            case .space(let n): return LinearPattern.isSpace(c) != n
+            case .range(let a, let b):
+                return (a...b).contains(c.scalar.value) || (a...b).contains(c.lower.value)
+                    || (a...b).contains(c.upper.value)
+            case .digit(let n): return c.isDigit != n
+            case .word(let n): return c.isWord != n
+            case .space(let n): return c.isSpace != n
             }
         }
     }
@@ -265,14 +304,11 @@ extension LinearPattern {
         case anyButNewline
         case set([ClassItem], negated: Bool)
 
-        func accepts(_ f: CaseFold) -> Bool {
+        func accepts(_ c: ScalarInfo) -> Bool {
             switch self {
-            case .literal(let l): return f.lower == l
-            case .anyButNewline: return f.scalar != "\n"
-            case .set(let items, let negated):
-                // Case-insensitive: the scalar, its lowercase or its uppercase may be in the set.
-                let hit = items.contains { $0.contains(f.scalar) || $0.contains(f.lower) || $0.contains(f.upper) }
-                return hit != negated
+            case .literal(let l): return c.lower == l
+            case .anyButNewline: return c.scalar != "\n"
+            case .set(let items, let negated): return items.contains { $0.contains(c) } != negated
             }
         }
     }
@@ -335,7 +371,9 @@ extension LinearPattern {
     // MARK: - Glushkov construction
 
     fileprivate struct Builder {
+        var positionCount = 0
         var matchers: [Matcher] = []
+        var positionsOf: [Bits] = []  // parallel to matchers
         var follow: [Bits] = []
 
         struct Glushkov { var nullable: Bool; var first: Bits; var last: Bits }
@@ -346,9 +384,15 @@ extension LinearPattern {
                 return Glushkov(nullable: true, first: Bits(), last: Bits())
             case .atom(let m):
                 var b = Bits()
-                b.insert(matchers.count)
-                matchers.append(m)
+                b.insert(positionCount)
+                positionCount += 1
                 follow.append(Bits())
+                if let i = matchers.firstIndex(of: m) {
+                    positionsOf[i].formUnion(b)
+                } else {
+                    matchers.append(m)
+                    positionsOf.append(b)
+                }
                 return Glushkov(nullable: false, first: b, last: b)
             case .concat(let ns):
                 var acc = Glushkov(nullable: true, first: Bits(), last: Bits())
@@ -557,7 +601,7 @@ extension LinearPattern {
                 throw SyntaxError(looksLikeCount() ? "nothing to repeat before '{'" : Self.braceMessage)
             default:
                 i += 1
-                return .atom(.literal(CaseFold(c).lower))
+                return .atom(.literal(ScalarInfo(c).lower))
             }
         }
 
@@ -582,7 +626,7 @@ extension LinearPattern {
 
             var matcher: Matcher {
                 switch self {
-                case .scalar(let c): return .literal(CaseFold(c).lower)
+                case .scalar(let c): return .literal(ScalarInfo(c).lower)
                 case .item(let item): return .set([item], negated: false)
                 }
             }

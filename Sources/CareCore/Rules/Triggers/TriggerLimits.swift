@@ -11,7 +11,7 @@ public enum TriggerLimits {
     public static let conditionsPerTrigger = 50
     public static let depth = 6
     public static let actionsPerTrigger = 10
-    public static let patternsPerStore = 20
+    public static let patternsPerStore = 10
 
     /// Refuses a definition that would take the store over its limits (run in the write's transaction).
     static func check(adding d: TriggerDefinition, storeID: UUID, replacing id: UUID?, on sql: any SQLDatabase) async throws {

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// How CareCore writes: every write is a body that runs inside one transaction and talks SQL
@@ -15,21 +16,28 @@ import SQLKit
 public struct CareStorage: Sendable {
     public let queue: WriteQueue?
     public let now: @Sendable () -> Date
+    /// Whether an error means the connection itself is gone (PostgreSQL restarting): then the
+    /// transaction is not rolled back on it (the server ended it; a ROLLBACK sent on a closing
+    /// connection was seen to never return, holding the request and the pooled connection forever).
+    let connectionLost: @Sendable (any Error) -> Bool
 
     /// `sqlitePath` is the database file when the backend is SQLite, nil for PostgreSQL.
-    public init(sqlitePath: String?, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(sqlitePath: String?, now: @escaping @Sendable () -> Date = { Date() },
+                connectionLost: @escaping @Sendable (any Error) -> Bool = { _ in false }) {
         self.queue = sqlitePath.map { WriteQueue(path: $0) }
         self.now = now
+        self.connectionLost = connectionLost
     }
 
-    private init(queue: WriteQueue?, now: @escaping @Sendable () -> Date) {
+    private init(queue: WriteQueue?, now: @escaping @Sendable () -> Date, connectionLost: @escaping @Sendable (any Error) -> Bool) {
         self.queue = queue
         self.now = now
+        self.connectionLost = connectionLost
     }
 
     /// The same writer with another clock (tests of deadlines, jobs that act "as of" a time).
     public func withClock(_ now: @escaping @Sendable () -> Date) -> CareStorage {
-        CareStorage(queue: queue, now: now)
+        CareStorage(queue: queue, now: now, connectionLost: connectionLost)
     }
 
     /// Runs `body` in a write transaction. The body may run more than once (a retry, or a batch
@@ -45,13 +53,54 @@ public struct CareStorage: Sendable {
         var attempt = 1
         while true {
             do {
-                return try await db.transaction { tx in
-                    guard let sql = tx as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
-                    return try await body(sql)
-                }
+                return try await withinDeadline(Self.transactionDeadline) { try await self.transaction(on: db, body) }
             } catch let error as any DatabaseError where error.isConstraintFailure && attempt < attempts {
                 attempt += 1
             }
         }
     }
+
+    /// BEGIN, the body, COMMIT on one pooled connection; ROLLBACK after a failure, unless the
+    /// connection itself was lost (the server has ended the transaction then), and never waiting on it
+    /// for more than a few seconds.
+    private func transaction<T: Sendable>(on db: any Database, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let lost = connectionLost
+        return try await db.withConnection { conn in
+            guard let sql = conn as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+            try await sql.raw("BEGIN").run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                return result
+            } catch {
+                if !lost(error) {
+                    _ = try? await Self.within(seconds: 5) { try await sql.raw("ROLLBACK").run() }
+                }
+                throw error
+            }
+        }
+    }
+
+    /// A PostgreSQL transaction that has not finished in this long is given up on (answered 503): a
+    /// query caught by a server restart was seen never to return.
+    static let transactionDeadline: Double = 5
+
+    private func withinDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let box = NIOLockedValueBox<T?>(nil)
+        try await Deadline.run(seconds: seconds, orThrow: { StorageTimeout(seconds: seconds) }) { box.withLockedValue { $0 = nil }; let r = try await body(); box.withLockedValue { $0 = r } }
+        guard let result = box.withLockedValue({ $0 }) else { throw StorageTimeout(seconds: seconds) }
+        return result
+    }
+
+    /// Runs `body`, giving up on waiting for it after `seconds`.
+    static func within(seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await Deadline.run(seconds: seconds, orThrow: { CancellationError() }, body)
+    }
+}
+
+/// The database did not answer a write in time: like an outage, the request is answered 503.
+public struct StorageTimeout: Error, CustomStringConvertible {
+    public let seconds: Double
+    public init(seconds: Double) { self.seconds = seconds }
+    public var description: String { "the database did not answer within \(Int(seconds)) s" }
 }

@@ -5,6 +5,7 @@ public enum StorageOutage {
     static let transientCodes: Set<Int32> = [5, 6, 8, 10, 13, 14]
 
     public static func matches(_ error: any Error) -> Bool {
+        if error is StorageTimeout { return true }
         guard let e = error as? DirectSQLiteError else { return false }
         return transientCodes.contains(e.code & 0xFF)
     }
