@@ -70,6 +70,8 @@ public struct CareStorage: Sendable {
             try await sql.raw("BEGIN").run()
             do {
                 let result = try await body(sql)
+                // Given up on (the caller was answered 503): roll back rather than commit behind its back.
+                try Task.checkCancellation()
                 try await sql.raw("COMMIT").run()
                 return result
             } catch {
