@@ -49,8 +49,10 @@ ip link set lo up
 
 WORK="$(mktemp -d /tmp/careloop-fuzz.XXXXXX)"
 PIDS=()
+ST_PID=
 cleanup() {
     local status=$?
+    [[ -z "$ST_PID" ]] || kill "$ST_PID" 2>/dev/null || true
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
@@ -144,7 +146,11 @@ run_schemathesis() {
         --report-dir "$WORK/report" \
         --report-ndjson-path "$WORK/report/$name.ndjson" \
         --report-junit-path "$WORK/report/$name.xml" \
-        > "$name.log" 2>&1 || status=$?
+        > "$name.log" 2>&1 &
+    # In the background and waited for, so that a TERM (the CI's timeout) stops it and the server at once.
+    ST_PID=$!
+    wait "$ST_PID" || status=$?
+    ST_PID=
     cat "$name.log" >> schemathesis.log
     cat "$name.log"
     echo
@@ -158,6 +164,11 @@ run_schemathesis stateful schemathesis-stateful.toml stateful
 summary_status=0
 python3 "$HERE/fuzz_summary.py" "$DOCUMENT" "$WORK/report/generated.ndjson" "$WORK/report/stateful.ndjson" || summary_status=$?
 
+if ! kill -0 "${PIDS[0]}" 2>/dev/null; then
+    echo "fuzz: the server died during the run:" >&2
+    tail -20 server.log >&2
+    exit 1
+fi
 if grep -q "Fatal error\|Traceback" server.log; then
     echo "fuzz: the server log holds a crash:" >&2
     grep -n -A5 "Fatal error\|Traceback" server.log | head -40 >&2

@@ -2,8 +2,10 @@
 
 Two things the OpenAPI document cannot say in JSON Schema, and nothing else:
 
-- `message/rfc822` bodies (POST /api/v1/inbound-email) are raw text: send the generated string as
-  UTF-8 bytes, as a mail pipe would.
+- `message/rfc822` bodies (POST /api/v1/inbound-email) are raw text: a generated string goes as its
+  UTF-8 bytes, as a mail pipe would send it. A value that is not text (a negative test turns the
+  body into an object or a number) has no raw form, so it goes as an empty body, which the server
+  refuses (400) as it refuses every message with no bytes.
 - An order's `fulfilled_at` may not be before its `placed_at` (a 422 the document describes in
   words). Orders are generated with the two dates independent, so when both are dates they are sent
   in order (swapping them never makes an invalid order valid, nor a valid one invalid).
@@ -22,7 +24,7 @@ def rfc822(ctx, value):
         return value
     if isinstance(value, str):
         return value.encode("utf-8")
-    return str(value).encode("utf-8")
+    return b""
 
 
 def _moment(value):

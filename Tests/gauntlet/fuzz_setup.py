@@ -66,6 +66,12 @@ while True:
         raise SystemExit("fuzz setup: the test delivery was not dead-lettered within 30 s")
     time.sleep(0.5)
 
+for var, email in (("FUZZ_CUSTOMER_ID", "keep@example.com"), ("FUZZ_ERASE_CUSTOMER_ID", "erase@example.com")):
+    _, order = call("POST", "/api/v1/orders", {
+        "external_id": f"fuzz-{email}", "customer": {"email": email, "name": "Fuzz Customer"},
+        "items": [{"product": {"external_id": "fuzz-mug", "name": "Fuzz Mug"}, "quantity": 1, "unit_price": 1200}]})
+    out[var] = order["customer"]["id"]
+
 _, inbound = call("GET", "/api/v1/settings/inbound-email")
 out["FUZZ_INBOUND_SECRET"] = inbound["secret"]
 

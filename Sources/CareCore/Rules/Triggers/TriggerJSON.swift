@@ -124,13 +124,21 @@ public enum TriggerJSON {
             _ = try Template.validate(t, field: "\(path).\(key)")
             return t
         }
+        // An optional text key: absent or null is nil; anything but a string is a mistake, not ignored.
+        func optionalString(_ key: String, max: Int) throws(CareError) -> String? {
+            switch obj[key] {
+            case nil, .null?: return nil
+            case .string(let s)?: return try Text.optional(s, field: "\(path).\(key)", max: max)
+            default: throw .invalid("\(path).\(key)", "must be a string")
+            }
+        }
         func string(_ key: String, max: Int = 200) throws(CareError) -> String {
             try Text.required(obj[key]?.string, field: "\(path).\(key)", max: max)
         }
         switch type {
         case "open_conversation":
             try onlyKeys(obj, ["type", "template", "subject"], at: path)
-            let subject = try Text.optional(obj["subject"]?.string, field: "\(path).subject", max: 200)
+            let subject = try optionalString("subject", max: 200)
             if let subject { _ = try Template.validate(subject, field: "\(path).subject") }
             return .openConversation(template: try template(), subject: subject)
         case "send_message":
@@ -162,7 +170,7 @@ public enum TriggerJSON {
             return .setSLA(minutes: n)
         case "notify_staff":
             try onlyKeys(obj, ["type", "template", "to"], at: path)
-            let to = try Text.optional(obj["to"]?.string, field: "\(path).to", max: 254)
+            let to = try optionalString("to", max: 254)
             if let to { _ = try EmailAddress(to, field: "\(path).to") }
             return .notifyStaff(template: try template(), to: to?.lowercased())
         case "send_webhook":
@@ -170,7 +178,7 @@ public enum TriggerJSON {
             return .sendWebhook
         case "resolve":
             try onlyKeys(obj, ["type", "note"], at: path)
-            return .resolve(note: try Text.optional(obj["note"]?.string, field: "\(path).note", max: 2000))
+            return .resolve(note: try optionalString("note", max: 2000))
         default:
             throw .invalid("\(path).type", "unknown action '\(type)'")
         }
