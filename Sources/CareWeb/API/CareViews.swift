@@ -125,6 +125,23 @@ struct CareSettingsView: Codable {
     /// Months after which resolved conversations lose their text; 0 (or absent in the answer) keeps it.
     let retentionMonths: WholeNumberOrNil?
     enum CodingKeys: String, CodingKey { case inviteReviewUpdate = "invite_review_update", retentionMonths = "retention_months" }
+
+    init(inviteReviewUpdate: Bool?, retentionMonths: WholeNumberOrNil?) {
+        self.inviteReviewUpdate = inviteReviewUpdate
+        self.retentionMonths = retentionMonths
+    }
+
+    /// A key given as `null` is a wrong value (422), not "leave it as it is": leave a key out for that.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        for key in [CodingKeys.inviteReviewUpdate, .retentionMonths] where c.contains(key) {
+            if try c.decodeNil(forKey: key) {
+                throw DecodingError.typeMismatch(Int.self, .init(codingPath: [key], debugDescription: "null is not a value here; leave the key out"))
+            }
+        }
+        inviteReviewUpdate = try c.decodeIfPresent(Bool.self, forKey: .inviteReviewUpdate)
+        retentionMonths = try c.decodeIfPresent(WholeNumberOrNil.self, forKey: .retentionMonths)
+    }
 }
 
 /// A whole number when given; encodes as a number.
