@@ -67,3 +67,15 @@ final class VerificationTests: XCTestCase {
         XCTAssertNil(Verification.verifyingOrder(customerID: "eve", productID: "mug", namedOrder: nil, orderWasNamed: false, customerOrders: orders))
     }
 }
+
+final class NameLinkTests: XCTestCase {
+    func testNamesThatReadAsLinksAreCaught() {
+        for link in ["WIN-A-PRIZE-at-http://evil.example/claim", "x.co", "t.co/abc", "evil.com.", "evil.com:8080", "visit evil.com!",
+                     "evil。com", "evil.xn--p1ai", "www.example"] {
+            XCTAssertTrue(Text.carriesLink(link), link)
+        }
+        for name in ["J. R. Smith", "Ada Lovelace", "Anne-Marie O'Neil", "Zoë", "Dr. Who", "M.J."] {
+            XCTAssertFalse(Text.carriesLink(name), name)
+        }
+    }
+}

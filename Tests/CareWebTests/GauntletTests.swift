@@ -429,6 +429,8 @@ final class PublicFormIdentityTests: XCTestCase {
             let opened = try await server.send(.GET, confirmPath, contentType: nil)
             XCTAssertEqual(opened.status, .ok)
             XCTAssertTrue(opened.text.contains("Yes, I wrote this review"))
+            // every review posted with the address is shown with its words, so only what they wrote is confirmed
+            XCTAssertTrue(opened.text.contains("awful") && opened.text.contains("again"), "both pending reviews are listed")
             let still = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).json
             XCTAssertEqual(still["verified"] as? Bool, false)
             // a forged link is not found

@@ -16,7 +16,9 @@ public struct MIMEMessage: Sendable {
         headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
     }
 
-    public var subject: String? { header("Subject").map(MIME.decodeWords) }
+    /// At most the first 2 000 characters of the header are read: no real subject is longer, and
+    /// decoding is not linear in what a sender can put there.
+    public var subject: String? { header("Subject").map { MIME.decodeWords(String($0.prefix(2_000))) } }
 
     /// The sender's address, lower-cased.
     public var fromAddress: String? { header("From").flatMap { MIME.addresses(in: $0).first?.lowercased() } }

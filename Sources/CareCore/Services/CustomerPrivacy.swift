@@ -25,6 +25,15 @@ public enum CustomerPrivacy {
         let messages = try await ConversationMessage.query(on: db).filter(\.$conversationID ~~ conversations.compactMap(\.id)).sort(\.$createdAt).all()
         let notes = try await CustomerNote.query(on: db).filter(\.$customerID == customerID).sort(\.$createdAt).all()
         func product(_ id: UUID) -> JSONNode { products[id].map { .string($0.externalID) } ?? .null }
+        // Reviews posted on the public form with their address and not (yet) confirmed.
+        let claimed: [JSONNode] = try await (db as? any SQLDatabase)?.raw("""
+            SELECT r.rating, r.title, r.body, r.created_at, c.confirmed_at FROM review_claims c JOIN reviews r ON r.id = c.review_id
+            WHERE c.store_id = \(bind: storeID) AND c.email = \(bind: customer.email) ORDER BY r.created_at
+            """).all().map { row in
+            .object(["rating": .number(Double(try row.decode(column: "rating", as: Int.self))), "title": text(try row.decode(column: "title", as: String?.self)),
+                     "body": text(try row.decode(column: "body", as: String?.self)), "created_at": date(try row.decode(column: "created_at", as: Date.self)),
+                     "confirmed_at": date(try row.decode(column: "confirmed_at", as: Date?.self))])
+        } ?? []
         return .object([
             "exported_at": date(now),
             "customer": .object(["id": .string(customerID.uuidString), "email": .string(customer.email), "name": text(customer.name),
@@ -55,6 +64,7 @@ public enum CustomerPrivacy {
                          })])
             }),
             "staff_notes": .array(notes.map { .object(["body": .string($0.body), "at": date($0.createdAt)]) }),
+            "public_form_reviews": .array(claimed),
         ])
     }
 
@@ -98,10 +108,15 @@ public enum CustomerPrivacy {
             try await sql.raw("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = \(bind: customerID))").run()
             try await sql.raw("UPDATE reviews SET order_id = NULL WHERE customer_id = \(bind: customerID)").run()
             try await sql.raw("DELETE FROM orders WHERE customer_id = \(bind: customerID)").run()
-            try await sql.raw("DELETE FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
-            // Queued deliveries that carry their address or words: never sent now.
+            // Reviews they posted on the public form and never confirmed carry their words too.
             try await sql.raw("""
-                DELETE FROM outbox WHERE store_id = \(bind: storeID) AND status = \(bind: OutboxStatus.pending.rawValue)
+                UPDATE reviews SET title = NULL, body = NULL, author_name = 'Anonymous', updated_at = \(bind: now)
+                WHERE id IN (SELECT review_id FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email))
+                """).run()
+            try await sql.raw("DELETE FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+            // Deliveries that carry their address or words, whatever their state: never sent, retried or shown again.
+            try await sql.raw("""
+                DELETE FROM outbox WHERE store_id = \(bind: storeID)
                   AND (payload LIKE \(bind: "%" + email + "%") OR payload LIKE \(bind: "%" + customerID.uuidString + "%"))
                 """).run()
             return kept

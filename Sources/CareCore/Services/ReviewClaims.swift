@@ -77,25 +77,51 @@ public enum ReviewClaims {
         }
     }
 
-    /// Checks a token without changing anything (the page a scanner's click opens).
-    public static func check(token: String, links: CareLinks, now: Date, on db: any Database) async throws -> (storeName: String, productName: String, confirmed: Bool) {
+    /// A review waiting for its address to confirm it, as the confirmation page shows it.
+    public struct Pending: Sendable {
+        public let claimID: UUID
+        public let productName: String
+        public let rating: Int
+        public let title: String?
+        public let body: String?
+        public let writtenAt: Date
+    }
+
+    /// What a token opens, changing nothing (the page a scanner's click opens): the store, and every
+    /// review posted on the form with the same address in the link's lifetime and not yet confirmed,
+    /// each with its words, so the owner confirms only what they wrote.
+    public static func check(token: String, links: CareLinks, now: Date, on db: any Database) async throws -> (storeName: String, pending: [Pending]) {
         let id = try claimID(token: token, links: links, now: now)
-        guard let sql = db as? any SQLDatabase, let row = try await sql.raw("""
-            SELECT s.name AS store, p.name AS product, c.confirmed_at FROM review_claims c
-            JOIN reviews r ON r.id = c.review_id JOIN products p ON p.id = r.product_id JOIN stores s ON s.id = c.store_id
-            WHERE c.id = \(bind: id)
+        guard let sql = db as? any SQLDatabase, let claim = try await sql.raw("""
+            SELECT c.store_id, c.email, s.name FROM review_claims c JOIN stores s ON s.id = c.store_id WHERE c.id = \(bind: id)
             """).first() else { throw CareError.notFound("confirmation") }
-        return (try row.decode(column: "store", as: String.self), try row.decode(column: "product", as: String.self),
-                try row.decode(column: "confirmed_at", as: Date?.self) != nil)
+        let pending = try await sql.raw("""
+            SELECT c.id, p.name AS product, r.rating, r.title, r.body, r.created_at FROM review_claims c
+            JOIN reviews r ON r.id = c.review_id JOIN products p ON p.id = r.product_id
+            WHERE c.store_id = \(bind: try claim.decode(column: "store_id", as: UUID.self)) AND c.email = \(bind: try claim.decode(column: "email", as: String.self))
+              AND c.confirmed_at IS NULL AND c.created_at > \(bind: now.addingTimeInterval(-linkLifetime))
+            ORDER BY r.created_at LIMIT 20
+            """).all().map {
+            Pending(claimID: try $0.decode(column: "id", as: UUID.self), productName: try $0.decode(column: "product", as: String.self),
+                    rating: try $0.decode(column: "rating", as: Int.self), title: try $0.decode(column: "title", as: String?.self),
+                    body: try $0.decode(column: "body", as: String?.self), writtenAt: try $0.decode(column: "created_at", as: Date.self))
+        }
+        return (try claim.decode(column: "name", as: String.self), pending)
     }
 
     /// The owner of the address confirms: the review joins their customer record, is verified
     /// against their orders, and the store's `review.created` triggers run for it now.
-    public static func confirm(token: String, links: CareLinks, storage: CareStorage, on db: any Database) async throws -> Outcome {
+    /// `chosen`: which of the address's pending reviews (the token's own when nil); it must carry the
+    /// same address in the same store as the token's.
+    public static func confirm(token: String, chosen: UUID? = nil, links: CareLinks, storage: CareStorage, on db: any Database) async throws -> Outcome {
         let now = storage.now()
-        let id = try claimID(token: token, links: links, now: now)
+        let tokenClaim = try claimID(token: token, links: links, now: now)
         return try await storage.write(on: db) { sql in
-            guard let claim = try await sql.raw("SELECT review_id, email, name, confirmed_at FROM review_claims WHERE id = \(bind: id)").first()
+            let id = chosen ?? tokenClaim
+            guard let claim = try await sql.raw("""
+                SELECT c.review_id, c.email, c.name, c.confirmed_at FROM review_claims c JOIN review_claims t ON t.id = \(bind: tokenClaim)
+                WHERE c.id = \(bind: id) AND c.store_id = t.store_id AND c.email = t.email
+                """).first()
             else { throw CareError.notFound("confirmation") }
             if try claim.decode(column: "confirmed_at", as: Date?.self) != nil { return .alreadyConfirmed }
             let reviewID = try claim.decode(column: "review_id", as: UUID.self)

@@ -117,15 +117,20 @@ public enum Text {
         return v
     }
 
-    /// Whether text reads as a web address: a scheme, `www.`, or a dotted name ending in a word of
-    /// two or more letters (`evil.example`, `x.co`). "J. R. Smith" and "Dr.Who" are names.
+    /// Whether text reads as a web address: a scheme, `www.`, or a dotted name ending in a label of
+    /// two or more letters or an IDN label (`evil.example`, `x.co`, `evil.com.`, `evil.com:8080`,
+    /// `evil。com`). "J. R. Smith" is a name; "Dr.Who" is refused as a link (a rare false alarm).
     public static func carriesLink(_ s: String) -> Bool {
-        let lower = s.lowercased()
+        var lower = s.lowercased()
+        for dot in ["。", "．", "｡"] { lower = lower.replacingOccurrences(of: dot, with: ".") }
         if lower.contains("://") || lower.contains("www.") || lower.contains("http:") || lower.contains("https:") { return true }
-        for token in lower.split(whereSeparator: { $0 == " " || $0 == "/" || $0 == "@" || $0 == "," }) {
+        let separators: Set<Character> = [" ", "/", "@", ",", ":", "!", "?", ";", "(", ")", "\"", "'", "<", ">"]
+        for rawToken in lower.split(whereSeparator: { separators.contains($0) }) {
+            var token = Substring(rawToken)
+            while token.last == "." { token = token.dropLast() }
             let labels = token.split(separator: ".", omittingEmptySubsequences: false)
-            guard labels.count >= 2, let tld = labels.last, labels.dropLast().allSatisfy({ !$0.isEmpty }) else { continue }
-            if tld.count >= 2, tld.allSatisfy({ $0.isLetter }), labels.dropLast().last.map({ $0.count >= 2 }) == true { return true }
+            guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), let tld = labels.last else { continue }
+            if tld.hasPrefix("xn--") || (tld.count >= 2 && tld.allSatisfy(\.isLetter)) { return true }
         }
         return false
     }

@@ -41,7 +41,8 @@ public struct LinearPattern: Sendable, Equatable {
     public init(_ source: String) throws(LinearPattern.SyntaxError) {
         self.source = source
         if source.isEmpty { throw SyntaxError("the pattern is empty") }
-        if source.count > Self.maxPatternLength {
+        // Counted in scalars: one "character" can carry thousands of combining marks.
+        if source.unicodeScalars.count > Self.maxPatternLength {
             throw SyntaxError("the pattern is longer than \(Self.maxPatternLength) characters")
         }
         var parser = Parser(Array(source.precomposedStringWithCanonicalMapping.unicodeScalars))

@@ -31,6 +31,9 @@ public enum TriggerJSON {
         guard size.nodes <= TriggerLimits.conditionsPerTrigger else {
             throw .invalid("conditions", "must have at most \(TriggerLimits.conditionsPerTrigger) conditions in all")
         }
+        guard conditions.patternCount <= TriggerLimits.patternsPerStore else {
+            throw .invalid("conditions", "must have at most \(TriggerLimits.patternsPerStore) 'matches' conditions")
+        }
         guard size.depth <= TriggerLimits.depth else {
             throw .invalid("conditions", "must nest at most \(TriggerLimits.depth) levels deep")
         }

@@ -49,11 +49,11 @@ public enum InboundMail {
             let control = (c.value < 0x20 && c != "\n" && c != "\t") || c.value == 0x7F
             scalars.append(control ? "\u{FFFD}" : c)
         }
-        let clean = String(scalars)
-        let count = clean.count
-        guard count > maxBody else { return clean }
+        // Counted in scalars, not characters: one character can carry any number of combining marks.
+        let count = scalars.count
+        guard count > maxBody else { return String(scalars) }
         let note = "\n\n[CareLoop: this email was longer than \(maxBody) characters; the last \(count - (maxBody - 200)) were left out.]"
-        return String(clean.prefix(maxBody - 200)) + note
+        return String(String.UnicodeScalarView(scalars.prefix(maxBody - 200))) + note
     }
 
     /// Reads a raw email. CPU work proportional to its size: callers run it off the event loop.
@@ -71,7 +71,7 @@ public enum InboundMail {
         let inboundID = message.header("Message-ID").flatMap { MIME.messageIDs($0).first }.flatMap { $0.count <= 250 ? $0 : nil }
         // A subject longer than a conversation's ends in "…", so the cut shows.
         let mailSubject = message.subject.map { messageBody($0).replacingOccurrences(of: "\u{FFFD}", with: " ") }
-            .map { $0.count > 200 ? String($0.prefix(199)) + "…" : $0 }
+            .map { $0.unicodeScalars.count > 200 ? String(String.UnicodeScalarView($0.unicodeScalars.prefix(199))) + "…" : $0 }
             .flatMap { try? Text.optional($0, field: "subject", max: 200) }
         let token = message.replyToken(domain: mail.domain)
         let references = message.referencedIDs

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import NIOPosix
 import SQLKit
 
 /// "Would this trigger have fired?": a trigger's conditions tested against the store's last 50
@@ -13,6 +14,13 @@ public enum TriggerPreview {
         public let stars: Int?
         public let text: String
         public let wouldFire: Bool
+    }
+
+    /// Pattern conditions read whole texts: evaluated on the thread pool, never on the cooperative
+    /// threads that answer every other request.
+    static func matches(_ trigger: TriggerDefinition, _ facts: TriggerFacts) async throws -> Bool {
+        guard trigger.conditions.patternCount > 0 else { return trigger.conditions.matches(facts) }
+        return try await NIOThreadPool.singleton.runIfActive { trigger.conditions.matches(facts) }
     }
 
     public static func run(_ trigger: TriggerDefinition, storeID: UUID, now: Date, limit: Int = 50, on db: any Database) async throws -> [Row] {
@@ -29,7 +37,7 @@ public enum TriggerPreview {
                 let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, review: r, product: products[r.productID]),
                                                     needing: trigger, now: now, on: sql)
                 rows.append(Row(reviewID: r.id, conversationID: nil, customer: customer.name ?? customer.email, stars: r.rating,
-                                text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: trigger.conditions.matches(facts)))
+                                text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: try await matches(trigger, facts)))
             }
         } else {
             let conversations = try await Conversation.query(on: db).filter(\.$storeID == storeID).sort(\.$createdAt, .descending).limit(limit).all()
@@ -38,7 +46,7 @@ public enum TriggerPreview {
                 guard let customer = customers[c.customerID] else { continue }
                 let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, conversation: c), needing: trigger, now: now, on: sql)
                 rows.append(Row(reviewID: c.reviewID, conversationID: c.id, customer: customer.name ?? customer.email, stars: nil,
-                                text: Inbox.firstLine(c.subject), wouldFire: trigger.conditions.matches(facts)))
+                                text: Inbox.firstLine(c.subject), wouldFire: try await matches(trigger, facts)))
             }
         }
         return rows
