@@ -275,10 +275,11 @@ final class GauntletTests: XCTestCase {
                     }
                 }
             }
-            // check: every one counted, the account is locked, the right password is refused
+            // check: they all counted until the lock (attempts that arrive once it is set are refused
+            // without counting), the account is locked, the right password is refused
             let staffFound = try await StaffUser.query(on: db).filter(\.$email == email).first()
             let staff = try XCTUnwrap(staffFound)
-            XCTAssertEqual(staff.failedLogins, 12)
+            XCTAssertGreaterThanOrEqual(staff.failedLogins, 5, "parallel failures were lost (the review saw 2 of 12)")
             XCTAssertNotNil(staff.lockedUntil)
             do {
                 _ = try await StaffAuth.signIn(email: email, password: "correct horse", hasher: care.hasher, storage: care.storage, on: db)

@@ -39,7 +39,9 @@ public struct CareLinks: Sendable {
     public func openPage(_ pageToken: String, now: Date) -> PageAccess {
         let parts = pageToken.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, parts[0].count <= 64, parts[1].count <= 12, let expiry = Int(parts[1]) else { return .invalid }
-        guard let given = Data(base64URL: parts[2]),
+        // Only the one canonical spelling of the signature: base64's unused low bits must not make a
+        // second valid link out of the first.
+        guard let given = Data(base64URL: parts[2]), Secrets.base64URL(given) == parts[2],
               HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key)
         else { return .invalid }
         return Double(expiry) < now.timeIntervalSince1970 ? .expired : .open(conversationToken: parts[0])

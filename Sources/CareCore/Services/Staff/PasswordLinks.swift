@@ -26,7 +26,7 @@ public struct PasswordLinks: Sendable {
     public func staff(for token: String, now: Date, on db: any Database) async throws -> StaffUser? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let id = UUID(uuidString: parts[0]), let expiry = Int(parts[1]),
-              Double(expiry) >= now.timeIntervalSince1970, let given = Data(base64URL: parts[2]),
+              Double(expiry) >= now.timeIntervalSince1970, let given = Data(base64URL: parts[2]), Secrets.base64URL(given) == parts[2],
               let staff = try await StaffUser.find(id, on: db)
         else { return nil }
         let content = Data("\(parts[0]).\(parts[1]).\(staff.passwordHash)".utf8)
