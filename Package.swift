@@ -57,6 +57,9 @@ let package = Package(
                 .product(name: "LeafKit", package: "leaf-kit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Resources/openapi.json"), .copy("Resources/Views"), .copy("Resources/Assets")]
         ),
@@ -76,6 +79,7 @@ let package = Package(
             name: "CareWebTests",
             dependencies: [
                 "CareWeb",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "XCTVapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
             ]

@@ -25,6 +25,11 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.routes.defaultMaxBodySize = "64kb"
     app.http.server.configuration.idleTimeout = .seconds(config.idleTimeoutSeconds)
     SocketLimit.raise()
+    if config.maxConnectionsPerAddress > 0 {
+        let total = min(config.maxConnections ?? Int.max, SocketLimit.connectionBudget())
+        app.connectionGate = ConnectionGate(application: app, limits: .init(perAddress: config.maxConnectionsPerAddress, total: total))
+        app.servers.use { app in app.connectionGate! }
+    }
 
     try await useDatabase(config.database, on: app)
     app.migrations.add(CareMigrations.all)

@@ -71,6 +71,11 @@ public struct CareConfig: Sendable {
     /// A connection that sends and receives nothing for this long is closed: clients that open
     /// connections and never finish a request cannot hold the server's sockets.
     public var idleTimeoutSeconds: Int64 = 15
+    /// Connections one client address may hold open at once (the connection gate); 0 turns the
+    /// gate off (behind a reverse proxy that caps connections itself).
+    public var maxConnectionsPerAddress = 256
+    /// Connections all clients together may hold; nil: as many as the process's sockets allow.
+    public var maxConnections: Int?
     /// `/metrics` is served only with this bearer token, and not at all without one.
     public var metricsToken: String?
     /// Webhooks may target loopback and private addresses (on-premises receivers, the tests' own).
@@ -113,6 +118,16 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_PUBLIC_REVIEWS_BURST"], let n = Int(v), n > 0 { c.publicReviewBurst = n }
         if let v = env["CARELOOP_METRICS_TOKEN"], !v.isEmpty { c.metricsToken = v }
         if let v = env["CARELOOP_IDLE_TIMEOUT_SECONDS"], let n = Int64(v), (1...3600).contains(n) { c.idleTimeoutSeconds = n }
+        // Behind a trusted proxy every connection comes from the proxy: only the total cap applies.
+        if c.trustForwardedFor { c.maxConnectionsPerAddress = Int(Int32.max) }
+        if let v = env["CARELOOP_MAX_CONNECTIONS_PER_ADDRESS"], !v.isEmpty {
+            guard let n = Int(v), (0...1_000_000).contains(n) else { throw ConfigError("CARELOOP_MAX_CONNECTIONS_PER_ADDRESS: a whole number from 0 to 1000000: \(v)") }
+            c.maxConnectionsPerAddress = n
+        }
+        if let v = env["CARELOOP_MAX_CONNECTIONS"], !v.isEmpty {
+            guard let n = Int(v), (1...1_000_000).contains(n) else { throw ConfigError("CARELOOP_MAX_CONNECTIONS: a whole number from 1 to 1000000: \(v)") }
+            c.maxConnections = n
+        }
         if let v = env["CARELOOP_ALLOW_PRIVATE_WEBHOOKS"] { c.allowPrivateWebhooks = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }

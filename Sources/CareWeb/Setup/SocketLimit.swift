@@ -14,4 +14,17 @@ enum SocketLimit {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         #endif
     }
+
+    /// Connections the gate may relay: each costs three sockets (client, relay, server side), and
+    /// a reserve stays for the database, outbound mail and webhooks.
+    static func connectionBudget() -> Int {
+        #if canImport(Glibc)
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
+            let sockets = Int(clamping: limit.rlim_cur)
+            return min(100_000, max(64, (sockets - 512) / 3))
+        }
+        #endif
+        return 10_000
+    }
 }

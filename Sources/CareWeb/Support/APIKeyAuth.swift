@@ -51,6 +51,11 @@ extension Request {
             .split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !forwarded.isEmpty {
             return forwarded
         }
+        // Through the connection gate the peer is the gate's relay: ask the gate whom it carries.
+        if let gate = application.connectionGate, let port = remoteAddress?.port,
+           let client = gate.counts.client(relayPort: port) {
+            return client
+        }
         return remoteAddress?.ipAddress ?? "unknown"
     }
 }

@@ -58,7 +58,7 @@ final class TestServer: @unchecked Sendable {
             try? await app.asyncShutdown()
             throw error
         }
-        guard let port = app.http.server.shared.localAddress?.port else { throw XCTSkip("server has no port") }
+        guard let port = app.listeningAddress?.port else { throw XCTSkip("server has no port") }
         return TestServer(app: app, backend: backend, baseURL: "http://127.0.0.1:\(port)", sqlitePath: sqlitePath)
     }
 

@@ -1,0 +1,151 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Vapor
+
+/// CareLoop's listening socket. Vapor's HTTP server offers no hook on accepted connections, so the
+/// gate accepts them itself, counts them per client address, turns away a client over its share
+/// (and everyone once the process holds its total), and relays the rest byte for byte to Vapor's
+/// server listening on a private loopback port. Slow clients from one address can therefore hold
+/// at most `perAddress` connections, each for at most the idle timeout, and never every socket.
+final class ConnectionGate: Server, Sendable {
+    let counts: ConnectionCounts
+    private let application: Application
+    private let listener = NIOLockedValueBox<(any Channel)?>(nil)
+
+    init(application: Application, limits: ConnectionCounts.Limits) {
+        self.application = application
+        self.counts = ConnectionCounts(limits: limits)
+    }
+
+    /// Vapor's server, made on first use: it takes the routes and middleware as they are then.
+    private var inner: HTTPServer { application.http.server.shared }
+
+    var onShutdown: EventLoopFuture<Void> { inner.onShutdown }
+
+    /// Where clients connect (the relay's own port is private).
+    var localAddress: SocketAddress? { listener.withLockedValue { $0?.localAddress } }
+
+    func start(address: BindAddress?) throws {
+        try inner.start(address: .hostname("127.0.0.1", port: 0))
+        try startGate(address: address).wait()
+    }
+
+    func start(address: BindAddress?) async throws {
+        try await inner.start(address: .hostname("127.0.0.1", port: 0))
+        do {
+            try await startGate(address: address).get()
+        } catch {
+            await inner.shutdown()
+            throw error
+        }
+    }
+
+    func shutdown() {
+        try? listener.withLockedValue { $0 }?.close().wait()
+        inner.shutdown()
+    }
+
+    func shutdown() async {
+        try? await listener.withLockedValue { $0 }?.close().get()
+        await inner.shutdown()
+    }
+
+    private func startGate(address: BindAddress?) -> EventLoopFuture<Void> {
+        let group = application.eventLoopGroup
+        guard let target = inner.localAddress else {
+            return group.any().makeFailedFuture(ConfigError("the HTTP server behind the connection gate did not start"))
+        }
+        let configured = application.http.server.configuration
+        let host: String, port: Int
+        switch address {
+        case .hostname(let h, let p): (host, port) = (h ?? configured.hostname, p ?? configured.port)
+        case .unixDomainSocket: return group.any().makeFailedFuture(ConfigError("the connection gate listens on a TCP port only"))
+        case nil: (host, port) = (configured.hostname, configured.port)
+        }
+        let counts = self.counts
+        let logger = application.logger
+        return ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(configured.backlog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { client in
+                ConnectionGate.admit(client, to: target, counts: counts)
+            }
+            .bind(host: host, port: port)
+            .map { [listener] channel in
+                listener.withLockedValue { $0 = channel }
+                logger.notice("Connection gate on \(channel.localAddress?.description ?? "?"): at most \(counts.limits.perAddress) connections per address, \(counts.limits.total) in all")
+            }
+    }
+
+    /// Runs on the client channel's event loop as it is accepted.
+    private static func admit(_ client: any Channel, to target: SocketAddress, counts: ConnectionCounts) -> EventLoopFuture<Void> {
+        let address = client.remoteAddress?.ipAddress ?? "unknown"
+        let admission = counts.admit(address)
+        guard admission == .admitted else {
+            return client.eventLoop.makeCompletedFuture { try client.pipeline.syncOperations.addHandler(RefuseConnection(admission)) }
+        }
+        client.closeFuture.whenComplete { _ in counts.release(address) }
+        let (outside, inside) = RelayHandler.pair()
+        let insideHandler = NIOLoopBound(inside, eventLoop: client.eventLoop)
+        do {
+            try client.pipeline.syncOperations.addHandler(outside)
+        } catch {
+            return client.eventLoop.makeFailedFuture(error)
+        }
+        // The relay connects on the client's own event loop, so both halves share one thread.
+        ClientBootstrap(group: client.eventLoop)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { relay in
+                relay.eventLoop.makeCompletedFuture {
+                    // The tag goes first: the client's bytes flow only once the relay is active.
+                    try relay.pipeline.syncOperations.addHandlers([RelayPortTag(client: address, counts: counts), insideHandler.value])
+                }
+            }
+            .connect(to: target)
+            .whenFailure { _ in client.close(promise: nil) }
+        return client.eventLoop.makeSucceededVoidFuture()
+    }
+}
+
+/// Records which client a relay connection carries while it is open, so the rate limiters behind
+/// the gate still see each client's own address.
+private final class RelayPortTag: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+    private let client: String
+    private let counts: ConnectionCounts
+    private var port: Int?
+
+    init(client: String, counts: ConnectionCounts) {
+        self.client = client
+        self.counts = counts
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        port = context.channel.localAddress?.port
+        if let port { counts.relayOpened(port: port, for: client, by: ObjectIdentifier(self)) }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let port { counts.relayClosed(port: port, by: ObjectIdentifier(self)) }
+        context.fireChannelInactive()
+    }
+}
+
+extension Application {
+    private struct ConnectionGateKey: StorageKey { typealias Value = ConnectionGate }
+
+    /// The gate in front of the HTTP server, when the configuration asks for one.
+    var connectionGate: ConnectionGate? {
+        get { storage[ConnectionGateKey.self] }
+        set { storage[ConnectionGateKey.self] = newValue }
+    }
+
+    /// Where clients reach this application once started: the gate, or Vapor's server without one.
+    public var listeningAddress: SocketAddress? {
+        connectionGate?.localAddress ?? http.server.shared.localAddress
+    }
+}
