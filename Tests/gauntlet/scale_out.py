@@ -248,6 +248,7 @@ defaults
     timeout queue 10s
     retries 3
     option redispatch
+    option forwardfor
     retry-on conn-failure empty-response 503
 
 frontend gauntlet
@@ -506,6 +507,7 @@ class Gauntlet:
             "CARELOOP_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "CARELOOP_MAIL_DOMAIN": MAIL_DOMAIN,
             "CARELOOP_ALLOW_PRIVATE_WEBHOOKS": "1",
+            "CARELOOP_TRUST_FORWARDED_FOR": "1",  # behind HAProxy: only the total connection cap applies
             "CARELOOP_RETRY_BASE_SECONDS": "1",
         })
         if os.environ.get("GAUNTLET_NODE_LOG_LEVEL"):
