@@ -93,6 +93,53 @@ final class ConnectionGateTests: XCTestCase {
         }
     }
 
+    func testASlowReaderGetsEveryAnswerBeforeTheConnectionCloses() async throws {
+        try await onEachBackend(tweak: { $0.publicCacheSeconds = 0 }) { server in
+            // setup: a product whose review list is about 100 KB a page
+            let (store, key) = try await server.makeStore()
+            for i in 0..<50 {
+                _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
+                    product: "big", email: "r\(i)@example.com", rating: 5, body: String(repeating: "Lovely kettle. ", count: 125)))
+            }
+            let port = try XCTUnwrap(server.app.listeningAddress?.port)
+            let path = "/api/v1/public/stores/\(store.slug)/products/big/reviews?per_page=50"
+            let count = 80  // about 8 MB of answers: more than the kernel's socket buffers hold
+            var requests = String(repeating: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", count: count - 1)
+            requests += "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+            // act: send every request pipelined, read nothing for 3 s (the server finishes and closes), then read it all
+            let collected = NIOLockedValueBox(ByteBuffer())
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(ChannelOptions.autoRead, value: false)
+                .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4096)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RawHTTP.Collect(into: collected)) }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            try await channel.writeAndFlush(ByteBuffer(string: requests)).get()
+            try await Task.sleep(nanoseconds: 3_000_000_000)
+            try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+            let timeout = channel.eventLoop.scheduleTask(in: .seconds(60)) { channel.close(promise: nil) }
+            try? await channel.closeFuture.get()
+            timeout.cancel()
+
+            // check: every answer arrived whole
+            let text = collected.withLockedValue { String(buffer: $0) }
+            XCTAssertEqual(text.components(separatedBy: "HTTP/1.1 200 OK").count - 1, count, "\(text.utf8.count) bytes")
+            XCTAssertTrue(text.hasSuffix("}"), String(text.suffix(80)))
+        }
+    }
+
+    func testClientsAreCountedByIPv4AddressOrIPv6Network() throws {
+        func key(_ ip: String) throws -> String { ConnectionCounts.client(try SocketAddress(ipAddress: ip, port: 1)) }
+        XCTAssertEqual(try key("203.0.113.7"), "203.0.113.7")
+        XCTAssertEqual(try key("::ffff:203.0.113.7"), "203.0.113.7", "an IPv4 client on a dual-stack socket")
+        XCTAssertEqual(try key("2001:db8:1:2::1"), try key("2001:db8:1:2:ffff:eeee:dddd:cccc"), "one /64 is one client")
+        XCTAssertNotEqual(try key("2001:db8:1:2::1"), try key("2001:db8:1:3::1"))
+        // and no one client may hold more than half the process's connections
+        XCTAssertEqual(ConnectionCounts(limits: .init(perAddress: 256, total: 300)).limits.perAddress, 150)
+    }
+
     private func waitUntil(_ condition: @escaping () -> Bool) async throws {
         for _ in 0..<200 where !condition() { try await Task.sleep(nanoseconds: 10_000_000) }
         XCTAssertTrue(condition(), "condition not reached within 2 s")
@@ -127,7 +174,7 @@ enum RawHTTP {
         return collected.withLockedValue { String(buffer: $0) }
     }
 
-    private final class Collect: ChannelInboundHandler {
+    final class Collect: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         let into: NIOLockedValueBox<ByteBuffer>
         init(into: NIOLockedValueBox<ByteBuffer>) { self.into = into }

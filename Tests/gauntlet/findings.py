@@ -160,12 +160,12 @@ def references():
     with Server("refs") as s:
         request(s.port, "POST", "/api/v1/orders", key=s.key, body=order("o1", "r@example.com"))
         before = s.node.rss_kib()
-        for i in range(150):
-            refs = " ".join(f"<ref-{i}-{j}@elsewhere.example>" for j in range(400 + i))
+        for i in range(200):
+            refs = " ".join(f"<ref-{i}-{j}@elsewhere.example>" for j in range(2000 + i))
             raw = f"From: r@example.com\r\nTo: care@x.test\r\nSubject: r{i}\r\nReferences: {refs}\r\n\r\nhello {i}\r\n"
             inbound(s, raw)
         grown = (s.node.rss_kib() - before) / 1024
-        return grown < 60, f"150 mails with 400–550 References each: resident memory +{grown:.0f} MiB"
+        return grown < 60, f"200 mails with 2000–2199 References each: resident memory +{grown:.0f} MiB"
 
 
 @check(8, "parallel wrong passwords lock the account")

@@ -23,6 +23,12 @@ final class ConnectionGate: Server, Sendable {
 
     var onShutdown: EventLoopFuture<Void> { inner.onShutdown }
 
+    /// The relay always connects from here, so the server knows a relayed connection by its peer.
+    static let relaySource: SocketAddress? = try? SocketAddress(ipAddress: "127.0.0.1", port: 0)
+
+    /// Whether a connection the HTTP server accepted came through the gate's relay.
+    static func isRelay(_ peer: SocketAddress?) -> Bool { peer?.ipAddress == "127.0.0.1" }
+
     /// Where clients connect (the relay's own port is private).
     var localAddress: SocketAddress? { listener.withLockedValue { $0?.localAddress } }
 
@@ -65,12 +71,13 @@ final class ConnectionGate: Server, Sendable {
         }
         let counts = self.counts
         let logger = application.logger
+        let drainTime = configured.idleTimeout ?? .seconds(15)
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: Int32(configured.backlog))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { client in
-                ConnectionGate.admit(client, to: target, counts: counts)
+                ConnectionGate.admit(client, to: target, counts: counts, drainTime: drainTime)
             }
             .bind(host: host, port: port)
             .map { [listener] channel in
@@ -80,14 +87,15 @@ final class ConnectionGate: Server, Sendable {
     }
 
     /// Runs on the client channel's event loop as it is accepted.
-    private static func admit(_ client: any Channel, to target: SocketAddress, counts: ConnectionCounts) -> EventLoopFuture<Void> {
-        let address = client.remoteAddress?.ipAddress ?? "unknown"
+    private static func admit(_ client: any Channel, to target: SocketAddress, counts: ConnectionCounts,
+                              drainTime: TimeAmount) -> EventLoopFuture<Void> {
+        let address = ConnectionCounts.client(client.remoteAddress)
         let admission = counts.admit(address)
         guard admission == .admitted else {
             return client.eventLoop.makeCompletedFuture { try client.pipeline.syncOperations.addHandler(RefuseConnection(admission)) }
         }
         client.closeFuture.whenComplete { _ in counts.release(address) }
-        let (outside, inside) = RelayHandler.pair()
+        let (outside, inside) = RelayHandler.pair(drainTime: drainTime)
         let insideHandler = NIOLoopBound(inside, eventLoop: client.eventLoop)
         do {
             try client.pipeline.syncOperations.addHandler(outside)
@@ -95,7 +103,9 @@ final class ConnectionGate: Server, Sendable {
             return client.eventLoop.makeFailedFuture(error)
         }
         // The relay connects on the client's own event loop, so both halves share one thread.
-        ClientBootstrap(group: client.eventLoop)
+        var bootstrap = ClientBootstrap(group: client.eventLoop)
+        if let source = ConnectionGate.relaySource { bootstrap = bootstrap.bind(to: source) }
+        bootstrap
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { relay in
@@ -116,7 +126,6 @@ private final class RelayPortTag: ChannelInboundHandler {
     typealias InboundIn = NIOAny
     private let client: String
     private let counts: ConnectionCounts
-    private var port: Int?
 
     init(client: String, counts: ConnectionCounts) {
         self.client = client
@@ -124,14 +133,8 @@ private final class RelayPortTag: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        port = context.channel.localAddress?.port
-        if let port { counts.relayOpened(port: port, for: client, by: ObjectIdentifier(self)) }
+        if let port = context.channel.localAddress?.port { counts.relayOpened(port: port, for: client) }
         context.fireChannelActive()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if let port { counts.relayClosed(port: port, by: ObjectIdentifier(self)) }
-        context.fireChannelInactive()
     }
 }
 

@@ -27,8 +27,11 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     SocketLimit.raise()
     if config.maxConnectionsPerAddress > 0 {
         let total = min(config.maxConnections ?? Int.max, SocketLimit.connectionBudget())
-        app.connectionGate = ConnectionGate(application: app, limits: .init(perAddress: config.maxConnectionsPerAddress, total: total))
-        app.servers.use { app in app.connectionGate! }
+        let gate = ConnectionGate(application: app, limits: .init(perAddress: config.maxConnectionsPerAddress, total: total))
+        app.connectionGate = gate
+        app.servers.use { _ in gate }
+        // Vapor's own "Server started on" would name the private relay port; the gate logs the real one.
+        app.http.server.configuration.logger.logLevel = .warning
     }
 
     try await useDatabase(config.database, on: app)

@@ -52,7 +52,7 @@ extension Request {
             return forwarded
         }
         // Through the connection gate the peer is the gate's relay: ask the gate whom it carries.
-        if let gate = application.connectionGate, let port = remoteAddress?.port,
+        if let gate = application.connectionGate, ConnectionGate.isRelay(remoteAddress), let port = remoteAddress?.port,
            let client = gate.counts.client(relayPort: port) {
             return client
         }

@@ -116,13 +116,8 @@ public enum ConversationService {
     }
 
     static func fireForConversation(_ event: TriggerEvent, _ c: Conversation, links: CareLinks, now: Date, on sql: any SQLDatabase) async throws {
-        guard let store = try await sql.first(Store.self, { $0.where("id", .equal, c.storeID) }),
-              let customer = try await sql.first(Customer.self, { $0.where("id", .equal, c.customerID) })
-        else { return }
-        let review = try await c.reviewID.asyncMap { id in try await sql.first(Review.self, { $0.where("id", .equal, id) }) } ?? nil
-        let product = try await review.asyncMap { r in try await sql.first(Product.self, { $0.where("id", .equal, r.productID) }) } ?? nil
-        try await TriggerRunner.fire(event, subject: CareSubject(store: store, customer: customer, review: review, product: product, conversation: c),
-                                     links: links, now: now, on: sql)
+        guard let subject = try await CareSubject.of(c, on: sql) else { return }
+        try await TriggerRunner.fire(event, subject: subject, links: links, now: now, on: sql)
     }
 }
 
@@ -141,15 +136,8 @@ extension ConversationService {
         let body = try Text.required(body, field: "body", max: 20_000)
         return try await storage.write(on: db) { tx in
             let c = try await load(conversationID, storeID: storeID, on: tx)
-            let now = storage.now()
-            let m = try await Conversations.addMessage(.customer, body: body, staffID: nil, to: c, now: now, on: tx)
-            c.status = .open
-            c.resolvedAt = nil
-            c.lastCustomerAt = now
-            c.updatedAt = now
-            try await CareRows.update(c, on: tx)
-            try await fireForConversation(.conversationCustomerReplied, c, links: links, now: now, on: tx)
-            return m
+            guard let subject = try await CareSubject.of(c, on: tx) else { throw CareError.notFound("conversation") }
+            return try await CustomerReply.record(body, to: c, subject: subject, links: links, now: storage.now(), on: tx)
         }
     }
 }

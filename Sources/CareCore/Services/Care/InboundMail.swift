@@ -113,16 +113,9 @@ public enum InboundMail {
                 try await Conversations.insert(c, customer: customer, now: now, on: sql)
                 opened = true
             }
-            let m = try await Conversations.addMessage(.customer, body: body, staffID: nil, to: c, now: now, emailMessageID: inboundID, on: sql)
-            // A reply reopens a resolved conversation and puts it back on the store's side.
-            c.status = .open
-            c.resolvedAt = nil
-            c.lastCustomerAt = now
-            c.updatedAt = now
-            try await CareRows.update(c, on: sql)
-            let subject = CareSubject(store: store, customer: customer, conversation: c)
-            if opened { try await TriggerRunner.fire(.conversationOpened, subject: subject, links: links, now: now, on: sql) }
-            try await TriggerRunner.fire(.conversationCustomerReplied, subject: subject, links: links, now: now, on: sql)
+            let subject = try await CareSubject.of(c, store: store, customer: customer, on: sql)
+            let m = try await CustomerReply.record(body, to: c, subject: subject, opened: opened, emailMessageID: inboundID,
+                                                   links: links, now: now, on: sql)
             return .added(conversationID: c.id!, messageID: m.id!, opened: opened)
         }
     }

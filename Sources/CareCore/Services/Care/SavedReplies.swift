@@ -37,13 +37,8 @@ public enum SavedReplies {
     public static func render(id: UUID, conversationID: UUID, storeID: UUID, links: CareLinks, now: Date, on db: any Database) async throws -> String {
         guard let reply = try await SavedReply.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first(),
               let c = try await Conversation.query(on: db).filter(\.$id == conversationID).filter(\.$storeID == storeID).first(),
-              let store = try await Store.find(storeID, on: db), let customer = try await Customer.find(c.customerID, on: db)
+              let sql = db as? any SQLDatabase, let subject = try await CareSubject.of(c, on: sql)
         else { throw CareError.notFound("saved reply") }
-        var review: Review?
-        if let reviewID = c.reviewID { review = try await Review.find(reviewID, on: db) }
-        var product: Product?
-        if let productID = review?.productID { product = try await Product.find(productID, on: db) }
-        let subject = CareSubject(store: store, customer: customer, review: review, product: product, conversation: c)
         return Template.render(reply.body, values: CareActions.values(subject, links, now: now))
     }
 }

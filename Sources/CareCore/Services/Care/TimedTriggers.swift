@@ -75,14 +75,9 @@ public enum TimedTriggers {
             // Re-read in the transaction: a reply may have arrived since the scan.
             guard let c = try await tx.first(Conversation.self, { $0.where("id", .equal, conversationID) }),
                   c.status == (d.event == .conversationUnanswered ? .open : .waiting),
-                  let store = try await tx.first(Store.self, { $0.where("id", .equal, c.storeID) }),
-                  let customer = try await tx.first(Customer.self, { $0.where("id", .equal, c.customerID) })
+                  let subject = try await CareSubject.of(c, on: tx)
             else { return false }
-            let review = try await c.reviewID.asyncMap { id in try await tx.first(Review.self, { $0.where("id", .equal, id) }) } ?? nil
-            let product = try await review.asyncMap { r in try await tx.first(Product.self, { $0.where("id", .equal, r.productID) }) } ?? nil
-            return try await TriggerRunner.fireTimed(
-                triggerID: due.triggerID, d, subject: CareSubject(store: store, customer: customer, review: review, product: product, conversation: c),
-                guardKey: key, links: links, now: now, on: tx)
+            return try await TriggerRunner.fireTimed(triggerID: due.triggerID, d, subject: subject, guardKey: key, links: links, now: now, on: tx)
         }
     }
 

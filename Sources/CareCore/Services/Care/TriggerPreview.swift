@@ -44,7 +44,8 @@ public enum TriggerPreview {
             let customers = try await ReviewQueries.byID(Customer.self, ids: Set(conversations.map(\.customerID)), on: db)
             for c in conversations {
                 guard let customer = customers[c.customerID] else { continue }
-                let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, conversation: c), needing: trigger, now: now, on: sql)
+                let subject = try await CareSubject.of(c, store: store, customer: customer, on: sql)
+                let facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql)
                 rows.append(Row(reviewID: c.reviewID, conversationID: c.id, customer: customer.name ?? customer.email, stars: nil,
                                 text: Inbox.firstLine(c.subject), wouldFire: try await matches(trigger, facts)))
             }
