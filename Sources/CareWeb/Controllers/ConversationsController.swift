@@ -28,7 +28,6 @@ enum ConversationsController {
         let p = try JSONBody.decode(MessagePayload.self, from: req)
         let m = try await ConversationService.reply(conversationID: id, storeID: ctx.storeID, body: p.body, isInternal: p.isInternal ?? false,
                                                     staffID: nil, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return try JSONBody.response(MessageView(m), status: .created)
     }
 
@@ -38,7 +37,6 @@ enum ConversationsController {
         let p = try JSONBody.decode(ResolvePayload.self, from: req)
         try await ConversationService.resolve(conversationID: id, storeID: ctx.storeID, note: p.resolutionNote, links: req.care.links,
                                               storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return try await show(req)
     }
 

@@ -70,7 +70,6 @@ enum CustomerPageController {
         guard let form = try? req.content.decode(ReplyForm.self) else { throw CareError.missing("body") }
         _ = try await ConversationService.customerReply(conversationID: page.conversation.id!, storeID: page.conversation.storeID, body: form.body,
                                                         links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return req.redirect(to: "/c/\(page.pageToken)", redirectType: .normal)
     }
 
@@ -89,7 +88,6 @@ enum CustomerPageController {
         _ = try await ReviewUpdates.byCustomer(reviewID: reviewID, storeID: page.conversation.storeID, rating: stars, title: form.title,
                                                body: form.body, links: req.care.links, storage: req.care.storage, on: req.db)
         req.care.publicListCache.invalidateAll()
-        req.care.outboxSignal.poke()
         return req.redirect(to: "/c/\(page.pageToken)?updated=1#review", redirectType: .normal)
     }
 

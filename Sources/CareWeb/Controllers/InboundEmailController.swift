@@ -32,7 +32,6 @@ enum InboundEmailController {
                                                     storage: req.care.storage, on: req.db)
         switch outcome {
         case .added(let conversationID, let messageID, let opened):
-            req.care.outboxSignal.poke()
             return try JSONBody.response(InboundResult(result: opened ? "opened" : "added", conversationId: conversationID,
                                                        messageId: messageID, reason: nil), status: .created)
         case .skipped(let reason):

@@ -20,7 +20,6 @@ enum OutboxController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "delivery")
         let job = try await OutboxQueue.retryDead(id: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return try JSONBody.response(OutboxJobView(job))
     }
 }

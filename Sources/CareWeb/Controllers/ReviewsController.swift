@@ -12,7 +12,6 @@ enum ReviewsController {
             store: ctx.store, links: req.care.links, storage: req.care.storage, on: req.db)
         req.care.publicListCache.invalidate(product: PublicListCache.productKey(storeSlug: ctx.store.slug, externalID: stored.product.externalID))
         req.care.metrics.reviewReceived(source: stored.review.source, status: stored.review.status)
-        if stored.conversation != nil { req.care.outboxSignal.poke() }
         return try JSONBody.response(StoreReviewView(listed: .init(review: stored.review, reply: nil, product: stored.product, customer: stored.customer)), status: .created)
     }
 

@@ -28,7 +28,6 @@ enum WebhooksController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "webhook")
         try await Webhooks.sendTest(id: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return try JSONBody.response(["queued": true], status: .accepted)
     }
 }

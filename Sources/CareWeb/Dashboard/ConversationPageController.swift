@@ -91,7 +91,6 @@ enum ConversationPageController {
         let form = try req.content.decode(ReplyForm.self)
         _ = try await ConversationService.reply(conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: form.`internal` == "1",
                                                 staffID: ctx.staffID, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return back(req, id)
     }
 
@@ -124,7 +123,6 @@ enum ConversationPageController {
         let (ctx, id) = try target(req)
         try await ConversationService.resolve(conversationID: id, storeID: ctx.storeID, note: try req.content.decode(ResolveForm.self).note,
                                               links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return back(req, id)
     }
 

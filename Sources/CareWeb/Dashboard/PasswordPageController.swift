@@ -29,7 +29,6 @@ enum PasswordPageController {
         let email = try req.content.decode(ForgotForm.self).email ?? ""
         try await StaffAuth.requestReset(email: email, links: req.care.passwordLinks, publicURL: req.care.links.publicURL,
                                          storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return try await render(req, "app-password-forgot", Page(token: nil, sent: true, error: nil))
     }
 

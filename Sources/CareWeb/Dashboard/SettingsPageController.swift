@@ -115,7 +115,6 @@ enum SettingsPageController {
         _ = try await Team.invite(email: form.email ?? "", name: form.name, role: role, storeID: ctx.storeID, invitedBy: ctx.staff.name,
                                   links: req.care.passwordLinks, publicURL: req.care.links.publicURL, hasher: req.care.hasher,
                                   storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return DashboardPage.back(req, to: "/app/settings?notice=invited")
     }
     struct CareForm: Content { let invite_review_update: String?; let retention_months: String? }
@@ -156,7 +155,6 @@ enum SettingsPageController {
     static func testWebhook(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await Webhooks.sendTest(id: try req.uuidParameter("id", what: "webhook"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return DashboardPage.back(req, to: "/app/settings?notice=test-queued")
     }
 
@@ -169,7 +167,6 @@ enum SettingsPageController {
     static func retryDelivery(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await OutboxQueue.retryDead(id: try req.uuidParameter("id", what: "delivery"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return DashboardPage.back(req, to: "/app/settings?notice=retry-queued")
     }
 
@@ -179,7 +176,6 @@ enum SettingsPageController {
         try await OutboxQueue.enqueueStaffMail(to: ctx.staff.email, subject: "[\(ctx.store.name)] CareLoop test email",
                                                body: "This is a test email from CareLoop's settings page. If you can read it, outbound mail works.",
                                                storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        req.care.outboxSignal.poke()
         return DashboardPage.back(req, to: "/app/settings?notice=mail-queued")
     }
 

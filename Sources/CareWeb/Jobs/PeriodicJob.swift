@@ -52,7 +52,6 @@ extension PeriodicJob {
         return PeriodicJob(name: "time triggers", every: every, initialDelay: every) { care, db, logger in
             let n = try await TimedTriggers.sweep(links: care.links, storage: care.storage, on: db)
             if n > 0 {
-                care.outboxSignal.poke()
                 logger.info("time triggers fired \(n) time(s)")
             }
         }

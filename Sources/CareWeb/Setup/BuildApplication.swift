@@ -41,7 +41,10 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
 
     let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
-    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost)
+    // Every committed write that queued a delivery wakes this node's outbox worker at once.
+    let outboxSignal = OutboxSignal()
+    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost,
+                              afterCommit: { effects in if effects.queuedDelivery { outboxSignal.poke() } })
     let hasher = BcryptHasher(cost: config.bcryptCost)
     let secret: String
     if let configured = config.secret {
@@ -54,7 +57,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
         signInLimiter: RateLimiter(burst: config.signInBurst, perMinute: config.signInPerMinute),
         publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
-        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), passwordLinks: PasswordLinks(secret: secret), outboxSignal: OutboxSignal(),
+        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), passwordLinks: PasswordLinks(secret: secret), outboxSignal: outboxSignal,
         mail: try config.mailSettings())
 
     // Templates ship inside the CareWeb bundle, so pages render whatever the working folder is.

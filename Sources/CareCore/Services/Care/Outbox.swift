@@ -63,5 +63,6 @@ public enum Outbox {
         job.nextAttemptAt = now
         job.createdAt = now
         try await CareRows.insert(job, on: sql)
+        WriteEffects.noteQueuedDelivery()
     }
 }

@@ -133,6 +133,7 @@ public enum OutboxQueue {
                 UPDATE outbox SET status = \(bind: OutboxStatus.pending.rawValue), next_attempt_at = \(bind: now), locked_until = NULL
                 WHERE id = \(bind: id)
                 """).run()
+            WriteEffects.noteQueuedDelivery()
         }
         job.status = .pending
         job.nextAttemptAt = now

@@ -20,30 +20,50 @@ public struct CareStorage: Sendable {
     /// transaction is not rolled back on it (the server ended it; a ROLLBACK sent on a closing
     /// connection was seen to never return, holding the request and the pooled connection forever).
     let connectionLost: @Sendable (any Error) -> Bool
+    /// Runs after every committed write with what it did (wakes the outbox worker, say).
+    let afterCommit: @Sendable (WriteEffects) -> Void
 
     /// `sqlitePath` is the database file when the backend is SQLite, nil for PostgreSQL.
     public init(sqlitePath: String?, now: @escaping @Sendable () -> Date = { Date() },
-                connectionLost: @escaping @Sendable (any Error) -> Bool = { _ in false }) {
+                connectionLost: @escaping @Sendable (any Error) -> Bool = { _ in false },
+                afterCommit: @escaping @Sendable (WriteEffects) -> Void = { _ in }) {
         self.queue = sqlitePath.map { WriteQueue(path: $0) }
         self.now = now
         self.connectionLost = connectionLost
+        self.afterCommit = afterCommit
     }
 
-    private init(queue: WriteQueue?, now: @escaping @Sendable () -> Date, connectionLost: @escaping @Sendable (any Error) -> Bool) {
+    private init(queue: WriteQueue?, now: @escaping @Sendable () -> Date, connectionLost: @escaping @Sendable (any Error) -> Bool,
+                 afterCommit: @escaping @Sendable (WriteEffects) -> Void) {
         self.queue = queue
         self.now = now
         self.connectionLost = connectionLost
+        self.afterCommit = afterCommit
     }
 
     /// The same writer with another clock (tests of deadlines, jobs that act "as of" a time).
     public func withClock(_ now: @escaping @Sendable () -> Date) -> CareStorage {
-        CareStorage(queue: queue, now: now, connectionLost: connectionLost)
+        CareStorage(queue: queue, now: now, connectionLost: connectionLost, afterCommit: afterCommit)
     }
 
-    /// Runs `body` in a write transaction. The body may run more than once (a retry, or a batch
-    /// replayed alone after another job's failure), so it must only touch the database.
+    /// Runs `body` in a write transaction, then the after-commit hook with what it did. The body may
+    /// run more than once (a retry, or a batch replayed alone after another job's failure), so it must
+    /// only touch the database.
     public func write<T: Sendable>(
         on db: any Database, attempts: Int = 3, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let effects = WriteEffects()
+        let noting: @Sendable (any SQLDatabase) async throws -> T = { sql in
+            effects.reset()
+            return try await WriteEffects.$current.withValue(effects) { try await body(sql) }
+        }
+        let result = try await committed(on: db, attempts: attempts, noting)
+        afterCommit(effects)
+        return result
+    }
+
+    private func committed<T: Sendable>(
+        on db: any Database, attempts: Int, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         if let queue {
             let result = try await queue.submit(on: db) { try await body($0) as any Sendable }
