@@ -248,7 +248,7 @@ final class GauntletTests: XCTestCase {
         let body = Data(repeating: 65, count: 1000)
         for product in 0..<50 {
             for page in 0..<100 {
-                cache.put(product: "p\(product)", variant: "\(page)/10", body: body)
+                cache.put(product: "p\(product)", store: UUID(), productID: UUID(), variant: "\(page)/10", body: body)
             }
         }
         let size = cache.size

@@ -82,6 +82,8 @@ public enum CustomerPrivacy {
                 throw CareError(.conflict, code: "already_erased", message: "this customer was erased already")
             }
             let email = try row.decode(column: "email", as: String.self)
+            // Their reviews' names and words leave the store's public lists.
+            WriteEffects.noteReviewsChanged(store: storeID, product: nil)
             try await sql.raw("""
                 UPDATE customers SET email = \(bind: "erased-\(customerID.uuidString.lowercased())@erased.invalid"), name = NULL,
                     erased_at = \(bind: now) WHERE id = \(bind: customerID)

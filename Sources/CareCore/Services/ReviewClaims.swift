@@ -139,6 +139,7 @@ public enum ReviewClaims {
                 UPDATE reviews SET customer_id = \(bind: customerID), order_id = \(bind: orderID), verified = \(bind: orderID != nil),
                     updated_at = \(bind: now) WHERE id = \(bind: reviewID)
                 """).run()
+            WriteEffects.noteReviewsChanged(store: review.storeID, product: review.productID)
             try await sql.raw("UPDATE review_claims SET confirmed_at = \(bind: now) WHERE id = \(bind: id)").run()
             review.customerID = customerID
             review.orderID = orderID

@@ -87,7 +87,6 @@ enum CustomerPageController {
         guard let raw = form.rating, let stars = Int(raw) else { throw CareError.invalid("rating", "choose from 1 to 5 stars") }
         _ = try await ReviewUpdates.byCustomer(reviewID: reviewID, storeID: page.conversation.storeID, rating: stars, title: form.title,
                                                body: form.body, links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidateAll()
         return req.redirect(to: "/c/\(page.pageToken)?updated=1#review", redirectType: .normal)
     }
 

@@ -26,7 +26,6 @@ enum CustomersController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "customer")
         let kept = try await CustomerPrivacy.erase(customerID: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidateAll()
         return try JSONBody.response(["erased": JSONNode.string(id.uuidString), "reviews_kept_anonymously": .number(Double(kept))])
     }
 

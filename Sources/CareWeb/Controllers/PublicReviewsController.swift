@@ -18,7 +18,7 @@ enum PublicReviewsController {
             body = try JSONBody.encoder.encode(PublicListView(
                 summary: SummaryView(result.summary), reviews: result.reviews.map(PublicReviewView.init),
                 page: page.number, perPage: page.size))
-            cache.put(product: productKey, variant: variant, body: body)
+            cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
         }
         var headers: HTTPHeaders = ["Content-Type": "application/json; charset=utf-8"]
         // The widget is embedded on the shop's own pages: any origin may read published reviews.
@@ -42,7 +42,6 @@ enum PublicReviewsController {
         submission.customerNameField = "author_name"
         let stored = try await ReviewIngest.submit(
             submission, store: store, links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidate(product: PublicListCache.productKey(storeSlug: slug, externalID: externalID))
         req.care.metrics.reviewReceived(source: stored.review.source, status: stored.review.status)
         let response = try JSONBody.response(PublicReviewView(.init(review: stored.review, reply: nil, product: nil, customer: nil)), status: .created)
         response.headers.add(name: "X-Review-Status", value: stored.review.status.rawValue)

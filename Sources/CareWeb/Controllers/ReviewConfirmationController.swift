@@ -34,7 +34,6 @@ enum ReviewConfirmationController {
         let token = try req.parameters.require("token")
         let chosen = (try? req.content.decode(Form.self))?.claim.flatMap(UUID.init(uuidString:))
         let outcome = try await ReviewClaims.confirm(token: token, chosen: chosen, links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidateAll()
         return try await render(req, token: token, notice: "Thank you: that review is confirmed as yours.")
     }
 

@@ -10,7 +10,6 @@ enum ReviewsController {
             ReviewSubmission(product: p.product.ref, customer: p.customer.ref, rating: p.rating.value, title: p.title,
                              body: p.body, authorName: p.authorName, orderExternalID: p.orderExternalId, source: .api),
             store: ctx.store, links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidate(product: PublicListCache.productKey(storeSlug: ctx.store.slug, externalID: stored.product.externalID))
         req.care.metrics.reviewReceived(source: stored.review.source, status: stored.review.status)
         return try JSONBody.response(StoreReviewView(listed: .init(review: stored.review, reply: nil, product: stored.product, customer: stored.customer)), status: .created)
     }
@@ -59,9 +58,6 @@ enum ReviewsController {
     /// Answers with the review as it now stands, and drops the product's cached public list.
     private static func respondWithReview(_ id: UUID, ctx: StoreContext, req: Request, status: HTTPResponseStatus = .ok) async throws -> Response {
         let listed = try await ReviewQueries.one(reviewID: id, storeID: ctx.storeID, on: req.db)
-        if let product = listed.product {
-            req.care.publicListCache.invalidate(product: PublicListCache.productKey(storeSlug: ctx.store.slug, externalID: product.externalID))
-        }
         return try JSONBody.response(StoreReviewView(listed: listed), status: status)
     }
 }

@@ -97,7 +97,6 @@ enum CustomersPageController {
             throw DashboardError(status: .unprocessableEntity, message: "Type ERASE to confirm erasing this customer.")
         }
         _ = try await CustomerPrivacy.erase(customerID: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidateAll()
         return DashboardPage.back(req, to: "/app/customers/\(id)")
     }
 

@@ -106,7 +106,6 @@ enum ReviewsPageController {
     static func publish(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
         _ = try await ReviewModeration.publish(reviewID: id, storeID: ctx.storeID, by: ctx.staff.email, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidateAll()
         return back(req, id)
     }
 
@@ -114,7 +113,6 @@ enum ReviewsPageController {
         let (ctx, id) = try target(req)
         _ = try await ReviewModeration.reject(reviewID: id, storeID: ctx.storeID, reason: try req.content.decode(ReasonForm.self).reason ?? "",
                                               by: ctx.staff.email, storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidateAll()
         return back(req, id)
     }
 
@@ -122,7 +120,6 @@ enum ReviewsPageController {
         let (ctx, id) = try target(req)
         _ = try await ReviewReplies.reply(reviewID: id, storeID: ctx.storeID, body: try req.content.decode(ReplyForm.self).body ?? "",
                                           storage: req.care.storage, on: req.db)
-        req.care.publicListCache.invalidateAll()
         return back(req, id)
     }
 

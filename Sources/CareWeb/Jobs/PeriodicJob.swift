@@ -40,7 +40,6 @@ extension PeriodicJob {
     static let moderationDeadline = PeriodicJob(name: "publishing held reviews", every: .seconds(60), initialDelay: .seconds(1)) { care, db, logger in
         let n = try await ReviewModeration.publishDue(storage: care.storage, on: db)
         if n > 0 {
-            care.publicListCache.invalidateAll()
             logger.info("published \(n) held review(s) at their deadline")
         }
     }

@@ -41,10 +41,14 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
 
     let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
-    // Every committed write that queued a delivery wakes this node's outbox worker at once.
+    // After every committed write: a queued delivery wakes this node's outbox worker at once, and the
+    // public review lists the write changed are dropped from memory.
     let outboxSignal = OutboxSignal()
-    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost,
-                              afterCommit: { effects in if effects.queuedDelivery { outboxSignal.poke() } })
+    let publicListCache = PublicListCache(maxAge: config.publicCacheSeconds)
+    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost, afterCommit: { effects in
+        if effects.queuedDelivery { outboxSignal.poke() }
+        for changed in effects.changedLists { publicListCache.invalidate(changed) }
+    })
     let hasher = BcryptHasher(cost: config.bcryptCost)
     let secret: String
     if let configured = config.secret {
@@ -56,7 +60,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         config: config, storage: storage, hasher: hasher, secret: secret,
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
         signInLimiter: RateLimiter(burst: config.signInBurst, perMinute: config.signInPerMinute),
-        publicListCache: PublicListCache(maxAge: config.publicCacheSeconds), metrics: metrics,
+        publicListCache: publicListCache, metrics: metrics,
         apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), passwordLinks: PasswordLinks(secret: secret), outboxSignal: outboxSignal,
         mail: try config.mailSettings())
 

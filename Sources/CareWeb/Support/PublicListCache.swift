@@ -1,15 +1,21 @@
+import CareCore
 import Foundation
 import NIOConcurrencyHelpers
 
 /// Rendered public review lists, kept in memory for a short time. The widget on a busy product page
 /// asks for the same list over and over; answering from memory keeps that off the database. Any write
-/// on this node that touches the product drops its entries at once; `maxAge` bounds how stale a list
-/// can be when another node sharing the database made the write.
+/// on this node that touches the product drops its entries at once (the storage layer reports which,
+/// after the commit: see `WriteEffects`); `maxAge` bounds how stale a list can be when another node
+/// sharing the database made the write.
 public final class PublicListCache: Sendable {
     struct Entry { let body: Data; let stored: Date }
     struct State {
         var entries: [String: [String: Entry]] = [:]
         var bytes = 0
+        /// Which cached product keys (store slug + external id) belong to a product and to a store,
+        /// learned when a list is put, so a write that knows only ids can drop them.
+        var keysByProduct: [UUID: Set<String>] = [:]
+        var keysByStore: [UUID: Set<String>] = [:]
     }
     private let state = NIOLockedValueBox(State())
     private let maxAge: TimeInterval
@@ -31,7 +37,7 @@ public final class PublicListCache: Sendable {
         }
     }
 
-    func put(product: String, variant: String, body: Data, now: Date = Date()) {
+    func put(product: String, store: UUID, productID: UUID, variant: String, body: Data, now: Date = Date()) {
         guard maxAge > 0, body.count <= maxBytes / 64 else { return }
         state.withLockedValue { s in
             // Over a bound, start afresh: entries live two seconds, so losing them costs one read each.
@@ -46,6 +52,8 @@ public final class PublicListCache: Sendable {
             s.bytes += body.count - (variants[variant]?.body.count ?? 0)
             variants[variant] = Entry(body: body, stored: now)
             s.entries[product] = variants
+            s.keysByProduct[productID, default: []].insert(product)
+            s.keysByStore[store, default: []].insert(product)
         }
     }
 
@@ -54,14 +62,18 @@ public final class PublicListCache: Sendable {
         state.withLockedValue { s in (s.entries.count, s.entries.values.reduce(0) { $0 + $1.count }, s.bytes) }
     }
 
-    func invalidate(product: String) {
-        state.withLockedValue { s in
-            if let gone = s.entries.removeValue(forKey: product) { s.bytes -= gone.values.reduce(0) { $0 + $1.body.count } }
-        }
-    }
-
-    /// For writes that can touch many products of a store (moderation sweeps): drop everything.
+    /// Drops everything (tests of the bounds).
     func invalidateAll() {
         state.withLockedValue { $0 = State() }
+    }
+
+    /// Drops the lists a committed write may have changed: one product's, or (product nil) a store's.
+    func invalidate(_ changed: WriteEffects.ChangedList) {
+        state.withLockedValue { s in
+            let keys = changed.product.map { s.keysByProduct.removeValue(forKey: $0) } ?? s.keysByStore.removeValue(forKey: changed.store)
+            for key in keys ?? [] {
+                if let gone = s.entries.removeValue(forKey: key) { s.bytes -= gone.values.reduce(0) { $0 + $1.body.count } }
+            }
+        }
     }
 }

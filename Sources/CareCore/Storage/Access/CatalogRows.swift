@@ -30,6 +30,7 @@ enum CatalogRows {
             UPDATE products SET name = \(bind: p.name), url = \(bind: p.url), image_url = \(bind: p.imageURL)
             WHERE id = \(bind: p.id!)
             """).run()
+        WriteEffects.noteReviewsChanged(store: p.storeID, product: p.id)
     }
 
     static func customer(storeID: UUID, email: String, on sql: any SQLDatabase) async throws -> Customer? {
@@ -65,6 +66,7 @@ enum CatalogRows {
                 \(bind: r.statusReason), \(bind: r.heldByRule), \(bind: r.publishAfter), \(bind: r.moderatedBy),
                 \(bind: r.moderatedAt), \(bind: r.verified), \(bind: r.source.rawValue), \(bind: r.createdAt), \(bind: r.updatedAt))
             """).run()
+        WriteEffects.noteReviewsChanged(store: r.storeID, product: r.productID)
     }
 
     /// The customer's latest review texts, for the duplicate rule; `excluding` leaves out the review being edited.

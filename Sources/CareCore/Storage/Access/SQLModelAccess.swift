@@ -10,12 +10,14 @@ extension SQLDatabase {
     func insert<M: Model>(_ model: M) async throws {
         if model.id == nil, let uuid = UUID() as? M.IDValue { model.id = uuid }
         try await insert(into: M.schema).fluentModel(model).run()
+        WriteEffects.noteWritten(model)
     }
 
     /// Writes the fields changed since the model was read; nothing when nothing changed.
     func saveChanges<M: Model>(_ model: M) async throws where M.IDValue: Encodable {
         guard model.hasChanges, let id = model.id else { return }
         try await update(M.schema).set(fluentModel: model).where(SQLColumn(model._$id.key.description), .equal, SQLBind(id)).run()
+        WriteEffects.noteWritten(model)
     }
 
     /// The first row of `M` matching the filters built on a `SELECT *`.
@@ -25,5 +27,16 @@ extension SQLDatabase {
 
     func all<M: Model>(_ type: M.Type, _ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [M] {
         try await filter(select().column("*").from(M.schema)).all(decodingFluent: M.self)
+    }
+}
+
+extension WriteEffects {
+    /// What writing this model changes for readers outside the transaction.
+    static func noteWritten(_ model: some Model) {
+        switch model {
+        case let review as Review: noteReviewsChanged(store: review.storeID, product: review.productID)
+        case let reply as ReviewReply: noteReviewsChanged(store: reply.storeID, product: nil)
+        default: break
+        }
     }
 }

@@ -10,6 +10,13 @@ public final class WriteEffects: Sendable {
 
     private struct State {
         var queuedDelivery = false
+        var changedLists: Set<ChangedList> = []
+    }
+
+    /// A product whose public review list may read differently now, or (product nil) any product of a store.
+    public struct ChangedList: Hashable, Sendable {
+        public let store: UUID
+        public let product: UUID?
     }
     private let state = NIOLockedValueBox(State())
 
@@ -20,6 +27,14 @@ public final class WriteEffects: Sendable {
 
     static func noteQueuedDelivery() {
         current?.state.withLockedValue { $0.queuedDelivery = true }
+    }
+
+    /// The public review lists this write may have changed.
+    public var changedLists: Set<ChangedList> { state.withLockedValue { $0.changedLists } }
+
+    /// A review (or what a public list shows of it) was written: `product` nil when any of the store's may be.
+    static func noteReviewsChanged(store: UUID, product: UUID?) {
+        current?.state.withLockedValue { _ = $0.changedLists.insert(ChangedList(store: store, product: product)) }
     }
 
     /// A body may run more than once (a retry, a batch replayed alone): only the last run counts.
