@@ -42,7 +42,6 @@ enum PublicReviewsController {
         submission.customerNameField = "author_name"
         let stored = try await ReviewIngest.submit(
             submission, store: store, links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.metrics.reviewReceived(source: stored.review.source, status: stored.review.status)
         let response = try JSONBody.response(PublicReviewView(.init(review: stored.review, reply: nil, product: nil, customer: nil)), status: .created)
         response.headers.add(name: "X-Review-Status", value: stored.review.status.rawValue)
         response.headers.add(name: "Access-Control-Allow-Origin", value: "*")

@@ -10,7 +10,6 @@ enum ReviewsController {
             ReviewSubmission(product: p.product.ref, customer: p.customer.ref, rating: p.rating.value, title: p.title,
                              body: p.body, authorName: p.authorName, orderExternalID: p.orderExternalId, source: .api),
             store: ctx.store, links: req.care.links, storage: req.care.storage, on: req.db)
-        req.care.metrics.reviewReceived(source: stored.review.source, status: stored.review.status)
         return try JSONBody.response(StoreReviewView(listed: .init(review: stored.review, reply: nil, product: stored.product, customer: stored.customer)), status: .created)
     }
 

@@ -41,13 +41,14 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
 
     let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
-    // After every committed write: a queued delivery wakes this node's outbox worker at once, and the
-    // public review lists the write changed are dropped from memory.
+    // After every committed write: a queued delivery wakes this node's outbox worker at once, the
+    // public review lists the write changed are dropped from memory, and reviews taken in are counted.
     let outboxSignal = OutboxSignal()
     let publicListCache = PublicListCache(maxAge: config.publicCacheSeconds)
     let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost, afterCommit: { effects in
         if effects.queuedDelivery { outboxSignal.poke() }
         for changed in effects.changedLists { publicListCache.invalidate(changed) }
+        for received in effects.receivedReviews { metrics.reviewReceived(source: received.source, status: received.status) }
     })
     let hasher = BcryptHasher(cost: config.bcryptCost)
     let secret: String

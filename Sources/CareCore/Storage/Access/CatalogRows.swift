@@ -67,6 +67,7 @@ enum CatalogRows {
                 \(bind: r.moderatedAt), \(bind: r.verified), \(bind: r.source.rawValue), \(bind: r.createdAt), \(bind: r.updatedAt))
             """).run()
         WriteEffects.noteReviewsChanged(store: r.storeID, product: r.productID)
+        WriteEffects.noteReviewReceived(r)
     }
 
     /// The customer's latest review texts, for the duplicate rule; `excluding` leaves out the review being edited.

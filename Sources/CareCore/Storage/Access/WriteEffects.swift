@@ -11,6 +11,7 @@ public final class WriteEffects: Sendable {
     private struct State {
         var queuedDelivery = false
         var changedLists: Set<ChangedList> = []
+        var receivedReviews: [(source: ReviewSource, status: ReviewStatus)] = []
     }
 
     /// A product whose public review list may read differently now, or (product nil) any product of a store.
@@ -27,6 +28,13 @@ public final class WriteEffects: Sendable {
 
     static func noteQueuedDelivery() {
         current?.state.withLockedValue { $0.queuedDelivery = true }
+    }
+
+    /// Reviews this write took in, with the status each got (for the metrics).
+    public var receivedReviews: [(source: ReviewSource, status: ReviewStatus)] { state.withLockedValue { $0.receivedReviews } }
+
+    static func noteReviewReceived(_ review: Review) {
+        current?.state.withLockedValue { $0.receivedReviews.append((review.source, review.status)) }
     }
 
     /// The public review lists this write may have changed.
