@@ -1,12 +1,16 @@
 import CareWeb
+import Foundation
 import Logging
 import Metrics
 import Prometheus
 import Vapor
 
-// The `careloop` executable: serve (the default), migrate, create-store. All wiring lives in CareWeb's
-// buildApplication so tests run exactly what this runs.
+// The `careloop` executable: serve (the default), migrate, worker, create-store and the ops commands.
+// All wiring lives in CareWeb's buildApplication so tests run exactly what this runs.
 var env = try Environment.detect()
+// `--auto-migrate` is CareLoop's, not Vapor's serve option: take it out before Vapor reads the rest.
+let autoMigrateFlag = env.arguments.contains("--auto-migrate")
+env.arguments.removeAll { $0 == "--auto-migrate" }
 let command = env.arguments.dropFirst().first
 let serving = command == nil || command == "serve" || command!.hasPrefix("-")
 if serving {
@@ -20,16 +24,40 @@ if serving {
     }
 }
 
-var config = try CareConfig.fromEnvironment()
-config.seedDemoStore = serving
-config.runBackgroundJobs = serving || command == "worker"
-config.runOutboxWorker = serving || command == "worker"
+let config: CareConfig
+do {
+    var c = try CareConfig.fromEnvironment()
+    c.seedDemoStore = serving
+    // `serve` runs the background work too unless CARELOOP_SERVE_WORKER=0 (web nodes beside `careloop
+    // worker` nodes); the `worker` command runs it itself.
+    c.runBackgroundJobs = serving && c.serveRunsWorker
+    c.runOutboxWorker = serving && c.serveRunsWorker
+    // SQLite: every command migrates (one file, zero setup). PostgreSQL: `careloop migrate` is the
+    // deploy step; `serve` refuses a database that is behind unless told to migrate it.
+    if case .postgres = c.database {
+        c.autoMigrate = command == "migrate" || autoMigrateFlag || c.autoMigrateRequested
+        c.requireCurrentSchema = true
+    }
+    config = c
+} catch {
+    FileHandle.standardError.write(Data("careloop: \(error)\n".utf8))
+    exit(2)
+}
 
 // Vapor's request metrics and CareLoop's own land in one registry, served at /metrics.
 let metrics = CareMetrics()
 MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
 
-let app = try await buildApplication(config: config, environment: env, metrics: metrics)
+let app: Application
+do {
+    app = try await buildApplication(config: config, environment: env, metrics: metrics)
+} catch let error as ConfigError {
+    FileHandle.standardError.write(Data("careloop: \(error)\n".utf8))
+    exit(2)
+} catch {
+    FileHandle.standardError.write(Data("careloop: could not start: \(String(reflecting: error))\n".utf8))
+    exit(1)
+}
 do {
     try await app.execute()
     try await app.asyncShutdown()

@@ -55,28 +55,3 @@ struct AddStaffCommand: AsyncCommand {
         print(String(decoding: try JSONBody.encoder.encode(out), as: UTF8.self))
     }
 }
-
-/// `careloop migrate`: brings the database schema up to date without prompting (boot already did;
-/// this makes it an explicit, scriptable step for deployments).
-struct MigrateCommand: AsyncCommand {
-    struct Signature: CommandSignature {}
-    var help: String { "Applies pending database migrations." }
-
-    func run(using context: CommandContext, signature: Signature) async throws {
-        try await context.application.autoMigrate()
-        context.console.print("Database is up to date.")
-    }
-}
-
-/// `careloop worker`: delivers the outbox without serving HTTP, as a separate role beside `serve`.
-struct WorkerCommand: AsyncCommand {
-    struct Signature: CommandSignature {}
-    var help: String { "Delivers queued emails and webhooks until stopped." }
-
-    func run(using context: CommandContext, signature: Signature) async throws {
-        context.console.print("Delivering the outbox; Ctrl-C to stop.")
-        // The worker started with the application (runOutboxWorker); this command only keeps the
-        // process alive. Stopping it mid-delivery is safe: leased jobs are taken up again later.
-        while !Task.isCancelled { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
-    }
-}

@@ -37,7 +37,13 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     try await useDatabase(config.database, on: app)
     app.migrations.add(CareMigrations.all)
     if config.autoMigrate {
-        try await app.autoMigrate()
+        try await DatabaseMigrations.apply(app)
+    } else if config.requireCurrentSchema {
+        let pending = try await DatabaseMigrations.pending(app)
+        guard pending.isEmpty else {
+            throw ConfigError("the database is \(pending.count) migration(s) behind this version of CareLoop: "
+                + "run `careloop migrate` first, or start with --auto-migrate (CARELOOP_AUTO_MIGRATE=1)")
+        }
     }
 
     let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
@@ -94,13 +100,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
           Try:           curl \(config.publicURL)/api/v1/public/stores/demo/products/kettle-02/reviews
         """)
     }
-    if config.runBackgroundJobs {
-        app.lifecycle.use(PeriodicJob.moderationDeadline)
-        app.lifecycle.use(PeriodicJob.retention)
-        app.lifecycle.use(PeriodicJob.timedTriggers(every: config.timedTriggerSeconds))
-    }
-    if config.runOutboxWorker {
-        app.lifecycle.use(OutboxWorker())
+    for handler in BackgroundWork.handlers(config: config, outbox: config.runOutboxWorker, periodic: config.runBackgroundJobs) {
+        app.lifecycle.use(handler)
     }
 }
 

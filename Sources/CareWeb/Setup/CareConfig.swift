@@ -31,8 +31,16 @@ public struct CareConfig: Sendable {
     public var publicURL = "http://127.0.0.1:8080"
     /// Signs tokens. When nil, one is generated on first start and kept in the database.
     public var secret: String?
-    /// Migrate the database while booting (on for every command; `careloop migrate` also does it alone).
+    /// Migrate the database while booting: on SQLite for every command; on PostgreSQL only with
+    /// `--auto-migrate`, since `careloop migrate` is the deploy step there.
     public var autoMigrate = true
+    /// Without `autoMigrate`: refuse to start on a database with migrations pending (PostgreSQL `serve`).
+    public var requireCurrentSchema = false
+    /// `CARELOOP_AUTO_MIGRATE=1`: like `--auto-migrate`, a PostgreSQL `serve` applies pending migrations.
+    public var autoMigrateRequested = false
+    /// `serve` delivers the outbox and runs the periodic jobs itself; `CARELOOP_SERVE_WORKER=0` leaves
+    /// them to `careloop worker` processes.
+    public var serveRunsWorker = true
     /// Create the demo store when the database has none (on for `serve`).
     public var seedDemoStore = false
     /// Run the periodic jobs (publishing held reviews at their deadline) in this process.
@@ -128,6 +136,8 @@ public struct CareConfig: Sendable {
             guard let n = Int(v), (1...1_000_000).contains(n) else { throw ConfigError("CARELOOP_MAX_CONNECTIONS: a whole number from 1 to 1000000: \(v)") }
             c.maxConnections = n
         }
+        if let v = env["CARELOOP_AUTO_MIGRATE"] { c.autoMigrateRequested = ["1", "true", "yes"].contains(v.lowercased()) }
+        if let v = env["CARELOOP_SERVE_WORKER"] { c.serveRunsWorker = !["0", "false", "no"].contains(v.lowercased()) }
         if let v = env["CARELOOP_ALLOW_PRIVATE_WEBHOOKS"] { c.allowPrivateWebhooks = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }

@@ -39,10 +39,10 @@ struct CareloopProcess {
     }
 
     /// Starts `careloop serve` and waits until /healthz answers.
-    static func serve(port: Int, env: [String: String], cwd: String) async throws -> Process {
+    static func serve(port: Int, env: [String: String], cwd: String, extra: [String] = []) async throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try binary)
-        p.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
+        p.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)] + extra
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
         p.standardOutput = FileHandle.nullDevice
@@ -57,6 +57,21 @@ struct CareloopProcess {
         }
         p.terminate()
         throw TestFailure("careloop serve did not answer on port \(port)")
+    }
+
+    /// Starts a long-running command (`worker`) with its output kept in `log`.
+    static func start(_ args: [String], env: [String: String], cwd: String, log: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        return p
     }
 
     static func freePort() -> Int { RecordingServer.freePort() }

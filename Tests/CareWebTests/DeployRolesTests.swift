@@ -1,0 +1,128 @@
+import CareCore
+@testable import CareWeb
+import Foundation
+import SQLKit
+import Vapor
+import XCTest
+
+/// The executable's roles as a deployment uses them: `migrate` as the deploy step on PostgreSQL (safe
+/// from two nodes at once), `serve` refusing a database that is behind, `worker` as its own process.
+final class DeployRolesTests: XCTestCase {
+    var workdir = ""
+
+    override func setUp() {
+        workdir = NSTemporaryDirectory() + "careloop-roles-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: workdir)
+    }
+
+    func testTwoMigratesStartedTogetherOnPostgresApplyEachMigrationOnce() async throws {
+        try await withEmptyPostgresDatabase { url in
+            // act: two nodes' deploy steps at the same moment
+            let env = ["CARELOOP_DATABASE_URL": url]
+            let dir = workdir
+            async let first = Task.detached { try CareloopProcess.run(["migrate"], env: env, cwd: dir) }.value
+            async let second = Task.detached { try CareloopProcess.run(["migrate"], env: env, cwd: dir) }.value
+            let results = try await [first, second]
+
+            // check: both succeed; one applied every migration, the other found nothing left to do
+            for r in results { XCTAssertEqual(r.status, 0, r.stderr) }
+            let outputs = results.map(\.stdout).sorted()
+            XCTAssertEqual(outputs, ["Applied \(CareMigrations.all.count) migration(s); database is up to date.\n",
+                                     "Database is up to date.\n"], "\(results.map(\.stderr))")
+        }
+    }
+
+    func testServeRefusesAPostgresDatabaseThatIsBehindUnlessAskedToMigrate() async throws {
+        try await withEmptyPostgresDatabase { url in
+            let env = ["CARELOOP_DATABASE_URL": url]
+            // act + check: a plain serve on an empty database says what to do and stops
+            let refused = try runBounded(["serve", "--hostname", "127.0.0.1", "--port", String(CareloopProcess.freePort())], env: env)
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("run `careloop migrate` first"), refused.stderr)
+            // with --auto-migrate it migrates and serves; after that a plain serve starts too
+            let migrating = try await CareloopProcess.serve(port: CareloopProcess.freePort(), env: env, cwd: workdir, extra: ["--auto-migrate"])
+            migrating.terminate()
+            migrating.waitUntilExit()
+            let plain = try await CareloopProcess.serve(port: CareloopProcess.freePort(), env: env, cwd: workdir)
+            plain.terminate()
+            plain.waitUntilExit()
+        }
+    }
+
+    func testAWorkerProcessDeliversWhatAServerWithoutItsWorkerQueued() async throws {
+        // setup: a mail server, a store, and `serve` told to leave deliveries to worker processes
+        let sink = SMTPSink()
+        try sink.start()
+        defer { sink.stop() }
+        let env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite", "CARELOOP_SMTP_URL": "smtp://127.0.0.1:\(sink.port)",
+                   "CARELOOP_MAIL_DOMAIN": "mail.test", "CARELOOP_SERVE_WORKER": "0"]
+        let made = try CareloopProcess.run(["create-store", "--name", "Roles", "--slug", "roles", "--owner-email", "o@roles.test",
+                                            "--owner-password", "long enough pw"], env: env, cwd: workdir)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: String])?["api_key"])
+        let port = CareloopProcess.freePort()
+        let server = try await CareloopProcess.serve(port: port, env: env, cwd: workdir)
+        defer { server.terminate() }
+        let (status, _) = try await postReview(port: port, key: key, email: "unhappy@example.com", rating: 1)
+        XCTAssertEqual(status, 201)
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        XCTAssertEqual(sink.messages().count, 0, "serve without its worker sends nothing")
+
+        // act: a worker process starts
+        let worker = try CareloopProcess.start(["worker"], env: env, cwd: workdir, log: workdir + "/worker.log")
+        defer { if worker.isRunning { worker.terminate() } }
+
+        // check: the care mail leaves, and the worker stops cleanly when told to
+        let mails = try await sink.waitFor(1, to: "unhappy@example.com", timeout: 20)
+        XCTAssertEqual(mails.count, 1)
+        worker.terminate()
+        worker.waitUntilExit()
+        XCTAssertEqual(worker.terminationStatus, 0, (try? String(contentsOfFile: workdir + "/worker.log", encoding: .utf8)) ?? "")
+    }
+
+    /// A new, empty database on the test PostgreSQL server, dropped afterwards.
+    private func withEmptyPostgresDatabase(_ body: (String) async throws -> Void) async throws {
+        guard let base = TestBackend.postgresURL, var url = URLComponents(string: base) else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("CI must run this on PostgreSQL") }
+            throw XCTSkip("needs CARELOOP_TEST_POSTGRES_URL")
+        }
+        let admin = try await TestServer.start(.postgres)
+        let name = "careloop_roles_\(UUID().uuidString.prefix(8).lowercased())"
+        let sql = try XCTUnwrap(admin.app.db as? any SQLDatabase)
+        try await sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
+        url.path = "/" + name
+        do {
+            try await body(try XCTUnwrap(url.string))
+        } catch {
+            _ = try? await sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run()
+            await admin.stop()
+            throw error
+        }
+        try await sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run()
+        await admin.stop()
+    }
+
+    /// Runs a command that should end by itself; stopped after 60 s if it does not.
+    private func runBounded(_ args: [String], env: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try CareloopProcess.binary)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.currentDirectoryURL = URL(fileURLWithPath: workdir)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let deadline = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: deadline)
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        deadline.cancel()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
