@@ -20,20 +20,26 @@ final class DeployRolesTests: XCTestCase {
     }
 
     func testTwoMigratesStartedTogetherOnPostgresApplyEachMigrationOnce() async throws {
-        try await withEmptyPostgresDatabase { url in
-            // act: two nodes' deploy steps at the same moment
-            let env = ["CARELOOP_DATABASE_URL": url]
-            let dir = workdir
-            async let first = Task.detached { try CareloopProcess.run(["migrate"], env: env, cwd: dir) }.value
-            async let second = Task.detached { try CareloopProcess.run(["migrate"], env: env, cwd: dir) }.value
-            let results = try await [first, second]
+        try await withEmptyPostgresDatabase { url in try await twoMigratesAtOnce(url) }
+    }
 
-            // check: both succeed; one applied every migration, the other found nothing left to do
-            for r in results { XCTAssertEqual(r.status, 0, r.stderr) }
-            let outputs = results.map(\.stdout).sorted()
-            XCTAssertEqual(outputs, ["Applied \(CareMigrations.all.count) migration(s); database is up to date.\n",
-                                     "Database is up to date.\n"], "\(results.map(\.stderr))")
-        }
+    func testTwoMigratesStartedTogetherOnOneSQLiteFileApplyEachMigrationOnce() async throws {
+        try await twoMigratesAtOnce("sqlite://fresh.sqlite")
+    }
+
+    private func twoMigratesAtOnce(_ url: String) async throws {
+        // act: two processes' deploy steps (or `serve` and `worker` after an upgrade) at the same moment
+        let env = ["CARELOOP_DATABASE_URL": url]
+        let dir = workdir
+        async let first = Task.detached { try CareloopProcess.run(["migrate"], env: env, cwd: dir) }.value
+        async let second = Task.detached { try CareloopProcess.run(["migrate"], env: env, cwd: dir) }.value
+        let results = try await [first, second]
+
+        // check: both succeed; one applied every migration, the other found nothing left to do
+        for r in results { XCTAssertEqual(r.status, 0, r.stderr) }
+        let outputs = results.map(\.stdout).sorted()
+        XCTAssertEqual(outputs, ["Applied \(CareMigrations.all.count) migration(s); database is up to date.\n",
+                                 "Database is up to date.\n"], "\(results.map(\.stderr))")
     }
 
     func testServeRefusesAPostgresDatabaseThatIsBehindUnlessAskedToMigrate() async throws {

@@ -23,8 +23,13 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
     static let webhookDeadline: TimeInterval = 15
     static let recordDeadline: TimeInterval = 10
 
+    /// On stopping, how long the deliveries under way may take to finish before they are cancelled
+    /// (a cancelled one is delivered again after its lease, under the same Message-ID or webhook-id).
+    static let drainSeconds: TimeInterval = 5
+
     private var task: Task<Void, Never>?
     private let running = Running()
+    private let stopping = NIOLockedValueBox(false)
 
     func didBoot(_ app: Application) throws {
         let care = app.care
@@ -38,10 +43,11 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
             kinds = [.webhook]
         }
         let claimKinds = kinds
+        let stopping = stopping
         task = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await Self.renewLeases(running, care: care, db: db, logger: logger) }
-                while !Task.isCancelled {
+                while !Task.isCancelled, !stopping.withLockedValue({ $0 }) {
                     let free = Self.maxInFlight - running.count
                     guard free > 0 else { await care.outboxSignal.wait(upTo: care.config.outboxPollSeconds); continue }
                     do {
@@ -66,6 +72,9 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
                         try? await Task.sleep(nanoseconds: 1_000_000_000)
                     }
                 }
+                // Stopping: nothing more is claimed; what is under way may finish (its lease still renewed).
+                let until = Date().addingTimeInterval(Self.drainSeconds)
+                while !Task.isCancelled, running.count > 0, Date() < until { try? await Task.sleep(nanoseconds: 50_000_000) }
                 group.cancelAll()
             }
         }
@@ -107,6 +116,13 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
     func shutdown(_ app: Application) {
         task?.cancel()
         app.care.outboxSignal.poke()
+    }
+
+    /// Stops claiming, lets the deliveries under way finish (at most `drainSeconds`), then returns.
+    func shutdownAsync(_ app: Application) async {
+        stopping.withLockedValue { $0 = true }
+        app.care.outboxSignal.poke()
+        await task?.value
     }
 
     /// The deliveries this worker has going, by store.

@@ -36,8 +36,9 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
 
     try await useDatabase(config.database, on: app)
     app.migrations.add(CareMigrations.all)
+    let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
     if config.autoMigrate {
-        try await DatabaseMigrations.apply(app)
+        try await DatabaseMigrations.apply(app, sqliteFile: sqlitePath)
     } else if config.requireCurrentSchema {
         let pending = try await DatabaseMigrations.pending(app)
         guard pending.isEmpty else {
@@ -46,7 +47,6 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         }
     }
 
-    let sqlitePath: String? = if case .sqlite(let path) = config.database { path } else { nil }
     // After every committed write: a queued delivery wakes this node's outbox worker at once, the
     // public review lists the write changed are dropped from memory, and reviews taken in are counted.
     let outboxSignal = OutboxSignal()
