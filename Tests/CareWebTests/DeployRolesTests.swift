@@ -46,7 +46,8 @@ final class DeployRolesTests: XCTestCase {
         try await withEmptyPostgresDatabase { url in
             let env = ["CARELOOP_DATABASE_URL": url]
             // act + check: a plain serve on an empty database says what to do and stops
-            let refused = try runBounded(["serve", "--hostname", "127.0.0.1", "--port", String(CareloopProcess.freePort())], env: env)
+            let refused = try CareloopProcess.run(["serve", "--hostname", "127.0.0.1", "--port", String(CareloopProcess.freePort())],
+                                                  env: env, cwd: workdir, timeout: 60)
             XCTAssertEqual(refused.status, 2, refused.stderr)
             XCTAssertTrue(refused.stderr.contains("run `careloop migrate` first"), refused.stderr)
             // with --auto-migrate it migrates and serves; after that a plain serve starts too
@@ -110,25 +111,5 @@ final class DeployRolesTests: XCTestCase {
         }
         try await sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run()
         await admin.stop()
-    }
-
-    /// Runs a command that should end by itself; stopped after 60 s if it does not.
-    private func runBounded(_ args: [String], env: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try CareloopProcess.binary)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        p.currentDirectoryURL = URL(fileURLWithPath: workdir)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let deadline = DispatchWorkItem { if p.isRunning { p.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: deadline)
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        deadline.cancel()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }

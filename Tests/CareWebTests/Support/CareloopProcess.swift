@@ -21,8 +21,10 @@ struct CareloopProcess {
         }
     }
 
-    /// Runs a command to completion and returns its standard output.
-    static func run(_ args: [String], env: [String: String], cwd: String) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs a command to completion and returns its standard output; one still running after
+    /// `timeout` seconds (a `serve` that should have refused to start) is stopped.
+    static func run(_ args: [String], env: [String: String], cwd: String,
+                    timeout: Double = 300) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try binary)
         p.arguments = args
@@ -32,9 +34,12 @@ struct CareloopProcess {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        let deadline = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        deadline.cancel()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
