@@ -165,7 +165,9 @@ enum RawHTTP {
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collect(into: collected)) }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        try await channel.writeAndFlush(ByteBuffer(string: request)).get()
+        // A connection the gate turns away may be answered and closed before the request is written:
+        // then the write fails, and the answer already read is what counts.
+        try? await channel.writeAndFlush(ByteBuffer(string: request)).get()
         // The server closes after its answer (Connection: close); bound the wait all the same.
         let closed = channel.closeFuture
         let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
