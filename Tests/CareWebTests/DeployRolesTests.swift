@@ -90,26 +90,4 @@ final class DeployRolesTests: XCTestCase {
         worker.waitUntilExit()
         XCTAssertEqual(worker.terminationStatus, 0, (try? String(contentsOfFile: workdir + "/worker.log", encoding: .utf8)) ?? "")
     }
-
-    /// A new, empty database on the test PostgreSQL server, dropped afterwards.
-    private func withEmptyPostgresDatabase(_ body: (String) async throws -> Void) async throws {
-        guard let base = TestBackend.postgresURL, var url = URLComponents(string: base) else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("CI must run this on PostgreSQL") }
-            throw XCTSkip("needs CARELOOP_TEST_POSTGRES_URL")
-        }
-        let admin = try await TestServer.start(.postgres)
-        let name = "careloop_roles_\(UUID().uuidString.prefix(8).lowercased())"
-        let sql = try XCTUnwrap(admin.app.db as? any SQLDatabase)
-        try await sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
-        url.path = "/" + name
-        do {
-            try await body(try XCTUnwrap(url.string))
-        } catch {
-            _ = try? await sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run()
-            await admin.stop()
-            throw error
-        }
-        try await sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run()
-        await admin.stop()
-    }
 }

@@ -51,7 +51,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     // public review lists the write changed are dropped from memory, and reviews taken in are counted.
     let outboxSignal = OutboxSignal()
     let publicListCache = PublicListCache(maxAge: config.publicCacheSeconds)
-    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost, afterCommit: { effects in
+    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost,
+                              rules: StoreRulesCache(maxAge: config.rulesCacheSeconds), afterCommit: { effects in
         if effects.queuedDelivery { outboxSignal.poke() }
         for changed in effects.changedLists { publicListCache.invalidate(changed) }
         for received in effects.receivedReviews { metrics.reviewReceived(source: received.source, status: received.status) }

@@ -58,6 +58,9 @@ public struct CareConfig: Sendable {
     /// How long a public review list may be served from memory before it is read again. Writes on
     /// this node clear it at once; the bound is for writes made by other nodes sharing the database.
     public var publicCacheSeconds: Double = 2
+    /// How long each store's triggers and webhook endpoints are held in memory (see `StoreRulesCache`):
+    /// writes on this node clear them at once; the bound is for changes made by other nodes.
+    public var rulesCacheSeconds: Double = 2
     /// How long a checked API key is trusted without asking the database again (see `APIKeyCache`).
     public var apiKeyCacheSeconds: Double = 10
 
@@ -120,6 +123,7 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_MAIL_DOMAIN"], !v.isEmpty { c.mailDomain = v }
         if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
+        if let v = env["CARELOOP_RULES_CACHE_SECONDS"], let n = Double(v), n >= 0, n <= 3_600 { c.rulesCacheSeconds = n }
         if let v = env["CARELOOP_PAGE_LINK_DAYS"], let n = Double(v), n > 0 { c.pageLinkDays = n }
         if let v = env["CARELOOP_SIGN_IN_BURST"], let n = Int(v), n > 0 { c.signInBurst = n }
         if let v = env["CARELOOP_SIGN_IN_PER_MINUTE"], let n = Int(v), n > 0 { c.signInPerMinute = n }

@@ -39,12 +39,14 @@ public enum TriggerRunner {
                      excluding: Set<UUID>, depth: Int, on sql: any SQLDatabase) async throws -> CareSubject {
         guard depth < maxDepth else { return subject }
         let storeID = try subject.store.requireID()
-        let stored: [(UUID, String)]
-        if let cached = StoreTriggers.get(storeID: storeID, event: event) {
+        // Read through the application's cache when running inside one of its writes.
+        let cache = WriteEffects.current?.rules
+        let stored: [StoreRulesCache.StoredTrigger]
+        if let cached = cache?.triggers(storeID: storeID, event: event) {
             stored = cached
         } else {
             stored = try await CareRows.triggers(storeID: storeID, event: event, on: sql)
-            StoreTriggers.put(stored, storeID: storeID, event: event)
+            cache?.put(triggers: stored, storeID: storeID, event: event)
         }
         guard !stored.isEmpty else { return subject }
         var subject = subject

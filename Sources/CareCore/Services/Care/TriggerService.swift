@@ -27,7 +27,6 @@ public enum TriggerService {
                 .first()?.decode(column: "p", as: Int.self) ?? -1
             return try await insert(d, storeID: storeID, position: last + 1, enabled: enabled, now: storage.now(), on: tx)
         }
-        StoreTriggers.invalidate(storeID: storeID)
         return t
     }
 
@@ -50,7 +49,6 @@ public enum TriggerService {
             try await tx.raw("DELETE FROM trigger_sweeps WHERE trigger_id = \(bind: id)").run()
             return t
         }
-        StoreTriggers.invalidate(storeID: storeID)
         return updated
     }
 
@@ -59,8 +57,8 @@ public enum TriggerService {
             guard try await tx.first(Trigger.self, { $0.where("id", .equal, id).where("store_id", .equal, storeID) }) != nil
             else { throw CareError.notFound("trigger") }
             try await tx.delete(from: Trigger.schema).where("id", .equal, id).run()
+            WriteEffects.noteRulesChanged(store: storeID)
         }
-        StoreTriggers.invalidate(storeID: storeID)
     }
 
     public static func list(storeID: UUID, on db: any Database) async throws -> [Trigger] {

@@ -42,7 +42,6 @@ public enum Webhooks {
             guard count < 20 else { throw CareError(.conflict, code: "too_many_webhooks", message: "a store can have at most 20 webhook endpoints") }
             try await sql.insert(endpoint)
         }
-        StoreWebhooks.invalidate(storeID: storeID)
         return endpoint
     }
 
@@ -60,8 +59,8 @@ public enum Webhooks {
         _ = try await find(id: id, storeID: storeID, on: db)
         try await storage.write(on: db) { sql in
             try await sql.delete(from: WebhookEndpoint.schema).where("id", .equal, id).where("store_id", .equal, storeID).run()
+            WriteEffects.noteRulesChanged(store: storeID)
         }
-        StoreWebhooks.invalidate(storeID: storeID)
     }
 
     /// Queues a `webhook.test` event for one endpoint, so a person can see the delivery in the log.
@@ -78,8 +77,9 @@ public enum Webhooks {
     /// transaction. `data` is only built when someone subscribes: most stores have no webhooks, and
     /// every review passes through here.
     static func enqueue(_ event: String, data: @autoclosure () -> JSONNode, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
-        let endpoints: [StoreWebhooks.Endpoint]
-        if let cached = StoreWebhooks.get(storeID: storeID) {
+        let cache = WriteEffects.current?.rules
+        let endpoints: [StoreRulesCache.Endpoint]
+        if let cached = cache?.webhooks(storeID: storeID) {
             endpoints = cached
         } else {
             endpoints = try await sql.raw("""
@@ -88,7 +88,7 @@ public enum Webhooks {
                 (try row.decode(column: "id", as: UUID.self),
                  Set((try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "events", as: String.self).utf8))) ?? []))
             }
-            StoreWebhooks.put(endpoints, storeID: storeID)
+            cache?.put(webhooks: endpoints, storeID: storeID)
         }
         var body: String?
         for (endpointID, events) in endpoints where events.contains(event) {
@@ -142,32 +142,5 @@ enum WebhookData {
     static func message(_ m: ConversationMessage) -> JSONNode {
         .object(["id": .string(m.id!.uuidString), "conversation_id": .string(m.conversationID.uuidString),
                  "author": .string(m.author.rawValue), "body": .string(m.body), "created_at": .string(date(m.createdAt))])
-    }
-}
-
-/// Each store's webhook endpoints for a moment: every event asks for them (three times for a review
-/// that opens a conversation), and they change rarely. A change through this process clears the
-/// store's entry at once; `maxAge` bounds how long another node's change takes to be seen.
-enum StoreWebhooks {
-    typealias Endpoint = (id: UUID, events: Set<String>)
-    private static let cache = NIOLockedValueBox<[UUID: (loaded: Date, endpoints: [Endpoint])]>([:])
-    static let maxAge: TimeInterval = 2
-
-    static func get(storeID: UUID, now: Date = Date()) -> [Endpoint]? {
-        cache.withLockedValue { all in
-            guard let e = all[storeID], now.timeIntervalSince(e.loaded) < maxAge else { return nil }
-            return e.endpoints
-        }
-    }
-
-    static func put(_ endpoints: [Endpoint], storeID: UUID, now: Date = Date()) {
-        cache.withLockedValue { all in
-            if all.count > 20_000 { all.removeAll() }
-            all[storeID] = (now, endpoints)
-        }
-    }
-
-    static func invalidate(storeID: UUID) {
-        _ = cache.withLockedValue { $0.removeValue(forKey: storeID) }
     }
 }

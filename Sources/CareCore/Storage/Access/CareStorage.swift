@@ -22,28 +22,31 @@ public struct CareStorage: Sendable {
     let connectionLost: @Sendable (any Error) -> Bool
     /// Runs after every committed write with what it did (wakes the outbox worker, say).
     let afterCommit: @Sendable (WriteEffects) -> Void
+    /// This application's cache of each store's triggers and webhooks: writes read through it, and
+    /// clear what they changed once committed.
+    public let rules: StoreRulesCache
 
     /// `sqlitePath` is the database file when the backend is SQLite, nil for PostgreSQL.
     public init(sqlitePath: String?, now: @escaping @Sendable () -> Date = { Date() },
                 connectionLost: @escaping @Sendable (any Error) -> Bool = { _ in false },
+                rules: StoreRulesCache = StoreRulesCache(),
                 afterCommit: @escaping @Sendable (WriteEffects) -> Void = { _ in }) {
-        self.queue = sqlitePath.map { WriteQueue(path: $0) }
-        self.now = now
-        self.connectionLost = connectionLost
-        self.afterCommit = afterCommit
+        self.init(queue: sqlitePath.map { WriteQueue(path: $0) }, now: now, connectionLost: connectionLost, rules: rules,
+                  afterCommit: afterCommit)
     }
 
     private init(queue: WriteQueue?, now: @escaping @Sendable () -> Date, connectionLost: @escaping @Sendable (any Error) -> Bool,
-                 afterCommit: @escaping @Sendable (WriteEffects) -> Void) {
+                 rules: StoreRulesCache, afterCommit: @escaping @Sendable (WriteEffects) -> Void) {
         self.queue = queue
         self.now = now
         self.connectionLost = connectionLost
+        self.rules = rules
         self.afterCommit = afterCommit
     }
 
     /// The same writer with another clock (tests of deadlines, jobs that act "as of" a time).
     public func withClock(_ now: @escaping @Sendable () -> Date) -> CareStorage {
-        CareStorage(queue: queue, now: now, connectionLost: connectionLost, afterCommit: afterCommit)
+        CareStorage(queue: queue, now: now, connectionLost: connectionLost, rules: rules, afterCommit: afterCommit)
     }
 
     /// Runs `body` in a write transaction, then the after-commit hook with what it did. The body may
@@ -52,12 +55,13 @@ public struct CareStorage: Sendable {
     public func write<T: Sendable>(
         on db: any Database, attempts: Int = 3, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
-        let effects = WriteEffects()
+        let effects = WriteEffects(rules: rules)
         let noting: @Sendable (any SQLDatabase) async throws -> T = { sql in
             effects.reset()
             return try await WriteEffects.$current.withValue(effects) { try await body(sql) }
         }
         let result = try await committed(on: db, attempts: attempts, noting)
+        rules.invalidate(stores: effects.changedRules)
         afterCommit(effects)
         return result
     }

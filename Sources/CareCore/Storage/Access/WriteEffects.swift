@@ -12,6 +12,7 @@ public final class WriteEffects: Sendable {
         var queuedDelivery = false
         var changedLists: Set<ChangedList> = []
         var receivedReviews: [(source: ReviewSource, status: ReviewStatus)] = []
+        var changedRules: Set<UUID> = []
     }
 
     /// A product whose public review list may read differently now, or (product nil) any product of a store.
@@ -20,8 +21,12 @@ public final class WriteEffects: Sendable {
         public let product: UUID?
     }
     private let state = NIOLockedValueBox(State())
+    /// The application's cache of triggers and webhooks, which the write's body reads through.
+    let rules: StoreRulesCache?
 
-    public init() {}
+    public init(rules: StoreRulesCache? = nil) {
+        self.rules = rules
+    }
 
     /// A delivery (an email, a webhook) was queued or made due now.
     public var queuedDelivery: Bool { state.withLockedValue { $0.queuedDelivery } }
@@ -43,6 +48,13 @@ public final class WriteEffects: Sendable {
     /// A review (or what a public list shows of it) was written: `product` nil when any of the store's may be.
     static func noteReviewsChanged(store: UUID, product: UUID?) {
         current?.state.withLockedValue { _ = $0.changedLists.insert(ChangedList(store: store, product: product)) }
+    }
+
+    /// Stores whose triggers or webhook endpoints this write changed.
+    public var changedRules: Set<UUID> { state.withLockedValue { $0.changedRules } }
+
+    static func noteRulesChanged(store: UUID) {
+        current?.state.withLockedValue { _ = $0.changedRules.insert(store) }
     }
 
     /// A body may run more than once (a retry, a batch replayed alone): only the last run counts.
