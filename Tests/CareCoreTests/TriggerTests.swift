@@ -28,14 +28,14 @@ final class TriggerTests: XCTestCase {
         XCTAssertTrue(t.oncePerSubject)
         XCTAssertEqual(t.actions.count, 5)
         XCTAssertEqual(t.actions[4], .addTag("unhappy"))
-        let facts: TriggerFacts = ["review.rating": .number(1), "review.body": .string("leaks"), "review.verified": .bool(false),
-                                   "product.external_id": .string("b")]
+        let facts: TriggerFacts = [.reviewRating: .number(1), .reviewBody: .string("leaks"), .reviewVerified: .bool(false),
+                                   .productExternalID: .string("b")]
         XCTAssertTrue(t.conditions.matches(facts))
         var happy = facts
-        happy["review.rating"] = .number(4)
+        happy[.reviewRating] = .number(4)
         XCTAssertFalse(t.conditions.matches(happy))
         var testReview = facts
-        testReview["review.body"] = .string("TEST review")
+        testReview[.reviewBody] = .string("TEST review")
         XCTAssertFalse(t.conditions.matches(testReview), "matches is case-insensitive, negated")
     }
 
@@ -46,10 +46,10 @@ final class TriggerTests: XCTestCase {
     }
 
     func testOperators() {
-        let facts: TriggerFacts = ["review.rating": .number(3), "review.body": .string("The lid LEAKS"),
-                                   "conversation.tags": .list([.string("vip")])]
+        let facts: TriggerFacts = [.reviewRating: .number(3), .reviewBody: .string("The lid LEAKS"),
+                                   .conversationTags: .list([.string("vip")])]
         func check(_ attribute: String, _ op: TriggerOperator, _ value: TriggerValue) -> Bool {
-            TriggerCondition.compare(attribute: attribute, op: op, value: value).matches(facts)
+            TriggerCondition.compare(attribute: TriggerAttribute(rawValue: attribute)!, op: op, value: value).matches(facts)
         }
         XCTAssertTrue(check("review.rating", .eq, .number(3)))
         XCTAssertTrue(check("review.rating", .ne, .number(2)))

@@ -1,3 +1,4 @@
+@testable import CareCore
 @testable import CareWeb
 import Vapor
 import XCTest
@@ -63,6 +64,42 @@ final class OpenAPITests: XCTestCase {
         for ref in refs {
             let name = ref.replacingOccurrences(of: "#/components/schemas/", with: "")
             XCTAssertNotNil(schemas[name], "unresolved \(ref)")
+        }
+    }
+
+    /// The document's lists of events, actions, attributes, operators and webhook events are the
+    /// code's own vocabularies: a new action or event added in code without the document fails here.
+    func testVocabulariesAreTheCodes() throws {
+        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: OpenAPIController.document) as? [String: Any])
+        let schemas = try XCTUnwrap((doc["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        func branches(_ name: String) -> [[String: Any]] {
+            let schema = schemas[name] as? [String: Any] ?? [:]
+            return (schema["oneOf"] as? [[String: Any]] ?? [schema]).compactMap { $0["properties"] as? [String: Any] }
+        }
+        func names(_ property: Any?) -> [String] {
+            guard let p = property as? [String: Any] else { return [] }
+            if let e = p["enum"] as? [String] { return e }
+            if let c = p["const"] as? String { return [c] }
+            return names(p["items"])
+        }
+
+        // check: actions and events
+        XCTAssertEqual(Set(branches("Action").flatMap { names($0["type"]) }), Set(TriggerActionType.allCases.map(\.rawValue)))
+        XCTAssertEqual(Set(branches("TriggerDefinition").flatMap { names($0["event"]) }), Set(TriggerEvent.allCases.map(\.rawValue)))
+        XCTAssertEqual(Set(branches("Trigger").flatMap { names($0["event"]) }), Set(TriggerEvent.allCases.map(\.rawValue)))
+        for name in ["Webhook", "WebhookBody"] {
+            XCTAssertEqual(Set(branches(name).flatMap { names($0["events"]) }), Set(WebhookEvent.subscribable.map(\.rawValue)), name)
+        }
+        // attributes and operators: every one documented, and each documented pair one the parser takes
+        let comparisons = branches("Comparison")
+        XCTAssertEqual(Set(comparisons.flatMap { names($0["attribute"]) }), Set(TriggerAttribute.allCases.map(\.rawValue)))
+        XCTAssertEqual(Set(comparisons.flatMap { names($0["op"]) }), Set(TriggerOperator.allCases.map(\.rawValue)))
+        for branch in comparisons {
+            for attribute in names(branch["attribute"]).compactMap(TriggerAttribute.init(rawValue:)) {
+                for op in names(branch["op"]).compactMap(TriggerOperator.init(rawValue:)) {
+                    XCTAssertTrue(TriggerAttribute.allows(op, on: attribute.kind), "\(op.rawValue) on \(attribute.rawValue)")
+                }
+            }
         }
     }
 }

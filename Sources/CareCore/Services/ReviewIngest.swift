@@ -83,7 +83,7 @@ public enum ReviewIngest {
             let subject = CareSubject(store: store, customer: customer, review: review, product: product)
             let cared = unconfirmed ? subject : try await TriggerRunner.fire(
                 .reviewCreated, subject: subject, links: links, now: now, on: tx)
-            try await Webhooks.enqueue("review.created", data: WebhookData.review(review, product: product, customer: customer),
+            try await Webhooks.enqueue(.reviewCreated, data: WebhookData.review(review, product: product, customer: customer),
                                        storeID: storeID, now: now, on: tx)
             return Stored(review: review, product: product, customer: customer, conversation: cared.conversation)
         }

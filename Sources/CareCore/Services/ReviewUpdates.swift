@@ -78,7 +78,7 @@ public enum ReviewUpdates {
             try await TriggerRunner.fire(.reviewUpdated, subject: CareSubject(store: store, customer: customer, review: review,
                                                                              product: product, conversation: conversation),
                                          links: links, now: now, on: sql)
-            try await Webhooks.enqueue("review.updated", data: WebhookData.review(review, product: product, customer: customer, previousRating: previous),
+            try await Webhooks.enqueue(.reviewUpdated, data: WebhookData.review(review, product: product, customer: customer, previousRating: previous),
                                        storeID: storeID, now: now, on: sql)
             return Updated(review: review, previousRating: previous, changed: true)
         }

@@ -61,7 +61,7 @@ struct TriggerForm: Codable {
     /// A typed value from the text box: numbers for number attributes, true/false for yes/no ones,
     /// a comma-separated list for `in`.
     static func value(_ raw: String, attribute: String, op: String) -> JSONNode {
-        let kind = TriggerAttribute.all[attribute]
+        let kind = TriggerAttribute(rawValue: attribute)?.kind
         func one(_ s: String) -> JSONNode {
             let t = s.trimmingCharacters(in: .whitespaces)
             switch kind {
@@ -74,20 +74,22 @@ struct TriggerForm: Codable {
     }
 
     static func action(_ row: ActionRow) -> JSONNode? {
-        guard let type = row.type, !type.isEmpty else { return nil }
+        guard let name = row.type, !name.isEmpty else { return nil }
         let text = (row.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let setting = (row.setting ?? "").trimmingCharacters(in: .whitespaces)
-        var o: [String: JSONNode] = ["type": .string(type)]
+        var o: [String: JSONNode] = ["type": .string(name)]
+        // An unknown name is passed on as it is: the parser refuses it with its own message.
+        guard let type = TriggerActionType(rawValue: name) else { return .object(o) }
         switch type {
-        case "open_conversation": o["template"] = .string(text); if !setting.isEmpty { o["subject"] = .string(setting) }
-        case "send_message", "add_note": o["template"] = .string(text)
-        case "assign": o["to"] = .string(setting)
-        case "set_priority": o["priority"] = .string(setting)
-        case "add_tag": o["tag"] = .string(setting)
-        case "set_sla": o["minutes"] = Double(setting).map(JSONNode.number) ?? .string(setting)
-        case "notify_staff": o["template"] = .string(text); if !setting.isEmpty { o["to"] = .string(setting) }
-        case "resolve": if !text.isEmpty { o["note"] = .string(text) }
-        default: break
+        case .openConversation: o["template"] = .string(text); if !setting.isEmpty { o["subject"] = .string(setting) }
+        case .sendMessage, .addNote: o["template"] = .string(text)
+        case .assign: o["to"] = .string(setting)
+        case .setPriority: o["priority"] = .string(setting)
+        case .addTag: o["tag"] = .string(setting)
+        case .setSLA: o["minutes"] = Double(setting).map(JSONNode.number) ?? .string(setting)
+        case .notifyStaff: o["template"] = .string(text); if !setting.isEmpty { o["to"] = .string(setting) }
+        case .resolve: if !text.isEmpty { o["note"] = .string(text) }
+        case .sendWebhook: break
         }
         return .object(o)
     }
@@ -131,7 +133,7 @@ struct TriggerForm: Codable {
         var rows: [String: ConditionRow] = [:]
         for (i, c) in list.enumerated() {
             guard case .compare(let attribute, let op, let value) = c else { return nil }
-            rows[String(i)] = ConditionRow(attribute: attribute, op: op.rawValue, value: Self.text(value))
+            rows[String(i)] = ConditionRow(attribute: attribute.rawValue, op: op.rawValue, value: Self.text(value))
         }
         conditions = rows
         var actionRows: [String: ActionRow] = [:]
@@ -153,15 +155,15 @@ struct TriggerForm: Codable {
 
     static func row(_ a: TriggerAction) -> ActionRow {
         switch a {
-        case .openConversation(let t, let s): ActionRow(type: a.type, text: t, setting: s)
-        case .sendMessage(let t), .addNote(let t): ActionRow(type: a.type, text: t, setting: nil)
-        case .assign(let to): ActionRow(type: a.type, text: nil, setting: to)
-        case .setPriority(let p): ActionRow(type: a.type, text: nil, setting: p.rawValue)
-        case .addTag(let tag): ActionRow(type: a.type, text: nil, setting: tag)
-        case .setSLA(let m): ActionRow(type: a.type, text: nil, setting: String(m))
-        case .notifyStaff(let t, let to): ActionRow(type: a.type, text: t, setting: to)
-        case .sendWebhook: ActionRow(type: a.type, text: nil, setting: nil)
-        case .resolve(let note): ActionRow(type: a.type, text: note, setting: nil)
+        case .openConversation(let t, let s): ActionRow(type: a.type.rawValue, text: t, setting: s)
+        case .sendMessage(let t), .addNote(let t): ActionRow(type: a.type.rawValue, text: t, setting: nil)
+        case .assign(let to): ActionRow(type: a.type.rawValue, text: nil, setting: to)
+        case .setPriority(let p): ActionRow(type: a.type.rawValue, text: nil, setting: p.rawValue)
+        case .addTag(let tag): ActionRow(type: a.type.rawValue, text: nil, setting: tag)
+        case .setSLA(let m): ActionRow(type: a.type.rawValue, text: nil, setting: String(m))
+        case .notifyStaff(let t, let to): ActionRow(type: a.type.rawValue, text: t, setting: to)
+        case .sendWebhook: ActionRow(type: a.type.rawValue, text: nil, setting: nil)
+        case .resolve(let note): ActionRow(type: a.type.rawValue, text: note, setting: nil)
         }
     }
 }

@@ -73,9 +73,8 @@ enum TriggersPageController {
 
     static func renderEditor(_ req: Request, id: UUID?, form: TriggerForm, error: String? = nil, nestedJSON: String? = nil,
                              preview: [TriggerPreview.Row]? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
-        let attributes = TriggerAttribute.all.keys.sorted()
-        let actionTypes = ["open_conversation", "send_message", "add_note", "assign", "set_priority", "add_tag", "set_sla", "notify_staff",
-                           "send_webhook", "resolve"]
+        let attributes = TriggerAttribute.allCases.map(\.rawValue).sorted()
+        let actionTypes = TriggerActionType.allCases.map(\.rawValue)
         let data = EditData(
             id: id?.uuidString, action: id.map { "/app/triggers/\($0)" } ?? "/app/triggers",
             name: form.name ?? "",

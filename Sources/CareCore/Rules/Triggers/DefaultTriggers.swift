@@ -4,7 +4,7 @@ public enum DefaultTriggers {
     public static let lowRating = TriggerDefinition(
         name: "Low rating: reach out",
         event: .reviewCreated,
-        conditions: .all([.compare(attribute: "review.rating", op: .lte, value: .number(2))]),
+        conditions: .all([.compare(attribute: .reviewRating, op: .lte, value: .number(2))]),
         actions: [
             .openConversation(
                 template: """
@@ -23,7 +23,7 @@ public enum DefaultTriggers {
     public static let lukewarm = TriggerDefinition(
         name: "Lukewarm: ask what would have made it great",
         event: .reviewCreated,
-        conditions: .all([.compare(attribute: "review.lukewarm", op: .eq, value: .bool(true))]),
+        conditions: .all([.compare(attribute: .reviewLukewarm, op: .eq, value: .bool(true))]),
         actions: [
             .openConversation(
                 template: """

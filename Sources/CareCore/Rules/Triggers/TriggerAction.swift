@@ -16,20 +16,34 @@ public enum TriggerAction: Sendable, Equatable {
     case sendWebhook
     case resolve(note: String?)
 
-    public var type: String {
+    public var type: TriggerActionType {
         switch self {
-        case .openConversation: "open_conversation"
-        case .sendMessage: "send_message"
-        case .addNote: "add_note"
-        case .assign: "assign"
-        case .setPriority: "set_priority"
-        case .addTag: "add_tag"
-        case .setSLA: "set_sla"
-        case .notifyStaff: "notify_staff"
-        case .sendWebhook: "send_webhook"
-        case .resolve: "resolve"
+        case .openConversation: .openConversation
+        case .sendMessage: .sendMessage
+        case .addNote: .addNote
+        case .assign: .assign
+        case .setPriority: .setPriority
+        case .addTag: .addTag
+        case .setSLA: .setSLA
+        case .notifyStaff: .notifyStaff
+        case .sendWebhook: .sendWebhook
+        case .resolve: .resolve
         }
     }
+}
+
+/// The names of the actions, as the JSON, the API document and the dashboard's form spell them.
+public enum TriggerActionType: String, Sendable, CaseIterable {
+    case openConversation = "open_conversation"
+    case sendMessage = "send_message"
+    case addNote = "add_note"
+    case assign
+    case setPriority = "set_priority"
+    case addTag = "add_tag"
+    case setSLA = "set_sla"
+    case notifyStaff = "notify_staff"
+    case sendWebhook = "send_webhook"
+    case resolve
 }
 
 public enum ConversationPriority: String, Sendable, Codable, CaseIterable {

@@ -7,7 +7,7 @@ public indirect enum TriggerCondition: Sendable, Equatable {
     case all([TriggerCondition])
     case any([TriggerCondition])
     case not(TriggerCondition)
-    case compare(attribute: String, op: TriggerOperator, value: TriggerValue)
+    case compare(attribute: TriggerAttribute, op: TriggerOperator, value: TriggerValue)
 
     public static let always = TriggerCondition.all([])
 
@@ -50,7 +50,7 @@ public indirect enum TriggerCondition: Sendable, Equatable {
 }
 
 /// The facts about one event's subject: attribute name → value.
-public typealias TriggerFacts = [String: TriggerValue]
+public typealias TriggerFacts = [TriggerAttribute: TriggerValue]
 
 /// Compiled patterns, so a rule's pattern is compiled once, not on every review. Bounded: patterns come
 /// from stores' rules (at most 20 a store).

@@ -74,20 +74,21 @@ public enum TriggerJSON {
             return .not(try condition(inner, at: "\(path).not"))
         }
         try onlyKeys(obj, ["attribute", "op", "value"], at: path)
-        guard let attribute = obj["attribute"]?.string else { throw .missing("\(path).attribute") }
-        guard let kind = TriggerAttribute.all[attribute] else {
-            throw .invalid("\(path).attribute", "unknown attribute '\(attribute)'")
+        guard let name = obj["attribute"]?.string else { throw .missing("\(path).attribute") }
+        guard let attribute = TriggerAttribute(rawValue: name) else {
+            throw .invalid("\(path).attribute", "unknown attribute '\(name)'")
         }
+        let kind = attribute.kind
         guard let opName = obj["op"]?.string else { throw .missing("\(path).op") }
         guard let op = TriggerOperator(rawValue: opName) else {
             throw .invalid("\(path).op", "unknown operator '\(opName)'; use one of \(TriggerOperator.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard TriggerAttribute.allows(op, on: kind) else {
-            throw .invalid("\(path).op", "'\(op.rawValue)' does not apply to \(attribute) (a \(kind.rawValue))")
+            throw .invalid("\(path).op", "'\(op.rawValue)' does not apply to \(name) (a \(kind.rawValue))")
         }
         guard let raw = obj["value"] else { throw .missing("\(path).value") }
         let value = try Self.value(raw, at: "\(path).value")
-        try check(value, for: op, kind: kind, attribute: attribute, at: "\(path).value")
+        try check(value, for: op, kind: kind, attribute: name, at: "\(path).value")
         return .compare(attribute: attribute, op: op, value: value)
     }
 
@@ -121,7 +122,10 @@ public enum TriggerJSON {
 
     static func action(_ node: JSONNode, at path: String) throws(CareError) -> TriggerAction {
         guard let obj = node.object else { throw .invalid(path, "must be an object") }
-        guard let type = obj["type"]?.string else { throw .missing("\(path).type") }
+        guard let typeName = obj["type"]?.string else { throw .missing("\(path).type") }
+        guard let type = TriggerActionType(rawValue: typeName) else {
+            throw .invalid("\(path).type", "unknown action '\(typeName)'")
+        }
         func template(_ key: String = "template") throws(CareError) -> String {
             let t = try Text.required(obj[key]?.string, field: "\(path).\(key)", max: 5000)
             _ = try Template.validate(t, field: "\(path).\(key)")
@@ -139,51 +143,49 @@ public enum TriggerJSON {
             try Text.required(obj[key]?.string, field: "\(path).\(key)", max: max)
         }
         switch type {
-        case "open_conversation":
+        case .openConversation:
             try onlyKeys(obj, ["type", "template", "subject"], at: path)
             let subject = try optionalString("subject", max: 200)
             if let subject { _ = try Template.validate(subject, field: "\(path).subject") }
             return .openConversation(template: try template(), subject: subject)
-        case "send_message":
+        case .sendMessage:
             try onlyKeys(obj, ["type", "template"], at: path)
             return .sendMessage(template: try template())
-        case "add_note":
+        case .addNote:
             try onlyKeys(obj, ["type", "template"], at: path)
             return .addNote(template: try template())
-        case "assign":
+        case .assign:
             try onlyKeys(obj, ["type", "to"], at: path)
             let to = try string("to")
             if to != "round_robin" { _ = try EmailAddress(to, field: "\(path).to") }
             return .assign(to: to.lowercased())
-        case "set_priority":
+        case .setPriority:
             try onlyKeys(obj, ["type", "priority"], at: path)
             let raw = try string("priority")
             guard let p = ConversationPriority(rawValue: raw) else {
                 throw .invalid("\(path).priority", "use one of \(ConversationPriority.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .setPriority(p)
-        case "add_tag":
+        case .addTag:
             try onlyKeys(obj, ["type", "tag"], at: path)
             return .addTag(try string("tag", max: 50).lowercased())
-        case "set_sla":
+        case .setSLA:
             try onlyKeys(obj, ["type", "minutes"], at: path)
             guard let n = obj["minutes"]?.wholeNumber, n >= 1, n <= 60 * 24 * 30 else {
                 throw .invalid("\(path).minutes", "must be a whole number of minutes from 1 to 43200")
             }
             return .setSLA(minutes: n)
-        case "notify_staff":
+        case .notifyStaff:
             try onlyKeys(obj, ["type", "template", "to"], at: path)
             let to = try optionalString("to", max: 254)
             if let to { _ = try EmailAddress(to, field: "\(path).to") }
             return .notifyStaff(template: try template(), to: to?.lowercased())
-        case "send_webhook":
+        case .sendWebhook:
             try onlyKeys(obj, ["type"], at: path)
             return .sendWebhook
-        case "resolve":
+        case .resolve:
             try onlyKeys(obj, ["type", "note"], at: path)
             return .resolve(note: try optionalString("note", max: 2000))
-        default:
-            throw .invalid("\(path).type", "unknown action '\(type)'")
         }
     }
 
@@ -211,7 +213,7 @@ public enum TriggerJSON {
         case .all(let cs): ["all": cs.map(encode)]
         case .any(let cs): ["any": cs.map(encode)]
         case .not(let inner): ["not": encode(inner)]
-        case .compare(let a, let op, let v): ["attribute": a, "op": op.rawValue, "value": encode(v)]
+        case .compare(let a, let op, let v): ["attribute": a.rawValue, "op": op.rawValue, "value": encode(v)]
         }
     }
 
@@ -226,7 +228,7 @@ public enum TriggerJSON {
     }
 
     static func encode(_ a: TriggerAction) -> [String: Any] {
-        var out: [String: Any] = ["type": a.type]
+        var out: [String: Any] = ["type": a.type.rawValue]
         switch a {
         case .openConversation(let t, let s): out["template"] = t; if let s { out["subject"] = s }
         case .sendMessage(let t), .addNote(let t): out["template"] = t

@@ -72,7 +72,7 @@ enum CareActions {
                 let body = Template.render(template, values: values(s, links, now: now))
                 w.outbox.append(.staffNotification(to: recipients, subject: "[\(s.store.name)] \(body.prefix(60))", body: body))
             case .sendWebhook:
-                try await Webhooks.enqueue("trigger.fired", data: triggerFired(name: triggerName, s), storeID: storeID, now: now, on: sql)
+                try await Webhooks.enqueue(.triggerFired, data: triggerFired(name: triggerName, s), storeID: storeID, now: now, on: sql)
             case .resolve(let note):
                 guard let c = s.conversation, c.status != .resolved else { continue }
                 try await Conversations.markResolved(c, note: note, customer: s.customer, now: now, on: sql)

@@ -50,13 +50,13 @@ public enum Conversations {
     /// Stores a new conversation and tells the store's webhooks it opened.
     static func insert(_ c: Conversation, customer: Customer, now: Date, on sql: any SQLDatabase) async throws {
         try await CareRows.insert(c, on: sql)
-        try await Webhooks.enqueue("conversation.opened", data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
+        try await Webhooks.enqueue(.conversationOpened, data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
     }
 
     /// Stores a new message and tells the store's webhooks.
     static func insert(_ m: ConversationMessage, now: Date, on sql: any SQLDatabase) async throws {
         try await CareRows.insert(m, on: sql)
-        try await Webhooks.enqueue("conversation.message_created", data: WebhookData.message(m), storeID: m.storeID, now: now, on: sql)
+        try await Webhooks.enqueue(.conversationMessageCreated, data: WebhookData.message(m), storeID: m.storeID, now: now, on: sql)
     }
 
     /// Marks a conversation resolved (the caller writes the row) and tells the store's webhooks.
@@ -65,7 +65,7 @@ public enum Conversations {
         c.resolvedAt = now
         c.resolutionNote = note
         c.updatedAt = now
-        try await Webhooks.enqueue("conversation.resolved", data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
+        try await Webhooks.enqueue(.conversationResolved, data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
     }
 
     /// A new message, not yet stored.

@@ -121,7 +121,7 @@ extension TriggerCondition {
         case .all(let cs), .any(let cs): cs.contains { $0.readsChangingFacts }
         case .not(let c): c.readsChangingFacts
         case .compare(let attribute, _, _):
-            attribute.hasPrefix("customer.") || attribute.contains("_since_")
+            attribute.changesWhileConversationSits
         }
     }
 }

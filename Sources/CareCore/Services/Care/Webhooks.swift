@@ -8,9 +8,8 @@ import SQLKit
 /// An event is queued in the transaction of whatever caused it: one outbox row per subscribed
 /// endpoint, carrying the exact body to post. The worker signs and posts it (see `WebhookDelivery`).
 public enum Webhooks {
-    /// The events an endpoint can subscribe to. `trigger.fired` is sent by a trigger's `send_webhook` action.
-    public static let events = ["review.created", "review.updated", "conversation.opened", "conversation.message_created",
-                                "conversation.resolved", "trigger.fired"]
+    /// The events an endpoint can subscribe to.
+    public static let events = WebhookEvent.subscribable.map(\.rawValue)
 
     /// `allowPrivate`: the installation allows loopback and private targets (CARELOOP_ALLOW_PRIVATE_WEBHOOKS).
     public static func create(url rawURL: String?, events rawEvents: [String]?, allowPrivate: Bool, storeID: UUID, storage: CareStorage,
@@ -68,15 +67,15 @@ public enum Webhooks {
         let endpoint = try await find(id: id, storeID: storeID, on: db)
         try await storage.write(on: db) { sql in
             let now = storage.now()
-            let body = try envelope("webhook.test", data: .object(["message": .string("A test event from CareLoop.")]), now: now)
-            try await Outbox.enqueue(.webhook(endpointID: endpoint.id!, event: "webhook.test", body: body), storeID: storeID, now: now, on: sql)
+            let body = try envelope(.test, data: .object(["message": .string("A test event from CareLoop.")]), now: now)
+            try await Outbox.enqueue(.webhook(endpointID: endpoint.id!, event: WebhookEvent.test.rawValue, body: body), storeID: storeID, now: now, on: sql)
         }
     }
 
     /// Queues `event` for every enabled endpoint of the store subscribed to it, in the caller's
     /// transaction. `data` is only built when someone subscribes: most stores have no webhooks, and
     /// every review passes through here.
-    static func enqueue(_ event: String, data: @autoclosure () -> JSONNode, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
+    static func enqueue(_ event: WebhookEvent, data: @autoclosure () -> JSONNode, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
         let cache = WriteEffects.current?.rules
         let endpoints: [StoreRulesCache.Endpoint]
         if let cached = cache?.webhooks(storeID: storeID) {
@@ -91,15 +90,15 @@ public enum Webhooks {
             cache?.put(webhooks: endpoints, storeID: storeID)
         }
         var body: String?
-        for (endpointID, events) in endpoints where events.contains(event) {
+        for (endpointID, events) in endpoints where events.contains(event.rawValue) {
             if body == nil { body = try envelope(event, data: data(), now: now) }
-            try await Outbox.enqueue(.webhook(endpointID: endpointID, event: event, body: body!), storeID: storeID, now: now, on: sql)
+            try await Outbox.enqueue(.webhook(endpointID: endpointID, event: event.rawValue, body: body!), storeID: storeID, now: now, on: sql)
         }
     }
 
     /// `{"type": event, "timestamp": ..., "data": {...}}`, the body every endpoint receives.
-    static func envelope(_ event: String, data: JSONNode, now: Date) throws -> String {
-        let node = JSONNode.object(["type": .string(event), "timestamp": .string(WebhookData.date(now)), "data": data])
+    static func envelope(_ event: WebhookEvent, data: JSONNode, now: Date) throws -> String {
+        let node = JSONNode.object(["type": .string(event.rawValue), "timestamp": .string(WebhookData.date(now)), "data": data])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(node), as: UTF8.self)
