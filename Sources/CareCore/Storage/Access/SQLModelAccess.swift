@@ -36,6 +36,7 @@ extension WriteEffects {
         switch model {
         case let review as Review: noteReviewsChanged(store: review.storeID, product: review.productID)
         case let reply as ReviewReply: noteReviewsChanged(store: reply.storeID, product: nil)
+        case let product as Product: noteReviewsChanged(store: product.storeID, product: product.id)
         case let trigger as Trigger: noteRulesChanged(store: trigger.storeID)
         case let endpoint as WebhookEndpoint: noteRulesChanged(store: endpoint.storeID)
         default: break

@@ -10,6 +10,8 @@ public final class Customer: Model, @unchecked Sendable {
     @Field(key: "email") public var email: String
     @OptionalField(key: "name") public var name: String?
     @Field(key: "created_at") public var createdAt: Date
+    /// When the customer's personal data was erased on request (see `CustomerPrivacy`).
+    @OptionalField(key: "erased_at") public var erasedAt: Date?
 
     public init() {}
 

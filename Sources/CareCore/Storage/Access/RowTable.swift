@@ -1,0 +1,118 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// A table's columns, each written once: its name, the model property it holds, and how it is
+/// written and read. The same description builds the INSERT, the UPDATE and the SELECT, so a new
+/// column is its migration plus one line here (`RowTableTests` fails when a model field or a
+/// database column has no line).
+///
+/// Used for the tables every review and reply writes (products, customers, reviews, conversations,
+/// messages, outbox): Fluent's model coding walks every property by reflection on each read and
+/// write; a description costs a key path per column. Other models go through `sql.insert(model)`.
+struct RowTable<Row: Model>: Sendable {
+    let name: String
+    let columns: [RowColumn<Row>]
+
+    init(_ columns: [RowColumn<Row>]) {
+        self.name = Row.schema
+        self.columns = columns
+    }
+
+    var columnNames: [String] { columns.map(\.name) }
+
+    /// A row read with `SELECT` of `columnNames`.
+    func decode(_ sqlRow: any SQLRow) throws -> Row {
+        let row = Row()
+        for column in columns { try column.read(sqlRow, row) }
+        return row
+    }
+
+    func columns(_ keyPaths: [PartialKeyPath<Row>]) -> [RowColumn<Row>] {
+        columns.filter { keyPaths.contains($0.keyPath) }
+    }
+}
+
+/// One column of a `RowTable`.
+struct RowColumn<Row: Model>: Sendable {
+    let name: String
+    let keyPath: PartialKeyPath<Row> & Sendable
+    /// Set once, when the row is inserted (an id, an owner, a creation time): never in an UPDATE.
+    let fixed: Bool
+    let value: @Sendable (Row) -> any Encodable & Sendable
+    let read: @Sendable (any SQLRow, Row) throws -> Void
+
+    // Columns name the model's property wrappers (`\.$name`), not its values: a value's setter
+    // reads the field first, and a freshly made model has nothing to read. The column's name is the
+    // field's own key. An unset field is written as NULL (the database refuses it for a required
+    // column) rather than trapping.
+
+    /// A required field the drivers bind and decode themselves (UUID, String, Int, Bool, Date).
+    static func column<V: Codable & Sendable>(_ keyPath: KeyPath<Row, FieldProperty<Row, V>> & Sendable, fixed: Bool = false) -> RowColumn {
+        let name = Row()[keyPath: keyPath].key.description
+        return RowColumn(name: name, keyPath: keyPath, fixed: fixed,
+                  value: { $0[keyPath: keyPath].value },
+                  read: { sqlRow, row in row[keyPath: keyPath].value = try sqlRow.decode(column: name, as: V.self) })
+    }
+
+    /// An optional field.
+    static func column<V: Codable & Sendable>(_ keyPath: KeyPath<Row, OptionalFieldProperty<Row, V>> & Sendable,
+                                              fixed: Bool = false) -> RowColumn {
+        let name = Row()[keyPath: keyPath].key.description
+        return RowColumn(name: name, keyPath: keyPath, fixed: fixed,
+                  value: { $0[keyPath: keyPath].value ?? nil },
+                  read: { sqlRow, row in row[keyPath: keyPath].value = .some(try sqlRow.decode(column: name, as: V?.self)) })
+    }
+
+    /// The row's id: always fixed.
+    static func id(_ keyPath: KeyPath<Row, IDProperty<Row, UUID>> & Sendable) -> RowColumn {
+        RowColumn(name: "id", keyPath: keyPath, fixed: true,
+                  value: { $0[keyPath: keyPath].value },
+                  read: { sqlRow, row in row[keyPath: keyPath].value = try sqlRow.decode(column: "id", as: UUID.self) })
+    }
+
+    /// A required enum field stored as its string (bound as text, never as JSON).
+    static func text<V: RawRepresentable & Codable & Sendable>(_ keyPath: KeyPath<Row, FieldProperty<Row, V>> & Sendable,
+                                                               fixed: Bool = false) -> RowColumn where V.RawValue == String {
+        let name = Row()[keyPath: keyPath].key.description
+        return RowColumn(name: name, keyPath: keyPath, fixed: fixed,
+                  value: { $0[keyPath: keyPath].value?.rawValue },
+                  read: { sqlRow, row in
+                      let raw = try sqlRow.decode(column: name, as: String.self)
+                      guard let v = V(rawValue: raw) else { throw StoredValueError(table: Row.schema, column: name, value: raw) }
+                      row[keyPath: keyPath].value = v
+                  })
+    }
+}
+
+/// A stored value the code does not know (a status written by a newer version, say).
+struct StoredValueError: Error, CustomStringConvertible {
+    let table: String
+    let column: String
+    let value: String
+    var description: String { "\(table).\(column) holds '\(value)', which this version does not know" }
+}
+
+extension SQLDatabase {
+    /// Inserts every column of the row.
+    func insert<Row: Model>(_ row: Row, into table: RowTable<Row>) async throws {
+        try await insert(into: table.name).columns(table.columnNames)
+            .values(table.columns.map { SQLBind($0.value(row)) }).run()
+        WriteEffects.noteWritten(row)
+    }
+
+    /// Writes the row's columns back: all but the fixed ones, or `only` those named (then another
+    /// writer's change to the other columns, between this transaction's read and its write, is kept).
+    func update<Row: Model>(_ row: Row, in table: RowTable<Row>, only: [PartialKeyPath<Row>]? = nil) async throws where Row.IDValue == UUID {
+        guard let id = row.id else { throw StoredValueError(table: table.name, column: "id", value: "nil") }
+        var builder = update(table.name)
+        for column in only.map(table.columns) ?? table.columns.filter({ !$0.fixed }) { builder = builder.set(SQLIdentifier(column.name), to: SQLBind(column.value(row))) }
+        try await builder.where("id", .equal, SQLBind(id)).run()
+        WriteEffects.noteWritten(row)
+    }
+
+    /// The rows `filter` picks, every column read.
+    func rows<Row: Model>(_ table: RowTable<Row>, _ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Row] {
+        try await filter(select().columns(table.columnNames).from(table.name)).all().map(table.decode)
+    }
+}
