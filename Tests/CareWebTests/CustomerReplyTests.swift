@@ -9,7 +9,7 @@ final class CustomerReplyTests: XCTestCase {
     func testARepliedTriggerOnTheReviewsStarsFiresForAReplyByEmailAndOnThePageAlike() async throws {
         try await onEachBackend { server in
             // setup: a trigger for unhappy reviewers who write back, and two 1★ reviews with their conversations
-            let (_, key) = try await server.makeStore()
+            let (store, key) = try await server.makeStore()
             let trigger: [String: Any] = [
                 "name": "Unhappy reviewer wrote back", "event": "conversation.customer_replied",
                 "conditions": ["all": [["attribute": "review.rating", "op": "lte", "value": 2]]],
@@ -18,7 +18,7 @@ final class CustomerReplyTests: XCTestCase {
             XCTAssertEqual(made.status, .created, made.text)
             func conversation(of email: String) async throws -> Conversation {
                 _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: email, rating: 1, body: "Broke in a week."))
-                let found = try await Customer.query(on: server.app.db).filter(\.$email == email).first()
+                let found = try await Customer.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$email == email).first()
                 let customer = try XCTUnwrap(found)
                 let opened = try await Conversation.query(on: server.app.db).filter(\.$customerID == customer.id!).first()
                 return try XCTUnwrap(opened, "the 1★ review opened a conversation")

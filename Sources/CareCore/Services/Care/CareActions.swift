@@ -23,11 +23,11 @@ enum CareActions {
         let storeID = try s.store.requireID()
 
         func staffMessage(_ template: String, in c: Conversation) {
-            let m = Conversations.makeMessage(.staff, body: Template.render(template, values: values(s, links, now: now)), staffID: nil, to: c,
-                                              now: now.addingTimeInterval(Double(w.messages.count) / 1000))
+            let (m, email) = Conversations.stageStaffMessage(Template.render(template, values: values(s, links, now: now)), staffID: nil,
+                                                             in: c, now: now, sentAt: now.addingTimeInterval(Double(w.messages.count) / 1000),
+                                                             countsAsResponse: false)
             w.messages.append(m)
-            w.outbox.append(.conversationMessage(messageID: m.id!))
-            c.lastStaffAt = now
+            w.outbox.append(email)
             w.conversationChanged = true
         }
 

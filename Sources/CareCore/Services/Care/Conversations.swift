@@ -27,16 +27,27 @@ public enum Conversations {
     @discardableResult
     static func sendStaffMessage(_ body: String, staffID: UUID?, in c: Conversation, now: Date, countsAsResponse: Bool,
                                  on sql: any SQLDatabase) async throws -> ConversationMessage {
-        let m = try await addMessage(.staff, body: body, staffID: staffID, to: c, now: now, on: sql)
-        try await Outbox.enqueue(.conversationMessage(messageID: m.id!), storeID: c.storeID, now: now, on: sql)
+        let (m, email) = stageStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: countsAsResponse)
+        try await insert(m, now: now, on: sql)
+        try await Outbox.enqueue(email, storeID: c.storeID, now: now, on: sql)
+        c.updatedAt = now
+        try await CareRows.update(c, on: sql)
+        return m
+    }
+
+    /// What a message from the store to the customer is, in memory: the message (stamped `sentAt`,
+    /// `now` unless several are sent in one moment), the email to queue for it, and what it changes
+    /// on the conversation. Writing them is the caller's: `sendStaffMessage` at once, a trigger's
+    /// actions together with their other writes.
+    static func stageStaffMessage(_ body: String, staffID: UUID?, in c: Conversation, now: Date, sentAt: Date? = nil,
+                                  countsAsResponse: Bool) -> (ConversationMessage, OutboxPayload) {
+        let m = makeMessage(.staff, body: body, staffID: staffID, to: c, now: sentAt ?? now)
         c.lastStaffAt = now
         if countsAsResponse {
             if c.firstResponseAt == nil { c.firstResponseAt = now }
             if c.status == .open { c.status = .waiting }
         }
-        c.updatedAt = now
-        try await CareRows.update(c, on: sql)
-        return m
+        return (m, .conversationMessage(messageID: m.id!))
     }
 
     @discardableResult
