@@ -36,7 +36,7 @@ do {
     // deploy step; `serve` refuses a database that is behind unless told to migrate it.
     if case .postgres = c.database {
         c.autoMigrate = command == "migrate" || autoMigrateFlag || c.autoMigrateRequested
-        c.requireCurrentSchema = command != "backup"   // backup is SQLite's; it says so itself
+        c.requireCurrentSchema = command != "backup" // backup is SQLite's; it says so itself
     }
     config = c
 } catch {

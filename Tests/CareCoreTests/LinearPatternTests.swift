@@ -1,6 +1,7 @@
-@testable import CareCore
 import Foundation
 import XCTest
+
+@testable import CareCore
 
 final class LinearPatternTests: XCTestCase {
     private func match(_ pattern: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) -> Bool {
@@ -172,10 +173,10 @@ final class LinearPatternTests: XCTestCase {
         // setup: each of these backtracks exponentially in Swift's Regex; the old engine took 63 s
         // for `(a+)+$` on just 21 characters.
         let aaa = String(repeating: "a", count: 20_000)
-        let sparse = String((0..<20_000).map { $0 % 1_100 == 0 ? "a" : "b" })  // 19 a's
+        let sparse = String((0..<20_000).map { $0 % 1_100 == 0 ? "a" : "b" }) // 19 a's
         let cases: [(pattern: String, text: String, expected: Bool)] = [
             ("(a+)+$", aaa + "!", false),
-            ("(a|a)*$", aaa + "!", true),  // the empty match at the end counts
+            ("(a|a)*$", aaa + "!", true), // the empty match at the end counts
             ("^(a|a)*$", aaa + "!", false),
             ("(a*)*b", aaa, false),
             ("(.*a){20}", sparse, false),
@@ -194,12 +195,13 @@ final class LinearPatternTests: XCTestCase {
 
     func testAgreesWithNSRegularExpressionOnSimplePatterns() throws {
         // setup: `reference` is the ICU spelling where it differs (ICU's `$` also matches before a final "\n").
-        let patterns: [(pattern: String, reference: String)] = [
-            "a", "ab", "a|b", "a*b", "(ab)+", "a?b?1", "[ab]1", "[^a]", "[a-b]+_", "\\d", "\\D\\d", "\\w\\W", "\\s",
-            "\\S\\s\\S", "a.b", "..", "\\.", "(a|b1)*_", "a{2}", "a{1,2}b", "(ab|ba){2,}", "b{0,2}1", "[\\d_]",
-            "[^\\s]a", "(a*)*1", "A", "[A-B]", "(?:a|)b", "1+?", "a??b", "(a|b)*?_", "\\bab", "a\\b", "\\b1\\b", "^a",
-            "^ab|1", "^\\ba",
-        ].map { ($0, $0) } + [("b$", "b\\z"), ("^ab|1$", "^ab|1\\z"), ("^a*$", "^a*\\z"), ("\\w\\b$", "\\w\\b\\z")]
+        let patterns: [(pattern: String, reference: String)] =
+            [
+                "a", "ab", "a|b", "a*b", "(ab)+", "a?b?1", "[ab]1", "[^a]", "[a-b]+_", "\\d", "\\D\\d", "\\w\\W", "\\s",
+                "\\S\\s\\S", "a.b", "..", "\\.", "(a|b1)*_", "a{2}", "a{1,2}b", "(ab|ba){2,}", "b{0,2}1", "[\\d_]",
+                "[^\\s]a", "(a*)*1", "A", "[A-B]", "(?:a|)b", "1+?", "a??b", "(a|b)*?_", "\\bab", "a\\b", "\\b1\\b", "^a",
+                "^ab|1", "^\\ba",
+            ].map { ($0, $0) } + [("b$", "b\\z"), ("^ab|1$", "^ab|1\\z"), ("^a*$", "^a*\\z"), ("\\w\\b$", "\\w\\b\\z")]
         let alphabet = Array("ab1 _.\nA")
         var rng = SplitMix64(seed: 42)
         let texts = (0..<400).map { _ in

@@ -1,15 +1,18 @@
-@testable import CareCore
 import XCTest
+
+@testable import CareCore
 
 final class ModerationRuleTests: XCTestCase {
     let moderation = Moderation()
 
     func testHonestAngryReviewsArePublished() {
         // A content rule never sees the stars; these are what unhappy customers really write.
-        for text in ["Terrible. Broke after a week and support never answered.",
-                     "This crap leaked all over my counter.",
-                     "Worst purchase ever!!! Do not buy.",
-                     "Arrived damaged, see photo https://imgur.example/abc"] {
+        for text in [
+            "Terrible. Broke after a week and support never answered.",
+            "This crap leaked all over my counter.",
+            "Worst purchase ever!!! Do not buy.",
+            "Arrived damaged, see photo https://imgur.example/abc",
+        ] {
             XCTAssertEqual(moderation.decide(ReviewContent(title: nil, body: text)), .publish, text)
         }
     }
@@ -31,7 +34,10 @@ final class ModerationRuleTests: XCTestCase {
 
     func testSameTextBySameCustomerIsHeldButStarOnlyReviewsNever() {
         let earlier = ["Great kettle\nPours well"]
-        guard case .hold(let rule, _) = moderation.decide(ReviewContent(title: "great  kettle", body: "pours WELL", earlierTextsBySameCustomer: earlier)) else {
+        guard
+            case .hold(let rule, _) = moderation.decide(
+                ReviewContent(title: "great  kettle", body: "pours WELL", earlierTextsBySameCustomer: earlier))
+        else {
             return XCTFail("expected a duplicate hold")
         }
         XCTAssertEqual(rule, "duplicate")
@@ -50,7 +56,9 @@ final class VerificationTests: XCTestCase {
 
     func testNamedOrderMustBeTheReviewersAndContainTheProduct() {
         let order = Facts(orderID: "o1", customerID: "ann", productIDs: ["mug", "bowl"])
-        XCTAssertEqual(Verification.verifyingOrder(customerID: "ann", productID: "mug", namedOrder: order, orderWasNamed: true, customerOrders: [])?.orderID, "o1")
+        XCTAssertEqual(
+            Verification.verifyingOrder(customerID: "ann", productID: "mug", namedOrder: order, orderWasNamed: true, customerOrders: [])?.orderID,
+            "o1")
         XCTAssertNil(Verification.verifyingOrder(customerID: "eve", productID: "mug", namedOrder: order, orderWasNamed: true, customerOrders: []))
         XCTAssertNil(Verification.verifyingOrder(customerID: "ann", productID: "kettle", namedOrder: order, orderWasNamed: true, customerOrders: []))
     }
@@ -62,16 +70,21 @@ final class VerificationTests: XCTestCase {
 
     func testWithoutANamedOrderAnyOrderOfTheReviewerWithTheProductCounts() {
         let orders = [Facts(orderID: "o1", customerID: "ann", productIDs: ["bowl"]), Facts(orderID: "o2", customerID: "ann", productIDs: ["mug"])]
-        XCTAssertEqual(Verification.verifyingOrder(customerID: "ann", productID: "mug", namedOrder: nil, orderWasNamed: false, customerOrders: orders)?.orderID, "o2")
-        XCTAssertNil(Verification.verifyingOrder(customerID: "ann", productID: "kettle", namedOrder: nil, orderWasNamed: false, customerOrders: orders))
+        XCTAssertEqual(
+            Verification.verifyingOrder(customerID: "ann", productID: "mug", namedOrder: nil, orderWasNamed: false, customerOrders: orders)?.orderID,
+            "o2")
+        XCTAssertNil(
+            Verification.verifyingOrder(customerID: "ann", productID: "kettle", namedOrder: nil, orderWasNamed: false, customerOrders: orders))
         XCTAssertNil(Verification.verifyingOrder(customerID: "eve", productID: "mug", namedOrder: nil, orderWasNamed: false, customerOrders: orders))
     }
 }
 
 final class NameLinkTests: XCTestCase {
     func testNamesThatReadAsLinksAreCaught() {
-        for link in ["WIN-A-PRIZE-at-http://evil.example/claim", "x.co", "t.co/abc", "evil.com.", "evil.com:8080", "visit evil.com!",
-                     "evil。com", "evil.xn--p1ai", "www.example"] {
+        for link in [
+            "WIN-A-PRIZE-at-http://evil.example/claim", "x.co", "t.co/abc", "evil.com.", "evil.com:8080", "visit evil.com!",
+            "evil。com", "evil.xn--p1ai", "www.example",
+        ] {
             XCTAssertTrue(Text.carriesLink(link), link)
         }
         for name in ["J. R. Smith", "Ada Lovelace", "Anne-Marie O'Neil", "Zoë", "Dr. Who", "M.J."] {

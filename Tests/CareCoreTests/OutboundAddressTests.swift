@@ -1,6 +1,7 @@
-@testable import CareCore
 import Foundation
 import XCTest
+
+@testable import CareCore
 
 /// Outbound HTTP must never reach this machine or the local network, in any spelling of the address.
 final class OutboundAddressTests: XCTestCase {
@@ -58,8 +59,10 @@ final class OutboundAddressTests: XCTestCase {
 
     func testMalformedHostsAreRefused() {
         // setup
-        let hosts = ["1.2.3.4.5", "256.1.1.1", "08.0.0.1", "4294967296", "evil@127.0.0.1", "a b.example.com",
-                     "example..com", "[::1", "1:2:3:4:5:6:7:8:9", "%zz.example.com", "%2531%2532%2537.0.0.1"]
+        let hosts = [
+            "1.2.3.4.5", "256.1.1.1", "08.0.0.1", "4294967296", "evil@127.0.0.1", "a b.example.com",
+            "example..com", "[::1", "1:2:3:4:5:6:7:8:9", "%zz.example.com", "%2531%2532%2537.0.0.1",
+        ]
         for host in hosts {
             // act
             let reason = OutboundAddress.hostRefusal(host)
@@ -69,10 +72,10 @@ final class OutboundAddressTests: XCTestCase {
     }
 
     func testLookalikeCharactersAreFoldedBeforeTheNameChecks() {
-        XCTAssertNotNil(OutboundAddress.hostRefusal("\u{FF11}\u{FF12}\u{FF17}.0.0.1"))   // full-width 127
-        XCTAssertNotNil(OutboundAddress.hostRefusal("127\u{3002}0\u{3002}0\u{3002}1"))   // ideographic full stops
-        XCTAssertNotNil(OutboundAddress.hostRefusal("localho\u{017F}t"))                   // long s
-        XCTAssertNotNil(OutboundAddress.hostRefusal("local\u{00AD}host"))                  // soft hyphen
+        XCTAssertNotNil(OutboundAddress.hostRefusal("\u{FF11}\u{FF12}\u{FF17}.0.0.1")) // full-width 127
+        XCTAssertNotNil(OutboundAddress.hostRefusal("127\u{3002}0\u{3002}0\u{3002}1")) // ideographic full stops
+        XCTAssertNotNil(OutboundAddress.hostRefusal("localho\u{017F}t")) // long s
+        XCTAssertNotNil(OutboundAddress.hostRefusal("local\u{00AD}host")) // soft hyphen
     }
 
     func testParseIP() {

@@ -1,5 +1,6 @@
-@testable import CareCore
 import XCTest
+
+@testable import CareCore
 
 final class RatingAndSummaryTests: XCTestCase {
     func testRatingAcceptsOneToFiveOnly() throws {
@@ -55,8 +56,10 @@ final class EmailAndTextTests: XCTestCase {
     }
 
     func testEmailRejectsWhatCannotBeAnAddress() {
-        for bad in ["", "   ", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@example.com",
-                    "ann@.example.com", "ann@example.com.", "<ann@example.com>", "a,b@example.com"] {
+        for bad in [
+            "", "   ", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@example.com",
+            "ann@.example.com", "ann@example.com.", "<ann@example.com>", "a,b@example.com",
+        ] {
             XCTAssertThrowsError(try EmailAddress(bad, field: "customer.email"), bad) { error in
                 XCTAssertEqual((error as? CareError)?.field, "customer.email", bad)
             }

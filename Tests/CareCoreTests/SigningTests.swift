@@ -1,6 +1,7 @@
-@testable import CareCore
 import Foundation
 import XCTest
+
+@testable import CareCore
 
 /// Signed things: the customer's page links and webhook signatures.
 final class SigningTests: XCTestCase {
@@ -24,8 +25,10 @@ final class SigningTests: XCTestCase {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let good = links.pageToken("abc", expires: now.addingTimeInterval(60))
         let parts = good.split(separator: ".").map(String.init)
-        for bad in ["", "abc", "abc.1.2", "..", "abc.\(parts[1])", "xyz.\(parts[1]).\(parts[2])", "abc.\(Int(parts[1])! + 1).\(parts[2])",
-                    "abc.\(parts[1]).\(parts[2])x", "abc.\(parts[1]).%%%", "abc.-1.\(parts[2])", good + ".x"] {
+        for bad in [
+            "", "abc", "abc.1.2", "..", "abc.\(parts[1])", "xyz.\(parts[1]).\(parts[2])", "abc.\(Int(parts[1])! + 1).\(parts[2])",
+            "abc.\(parts[1]).\(parts[2])x", "abc.\(parts[1]).%%%", "abc.-1.\(parts[2])", good + ".x",
+        ] {
             XCTAssertEqual(links.openPage(bad, now: now), .invalid, bad)
         }
         let other = CareLinks(publicURL: "https://shop.test", secret: String(repeating: "t", count: 40))
@@ -34,13 +37,15 @@ final class SigningTests: XCTestCase {
 
     func testWebhookSignatureMatchesTheStandardWebhooksExample() {
         // The example from the Standard Webhooks specification (also checked with Python's hmac).
-        let signature = WebhookSignature.sign(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330,
-                                              body: Data(#"{"test": 2432232314}"#.utf8), secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let signature = WebhookSignature.sign(
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330,
+            body: Data(#"{"test": 2432232314}"#.utf8), secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         XCTAssertEqual(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
     }
 
     func testNewWebhookSecretsAreRandomAndDecodable() {
-        let a = WebhookSignature.newSecret(), b = WebhookSignature.newSecret()
+        let a = WebhookSignature.newSecret()
+        let b = WebhookSignature.newSecret()
         XCTAssertNotEqual(a, b)
         XCTAssertTrue(a.hasPrefix("whsec_"))
         XCTAssertEqual(Data(base64Encoded: String(a.dropFirst(6)))?.count, 24)

@@ -1,13 +1,18 @@
-@testable import CareCore
 import XCTest
+
+@testable import CareCore
 
 final class SentimentTests: XCTestCase {
     func testRealPhrasingsLandOnTheRightSide() {
-        let negative = ["Terrible, broke after two days.", "not good", "Not good at all, very disappointed",
-                        "good but broke after a week", "Looks nice, however the lid leaks", "It doesn't work",
-                        "Never again. Rude support and a refund that took a month."]
-        let positive = ["Love it!", "Really great kettle, pours perfectly", "not bad at all", "Works well, fast delivery",
-                        "I was worried it would be flimsy but it is sturdy and beautiful"]
+        let negative = [
+            "Terrible, broke after two days.", "not good", "Not good at all, very disappointed",
+            "good but broke after a week", "Looks nice, however the lid leaks", "It doesn't work",
+            "Never again. Rude support and a refund that took a month.",
+        ]
+        let positive = [
+            "Love it!", "Really great kettle, pours perfectly", "not bad at all", "Works well, fast delivery",
+            "I was worried it would be flimsy but it is sturdy and beautiful",
+        ]
         for text in negative { XCTAssertLessThan(Sentiment.score(text), 0, text) }
         for text in positive { XCTAssertGreaterThan(Sentiment.score(text), 0, text) }
     }
@@ -51,8 +56,9 @@ final class TemplateTests: XCTestCase {
     func testKnownPlaceholdersRenderAndMissingFirstNameReadsThere() throws {
         let t = "Hi {{customer.first_name}}, about {{ product.name }} ({{review.rating}}★)"
         XCTAssertEqual(try Template.validate(t, field: "t"), ["customer.first_name", "product.name", "review.rating"])
-        XCTAssertEqual(Template.render(t, values: ["customer.first_name": "Ada", "product.name": "Mug", "review.rating": "1"]),
-                       "Hi Ada, about Mug (1★)")
+        XCTAssertEqual(
+            Template.render(t, values: ["customer.first_name": "Ada", "product.name": "Mug", "review.rating": "1"]),
+            "Hi Ada, about Mug (1★)")
         XCTAssertEqual(Template.render(t, values: [:]), "Hi there, about  (★)")
     }
 

@@ -1,6 +1,7 @@
-@testable import CareCore
 import Foundation
 import XCTest
+
+@testable import CareCore
 
 final class TriggerTests: XCTestCase {
     func parse(_ json: String) throws -> TriggerDefinition { try TriggerJSON.parse(Data(json.utf8)) }
@@ -13,23 +14,26 @@ final class TriggerTests: XCTestCase {
 
     func testTheShapeFromTheProductNotesParses() throws {
         // setup / act
-        let t = try parse("""
-        {"name": "Low", "event": "review.created",
-         "conditions": {"all": [{"attribute": "review.rating", "op": "lte", "value": 2},
-                                {"not": {"attribute": "review.body", "op": "matches", "value": "^test"}},
-                                {"any": [{"attribute": "review.verified", "op": "eq", "value": true},
-                                         {"attribute": "product.external_id", "op": "in", "value": ["a", "b"]}]}]},
-         "actions": [{"type": "open_conversation", "template": "Hi {{customer.first_name}}"},
-                     {"type": "set_priority", "priority": "high"}, {"type": "set_sla", "minutes": 60},
-                     {"type": "assign", "to": "round_robin"}, {"type": "add_tag", "tag": "Unhappy"}]}
-        """)
+        let t = try parse(
+            """
+            {"name": "Low", "event": "review.created",
+             "conditions": {"all": [{"attribute": "review.rating", "op": "lte", "value": 2},
+                                    {"not": {"attribute": "review.body", "op": "matches", "value": "^test"}},
+                                    {"any": [{"attribute": "review.verified", "op": "eq", "value": true},
+                                             {"attribute": "product.external_id", "op": "in", "value": ["a", "b"]}]}]},
+             "actions": [{"type": "open_conversation", "template": "Hi {{customer.first_name}}"},
+                         {"type": "set_priority", "priority": "high"}, {"type": "set_sla", "minutes": 60},
+                         {"type": "assign", "to": "round_robin"}, {"type": "add_tag", "tag": "Unhappy"}]}
+            """)
         // check
         XCTAssertEqual(t.event, .reviewCreated)
         XCTAssertTrue(t.oncePerSubject)
         XCTAssertEqual(t.actions.count, 5)
         XCTAssertEqual(t.actions[4], .addTag("unhappy"))
-        let facts: TriggerFacts = [.reviewRating: .number(1), .reviewBody: .string("leaks"), .reviewVerified: .bool(false),
-                                   .productExternalID: .string("b")]
+        let facts: TriggerFacts = [
+            .reviewRating: .number(1), .reviewBody: .string("leaks"), .reviewVerified: .bool(false),
+            .productExternalID: .string("b"),
+        ]
         XCTAssertTrue(t.conditions.matches(facts))
         var happy = facts
         happy[.reviewRating] = .number(4)
@@ -46,8 +50,10 @@ final class TriggerTests: XCTestCase {
     }
 
     func testOperators() {
-        let facts: TriggerFacts = [.reviewRating: .number(3), .reviewBody: .string("The lid LEAKS"),
-                                   .conversationTags: .list([.string("vip")])]
+        let facts: TriggerFacts = [
+            .reviewRating: .number(3), .reviewBody: .string("The lid LEAKS"),
+            .conversationTags: .list([.string("vip")]),
+        ]
         func check(_ attribute: String, _ op: TriggerOperator, _ value: TriggerValue) -> Bool {
             TriggerCondition.compare(attribute: TriggerAttribute(rawValue: attribute)!, op: op, value: value).matches(facts)
         }
@@ -70,20 +76,27 @@ final class TriggerTests: XCTestCase {
         expectError(#"{"name": "x", "event": "review.deleted", "actions": [{"type": "resolve"}]}"#, field: "event")
         expectError(#"{"name": "x", "event": "review.created", "actions": []}"#, field: "actions")
         expectError(#"{"name": "x", "event": "review.created", "actions": [{"type": "explode"}]}"#, field: "actions[0].type")
-        expectError(#"{"name": "x", "event": "review.created", "conditions": {"all": [{"attribute": "review.stars", "op": "eq", "value": 1}]}, "actions": [{"type": "resolve"}]}"#,
-                    field: "conditions.all[0].attribute")
-        expectError(#"{"name": "x", "event": "review.created", "conditions": {"any": [{"attribute": "review.body", "op": "lt", "value": 1}]}, "actions": [{"type": "resolve"}]}"#,
-                    field: "conditions.any[0].op")
-        expectError(#"{"name": "x", "event": "review.created", "conditions": {"attribute": "review.rating", "op": "eq", "value": "two"}, "actions": [{"type": "resolve"}]}"#,
-                    field: "conditions.value")
-        expectError(#"{"name": "x", "event": "review.created", "conditions": {"not": {"attribute": "review.body", "op": "matches", "value": "(("}}, "actions": [{"type": "resolve"}]}"#,
-                    field: "conditions.not.value")
-        expectError(#"{"name": "x", "event": "review.created", "conditions": {"attribute": "review.rating", "op": "in", "value": []}, "actions": [{"type": "resolve"}]}"#,
-                    field: "conditions.value")
-        expectError(#"{"name": "x", "event": "review.created", "actions": [{"type": "open_conversation", "template": "Hi {{customer.nickname}}"}]}"#,
-                    field: "actions[0].template")
+        expectError(
+            #"{"name": "x", "event": "review.created", "conditions": {"all": [{"attribute": "review.stars", "op": "eq", "value": 1}]}, "actions": [{"type": "resolve"}]}"#,
+            field: "conditions.all[0].attribute")
+        expectError(
+            #"{"name": "x", "event": "review.created", "conditions": {"any": [{"attribute": "review.body", "op": "lt", "value": 1}]}, "actions": [{"type": "resolve"}]}"#,
+            field: "conditions.any[0].op")
+        expectError(
+            #"{"name": "x", "event": "review.created", "conditions": {"attribute": "review.rating", "op": "eq", "value": "two"}, "actions": [{"type": "resolve"}]}"#,
+            field: "conditions.value")
+        expectError(
+            #"{"name": "x", "event": "review.created", "conditions": {"not": {"attribute": "review.body", "op": "matches", "value": "(("}}, "actions": [{"type": "resolve"}]}"#,
+            field: "conditions.not.value")
+        expectError(
+            #"{"name": "x", "event": "review.created", "conditions": {"attribute": "review.rating", "op": "in", "value": []}, "actions": [{"type": "resolve"}]}"#,
+            field: "conditions.value")
+        expectError(
+            #"{"name": "x", "event": "review.created", "actions": [{"type": "open_conversation", "template": "Hi {{customer.nickname}}"}]}"#,
+            field: "actions[0].template")
         expectError(#"{"name": "x", "event": "review.created", "actions": [{"type": "set_sla", "minutes": 0}]}"#, field: "actions[0].minutes")
-        expectError(#"{"name": "x", "event": "review.created", "actions": [{"type": "set_priority", "priority": "asap"}]}"#, field: "actions[0].priority")
+        expectError(
+            #"{"name": "x", "event": "review.created", "actions": [{"type": "set_priority", "priority": "asap"}]}"#, field: "actions[0].priority")
         expectError(#"{"name": "x", "event": "review.created", "actions": [{"type": "assign", "to": "bob"}]}"#, field: "actions[0].to")
         expectError(#"{"name": "x", "event": "review.created", "actions": [{"type": "resolve", "colour": "red"}]}"#, field: "actions[0].colour")
         expectError(#"{"name": "x", "event": "conversation.unanswered", "actions": [{"type": "resolve"}]}"#, field: "after_minutes")

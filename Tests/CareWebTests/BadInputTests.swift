@@ -1,7 +1,8 @@
 import CareCore
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// What happens to bad input, route by route: a JSON error with the right 4xx, never a 500, and
 /// nothing stored.
@@ -139,15 +140,24 @@ final class BadInputTests: XCTestCase {
     func testBadOrders() async throws {
         try await onEachBackend { server in
             let (_, key) = try await server.makeStore()
-            let good: [String: Any] = ["external_id": "O", "customer": ["email": "o@example.com"],
-                                       "items": [["product": ["external_id": "p", "name": "P"], "quantity": 1]]]
-            func with(_ key: String, _ value: Any) -> [String: Any] { var j = good; j[key] = value; return j }
+            let good: [String: Any] = [
+                "external_id": "O", "customer": ["email": "o@example.com"],
+                "items": [["product": ["external_id": "p", "name": "P"], "quantity": 1]],
+            ]
+            func with(_ key: String, _ value: Any) -> [String: Any] {
+                var j = good
+                j[key] = value
+                return j
+            }
             let cases: [(String, [String: Any], String)] = [
                 ("no items", with("items", [Any]()), "items"),
                 ("zero quantity", with("items", [["product": ["external_id": "p", "name": "P"], "quantity": 0]]), "items[0].quantity"),
                 ("item product without name", with("items", [["product": ["external_id": "p"], "quantity": 1]]), "items[0].product.name"),
                 ("bad date", with("placed_at", "yesterday"), "placed_at"),
-                ("fulfilled before placed", with("placed_at", "2026-02-02T00:00:00Z").merging(["fulfilled_at": "2026-01-01T00:00:00Z"]) { $1 }, "fulfilled_at"),
+                (
+                    "fulfilled before placed", with("placed_at", "2026-02-02T00:00:00Z").merging(["fulfilled_at": "2026-01-01T00:00:00Z"]) { $1 },
+                    "fulfilled_at"
+                ),
                 ("bad currency", with("currency", "euros"), "currency"),
                 ("negative total", with("total", -5), "total"),
                 ("no external id", with("external_id", ""), "external_id"),

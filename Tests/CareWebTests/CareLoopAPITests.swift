@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The care loop through the API: a bad review opens a conversation at once, staff work it.
 final class CareLoopAPITests: XCTestCase {
@@ -17,9 +18,11 @@ final class CareLoopAPITests: XCTestCase {
             let triggers = try await server.send(.GET, "/api/v1/triggers", key: key).json["triggers"] as? [[String: Any]]
             XCTAssertEqual(triggers?.count, 2, "every store starts with the low-rating and lukewarm triggers")
             // act
-            let review = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-                product: "kettle", productName: "Gooseneck Kettle", email: "grace@example.com", name: "Grace Hopper",
-                rating: 1, title: "Leaks", body: "Water everywhere"))
+            let review = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    product: "kettle", productName: "Gooseneck Kettle", email: "grace@example.com", name: "Grace Hopper",
+                    rating: 1, title: "Leaks", body: "Water everywhere"))
             // check: the review is published exactly as without triggers
             XCTAssertEqual(try review.json["status"] as? String, "published")
             let reviewID = try XCTUnwrap(try review.json["id"] as? String)
@@ -48,10 +51,13 @@ final class CareLoopAPITests: XCTestCase {
     func testLukewarmOpensAProbingConversationAndAHappyDetailedReviewOpensNone() async throws {
         try await onEachBackend { server in
             let (_, key) = try await server.makeStore()
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "happy@example.com", rating: 5, body: "Pours beautifully, the handle stays cool"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(email: "happy@example.com", rating: 5, body: "Pours beautifully, the handle stays cool"))
             var total = try await server.send(.GET, "/api/v1/conversations", key: key).json["total"] as? Int
             XCTAssertEqual(total, 0)
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "meh@example.com", name: "Sam Lee", rating: 4, body: "good"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "meh@example.com", name: "Sam Lee", rating: 4, body: "good"))
             let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
             total = list["total"] as? Int
             XCTAssertEqual(total, 1)
@@ -82,11 +88,17 @@ final class CareLoopAPITests: XCTestCase {
             // a custom trigger: verified 2★ or lower from a VIP product gets tagged and noted
             let custom: [String: Any] = [
                 "name": "VIP care", "event": "review.created",
-                "conditions": ["all": [["attribute": "review.rating", "op": "lte", "value": 2],
-                                       ["attribute": "product.external_id", "op": "in", "value": ["vip-1", "vip-2"]]]],
-                "actions": [["type": "open_conversation", "template": "Hi {{customer.first_name}}, we saw your review of {{product.name}}."],
-                            ["type": "add_tag", "tag": "VIP"], ["type": "add_note", "template": "VIP customer, call them."],
-                            ["type": "assign", "to": "round_robin"]],
+                "conditions": [
+                    "all": [
+                        ["attribute": "review.rating", "op": "lte", "value": 2],
+                        ["attribute": "product.external_id", "op": "in", "value": ["vip-1", "vip-2"]],
+                    ]
+                ],
+                "actions": [
+                    ["type": "open_conversation", "template": "Hi {{customer.first_name}}, we saw your review of {{product.name}}."],
+                    ["type": "add_tag", "tag": "VIP"], ["type": "add_note", "template": "VIP customer, call them."],
+                    ["type": "assign", "to": "round_robin"],
+                ],
             ]
             let created = try await server.send(.POST, "/api/v1/triggers", key: key, json: custom)
             XCTAssertEqual(created.status, .created, created.text)
@@ -95,7 +107,8 @@ final class CareLoopAPITests: XCTestCase {
             let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
             let c = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first)
             XCTAssertEqual(c["tags"] as? [String], ["vip"])
-            XCTAssertEqual((c["assignee"] as? [String: Any])?["email"] as? String, "\(store.slug)@owner.test", "round robin picks the only staff member")
+            XCTAssertEqual(
+                (c["assignee"] as? [String: Any])?["email"] as? String, "\(store.slug)@owner.test", "round robin picks the only staff member")
             let detail = try await server.send(.GET, "/api/v1/conversations/\(try XCTUnwrap(c["id"] as? String))", key: key).json
             XCTAssertEqual((detail["messages"] as? [[String: Any]])?.map { $0["author"] as? String }, ["staff", "note"])
 
@@ -159,13 +172,16 @@ final class CareLoopAPITests: XCTestCase {
             let before = try await outboxCount(server, storeID: store.id!)
 
             // act
-            let note = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Courier lost it", "internal": true])
+            let note = try await server.send(
+                .POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Courier lost it", "internal": true])
             let afterNote = try await outboxCount(server, storeID: store.id!)
             let reply = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "A new one ships today."])
             let afterReply = try await outboxCount(server, storeID: store.id!)
-            let assigned = try await server.send(.POST, "/api/v1/conversations/\(id)/assign", key: key, json: ["assignee": "\(store.slug)@owner.test"])
+            let assigned = try await server.send(
+                .POST, "/api/v1/conversations/\(id)/assign", key: key, json: ["assignee": "\(store.slug)@owner.test"])
             let badAssignee = try await server.send(.POST, "/api/v1/conversations/\(id)/assign", key: key, json: ["assignee": "nobody@example.com"])
-            let resolved = try await server.send(.POST, "/api/v1/conversations/\(id)/resolve", key: key, json: ["resolution_note": "Replacement sent"])
+            let resolved = try await server.send(
+                .POST, "/api/v1/conversations/\(id)/resolve", key: key, json: ["resolution_note": "Replacement sent"])
 
             // check
             XCTAssertEqual(note.status, .created)

@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The whole care loop with real parts: a real server, a real SMTP server (aiosmtpd) and a real
 /// webhook receiver. A 1★ review → the care email (with the page link) → the staff reply threads →
@@ -22,7 +23,7 @@ final class CareLoopEndToEndTests: XCTestCase {
     func testTheSameLoopWithTheSMTPServerDownForAWhile() async throws {
         let sink = SMTPSink()
         try await onEachBackend(tweak: mailConfig(sink)) { server in
-            sink.stop()   // the mail server is down when the review arrives; runLoop starts it later
+            sink.stop() // the mail server is down when the review arrives; runLoop starts it later
             try await runLoop(server, sink: sink, label: "down", smtpDownAtFirst: true)
         }
         sink.stop()
@@ -42,8 +43,10 @@ final class CareLoopEndToEndTests: XCTestCase {
         let grace = "grace-\(label)-\(server.backend)@example.com"
 
         // act: a 1★ review
-        let created = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-            product: "kettle", productName: "Gooseneck Kettle", email: grace, name: "Grace Hopper", rating: 1, body: "The lid leaks."))
+        let created = try await server.send(
+            .POST, "/api/v1/reviews", key: key,
+            json: reviewJSON(
+                product: "kettle", productName: "Gooseneck Kettle", email: grace, name: "Grace Hopper", rating: 1, body: "The lid leaks."))
         XCTAssertEqual(created.status, .created)
         let reviewID = try XCTUnwrap(try created.json["id"] as? String)
         XCTAssertEqual(try created.json["status"] as? String, "published", "care never holds a review")
@@ -72,8 +75,9 @@ final class CareLoopEndToEndTests: XCTestCase {
         // act: the staff reply
         let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
         let conversationID = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
-        _ = try await server.send(.POST, "/api/v1/conversations/\(conversationID)/messages", key: key,
-                                  json: ["body": "So sorry. A new lid is on its way today."])
+        _ = try await server.send(
+            .POST, "/api/v1/conversations/\(conversationID)/messages", key: key,
+            json: ["body": "So sorry. A new lid is on its way today."])
         let staffMail = try await sink.waitFor(2, to: grace)[1]
         // check: threaded on the care email
         XCTAssertEqual(staffMail.header("In-Reply-To"), careID)
@@ -84,8 +88,9 @@ final class CareLoopEndToEndTests: XCTestCase {
         let fetched1 = try await server.send(.GET, "/api/v1/settings/inbound-email", key: key).json["secret"] as? String
         let inboundSecret = try XCTUnwrap(fetched1)
         let replyID = "e2e-\(UUID())@gmail.test"
-        let reply = rawReply(from: grace, to: replyTo, inReplyTo: staffID, references: [careID, staffID], messageID: replyID,
-                             text: "Thank you, the new lid fits.\n\nOn Mon, 23 Nov 2026 at 11:25, Shop <care@mail.test> wrote:\n> So sorry.\n")
+        let reply = rawReply(
+            from: grace, to: replyTo, inReplyTo: staffID, references: [careID, staffID], messageID: replyID,
+            text: "Thank you, the new lid fits.\n\nOn Mon, 23 Nov 2026 at 11:25, Shop <care@mail.test> wrote:\n> So sorry.\n")
         let posted = try await server.send(.POST, "/api/v1/inbound-email", key: inboundSecret, raw: reply, contentType: "message/rfc822")
         // check: the same conversation, quote stripped
         XCTAssertEqual(posted.status, .created, posted.text)
@@ -94,8 +99,9 @@ final class CareLoopEndToEndTests: XCTestCase {
         XCTAssertEqual((thread["messages"] as? [[String: Any]])?.last?["body"] as? String, "Thank you, the new lid fits.")
 
         // act: resolve
-        let resolved = try await server.send(.POST, "/api/v1/conversations/\(conversationID)/resolve", key: key,
-                                             json: ["resolution_note": "Replacement lid sent"])
+        let resolved = try await server.send(
+            .POST, "/api/v1/conversations/\(conversationID)/resolve", key: key,
+            json: ["resolution_note": "Replacement lid sent"])
         XCTAssertEqual(try resolved.json["status"] as? String, "resolved")
         // check: one invitation to update the review, if they wish, offering nothing for it
         let invitation = try await sink.waitFor(3, to: grace)[2]
@@ -108,9 +114,10 @@ final class CareLoopEndToEndTests: XCTestCase {
         // act: the customer updates the review to 4★ on their page
         let form = try await server.send(.GET, invitationPage, contentType: nil)
         XCTAssertTrue(form.text.contains("action=\"\(invitationPage)/review\""), form.text)
-        let update = try await server.send(.POST, invitationPage + "/review",
-                                           raw: Data("rating=4&title=Sorted&body=The+replacement+lid+fits+and+it+pours+well.".utf8),
-                                           contentType: "application/x-www-form-urlencoded")
+        let update = try await server.send(
+            .POST, invitationPage + "/review",
+            raw: Data("rating=4&title=Sorted&body=The+replacement+lid+fits+and+it+pours+well.".utf8),
+            contentType: "application/x-www-form-urlencoded")
         XCTAssertEqual(update.status, .seeOther, update.text)
 
         // check: the review keeps its history, the summary counts it at 4★, recovery is counted

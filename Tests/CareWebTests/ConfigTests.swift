@@ -1,6 +1,7 @@
-@testable import CareWeb
 import Foundation
 import XCTest
+
+@testable import CareWeb
 
 final class ConfigTests: XCTestCase {
     func testDatabaseURLForms() throws {

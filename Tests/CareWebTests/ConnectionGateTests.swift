@@ -1,16 +1,20 @@
-@testable import CareWeb
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Vapor
 import XCTest
 
+@testable import CareWeb
+
 /// 9 — one client address holds at most its share of connections; everyone else is still served,
 /// and the rate limiters behind the gate still tell clients apart. (Linux routes all of 127/8 to
 /// loopback, so 127.0.0.2 and 127.0.0.3 are other clients.)
 final class ConnectionGateTests: XCTestCase {
     func testOneAddressOverItsShareIsTurnedAwayWhileOthersAreServed() async throws {
-        try await onEachBackend(tweak: { $0.maxConnectionsPerAddress = 20; $0.idleTimeoutSeconds = 30 }) { server in
+        try await onEachBackend(tweak: {
+            $0.maxConnectionsPerAddress = 20
+            $0.idleTimeoutSeconds = 30
+        }) { server in
             // setup: 20 connections from 127.0.0.1 that never finish their request head
             let port = try XCTUnwrap(server.app.listeningAddress?.port)
             var slow: [any Channel] = []
@@ -43,14 +47,18 @@ final class ConnectionGateTests: XCTestCase {
     }
 
     func testTheProcessWideCapTurnsAwayEveryoneOnceFull() async throws {
-        try await onEachBackend(tweak: { $0.maxConnectionsPerAddress = 100; $0.maxConnections = 5 }) { server in
+        try await onEachBackend(tweak: {
+            $0.maxConnectionsPerAddress = 100
+            $0.maxConnections = 5
+        }) { server in
             // setup: five addresses each hold one connection
             let port = try XCTUnwrap(server.app.listeningAddress?.port)
             var held: [any Channel] = []
             for i in 2...6 {
-                held.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .bind(to: try SocketAddress(ipAddress: "127.0.0.\(i)", port: 0))
-                    .connect(host: "127.0.0.1", port: port).get())
+                held.append(
+                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .bind(to: try SocketAddress(ipAddress: "127.0.0.\(i)", port: 0))
+                        .connect(host: "127.0.0.1", port: port).get())
             }
             try await waitUntil { server.app.connectionGate?.counts.open.total == 5 }
             // act + check: a sixth client is told the server is full (503), not left hanging
@@ -65,14 +73,18 @@ final class ConnectionGateTests: XCTestCase {
     }
 
     func testRateLimitsBehindTheGateAreStillPerClient() async throws {
-        try await onEachBackend(tweak: { $0.publicReviewBurst = 2; $0.publicReviewPerMinute = 1 }) { server in
+        try await onEachBackend(tweak: {
+            $0.publicReviewBurst = 2
+            $0.publicReviewPerMinute = 1
+        }) { server in
             // setup
             let (store, key) = try await server.makeStore()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "pen"))
             let port = try XCTUnwrap(server.app.listeningAddress?.port)
             let path = "/api/v1/public/stores/\(store.slug)/products/pen/reviews"
             func post(from address: String, _ i: Int) async throws -> String {
-                try await RawHTTP.post(path, json: #"{"rating":4,"author_name":"N\#(i)","author_email":"n\#(i)@example.com"}"#, port: port, from: address)
+                try await RawHTTP.post(
+                    path, json: #"{"rating":4,"author_name":"N\#(i)","author_email":"n\#(i)@example.com"}"#, port: port, from: address)
             }
             // act: client .2 spends its burst and more; then client .3 posts once
             var fromTwo: [String] = []
@@ -98,12 +110,14 @@ final class ConnectionGateTests: XCTestCase {
             // setup: a product whose review list is about 100 KB a page
             let (store, key) = try await server.makeStore()
             for i in 0..<50 {
-                _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-                    product: "big", email: "r\(i)@example.com", rating: 5, body: String(repeating: "Lovely kettle. ", count: 125)))
+                _ = try await server.send(
+                    .POST, "/api/v1/reviews", key: key,
+                    json: reviewJSON(
+                        product: "big", email: "r\(i)@example.com", rating: 5, body: String(repeating: "Lovely kettle. ", count: 125)))
             }
             let port = try XCTUnwrap(server.app.listeningAddress?.port)
             let path = "/api/v1/public/stores/\(store.slug)/products/big/reviews?per_page=50"
-            let count = 80  // about 8 MB of answers: more than the kernel's socket buffers hold
+            let count = 80 // about 8 MB of answers: more than the kernel's socket buffers hold
             var requests = String(repeating: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", count: count - 1)
             requests += "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
@@ -153,8 +167,9 @@ enum RawHTTP {
     }
 
     static func post(_ path: String, json: String, port: Int, from address: String) async throws -> String {
-        try await exchange("POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)",
-                           port: port, from: address)
+        try await exchange(
+            "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)",
+            port: port, from: address)
     }
 
     private static func exchange(_ request: String, port: Int, from address: String) async throws -> String {

@@ -1,7 +1,8 @@
 import CareCore
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// Store A's key sees and touches nothing of store B: another store's ids are simply not found.
 final class CrossStoreTests: XCTestCase {
@@ -10,11 +11,15 @@ final class CrossStoreTests: XCTestCase {
             // setup: B has a product, an order and a review
             let (_, keyA) = try await server.makeStore("a")
             let (storeB, keyB) = try await server.makeStore("b")
-            _ = try await server.send(.POST, "/api/v1/orders", key: keyB, json: [
-                "external_id": "SHARED-1", "customer": ["email": "bob@example.com"],
-                "items": [["product": ["external_id": "shared", "name": "B's thing"], "quantity": 1]]])
-            let bReview = try await server.send(.POST, "/api/v1/reviews", key: keyB,
-                                                json: reviewJSON(product: "shared", email: "bob@example.com", rating: 2, body: "meh", order: "SHARED-1"))
+            _ = try await server.send(
+                .POST, "/api/v1/orders", key: keyB,
+                json: [
+                    "external_id": "SHARED-1", "customer": ["email": "bob@example.com"],
+                    "items": [["product": ["external_id": "shared", "name": "B's thing"], "quantity": 1]],
+                ])
+            let bReview = try await server.send(
+                .POST, "/api/v1/reviews", key: keyB,
+                json: reviewJSON(product: "shared", email: "bob@example.com", rating: 2, body: "meh", order: "SHARED-1"))
             let bID = try XCTUnwrap(try bReview.json["id"] as? String)
             XCTAssertEqual(try bReview.json["verified"] as? Bool, true)
 
@@ -34,13 +39,17 @@ final class CrossStoreTests: XCTestCase {
                 XCTAssertFalse(r.text.contains("bob@example.com"))
             }
             // A reviewing "the same" product id and naming B's order creates A's own product, unverified.
-            let aReview = try await server.send(.POST, "/api/v1/reviews", key: keyA,
-                                                json: reviewJSON(product: "shared", productName: "A's thing", email: "bob@example.com", rating: 5, order: "SHARED-1"))
+            let aReview = try await server.send(
+                .POST, "/api/v1/reviews", key: keyA,
+                json: reviewJSON(product: "shared", productName: "A's thing", email: "bob@example.com", rating: 5, order: "SHARED-1"))
             XCTAssertEqual(try aReview.json["verified"] as? Bool, false)
             // A re-sending B's order id makes A's own order; B's order keeps its customer.
-            let aOrder = try await server.send(.POST, "/api/v1/orders", key: keyA, json: [
-                "external_id": "SHARED-1", "customer": ["email": "mallory@example.com"],
-                "items": [["product": ["external_id": "shared", "name": "x"], "quantity": 1]]])
+            let aOrder = try await server.send(
+                .POST, "/api/v1/orders", key: keyA,
+                json: [
+                    "external_id": "SHARED-1", "customer": ["email": "mallory@example.com"],
+                    "items": [["product": ["external_id": "shared", "name": "x"], "quantity": 1]],
+                ])
             XCTAssertEqual(aOrder.status, .created)
 
             // B's view is untouched.

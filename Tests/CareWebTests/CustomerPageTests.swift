@@ -1,7 +1,8 @@
 import CareCore
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The customer's hosted page: the thread, escaped, and a reply form that reaches the store.
 final class CustomerPageTests: XCTestCase {
@@ -9,8 +10,11 @@ final class CustomerPageTests: XCTestCase {
         try await onEachBackend { server in
             // setup: a 1★ review from a customer whose name is a script
             let (_, key) = try await server.makeStore()
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-                email: "xss-\(server.backend)@example.com", name: "<script>alert(1)</script> Smith", rating: 1, body: "<img src=x onerror=alert(2)>"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    email: "xss-\(server.backend)@example.com", name: "<script>alert(1)</script> Smith", rating: 1,
+                    body: "<img src=x onerror=alert(2)>"))
             let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
             let id = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
             let fetched1 = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json["page_url"] as? String
@@ -27,8 +31,9 @@ final class CustomerPageTests: XCTestCase {
             XCTAssertTrue(page.text.contains("<textarea id=\"body\" name=\"body\""))
 
             // act: the customer replies on the page
-            let posted = try await server.send(.POST, "/c/\(token)", raw: Data("body=It+leaks+%3Cb%3Eevery%3C%2Fb%3E+time".utf8),
-                                               contentType: "application/x-www-form-urlencoded")
+            let posted = try await server.send(
+                .POST, "/c/\(token)", raw: Data("body=It+leaks+%3Cb%3Eevery%3C%2Fb%3E+time".utf8),
+                contentType: "application/x-www-form-urlencoded")
             XCTAssertEqual(posted.status, .seeOther)
             XCTAssertEqual(posted.headers.first(name: .location), "/c/\(token)")
             let detail = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json

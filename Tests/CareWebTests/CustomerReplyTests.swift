@@ -1,8 +1,9 @@
-@testable import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareCore
+@testable import CareWeb
 
 /// The customer replied: by email or on their page, one path, so a trigger sees the same facts.
 final class CustomerReplyTests: XCTestCase {
@@ -13,7 +14,8 @@ final class CustomerReplyTests: XCTestCase {
             let trigger: [String: Any] = [
                 "name": "Unhappy reviewer wrote back", "event": "conversation.customer_replied",
                 "conditions": ["all": [["attribute": "review.rating", "op": "lte", "value": 2]]],
-                "actions": [["type": "add_tag", "tag": "unhappy-reply"]]]
+                "actions": [["type": "add_tag", "tag": "unhappy-reply"]],
+            ]
             let made = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger)
             XCTAssertEqual(made.status, .created, made.text)
             func conversation(of email: String) async throws -> Conversation {
@@ -30,7 +32,8 @@ final class CustomerReplyTests: XCTestCase {
             let detail = try await server.send(.GET, "/api/v1/conversations/\(onPage.id!)", key: key).json
             let pageLink = try XCTUnwrap(detail["page_url"] as? String)
             let token = String(try XCTUnwrap(URL(string: pageLink)?.path).dropFirst("/c/".count))
-            let posted = try await server.send(.POST, "/c/\(token)", raw: Data("body=Still+broken.".utf8), contentType: "application/x-www-form-urlencoded")
+            let posted = try await server.send(
+                .POST, "/c/\(token)", raw: Data("body=Still+broken.".utf8), contentType: "application/x-www-form-urlencoded")
             XCTAssertEqual(posted.status, .seeOther)
             let settings = try await server.send(.GET, "/api/v1/settings/inbound-email", key: key).json
             let secret = try XCTUnwrap(settings["secret"] as? String)
@@ -43,8 +46,9 @@ final class CustomerReplyTests: XCTestCase {
                 Still broken.\r
 
                 """
-            let mailed = try await server.send(.POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822",
-                                               headers: ["Authorization": "Bearer \(secret)"])
+            let mailed = try await server.send(
+                .POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822",
+                headers: ["Authorization": "Bearer \(secret)"])
             XCTAssertEqual(mailed.status, .created, mailed.text)
 
             // check: the trigger fired for both replies

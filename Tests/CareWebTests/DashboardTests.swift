@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The staff dashboard over real HTTP: who may sign in, what a session cookie is, forms that need
 /// their CSRF token, owner-only settings, and staff who can never reach another store's data.
@@ -25,16 +26,24 @@ final class DashboardTests: XCTestCase {
             XCTAssertTrue(wrong.text.contains("that email and password do not match"))
             let unknown = try await browser.post("/app/login", ["email": "who@x.test", "password": "nope"])
             XCTAssertEqual(unknown.text.contains("that email and password do not match"), true, "the same answer for an unknown email")
-            let ok = try await browser.post("/app/login", ["email": email.uppercased(), "password": "correct horse",
-                                                                               "next": "/app/reviews"])
+            let ok = try await browser.post(
+                "/app/login",
+                [
+                    "email": email.uppercased(), "password": "correct horse",
+                    "next": "/app/reviews",
+                ])
             // check: the session cookie is HttpOnly, SameSite=Lax and Secure (https), and next is honoured
             XCTAssertEqual(ok.status, .seeOther)
             XCTAssertEqual(ok.headers.first(name: .location), "/app/reviews")
             let cookie = try XCTUnwrap(ok.headers.first(name: .setCookie))
             XCTAssertTrue(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"), cookie)
             // a next outside the dashboard is ignored
-            let offsite = try await browser.post("/app/login", ["email": email, "password": "correct horse",
-                                                                                    "next": "//evil.test/app/x"])
+            let offsite = try await browser.post(
+                "/app/login",
+                [
+                    "email": email, "password": "correct horse",
+                    "next": "//evil.test/app/x",
+                ])
             XCTAssertEqual(offsite.headers.first(name: .location), "/app/inbox")
             // five wrong passwords lock the account, even against the right one, with a clear wait
             for _ in 0..<5 {
@@ -48,8 +57,9 @@ final class DashboardTests: XCTestCase {
             let inbox = try await server.send(.GET, "/app/inbox", contentType: nil, headers: ["Cookie": pair])
             XCTAssertEqual(inbox.status, .ok)
             let csrf = try XCTUnwrap(StaffClient.csrfToken(in: inbox.text))
-            let out = try await server.send(.POST, "/app/logout", raw: Data(form(["_csrf": csrf]).utf8),
-                                            contentType: "application/x-www-form-urlencoded", headers: ["Cookie": pair])
+            let out = try await server.send(
+                .POST, "/app/logout", raw: Data(form(["_csrf": csrf]).utf8),
+                contentType: "application/x-www-form-urlencoded", headers: ["Cookie": pair])
             XCTAssertEqual(out.status, .seeOther)
             let after = try await server.send(.GET, "/app/inbox", contentType: nil, headers: ["Cookie": pair])
             XCTAssertEqual(after.status, .seeOther)
@@ -57,7 +67,8 @@ final class DashboardTests: XCTestCase {
             // no cookie at all: sent to sign in; a made-up cookie: the same
             let none = try await server.send(.GET, "/app/customers", contentType: nil)
             XCTAssertEqual(none.status, .seeOther)
-            let forged = try await server.send(.GET, "/app/inbox", contentType: nil, headers: ["Cookie": "careloop_session=" + String(repeating: "A", count: 43)])
+            let forged = try await server.send(
+                .GET, "/app/inbox", contentType: nil, headers: ["Cookie": "careloop_session=" + String(repeating: "A", count: 43)])
             XCTAssertEqual(forged.status, .seeOther)
         }
     }
@@ -66,10 +77,12 @@ final class DashboardTests: XCTestCase {
         try await onEachBackend { server in
             // setup: a store, its owner signed in, an agent, a conversation
             let (store, key, owner) = try await server.storeWithOwner()
-            _ = try await Team.add(storeSlug: store.slug, email: "agent-\(store.slug)@shop.test", name: "Ann Agent", password: "agent password",
-                                   role: .agent, hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
+            _ = try await Team.add(
+                storeSlug: store.slug, email: "agent-\(store.slug)@shop.test", name: "Ann Agent", password: "agent password",
+                role: .agent, hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
             let agent = try await StaffClient.signIn(server, email: "agent-\(store.slug)@shop.test", password: "agent password")
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "c@example.com", name: "Cara", rating: 1, body: "Broken"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "c@example.com", name: "Cara", rating: 1, body: "Broken"))
             let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
 
             // act + check: without a token, with a wrong one, and with another session's token: refused, nothing written
@@ -90,7 +103,8 @@ final class DashboardTests: XCTestCase {
             let stored = try await ConversationMessage.query(on: server.app.db).filter(\.$conversationID == id).filter(\.$author == .note).all()
             XCTAssertTrue(stored.contains { $0.body == long.trimmingCharacters(in: .whitespaces) })
             let page = try await owner.get("/app/conversations/\(id)")
-            XCTAssertTrue(page.text.contains("We&#39;re on it") || page.text.contains("We&#x27;re on it") || page.text.contains("We're on it"), page.text)
+            XCTAssertTrue(
+                page.text.contains("We&#39;re on it") || page.text.contains("We&#x27;re on it") || page.text.contains("We're on it"), page.text)
 
             // agents work conversations but never settings, keys or webhooks
             let v1 = try await agent.get("/app/inbox").status
@@ -99,7 +113,9 @@ final class DashboardTests: XCTestCase {
             XCTAssertEqual(v2, .seeOther)
             let settings = try await agent.get("/app/settings")
             XCTAssertEqual(settings.status, .forbidden)
-            XCTAssertTrue(settings.text.contains("Only the store&#39;s owner can open settings") || settings.text.contains("Only the store's owner"), settings.text)
+            XCTAssertTrue(
+                settings.text.contains("Only the store&#39;s owner can open settings") || settings.text.contains("Only the store's owner"),
+                settings.text)
             let v3 = try await agent.post("/app/settings/keys", ["name": "agent key"]).status
             XCTAssertEqual(v3, .forbidden)
             let v4 = try await agent.get("/app/inbox").text.contains("href=\"/app/settings\"")
@@ -130,7 +146,8 @@ final class DashboardTests: XCTestCase {
             // setup: store B with a review, a conversation, a customer, a key, a webhook and a dead delivery; A's owner signed in
             let (_, _, a) = try await server.storeWithOwner("a")
             let (storeB, keyB) = try await server.makeStore("b")
-            let r = try await server.send(.POST, "/api/v1/reviews", key: keyB, json: reviewJSON(email: "b@example.com", name: "Bea B", rating: 1, body: "B's secret"))
+            let r = try await server.send(
+                .POST, "/api/v1/reviews", key: keyB, json: reviewJSON(email: "b@example.com", name: "Bea B", rating: 1, body: "B's secret"))
             let reviewB = try XCTUnwrap(try r.json["id"] as? String)
             let conversationB = try await Conversation.query(on: server.app.db).filter(\.$storeID == storeB.id!).first()!
             let customerB = conversationB.customerID
@@ -145,8 +162,10 @@ final class DashboardTests: XCTestCase {
             let before = try await snapshot(server, storeB.id!)
 
             // act: A's owner walks every dashboard route with B's ids
-            let gets = ["/app/conversations/\(conversationB.id!)", "/app/customers/\(customerB)", "/app/triggers/\(triggerB)",
-                        "/app/triggers/\(triggerB)/export"]
+            let gets = [
+                "/app/conversations/\(conversationB.id!)", "/app/customers/\(customerB)", "/app/triggers/\(triggerB)",
+                "/app/triggers/\(triggerB)/export",
+            ]
             for path in gets {
                 let page = try await a.get(path)
                 XCTAssertEqual(page.status, .notFound, path)
@@ -173,10 +192,16 @@ final class DashboardTests: XCTestCase {
                 ("/app/settings/webhooks/\(hookB)/delete", [:]),
                 ("/app/settings/deliveries/\(deliveryB)/retry", [:]),
                 ("/app/triggers/\(triggerB)", ["name": "x", "event": "review.created", "actions[0][type]": "add_tag", "actions[0][setting]": "x"]),
-                ("/app/triggers/\(triggerB)/json", ["json": "{\"name\":\"x\",\"event\":\"review.created\",\"actions\":[{\"type\":\"send_webhook\"}]}"]),
+                (
+                    "/app/triggers/\(triggerB)/json",
+                    ["json": "{\"name\":\"x\",\"event\":\"review.created\",\"actions\":[{\"type\":\"send_webhook\"}]}"]
+                ),
                 ("/app/triggers/\(triggerB)/enabled", ["enabled": "0"]),
                 ("/app/triggers/\(triggerB)/delete", [:]),
-                ("/app/triggers/preview?id=\(triggerB)", ["name": "x", "event": "review.created", "actions[0][type]": "add_tag", "actions[0][setting]": "x"]),
+                (
+                    "/app/triggers/preview?id=\(triggerB)",
+                    ["name": "x", "event": "review.created", "actions[0][type]": "add_tag", "actions[0][setting]": "x"]
+                ),
             ]
             for (path, fields) in posts {
                 let r = try await a.post(path, fields)
@@ -198,10 +223,14 @@ final class DashboardTests: XCTestCase {
             // setup: a conversation with Cara, and a saved reply with placeholders
             let (store, key, owner) = try await server.storeWithOwner()
             let (_, _, other) = try await server.storeWithOwner("other")
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "lamp", productName: "Desk Lamp", email: "cara@example.com",
-                                                                                       name: "Cara Dune", rating: 2, body: "Flickers"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    product: "lamp", productName: "Desk Lamp", email: "cara@example.com",
+                    name: "Cara Dune", rating: 2, body: "Flickers"))
             let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
-            let made = try await owner.post("/app/settings/saved-replies", ["title": "Replacement", "body": "Hi {{customer.first_name}}, a new {{product.name}} is on its way."])
+            let made = try await owner.post(
+                "/app/settings/saved-replies", ["title": "Replacement", "body": "Hi {{customer.first_name}}, a new {{product.name}} is on its way."])
             XCTAssertEqual(made.status, .seeOther)
             let bad = try await owner.post("/app/settings/saved-replies", ["title": "Broken", "body": "Hi {{customer.nickname}}"])
             XCTAssertEqual(bad.status, .unprocessableEntity)
@@ -235,8 +264,11 @@ final class DashboardTests: XCTestCase {
         let notes = try await CustomerNote.query(on: db).filter(\.$storeID == storeID).count()
         let keys = try await APIKey.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.revokedAt == nil)" }
         let hooks = try await WebhookEndpoint.query(on: db).filter(\.$storeID == storeID).count()
-        let triggers = try await Trigger.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.name) \($0.enabled) \($0.definition)" }.sorted()
+        let triggers = try await Trigger.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.name) \($0.enabled) \($0.definition)" }
+            .sorted()
         let outbox = try await OutboxJob.query(on: db).filter(\.$storeID == storeID).all().map { "\($0.status)" }.sorted()
-        return conversations + reviews + keys + outbox + triggers + ["messages \(messages)", "replies \(replies)", "notes \(notes)", "hooks \(hooks)"]
+        return conversations + reviews + keys + outbox + triggers + [
+            "messages \(messages)", "replies \(replies)", "notes \(notes)", "hooks \(hooks)",
+        ]
     }
 }

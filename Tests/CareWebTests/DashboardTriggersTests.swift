@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The trigger form editor and the insights page, over HTTP: a form becomes the same JSON the API
 /// takes, mistakes come back in the form's words, the preview tests without saving, and CSV
@@ -82,14 +83,18 @@ final class DashboardTriggersTests: XCTestCase {
             // setup: three reviews
             let (store, key, owner) = try await server.storeWithOwner()
             for (i, stars) in [1, 5, 2].enumerated() {
-                _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "p\(i)@example.com", name: "P\(i)", rating: stars))
+                _ = try await server.send(
+                    .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "p\(i)@example.com", name: "P\(i)", rating: stars))
             }
             let before = try await Trigger.query(on: server.app.db).filter(\.$storeID == store.id!).count()
             // act
-            let preview = try await owner.post("/app/triggers/preview", [
-                "name": "Unhappy", "event": "review.created", "match": "all",
-                "conditions[0][attribute]": "review.rating", "conditions[0][op]": "lte", "conditions[0][value]": "2",
-                "actions[0][type]": "add_tag", "actions[0][setting]": "x"])
+            let preview = try await owner.post(
+                "/app/triggers/preview",
+                [
+                    "name": "Unhappy", "event": "review.created", "match": "all",
+                    "conditions[0][attribute]": "review.rating", "conditions[0][op]": "lte", "conditions[0][value]": "2",
+                    "actions[0][type]": "add_tag", "actions[0][setting]": "x",
+                ])
             // check
             XCTAssertEqual(preview.status, .ok)
             XCTAssertTrue(preview.text.contains("Would have fired for 2 of the last 50"), preview.text)
@@ -102,9 +107,14 @@ final class DashboardTriggersTests: XCTestCase {
         try await onEachBackend { server in
             // setup: reviews of two products, one named like a spreadsheet formula
             let (store, key, owner) = try await server.storeWithOwner()
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "f", productName: "=HYPERLINK(\"x\")", email: "a@example.com", rating: 1))
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "f", productName: "=HYPERLINK(\"x\")", email: "b@example.com", rating: 2))
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "g", productName: "Good mug", email: "c@example.com", rating: 5))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(product: "f", productName: "=HYPERLINK(\"x\")", email: "a@example.com", rating: 1))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(product: "f", productName: "=HYPERLINK(\"x\")", email: "b@example.com", rating: 2))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "g", productName: "Good mug", email: "c@example.com", rating: 5))
             // act
             let page = try await owner.get("/app/insights")
             let weekly = try await owner.get("/app/insights/weekly.csv")
@@ -121,8 +131,9 @@ final class DashboardTriggersTests: XCTestCase {
             let got3 = try await owner.get("/app/insights/secrets.csv").status
             XCTAssertEqual(got3, .notFound)
             // agents see insights but not triggers
-            _ = try await Team.add(storeSlug: store.slug, email: "ag-\(store.slug)@shop.test", name: nil, password: "agent password", role: .agent,
-                                   hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
+            _ = try await Team.add(
+                storeSlug: store.slug, email: "ag-\(store.slug)@shop.test", name: nil, password: "agent password", role: .agent,
+                hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
             let agent = try await StaffClient.signIn(server, email: "ag-\(store.slug)@shop.test", password: "agent password")
             let got4 = try await agent.get("/app/insights").status
             XCTAssertEqual(got4, .ok)

@@ -1,9 +1,10 @@
 import CareCore
-@testable import CareWeb
 import Foundation
 import SQLKit
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The executable's roles as a deployment uses them: `migrate` as the deploy step on PostgreSQL (safe
 /// from two nodes at once), `serve` refusing a database that is behind, `worker` as its own process.
@@ -38,16 +39,21 @@ final class DeployRolesTests: XCTestCase {
         // check: both succeed; one applied every migration, the other found nothing left to do
         for r in results { XCTAssertEqual(r.status, 0, r.stderr) }
         let outputs = results.map(\.stdout).sorted()
-        XCTAssertEqual(outputs, ["Applied \(CareMigrations.all.count) migration(s); database is up to date.\n",
-                                 "Database is up to date.\n"], "\(results.map(\.stderr))")
+        XCTAssertEqual(
+            outputs,
+            [
+                "Applied \(CareMigrations.all.count) migration(s); database is up to date.\n",
+                "Database is up to date.\n",
+            ], "\(results.map(\.stderr))")
     }
 
     func testServeRefusesAPostgresDatabaseThatIsBehindUnlessAskedToMigrate() async throws {
         try await withEmptyPostgresDatabase { url in
             let env = ["CARELOOP_DATABASE_URL": url]
             // act + check: a plain serve on an empty database says what to do and stops
-            let refused = try CareloopProcess.run(["serve", "--hostname", "127.0.0.1", "--port", String(CareloopProcess.freePort())],
-                                                  env: env, cwd: workdir, timeout: 60)
+            let refused = try CareloopProcess.run(
+                ["serve", "--hostname", "127.0.0.1", "--port", String(CareloopProcess.freePort())],
+                env: env, cwd: workdir, timeout: 60)
             XCTAssertEqual(refused.status, 2, refused.stderr)
             XCTAssertTrue(refused.stderr.contains("run `careloop migrate` first"), refused.stderr)
             // with --auto-migrate it migrates and serves; after that a plain serve starts too
@@ -65,10 +71,15 @@ final class DeployRolesTests: XCTestCase {
         let sink = SMTPSink()
         try sink.start()
         defer { sink.stop() }
-        let env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite", "CARELOOP_SMTP_URL": "smtp://127.0.0.1:\(sink.port)",
-                   "CARELOOP_MAIL_DOMAIN": "mail.test", "CARELOOP_SERVE_WORKER": "0"]
-        let made = try CareloopProcess.run(["create-store", "--name", "Roles", "--slug", "roles", "--owner-email", "o@roles.test",
-                                            "--owner-password", "long enough pw"], env: env, cwd: workdir)
+        let env = [
+            "CARELOOP_DATABASE_URL": "sqlite://care.sqlite", "CARELOOP_SMTP_URL": "smtp://127.0.0.1:\(sink.port)",
+            "CARELOOP_MAIL_DOMAIN": "mail.test", "CARELOOP_SERVE_WORKER": "0",
+        ]
+        let made = try CareloopProcess.run(
+            [
+                "create-store", "--name", "Roles", "--slug", "roles", "--owner-email", "o@roles.test",
+                "--owner-password", "long enough pw",
+            ], env: env, cwd: workdir)
         XCTAssertEqual(made.status, 0, made.stderr)
         let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: String])?["api_key"])
         let port = CareloopProcess.freePort()

@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// Mail for real: a 1★ review's care email reaches an SMTP server, threads, and survives an outage.
 final class EmailDeliveryTests: XCTestCase {
@@ -14,8 +15,10 @@ final class EmailDeliveryTests: XCTestCase {
             let (store, key) = try await server.makeStore()
             let grace = "grace-\(server.backend)@example.com"
             // act: a 1★ review
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-                product: "kettle", productName: "Gooseneck Kettle", email: grace, name: "Grace Hopper", rating: 1, body: "Leaks"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    product: "kettle", productName: "Gooseneck Kettle", email: grace, name: "Grace Hopper", rating: 1, body: "Leaks"))
             let first = try await sink.waitFor(1, to: grace)[0]
             // check: to the customer, from the store, with a reply address and the hosted-page link
             XCTAssertEqual(first["rcpt_tos"] as? [String], [grace])
@@ -55,7 +58,7 @@ final class EmailDeliveryTests: XCTestCase {
     }
 
     func testMailQueuedWhileTheSMTPServerIsDownArrivesWhenItComesBack() async throws {
-        let sink = SMTPSink()   // not started: the server is down
+        let sink = SMTPSink() // not started: the server is down
         try await onEachBackend(tweak: mailConfig(sink)) { server in
             // setup
             let (store, key) = try await server.makeStore()
@@ -112,12 +115,14 @@ final class EmailDeliveryTests: XCTestCase {
         try sink.start(extra: ["--refuse", "nobody@example.com"])
         defer { sink.stop() }
         let settings = SMTPSettings(host: "127.0.0.1", port: sink.port, timeout: .seconds(2))
-        let message = MailComposer.compose(OutgoingMail(
-            fromName: "Shop", fromAddress: "care@mail.test", to: "a@example.com", toName: "Ä Person", replyTo: nil,
-            subject: "Grüße – about your order", text: ".leading dot\nline two ünïcode", html: nil,
-            messageID: "t1@mail.test", inReplyTo: nil, references: [], date: Date()))
+        let message = MailComposer.compose(
+            OutgoingMail(
+                fromName: "Shop", fromAddress: "care@mail.test", to: "a@example.com", toName: "Ä Person", replyTo: nil,
+                subject: "Grüße – about your order", text: ".leading dot\nline two ünïcode", html: nil,
+                messageID: "t1@mail.test", inReplyTo: nil, references: [], date: Date()))
         // act: one of two recipients refused
-        let result = try await SMTPClient.send(from: "care@mail.test", to: ["a@example.com", "nobody@example.com"], message: message, settings: settings)
+        let result = try await SMTPClient.send(
+            from: "care@mail.test", to: ["a@example.com", "nobody@example.com"], message: message, settings: settings)
         // check
         XCTAssertEqual(result.refused.map(\.0), ["nobody@example.com"])
         let got = try await sink.waitFor(1)[0]
@@ -138,8 +143,9 @@ final class EmailDeliveryTests: XCTestCase {
         defer { silent.stop() }
         let started = Date()
         do {
-            _ = try await SMTPClient.send(from: "a@b.test", to: ["c@d.test"], message: message,
-                                          settings: SMTPSettings(host: "127.0.0.1", port: silent.port, timeout: .seconds(1)))
+            _ = try await SMTPClient.send(
+                from: "a@b.test", to: ["c@d.test"], message: message,
+                settings: SMTPSettings(host: "127.0.0.1", port: silent.port, timeout: .seconds(1)))
             XCTFail("expected a timeout")
         } catch let e as SMTPError {
             XCTAssertTrue(e.isTransient)
@@ -153,11 +159,15 @@ final class EmailDeliveryTests: XCTestCase {
     func makeCertificates() throws -> (ca: String, cert: String, key: String) {
         let dir = NSTemporaryDirectory() + "careloop-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n".write(toFile: dir + "/ext.cnf", atomically: true, encoding: .utf8)
+        try "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n".write(
+            toFile: dir + "/ext.cnf", atomically: true, encoding: .utf8)
         let steps = [
             ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=CareLoop Test CA"],
             ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"],
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
+                "-extfile", "ext.cnf",
+            ],
         ]
         for args in steps {
             let p = Process()
@@ -179,9 +189,11 @@ final class EmailDeliveryTests: XCTestCase {
         let sink = SMTPSink()
         try sink.start(extra: ["--tls-cert", cert, "--tls-key", key])
         defer { sink.stop() }
-        let message = MailComposer.compose(OutgoingMail(
-            fromName: "Shop", fromAddress: "care@mail.test", to: "tls@example.com", toName: nil, replyTo: nil,
-            subject: "Over TLS", text: "Encrypted on the way", html: nil, messageID: "tls1@mail.test", inReplyTo: nil, references: [], date: Date()))
+        let message = MailComposer.compose(
+            OutgoingMail(
+                fromName: "Shop", fromAddress: "care@mail.test", to: "tls@example.com", toName: nil, replyTo: nil,
+                subject: "Over TLS", text: "Encrypted on the way", html: nil, messageID: "tls1@mail.test", inReplyTo: nil, references: [],
+                date: Date()))
         var settings = try SMTPSettings.parse("smtp://localhost:\(sink.port)", caFile: ca)
         settings.timeout = .seconds(5)
         // act
@@ -216,8 +228,9 @@ final class EmailDeliveryTests: XCTestCase {
         try clear.start()
         defer { clear.stop() }
         do {
-            _ = try await SMTPClient.send(from: "care@mail.test", to: ["tls4@example.com"], message: message,
-                                          settings: try SMTPSettings.parse("smtp://127.0.0.1:\(clear.port)?starttls=required"))
+            _ = try await SMTPClient.send(
+                from: "care@mail.test", to: ["tls4@example.com"], message: message,
+                settings: try SMTPSettings.parse("smtp://127.0.0.1:\(clear.port)?starttls=required"))
             XCTFail("expected a refusal")
         } catch let e as SMTPError {
             XCTAssertTrue(e.message.contains("does not offer STARTTLS"), e.message)

@@ -1,11 +1,12 @@
-@testable import CareCore
-@testable import CareWeb
 import Fluent
 import NIOCore
 import NIOPosix
 import SQLKit
 import Vapor
 import XCTest
+
+@testable import CareCore
+@testable import CareWeb
 
 /// The attack corpus: one test per class of finding from the security review (issue 8), each tried
 /// as an attacker or a careless tenant would, through the real server.
@@ -38,11 +39,15 @@ final class GauntletTests: XCTestCase {
                 XCTAssertEqual((try? r.json["error"] as? [String: Any])??["field"] as? String, field)
             }
             // a number too big for any integer type is unreadable JSON for that field, not a crash
-            let huge = try await server.send(.POST, "/api/v1/orders", key: key,
-                                             raw: Data(#"{"external_id":"o7","customer":{"email":"big@example.com"},"items":[{"product":{"external_id":"p1","name":"P"},"quantity":99999999999999999999999}]}"#.utf8))
+            let huge = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                raw: Data(
+                    #"{"external_id":"o7","customer":{"email":"big@example.com"},"items":[{"product":{"external_id":"p1","name":"P"},"quantity":99999999999999999999999}]}"#
+                        .utf8))
             XCTAssertTrue([400, 422].contains(Int(huge.status.code)), huge.text)
             // the largest allowed numbers: a million items at the top price make no total (it would not be an amount), never a trap
-            let top = try await server.send(.POST, "/api/v1/orders", key: key, json: order("o8", quantity: 1_000_000, unitPrice: 1_000_000_000_000 as Int))
+            let top = try await server.send(
+                .POST, "/api/v1/orders", key: key, json: order("o8", quantity: 1_000_000, unitPrice: 1_000_000_000_000 as Int))
             XCTAssertEqual(top.status, .created, top.text)
             XCTAssertTrue(try top.json["total"] is NSNull, "no total rather than an overflowed one")
             // many orders at the largest total: the customer's figures sum without overflow
@@ -70,17 +75,21 @@ final class GauntletTests: XCTestCase {
             let (_, keyB) = try await server.makeStore("b")
             let patterns = ["(a+)+$", "(a|a)*$", "(a*)*b", "(.*a){20}", "(x+x+)+y"]
             for (i, p) in patterns.enumerated() {
-                let t: [String: Any] = ["name": "p\(i)", "event": "review.created",
-                                        "conditions": ["all": [["attribute": "review.body", "op": "matches", "value": p]]],
-                                        "actions": [["type": "add_tag", "tag": "p\(i)"]]]
+                let t: [String: Any] = [
+                    "name": "p\(i)", "event": "review.created",
+                    "conditions": ["all": [["attribute": "review.body", "op": "matches", "value": p]]],
+                    "actions": [["type": "add_tag", "tag": "p\(i)"]],
+                ]
                 let r = try await server.send(.POST, "/api/v1/triggers", key: keyA, json: t)
                 XCTAssertEqual(r.status, .created, r.text)
             }
             // act: the longest body a review may have, shaped to make a backtracking engine explode
             let started = Date()
-            let evil = try await server.send(.POST, "/api/v1/reviews", key: keyA,
-                                             json: reviewJSON(email: "evil@example.com", rating: 1, body: String(repeating: "a", count: 19_999) + "!"))
-            let other = try await server.send(.POST, "/api/v1/reviews", key: keyB, json: reviewJSON(email: "calm@example.com", rating: 5, body: "Fine kettle"))
+            let evil = try await server.send(
+                .POST, "/api/v1/reviews", key: keyA,
+                json: reviewJSON(email: "evil@example.com", rating: 1, body: String(repeating: "a", count: 19_999) + "!"))
+            let other = try await server.send(
+                .POST, "/api/v1/reviews", key: keyB, json: reviewJSON(email: "calm@example.com", rating: 5, body: "Fine kettle"))
             let took = Date().timeIntervalSince(started)
             // check: both in, in seconds at most (the old engine took 63 s for a 21-character body)
             XCTAssertEqual(evil.status, .created, evil.text)
@@ -88,9 +97,11 @@ final class GauntletTests: XCTestCase {
             XCTAssertLessThan(took, 10)
             // constructs a linear engine cannot promise are refused with a reason
             for bad in [#"(a)\1"#, "(?=a)b", "a{1000}"] {
-                let t: [String: Any] = ["name": "bad", "event": "review.created",
-                                        "conditions": ["all": [["attribute": "review.body", "op": "matches", "value": bad]]],
-                                        "actions": [["type": "add_tag", "tag": "x"]]]
+                let t: [String: Any] = [
+                    "name": "bad", "event": "review.created",
+                    "conditions": ["all": [["attribute": "review.body", "op": "matches", "value": bad]]],
+                    "actions": [["type": "add_tag", "tag": "x"]],
+                ]
                 let r = try await server.send(.POST, "/api/v1/triggers", key: keyA, json: t)
                 XCTAssertEqual(r.status, .unprocessableEntity, bad)
                 XCTAssertTrue(r.errorMessage?.contains("is not a pattern CareLoop can match") == true, r.text)
@@ -102,8 +113,10 @@ final class GauntletTests: XCTestCase {
         try await onEachBackend { server in
             let (_, key) = try await server.makeStore()
             func trigger(_ name: String, conditions: [[String: Any]] = [], actions: Int = 1) -> [String: Any] {
-                ["name": name, "event": "review.created", "conditions": ["all": conditions],
-                 "actions": Array(repeating: ["type": "add_tag", "tag": "t"], count: actions)]
+                [
+                    "name": name, "event": "review.created", "conditions": ["all": conditions],
+                    "actions": Array(repeating: ["type": "add_tag", "tag": "t"], count: actions),
+                ]
             }
             let rating: [String: Any] = ["attribute": "review.rating", "op": "eq", "value": 1]
             let pattern: [String: Any] = ["attribute": "review.body", "op": "matches", "value": "refund"]
@@ -117,7 +130,9 @@ final class GauntletTests: XCTestCase {
             r = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger("big", conditions: [big]))
             XCTAssertTrue([413, 422].contains(Int(r.status.code)), String(r.text.prefix(300)))
             // at most 10 pattern conditions in all a store
-            r = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger("patterns", conditions: Array(repeating: pattern, count: TriggerLimits.patternsPerStore)))
+            r = try await server.send(
+                .POST, "/api/v1/triggers", key: key,
+                json: trigger("patterns", conditions: Array(repeating: pattern, count: TriggerLimits.patternsPerStore)))
             XCTAssertEqual(r.status, .created, String(r.text.prefix(300)))
             r = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger("one more", conditions: [pattern]))
             XCTAssertEqual(r.status, .conflict)
@@ -140,10 +155,12 @@ final class GauntletTests: XCTestCase {
     func testWebhookURLsToPrivateAddressesAreRefusedInEverySpelling() async throws {
         try await onEachBackend(tweak: { $0.allowPrivateWebhooks = false }) { server in
             let (_, key) = try await server.makeStore()
-            let urls = ["http://127.0.0.1/h", "http://localhost:8080/h", "http://[::1]/h", "http://169.254.169.254/latest/meta-data",
-                        "http://10.0.0.1/h", "http://0x7f000001/h", "http://2130706433/h", "http://127.1/h", "http://0177.0.0.1/h",
-                        "http://[::ffff:127.0.0.1]/h", "http://192.168.1.10/h", "http://172.16.0.1/h", "http://[fd00::1]/h",
-                        "http://0.0.0.0/h", "http://foo.localhost/h", "http://224.0.0.1/h", "http://metadata/h"]
+            let urls = [
+                "http://127.0.0.1/h", "http://localhost:8080/h", "http://[::1]/h", "http://169.254.169.254/latest/meta-data",
+                "http://10.0.0.1/h", "http://0x7f000001/h", "http://2130706433/h", "http://127.1/h", "http://0177.0.0.1/h",
+                "http://[::ffff:127.0.0.1]/h", "http://192.168.1.10/h", "http://172.16.0.1/h", "http://[fd00::1]/h",
+                "http://0.0.0.0/h", "http://foo.localhost/h", "http://224.0.0.1/h", "http://metadata/h",
+            ]
             for url in urls {
                 let r = try await server.send(.POST, "/api/v1/webhooks", key: key, json: ["url": url, "events": ["review.created"]])
                 XCTAssertEqual(r.status, .unprocessableEntity, "\(url): \(r.text)")
@@ -167,9 +184,15 @@ final class GauntletTests: XCTestCase {
         try inside.start(status: 500, answer: "SECRET-INTERNAL-ANSWER")
         let redirect = WebhookReceiver()
         try redirect.start(status: 302)
-        defer { inside.stop(); redirect.stop() }
-        try await onEachBackend(tweak: { c in c.runOutboxWorker = true; c.outboxPollSeconds = 0.2
-            c.retryPolicy = .init(baseDelay: 30, maxDelay: 60, window: 3600) }) { server in
+        defer {
+            inside.stop()
+            redirect.stop()
+        }
+        try await onEachBackend(tweak: { c in
+            c.runOutboxWorker = true
+            c.outboxPollSeconds = 0.2
+            c.retryPolicy = .init(baseDelay: 30, maxDelay: 60, window: 3600)
+        }) { server in
             let (_, key) = try await server.makeStore()
             for url in [inside.url, redirect.url] {
                 let r = try await server.send(.POST, "/api/v1/webhooks", key: key, json: ["url": url, "events": ["review.created"]])
@@ -199,13 +222,16 @@ final class GauntletTests: XCTestCase {
         try await onEachBackend { server in
             let (store, key) = try await server.makeStore()
             let secret = try await inboundSecretWithACustomer("h@example.com", server: server, key: key)
-            let shapes = [String(repeating: "<", count: 60_000), String(repeating: "<a ", count: 20_000), String(repeating: "&amp", count: 15_000),
-                          String(repeating: "<script>", count: 7_000), String(repeating: "=?utf-8?q?", count: 6_000)]
+            let shapes = [
+                String(repeating: "<", count: 60_000), String(repeating: "<a ", count: 20_000), String(repeating: "&amp", count: 15_000),
+                String(repeating: "<script>", count: 7_000), String(repeating: "=?utf-8?q?", count: 6_000),
+            ]
             let started = Date()
             for (i, html) in shapes.enumerated() {
                 let raw = "From: h@example.com\r\nTo: care@x.test\r\nSubject: s\(i)\r\nContent-Type: text/html\r\n\r\n\(html)hello\r\n"
-                let r = try await server.send(.POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822",
-                                              headers: ["Authorization": "Bearer \(secret)"])
+                let r = try await server.send(
+                    .POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822",
+                    headers: ["Authorization": "Bearer \(secret)"])
                 XCTAssertTrue([201, 202].contains(Int(r.status.code)), r.text)
             }
             XCTAssertLessThan(Date().timeIntervalSince(started), 10, "five 60 KB mails (one took 45 s before)")
@@ -220,7 +246,10 @@ final class GauntletTests: XCTestCase {
         try sink.start()
         let slow = WebhookReceiver()
         try slow.start(status: 200, trickle: 5)
-        defer { sink.stop(); slow.stop() }
+        defer {
+            sink.stop()
+            slow.stop()
+        }
         try await onEachBackend(tweak: mailConfig(sink)) { server in
             // setup: store A's endpoint answers a byte every 5 s; A sends it a dozen events
             let (_, keyA) = try await server.makeStore("slow")
@@ -228,7 +257,8 @@ final class GauntletTests: XCTestCase {
             let made = try await server.send(.POST, "/api/v1/webhooks", key: keyA, json: ["url": slow.url, "events": ["review.created"]])
             XCTAssertEqual(made.status, .created)
             for i in 0..<12 {
-                _ = try await server.send(.POST, "/api/v1/reviews", key: keyA, json: reviewJSON(email: "a\(i)@example.com", rating: 5, body: "Nice \(i)"))
+                _ = try await server.send(
+                    .POST, "/api/v1/reviews", key: keyA, json: reviewJSON(email: "a\(i)@example.com", rating: 5, body: "Nice \(i)"))
             }
             _ = try await slow.waitFor(1, event: "review.created")
             // act: store B's unhappy customer
@@ -295,9 +325,11 @@ final class GauntletTests: XCTestCase {
     func testATimeTriggerFiresBeyondThe200OldestNonMatchingConversations() async throws {
         try await onEachBackend { server in
             let (store, key) = try await server.makeStore()
-            let t: [String: Any] = ["name": "Unanswered VIP", "event": "conversation.unanswered", "after_minutes": 30,
-                                    "conditions": ["all": [["attribute": "conversation.tags", "op": "contains", "value": "vip"]]],
-                                    "actions": [["type": "set_priority", "priority": "urgent"]]]
+            let t: [String: Any] = [
+                "name": "Unanswered VIP", "event": "conversation.unanswered", "after_minutes": 30,
+                "conditions": ["all": [["attribute": "conversation.tags", "op": "contains", "value": "vip"]]],
+                "actions": [["type": "set_priority", "priority": "urgent"]],
+            ]
             let made = try await server.send(.POST, "/api/v1/triggers", key: key, json: t)
             XCTAssertEqual(made.status, .created)
             // setup: 205 open conversations, only the newest tagged vip
@@ -307,9 +339,13 @@ final class GauntletTests: XCTestCase {
                 var ids: [UUID] = []
                 for i in 0..<205 {
                     let customer = Customer()
-                    customer.id = UUID(); customer.storeID = storeID; customer.email = "c\(i)@example.com"; customer.createdAt = base
+                    customer.id = UUID()
+                    customer.storeID = storeID
+                    customer.email = "c\(i)@example.com"
+                    customer.createdAt = base
                     try await sql.insert(customer)
-                    let c = try Conversations.make(for: CareSubject(store: store, customer: customer), subject: "s\(i)", now: base.addingTimeInterval(Double(i)))
+                    let c = try Conversations.make(
+                        for: CareSubject(store: store, customer: customer), subject: "s\(i)", now: base.addingTimeInterval(Double(i)))
                     if i == 204 { c.tags = ["vip"] }
                     try await Conversations.insert(c, customer: customer, now: base.addingTimeInterval(Double(i)), on: sql)
                     ids.append(c.id!)
@@ -336,9 +372,11 @@ final class GauntletTests: XCTestCase {
             let (_, key) = try await server.makeStore()
             let secret = try await inboundSecretWithACustomer("n@example.com", server: server, key: key)
             func post(_ text: String, subject: String) async throws -> String {
-                let raw = "From: n@example.com\r\nTo: care@x.test\r\nSubject: \(subject)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n"
-                let r = try await server.send(.POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822",
-                                              headers: ["Authorization": "Bearer \(secret)"])
+                let raw =
+                    "From: n@example.com\r\nTo: care@x.test\r\nSubject: \(subject)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n"
+                let r = try await server.send(
+                    .POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822",
+                    headers: ["Authorization": "Bearer \(secret)"])
                 XCTAssertEqual(r.status, .created, r.text)
                 let id = try XCTUnwrap(try r.json["conversation_id"] as? String)
                 let c = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
@@ -401,9 +439,12 @@ final class PublicFormIdentityTests: XCTestCase {
             // setup: Maya bought the lamp
             let (store, key) = try await server.makeStore()
             let maya = "maya-\(server.backend)-\(UUID().uuidString.prefix(6))@example.com".lowercased()
-            _ = try await server.send(.POST, "/api/v1/orders", key: key, json: [
-                "external_id": "O1", "customer": ["email": maya, "name": "Maya Buyer"],
-                "items": [["product": ["external_id": "lamp", "name": "Lamp"], "quantity": 1]]])
+            _ = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: [
+                    "external_id": "O1", "customer": ["email": maya, "name": "Maya Buyer"],
+                    "items": [["product": ["external_id": "lamp", "name": "Lamp"], "quantity": 1]],
+                ])
             let path = "/api/v1/public/stores/\(store.slug)/products/lamp/reviews"
             // act: anyone posts a 1★ review in her name
             let r = try await server.send(.POST, path, json: ["rating": 1, "body": "awful", "author_name": "Maya B", "author_email": maya])
@@ -454,8 +495,12 @@ final class PublicFormIdentityTests: XCTestCase {
             let stillOne = try await server.send(.GET, "/api/v1/conversations", key: key).json["conversations"] as? [Any]
             XCTAssertEqual(stillOne?.count, 1)
             // a name that is a link is refused
-            let spam = try await server.send(.POST, path, json: ["rating": 5, "author_name": "WIN-A-PRIZE-at-http://evil.example/claim",
-                                                                 "author_email": "stranger@example.com"])
+            let spam = try await server.send(
+                .POST, path,
+                json: [
+                    "rating": 5, "author_name": "WIN-A-PRIZE-at-http://evil.example/claim",
+                    "author_email": "stranger@example.com",
+                ])
             XCTAssertEqual(spam.status, .unprocessableEntity)
             XCTAssertEqual((try? spam.json["error"] as? [String: Any])??["field"] as? String, "author_name")
         }
@@ -466,7 +511,10 @@ final class PublicFormIdentityTests: XCTestCase {
 final class SlowClientTests: XCTestCase {
     func testConnectionsThatNeverFinishTheirHeadersAreClosedAndHealthzStaysFast() async throws {
         // The gate's per-address cap is lifted here: this test is about the idle timeout.
-        try await onEachBackend(tweak: { $0.idleTimeoutSeconds = 2; $0.maxConnectionsPerAddress = 1_000 }) { server in
+        try await onEachBackend(tweak: {
+            $0.idleTimeoutSeconds = 2
+            $0.maxConnectionsPerAddress = 1_000
+        }) { server in
             // setup: 500 connections, each sending half a request head and then nothing
             let port = try XCTUnwrap(server.app.listeningAddress?.port)
             let group = MultiThreadedEventLoopGroup.singleton
@@ -492,8 +540,12 @@ final class SlowClientTests: XCTestCase {
 
 /// The store's inbound-mail secret, after making `email` a customer (mail from strangers is skipped).
 func inboundSecretWithACustomer(_ email: String, server: TestServer, key: String) async throws -> String {
-    _ = try await server.send(.POST, "/api/v1/orders", key: key, json: ["external_id": "o-\(email)", "customer": ["email": email],
-                                                                          "items": [["product": ["external_id": "p", "name": "P"], "quantity": 1]]])
+    _ = try await server.send(
+        .POST, "/api/v1/orders", key: key,
+        json: [
+            "external_id": "o-\(email)", "customer": ["email": email],
+            "items": [["product": ["external_id": "p", "name": "P"], "quantity": 1]],
+        ])
     let secret = try await server.send(.GET, "/api/v1/settings/inbound-email", key: key).json["secret"] as? String
     return try XCTUnwrap(secret)
 }

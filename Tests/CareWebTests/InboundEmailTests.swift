@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The loop closes: the care email goes out, the staff reply threads, the customer's emailed reply
 /// comes back into the same conversation, and a reply after resolution reopens it.
@@ -21,7 +22,8 @@ final class InboundEmailTests: XCTestCase {
             let (_, key) = try await server.makeStore()
             let (_, otherKey) = try await server.makeStore("other")
             let grace = "grace-in-\(server.backend)@example.com"
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: grace, name: "Grace Hopper", rating: 1, body: "Leaks"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: grace, name: "Grace Hopper", rating: 1, body: "Leaks"))
             let careMail = try await sink.waitFor(1, to: grace)[0]
             let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
             let conversationID = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
@@ -35,9 +37,12 @@ final class InboundEmailTests: XCTestCase {
             XCTAssertEqual(settings["address_domain"] as? String, "mail.test")
 
             // act: the customer answers by email (Gmail shape: reply on top, quoted history below)
-            let reply = rawReply(from: grace, to: "Demo <\(replyTo)>", inReplyTo: staffID, references: [careID, staffID],
-                                 messageID: "r1-\(UUID())@gmail.test",
-                                 text: "It's the 1 litre one, bought in May.\n\nOn Mon, 23 Nov 2026 at 11:25, Shop <care@mail.test> wrote:\n> Which model do you have?\n")
+            let reply = rawReply(
+                from: grace, to: "Demo <\(replyTo)>", inReplyTo: staffID, references: [careID, staffID],
+                messageID: "r1-\(UUID())@gmail.test",
+                text:
+                    "It's the 1 litre one, bought in May.\n\nOn Mon, 23 Nov 2026 at 11:25, Shop <care@mail.test> wrote:\n> Which model do you have?\n"
+            )
             let r = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: reply, contentType: "message/rfc822")
 
             // check: in the same conversation, history stripped, back on the store's side
@@ -56,9 +61,10 @@ final class InboundEmailTests: XCTestCase {
 
             // resolve, then a reply matched by References alone (Outlook shape, sent to the plain address) reopens it
             _ = try await server.send(.POST, "/api/v1/conversations/\(conversationID)/resolve", key: key, json: ["resolution_note": "New lid sent"])
-            let late = rawReply(from: grace, to: "care@mail.test", inReplyTo: nil, references: [careID],
-                                messageID: "r2-\(UUID())@outlook.test",
-                                text: "Got the lid, all good now!\n\n-----Original Message-----\nFrom: Shop\nSent: Monday\n")
+            let late = rawReply(
+                from: grace, to: "care@mail.test", inReplyTo: nil, references: [careID],
+                messageID: "r2-\(UUID())@outlook.test",
+                text: "Got the lid, all good now!\n\n-----Original Message-----\nFrom: Shop\nSent: Monday\n")
             let reopened = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: late, contentType: "message/rfc822")
             XCTAssertEqual(reopened.status, .created, reopened.text)
             detail = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json
@@ -71,25 +77,30 @@ final class InboundEmailTests: XCTestCase {
             let wrong = try await server.send(.POST, "/api/v1/inbound-email", key: "inb_nope", raw: reply, contentType: "message/rfc822")
             XCTAssertEqual(wrong.status, .unauthorized)
             XCTAssertEqual(wrong.errorCode, "invalid_inbound_secret")
-            let garbage = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: Data([0xFF, 0x00, 0x13, 0x37]), contentType: "message/rfc822")
+            let garbage = try await server.send(
+                .POST, "/api/v1/inbound-email", key: secret, raw: Data([0xFF, 0x00, 0x13, 0x37]), contentType: "message/rfc822")
             XCTAssertEqual(garbage.status, .accepted)
             XCTAssertEqual(try garbage.json["result"] as? String, "skipped")
             let otherSettings = try await server.send(.GET, "/api/v1/settings/inbound-email", key: otherKey).json
             let otherSecret = try XCTUnwrap(otherSettings["secret"] as? String)
-            let crossStore = rawReply(from: grace, to: replyTo, inReplyTo: staffID, references: [staffID], messageID: "x-\(UUID())@evil.test", text: "hijack")
+            let crossStore = rawReply(
+                from: grace, to: replyTo, inReplyTo: staffID, references: [staffID], messageID: "x-\(UUID())@evil.test", text: "hijack")
             let crossed = try await server.send(.POST, "/api/v1/inbound-email", key: otherSecret, raw: crossStore, contentType: "message/rfc822")
             XCTAssertEqual(crossed.status, .accepted, "another store's token is skipped")
-            let stranger = rawReply(from: "who@example.com", to: "care@mail.test", inReplyTo: nil, references: [], messageID: "s-\(UUID())@x.test", text: "hello?")
+            let stranger = rawReply(
+                from: "who@example.com", to: "care@mail.test", inReplyTo: nil, references: [], messageID: "s-\(UUID())@x.test", text: "hello?")
             let skipped = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: stranger, contentType: "message/rfc822")
             XCTAssertEqual(try skipped.json["reason"] as? String, "sender is not a customer of this store")
             let json = try await server.send(.POST, "/api/v1/inbound-email", key: secret, json: ["hello": "world"])
             XCTAssertEqual(json.status, .badRequest)
             detail = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json
-            XCTAssertEqual((detail["messages"] as? [[String: Any]])?.filter { $0["author"] as? String == "customer" }.count, 2,
-                           "nothing from the skipped mails landed")
+            XCTAssertEqual(
+                (detail["messages"] as? [[String: Any]])?.filter { $0["author"] as? String == "customer" }.count, 2,
+                "nothing from the skipped mails landed")
 
             // a known customer writing fresh (no token, no references) opens a new conversation
-            let fresh = rawReply(from: grace, to: "care@mail.test", inReplyTo: nil, references: [], messageID: "f-\(UUID())@gmail.test", text: "Another question")
+            let fresh = rawReply(
+                from: grace, to: "care@mail.test", inReplyTo: nil, references: [], messageID: "f-\(UUID())@gmail.test", text: "Another question")
             let opened = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: fresh, contentType: "message/rfc822")
             XCTAssertEqual(try opened.json["result"] as? String, "opened", opened.text)
             let total = try await server.send(.GET, "/api/v1/conversations", key: key).json["total"] as? Int

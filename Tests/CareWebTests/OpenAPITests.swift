@@ -1,7 +1,8 @@
-@testable import CareCore
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareCore
+@testable import CareWeb
 
 /// The OpenAPI document and the router must agree: every `/api/v1` route is documented and every
 /// documented operation exists.
@@ -57,7 +58,9 @@ final class OpenAPITests: XCTestCase {
             if let d = node as? [String: Any] {
                 if let ref = d["$ref"] as? String { refs.append(ref) }
                 d.values.forEach(walk)
-            } else if let a = node as? [Any] { a.forEach(walk) }
+            } else if let a = node as? [Any] {
+                a.forEach(walk)
+            }
         }
         walk(doc)
         XCTAssertFalse(refs.isEmpty)

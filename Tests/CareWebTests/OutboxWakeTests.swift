@@ -1,13 +1,17 @@
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The outbox worker is woken by the write that queued a delivery, whatever the write was: the storage
 /// layer does it after the commit, not a controller's guess.
 final class OutboxWakeTests: XCTestCase {
     func testAWriteThatQueuesOnlyAWebhookWakesTheWorkerWithoutWaitingForThePoll() async throws {
         // The worker polls once a minute here: a delivery that arrives within seconds was woken by its write.
-        try await onEachBackend(tweak: { c in c.runOutboxWorker = true; c.outboxPollSeconds = 60 }) { server in
+        try await onEachBackend(tweak: { c in
+            c.runOutboxWorker = true
+            c.outboxPollSeconds = 60
+        }) { server in
             // setup: a store with a review.created webhook, and a worker settled into its minute-long wait
             let receiver = WebhookReceiver()
             try receiver.start()
@@ -18,7 +22,8 @@ final class OutboxWakeTests: XCTestCase {
             try await Task.sleep(nanoseconds: 1_000_000_000)
 
             // act: a 5★ review opens no conversation; its only delivery is the webhook
-            let review = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "happy@example.com", rating: 5, body: "Lovely."))
+            let review = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "happy@example.com", rating: 5, body: "Lovely."))
             XCTAssertEqual(review.status, .created)
 
             // check: the webhook arrives long before the next poll

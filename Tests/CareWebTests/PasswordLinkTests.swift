@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// Setting a password from an emailed link: "forgot my password" and a teammate's invitation. A link
 /// works once, expires, ends old sessions, and the form never says who has an account.
@@ -12,7 +13,8 @@ final class PasswordLinkTests: XCTestCase {
         let jobs = try await OutboxJob.query(on: server.app.db).sort(\.$createdAt, .descending).all()
         for job in jobs {
             guard case .staffNotification(let recipients, _, let body)? = try? JSONDecoder().decode(OutboxPayload.self, from: Data(job.payload.utf8)),
-                  recipients == [to], let r = body.range(of: "/app/password/") else { continue }
+                recipients == [to], let r = body.range(of: "/app/password/")
+            else { continue }
             return String(body[r.lowerBound...].prefix { !$0.isWhitespace })
         }
         throw TestFailure("no password email to \(to)")

@@ -1,8 +1,9 @@
-@testable import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareCore
+@testable import CareWeb
 
 /// A customer's data: exported whole, erased with the ratings kept anonymously, every such act in the
 /// store's audit log; and resolved conversations losing their text after the store's retention.
@@ -13,13 +14,22 @@ final class PrivacyTests: XCTestCase {
             let (store, key) = try await server.makeStore()
             let (_, otherKey) = try await server.makeStore("other")
             let ada = "ada-\(server.backend)@example.com"
-            _ = try await server.send(.POST, "/api/v1/orders", key: key, json: ["external_id": "A1", "customer": ["email": ada, "name": "Ada Lovelace"],
-                                                                                  "items": [["product": ["external_id": "kettle", "name": "Kettle"], "quantity": 1, "unit_price": 4500]]])
-            let review = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "kettle", productName: "Kettle", email: ada, name: "Ada Lovelace", rating: 1, title: "Leaks", body: "My kitchen floor is wet"))
+            _ = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: [
+                    "external_id": "A1", "customer": ["email": ada, "name": "Ada Lovelace"],
+                    "items": [["product": ["external_id": "kettle", "name": "Kettle"], "quantity": 1, "unit_price": 4500]],
+                ])
+            let review = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    product: "kettle", productName: "Kettle", email: ada, name: "Ada Lovelace", rating: 1, title: "Leaks",
+                    body: "My kitchen floor is wet"))
             XCTAssertEqual(review.status, .created)
             let conversations = try await server.send(.GET, "/api/v1/conversations", key: key).json["conversations"] as? [[String: Any]]
             let conversationID = try XCTUnwrap(conversations?.first?["id"] as? String)
-            _ = try await server.send(.POST, "/api/v1/conversations/\(conversationID)/messages", key: key, json: ["body": "So sorry, Ada: a new one is on its way"])
+            _ = try await server.send(
+                .POST, "/api/v1/conversations/\(conversationID)/messages", key: key, json: ["body": "So sorry, Ada: a new one is on its way"])
             let customerRow = try await Customer.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$email == ada).first()
             let customerID = try XCTUnwrap(customerRow?.id)
             let summaryBefore = try await server.publicSummary(store.slug, "kettle")
@@ -75,11 +85,13 @@ final class PrivacyTests: XCTestCase {
         try await onEachBackend { server in
             // setup
             let (store, key) = try await server.makeStore()
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "grace@example.com", name: "Grace Hopper", rating: 2, body: "Late"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "grace@example.com", name: "Grace Hopper", rating: 2, body: "Late"))
             let grace = try await Customer.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$email == "grace@example.com").first()
             let id = try XCTUnwrap(grace?.id)
-            _ = try await Team.add(storeSlug: store.slug, email: "agent-\(store.slug)@shop.test", name: "Ann Agent", password: "agent password",
-                                   role: .agent, hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
+            _ = try await Team.add(
+                storeSlug: store.slug, email: "agent-\(store.slug)@shop.test", name: "Ann Agent", password: "agent password",
+                role: .agent, hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
             let owner = try await StaffClient.signIn(server, email: "\(store.slug)@owner.test", password: "correct horse")
             let agent = try await StaffClient.signIn(server, email: "agent-\(store.slug)@shop.test", password: "agent password")
             // agents see no privacy section and are refused

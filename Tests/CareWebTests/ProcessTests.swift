@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Vapor
 import XCTest
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The executable itself: its commands, its first start, and durability across `kill -9`.
 final class ProcessTests: XCTestCase {
@@ -44,7 +45,9 @@ final class ProcessTests: XCTestCase {
         let port = CareloopProcess.freePort()
         let env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite"]
         let server = try await CareloopProcess.serve(port: port, env: env, cwd: workdir)
-        let created = try CareloopProcess.run(["create-store", "--name", "K", "--slug", "k-shop", "--owner-email", "k@k.test", "--owner-password", "long enough pw"], env: env, cwd: workdir)
+        let created = try CareloopProcess.run(
+            ["create-store", "--name", "K", "--slug", "k-shop", "--owner-email", "k@k.test", "--owner-password", "long enough pw"], env: env,
+            cwd: workdir)
         let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])?["api_key"], created.stderr)
 
         // act: post reviews, and kill the server the moment the last 201 arrives
@@ -59,7 +62,10 @@ final class ProcessTests: XCTestCase {
 
         // check: a new server on the same file has every acknowledged review
         let again = try await CareloopProcess.serve(port: port + 1, env: env, cwd: workdir)
-        defer { again.terminate(); again.waitUntilExit() }
+        defer {
+            again.terminate()
+            again.waitUntilExit()
+        }
         var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port + 1)/api/v1/reviews?per_page=100")!)
         req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: req)
@@ -74,8 +80,13 @@ final class ProcessTests: XCTestCase {
         let port = CareloopProcess.freePort()
         let env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite"]
         let server = try await CareloopProcess.serve(port: port, env: env, cwd: workdir)
-        defer { server.terminate(); server.waitUntilExit() }
-        let created = try CareloopProcess.run(["create-store", "--name", "B", "--slug", "b-shop", "--owner-email", "b@b.test", "--owner-password", "long enough pw"], env: env, cwd: workdir)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let created = try CareloopProcess.run(
+            ["create-store", "--name", "B", "--slug", "b-shop", "--owner-email", "b@b.test", "--owner-password", "long enough pw"], env: env,
+            cwd: workdir)
         let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])?["api_key"], created.stderr)
         func post(_ i: Int) async throws -> String? {
             let (status, id) = try await postReview(port: port, key: key, email: "b\(i)@example.com", rating: 1 + i % 5)
@@ -86,7 +97,11 @@ final class ProcessTests: XCTestCase {
         XCTAssertEqual(before.count, 100)
 
         // act: back up while another 200 reviews are written
-        let writer = Task { var n = 0; for i in 100..<300 { if (try? await post(i)) != nil { n += 1 } }; return n }
+        let writer = Task {
+            var n = 0
+            for i in 100..<300 { if (try? await post(i)) != nil { n += 1 } }
+            return n
+        }
         try await Task.sleep(nanoseconds: 200_000_000)
         let backup = try CareloopProcess.run(["backup", "--to", "copy.sqlite"], env: env, cwd: workdir)
         let written = await writer.value
@@ -100,7 +115,10 @@ final class ProcessTests: XCTestCase {
         // check: a server on the copy has every review acknowledged before the backup began
         let restoredPort = CareloopProcess.freePort()
         let restored = try await CareloopProcess.serve(port: restoredPort, env: ["CARELOOP_DATABASE_URL": "sqlite://copy.sqlite"], cwd: workdir)
-        defer { restored.terminate(); restored.waitUntilExit() }
+        defer {
+            restored.terminate()
+            restored.waitUntilExit()
+        }
         var ids = Set<String>()
         for page in 1...3 {
             var req = URLRequest(url: URL(string: "http://127.0.0.1:\(restoredPort)/api/v1/reviews?per_page=100&page=\(page)")!)

@@ -1,7 +1,8 @@
 import CareCore
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 final class PublicAPITests: XCTestCase {
     func testSummaryCountsEveryPublishedReviewAndListIsNewestFirst() async throws {
@@ -9,11 +10,14 @@ final class PublicAPITests: XCTestCase {
             // setup
             let (store, key) = try await server.makeStore()
             for (i, rating) in [1, 1, 2, 3, 4, 5, 5].enumerated() {
-                let r = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "tea", email: "c\(i)@example.com", rating: rating, title: "r\(i)"))
+                let r = try await server.send(
+                    .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "tea", email: "c\(i)@example.com", rating: rating, title: "r\(i)"))
                 XCTAssertEqual(r.status, .created, r.text)
             }
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-                product: "tea", email: "held@example.com", rating: 5, body: "www.a.example www.b.example"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    product: "tea", email: "held@example.com", rating: 5, body: "www.a.example www.b.example"))
             // act
             let r = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/products/tea/reviews?per_page=3")
             // check
@@ -26,8 +30,9 @@ final class PublicAPITests: XCTestCase {
             XCTAssertEqual(summary["distribution"] as? [String: Int], ["1": 2, "2": 1, "3": 1, "4": 1, "5": 2])
             let reviews = try XCTUnwrap(json["reviews"] as? [[String: Any]])
             XCTAssertEqual(reviews.map { $0["title"] as? String }, ["r6", "r5", "r4"])
-            XCTAssertEqual(Set(reviews[0].keys), ["id", "rating", "title", "body", "author_name", "verified", "created_at", "reply"],
-                           "no email or moderation detail in public")
+            XCTAssertEqual(
+                Set(reviews[0].keys), ["id", "rating", "title", "body", "author_name", "verified", "created_at", "reply"],
+                "no email or moderation detail in public")
             let last = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/products/tea/reviews?per_page=3&page=3").json
             XCTAssertEqual((last["reviews"] as? [[String: Any]])?.map { $0["title"] as? String }, ["r0"])
         }
@@ -48,17 +53,23 @@ final class PublicAPITests: XCTestCase {
         try await onEachBackend { server in
             // setup
             let (store, key) = try await server.makeStore()
-            _ = try await server.send(.POST, "/api/v1/orders", key: key, json: [
-                "external_id": "O1", "customer": ["email": "wid@example.com"],
-                "items": [["product": ["external_id": "lamp", "name": "Lamp"], "quantity": 1]]])
+            _ = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: [
+                    "external_id": "O1", "customer": ["email": "wid@example.com"],
+                    "items": [["product": ["external_id": "lamp", "name": "Lamp"], "quantity": 1]],
+                ])
             let path = "/api/v1/public/stores/\(store.slug)/products/lamp/reviews"
             // act
-            let r = try await server.send(.POST, path, json: ["rating": 1, "body": "flickers", "author_name": "Wid Get", "author_email": "WID@example.com"])
-            let unknown = try await server.send(.POST, "/api/v1/public/stores/\(store.slug)/products/ghost/reviews",
-                                                json: ["rating": 5, "author_name": "A", "author_email": "a@example.com"])
+            let r = try await server.send(
+                .POST, path, json: ["rating": 1, "body": "flickers", "author_name": "Wid Get", "author_email": "WID@example.com"])
+            let unknown = try await server.send(
+                .POST, "/api/v1/public/stores/\(store.slug)/products/ghost/reviews",
+                json: ["rating": 5, "author_name": "A", "author_email": "a@example.com"])
             // check
             XCTAssertEqual(r.status, .created, r.text)
-            XCTAssertEqual(try r.json["verified"] as? Bool, false, "the public form proves no identity: verified only once the address confirms (GauntletTests)")
+            XCTAssertEqual(
+                try r.json["verified"] as? Bool, false, "the public form proves no identity: verified only once the address confirms (GauntletTests)")
             XCTAssertEqual(r.headers.first(name: "X-Review-Status"), "published", "a 1★ review is published like any other")
             XCTAssertEqual(unknown.status, .notFound, "strangers cannot create products")
             let list = try await server.send(.GET, "/api/v1/reviews?product=lamp", key: key).json
@@ -70,7 +81,10 @@ final class PublicAPITests: XCTestCase {
     }
 
     func testPublicFormIsRateLimitedPerClientAddress() async throws {
-        try await onEachBackend(tweak: { $0.publicReviewBurst = 3; $0.publicReviewPerMinute = 1 }) { server in
+        try await onEachBackend(tweak: {
+            $0.publicReviewBurst = 3
+            $0.publicReviewPerMinute = 1
+        }) { server in
             let (store, key) = try await server.makeStore()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "pen"))
             let path = "/api/v1/public/stores/\(store.slug)/products/pen/reviews"
@@ -98,7 +112,8 @@ final class PublicAPITests: XCTestCase {
             // setup: one published and one held review
             let (_, key) = try await server.makeStore()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(rating: 1))
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "x@example.com", body: "www.a.example www.b.example"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "x@example.com", body: "www.a.example www.b.example"))
             // act
             let metrics = try await server.send(.GET, "/metrics", key: "metrics-token-for-tests")
             // check: Prometheus text format with CareLoop's counters

@@ -1,6 +1,7 @@
-@testable import CareWeb
 import Foundation
 import XCTest
+
+@testable import CareWeb
 
 final class RateLimiterTests: XCTestCase {
     final class Clock: @unchecked Sendable { var t = Date(timeIntervalSince1970: 0) }
@@ -10,7 +11,9 @@ final class RateLimiterTests: XCTestCase {
         let clock = Clock()
         let limiter = RateLimiter(burst: 2, perMinute: 2, now: { clock.t })
         // act / check
-        let a = await limiter.take("1.2.3.4"), b = await limiter.take("1.2.3.4"), c = await limiter.take("1.2.3.4")
+        let a = await limiter.take("1.2.3.4")
+        let b = await limiter.take("1.2.3.4")
+        let c = await limiter.take("1.2.3.4")
         XCTAssertTrue(a.allowed)
         XCTAssertTrue(b.allowed)
         XCTAssertFalse(c.allowed)

@@ -1,7 +1,8 @@
 import CareCore
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 final class ReviewAPITests: XCTestCase {
     func testCreateReviewStoresItAndCreatesProductAndCustomerOnTheFly() async throws {
@@ -9,9 +10,11 @@ final class ReviewAPITests: XCTestCase {
             // setup
             let (_, key) = try await server.makeStore()
             // act
-            let r = try await server.send(.POST, "/api/v1/reviews", key: key,
-                                          json: reviewJSON(product: "mug", productName: "Mug", email: " Ann@Example.COM ",
-                                                           name: "Ann Smith", rating: 4, title: "Nice", body: "Keeps warm"))
+            let r = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    product: "mug", productName: "Mug", email: " Ann@Example.COM ",
+                    name: "Ann Smith", rating: 4, title: "Nice", body: "Keeps warm"))
             // check
             XCTAssertEqual(r.status, .created, r.text)
             let json = try r.json
@@ -27,10 +30,12 @@ final class ReviewAPITests: XCTestCase {
             XCTAssertTrue(json["reply"] is NSNull, "reply is written as null")
 
             // The same customer in other spelling is the same customer.
-            let again = try await server.send(.POST, "/api/v1/reviews", key: key,
-                                              json: reviewJSON(product: "mug", email: "ann@example.com", rating: 2, body: "cracked"))
-            XCTAssertEqual(((try again.json)["customer"] as? [String: Any])?["id"] as? String,
-                           (json["customer"] as? [String: Any])?["id"] as? String)
+            let again = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(product: "mug", email: "ann@example.com", rating: 2, body: "cracked"))
+            XCTAssertEqual(
+                ((try again.json)["customer"] as? [String: Any])?["id"] as? String,
+                (json["customer"] as? [String: Any])?["id"] as? String)
         }
     }
 
@@ -38,19 +43,26 @@ final class ReviewAPITests: XCTestCase {
         try await onEachBackend { server in
             // setup
             let (_, key) = try await server.makeStore()
-            let order = try await server.send(.POST, "/api/v1/orders", key: key, json: [
-                "external_id": "A-1", "customer": ["email": "ann@example.com"],
-                "items": [["product": ["external_id": "mug", "name": "Mug"], "quantity": 2, "unit_price": 1250]],
-                "placed_at": "2026-10-01T10:00:00Z", "fulfilled_at": "2026-10-03T09:30:00.250Z",
-            ])
+            let order = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: [
+                    "external_id": "A-1", "customer": ["email": "ann@example.com"],
+                    "items": [["product": ["external_id": "mug", "name": "Mug"], "quantity": 2, "unit_price": 1250]],
+                    "placed_at": "2026-10-01T10:00:00Z", "fulfilled_at": "2026-10-03T09:30:00.250Z",
+                ])
             XCTAssertEqual(order.status, .created, order.text)
             XCTAssertEqual((try order.json)["total"] as? Int, 2500)
             // act
-            let named = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", order: "A-1"))
-            let unnamed = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", body: "second"))
-            let otherCustomer = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "eve@example.com", order: "A-1"))
-            let otherProduct = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "bowl", email: "ann@example.com", order: "A-1"))
-            let noSuchOrder = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", body: "third", order: "nope"))
+            let named = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", order: "A-1"))
+            let unnamed = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", body: "second"))
+            let otherCustomer = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "eve@example.com", order: "A-1"))
+            let otherProduct = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "bowl", email: "ann@example.com", order: "A-1"))
+            let noSuchOrder = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", body: "third", order: "nope"))
             // check
             XCTAssertEqual(try named.json["verified"] as? Bool, true)
             XCTAssertNotNil(try named.json["order_id"] as? String)
@@ -64,8 +76,10 @@ final class ReviewAPITests: XCTestCase {
     func testOrderResentWithSameExternalIDUpdatesIt() async throws {
         try await onEachBackend { server in
             let (_, key) = try await server.makeStore()
-            let body: [String: Any] = ["external_id": "B-7", "customer": ["email": "bo@example.com"],
-                                       "items": [["product": ["external_id": "p1", "name": "P1"], "quantity": 1]]]
+            let body: [String: Any] = [
+                "external_id": "B-7", "customer": ["email": "bo@example.com"],
+                "items": [["product": ["external_id": "p1", "name": "P1"], "quantity": 1]],
+            ]
             let first = try await server.send(.POST, "/api/v1/orders", key: key, json: body)
             var update = body
             update["fulfilled_at"] = "2026-11-01T08:00:00Z"
@@ -86,12 +100,15 @@ final class ReviewAPITests: XCTestCase {
             // setup: three products' reviews, one held for links
             let (_, key) = try await server.makeStore()
             for (i, rating) in [1, 2, 5, 5].enumerated() {
-                let r = try await server.send(.POST, "/api/v1/reviews", key: key,
-                                              json: reviewJSON(product: "p\(i % 2)", email: "c\(i)@example.com", rating: rating))
+                let r = try await server.send(
+                    .POST, "/api/v1/reviews", key: key,
+                    json: reviewJSON(product: "p\(i % 2)", email: "c\(i)@example.com", rating: rating))
                 XCTAssertEqual(r.status, .created)
             }
-            let held = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-                product: "p0", email: "spam@example.com", rating: 5, body: "buy at http://a.example and http://b.example"))
+            let held = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(
+                    product: "p0", email: "spam@example.com", rating: 5, body: "buy at http://a.example and http://b.example"))
             XCTAssertEqual(try held.json["status"] as? String, "pending")
             // act / check
             let all = try await server.send(.GET, "/api/v1/reviews?per_page=2", key: key).json
@@ -133,7 +150,8 @@ final class ReviewAPITests: XCTestCase {
     func testPersonCanRejectWithReasonAndPublishAgainAndSummaryFollows() async throws {
         try await onEachBackend { server in
             let (store, key) = try await server.makeStore()
-            let created = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "k", rating: 2, body: "my phone number is 555-0100"))
+            let created = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "k", rating: 2, body: "my phone number is 555-0100"))
             let id = try XCTUnwrap(try created.json["id"] as? String)
             func summaryCount() async throws -> Int? { try await server.publicSummary(store.slug, "k")["count"] as? Int }
             let before = try await summaryCount()

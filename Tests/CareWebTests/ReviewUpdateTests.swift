@@ -1,15 +1,17 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The customer's own update of their review, from their page: history kept, the summary exact,
 /// content rules applied as to any review, and bad input refused without losing anything.
 final class ReviewUpdateTests: XCTestCase {
     /// A 1★ review and the path of its conversation's page.
     func reviewWithPage(_ server: TestServer, key: String, email: String) async throws -> (reviewID: String, conversationID: String, page: String) {
-        let r = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", productName: "Mug", email: email, rating: 1, body: "Cracked"))
+        let r = try await server.send(
+            .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", productName: "Mug", email: email, rating: 1, body: "Cracked"))
         let reviewID = try XCTUnwrap(try r.json["id"] as? String)
         let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
         let conversationID = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)

@@ -1,8 +1,9 @@
-@testable import CareCore
-@testable import CareWeb
 import Foundation
 import SQLKit
 import XCTest
+
+@testable import CareCore
+@testable import CareWeb
 
 /// A table written through a `RowTable` description has one line per column: a model field or a
 /// database column without one would silently not be saved.
@@ -29,8 +30,9 @@ final class RowTableTests: XCTestCase {
             let (store, _) = try await server.makeStore()
             let storage = server.app.care.storage
             let now = Date(timeIntervalSince1970: 1_800_000_000)
-            let product = Product(id: UUID(), storeID: store.id!, externalID: "full-\(UUID())", name: "Full", url: "https://x.test/p",
-                                  imageURL: "https://x.test/i.png", createdAt: now)
+            let product = Product(
+                id: UUID(), storeID: store.id!, externalID: "full-\(UUID())", name: "Full", url: "https://x.test/p",
+                imageURL: "https://x.test/i.png", createdAt: now)
             let customer = Customer(storeID: store.id!, email: "full@example.com", name: "Full Name", createdAt: now)
             customer.id = UUID()
             let review = Review()
@@ -76,11 +78,15 @@ final class RowTableTests: XCTestCase {
 
     private static func columns(of table: String, on sql: any SQLDatabase) async throws -> Set<String> {
         if sql.dialect.name == "sqlite" {
-            return Set(try await sql.raw("SELECT name FROM pragma_table_info(\(bind: table))").all()
-                .map { try $0.decode(column: "name", as: String.self) })
+            return Set(
+                try await sql.raw("SELECT name FROM pragma_table_info(\(bind: table))").all()
+                    .map { try $0.decode(column: "name", as: String.self) })
         }
-        return Set(try await sql.raw("""
-            SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(bind: table)
-            """).all().map { try $0.decode(column: "column_name", as: String.self) })
+        return Set(
+            try await sql.raw(
+                """
+                SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(bind: table)
+                """
+            ).all().map { try $0.decode(column: "column_name", as: String.self) })
     }
 }

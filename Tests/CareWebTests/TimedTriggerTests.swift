@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// Time events: a conversation nobody answered, or a customer who went quiet, fires its trigger
 /// once the silence is long enough, once, and not when a reply came in time. The sweep runs here
@@ -21,22 +22,33 @@ final class TimedTriggerTests: XCTestCase {
         try await onEachBackend { server in
             // setup: both time triggers, and a 1★ review's conversation
             let (_, key) = try await server.makeStore()
-            let unanswered: [String: Any] = ["name": "Nobody answered in 30 min", "event": "conversation.unanswered", "after_minutes": 30,
-                                             "actions": [["type": "set_priority", "priority": "urgent"], ["type": "add_tag", "tag": "sla-missed"],
-                                                         ["type": "add_note", "template": "Unanswered for 30 minutes: take it now."]]]
-            let quiet: [String: Any] = ["name": "Check in after 3 days", "event": "conversation.waiting_customer", "after_minutes": 3 * 24 * 60,
-                                        "actions": [["type": "send_message", "template": "Hi {{customer.first_name}}, just checking in: is everything all right now?"]]]
-            let lowOnly: [String: Any] = ["name": "Never: low priority only", "event": "conversation.unanswered", "after_minutes": 1,
-                                          "conditions": ["all": [["attribute": "conversation.priority", "op": "eq", "value": "low"]]],
-                                          "actions": [["type": "add_tag", "tag": "should-not-fire"]]]
-            let hourSilent: [String: Any] = ["name": "Silent for an hour", "event": "conversation.unanswered", "after_minutes": 1,
-                                             "conditions": ["all": [["attribute": "conversation.minutes_since_staff_reply", "op": "gte", "value": 60]]],
-                                             "actions": [["type": "add_tag", "tag": "hour-silent"]]]
+            let unanswered: [String: Any] = [
+                "name": "Nobody answered in 30 min", "event": "conversation.unanswered", "after_minutes": 30,
+                "actions": [
+                    ["type": "set_priority", "priority": "urgent"], ["type": "add_tag", "tag": "sla-missed"],
+                    ["type": "add_note", "template": "Unanswered for 30 minutes: take it now."],
+                ],
+            ]
+            let quiet: [String: Any] = [
+                "name": "Check in after 3 days", "event": "conversation.waiting_customer", "after_minutes": 3 * 24 * 60,
+                "actions": [["type": "send_message", "template": "Hi {{customer.first_name}}, just checking in: is everything all right now?"]],
+            ]
+            let lowOnly: [String: Any] = [
+                "name": "Never: low priority only", "event": "conversation.unanswered", "after_minutes": 1,
+                "conditions": ["all": [["attribute": "conversation.priority", "op": "eq", "value": "low"]]],
+                "actions": [["type": "add_tag", "tag": "should-not-fire"]],
+            ]
+            let hourSilent: [String: Any] = [
+                "name": "Silent for an hour", "event": "conversation.unanswered", "after_minutes": 1,
+                "conditions": ["all": [["attribute": "conversation.minutes_since_staff_reply", "op": "gte", "value": 60]]],
+                "actions": [["type": "add_tag", "tag": "hour-silent"]],
+            ]
             for t in [unanswered, quiet, lowOnly, hourSilent] {
                 let r = try await server.send(.POST, "/api/v1/triggers", key: key, json: t)
                 XCTAssertEqual(r.status, .created, r.text)
             }
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "t-\(server.backend)@example.com", name: "Ada Lovelace", rating: 1))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "t-\(server.backend)@example.com", name: "Ada Lovelace", rating: 1))
             let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
             let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
 
@@ -63,7 +75,8 @@ final class TimedTriggerTests: XCTestCase {
             _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Sorry! Could you send a photo?"])
             try await sweep(server, at: 2 * 24 * 3600)
             c = try await conversation(server, id, key: key)
-            XCTAssertEqual((c["messages"] as? [[String: Any]] ?? []).filter { ($0["body"] as? String)?.contains("just checking in") == true }.count, 0)
+            XCTAssertEqual(
+                (c["messages"] as? [[String: Any]] ?? []).filter { ($0["body"] as? String)?.contains("just checking in") == true }.count, 0)
             try await sweep(server, at: 3 * 24 * 3600 + 120)
             try await sweep(server, at: 4 * 24 * 3600)
             c = try await conversation(server, id, key: key)
@@ -78,12 +91,20 @@ final class TimedTriggerTests: XCTestCase {
         try await onEachBackend { server in
             let (_, key) = try await server.makeStore()
             // a time trigger without after_minutes, and after_minutes on an ordinary event
-            let missing = try await server.send(.POST, "/api/v1/triggers", key: key, json: ["name": "x", "event": "conversation.unanswered",
-                                                                                         "actions": [["type": "add_tag", "tag": "x"]]])
+            let missing = try await server.send(
+                .POST, "/api/v1/triggers", key: key,
+                json: [
+                    "name": "x", "event": "conversation.unanswered",
+                    "actions": [["type": "add_tag", "tag": "x"]],
+                ])
             XCTAssertEqual(missing.status, .unprocessableEntity)
             XCTAssertEqual(missing.errorMessage, "after_minutes: is required for conversation.unanswered")
-            let stray = try await server.send(.POST, "/api/v1/triggers", key: key, json: ["name": "x", "event": "review.created", "after_minutes": 5,
-                                                                                       "actions": [["type": "add_tag", "tag": "x"]]])
+            let stray = try await server.send(
+                .POST, "/api/v1/triggers", key: key,
+                json: [
+                    "name": "x", "event": "review.created", "after_minutes": 5,
+                    "actions": [["type": "add_tag", "tag": "x"]],
+                ])
             XCTAssertEqual(stray.status, .unprocessableEntity)
         }
     }

@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// Two CareLoop servers sharing one PostgreSQL database: every care email goes out exactly once.
 final class TwoNodeTests: XCTestCase {
@@ -34,8 +35,11 @@ final class TwoNodeTests: XCTestCase {
                         let n = batch * 20 + i
                         let node = n % 2 == 0 ? a : b
                         group.addTask {
-                            try await node.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(
-                                product: "p\(n % 7)", email: "c\(n)-\(tag)@example.com", rating: 1 + n % 2)).status.code
+                            try await node.send(
+                                .POST, "/api/v1/reviews", key: key,
+                                json: reviewJSON(
+                                    product: "p\(n % 7)", email: "c\(n)-\(tag)@example.com", rating: 1 + n % 2)
+                            ).status.code
                         }
                     }
                     for try await status in group { XCTAssertEqual(status, 201) }
@@ -49,7 +53,7 @@ final class TwoNodeTests: XCTestCase {
                 if mine.count >= 200 { break }
                 try await Task.sleep(nanoseconds: 200_000_000)
             }
-            try await Task.sleep(nanoseconds: 1_000_000_000)   // anything sent twice would arrive by now
+            try await Task.sleep(nanoseconds: 1_000_000_000) // anything sent twice would arrive by now
             mine = sink.messages().filter { (($0["rcpt_tos"] as? [String])?.first ?? "").hasSuffix("-\(tag)@example.com") }
             XCTAssertEqual(mine.count, 200)
             let recipients = mine.compactMap { ($0["rcpt_tos"] as? [String])?.first }

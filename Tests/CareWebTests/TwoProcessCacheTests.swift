@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import XCTest
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Two real `careloop serve` processes on one PostgreSQL database: what one node caches (a store's
 /// triggers and webhook endpoints) follows a change made on the other within the documented
@@ -20,19 +21,30 @@ final class TwoProcessCacheTests: XCTestCase {
 
         try await withEmptyPostgresDatabase { url in
             // setup: a migrated database, a store, node A and node B
-            let env = ["CARELOOP_DATABASE_URL": url, "CARELOOP_ALLOW_PRIVATE_WEBHOOKS": "1",
-                       "CARELOOP_RULES_CACHE_SECONDS": String(Self.staleness)]
+            let env = [
+                "CARELOOP_DATABASE_URL": url, "CARELOOP_ALLOW_PRIVATE_WEBHOOKS": "1",
+                "CARELOOP_RULES_CACHE_SECONDS": String(Self.staleness),
+            ]
             XCTAssertEqual(try CareloopProcess.run(["migrate"], env: env, cwd: workdir).status, 0)
-            let made = try CareloopProcess.run(["create-store", "--name", "Two", "--slug", "two", "--owner-email", "o@two.test",
-                                                "--owner-password", "long enough pw"], env: env, cwd: workdir)
+            let made = try CareloopProcess.run(
+                [
+                    "create-store", "--name", "Two", "--slug", "two", "--owner-email", "o@two.test",
+                    "--owner-password", "long enough pw",
+                ], env: env, cwd: workdir)
             XCTAssertEqual(made.status, 0, made.stderr)
             let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: String])?["api_key"])
             let a = NodeClient(port: CareloopProcess.freePort(), key: key)
             let b = NodeClient(port: CareloopProcess.freePort(), key: key)
             let nodeA = try await CareloopProcess.serve(port: a.port, env: env, cwd: workdir)
-            defer { nodeA.terminate(); nodeA.waitUntilExit() }
+            defer {
+                nodeA.terminate()
+                nodeA.waitUntilExit()
+            }
             let nodeB = try await CareloopProcess.serve(port: b.port, env: env, cwd: workdir)
-            defer { nodeB.terminate(); nodeB.waitUntilExit() }
+            defer {
+                nodeB.terminate()
+                nodeB.waitUntilExit()
+            }
 
             // B fires the low-rating trigger, and has now cached the store's triggers and (no) webhooks
             let first = try await b.postReview(email: "first@example.com", rating: 1)

@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// Webhooks: the endpoint API, and delivery through the outbox to a real receiver: signed, retried
 /// with the same id, dead-lettered when the receiver says 410 Gone. No SMTP server is configured
@@ -20,8 +21,9 @@ final class WebhookTests: XCTestCase {
             let (_, key) = try await server.makeStore()
             let (_, otherKey) = try await server.makeStore("other")
             // act
-            let made = try await server.send(.POST, "/api/v1/webhooks", key: key,
-                                             json: ["url": "https://hooks.example.com/careloop", "events": ["review.created", "review.created", "conversation.resolved"]])
+            let made = try await server.send(
+                .POST, "/api/v1/webhooks", key: key,
+                json: ["url": "https://hooks.example.com/careloop", "events": ["review.created", "review.created", "conversation.resolved"]])
             // check: the secret once, the events as a set
             XCTAssertEqual(made.status, .created)
             let id = try XCTUnwrap(try made.json["id"] as? String)
@@ -74,13 +76,18 @@ final class WebhookTests: XCTestCase {
             try flaky.start(failFirst: 2)
             let gone = WebhookReceiver()
             try gone.start(status: 410)
-            defer { flaky.stop(); gone.stop() }
+            defer {
+                flaky.stop()
+                gone.stop()
+            }
             let (store, key) = try await server.makeStore()
             let a = try await server.send(.POST, "/api/v1/webhooks", key: key, json: ["url": flaky.url, "events": ["review.created"]])
             try flaky.trust(secret: try XCTUnwrap(try a.json["secret"] as? String))
             _ = try await server.send(.POST, "/api/v1/webhooks", key: key, json: ["url": gone.url, "events": ["review.created"]])
             // act: a 5★ review (no care trigger acts on it)
-            let created = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "w-\(server.backend)@example.com", rating: 5, body: "Lovely, sturdy, pours well"))
+            let created = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(email: "w-\(server.backend)@example.com", rating: 5, body: "Lovely, sturdy, pours well"))
             let reviewID = try XCTUnwrap(try created.json["id"] as? String)
             // check: the flaky receiver got three tries of one event: same id, valid signature each time
             let tries = try await flaky.waitFor(3, event: "review.created")
@@ -117,26 +124,33 @@ final class WebhookTests: XCTestCase {
             let made = try await server.send(.POST, "/api/v1/webhooks", key: key, json: ["url": hooks.url, "events": ["trigger.fired"]])
             let id = try XCTUnwrap(try made.json["id"] as? String)
             try hooks.trust(secret: try XCTUnwrap(try made.json["secret"] as? String))
-            let trigger: [String: Any] = ["name": "Kettle alarm", "event": "review.created",
-                                          "conditions": ["all": [["attribute": "product.external_id", "op": "eq", "value": "kettle-\(server.backend)"]]],
-                                          "actions": [["type": "send_webhook"]]]
+            let trigger: [String: Any] = [
+                "name": "Kettle alarm", "event": "review.created",
+                "conditions": ["all": [["attribute": "product.external_id", "op": "eq", "value": "kettle-\(server.backend)"]]],
+                "actions": [["type": "send_webhook"]],
+            ]
             let got9 = try await server.send(.POST, "/api/v1/triggers", key: key, json: trigger).status
             XCTAssertEqual(got9, .created)
             let testsBefore = hooks.records().filter { $0.event == "webhook.test" }.count
             // act
             let got10 = try await server.send(.POST, "/api/v1/webhooks/\(id)/test", key: key).status
             XCTAssertEqual(got10, .accepted)
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "kettle-\(server.backend)", email: "k@example.com", rating: 2))
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug-\(server.backend)", email: "k@example.com", rating: 2))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "kettle-\(server.backend)", email: "k@example.com", rating: 2))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug-\(server.backend)", email: "k@example.com", rating: 2))
             // check
             let test = try await hooks.waitFor(testsBefore + 1, event: "webhook.test")
             XCTAssertEqual(test.last?["signature_valid"] as? Bool, true)
             func product(_ r: [String: Any]) -> String? {
                 (((r.webhookBody?["data"] as? [String: Any])?["review"] as? [String: Any])?["product"] as? [String: Any])?["external_id"] as? String
             }
-            let fired = try await hooks.waitFor(1, what: "trigger.fired", where: { $0.event == "trigger.fired" && product($0)?.hasSuffix(server.backend.rawValue) == true })
-            try await Task.sleep(nanoseconds: 500_000_000)   // room for a wrong second firing to arrive
-            XCTAssertEqual(hooks.records().filter { $0.event == "trigger.fired" && product($0) == "mug-\(server.backend)" }.count, 0, "only the kettle review fires it")
+            let fired = try await hooks.waitFor(
+                1, what: "trigger.fired", where: { $0.event == "trigger.fired" && product($0)?.hasSuffix(server.backend.rawValue) == true })
+            try await Task.sleep(nanoseconds: 500_000_000) // room for a wrong second firing to arrive
+            XCTAssertEqual(
+                hooks.records().filter { $0.event == "trigger.fired" && product($0) == "mug-\(server.backend)" }.count, 0,
+                "only the kettle review fires it")
             XCTAssertEqual(fired.count, 1)
             XCTAssertEqual((fired.first?.webhookBody?["data"] as? [String: Any])?["trigger"] as? String, "Kettle alarm")
         }

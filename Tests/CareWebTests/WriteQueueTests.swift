@@ -1,7 +1,8 @@
 import CareCore
-@testable import CareWeb
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// SQLite group commit: concurrent writes share commits, and a failing job costs no one else.
 final class WriteQueueTests: XCTestCase {
@@ -18,11 +19,15 @@ final class WriteQueueTests: XCTestCase {
                 for i in 0..<60 {
                     group.addTask {
                         if i % 3 == 0 {
-                            return try await server.send(.POST, "/api/v1/public/stores/\(store.slug)/products/ghost/reviews",
-                                                         json: ["rating": 2, "author_name": "G", "author_email": "g\(i)@example.com"]).status.code
+                            return try await server.send(
+                                .POST, "/api/v1/public/stores/\(store.slug)/products/ghost/reviews",
+                                json: ["rating": 2, "author_name": "G", "author_email": "g\(i)@example.com"]
+                            ).status.code
                         }
-                        return try await server.send(.POST, "/api/v1/reviews", key: key,
-                                                     json: reviewJSON(product: "real", email: "c\(i)@example.com", rating: i % 5 + 1)).status.code
+                        return try await server.send(
+                            .POST, "/api/v1/reviews", key: key,
+                            json: reviewJSON(product: "real", email: "c\(i)@example.com", rating: i % 5 + 1)
+                        ).status.code
                     }
                 }
                 return try await group.reduce(into: [UInt]()) { $0.append($1) }

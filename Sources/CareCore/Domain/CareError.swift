@@ -2,14 +2,14 @@
 /// The web layer maps `kind` to an HTTP status; the message is safe to show to the caller.
 public struct CareError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
-        case invalid        // 422: the request was understood but a field is wrong
-        case malformed      // 400: the request could not be read at all
-        case notFound       // 404: absent, or belongs to another store (never say which)
-        case unauthorized   // 401
-        case forbidden      // 403: authenticated but not allowed (never used for another store's data)
-        case conflict       // 409
-        case rateLimited    // 429
-        case gone           // 410: it existed, and is no longer available (an expired link)
+        case invalid // 422: the request was understood but a field is wrong
+        case malformed // 400: the request could not be read at all
+        case notFound // 404: absent, or belongs to another store (never say which)
+        case unauthorized // 401
+        case forbidden // 403: authenticated but not allowed (never used for another store's data)
+        case conflict // 409
+        case rateLimited // 429
+        case gone // 410: it existed, and is no longer available (an expired link)
     }
 
     public var kind: Kind

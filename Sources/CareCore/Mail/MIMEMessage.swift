@@ -69,12 +69,23 @@ enum MIME {
         while i < bytes.count {
             // an empty line: CRLF CRLF or LF LF
             if bytes[i] == 10 {
-                if i + 1 < bytes.count && bytes[i + 1] == 10 { headerEnd = i; bodyStart = i + 2; break }
-                if i + 2 < bytes.count && bytes[i + 1] == 13 && bytes[i + 2] == 10 { headerEnd = i; bodyStart = i + 3; break }
+                if i + 1 < bytes.count && bytes[i + 1] == 10 {
+                    headerEnd = i
+                    bodyStart = i + 2
+                    break
+                }
+                if i + 2 < bytes.count && bytes[i + 1] == 13 && bytes[i + 2] == 10 {
+                    headerEnd = i
+                    bodyStart = i + 3
+                    break
+                }
             }
             i += 1
         }
-        if i == 0 || (bytes.first == 13 && bytes.count > 1 && bytes[1] == 10) { headerEnd = 0; bodyStart = min(bytes.count, bytes.first == 13 ? 2 : 1) }
+        if i == 0 || (bytes.first == 13 && bytes.count > 1 && bytes[1] == 10) {
+            headerEnd = 0
+            bodyStart = min(bytes.count, bytes.first == 13 ? 2 : 1)
+        }
         let headerText = String(decoding: bytes[0..<min(headerEnd, bytes.count)], as: UTF8.self)
         var headers: [(String, String)] = []
         for rawLine in headerText.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n") {
@@ -186,10 +197,18 @@ enum MIME {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "=") {
-                if i + 1 < bytes.count && bytes[i + 1] == 10 { i += 2; continue }                       // soft break LF
-                if i + 2 < bytes.count && bytes[i + 1] == 13 && bytes[i + 2] == 10 { i += 3; continue }  // soft break CRLF
+                if i + 1 < bytes.count && bytes[i + 1] == 10 {
+                    i += 2
+                    continue
+                } // soft break LF
+                if i + 2 < bytes.count && bytes[i + 1] == 13 && bytes[i + 2] == 10 {
+                    i += 3
+                    continue
+                } // soft break CRLF
                 if i + 2 < bytes.count, let h = hex(bytes[i + 1]), let l = hex(bytes[i + 2]) {
-                    out.append(h << 4 | l); i += 3; continue
+                    out.append(h << 4 | l)
+                    i += 3
+                    continue
                 }
             }
             out.append(b)
@@ -226,7 +245,10 @@ enum MIME {
             let after = rest[start.upperBound...]
             let pieces = after.split(separator: "?", maxSplits: 3, omittingEmptySubsequences: false)
             guard pieces.count == 4, pieces[3].hasPrefix("="), let charset = pieces.first, pieces[1].count == 1 else {
-                out += "=?"; rest = after; lastWasWord = false; continue
+                out += "=?"
+                rest = after
+                lastWasWord = false
+                continue
             }
             let encoding = pieces[1].uppercased()
             let payload = String(pieces[2])

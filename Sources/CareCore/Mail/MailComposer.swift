@@ -16,8 +16,10 @@ public struct OutgoingMail: Sendable {
     public var references: [String]
     public var date: Date
 
-    public init(fromName: String?, fromAddress: String, to: String, toName: String?, replyTo: String?, subject: String,
-                text: String, html: String?, messageID: String, inReplyTo: String?, references: [String], date: Date) {
+    public init(
+        fromName: String?, fromAddress: String, to: String, toName: String?, replyTo: String?, subject: String,
+        text: String, html: String?, messageID: String, inReplyTo: String?, references: [String], date: Date
+    ) {
         self.fromName = fromName
         self.fromAddress = fromAddress
         self.to = to
@@ -83,7 +85,10 @@ public enum MailComposer {
         var words: [String] = []
         var chunk = ""
         for ch in clean {
-            if (chunk + String(ch)).utf8.count > 45 { words.append(chunk); chunk = "" }
+            if (chunk + String(ch)).utf8.count > 45 {
+                words.append(chunk)
+                chunk = ""
+            }
             chunk.append(ch)
         }
         if !chunk.isEmpty { words.append(chunk) }

@@ -10,7 +10,11 @@ public enum ReplyText {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.contains(MessageFormat.replyMarker) { break }
             // Gmail / Apple Mail: "On Tue, 3 Mar 2026 at 10:00, Shop <care@x> wrote:" (may wrap onto the next line)
-            if t.hasPrefix("On ") && (t.hasSuffix("wrote:") || (i + 1 < lines.count && lines[i + 1].trimmingCharacters(in: .whitespaces).hasSuffix("wrote:"))) { break }
+            if t.hasPrefix("On ")
+                && (t.hasSuffix("wrote:") || (i + 1 < lines.count && lines[i + 1].trimmingCharacters(in: .whitespaces).hasSuffix("wrote:")))
+            {
+                break
+            }
             if t.hasPrefix("Le ") && t.hasSuffix("a écrit :") { break }
             if t.hasPrefix("Am ") && t.hasSuffix("schrieb:") { break }
             // Outlook

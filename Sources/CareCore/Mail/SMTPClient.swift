@@ -23,9 +23,11 @@ public struct SMTPSettings: Sendable, Equatable {
     /// A PEM file of extra certificate authorities to trust (a private relay's own CA); the system's otherwise.
     public var caFile: String?
 
-    public init(host: String, port: Int = 25, username: String? = nil, password: String? = nil,
-                heloName: String = "careloop.localhost", timeout: TimeAmount = .seconds(30), startTLS: StartTLS = .whenOffered,
-                caFile: String? = nil) {
+    public init(
+        host: String, port: Int = 25, username: String? = nil, password: String? = nil,
+        heloName: String = "careloop.localhost", timeout: TimeAmount = .seconds(30), startTLS: StartTLS = .whenOffered,
+        caFile: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.username = username
@@ -47,8 +49,9 @@ public struct SMTPSettings: Sendable, Equatable {
             }
             startTLS = mode
         }
-        return SMTPSettings(host: host, port: u.port ?? 25, username: u.user?.removingPercentEncoding,
-                            password: u.password?.removingPercentEncoding, startTLS: startTLS, caFile: caFile)
+        return SMTPSettings(
+            host: host, port: u.port ?? 25, username: u.user?.removingPercentEncoding,
+            password: u.password?.removingPercentEncoding, startTLS: startTLS, caFile: caFile)
     }
 }
 
@@ -71,8 +74,10 @@ public enum SMTPClient {
         public let refused: [(String, String)]
     }
 
-    public static func send(from: String, to recipients: [String], message: String, settings: SMTPSettings,
-                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Result {
+    public static func send(
+        from: String, to recipients: [String], message: String, settings: SMTPSettings,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> Result {
         guard !recipients.isEmpty else { throw SMTPError(code: 501, message: "no recipients") }
         let channel: NIOAsyncChannel<String, ByteBuffer>
         do {
@@ -97,8 +102,10 @@ public enum SMTPClient {
         }
     }
 
-    private static func converse(_ channel: NIOAsyncChannel<String, ByteBuffer>, from: String, to recipients: [String], message: String,
-                                 settings: SMTPSettings) async throws -> Result {
+    private static func converse(
+        _ channel: NIOAsyncChannel<String, ByteBuffer>, from: String, to recipients: [String], message: String,
+        settings: SMTPSettings
+    ) async throws -> Result {
         try await channel.executeThenClose { inbound, outbound in
             var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel, timeout: settings.timeout)
             try await session.expect(220)
@@ -204,7 +211,9 @@ public enum SMTPClient {
             var texts: [String] = []
             while true {
                 guard let line = try await nextLine() else { throw SMTPError(code: nil, message: "the server closed the connection") }
-                guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError(code: nil, message: "unreadable reply: \(line.prefix(100))") }
+                guard line.count >= 3, let code = Int(line.prefix(3)) else {
+                    throw SMTPError(code: nil, message: "unreadable reply: \(line.prefix(100))")
+                }
                 texts.append(String(line.dropFirst(4)))
                 if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return Reply(code: code, lines: texts) }
             }

@@ -9,15 +9,25 @@ public enum Catalog {
         if let found = try await findProduct(externalID: ref.externalID, storeID: storeID, on: sql) {
             // The shop's catalog is the authority on names and links: follow it when it changes.
             var changed = false
-            if let name = ref.name, name != found.name { found.name = name; changed = true }
-            if let url = ref.url, url != found.url { found.url = url; changed = true }
-            if let image = ref.imageURL, image != found.imageURL { found.imageURL = image; changed = true }
+            if let name = ref.name, name != found.name {
+                found.name = name
+                changed = true
+            }
+            if let url = ref.url, url != found.url {
+                found.url = url
+                changed = true
+            }
+            if let image = ref.imageURL, image != found.imageURL {
+                found.imageURL = image
+                changed = true
+            }
             if changed { try await CatalogRows.updateDetails(found, on: sql) }
             return found
         }
         guard let name = ref.name else { throw CareError.notFound("product") }
-        let product = Product(id: UUID(), storeID: storeID, externalID: ref.externalID, name: name,
-                              url: ref.url, imageURL: ref.imageURL, createdAt: now)
+        let product = Product(
+            id: UUID(), storeID: storeID, externalID: ref.externalID, name: name,
+            url: ref.url, imageURL: ref.imageURL, createdAt: now)
         try await CatalogRows.insert(product, on: sql)
         try await RatingSummaryCounter.createRow(for: try product.requireID(), storeID: storeID, on: sql)
         return product
@@ -29,7 +39,9 @@ public enum Catalog {
 
     /// The customer with this email, and whether they were created just now (a new customer has no
     /// orders and no earlier reviews, which saves the look-ups).
-    static func customer(email: EmailAddress, name: String?, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> (customer: Customer, isNew: Bool) {
+    static func customer(email: EmailAddress, name: String?, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> (
+        customer: Customer, isNew: Bool
+    ) {
         // Most reviewers are new: try the insert first (one statement), look up only when they exist.
         let customer = Customer(storeID: storeID, email: email.value, name: name, createdAt: now)
         customer.id = UUID()

@@ -12,7 +12,9 @@ public enum DemoStore {
     }
 
     /// Creates the demo store when the database has no store at all; returns nil otherwise.
-    public static func seedIfEmpty(hasher: any StaffPasswordHasher, links: CareLinks, storage: CareStorage, on db: any Database) async throws -> Credentials? {
+    public static func seedIfEmpty(hasher: any StaffPasswordHasher, links: CareLinks, storage: CareStorage, on db: any Database) async throws
+        -> Credentials?
+    {
         guard try await Store.query(on: db).count() == 0 else { return nil }
         let password = Secrets.randomToken(bytes: 9)
         let created = try await StoreService.createStore(
@@ -32,21 +34,26 @@ public enum DemoStore {
             ("1003", CustomerRef(email: "alan@example.com", name: "Alan Turing"), [kettle, beans]),
         ]
         for (id, customer, products) in orders {
-            _ = try await OrderIngest.submit(OrderSubmission(
-                externalID: id, customer: customer, items: products.map { .init(product: $0, quantity: 1, unitPriceCents: 2400) },
-                placedAt: now.addingTimeInterval(-20 * day), fulfilledAt: now.addingTimeInterval(-17 * day)),
+            _ = try await OrderIngest.submit(
+                OrderSubmission(
+                    externalID: id, customer: customer, items: products.map { .init(product: $0, quantity: 1, unitPriceCents: 2400) },
+                    placedAt: now.addingTimeInterval(-20 * day), fulfilledAt: now.addingTimeInterval(-17 * day)),
                 storeID: storeID, storage: storage, on: db)
         }
         let reviews: [ReviewSubmission] = [
-            .init(product: mug, customer: orders[0].1, rating: 5, title: "My daily mug",
-                  body: "Heavy, keeps coffee warm, and the glaze is lovely.", orderExternalID: "1001", source: .request),
-            .init(product: kettle, customer: orders[1].1, rating: 1, title: "Leaks at the lid",
-                  body: "Water drips from the lid every time I pour. Disappointed.", orderExternalID: "1002", source: .request),
+            .init(
+                product: mug, customer: orders[0].1, rating: 5, title: "My daily mug",
+                body: "Heavy, keeps coffee warm, and the glaze is lovely.", orderExternalID: "1001", source: .request),
+            .init(
+                product: kettle, customer: orders[1].1, rating: 1, title: "Leaks at the lid",
+                body: "Water drips from the lid every time I pour. Disappointed.", orderExternalID: "1002", source: .request),
             .init(product: beans, customer: orders[2].1, rating: 3, title: nil, body: "good", source: .widget),
-            .init(product: kettle, customer: orders[2].1, rating: 4, title: "Precise pour",
-                  body: "Pours beautifully. Handle gets warm.", source: .api),
-            .init(product: mug, customer: CustomerRef(email: "lin@example.com", name: "Lin Wei"), rating: 2,
-                  title: "Chipped on arrival", body: "Arrived with a chip on the rim.", source: .widget),
+            .init(
+                product: kettle, customer: orders[2].1, rating: 4, title: "Precise pour",
+                body: "Pours beautifully. Handle gets warm.", source: .api),
+            .init(
+                product: mug, customer: CustomerRef(email: "lin@example.com", name: "Lin Wei"), rating: 2,
+                title: "Chipped on arrival", body: "Arrived with a chip on the rim.", source: .widget),
         ]
         for r in reviews {
             _ = try await ReviewIngest.submit(r, store: created.store, links: links, storage: storage, on: db)

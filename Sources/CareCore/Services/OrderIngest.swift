@@ -23,8 +23,10 @@ public struct OrderSubmission: Sendable {
     public var totalCents: Int?
     public var currency: String?
 
-    public init(externalID: String, customer: CustomerRef, items: [Item], placedAt: Date? = nil,
-                fulfilledAt: Date? = nil, totalCents: Int? = nil, currency: String? = nil) {
+    public init(
+        externalID: String, customer: CustomerRef, items: [Item], placedAt: Date? = nil,
+        fulfilledAt: Date? = nil, totalCents: Int? = nil, currency: String? = nil
+    ) {
         self.externalID = externalID
         self.customer = customer
         self.items = items
@@ -103,8 +105,9 @@ public enum OrderIngest {
             if let existing = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) }) {
                 // An order never changes hands: a re-send naming another customer is a mistake, not an update.
                 guard existing.customerID == customerID else {
-                    throw CareError(.conflict, code: "order_customer_mismatch",
-                                    message: "external_id: this order belongs to another customer", field: "external_id")
+                    throw CareError(
+                        .conflict, code: "order_customer_mismatch",
+                        message: "external_id: this order belongs to another customer", field: "external_id")
                 }
                 order = existing
                 order.placedAt = s.placedAt ?? order.placedAt
@@ -114,17 +117,19 @@ public enum OrderIngest {
                 try await tx.saveChanges(order)
                 try await tx.delete(from: OrderItem.schema).where("order_id", .equal, order.requireID()).run()
             } else {
-                order = Order(storeID: storeID, externalID: externalID, customerID: customerID,
-                              placedAt: s.placedAt, fulfilledAt: s.fulfilledAt,
-                              totalCents: s.totalCents, currency: s.currency?.uppercased(), createdAt: now)
+                order = Order(
+                    storeID: storeID, externalID: externalID, customerID: customerID,
+                    placedAt: s.placedAt, fulfilledAt: s.fulfilledAt,
+                    totalCents: s.totalCents, currency: s.currency?.uppercased(), createdAt: now)
                 try await tx.insert(order)
                 created = true
             }
             var stored: [(item: OrderItem, product: Product)] = []
             for (ref, item) in zip(checkedProducts, s.items) {
                 let product = try await Catalog.product(ref, storeID: storeID, now: now, on: tx)
-                let row = OrderItem(storeID: storeID, orderID: try order.requireID(), productID: try product.requireID(),
-                                    quantity: item.quantity, unitPriceCents: item.unitPriceCents)
+                let row = OrderItem(
+                    storeID: storeID, orderID: try order.requireID(), productID: try product.requireID(),
+                    quantity: item.quantity, unitPriceCents: item.unitPriceCents)
                 try await tx.insert(row)
                 stored.append((item: row, product: product))
             }

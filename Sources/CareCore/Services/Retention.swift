@@ -38,12 +38,14 @@ public enum Retention {
             let cutoff = Calendar(identifier: .gregorian).date(byAdding: .month, value: -months, to: now) ?? now
             let text = removedText(months: months)
             while true {
-                let ids = try await sql.raw("""
+                let ids = try await sql.raw(
+                    """
                     SELECT m.id FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id
                     WHERE c.store_id = \(bind: storeID) AND c.status = \(bind: ConversationStatus.resolved.rawValue)
                       AND c.resolved_at < \(bind: cutoff) AND m.body <> \(bind: text)
                     LIMIT \(bind: batch)
-                    """).all().map { try $0.decode(column: "id", as: UUID.self) }
+                    """
+                ).all().map { try $0.decode(column: "id", as: UUID.self) }
                 guard !ids.isEmpty else { break }
                 try await storage.write(on: db) { tx in
                     try await tx.raw("UPDATE conversation_messages SET body = \(bind: text) WHERE id IN \(SQLBind.group(ids))").run()
@@ -52,11 +54,13 @@ public enum Retention {
                 if ids.count < batch { break }
             }
             try await storage.write(on: db) { tx in
-                try await tx.raw("""
+                try await tx.raw(
+                    """
                     UPDATE conversations SET resolution_note = NULL
                     WHERE store_id = \(bind: storeID) AND status = \(bind: ConversationStatus.resolved.rawValue)
                       AND resolved_at < \(bind: cutoff) AND resolution_note IS NOT NULL
-                    """).run()
+                    """
+                ).run()
             }
         }
         return total

@@ -33,16 +33,20 @@ public enum ReviewIngest {
             // The public form proves no identity: its reviews belong to the store's unconfirmed
             // reviewer until the address confirms (ReviewClaims), and are checked against no orders.
             let unconfirmed = input.source == .widget
-            let (customer, isNewCustomer) = unconfirmed
+            let (customer, isNewCustomer) =
+                unconfirmed
                 ? (try await ReviewClaims.placeholder(storeID: storeID, now: now, on: tx), true)
                 : try await Catalog.customer(email: input.email, name: input.customerName, storeID: storeID, now: now, on: tx)
             let productID = try product.requireID()
             let customerID = try customer.requireID()
 
             // A customer created just now has no orders and no earlier reviews: skip asking.
-            let orderID = isNewCustomer ? nil : try await verifyingOrderID(
-                orderExternalID: input.orderExternalID, customerID: customerID, productID: productID,
-                storeID: storeID, on: tx)
+            let orderID =
+                isNewCustomer
+                ? nil
+                : try await verifyingOrderID(
+                    orderExternalID: input.orderExternalID, customerID: customerID, productID: productID,
+                    storeID: storeID, on: tx)
             let earlier = isNewCustomer ? [] : try await CatalogRows.recentTexts(customerID: customerID, on: tx)
             let decision = moderation.decide(ReviewContent(title: input.title, body: input.body, earlierTextsBySameCustomer: earlier))
 
@@ -77,14 +81,19 @@ public enum ReviewIngest {
             // together with the review, or not at all. They never touch the review's publication.
             if unconfirmed {
                 // Care starts when the address is confirmed, not before: no mail to whoever was named.
-                try await ReviewClaims.record(review: review, product: product, store: store, email: input.email,
-                                              name: input.customerName, links: links, now: now, on: tx)
+                try await ReviewClaims.record(
+                    review: review, product: product, store: store, email: input.email,
+                    name: input.customerName, links: links, now: now, on: tx)
             }
             let subject = CareSubject(store: store, customer: customer, review: review, product: product)
-            let cared = unconfirmed ? subject : try await TriggerRunner.fire(
-                .reviewCreated, subject: subject, links: links, now: now, on: tx)
-            try await Webhooks.enqueue(.reviewCreated, data: WebhookData.review(review, product: product, customer: customer),
-                                       storeID: storeID, now: now, on: tx)
+            let cared =
+                unconfirmed
+                ? subject
+                : try await TriggerRunner.fire(
+                    .reviewCreated, subject: subject, links: links, now: now, on: tx)
+            try await Webhooks.enqueue(
+                .reviewCreated, data: WebhookData.review(review, product: product, customer: customer),
+                storeID: storeID, now: now, on: tx)
             return Stored(review: review, product: product, customer: customer, conversation: cared.conversation)
         }
     }
@@ -97,8 +106,10 @@ public enum ReviewIngest {
         return "\(first) \(initial)."
     }
 
-    static func verifyingOrderID(orderExternalID: String?, customerID: UUID, productID: UUID,
-                                 storeID: UUID, on sql: any SQLDatabase) async throws -> UUID? {
+    static func verifyingOrderID(
+        orderExternalID: String?, customerID: UUID, productID: UUID,
+        storeID: UUID, on sql: any SQLDatabase
+    ) async throws -> UUID? {
         var named: Verification.OrderFacts?
         var candidates: [Verification.OrderFacts] = []
         if let orderExternalID {
@@ -114,8 +125,9 @@ public enum ReviewIngest {
                     $0.where("order_id", .in, SQLBind.group(orderIDs)).where("product_id", .equal, productID)
                 }
                 candidates = items.map {
-                    Verification.OrderFacts(orderID: $0.orderID.uuidString, customerID: customerID.uuidString,
-                                            productIDs: [productID.uuidString])
+                    Verification.OrderFacts(
+                        orderID: $0.orderID.uuidString, customerID: customerID.uuidString,
+                        productIDs: [productID.uuidString])
                 }
             }
         }
@@ -128,7 +140,8 @@ public enum ReviewIngest {
     private static func facts(_ order: Order, on sql: any SQLDatabase) async throws -> Verification.OrderFacts {
         let orderID = try order.requireID()
         let items = try await sql.all(OrderItem.self) { $0.where("order_id", .equal, orderID) }
-        return Verification.OrderFacts(orderID: orderID.uuidString, customerID: order.customerID.uuidString,
-                                       productIDs: Set(items.map(\.productID.uuidString)))
+        return Verification.OrderFacts(
+            orderID: orderID.uuidString, customerID: order.customerID.uuidString,
+            productIDs: Set(items.map(\.productID.uuidString)))
     }
 }

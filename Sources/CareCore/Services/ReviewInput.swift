@@ -41,9 +41,11 @@ public struct ReviewSubmission: Sendable {
     public var emailField = "customer.email"
     public var customerNameField = "customer.name"
 
-    public init(product: ProductRef, customer: CustomerRef, rating: Int, title: String? = nil, body: String? = nil,
-                authorName: String? = nil, orderExternalID: String? = nil, source: ReviewSource,
-                mustBeKnownProduct: Bool = false) {
+    public init(
+        product: ProductRef, customer: CustomerRef, rating: Int, title: String? = nil, body: String? = nil,
+        authorName: String? = nil, orderExternalID: String? = nil, source: ReviewSource,
+        mustBeKnownProduct: Bool = false
+    ) {
         self.product = product
         self.customer = customer
         self.rating = rating

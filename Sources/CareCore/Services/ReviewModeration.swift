@@ -15,7 +15,9 @@ public enum ReviewModeration {
     }
 
     /// Rejects a review. A reason is required and kept: rejection is for content rules, never for stars.
-    public static func reject(reviewID: UUID, storeID: UUID, reason: String, by actor: String, storage: CareStorage, on db: any Database) async throws -> Review {
+    public static func reject(reviewID: UUID, storeID: UUID, reason: String, by actor: String, storage: CareStorage, on db: any Database) async throws
+        -> Review
+    {
         let reason = try Text.required(reason, field: "reason", max: 500)
         return try await storage.write(on: db) { tx in
             let review = try await load(reviewID, storeID: storeID, on: tx)
@@ -56,7 +58,9 @@ public enum ReviewModeration {
         return review
     }
 
-    static func setStatus(_ review: Review, _ status: ReviewStatus, reason: String?, by actor: String, at now: Date, on db: any SQLDatabase) async throws {
+    static func setStatus(_ review: Review, _ status: ReviewStatus, reason: String?, by actor: String, at now: Date, on db: any SQLDatabase)
+        async throws
+    {
         let was = review.status
         review.status = status
         review.statusReason = reason
@@ -66,9 +70,11 @@ public enum ReviewModeration {
         review.updatedAt = now
         try await db.saveChanges(review)
         if was != .published && status == .published {
-            try await RatingSummaryCounter.add(review.ratingValue, productID: review.productID, storeID: review.storeID, writtenAt: review.createdAt, on: db)
+            try await RatingSummaryCounter.add(
+                review.ratingValue, productID: review.productID, storeID: review.storeID, writtenAt: review.createdAt, on: db)
         } else if was == .published && status != .published {
-            try await RatingSummaryCounter.remove(review.ratingValue, productID: review.productID, storeID: review.storeID, writtenAt: review.createdAt, on: db)
+            try await RatingSummaryCounter.remove(
+                review.ratingValue, productID: review.productID, storeID: review.storeID, writtenAt: review.createdAt, on: db)
         }
     }
 }

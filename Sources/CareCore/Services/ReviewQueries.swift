@@ -44,8 +44,9 @@ public enum ReviewQueries {
     /// One product's published reviews, newest first, with the summary of all of them.
     public static func publicPage(storeSlug: String, productExternalID: String, page: Page, on db: any Database) async throws -> PublicPage {
         guard let store = try await StoreService.store(slug: storeSlug, on: db) else { throw CareError.notFound("store") }
-        guard let product = try await Product.query(on: db).filter(\.$storeID == store.requireID())
-            .filter(\.$externalID == productExternalID).first()
+        guard
+            let product = try await Product.query(on: db).filter(\.$storeID == store.requireID())
+                .filter(\.$externalID == productExternalID).first()
         else { throw CareError.notFound("product") }
         let productID = try product.requireID()
         let summary = try await RatingSummaryCounter.summary(for: productID, on: db)
@@ -54,9 +55,11 @@ public enum ReviewQueries {
             .sort(\.$createdAt, .descending).sort(\.$id, .descending)
             .range(page.offset..<(page.offset + page.size)).all()
         let replies = try await repliesByReview(reviews, on: db)
-        return PublicPage(product: product, summary: summary, reviews: reviews.map {
-            Listed(review: $0, reply: replies[$0.id!], product: nil, customer: nil)
-        })
+        return PublicPage(
+            product: product, summary: summary,
+            reviews: reviews.map {
+                Listed(review: $0, reply: replies[$0.id!], product: nil, customer: nil)
+            })
     }
 
     public struct StoreFilter: Sendable {
@@ -68,8 +71,10 @@ public enum ReviewQueries {
         public var from: Date?
         public var to: Date?
         public var reviewID: UUID?
-        public init(status: ReviewStatus? = nil, productExternalID: String? = nil, rating: Rating? = nil, verified: Bool? = nil,
-                    from: Date? = nil, to: Date? = nil, reviewID: UUID? = nil) {
+        public init(
+            status: ReviewStatus? = nil, productExternalID: String? = nil, rating: Rating? = nil, verified: Bool? = nil,
+            from: Date? = nil, to: Date? = nil, reviewID: UUID? = nil
+        ) {
             self.status = status
             self.productExternalID = productExternalID
             self.rating = rating
@@ -81,7 +86,8 @@ public enum ReviewQueries {
     }
 
     /// A store's own reviews in every status, newest first, with the total that matches the filter.
-    public static func storeList(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], total: Int) {
+    public static func storeList(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], total: Int)
+    {
         guard let query = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], 0) }
         let total = try await query.copy().count()
         let reviews = try await query.range(page.offset..<(page.offset + page.size)).all()
@@ -90,7 +96,9 @@ public enum ReviewQueries {
 
     /// The same list without counting every match (the dashboard's, cheap at any size): one row more
     /// than the page is read to know whether a next page exists.
-    public static func storePage(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], hasMore: Bool) {
+    public static func storePage(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (
+        reviews: [Listed], hasMore: Bool
+    ) {
         guard let query = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], false) }
         let reviews = try await query.range(page.offset..<(page.offset + page.size + 1)).all()
         return (try await listed(Array(reviews.prefix(page.size)), on: db), reviews.count > page.size)
@@ -106,8 +114,9 @@ public enum ReviewQueries {
         if let to = filter.to { query.filter(\.$createdAt < to) }
         if let id = filter.reviewID { query.filter(\.$id == id) }
         if let externalID = filter.productExternalID {
-            guard let product = try await Product.query(on: db).filter(\.$storeID == storeID)
-                .filter(\.$externalID == externalID).first()
+            guard
+                let product = try await Product.query(on: db).filter(\.$storeID == storeID)
+                    .filter(\.$externalID == externalID).first()
             else { return nil }
             query.filter(\.$productID == (try product.requireID()))
         }

@@ -14,9 +14,11 @@ public enum ReviewUpdates {
         public let changed: Bool
     }
 
-    public static func byCustomer(reviewID: UUID, storeID: UUID, rating rawRating: Int?, title: String?, body: String?,
-                                  moderation: Moderation = Moderation(), links: CareLinks, storage: CareStorage,
-                                  on db: any Database) async throws -> Updated {
+    public static func byCustomer(
+        reviewID: UUID, storeID: UUID, rating rawRating: Int?, title: String?, body: String?,
+        moderation: Moderation = Moderation(), links: CareLinks, storage: CareStorage,
+        on db: any Database
+    ) async throws -> Updated {
         guard let rawRating else { throw CareError.missing("rating") }
         let rating = try Rating(rawRating)
         let title = try Text.optional(title, field: "title", max: ReviewSubmission.limits.title)
@@ -24,7 +26,7 @@ public enum ReviewUpdates {
         return try await storage.write(on: db) { sql in
             let review = try await ReviewModeration.load(reviewID, storeID: storeID, on: sql)
             guard let store = try await sql.first(Store.self, { $0.where("id", .equal, storeID) }),
-                  let customer = try await sql.first(Customer.self, { $0.where("id", .equal, review.customerID) })
+                let customer = try await sql.first(Customer.self, { $0.where("id", .equal, review.customerID) })
             else { throw CareError.notFound("review") }
             // A person rejected it with a recorded reason: an edit does not undo that decision.
             guard review.status != .rejected else {
@@ -35,8 +37,10 @@ public enum ReviewUpdates {
                 return Updated(review: review, previousRating: previous, changed: false)
             }
             let now = storage.now()
-            try await sql.insert(ReviewEdit(storeID: storeID, reviewID: reviewID, previousRating: review.rating,
-                                            previousTitle: review.title, previousBody: review.body, editedAt: now))
+            try await sql.insert(
+                ReviewEdit(
+                    storeID: storeID, reviewID: reviewID, previousRating: review.rating,
+                    previousTitle: review.title, previousBody: review.body, editedAt: now))
             let earlier = try await CatalogRows.recentTexts(customerID: review.customerID, excluding: reviewID, on: sql)
             let decision = moderation.decide(ReviewContent(title: title, body: body, earlierTextsBySameCustomer: earlier))
             let wasPublished = review.status == .published
@@ -60,7 +64,8 @@ public enum ReviewUpdates {
             try await sql.saveChanges(review)
             // Keep the summary counting exactly the published reviews, at their current rating.
             if wasPublished {
-                try await RatingSummaryCounter.remove(Rating(stored: previous), productID: review.productID, storeID: storeID, writtenAt: review.createdAt, on: sql)
+                try await RatingSummaryCounter.remove(
+                    Rating(stored: previous), productID: review.productID, storeID: storeID, writtenAt: review.createdAt, on: sql)
             }
             if review.status == .published {
                 try await RatingSummaryCounter.add(rating, productID: review.productID, storeID: storeID, writtenAt: review.createdAt, on: sql)
@@ -72,14 +77,19 @@ public enum ReviewUpdates {
             }
             if let conversation {
                 let stars = { (n: Int) in "\(n)★" }
-                try await Conversations.addMessage(.system, body: "The customer updated their review: \(stars(previous)) → \(stars(rating.stars)).",
-                                                   staffID: nil, to: conversation, now: now, on: sql)
+                try await Conversations.addMessage(
+                    .system, body: "The customer updated their review: \(stars(previous)) → \(stars(rating.stars)).",
+                    staffID: nil, to: conversation, now: now, on: sql)
             }
-            try await TriggerRunner.fire(.reviewUpdated, subject: CareSubject(store: store, customer: customer, review: review,
-                                                                             product: product, conversation: conversation),
-                                         links: links, now: now, on: sql)
-            try await Webhooks.enqueue(.reviewUpdated, data: WebhookData.review(review, product: product, customer: customer, previousRating: previous),
-                                       storeID: storeID, now: now, on: sql)
+            try await TriggerRunner.fire(
+                .reviewUpdated,
+                subject: CareSubject(
+                    store: store, customer: customer, review: review,
+                    product: product, conversation: conversation),
+                links: links, now: now, on: sql)
+            try await Webhooks.enqueue(
+                .reviewUpdated, data: WebhookData.review(review, product: product, customer: customer, previousRating: previous),
+                storeID: storeID, now: now, on: sql)
             return Updated(review: review, previousRating: previous, changed: true)
         }
     }

@@ -12,7 +12,8 @@ public enum StoreService {
     }
 
     public static func validateSlug(_ slug: String) throws(CareError) {
-        let ok = (2...63).contains(slug.count)
+        let ok =
+            (2...63).contains(slug.count)
             && slug.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
             && !slug.hasPrefix("-") && !slug.hasSuffix("-")
         guard ok else { throw .invalid("slug", "use 2 to 63 lower-case letters, digits and hyphens") }
@@ -40,9 +41,10 @@ public enum StoreService {
         return try await storage.write(on: db) { tx in
             let store = Store(name: name, slug: slug, createdAt: now)
             try await tx.insert(store)
-            let owner = StaffUser(storeID: try store.requireID(), email: email.value,
-                                  name: ownerName ?? email.localPart, passwordHash: passwordHash,
-                                  role: .owner, createdAt: now)
+            let owner = StaffUser(
+                storeID: try store.requireID(), email: email.value,
+                name: ownerName ?? email.localPart, passwordHash: passwordHash,
+                role: .owner, createdAt: now)
             try await tx.insert(owner)
             let key = try await makeAPIKey(storeID: try store.requireID(), name: "default", now: now, on: tx)
             for (position, trigger) in DefaultTriggers.all.enumerated() {
@@ -55,8 +57,10 @@ public enum StoreService {
     /// Makes a key, stores its hash, and returns the key itself (the only time it exists in clear).
     public static func makeAPIKey(storeID: UUID, name: String, now: Date, on sql: any SQLDatabase) async throws -> String {
         let key = "clk_" + Secrets.randomToken()
-        try await sql.insert(APIKey(storeID: storeID, name: name, keyHash: Secrets.sha256Hex(key),
-                                    prefix: String(key.prefix(10)), createdAt: now))
+        try await sql.insert(
+            APIKey(
+                storeID: storeID, name: name, keyHash: Secrets.sha256Hex(key),
+                prefix: String(key.prefix(10)), createdAt: now))
         return key
     }
 
@@ -81,8 +85,10 @@ public enum StoreService {
     }
 
     /// The store's name, and how long a review held by a content rule waits for a person (1 to 30 days).
-    public static func updateProfile(name rawName: String?, holdDays rawDays: String?, storeID: UUID, storage: CareStorage,
-                                     on db: any Database) async throws {
+    public static func updateProfile(
+        name rawName: String?, holdDays rawDays: String?, storeID: UUID, storage: CareStorage,
+        on db: any Database
+    ) async throws {
         let name = try Text.required(rawName, field: "name", max: 120)
         guard let days = rawDays.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), (1...30).contains(days) else {
             throw CareError.invalid("hold_days", "a held review publishes itself after 1 to 30 days")

@@ -42,7 +42,11 @@ struct ConversationView: Encodable {
         case createdAt = "created_at", updatedAt = "updated_at", messages, pageURL = "page_url"
     }
 
-    struct StaffBrief: Encodable { let id: UUID; let email: String; let name: String }
+    struct StaffBrief: Encodable {
+        let id: UUID
+        let email: String
+        let name: String
+    }
 
     func encode(to encoder: any Encoder) throws {
         let cv = listed.conversation
@@ -149,7 +153,10 @@ struct WholeNumberOrNil: Codable {
     let value: Int
     init(_ value: Int) { self.value = value }
     init(from decoder: any Decoder) throws { value = try WholeNumber(from: decoder).value }
-    func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(value) }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
 }
 
 struct RecoveryView: Encodable {

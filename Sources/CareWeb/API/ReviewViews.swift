@@ -71,7 +71,9 @@ struct StoreReviewView: Encodable {
 
     struct EditView: Encodable {
         let edit: ReviewEdit
-        enum CodingKeys: String, CodingKey { case previousRating = "previous_rating", previousTitle = "previous_title", previousBody = "previous_body", editedAt = "edited_at" }
+        enum CodingKeys: String, CodingKey {
+            case previousRating = "previous_rating", previousTitle = "previous_title", previousBody = "previous_body", editedAt = "edited_at"
+        }
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(edit.previousRating, forKey: .previousRating)
@@ -173,8 +175,11 @@ struct OrderView: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(o.id, forKey: .id)
         try c.encode(o.externalID, forKey: .externalId)
-        try c.encode(StoreReviewView.CustomerBrief(id: stored.customer.id!, email: stored.customer.email, name: stored.customer.name), forKey: .customer)
-        try c.encode(stored.items.map { Item(productExternalId: $0.product.externalID, quantity: $0.item.quantity, unitPrice: $0.item.unitPriceCents) }, forKey: .items)
+        try c.encode(
+            StoreReviewView.CustomerBrief(id: stored.customer.id!, email: stored.customer.email, name: stored.customer.name), forKey: .customer)
+        try c.encode(
+            stored.items.map { Item(productExternalId: $0.product.externalID, quantity: $0.item.quantity, unitPrice: $0.item.unitPriceCents) },
+            forKey: .items)
         try c.encode(o.placedAt, forKey: .placedAt)
         try c.encode(o.fulfilledAt, forKey: .fulfilledAt)
         try c.encode(o.totalCents, forKey: .total)

@@ -17,7 +17,7 @@ struct CreateStoreCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         guard let name = signature.name, let slug = signature.slug,
-              let email = signature.ownerEmail, let password = signature.ownerPassword
+            let email = signature.ownerEmail, let password = signature.ownerPassword
         else {
             throw ConfigError("create-store needs --name, --slug, --owner-email and --owner-password")
         }
@@ -49,8 +49,9 @@ struct AddStaffCommand: AsyncCommand {
             throw ConfigError("add-staff needs --store, --email and --password")
         }
         guard let role = StaffRole(rawValue: signature.role ?? "agent") else { throw ConfigError("--role is agent or owner") }
-        let staff = try await Team.add(storeSlug: store, email: email, name: signature.name, password: password, role: role,
-                                       hasher: app.care.hasher, storage: app.care.storage, on: app.db)
+        let staff = try await Team.add(
+            storeSlug: store, email: email, name: signature.name, password: password, role: role,
+            hasher: app.care.hasher, storage: app.care.storage, on: app.db)
         let out = ["staff_id": try staff.requireID().uuidString, "email": staff.email, "role": staff.role.rawValue]
         print(String(decoding: try JSONBody.encoder.encode(out), as: UTF8.self))
     }

@@ -23,8 +23,9 @@ struct CustomerCommand: AsyncCommand {
         guard let customer = try await Customer.query(on: app.db).filter(\.$storeID == store.id!).filter(\.$email == email.value).first()
         else { throw ConfigError("no customer \(email.value) in '\(slug)'") }
         let data = try await CustomerPrivacy.export(customerID: customer.id!, storeID: store.id!, now: Date(), on: app.db)
-        try await AuditLog.record(storeID: store.id!, actor: "command line", action: "customer.exported", subject: customer.id!.uuidString,
-                                  storage: app.care.storage, on: app.db)
+        try await AuditLog.record(
+            storeID: store.id!, actor: "command line", action: "customer.exported", subject: customer.id!.uuidString,
+            storage: app.care.storage, on: app.db)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(data), as: UTF8.self))

@@ -1,8 +1,9 @@
 @preconcurrency import Dispatch
 import NIOConcurrencyHelpers
 import Vapor
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `careloop worker`: the background role without HTTP. It runs the outbox worker and the periodic

@@ -10,8 +10,10 @@ enum ConversationsController {
         if let a = req.query[String.self, at: "assignee"], !a.isEmpty { filter.assignee = a }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let result = try await ConversationService.list(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
-        return try JSONBody.response(PageView(key: "conversations", items: result.items.map { ConversationView(listed: $0, messages: nil) },
-                                              page: page, total: result.total))
+        return try JSONBody.response(
+            PageView(
+                key: "conversations", items: result.items.map { ConversationView(listed: $0, messages: nil) },
+                page: page, total: result.total))
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -26,8 +28,9 @@ enum ConversationsController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "conversation")
         let p = try JSONBody.decode(MessagePayload.self, from: req)
-        let m = try await ConversationService.reply(conversationID: id, storeID: ctx.storeID, body: p.body, isInternal: p.isInternal ?? false,
-                                                    staffID: nil, storage: req.care.storage, on: req.db)
+        let m = try await ConversationService.reply(
+            conversationID: id, storeID: ctx.storeID, body: p.body, isInternal: p.isInternal ?? false,
+            staffID: nil, storage: req.care.storage, on: req.db)
         return try JSONBody.response(MessageView(m), status: .created)
     }
 
@@ -35,8 +38,9 @@ enum ConversationsController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "conversation")
         let p = try JSONBody.decode(ResolvePayload.self, from: req)
-        try await ConversationService.resolve(conversationID: id, storeID: ctx.storeID, note: p.resolutionNote, links: req.care.links,
-                                              storage: req.care.storage, on: req.db)
+        try await ConversationService.resolve(
+            conversationID: id, storeID: ctx.storeID, note: p.resolutionNote, links: req.care.links,
+            storage: req.care.storage, on: req.db)
         return try await show(req)
     }
 

@@ -35,9 +35,14 @@ enum CustomersController {
         let limit = try req.intQuery("limit") ?? 100
         guard (1...500).contains(limit) else { throw CareError.invalid("limit", "must be from 1 to 500") }
         let events = try await AuditLog.latest(storeID: ctx.storeID, limit: limit, on: req.db)
-        return try JSONBody.response(["events": JSONNode.array(events.map {
-            .object(["at": .string(ISODate.format($0.at)), "actor": .string($0.actor), "action": .string($0.action),
-                     "subject": $0.subject.map(JSONNode.string) ?? .null, "detail": $0.detail.map(JSONNode.string) ?? .null])
-        })])
+        return try JSONBody.response([
+            "events": JSONNode.array(
+                events.map {
+                    .object([
+                        "at": .string(ISODate.format($0.at)), "actor": .string($0.actor), "action": .string($0.action),
+                        "subject": $0.subject.map(JSONNode.string) ?? .null, "detail": $0.detail.map(JSONNode.string) ?? .null,
+                    ])
+                })
+        ])
     }
 }

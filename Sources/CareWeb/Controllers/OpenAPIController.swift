@@ -4,7 +4,7 @@ import Vapor
 enum OpenAPIController {
     static let document: Data = {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
-              let data = try? Data(contentsOf: url)
+            let data = try? Data(contentsOf: url)
         else { fatalError("openapi.json is missing from the CareWeb bundle") }
         return data
     }()

@@ -15,9 +15,10 @@ enum PublicReviewsController {
             body = cached
         } else {
             let result = try await ReviewQueries.publicPage(storeSlug: slug, productExternalID: externalID, page: page, on: req.db)
-            body = try JSONBody.encoder.encode(PublicListView(
-                summary: SummaryView(result.summary), reviews: result.reviews.map(PublicReviewView.init),
-                page: page.number, perPage: page.size))
+            body = try JSONBody.encoder.encode(
+                PublicListView(
+                    summary: SummaryView(result.summary), reviews: result.reviews.map(PublicReviewView.init),
+                    page: page.number, perPage: page.size))
             cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
         }
         var headers: HTTPHeaders = ["Content-Type": "application/json; charset=utf-8"]
@@ -42,7 +43,8 @@ enum PublicReviewsController {
         submission.customerNameField = "author_name"
         let stored = try await ReviewIngest.submit(
             submission, store: store, links: req.care.links, storage: req.care.storage, on: req.db)
-        let response = try JSONBody.response(PublicReviewView(.init(review: stored.review, reply: nil, product: nil, customer: nil)), status: .created)
+        let response = try JSONBody.response(
+            PublicReviewView(.init(review: stored.review, reply: nil, product: nil, customer: nil)), status: .created)
         response.headers.add(name: "X-Review-Status", value: stored.review.status.rawValue)
         response.headers.add(name: "Access-Control-Allow-Origin", value: "*")
         return response

@@ -40,15 +40,18 @@ enum ReviewConfirmationController {
     static func render(_ req: Request, token: String, notice: String?) async throws -> Response {
         let found = try await ReviewClaims.check(token: token, links: req.care.links, now: Date(), on: req.db)
         let items = found.pending.map {
-            Item(claim: $0.claimID.uuidString, product: $0.productName, stars: String(repeating: "★", count: $0.rating), rating: $0.rating,
-                 title: $0.title, body: $0.body, written: ISODate.format($0.writtenAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC")
+            Item(
+                claim: $0.claimID.uuidString, product: $0.productName, stars: String(repeating: "★", count: $0.rating), rating: $0.rating,
+                title: $0.title, body: $0.body, written: ISODate.format($0.writtenAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC")
         }
-        let message = items.isEmpty
+        let message =
+            items.isEmpty
             ? (notice ?? "Every review posted with your address at \(found.storeName) is confirmed. Thank you.")
             : (notice.map { $0 + " " } ?? "") + "These reviews were posted at \(found.storeName) with your email address. "
                 + "Confirm only the ones you wrote: confirming joins a review to your purchases and lets the shop answer you. "
                 + "Reviews are published either way; if one is not yours, do nothing."
-        let view = try await req.view.render("customer-confirm", Page(title: "Confirm your review", message: message, pending: items, hasPending: !items.isEmpty))
+        let view = try await req.view.render(
+            "customer-confirm", Page(title: "Confirm your review", message: message, pending: items, hasPending: !items.isEmpty))
         let response = try await view.encodeResponse(for: req)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response

@@ -7,10 +7,12 @@ enum ReviewsController {
         let ctx = try req.storeContext
         let p = try JSONBody.decode(CreateReviewPayload.self, from: req)
         let stored = try await ReviewIngest.submit(
-            ReviewSubmission(product: p.product.ref, customer: p.customer.ref, rating: p.rating.value, title: p.title,
-                             body: p.body, authorName: p.authorName, orderExternalID: p.orderExternalId, source: .api),
+            ReviewSubmission(
+                product: p.product.ref, customer: p.customer.ref, rating: p.rating.value, title: p.title,
+                body: p.body, authorName: p.authorName, orderExternalID: p.orderExternalId, source: .api),
             store: ctx.store, links: req.care.links, storage: req.care.storage, on: req.db)
-        return try JSONBody.response(StoreReviewView(listed: .init(review: stored.review, reply: nil, product: stored.product, customer: stored.customer)), status: .created)
+        return try JSONBody.response(
+            StoreReviewView(listed: .init(review: stored.review, reply: nil, product: stored.product, customer: stored.customer)), status: .created)
     }
 
     static func list(_ req: Request) async throws -> Response {
@@ -21,7 +23,8 @@ enum ReviewsController {
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let result = try await ReviewQueries.storeList(
             storeID: ctx.storeID, filter: .init(status: status, productExternalID: product, rating: rating), page: page, on: req.db)
-        return try JSONBody.response(PageView(key: "reviews", items: result.reviews.map { StoreReviewView(listed: $0) }, page: page, total: result.total))
+        return try JSONBody.response(
+            PageView(key: "reviews", items: result.reviews.map { StoreReviewView(listed: $0) }, page: page, total: result.total))
     }
 
     static func show(_ req: Request) async throws -> Response {

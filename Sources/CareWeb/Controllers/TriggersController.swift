@@ -29,8 +29,9 @@ enum TriggersController {
         guard definition != nil || enabled != nil else {
             throw CareError.invalid("trigger", "send \"enabled\", a whole trigger definition, or both")
         }
-        let t = try await TriggerService.update(id: id, storeID: ctx.storeID, definition: definition, enabled: enabled,
-                                                storage: req.care.storage, on: req.db)
+        let t = try await TriggerService.update(
+            id: id, storeID: ctx.storeID, definition: definition, enabled: enabled,
+            storage: req.care.storage, on: req.db)
         return try JSONBody.response(TriggerView(trigger: t))
     }
 

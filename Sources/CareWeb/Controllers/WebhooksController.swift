@@ -6,7 +6,9 @@ enum WebhooksController {
     static func create(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         let p = try JSONBody.decode(WebhookPayload.self, from: req)
-        let endpoint = try await Webhooks.create(url: p.url, events: p.events, allowPrivate: req.care.config.allowPrivateWebhooks, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        let endpoint = try await Webhooks.create(
+            url: p.url, events: p.events, allowPrivate: req.care.config.allowPrivateWebhooks, storeID: ctx.storeID, storage: req.care.storage,
+            on: req.db)
         return try JSONBody.response(WebhookView(endpoint: endpoint, showSecret: true), status: .created)
     }
 

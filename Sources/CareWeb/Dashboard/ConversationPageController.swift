@@ -54,19 +54,21 @@ enum ConversationPageController {
         let customer = try await CustomerCard.make(listedCustomer, ctx: ctx, on: req.db)
         let saved = try await SavedReplies.list(storeID: ctx.storeID, on: req.db)
         let chosen = req.query[String.self, at: "saved"].flatMap(UUID.init(uuidString:))
-        let draft = try await chosen.asyncMap {
-            try await SavedReplies.render(id: $0, conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
-        } ?? ""
+        let draft =
+            try await chosen.asyncMap {
+                try await SavedReplies.render(id: $0, conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
+            } ?? ""
         let data = Data(
             id: id.uuidString, subject: c.subject, status: c.status.rawValue, resolved: c.status == .resolved, priority: c.priority.rawValue,
             tags: c.tags.joined(separator: ", "), hasTags: !c.tags.isEmpty, due: due, overdue: overdue,
             messages: messages.map { m in
-                let who = switch m.author {
-                case .customer: listed.customer?.name ?? listed.customer?.email ?? "Customer"
-                case .staff: m.staffID.flatMap { names[$0] } ?? "Care trigger"
-                case .note: "Note · " + (m.staffID.flatMap { names[$0] } ?? "trigger")
-                case .system: "CareLoop"
-                }
+                let who =
+                    switch m.author {
+                    case .customer: listed.customer?.name ?? listed.customer?.email ?? "Customer"
+                    case .staff: m.staffID.flatMap { names[$0] } ?? "Care trigger"
+                    case .note: "Note · " + (m.staffID.flatMap { names[$0] } ?? "trigger")
+                    case .system: "CareLoop"
+                    }
                 return Message(author: m.author.rawValue, who: who, when: Shown.time(m.createdAt), body: m.body)
             },
             assignees: [Option(value: "", label: "Unassigned", selected: c.assigneeID == nil)]
@@ -80,7 +82,10 @@ enum ConversationPageController {
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data)
     }
 
-    struct ReplyForm: Content { let body: String?; let `internal`: String? }
+    struct ReplyForm: Content {
+        let body: String?
+        let `internal`: String?
+    }
     struct AssignForm: Content { let assignee: String? }
     struct PriorityForm: Content { let priority: String? }
     struct TagsForm: Content { let tags: String? }
@@ -89,8 +94,9 @@ enum ConversationPageController {
     static func reply(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
         let form = try req.content.decode(ReplyForm.self)
-        _ = try await ConversationService.reply(conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: form.`internal` == "1",
-                                                staffID: ctx.staffID, storage: req.care.storage, on: req.db)
+        _ = try await ConversationService.reply(
+            conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: form.`internal` == "1",
+            staffID: ctx.staffID, storage: req.care.storage, on: req.db)
         return back(req, id)
     }
 
@@ -98,8 +104,9 @@ enum ConversationPageController {
         let (ctx, id) = try target(req)
         let raw = try req.content.decode(AssignForm.self).assignee ?? ""
         let email = raw == "me" ? ctx.staff.email : raw
-        try await ConversationService.assign(conversationID: id, storeID: ctx.storeID, to: email.isEmpty ? nil : email,
-                                             storage: req.care.storage, on: req.db)
+        try await ConversationService.assign(
+            conversationID: id, storeID: ctx.storeID, to: email.isEmpty ? nil : email,
+            storage: req.care.storage, on: req.db)
         return back(req, id)
     }
 
@@ -121,8 +128,9 @@ enum ConversationPageController {
 
     static func resolve(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
-        try await ConversationService.resolve(conversationID: id, storeID: ctx.storeID, note: try req.content.decode(ResolveForm.self).note,
-                                              links: req.care.links, storage: req.care.storage, on: req.db)
+        try await ConversationService.resolve(
+            conversationID: id, storeID: ctx.storeID, note: try req.content.decode(ResolveForm.self).note,
+            links: req.care.links, storage: req.care.storage, on: req.db)
         return back(req, id)
     }
 
@@ -156,15 +164,18 @@ struct CustomerCard: Encodable {
 
     /// The card for a customer of the store (the caller has checked the store), with figures when the
     /// caller already has them.
-    static func make(_ customer: Customer, figures: CustomerProfile.Figures? = nil, ctx: StaffContext, on db: any Database) async throws -> CustomerCard {
+    static func make(_ customer: Customer, figures: CustomerProfile.Figures? = nil, ctx: StaffContext, on db: any Database) async throws
+        -> CustomerCard
+    {
         let customerID = try customer.requireID()
         guard customer.storeID == ctx.storeID else { throw CareError.notFound("customer") }
         let f: CustomerProfile.Figures
         if let figures { f = figures } else { f = try await CustomerProfile.figures(customerID: customerID, storeID: ctx.storeID, on: db) }
-        return CustomerCard(href: "/app/customers/\(customerID)", name: customer.name ?? customer.email, email: customer.email,
-                            firstSeen: Shown.day(f.firstSeen), orders: f.orderCount, lifetimeValue: Money.format(cents: f.lifetimeValueCents),
-                            reviews: f.reviewCount, averageRating: f.averageRatingGiven.map { String(format: "%.1f★", $0) } ?? "—",
-                            openConversations: f.openConversations, outlier: f.isOutlier)
+        return CustomerCard(
+            href: "/app/customers/\(customerID)", name: customer.name ?? customer.email, email: customer.email,
+            firstSeen: Shown.day(f.firstSeen), orders: f.orderCount, lifetimeValue: Money.format(cents: f.lifetimeValueCents),
+            reviews: f.reviewCount, averageRating: f.averageRatingGiven.map { String(format: "%.1f★", $0) } ?? "—",
+            openConversations: f.openConversations, outlier: f.isOutlier)
     }
 }
 

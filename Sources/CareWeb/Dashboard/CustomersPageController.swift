@@ -20,14 +20,25 @@ enum CustomersPageController {
         let ctx = try req.staff
         let q = String((req.query[String.self, at: "q"] ?? "").prefix(200))
         let found = try await CustomerProfile.search(q, storeID: ctx.storeID, on: req.db)
-        let data = ListData(query: q, customers: found.map {
-            Found(href: "/app/customers/\($0.id!)", name: $0.name ?? "—", email: $0.email, since: Shown.day($0.createdAt))
-        })
+        let data = ListData(
+            query: q,
+            customers: found.map {
+                Found(href: "/app/customers/\($0.id!)", name: $0.name ?? "—", email: $0.email, since: Shown.day($0.createdAt))
+            })
         return try await DashboardPage.render(req, "app-customers", title: "Customers", section: "customers", data)
     }
 
-    struct OrderRow: Encodable { let externalID: String; let placed: String; let total: String; let fulfilled: Bool }
-    struct EditRow: Encodable { let when: String; let previousRating: Int; let previousBody: String? }
+    struct OrderRow: Encodable {
+        let externalID: String
+        let placed: String
+        let total: String
+        let fulfilled: Bool
+    }
+    struct EditRow: Encodable {
+        let when: String
+        let previousRating: Int
+        let previousBody: String?
+    }
     struct ReviewRow: Encodable {
         let product: String
         let stars: String
@@ -39,8 +50,17 @@ enum CustomersPageController {
         let edits: [EditRow]
         let hasEdits: Bool
     }
-    struct ConversationRow: Encodable { let href: String; let subject: String; let status: String; let when: String }
-    struct NoteRow: Encodable { let body: String; let author: String; let when: String }
+    struct ConversationRow: Encodable {
+        let href: String
+        let subject: String
+        let status: String
+        let when: String
+    }
+    struct NoteRow: Encodable {
+        let body: String
+        let author: String
+        let when: String
+    }
 
     struct ProfileData: Encodable {
         let id: String
@@ -62,19 +82,24 @@ enum CustomersPageController {
         let data = ProfileData(
             id: id.uuidString, card: card,
             orders: p.orders.map { o in
-                OrderRow(externalID: o.externalID, placed: Shown.day(o.placedAt ?? o.createdAt),
-                         total: o.totalCents.map { Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? "—",
-                         fulfilled: o.fulfilledAt != nil)
+                OrderRow(
+                    externalID: o.externalID, placed: Shown.day(o.placedAt ?? o.createdAt),
+                    total: o.totalCents.map { Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? "—",
+                    fulfilled: o.fulfilledAt != nil)
             },
             reviews: p.reviews.map { r in
-                ReviewRow(product: r.product?.name ?? "—", stars: Shown.stars(r.review.rating),
-                          rating: r.review.rating, title: r.review.title, body: r.review.body, status: r.review.status.rawValue,
-                          when: Shown.day(r.review.createdAt),
-                          edits: r.edits.map { EditRow(when: Shown.time($0.editedAt), previousRating: $0.previousRating, previousBody: $0.previousBody) },
-                          hasEdits: !r.edits.isEmpty)
+                ReviewRow(
+                    product: r.product?.name ?? "—", stars: Shown.stars(r.review.rating),
+                    rating: r.review.rating, title: r.review.title, body: r.review.body, status: r.review.status.rawValue,
+                    when: Shown.day(r.review.createdAt),
+                    edits: r.edits.map { EditRow(when: Shown.time($0.editedAt), previousRating: $0.previousRating, previousBody: $0.previousBody) },
+                    hasEdits: !r.edits.isEmpty)
             },
-            conversations: p.conversations.map { ConversationRow(href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue,
-                                                                 when: Shown.day($0.createdAt)) },
+            conversations: p.conversations.map {
+                ConversationRow(
+                    href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue,
+                    when: Shown.day($0.createdAt))
+            },
             notes: p.notes.map { NoteRow(body: $0.note.body, author: $0.author ?? "—", when: Shown.time($0.note.createdAt)) },
             tags: tags, hasTags: !tags.isEmpty)
         return try await DashboardPage.render(req, "app-customer", title: card.name, section: "customers", data)
@@ -103,8 +128,9 @@ enum CustomersPageController {
     static func addNote(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let id = try req.uuidParameter("id", what: "customer")
-        try await CustomerProfile.addNote(customerID: id, storeID: ctx.storeID, staffID: ctx.staffID, body: try req.content.decode(NoteForm.self).note ?? "",
-                                          storage: req.care.storage, on: req.db)
+        try await CustomerProfile.addNote(
+            customerID: id, storeID: ctx.storeID, staffID: ctx.staffID, body: try req.content.decode(NoteForm.self).note ?? "",
+            storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/customers/\(id)")
     }
 }

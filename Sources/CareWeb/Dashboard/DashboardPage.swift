@@ -20,13 +20,17 @@ struct PageContext<Data: Encodable>: Encodable {
 
 enum DashboardPage {
     /// Dashboard pages run no script but CareLoop's own file, so text a customer wrote can never run.
-    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    static let contentSecurityPolicy =
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-    static func render<D: Encodable>(_ req: Request, _ template: String, title: String, section: String, _ data: D,
-                                     status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func render<D: Encodable>(
+        _ req: Request, _ template: String, title: String, section: String, _ data: D,
+        status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let ctx = try req.staff
-        let chrome = Chrome(title: title, section: section, staffName: ctx.staff.name, storeName: ctx.store.name, csrf: ctx.csrf, isOwner: ctx.isOwner)
+        let chrome = Chrome(
+            title: title, section: section, staffName: ctx.staff.name, storeName: ctx.store.name, csrf: ctx.csrf, isOwner: ctx.isOwner)
         let view = try await req.view.render(template, PageContext(chrome: chrome, data: data))
         return try await secure(view.encodeResponse(status: status, for: req))
     }
@@ -63,12 +67,13 @@ struct DashboardErrorMiddleware: AsyncMiddleware {
     }
 
     func page(_ req: Request, status: HTTPResponseStatus, message: String) async throws -> Response {
-        let title = switch status {
-        case .notFound: "Not found"
-        case .forbidden: "Not allowed"
-        case .unauthorized: "Please sign in"
-        default: "That did not work"
-        }
+        let title =
+            switch status {
+            case .notFound: "Not found"
+            case .forbidden: "Not allowed"
+            case .unauthorized: "Please sign in"
+            default: "That did not work"
+            }
         let view = try await req.view.render("app-error", ErrorData(title: title, message: message))
         return DashboardPage.secure(try await view.encodeResponse(status: status, for: req))
     }

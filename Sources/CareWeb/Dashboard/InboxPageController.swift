@@ -40,7 +40,9 @@ enum InboxPageController {
         let page = max(1, min(try req.intQuery("page") ?? 1, 10_000))
         let result = try await Inbox.page(storeID: ctx.storeID, staffID: ctx.staffID, status: status, who: who, page: page, on: req.db)
         let now = req.care.storage.now()
-        let link = { (s: ConversationStatus, w: Inbox.Who, p: Int) in "/app/inbox?status=\(s.rawValue)&who=\(w.rawValue)" + (p > 1 ? "&page=\(p)" : "") }
+        let link = { (s: ConversationStatus, w: Inbox.Who, p: Int) in
+            "/app/inbox?status=\(s.rawValue)&who=\(w.rawValue)" + (p > 1 ? "&page=\(p)" : "")
+        }
         let data = Data(
             statusTabs: ConversationStatus.allCases.map {
                 Tab(label: $0.rawValue.capitalized, href: link($0, who, 1), count: result.counts[$0.rawValue] ?? 0, current: $0 == status)
@@ -48,10 +50,11 @@ enum InboxPageController {
             whoTabs: Inbox.Who.allCases.map { Tab(label: $0.rawValue.capitalized, href: link(status, $0, 1), count: 0, current: $0 == who) },
             rows: result.rows.map { r in
                 let (due, overdue) = TimeLeft.describe(r.slaDueAt, now: now, resolved: status == .resolved)
-                return Row(href: "/app/conversations/\(r.conversationID)", customer: r.customerName ?? r.customerEmail,
-                           stars: r.stars.map { Shown.stars($0) },
-                           starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine, subject: r.subject,
-                           priority: r.priority, assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
+                return Row(
+                    href: "/app/conversations/\(r.conversationID)", customer: r.customerName ?? r.customerEmail,
+                    stars: r.stars.map { Shown.stars($0) },
+                    starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine, subject: r.subject,
+                    priority: r.priority, assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
             },
             empty: result.rows.isEmpty,
             nextPage: page * Inbox.pageSize < result.total ? link(status, who, page + 1) : nil,

@@ -14,8 +14,16 @@ enum InsightsPageController {
         let value: String
     }
 
-    struct Row: Encodable { let label: String; let value: String; let extra: String }
-    struct Point: Encodable { let x: Double; let y: Double; let label: String }
+    struct Row: Encodable {
+        let label: String
+        let value: String
+        let extra: String
+    }
+    struct Point: Encodable {
+        let x: Double
+        let y: Double
+        let label: String
+    }
 
     struct Data: Encodable {
         let weekBars: [Bar]
@@ -54,27 +62,35 @@ enum InsightsPageController {
         let maxStars = Double(max(1, r.distribution.max() ?? 1))
         let distributionBars = (1...5).reversed().enumerated().map { row, stars in
             let n = r.distribution[stars - 1]
-            return Bar(x: 40, y: Double(row) * 38 + 5, width: Double(n) / maxStars * (chartWidth - 120), height: 28, label: "\(stars)★", value: "\(n)")
+            return Bar(
+                x: 40, y: Double(row) * 38 + 5, width: Double(n) / maxStars * (chartWidth - 120), height: 28, label: "\(stars)★", value: "\(n)")
         }
         let maxComplaints = Double(max(1, r.topComplaints.map(\.complaints).max() ?? 1))
         let complaintBars = r.topComplaints.enumerated().map { i, p in
-            Bar(x: 220, y: Double(i) * 20 + 2, width: Double(p.complaints) / maxComplaints * (chartWidth - 260), height: 16, label: p.name, value: "\(p.complaints)")
+            Bar(
+                x: 220, y: Double(i) * 20 + 2, width: Double(p.complaints) / maxComplaints * (chartWidth - 260), height: 16, label: p.name,
+                value: "\(p.complaints)")
         }
         let data = Data(
             weekBars: weekBars, averageLine: points, averagePoints: averagePoints,
-            weekRows: r.weeks.map { Row(label: Shown.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—") },
+            weekRows: r.weeks.map {
+                Row(label: Shown.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—")
+            },
             distributionBars: distributionBars,
             distributionRows: (1...5).reversed().map { s in
-                Row(label: "\(s)★", value: "\(r.distribution[s - 1])",
+                Row(
+                    label: "\(s)★", value: "\(r.distribution[s - 1])",
                     extra: totalPublished == 0 ? "—" : String(format: "%.0f %%", Double(r.distribution[s - 1]) / Double(totalPublished) * 100))
             },
             complaintBars: complaintBars,
             complaintRows: r.topComplaints.map { Row(label: $0.name, value: "\($0.complaints)", extra: $0.externalID) },
             hasComplaints: !r.topComplaints.isEmpty,
-            reachedInSLA: r.unhappyWithSLA == 0 ? "—" : "\(r.unhappyReachedInSLA) of \(r.unhappyWithSLA) (\(percent(r.unhappyReachedInSLA, r.unhappyWithSLA)))",
+            reachedInSLA: r.unhappyWithSLA == 0
+                ? "—" : "\(r.unhappyReachedInSLA) of \(r.unhappyWithSLA) (\(percent(r.unhappyReachedInSLA, r.unhappyWithSLA)))",
             medianFirstResponse: r.medianFirstResponse.map(TimeLeft.span) ?? "—",
             medianResolution: r.medianResolution.map(TimeLeft.span) ?? "—",
-            recovery: r.recovery.caredFor == 0 ? "—" : "\(r.recovery.recovered) of \(r.recovery.caredFor) (\(percent(r.recovery.recovered, r.recovery.caredFor)))")
+            recovery: r.recovery.caredFor == 0
+                ? "—" : "\(r.recovery.recovered) of \(r.recovery.caredFor) (\(percent(r.recovery.recovered, r.recovery.caredFor)))")
         return try await DashboardPage.render(req, "app-insights", title: "Insights", section: "insights", data)
     }
 
@@ -90,16 +106,19 @@ enum InsightsPageController {
         let rows: [[String]]
         switch chart {
         case "weekly.csv":
-            rows = [["week_starting", "reviews", "average_rating"]]
+            rows =
+                [["week_starting", "reviews", "average_rating"]]
                 + r.weeks.map { [Shown.day($0.start), "\($0.count)", $0.average.map { String(format: "%.2f", $0) } ?? ""] }
         case "distribution.csv":
             rows = [["stars", "published_reviews"]] + (1...5).map { ["\($0)", "\(r.distribution[$0 - 1])"] }
         case "complaints.csv":
-            rows = [["product", "external_id", "published_1_or_2_star_reviews"]] + r.topComplaints.map { [$0.name, $0.externalID, "\($0.complaints)"] }
+            rows =
+                [["product", "external_id", "published_1_or_2_star_reviews"]] + r.topComplaints.map { [$0.name, $0.externalID, "\($0.complaints)"] }
         default:
             throw CareError.notFound("chart")
         }
-        let response = Response(status: .ok, body: .init(string: rows.map { $0.map(CSV.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"))
+        let response = Response(
+            status: .ok, body: .init(string: rows.map { $0.map(CSV.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"))
         response.headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
         response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(chart)\"")
         return response

@@ -13,7 +13,10 @@ enum PasswordPageController {
     }
 
     struct ForgotForm: Content { let email: String? }
-    struct SetForm: Content { let password: String?; let confirm: String? }
+    struct SetForm: Content {
+        let password: String?
+        let confirm: String?
+    }
 
     static func forgot(_ req: Request) async throws -> Response {
         try await render(req, "app-password-forgot", Page(token: nil, sent: false, error: nil))
@@ -23,12 +26,14 @@ enum PasswordPageController {
         try await PreSessionToken.check(req)
         let (allowed, retryAfter) = await req.care.signInLimiter.take(req.clientAddress)
         guard allowed else {
-            return try await render(req, "app-password-forgot", Page(token: nil, sent: false, error: "Too many tries from here. Try again in \(retryAfter) seconds."),
-                                    status: .tooManyRequests)
+            return try await render(
+                req, "app-password-forgot", Page(token: nil, sent: false, error: "Too many tries from here. Try again in \(retryAfter) seconds."),
+                status: .tooManyRequests)
         }
         let email = try req.content.decode(ForgotForm.self).email ?? ""
-        try await StaffAuth.requestReset(email: email, links: req.care.passwordLinks, publicURL: req.care.links.publicURL,
-                                         storage: req.care.storage, on: req.db)
+        try await StaffAuth.requestReset(
+            email: email, links: req.care.passwordLinks, publicURL: req.care.links.publicURL,
+            storage: req.care.storage, on: req.db)
         return try await render(req, "app-password-forgot", Page(token: nil, sent: true, error: nil))
     }
 
@@ -45,12 +50,14 @@ enum PasswordPageController {
         let token = try linkToken(req)
         let form = try req.content.decode(SetForm.self)
         guard let password = form.password, password == form.confirm else {
-            return try await render(req, "app-password-set", Page(token: token, sent: false, error: "The two passwords are not the same."),
-                                    status: .unprocessableEntity)
+            return try await render(
+                req, "app-password-set", Page(token: token, sent: false, error: "The two passwords are not the same."),
+                status: .unprocessableEntity)
         }
         do {
-            _ = try await StaffAuth.setPassword(password, token: token, links: req.care.passwordLinks, hasher: req.care.hasher,
-                                                storage: req.care.storage, on: req.db)
+            _ = try await StaffAuth.setPassword(
+                password, token: token, links: req.care.passwordLinks, hasher: req.care.hasher,
+                storage: req.care.storage, on: req.db)
         } catch let e as CareError where e.kind == .invalid {
             return try await render(req, "app-password-set", Page(token: token, sent: false, error: e.message), status: .unprocessableEntity)
         }

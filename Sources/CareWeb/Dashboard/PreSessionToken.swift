@@ -16,8 +16,9 @@ enum PreSessionToken {
 
     static func remember(_ token: (value: String, isNew: Bool), on response: Response, secure: Bool) {
         guard token.isNew else { return }
-        response.cookies[cookie] = HTTPCookies.Value(string: token.value, expires: nil, maxAge: 24 * 3600, domain: nil, path: "/app",
-                                                     isSecure: secure, isHTTPOnly: true, sameSite: .strict)
+        response.cookies[cookie] = HTTPCookies.Value(
+            string: token.value, expires: nil, maxAge: 24 * 3600, domain: nil, path: "/app",
+            isSecure: secure, isHTTPOnly: true, sameSite: .strict)
     }
 
     static func check(_ req: Request) async throws {

@@ -26,7 +26,11 @@ enum ReviewsPageController {
         let edits: Int
     }
 
-    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
+    struct Option: Encodable {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
 
     struct Data: Encodable {
         let items: [Item]
@@ -50,7 +54,8 @@ enum ReviewsPageController {
         if !product.isEmpty { filter.productExternalID = String(product.prefix(200)) }
         let verified = req.query[String.self, at: "verified"] ?? ""
         if verified == "yes" { filter.verified = true } else if verified == "no" { filter.verified = false }
-        let from = req.query[String.self, at: "from"] ?? "", to = req.query[String.self, at: "to"] ?? ""
+        let from = req.query[String.self, at: "from"] ?? ""
+        let to = req.query[String.self, at: "to"] ?? ""
         filter.from = try day(from, field: "from")
         filter.to = try day(to, field: "to").map { $0.addingTimeInterval(86_400) }
         if let raw = req.query[String.self, at: "review"], !raw.isEmpty {
@@ -60,7 +65,8 @@ enum ReviewsPageController {
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 25)
         let result = try await ReviewQueries.storePage(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
         let ids = result.reviews.compactMap(\.review.id)
-        let conversations = ids.isEmpty ? [] : try await Conversation.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$reviewID ~~ ids).all()
+        let conversations =
+            ids.isEmpty ? [] : try await Conversation.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$reviewID ~~ ids).all()
         let edits = ids.isEmpty ? [] : try await ReviewEdit.query(on: req.db).filter(\.$reviewID ~~ ids).all()
         let status = filter.status?.rawValue ?? ""
         var query = req.url.query.map { "?" + $0 } ?? "?"
@@ -69,22 +75,28 @@ enum ReviewsPageController {
         let data = Data(
             items: result.reviews.map { l in
                 let r = l.review
-                return Item(id: r.id!.uuidString, stars: Shown.stars(r.rating),
-                            rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
-                            customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id!)" },
-                            status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,
-                            moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map(Shown.time) ?? "")" }, verified: r.verified,
-                            when: Shown.time(r.createdAt), reply: l.reply?.body,
-                            conversationHref: conversations.first { $0.reviewID == r.id }.map { "/app/conversations/\($0.id!)" },
-                            edits: edits.filter { $0.reviewID == r.id }.count)
+                return Item(
+                    id: r.id!.uuidString, stars: Shown.stars(r.rating),
+                    rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
+                    customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id!)" },
+                    status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,
+                    moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map(Shown.time) ?? "")" }, verified: r.verified,
+                    when: Shown.time(r.createdAt), reply: l.reply?.body,
+                    conversationHref: conversations.first { $0.reviewID == r.id }.map { "/app/conversations/\($0.id!)" },
+                    edits: edits.filter { $0.reviewID == r.id }.count)
             },
-            showing: result.reviews.isEmpty ? "No reviews match." : "Reviews \(page.offset + 1)–\(page.offset + result.reviews.count)\(result.hasMore ? ", more on the next page" : "").",
+            showing: result.reviews.isEmpty
+                ? "No reviews match."
+                : "Reviews \(page.offset + 1)–\(page.offset + result.reviews.count)\(result.hasMore ? ", more on the next page" : "").",
             stars: [Option(value: "", label: "Any stars", selected: filter.rating == nil)]
                 + (1...5).reversed().map { (n: Int) in Option(value: "\(n)", label: "\(n)★", selected: filter.rating?.stars == n) },
             statuses: [Option(value: "", label: "Any status", selected: status.isEmpty)]
                 + ReviewStatus.allCases.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0.rawValue == status) },
-            verified: [Option(value: "", label: "Verified or not", selected: verified.isEmpty), Option(value: "yes", label: "Verified", selected: verified == "yes"),
-                       Option(value: "no", label: "Not verified", selected: verified == "no")],
+            verified: [
+                Option(value: "", label: "Verified or not", selected: verified.isEmpty),
+                Option(value: "yes", label: "Verified", selected: verified == "yes"),
+                Option(value: "no", label: "Not verified", selected: verified == "no"),
+            ],
             product: product, from: from, to: to,
             nextPage: result.hasMore ? pageLink(page.number + 1) : nil,
             previousPage: page.number > 1 ? pageLink(page.number - 1) : nil)
@@ -111,15 +123,17 @@ enum ReviewsPageController {
 
     static func reject(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
-        _ = try await ReviewModeration.reject(reviewID: id, storeID: ctx.storeID, reason: try req.content.decode(ReasonForm.self).reason ?? "",
-                                              by: ctx.staff.email, storage: req.care.storage, on: req.db)
+        _ = try await ReviewModeration.reject(
+            reviewID: id, storeID: ctx.storeID, reason: try req.content.decode(ReasonForm.self).reason ?? "",
+            by: ctx.staff.email, storage: req.care.storage, on: req.db)
         return back(req, id)
     }
 
     static func reply(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
-        _ = try await ReviewReplies.reply(reviewID: id, storeID: ctx.storeID, body: try req.content.decode(ReplyForm.self).body ?? "",
-                                          storage: req.care.storage, on: req.db)
+        _ = try await ReviewReplies.reply(
+            reviewID: id, storeID: ctx.storeID, body: try req.content.decode(ReplyForm.self).body ?? "",
+            storage: req.care.storage, on: req.db)
         return back(req, id)
     }
 

@@ -5,8 +5,18 @@ import Vapor
 /// The owner's settings: care behaviour, email (with a test mail), the inbound-email secret, API
 /// keys (shown once), webhooks with their delivery log, and the team. Agents never get here.
 enum SettingsPageController {
-    struct Key: Encodable { let id: String; let name: String; let prefix: String; let created: String; let revoked: String? }
-    struct Hook: Encodable { let id: String; let url: String; let events: String }
+    struct Key: Encodable {
+        let id: String
+        let name: String
+        let prefix: String
+        let created: String
+        let revoked: String?
+    }
+    struct Hook: Encodable {
+        let id: String
+        let url: String
+        let events: String
+    }
     struct Delivery: Encodable {
         let id: String
         let event: String
@@ -16,8 +26,16 @@ enum SettingsPageController {
         let lastError: String?
         let when: String
     }
-    struct Member: Encodable { let name: String; let email: String; let role: String }
-    struct Saved: Encodable { let id: String; let title: String; let body: String }
+    struct Member: Encodable {
+        let name: String
+        let email: String
+        let role: String
+    }
+    struct Saved: Encodable {
+        let id: String
+        let title: String
+        let body: String
+    }
     struct EventChoice: Encodable { let name: String }
 
     struct Data: Encodable {
@@ -55,7 +73,9 @@ enum SettingsPageController {
         let jobs = try await OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$kind == .webhook)
             .sort(\.$createdAt, .descending).limit(20).all()
         let team = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$createdAt).all()
-        let smtp = req.care.mail.smtp.map { "\($0.host):\($0.port) (STARTTLS \($0.startTLS.rawValue))" } ?? "Not set: emails wait in the outbox until CARELOOP_SMTP_URL is set"
+        let smtp =
+            req.care.mail.smtp.map { "\($0.host):\($0.port) (STARTTLS \($0.startTLS.rawValue))" }
+            ?? "Not set: emails wait in the outbox until CARELOOP_SMTP_URL is set"
         let data = Data(
             storeName: store.name, holdDays: store.moderationHoldHours / 24, inviteReviewUpdate: store.inviteReviewUpdate,
             retentionMonths: try await Retention.months(storeID: ctx.storeID, on: req.db).map(String.init) ?? "",
@@ -65,27 +85,43 @@ enum SettingsPageController {
             smtp: smtp, mailFrom: req.care.mail.fromAddress,
             inboundSecret: try await InboundMail.secret(for: ctx.storeID, storage: req.care.storage, on: req.db),
             inboundDomain: req.care.mail.domain,
-            keys: keys.map { Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: Shown.day($0.createdAt), revoked: $0.revokedAt.map(Shown.day)) },
+            keys: keys.map {
+                Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: Shown.day($0.createdAt), revoked: $0.revokedAt.map(Shown.day))
+            },
             hooks: hooks.map { Hook(id: $0.id!.uuidString, url: $0.url, events: $0.events.joined(separator: ", ")) },
             deliveries: jobs.map { j in
-                let event = (try? JSONDecoder().decode(OutboxPayload.self, from: Foundation.Data(j.payload.utf8))).flatMap {
-                    if case .webhook(_, let e, _) = $0 { e } else { nil }
-                } ?? "?"
-                return Delivery(id: j.id!.uuidString, event: event, status: j.status.rawValue, dead: j.status == .dead, attempts: j.attempts,
-                                lastError: j.lastError, when: Shown.time(j.createdAt))
+                let event =
+                    (try? JSONDecoder().decode(OutboxPayload.self, from: Foundation.Data(j.payload.utf8))).flatMap {
+                        if case .webhook(_, let e, _) = $0 { e } else { nil }
+                    } ?? "?"
+                return Delivery(
+                    id: j.id!.uuidString, event: event, status: j.status.rawValue, dead: j.status == .dead, attempts: j.attempts,
+                    lastError: j.lastError, when: Shown.time(j.createdAt))
             },
             events: Webhooks.events.map(EventChoice.init),
             team: team.map { Member(name: $0.name, email: $0.email, role: $0.role.rawValue) },
-            savedReplies: try await SavedReplies.list(storeID: ctx.storeID, on: req.db).map { Saved(id: $0.id!.uuidString, title: $0.title, body: $0.body) },
+            savedReplies: try await SavedReplies.list(storeID: ctx.storeID, on: req.db).map {
+                Saved(id: $0.id!.uuidString, title: $0.title, body: $0.body)
+            },
             placeholders: Template.placeholders.sorted().map { "{{\($0)}}" }.joined(separator: " "),
             revealed: revealed, revealedWhat: what, notice: notice)
         return try await DashboardPage.render(req, "app-settings", title: "Settings", section: "settings", data, status: status)
     }
 
     struct NameForm: Content { let name: String? }
-    struct InviteForm: Content { let email: String?; let name: String?; let role: String? }
-    struct SavedForm: Content { let title: String?; let body: String? }
-    struct ProfileForm: Content { let name: String?; let hold_days: String? }
+    struct InviteForm: Content {
+        let email: String?
+        let name: String?
+        let role: String?
+    }
+    struct SavedForm: Content {
+        let title: String?
+        let body: String?
+    }
+    struct ProfileForm: Content {
+        let name: String?
+        let hold_days: String?
+    }
 
     static func updateProfile(_ req: Request) async throws -> Response {
         let ctx = try req.staff
@@ -103,7 +139,8 @@ enum SettingsPageController {
 
     static func deleteSavedReply(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        try await SavedReplies.delete(id: try req.uuidParameter("id", what: "saved reply"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        try await SavedReplies.delete(
+            id: try req.uuidParameter("id", what: "saved reply"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
     }
 
@@ -112,18 +149,31 @@ enum SettingsPageController {
         let ctx = try req.staff
         let form = try req.content.decode(InviteForm.self)
         guard let role = StaffRole(rawValue: form.role ?? "agent") else { throw CareError.invalid("role", "agent or owner") }
-        _ = try await Team.invite(email: form.email ?? "", name: form.name, role: role, storeID: ctx.storeID, invitedBy: ctx.staff.name,
-                                  links: req.care.passwordLinks, publicURL: req.care.links.publicURL, hasher: req.care.hasher,
-                                  storage: req.care.storage, on: req.db)
+        _ = try await Team.invite(
+            email: form.email ?? "", name: form.name, role: role, storeID: ctx.storeID, invitedBy: ctx.staff.name,
+            links: req.care.passwordLinks, publicURL: req.care.links.publicURL, hasher: req.care.hasher,
+            storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=invited")
     }
-    struct CareForm: Content { let invite_review_update: String?; let retention_months: String? }
-    struct AuditRow: Encodable { let when: String; let actor: String; let action: String; let subject: String }
-    struct WebhookForm: Content { let url: String?; let events: [String]? }
+    struct CareForm: Content {
+        let invite_review_update: String?
+        let retention_months: String?
+    }
+    struct AuditRow: Encodable {
+        let when: String
+        let actor: String
+        let action: String
+        let subject: String
+    }
+    struct WebhookForm: Content {
+        let url: String?
+        let events: [String]?
+    }
 
     static func createKey(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        let key = try await APIKeys.create(name: try req.content.decode(NameForm.self).name, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        let key = try await APIKeys.create(
+            name: try req.content.decode(NameForm.self).name, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return try await render(req, revealed: key, what: "API key", notice: nil, status: .created)
     }
 
@@ -148,7 +198,9 @@ enum SettingsPageController {
     static func addWebhook(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let form = try req.content.decode(WebhookForm.self)
-        let endpoint = try await Webhooks.create(url: form.url, events: form.events ?? [], allowPrivate: req.care.config.allowPrivateWebhooks, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        let endpoint = try await Webhooks.create(
+            url: form.url, events: form.events ?? [], allowPrivate: req.care.config.allowPrivateWebhooks, storeID: ctx.storeID,
+            storage: req.care.storage, on: req.db)
         return try await render(req, revealed: endpoint.secret, what: "signing secret for \(endpoint.url)", notice: nil, status: .created)
     }
 
@@ -166,26 +218,31 @@ enum SettingsPageController {
 
     static func retryDelivery(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        try await OutboxQueue.retryDead(id: try req.uuidParameter("id", what: "delivery"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        try await OutboxQueue.retryDead(
+            id: try req.uuidParameter("id", what: "delivery"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=retry-queued")
     }
 
     /// Queues a test email to the signed-in owner through the outbox, as every email goes.
     static func testMail(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        try await OutboxQueue.enqueueStaffMail(to: ctx.staff.email, subject: "[\(ctx.store.name)] CareLoop test email",
-                                               body: "This is a test email from CareLoop's settings page. If you can read it, outbound mail works.",
-                                               storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        try await OutboxQueue.enqueueStaffMail(
+            to: ctx.staff.email, subject: "[\(ctx.store.name)] CareLoop test email",
+            body: "This is a test email from CareLoop's settings page. If you can read it, outbound mail works.",
+            storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=mail-queued")
     }
 
     /// Short notices after a redirect, by a fixed code (never text from the address bar).
     enum Notice {
         static func text(_ code: String) -> String? {
-            ["saved": "Saved.", "key-revoked": "The key is revoked: it stops working at once.", "test-queued": "A test event is queued: see the delivery log.",
-             "webhook-deleted": "The webhook is deleted.", "retry-queued": "The delivery is queued again.",
-             "mail-queued": "A test email to you is queued: see the outbox if it does not arrive.",
-             "invited": "The invitation is on its way: the link in it works for a week."][code]
+            [
+                "saved": "Saved.", "key-revoked": "The key is revoked: it stops working at once.",
+                "test-queued": "A test event is queued: see the delivery log.",
+                "webhook-deleted": "The webhook is deleted.", "retry-queued": "The delivery is queued again.",
+                "mail-queued": "A test email to you is queued: see the outbox if it does not arrive.",
+                "invited": "The invitation is on its way: the link in it works for a week.",
+            ][code]
         }
     }
 }

@@ -30,17 +30,20 @@ enum SignInController {
         let email = form.email ?? ""
         let (allowed, retryAfter) = await req.care.signInLimiter.take(req.clientAddress)
         guard allowed else {
-            let r = try await page(req, LoginPage(email: email, next: next, error: "Too many sign-ins from here. Try again in \(retryAfter) seconds."),
-                                   status: .tooManyRequests)
+            let r = try await page(
+                req, LoginPage(email: email, next: next, error: "Too many sign-ins from here. Try again in \(retryAfter) seconds."),
+                status: .tooManyRequests)
             r.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter))
             return r
         }
         do {
-            let session = try await StaffAuth.signIn(email: email, password: form.password ?? "", hasher: req.care.hasher,
-                                                     storage: req.care.storage, on: req.db)
+            let session = try await StaffAuth.signIn(
+                email: email, password: form.password ?? "", hasher: req.care.hasher,
+                storage: req.care.storage, on: req.db)
             let response = req.redirect(to: next, redirectType: .normal)
-            response.cookies[SessionCookie.name] = SessionCookie.make(session.token, secure: req.care.config.publicURL.hasPrefix("https://"),
-                                                                      maxAge: Int(StaffAuth.sessionLifetime))
+            response.cookies[SessionCookie.name] = SessionCookie.make(
+                session.token, secure: req.care.config.publicURL.hasPrefix("https://"),
+                maxAge: Int(StaffAuth.sessionLifetime))
             return response
         } catch let e as CareError {
             return try await page(req, LoginPage(email: email, next: next, error: e.message), status: e.kind.status)

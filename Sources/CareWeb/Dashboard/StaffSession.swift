@@ -17,8 +17,9 @@ enum SessionCookie {
 
     /// `HttpOnly; SameSite=Lax`, and `Secure` when CareLoop is reached over https.
     static func make(_ token: String, secure: Bool, maxAge: Int?) -> HTTPCookies.Value {
-        HTTPCookies.Value(string: token, expires: nil, maxAge: maxAge, domain: nil, path: "/", isSecure: secure, isHTTPOnly: true,
-                          sameSite: .lax)
+        HTTPCookies.Value(
+            string: token, expires: nil, maxAge: maxAge, domain: nil, path: "/", isSecure: secure, isHTTPOnly: true,
+            sameSite: .lax)
     }
 }
 
@@ -26,7 +27,7 @@ enum SessionCookie {
 struct StaffSessionAuth: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let token = request.cookies[SessionCookie.name]?.string,
-              let session = try await StaffAuth.session(token: token, now: request.care.storage.now(), on: request.db)
+            let session = try await StaffAuth.session(token: token, now: request.care.storage.now(), on: request.db)
         else {
             if request.method == .GET {
                 let back = request.url.path + (request.url.query.map { "?\($0)" } ?? "")

@@ -46,8 +46,10 @@ struct TriggerForm: Codable {
         var root: [String: JSONNode] = ["name": .string(name ?? ""), "event": .string(event ?? "")]
         let compares: [JSONNode] = conditionList.compactMap { row in
             guard let attribute = row.attribute, !attribute.isEmpty else { return nil }
-            return .object(["attribute": .string(attribute), "op": .string(row.op ?? "eq"),
-                            "value": Self.value(row.value ?? "", attribute: attribute, op: row.op ?? "eq")])
+            return .object([
+                "attribute": .string(attribute), "op": .string(row.op ?? "eq"),
+                "value": Self.value(row.value ?? "", attribute: attribute, op: row.op ?? "eq"),
+            ])
         }
         if !compares.isEmpty { root["conditions"] = .object([match == "any" ? "any" : "all": .array(compares)]) }
         root["actions"] = .array(actionList.compactMap(Self.action))
@@ -66,7 +68,8 @@ struct TriggerForm: Codable {
             let t = s.trimmingCharacters(in: .whitespaces)
             switch kind {
             case .number: return Double(t).map(JSONNode.number) ?? .string(t)
-            case .bool: return ["true", "yes"].contains(t.lowercased()) ? .bool(true) : ["false", "no"].contains(t.lowercased()) ? .bool(false) : .string(t)
+            case .bool:
+                return ["true", "yes"].contains(t.lowercased()) ? .bool(true) : ["false", "no"].contains(t.lowercased()) ? .bool(false) : .string(t)
             default: return .string(t)
             }
         }
@@ -81,13 +84,17 @@ struct TriggerForm: Codable {
         // An unknown name is passed on as it is: the parser refuses it with its own message.
         guard let type = TriggerActionType(rawValue: name) else { return .object(o) }
         switch type {
-        case .openConversation: o["template"] = .string(text); if !setting.isEmpty { o["subject"] = .string(setting) }
+        case .openConversation:
+            o["template"] = .string(text)
+            if !setting.isEmpty { o["subject"] = .string(setting) }
         case .sendMessage, .addNote: o["template"] = .string(text)
         case .assign: o["to"] = .string(setting)
         case .setPriority: o["priority"] = .string(setting)
         case .addTag: o["tag"] = .string(setting)
         case .setSLA: o["minutes"] = Double(setting).map(JSONNode.number) ?? .string(setting)
-        case .notifyStaff: o["template"] = .string(text); if !setting.isEmpty { o["to"] = .string(setting) }
+        case .notifyStaff:
+            o["template"] = .string(text)
+            if !setting.isEmpty { o["to"] = .string(setting) }
         case .resolve: if !text.isEmpty { o["note"] = .string(text) }
         case .sendWebhook: break
         }
@@ -108,7 +115,8 @@ struct TriggerForm: Codable {
         for (pattern, word) in [(#"conditions\.(all|any)\[(\d+)\]"#, "Condition"), (#"actions\[(\d+)\]"#, "Action")] {
             let regex = try! NSRegularExpression(pattern: pattern)
             while let m = regex.firstMatch(in: out, range: NSRange(out.startIndex..., in: out)),
-                  let range = Range(m.range, in: out), let number = Range(m.range(at: m.numberOfRanges - 1), in: out), let n = Int(out[number]) {
+                let range = Range(m.range, in: out), let number = Range(m.range(at: m.numberOfRanges - 1), in: out), let n = Int(out[number])
+            {
                 out.replaceSubrange(range, with: "\(word) \(n + 1)")
             }
         }
@@ -126,8 +134,12 @@ struct TriggerForm: Codable {
         once_per_subject = d.oncePerSubject ? "1" : nil
         let list: [TriggerCondition]
         switch d.conditions {
-        case .all(let cs): list = cs; match = "all"
-        case .any(let cs): list = cs; match = "any"
+        case .all(let cs):
+            list = cs
+            match = "all"
+        case .any(let cs):
+            list = cs
+            match = "any"
         default: return nil
         }
         var rows: [String: ConditionRow] = [:]

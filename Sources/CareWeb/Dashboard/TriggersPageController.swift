@@ -25,15 +25,37 @@ enum TriggersPageController {
     static func renderList(_ req: Request, error: String?, importText: String, status: HTTPResponseStatus = .ok) async throws -> Response {
         let ctx = try req.staff
         let triggers = try await TriggerService.list(storeID: ctx.storeID, on: req.db)
-        let data = ListData(triggers: triggers.map { Listed(id: $0.id!.uuidString, name: $0.name, event: $0.event, enabled: $0.enabled) },
-                            error: error, importText: importText)
+        let data = ListData(
+            triggers: triggers.map { Listed(id: $0.id!.uuidString, name: $0.name, event: $0.event, enabled: $0.enabled) },
+            error: error, importText: importText)
         return try await DashboardPage.render(req, "app-triggers", title: "Triggers", section: "triggers", data, status: status)
     }
 
-    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
-    struct ConditionRowView: Encodable { let index: Int; let number: Int; let attributes: [Option]; let ops: [Option]; let value: String }
-    struct ActionRowView: Encodable { let index: Int; let number: Int; let types: [Option]; let text: String; let setting: String }
-    struct PreviewRow: Encodable { let customer: String; let stars: String?; let text: String; let fires: Bool }
+    struct Option: Encodable {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+    struct ConditionRowView: Encodable {
+        let index: Int
+        let number: Int
+        let attributes: [Option]
+        let ops: [Option]
+        let value: String
+    }
+    struct ActionRowView: Encodable {
+        let index: Int
+        let number: Int
+        let types: [Option]
+        let text: String
+        let setting: String
+    }
+    struct PreviewRow: Encodable {
+        let customer: String
+        let stars: String?
+        let text: String
+        let fires: Bool
+    }
 
     struct EditData: Encodable {
         let id: String?
@@ -71,8 +93,10 @@ enum TriggersPageController {
         return try await renderEditor(req, id: id, form: form)
     }
 
-    static func renderEditor(_ req: Request, id: UUID?, form: TriggerForm, error: String? = nil, nestedJSON: String? = nil,
-                             preview: [TriggerPreview.Row]? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func renderEditor(
+        _ req: Request, id: UUID?, form: TriggerForm, error: String? = nil, nestedJSON: String? = nil,
+        preview: [TriggerPreview.Row]? = nil, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let attributes = TriggerAttribute.allCases.map(\.rawValue).sorted()
         let actionTypes = TriggerActionType.allCases.map(\.rawValue)
         let data = EditData(
@@ -81,24 +105,29 @@ enum TriggersPageController {
             events: TriggerEvent.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == form.event) },
             matchAll: form.match != "any", afterMinutes: form.after_minutes ?? "", oncePerSubject: form.once_per_subject == "1",
             conditions: form.conditionList.enumerated().map { i, row in
-                ConditionRowView(index: i, number: i + 1,
-                                 attributes: [Option(value: "", label: "(none)", selected: (row.attribute ?? "").isEmpty)]
-                                    + attributes.map { Option(value: $0, label: $0, selected: $0 == row.attribute) },
-                                 ops: TriggerOperator.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == (row.op ?? "eq")) },
-                                 value: row.value ?? "")
+                ConditionRowView(
+                    index: i, number: i + 1,
+                    attributes: [Option(value: "", label: "(none)", selected: (row.attribute ?? "").isEmpty)]
+                        + attributes.map { Option(value: $0, label: $0, selected: $0 == row.attribute) },
+                    ops: TriggerOperator.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == (row.op ?? "eq")) },
+                    value: row.value ?? "")
             },
             actions: form.actionList.enumerated().map { i, row in
-                ActionRowView(index: i, number: i + 1,
-                              types: [Option(value: "", label: "(none)", selected: (row.type ?? "").isEmpty)]
-                                + actionTypes.map { Option(value: $0, label: $0, selected: $0 == row.type) },
-                              text: row.text ?? "", setting: row.setting ?? "")
+                ActionRowView(
+                    index: i, number: i + 1,
+                    types: [Option(value: "", label: "(none)", selected: (row.type ?? "").isEmpty)]
+                        + actionTypes.map { Option(value: $0, label: $0, selected: $0 == row.type) },
+                    text: row.text ?? "", setting: row.setting ?? "")
             },
             error: error, nestedJSON: nestedJSON, exportHref: id.map { "/app/triggers/\($0)/export" },
-            preview: preview.map { $0.map { PreviewRow(customer: $0.customer, stars: $0.stars.map { "\($0)★" }, text: $0.text, fires: $0.wouldFire) } },
+            preview: preview.map {
+                $0.map { PreviewRow(customer: $0.customer, stars: $0.stars.map { "\($0)★" }, text: $0.text, fires: $0.wouldFire) }
+            },
             previewFires: preview?.filter(\.wouldFire).count ?? 0,
             placeholders: Template.placeholders.sorted().map { "{{\($0)}}" }.joined(separator: " "))
-        return try await DashboardPage.render(req, "app-trigger", title: form.name.flatMap { $0.isEmpty ? nil : $0 } ?? "New trigger",
-                                              section: "triggers", data, status: status)
+        return try await DashboardPage.render(
+            req, "app-trigger", title: form.name.flatMap { $0.isEmpty ? nil : $0 } ?? "New trigger",
+            section: "triggers", data, status: status)
     }
 
     static func create(_ req: Request) async throws -> Response {
@@ -118,8 +147,9 @@ enum TriggersPageController {
         _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db)
         let form = try req.content.decode(TriggerForm.self)
         do {
-            _ = try await TriggerService.update(id: id, storeID: ctx.storeID, definition: try form.definition(), enabled: nil,
-                                                storage: req.care.storage, on: req.db)
+            _ = try await TriggerService.update(
+                id: id, storeID: ctx.storeID, definition: try form.definition(), enabled: nil,
+                storage: req.care.storage, on: req.db)
             return DashboardPage.back(req, to: "/app/triggers/\(id)?saved=1")
         } catch let e as CareError where e.kind == .invalid {
             return try await renderEditor(req, id: id, form: form, error: e.message, status: .unprocessableEntity)
@@ -183,7 +213,7 @@ enum TriggersPageController {
 
     static func pretty(_ json: String) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)),
-              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return json }
         return String(decoding: data, as: UTF8.self)
     }
@@ -197,8 +227,9 @@ extension TriggersPageController {
         _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db)
         let text = try req.content.decode(ImportForm.self).json ?? ""
         do {
-            _ = try await TriggerService.update(id: id, storeID: ctx.storeID, definition: try TriggerJSON.parse(Data(text.utf8)), enabled: nil,
-                                                storage: req.care.storage, on: req.db)
+            _ = try await TriggerService.update(
+                id: id, storeID: ctx.storeID, definition: try TriggerJSON.parse(Data(text.utf8)), enabled: nil,
+                storage: req.care.storage, on: req.db)
             return DashboardPage.back(req, to: "/app/triggers/\(id)?saved=1")
         } catch let e as CareError where e.kind == .invalid || e.kind == .malformed {
             return try await renderEditor(req, id: id, form: TriggerForm(), error: e.message, nestedJSON: text, status: .unprocessableEntity)

@@ -63,7 +63,8 @@ final class ConnectionGate: Server, Sendable {
             return group.any().makeFailedFuture(ConfigError("the HTTP server behind the connection gate did not start"))
         }
         let configured = application.http.server.configuration
-        let host: String, port: Int
+        let host: String
+        let port: Int
         switch address {
         case .hostname(let h, let p): (host, port) = (h ?? configured.hostname, p ?? configured.port)
         case .unixDomainSocket: return group.any().makeFailedFuture(ConfigError("the connection gate listens on a TCP port only"))
@@ -82,13 +83,17 @@ final class ConnectionGate: Server, Sendable {
             .bind(host: host, port: port)
             .map { [listener] channel in
                 listener.withLockedValue { $0 = channel }
-                logger.notice("Connection gate on \(channel.localAddress?.description ?? "?"): at most \(counts.limits.perAddress) connections per address, \(counts.limits.total) in all")
+                logger.notice(
+                    "Connection gate on \(channel.localAddress?.description ?? "?"): at most \(counts.limits.perAddress) connections per address, \(counts.limits.total) in all"
+                )
             }
     }
 
     /// Runs on the client channel's event loop as it is accepted.
-    private static func admit(_ client: any Channel, to target: SocketAddress, counts: ConnectionCounts,
-                              drainTime: TimeAmount) -> EventLoopFuture<Void> {
+    private static func admit(
+        _ client: any Channel, to target: SocketAddress, counts: ConnectionCounts,
+        drainTime: TimeAmount
+    ) -> EventLoopFuture<Void> {
         let address = ConnectionCounts.client(client.remoteAddress)
         let admission = counts.admit(address)
         guard admission == .admitted else {

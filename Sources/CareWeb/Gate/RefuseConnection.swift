@@ -13,12 +13,15 @@ final class RefuseConnection: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let (status, code, message) = switch admission {
-        case .tooManyFromAddress: ("429 Too Many Requests", "too_many_connections", "too many open connections from your address; close some and retry")
-        default: ("503 Service Unavailable", "server_full", "the server holds as many connections as it allows; retry shortly")
-        }
+        let (status, code, message) =
+            switch admission {
+            case .tooManyFromAddress:
+                ("429 Too Many Requests", "too_many_connections", "too many open connections from your address; close some and retry")
+            default: ("503 Service Unavailable", "server_full", "the server holds as many connections as it allows; retry shortly")
+            }
         let body = #"{"error":{"code":"\#(code)","message":"\#(message)"}}"#
-        let response = "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n\(body)"
+        let response =
+            "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n\(body)"
         let written = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response)))
         written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }

@@ -21,7 +21,8 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     static func pair(drainTime: TimeAmount) -> (RelayHandler, RelayHandler) {
-        let a = RelayHandler(drainTime: drainTime), b = RelayHandler(drainTime: drainTime)
+        let a = RelayHandler(drainTime: drainTime)
+        let b = RelayHandler(drainTime: drainTime)
         a.partner = b
         b.partner = a
         return (a, b)

@@ -36,7 +36,10 @@ public final class OutboxSignal: Sendable {
                 s.waiter = (id, c)
                 return false
             }
-            if resumeNow { c.resume(); return }
+            if resumeNow {
+                c.resume()
+                return
+            }
             Task {
                 try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
                 let timedOut = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in

@@ -49,19 +49,26 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
                 group.addTask { await Self.renewLeases(running, care: care, db: db, logger: logger) }
                 while !Task.isCancelled, !stopping.withLockedValue({ $0 }) {
                     let free = Self.maxInFlight - running.count
-                    guard free > 0 else { await care.outboxSignal.wait(upTo: care.config.outboxPollSeconds); continue }
+                    guard free > 0 else {
+                        await care.outboxSignal.wait(upTo: care.config.outboxPollSeconds)
+                        continue
+                    }
                     do {
                         let busy = running.busyStores()
-                        let jobs = try await OutboxQueue.claim(limit: free, lease: Self.lease, kinds: claimKinds,
-                                                               excludingStores: busy.full, excludingWebhooksOf: busy.webhooksFull,
-                                                               storage: care.storage, on: db)
+                        let jobs = try await OutboxQueue.claim(
+                            limit: free, lease: Self.lease, kinds: claimKinds,
+                            excludingStores: busy.full, excludingWebhooksOf: busy.webhooksFull,
+                            storage: care.storage, on: db)
                         var overCap: [UUID] = []
                         for job in jobs {
-                            guard running.start(job) else { overCap.append(job.id); continue }
+                            guard running.start(job) else {
+                                overCap.append(job.id)
+                                continue
+                            }
                             group.addTask {
                                 await Self.run(job, care: care, db: db, logger: logger)
                                 running.finish(job.id)
-                                care.outboxSignal.poke()   // a slot is free: look for more
+                                care.outboxSignal.poke() // a slot is free: look for more
                             }
                         }
                         // Claimed in the same batch as others of a store at its cap: back in line, untouched.
@@ -86,8 +93,9 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
             try? await Task.sleep(nanoseconds: UInt64(renewEvery * 1_000_000_000))
             let ids = running.ids
             guard !ids.isEmpty else { continue }
-            do { try await OutboxQueue.renew(ids, lease: lease, storage: care.storage, on: db) }
-            catch { logger.warning("outbox lease renewal failed: \(error)") }
+            do { try await OutboxQueue.renew(ids, lease: lease, storage: care.storage, on: db) } catch {
+                logger.warning("outbox lease renewal failed: \(error)")
+            }
         }
     }
 
@@ -95,8 +103,9 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
         let deadline = job.kind == .webhook ? webhookDeadline : emailDeadline
         do {
             try await withDeadline(seconds: deadline) {
-                try await OutboxDelivery.deliver(job, mail: care.mail, links: care.links, allowPrivateWebhooks: care.config.allowPrivateWebhooks,
-                                                 storage: care.storage, on: db)
+                try await OutboxDelivery.deliver(
+                    job, mail: care.mail, links: care.links, allowPrivateWebhooks: care.config.allowPrivateWebhooks,
+                    storage: care.storage, on: db)
             }
             // Recording has a deadline too: a write caught by a database restart must not hold the slot
             // (and renew the lease) for ever. Unrecorded, the job is delivered again, with the same id.
@@ -106,8 +115,9 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
             let transient: Bool
             if case OutboxDelivery.Failure.permanent = error { transient = false } else { transient = true }
             try? await withDeadline(seconds: recordDeadline) {
-                let status = try await OutboxQueue.failed(job, error: "\(error)", transient: transient,
-                                                          policy: care.config.retryPolicy, storage: care.storage, on: db)
+                let status = try await OutboxQueue.failed(
+                    job, error: "\(error)", transient: transient,
+                    policy: care.config.retryPolicy, storage: care.storage, on: db)
                 logger.warning("outbox job \(job.id) attempt \(job.attempts + 1) failed (\(status.rawValue)): \(error)")
             }
         }
@@ -135,13 +145,16 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
         /// Stores at their cap, and stores at their webhook cap.
         func busyStores() -> (full: [UUID], webhooksFull: [UUID]) {
             jobs.withLockedValue { all in
-                var total: [UUID: Int] = [:], hooks: [UUID: Int] = [:]
+                var total: [UUID: Int] = [:]
+                var hooks: [UUID: Int] = [:]
                 for j in all.values {
                     total[j.store, default: 0] += 1
                     if j.webhook { hooks[j.store, default: 0] += 1 }
                 }
-                return (total.filter { $0.value >= OutboxWorker.perStore }.map(\.key),
-                        hooks.filter { $0.value >= OutboxWorker.webhooksPerStore }.map(\.key))
+                return (
+                    total.filter { $0.value >= OutboxWorker.perStore }.map(\.key),
+                    hooks.filter { $0.value >= OutboxWorker.webhooksPerStore }.map(\.key)
+                )
             }
         }
 

@@ -8,7 +8,9 @@ import SQLKit
 import Vapor
 
 /// Builds the whole application from a config: used by `main` and by every test, so both run the same thing.
-public func buildApplication(config: CareConfig, environment: Environment = .development, metrics: CareMetrics = CareMetrics()) async throws -> Application {
+public func buildApplication(config: CareConfig, environment: Environment = .development, metrics: CareMetrics = CareMetrics()) async throws
+    -> Application
+{
     let app = try await Application.make(environment)
     do {
         try await configure(app, config: config, metrics: metrics)
@@ -42,8 +44,9 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     } else if config.requireCurrentSchema {
         let pending = try await DatabaseMigrations.pending(app)
         guard pending.isEmpty else {
-            throw ConfigError("the database is \(pending.count) migration(s) behind this version of CareLoop: "
-                + "run `careloop migrate` first, or start with --auto-migrate (CARELOOP_AUTO_MIGRATE=1)")
+            throw ConfigError(
+                "the database is \(pending.count) migration(s) behind this version of CareLoop: "
+                    + "run `careloop migrate` first, or start with --auto-migrate (CARELOOP_AUTO_MIGRATE=1)")
         }
     }
 
@@ -51,12 +54,14 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     // public review lists the write changed are dropped from memory, and reviews taken in are counted.
     let outboxSignal = OutboxSignal()
     let publicListCache = PublicListCache(maxAge: config.publicCacheSeconds)
-    let storage = CareStorage(sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost,
-                              rules: StoreRulesCache(maxAge: config.rulesCacheSeconds), afterCommit: { effects in
-        if effects.queuedDelivery { outboxSignal.poke() }
-        for changed in effects.changedLists { publicListCache.invalidate(changed) }
-        for received in effects.receivedReviews { metrics.reviewReceived(source: received.source, status: received.status) }
-    })
+    let storage = CareStorage(
+        sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost,
+        rules: StoreRulesCache(maxAge: config.rulesCacheSeconds),
+        afterCommit: { effects in
+            if effects.queuedDelivery { outboxSignal.poke() }
+            for changed in effects.changedLists { publicListCache.invalidate(changed) }
+            for received in effects.receivedReviews { metrics.reviewReceived(source: received.source, status: received.status) }
+        })
     let hasher = BcryptHasher(cost: config.bcryptCost)
     let secret: String
     if let configured = config.secret {
@@ -69,15 +74,19 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         publicReviewLimiter: RateLimiter(burst: config.publicReviewBurst, perMinute: config.publicReviewPerMinute),
         signInLimiter: RateLimiter(burst: config.signInBurst, perMinute: config.signInPerMinute),
         publicListCache: publicListCache, metrics: metrics,
-        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds), links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400), passwordLinks: PasswordLinks(secret: secret), outboxSignal: outboxSignal,
+        apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds),
+        links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400),
+        passwordLinks: PasswordLinks(secret: secret), outboxSignal: outboxSignal,
         mail: try config.mailSettings())
 
     // Templates ship inside the CareWeb bundle, so pages render whatever the working folder is.
     // The bundle may sit under a hidden folder (.build/): keep the sandbox, allow that path.
     if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
         app.leaf.configuration = LeafConfiguration(rootDirectory: views + "/")
-        app.leaf.sources = .singleSource(NIOLeafFiles(fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
-                                                      sandboxDirectory: views, viewDirectory: views))
+        app.leaf.sources = .singleSource(
+            NIOLeafFiles(
+                fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+                sandboxDirectory: views, viewDirectory: views))
     }
     app.views.use(.leaf)
     app.middleware = Middlewares()
@@ -94,12 +103,13 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
 
     if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, links: app.care.links, storage: storage, on: app.db) {
         // Printed once: the password and key are stored only as hashes.
-        print("""
-        Created the demo store '\(demo.storeSlug)'.
-          Owner sign-in: \(demo.ownerEmail) / \(demo.ownerPassword)
-          API key:       \(demo.apiKey)
-          Try:           curl \(config.publicURL)/api/v1/public/stores/demo/products/kettle-02/reviews
-        """)
+        print(
+            """
+            Created the demo store '\(demo.storeSlug)'.
+              Owner sign-in: \(demo.ownerEmail) / \(demo.ownerPassword)
+              API key:       \(demo.apiKey)
+              Try:           curl \(config.publicURL)/api/v1/public/stores/demo/products/kettle-02/reviews
+            """)
     }
     for handler in BackgroundWork.handlers(config: config, outbox: config.runOutboxWorker, periodic: config.runBackgroundJobs) {
         app.lifecycle.use(handler)

@@ -133,11 +133,15 @@ public struct CareConfig: Sendable {
         // Behind a trusted proxy every connection comes from the proxy: only the total cap applies.
         if c.trustForwardedFor { c.maxConnectionsPerAddress = Int(Int32.max) }
         if let v = env["CARELOOP_MAX_CONNECTIONS_PER_ADDRESS"], !v.isEmpty {
-            guard let n = Int(v), (0...1_000_000).contains(n) else { throw ConfigError("CARELOOP_MAX_CONNECTIONS_PER_ADDRESS: a whole number from 0 to 1000000: \(v)") }
+            guard let n = Int(v), (0...1_000_000).contains(n) else {
+                throw ConfigError("CARELOOP_MAX_CONNECTIONS_PER_ADDRESS: a whole number from 0 to 1000000: \(v)")
+            }
             c.maxConnectionsPerAddress = n
         }
         if let v = env["CARELOOP_MAX_CONNECTIONS"], !v.isEmpty {
-            guard let n = Int(v), (1...1_000_000).contains(n) else { throw ConfigError("CARELOOP_MAX_CONNECTIONS: a whole number from 1 to 1000000: \(v)") }
+            guard let n = Int(v), (1...1_000_000).contains(n) else {
+                throw ConfigError("CARELOOP_MAX_CONNECTIONS: a whole number from 1 to 1000000: \(v)")
+            }
             c.maxConnections = n
         }
         if let v = env["CARELOOP_AUTO_MIGRATE"] { c.autoMigrateRequested = ["1", "true", "yes"].contains(v.lowercased()) }

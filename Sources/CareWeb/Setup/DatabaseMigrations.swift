@@ -3,8 +3,9 @@ import Fluent
 import NIOPosix
 import SQLKit
 import Vapor
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Applying the numbered migrations. Several processes may start together on one database (nodes on
@@ -13,7 +14,7 @@ import Glibc
 /// others take turns instead of racing to create the same tables.
 enum DatabaseMigrations {
     /// An arbitrary, fixed number that names CareLoop's migration lock in `pg_advisory_lock`.
-    static let lockKey: Int64 = 0x43_61_72_65_4C_6F_6F_70  // "CareLoop"
+    static let lockKey: Int64 = 0x43_61_72_65_4C_6F_6F_70 // "CareLoop"
     /// The table Fluent records applied migrations in.
     static let table = "_fluent_migrations"
 
@@ -37,11 +38,13 @@ enum DatabaseMigrations {
     static func pending(_ app: Application) async throws -> [String] {
         guard let sql = app.db as? any SQLDatabase else { return [] }
         let all = CareMigrations.all.map(\.name)
-        let present = if sql.dialect.name == "postgresql" {
-            try await sql.raw("SELECT to_regclass(\(bind: table)) IS NOT NULL AS present").first()?.decode(column: "present", as: Bool.self) ?? false
-        } else {
-            try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)").first() != nil
-        }
+        let present =
+            if sql.dialect.name == "postgresql" {
+                try await sql.raw("SELECT to_regclass(\(bind: table)) IS NOT NULL AS present").first()?.decode(column: "present", as: Bool.self)
+                    ?? false
+            } else {
+                try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)").first() != nil
+            }
         guard present else { return all }
         let applied = Set(try await sql.raw("SELECT name FROM \(ident: table)").all().map { try $0.decode(column: "name", as: String.self) })
         return all.filter { !applied.contains($0) }
@@ -78,16 +81,16 @@ enum DatabaseMigrations {
 
     private static func withFileLock<T: Sendable>(_ path: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         #if canImport(Glibc)
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ConfigError("cannot open the migration lock file \(path) (errno \(errno))") }
-        defer { close(fd) }
-        // flock blocks while another process migrates: wait on the thread pool, not the caller's thread.
-        let locked = try await NIOThreadPool.singleton.runIfActive { flock(fd, LOCK_EX) == 0 }
-        guard locked else { throw ConfigError("cannot lock \(path) (errno \(errno))") }
-        defer { flock(fd, LOCK_UN) }
-        return try await body()
+            let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw ConfigError("cannot open the migration lock file \(path) (errno \(errno))") }
+            defer { close(fd) }
+            // flock blocks while another process migrates: wait on the thread pool, not the caller's thread.
+            let locked = try await NIOThreadPool.singleton.runIfActive { flock(fd, LOCK_EX) == 0 }
+            guard locked else { throw ConfigError("cannot lock \(path) (errno \(errno))") }
+            defer { flock(fd, LOCK_UN) }
+            return try await body()
         #else
-        return try await body()
+            return try await body()
         #endif
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every connection is a file descriptor. The usual soft limit (1 024) is reached by a few hundred
@@ -8,10 +8,10 @@ import Glibc
 enum SocketLimit {
     static func raise() {
         #if canImport(Glibc)
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            var limit = rlimit()
+            guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         #endif
     }
 
@@ -19,11 +19,11 @@ enum SocketLimit {
     /// a reserve stays for the database, outbound mail and webhooks.
     static func connectionBudget() -> Int {
         #if canImport(Glibc)
-        var limit = rlimit()
-        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
-            let sockets = Int(clamping: limit.rlim_cur)
-            return min(100_000, max(64, (sockets - 512) / 3))
-        }
+            var limit = rlimit()
+            if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
+                let sockets = Int(clamping: limit.rlim_cur)
+                return min(100_000, max(64, (sockets - 512) / 3))
+            }
         #endif
         return 10_000
     }

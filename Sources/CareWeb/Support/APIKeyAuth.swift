@@ -47,13 +47,16 @@ extension Request {
 
     /// The client's address for rate limiting: the peer, or the first X-Forwarded-For hop when trusted.
     var clientAddress: String {
-        if care.config.trustForwardedFor, let forwarded = headers.first(name: "X-Forwarded-For")?
-            .split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !forwarded.isEmpty {
+        if care.config.trustForwardedFor,
+            let forwarded = headers.first(name: "X-Forwarded-For")?
+                .split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !forwarded.isEmpty
+        {
             return forwarded
         }
         // Through the connection gate the peer is the gate's relay: ask the gate whom it carries.
         if let gate = application.connectionGate, ConnectionGate.isRelay(remoteAddress), let port = remoteAddress?.port,
-           let client = gate.counts.client(relayPort: port) {
+            let client = gate.counts.client(relayPort: port)
+        {
             return client
         }
         return remoteAddress?.ipAddress ?? "unknown"

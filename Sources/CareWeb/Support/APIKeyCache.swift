@@ -6,7 +6,10 @@ import NIOConcurrencyHelpers
 /// asking the database each time would make the key look-up the busiest query of all. A key revoked
 /// through this node is dropped at once; a key revoked through another node stops working within `maxAge`.
 public final class APIKeyCache: Sendable {
-    private struct Entry { let store: Store; let stored: Date }
+    private struct Entry {
+        let store: Store
+        let stored: Date
+    }
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
     private let maxAge: TimeInterval
 

@@ -43,10 +43,12 @@ struct AuditTrail: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let response = try await next.respond(to: request)
         guard response.status.code < 400, let path = request.route?.path.map(\.description).joined(separator: "/"),
-              let action = Self.actions["\(request.method.rawValue) \(path)"],
-              let (storeID, actor) = Self.who(request) else { return response }
-        try await AuditLog.record(storeID: storeID, actor: actor, action: action, subject: request.parameters.get("id"),
-                                  storage: request.care.storage, on: request.db)
+            let action = Self.actions["\(request.method.rawValue) \(path)"],
+            let (storeID, actor) = Self.who(request)
+        else { return response }
+        try await AuditLog.record(
+            storeID: storeID, actor: actor, action: action, subject: request.parameters.get("id"),
+            storage: request.care.storage, on: request.db)
         return response
     }
 

@@ -13,9 +13,11 @@ public struct CareMetrics: Sendable {
 
     /// Reviews taken in, by how they came and what moderation decided.
     func reviewReceived(source: ReviewSource, status: ReviewStatus) {
-        registry.makeCounter(name: "careloop_reviews_received_total",
-                             labels: [("source", source.rawValue), ("status", status.rawValue)],
-                             help: "Reviews taken in, by source and by the status they got").increment()
+        registry.makeCounter(
+            name: "careloop_reviews_received_total",
+            labels: [("source", source.rawValue), ("status", status.rawValue)],
+            help: "Reviews taken in, by source and by the status they got"
+        ).increment()
     }
 
     func outboxDelivered() {
@@ -29,7 +31,8 @@ public struct CareMetrics: Sendable {
         guard let given = req.headers.bearerAuthorization?.token, Secrets.constantTimeEqual(given, token) else {
             throw CareError(.unauthorized, code: "metrics_token", message: "send the metrics token as 'Authorization: Bearer <token>'")
         }
-        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                 body: .init(string: req.care.metrics.registry.emitToString()))
+        return Response(
+            status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(string: req.care.metrics.registry.emitToString()))
     }
 }

@@ -5,7 +5,8 @@ import Vapor
 /// which is a credential, kept out of other sites' logs.
 struct CustomerPageSecurity: AsyncMiddleware {
     // The pages carry their own small stylesheet inline and no script.
-    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {

@@ -10,12 +10,14 @@ struct MethodNotAllowed: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch let error as any AbortError where error.status == .notFound && request.route == nil {
             let segments = request.url.path.split(separator: "/").map(String.init)
-            let allowed = Set(routes.all.filter { route in
-                route.path.count == segments.count && zip(route.path, segments).allSatisfy { component, segment in
-                    if case .constant(let c) = component { return c == segment }
-                    return true
-                }
-            }.map(\.method.rawValue))
+            let allowed = Set(
+                routes.all.filter { route in
+                    route.path.count == segments.count
+                        && zip(route.path, segments).allSatisfy { component, segment in
+                            if case .constant(let c) = component { return c == segment }
+                            return true
+                        }
+                }.map(\.method.rawValue))
             guard !allowed.isEmpty else { throw error }
             throw Abort(.methodNotAllowed, headers: ["Allow": allowed.sorted().joined(separator: ", ")])
         }

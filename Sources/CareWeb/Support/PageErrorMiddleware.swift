@@ -14,11 +14,12 @@ struct PageErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch let error as CareError {
             let status = error.kind.status
-            let title = switch error.kind {
-            case .gone: "This link has expired"
-            case .notFound: "This page does not exist"
-            default: "That did not work"
-            }
+            let title =
+                switch error.kind {
+                case .gone: "This link has expired"
+                case .notFound: "This page does not exist"
+                default: "That did not work"
+                }
             let message = error.kind == .notFound ? "The link may be incomplete. Please use the link from the shop's latest email." : error.message
             let view = try await request.view.render("customer-error", Context(title: title, message: message))
             let response = try await view.encodeResponse(status: status, for: request)

@@ -8,7 +8,10 @@ import NIOConcurrencyHelpers
 /// after the commit: see `WriteEffects`); `maxAge` bounds how stale a list can be when another node
 /// sharing the database made the write.
 public final class PublicListCache: Sendable {
-    struct Entry { let body: Data; let stored: Date }
+    struct Entry {
+        let body: Data
+        let stored: Date
+    }
     struct State {
         var entries: [String: [String: Entry]] = [:]
         var bytes = 0

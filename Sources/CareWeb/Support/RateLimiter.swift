@@ -3,7 +3,10 @@ import Foundation
 /// Token buckets per client address: `burst` requests at once, refilled at `perMinute`.
 /// In memory and per process: a node-local brake on abuse, not an accounting system.
 public actor RateLimiter {
-    private struct Bucket { var tokens: Double; var updated: Date }
+    private struct Bucket {
+        var tokens: Double
+        var updated: Date
+    }
     private var buckets: [String: Bucket] = [:]
     private let burst: Double
     private let perSecond: Double

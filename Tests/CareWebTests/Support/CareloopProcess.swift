@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import XCTest
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The built `careloop` executable, run as a real process: for what only a process shows
 /// (command-line output, surviving `kill -9`).
@@ -23,14 +24,17 @@ struct CareloopProcess {
 
     /// Runs a command to completion and returns its standard output; one still running after
     /// `timeout` seconds (a `serve` that should have refused to start) is stopped.
-    static func run(_ args: [String], env: [String: String], cwd: String,
-                    timeout: Double = 300) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(
+        _ args: [String], env: [String: String], cwd: String,
+        timeout: Double = 300
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try binary)
         p.arguments = args
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
@@ -55,7 +59,8 @@ struct CareloopProcess {
         try p.run()
         for _ in 0..<300 {
             if let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!),
-               (response as? HTTPURLResponse)?.statusCode == 200 {
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
                 return p
             }
             try await Task.sleep(nanoseconds: 100_000_000)

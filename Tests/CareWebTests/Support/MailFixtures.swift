@@ -1,7 +1,8 @@
 import CareCore
-@testable import CareWeb
 import Fluent
 import Foundation
+
+@testable import CareWeb
 
 /// A server that mails through `sink` and delivers its outbox at once, retrying quickly.
 func mailConfig(_ sink: SMTPSink) -> (inout CareConfig) -> Void {
@@ -18,8 +19,10 @@ func mailConfig(_ sink: SMTPSink) -> (inout CareConfig) -> Void {
 
 /// A customer's emailed reply as a mail system would post it: raw RFC 822, quoted-printable text.
 func rawReply(from: String, to: String, inReplyTo: String?, references: [String], messageID: String, text: String) -> Data {
-    var headers = ["From: Grace Hopper <\(from)>", "To: \(to)", "Subject: Re: About your review", "Message-ID: <\(messageID)>",
-                   "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable"]
+    var headers = [
+        "From: Grace Hopper <\(from)>", "To: \(to)", "Subject: Re: About your review", "Message-ID: <\(messageID)>",
+        "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable",
+    ]
     if let inReplyTo { headers.append("In-Reply-To: \(inReplyTo)") }
     if !references.isEmpty { headers.append("References: " + references.joined(separator: " ")) }
     return Data((headers.joined(separator: "\r\n") + "\r\n\r\n" + MailComposer.quotedPrintable(text) + "\r\n").utf8)

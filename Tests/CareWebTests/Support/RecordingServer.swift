@@ -24,8 +24,9 @@ class RecordingServer: @unchecked Sendable {
         p.standardOutput = out
         try? p.run()
         p.waitUntilExit()
-        return Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? Int.random(in: 41_000...49_000)
+        return Int(
+            String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? Int.random(in: 41_000...49_000)
     }
 
     static func supportFile(_ name: String) -> String {
@@ -111,8 +112,10 @@ final class WebhookReceiver: RecordingServer, @unchecked Sendable {
     init() { super.init(script: "webhook_receiver.py") }
 
     func start(failFirst: Int = 0, status: Int = 204, trickle: Double = 0, answer: String = "") throws {
-        try launch(["--secret-file", secretFile, "--fail-first", String(failFirst), "--status", String(status),
-                    "--trickle", String(trickle), "--answer", answer])
+        try launch([
+            "--secret-file", secretFile, "--fail-first", String(failFirst), "--status", String(status),
+            "--trickle", String(trickle), "--answer", answer,
+        ])
     }
 
     func trust(secret: String) throws {

@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Foundation
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// A signed-in staff member talking to the dashboard over HTTP: keeps the session cookie and the
 /// CSRF token the pages carry, as a browser would.
@@ -14,7 +15,7 @@ struct StaffClient {
     static func signIn(_ server: TestServer, email: String, password: String) async throws -> StaffClient {
         let r = try await PreSession.start(server).post("/app/login", ["email": email, "password": password])
         guard r.status == .seeOther, let setCookie = r.headers.first(name: .setCookie),
-              let pair = setCookie.split(separator: ";").first, pair.hasPrefix("careloop_session=")
+            let pair = setCookie.split(separator: ";").first, pair.hasPrefix("careloop_session=")
         else { throw TestFailure("sign-in failed: \(r.status) \(r.text.prefix(300))") }
         let cookie = String(pair)
         let inbox = try await server.send(.GET, "/app/inbox", contentType: nil, headers: ["Cookie": cookie])
@@ -30,8 +31,9 @@ struct StaffClient {
     func post(_ path: String, _ fields: [String: String] = [:], csrf token: String? = nil) async throws -> TestServer.Reply {
         var all = fields
         all["_csrf"] = token ?? csrf
-        return try await server.send(.POST, path, raw: Data(form(all).utf8), contentType: "application/x-www-form-urlencoded",
-                                     headers: ["Cookie": cookie])
+        return try await server.send(
+            .POST, path, raw: Data(form(all).utf8), contentType: "application/x-www-form-urlencoded",
+            headers: ["Cookie": cookie])
     }
 
     static func csrfToken(in html: String) -> String? {
@@ -66,15 +68,17 @@ struct PreSession {
     static func start(_ server: TestServer) async throws -> PreSession {
         let page = try await server.send(.GET, "/app/login", contentType: nil)
         guard let setCookie = page.headers.first(name: .setCookie), let pair = setCookie.split(separator: ";").first,
-              pair.hasPrefix("careloop_form="), let csrf = StaffClient.csrfToken(in: page.text)
+            pair.hasPrefix("careloop_form="), let csrf = StaffClient.csrfToken(in: page.text)
         else { throw TestFailure("the sign-in page gave no form token") }
         return PreSession(server: server, cookie: String(pair), csrf: csrf)
     }
 
-    func post(_ path: String, _ fields: [String: String], csrf token: String? = nil, cookie sendCookie: Bool = true) async throws -> TestServer.Reply {
+    func post(_ path: String, _ fields: [String: String], csrf token: String? = nil, cookie sendCookie: Bool = true) async throws -> TestServer.Reply
+    {
         var all = fields
         all["_csrf"] = token ?? csrf
-        return try await server.send(.POST, path, raw: Data(form(all).utf8), contentType: "application/x-www-form-urlencoded",
-                                     headers: sendCookie ? ["Cookie": cookie] : [:])
+        return try await server.send(
+            .POST, path, raw: Data(form(all).utf8), contentType: "application/x-www-form-urlencoded",
+            headers: sendCookie ? ["Cookie": cookie] : [:])
     }
 }

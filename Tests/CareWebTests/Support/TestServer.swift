@@ -1,8 +1,9 @@
 import CareCore
-@testable import CareWeb
 import Foundation
 import Vapor
 import XCTest
+
+@testable import CareWeb
 
 /// The databases every API test runs against. PostgreSQL joins when `CARELOOP_TEST_POSTGRES_URL`
 /// names a server (scripts/test starts one); under CI its absence is a failure, not a skip.
@@ -52,7 +53,7 @@ final class TestServer: @unchecked Sendable {
         // Tests look at redirects themselves.
         app.http.client.configuration.redirectConfiguration = .disallow
         do {
-            try await app.asyncBoot()   // lifecycle handlers (the outbox worker) start here, as under `serve`
+            try await app.asyncBoot() // lifecycle handlers (the outbox worker) start here, as under `serve`
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         } catch {
             try? await app.asyncShutdown()
@@ -115,8 +116,10 @@ final class TestServer: @unchecked Sendable {
 
     /// Sends a request over the loopback network. `json` is serialised with JSONSerialization;
     /// `raw` is sent byte for byte (for malformed bodies).
-    func send(_ method: HTTPMethod, _ path: String, key: String? = nil, json: Any? = nil, raw: Data? = nil,
-              contentType: String? = "application/json", headers extra: [String: String] = [:]) async throws -> Reply {
+    func send(
+        _ method: HTTPMethod, _ path: String, key: String? = nil, json: Any? = nil, raw: Data? = nil,
+        contentType: String? = "application/json", headers extra: [String: String] = [:]
+    ) async throws -> Reply {
         var headers = HTTPHeaders()
         if let key { headers.add(name: .authorization, value: "Bearer \(key)") }
         for (k, v) in extra { headers.add(name: k, value: v) }
@@ -139,8 +142,10 @@ struct TestFailure: Error, CustomStringConvertible {
 
 extension XCTestCase {
     /// Runs `body` once per database backend, each on a fresh server.
-    func onEachBackend(tweak: @escaping (inout CareConfig) -> Void = { _ in },
-                       _ body: (TestServer) async throws -> Void) async throws {
+    func onEachBackend(
+        tweak: @escaping (inout CareConfig) -> Void = { _ in },
+        _ body: (TestServer) async throws -> Void
+    ) async throws {
         var backends: [TestBackend] = [.sqlite]
         if TestBackend.postgresURL != nil {
             backends.append(.postgres)
@@ -162,9 +167,11 @@ extension XCTestCase {
 }
 
 /// A review body with sensible defaults, for tests that care about one field.
-func reviewJSON(product: String = "sku-1", productName: String = "Thing", email: String = "buyer@example.com",
-                name: String? = "Bea Buyer", rating: Any = 5, title: String? = nil, body: String? = nil,
-                order: String? = nil) -> [String: Any] {
+func reviewJSON(
+    product: String = "sku-1", productName: String = "Thing", email: String = "buyer@example.com",
+    name: String? = "Bea Buyer", rating: Any = 5, title: String? = nil, body: String? = nil,
+    order: String? = nil
+) -> [String: Any] {
     var customer: [String: Any] = ["email": email]
     if let name { customer["name"] = name }
     var json: [String: Any] = ["product": ["external_id": product, "name": productName], "customer": customer, "rating": rating]

@@ -7,7 +7,7 @@ public enum Lukewarm {
         if rating == 3 { return true }
         let text = [title, body].compactMap { $0 }.joined(separator: " ")
         let words = Sentiment.words(text)
-        guard !words.isEmpty else { return false }   // stars only: nothing said, nothing to read into
+        guard !words.isEmpty else { return false } // stars only: nothing said, nothing to read into
         // Short, and made only of generic words ("good", "it's ok", "fine thanks").
         return words.count <= 4 && words.allSatisfy { Lexicon.generic.contains($0) }
             && !(words.count == 1 && words[0] == "great" && rating == 5)

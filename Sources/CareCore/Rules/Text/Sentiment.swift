@@ -69,27 +69,52 @@ enum Lexicon {
     static let weights: [String: Double] = {
         var w: [String: Double] = [:]
         let positive: [(Double, [String])] = [
-            (4, ["love", "loved", "loves", "amazing", "excellent", "perfect", "outstanding", "superb", "fantastic", "wonderful", "brilliant", "best"]),
+            (
+                4,
+                ["love", "loved", "loves", "amazing", "excellent", "perfect", "outstanding", "superb", "fantastic", "wonderful", "brilliant", "best"]
+            ),
             (3, ["great", "awesome", "beautiful", "delighted", "happy", "impressed", "recommend", "recommended", "gorgeous", "lovely"]),
-            (2, ["good", "nice", "solid", "sturdy", "comfortable", "fast", "quick", "helpful", "friendly", "pleased", "work", "works", "worked", "reliable", "easy", "well"]),
+            (
+                2,
+                [
+                    "good", "nice", "solid", "sturdy", "comfortable", "fast", "quick", "helpful", "friendly", "pleased", "work", "works", "worked",
+                    "reliable", "easy", "well",
+                ]
+            ),
             (1, ["fine", "ok", "okay", "decent", "alright", "fair", "reasonable", "adequate", "satisfied"]),
         ]
         let negative: [(Double, [String])] = [
             (-4, ["terrible", "awful", "horrible", "worst", "useless", "disgusting", "scam", "garbage", "hate", "hated", "dangerous"]),
-            (-3, ["broken", "broke", "defective", "faulty", "bad", "poor", "disappointed", "disappointing", "rude", "refund", "waste", "fake", "unusable", "junk", "crap", "ruined"]),
-            (-2, ["late", "slow", "leak", "leaks", "leaked", "leaking", "cracked", "chipped", "damaged", "missing", "wrong", "cheap", "flimsy", "return", "returned", "problem", "problems", "issue", "issues", "stopped", "never", "unhappy", "annoying"]),
+            (
+                -3,
+                [
+                    "broken", "broke", "defective", "faulty", "bad", "poor", "disappointed", "disappointing", "rude", "refund", "waste", "fake",
+                    "unusable", "junk", "crap", "ruined",
+                ]
+            ),
+            (
+                -2,
+                [
+                    "late", "slow", "leak", "leaks", "leaked", "leaking", "cracked", "chipped", "damaged", "missing", "wrong", "cheap", "flimsy",
+                    "return", "returned", "problem", "problems", "issue", "issues", "stopped", "never", "unhappy", "annoying",
+                ]
+            ),
             (-1, ["meh", "average", "mediocre", "small", "expensive", "overpriced", "smell", "noisy", "loud"]),
         ]
         for (weight, list) in positive + negative { for word in list { w[word] = weight } }
         return w
     }()
 
-    static let negations: Set<String> = ["not", "no", "never", "hardly", "barely", "without", "nothing", "nor", "cannot", "cant", "wont", "didnt", "doesnt", "isnt", "wasnt"]
+    static let negations: Set<String> = [
+        "not", "no", "never", "hardly", "barely", "without", "nothing", "nor", "cannot", "cant", "wont", "didnt", "doesnt", "isnt", "wasnt",
+    ]
     static let intensifiers: Set<String> = ["very", "really", "so", "extremely", "super", "totally", "absolutely", "incredibly", "too"]
     static let contrast: Set<String> = ["but", "however", "although", "though", "yet", "except", "unfortunately"]
 
     /// Words that, alone or nearly alone, say "it was fine" and nothing more.
-    static let generic: Set<String> = ["good", "ok", "okay", "fine", "nice", "decent", "alright", "average", "meh", "acceptable",
-                                       "satisfactory", "so", "not", "bad", "as", "expected", "described", "it", "is", "was", "its",
-                                       "it's", "product", "item", "thanks", "thank", "you", "pretty", "quite", "all", "right", "great"]
+    static let generic: Set<String> = [
+        "good", "ok", "okay", "fine", "nice", "decent", "alright", "average", "meh", "acceptable",
+        "satisfactory", "so", "not", "bad", "as", "expected", "described", "it", "is", "was", "its",
+        "it's", "product", "item", "thanks", "thank", "you", "pretty", "quite", "all", "right", "great",
+    ]
 }

@@ -8,13 +8,13 @@ public enum DefaultTriggers {
         actions: [
             .openConversation(
                 template: """
-                Hi {{customer.first_name}},
+                    Hi {{customer.first_name}},
 
-                I'm sorry {{product.name}} let you down. I read your review and I'd like to put this right.
-                Could you tell me what went wrong? Just reply to this email; a real person (me) will answer.
+                    I'm sorry {{product.name}} let you down. I read your review and I'd like to put this right.
+                    Could you tell me what went wrong? Just reply to this email; a real person (me) will answer.
 
-                {{store.name}}
-                """,
+                    {{store.name}}
+                    """,
                 subject: "About your {{product.name}} review"),
             .setPriority(.high),
             .setSLA(minutes: 60),
@@ -27,13 +27,13 @@ public enum DefaultTriggers {
         actions: [
             .openConversation(
                 template: """
-                Hi {{customer.first_name}},
+                    Hi {{customer.first_name}},
 
-                Thank you for reviewing {{product.name}}. "Good" is good, but we'd like it to be great:
-                what one thing would have made it great for you? Just reply; I read every answer.
+                    Thank you for reviewing {{product.name}}. "Good" is good, but we'd like it to be great:
+                    what one thing would have made it great for you? Just reply; I read every answer.
 
-                {{store.name}}
-                """,
+                    {{store.name}}
+                    """,
                 subject: "What would have made {{product.name}} great?"),
             .setPriority(.normal),
         ])

@@ -14,8 +14,8 @@ import Foundation
 /// Everything else (backreferences, lookarounds, named groups, possessive quantifiers, inner anchors, …) is
 /// refused with a `SyntaxError` explaining what is unsupported.
 public struct LinearPattern: Sendable, Equatable {
-    public static let maxPatternLength = 200  // characters of the source pattern
-    public static let maxPositions = 128  // automaton positions after expanding {m,n}
+    public static let maxPatternLength = 200 // characters of the source pattern
+    public static let maxPositions = 128 // automaton positions after expanding {m,n}
 
     public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String
@@ -27,13 +27,13 @@ public struct LinearPattern: Sendable, Equatable {
     /// Total automaton positions over all alternatives; a rough cost measure.
     public let positionCount: Int
 
-    private let matchers: [Matcher]  // distinct matchers; copies from {m,n} share one
-    private let matcherPositions: [Bits]  // the positions of each distinct matcher
-    private let followTable: [Bits]  // [nibble * 16 + value] → union of follow sets of those positions
-    private let asciiTable: [Bits]  // positions accepting each ASCII scalar
+    private let matchers: [Matcher] // distinct matchers; copies from {m,n} share one
+    private let matcherPositions: [Bits] // the positions of each distinct matcher
+    private let followTable: [Bits] // [nibble * 16 + value] → union of follow sets of those positions
+    private let asciiTable: [Bits] // positions accepting each ASCII scalar
     private let firstFree, firstCaret, firstBoundary, firstCaretBoundary: Bits
     private let lastFree, lastBoundary, lastDollar, lastDollarBoundary: Bits
-    private let empty: EmptyMatch  // when an alternative can match the empty string
+    private let empty: EmptyMatch // when an alternative can match the empty string
 
     public static func == (a: LinearPattern, b: LinearPattern) -> Bool { a.source == b.source }
 
@@ -55,7 +55,8 @@ public struct LinearPattern: Sendable, Equatable {
         }
 
         var builder = Builder()
-        var firsts = [Bits](repeating: Bits(), count: 4), lasts = [Bits](repeating: Bits(), count: 4)
+        var firsts = [Bits](repeating: Bits(), count: 4)
+        var lasts = [Bits](repeating: Bits(), count: 4)
         var empty = EmptyMatch()
         for alt in alternatives {
             let g = builder.build(alt.body.expanded())
@@ -70,7 +71,7 @@ public struct LinearPattern: Sendable, Equatable {
             case (false, false, true): empty.atAnyBoundary = true
             case (true, false, true): empty.atStartBoundary = true
             case (false, true, true): empty.atEndBoundary = true
-            case (true, true, true): break  // p = 0 = end needs an empty text, which has no boundary
+            case (true, true, true): break // p = 0 = end needs an empty text, which has no boundary
             }
         }
         (positionCount, matchers, matcherPositions) = (builder.positionCount, builder.matchers, builder.positionsOf)
@@ -102,16 +103,18 @@ public struct LinearPattern: Sendable, Equatable {
         let canStartLater =
             !firstFree.isEmpty || !firstBoundary.isEmpty || empty.atAnyBoundary || empty.atEndBoundary
         var state = Bits()
-        var prevWord = false, atStart = true
-        var pendingBoundary = false  // a `…\b` alternative ended on the previous scalar; needs a boundary next
-        var memo: [Memo] = []  // allocated on the first non-ASCII scalar
+        var prevWord = false
+        var atStart = true
+        var pendingBoundary = false // a `…\b` alternative ended on the previous scalar; needs a boundary next
+        var memo: [Memo] = [] // allocated on the first non-ASCII scalar
         // Memo slots grow with the text (64...4096) so short texts allocate little and long ones rarely miss.
         let memoBits = min(max((text.utf8.count / 4).bitWidth - (text.utf8.count / 4).leadingZeroBitCount, 6), 12)
 
         return followTable.withUnsafeBufferPointer { follow in
             asciiTable.withUnsafeBufferPointer { ascii in
                 for c in text.unicodeScalars {
-                    let accept: Bits, word: Bool
+                    let accept: Bits
+                    let word: Bool
                     if c.value < 128 {
                         accept = ascii[Int(c.value)]
                         word = Self.asciiWord[Int(c.value)]
@@ -164,7 +167,8 @@ public struct LinearPattern: Sendable, Equatable {
     @inline(__always)
     private static func followUnion(_ s: Bits, _ table: UnsafeBufferPointer<Bits>) -> Bits {
         // Two accumulators keep the two halves' load-and-or chains independent.
-        var low = Bits(), high = Bits()
+        var low = Bits()
+        var high = Bits()
         var w = s.lo
         while w != 0 {
             let k = w.trailingZeroBitCount >> 2
@@ -190,11 +194,11 @@ public struct LinearPattern: Sendable, Equatable {
 
     /// Cheap pre-check: only text with combining marks or conjoining jamo can change under NFC.
     private static func needsNormalization(_ text: String) -> Bool {
-        guard text.utf8.contains(where: { $0 >= 0xCC }) else { return false }  // every scalar below U+0300
+        guard text.utf8.contains(where: { $0 >= 0xCC }) else { return false } // every scalar below U+0300
         return text.unicodeScalars.contains {
             switch $0.value {
-            case ..<0x300, 0x3400...0x9FFF, 0xAC00...0xD7A3: return false  // Latin-1, CJK, Hangul syllables
-            case 0x1160...0x11FF, 0xD7B0...0xD7FF: return true  // conjoining jamo
+            case ..<0x300, 0x3400...0x9FFF, 0xAC00...0xD7A3: return false // Latin-1, CJK, Hangul syllables
+            case 0x1160...0x11FF, 0xD7B0...0xD7FF: return true // conjoining jamo
             default: return $0.properties.canonicalCombiningClass != .notReordered
             }
         }
@@ -215,7 +219,10 @@ extension LinearPattern {
         func union(_ o: Bits) -> Bits { Bits(lo: lo | o.lo, hi: hi | o.hi) }
         func intersection(_ o: Bits) -> Bits { Bits(lo: lo & o.lo, hi: hi & o.hi) }
         func intersects(_ o: Bits) -> Bool { (lo & o.lo) | (hi & o.hi) != 0 }
-        mutating func formUnion(_ o: Bits) { lo |= o.lo; hi |= o.hi }
+        mutating func formUnion(_ o: Bits) {
+            lo |= o.lo
+            hi |= o.hi
+        }
         var members: [Int] { (0..<128).filter(contains) }
     }
 
@@ -224,7 +231,7 @@ extension LinearPattern {
     /// What matching needs to know about one scalar, looked up once: Unicode property lookups are slow.
     fileprivate struct ScalarInfo {
         let scalar: Unicode.Scalar
-        let lower, upper: Unicode.Scalar  // single-scalar case forms; the scalar itself where a mapping is longer
+        let lower, upper: Unicode.Scalar // single-scalar case forms; the scalar itself where a mapping is longer
         let isWord, isDigit, isSpace: Bool
 
         init(_ c: Unicode.Scalar) {
@@ -253,7 +260,7 @@ extension LinearPattern {
                 .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation:
                 isWord = true
             case .otherSymbol:
-                isWord = p.isAlphabetic  // circled and squared letters
+                isWord = p.isAlphabetic // circled and squared letters
             default:
                 isWord = c.value == 0x200C || c.value == 0x200D
             }
@@ -301,7 +308,7 @@ extension LinearPattern {
     }
 
     fileprivate enum Matcher: Sendable, Equatable {
-        case literal(Unicode.Scalar)  // stored lowercased
+        case literal(Unicode.Scalar) // stored lowercased
         case anyButNewline
         case set([ClassItem], negated: Bool)
 
@@ -322,7 +329,7 @@ extension LinearPattern {
         case concat([Node])
         case alternation([Node])
         case star(Node), plus(Node), optional(Node)
-        case repeated(Node, min: Int, max: Int?)  // max nil = unbounded
+        case repeated(Node, min: Int, max: Int?) // max nil = unbounded
 
         /// Positions after expansion, saturating so absurd nestings cannot overflow.
         var positionCount: Int {
@@ -374,10 +381,14 @@ extension LinearPattern {
     fileprivate struct Builder {
         var positionCount = 0
         var matchers: [Matcher] = []
-        var positionsOf: [Bits] = []  // parallel to matchers
+        var positionsOf: [Bits] = [] // parallel to matchers
         var follow: [Bits] = []
 
-        struct Glushkov { var nullable: Bool; var first: Bits; var last: Bits }
+        struct Glushkov {
+            var nullable: Bool
+            var first: Bits
+            var last: Bits
+        }
 
         mutating func build(_ node: Node) -> Glushkov {
             switch node {
@@ -458,14 +469,20 @@ extension LinearPattern {
                 alternatives.append(try parseTopAlternative())
                 if atEnd { return alternatives }
                 if peek() == ")" { throw SyntaxError("unbalanced parenthesis: ')' without a matching '('") }
-                i += 1  // "|"
+                i += 1 // "|"
             }
         }
 
         private mutating func parseTopAlternative() throws(SyntaxError) -> Alternative {
             var alt = Alternative()
-            if peek() == "^" { alt.caret = true; i += 1 }
-            if peek() == "\\" && peek(1) == "b" { alt.leadingBoundary = true; i += 2 }
+            if peek() == "^" {
+                alt.caret = true
+                i += 1
+            }
+            if peek() == "\\" && peek(1) == "b" {
+                alt.leadingBoundary = true
+                i += 2
+            }
             var items: [Node] = []
             while let c = peek(), c != "|", c != ")" {
                 if c == "$" {
@@ -512,7 +529,7 @@ extension LinearPattern {
         private mutating func parseQuantified() throws(SyntaxError) -> Node {
             let atom = try parseAtom()
             guard let q = try parseQuantifier() else { return atom }
-            if peek() == "?" { i += 1 }  // lazy: same yes/no answer
+            if peek() == "?" { i += 1 } // lazy: same yes/no answer
             if peek() == "+" { throw SyntaxError("possessive quantifiers such as *+ are not supported") }
             if let c = peek(), c == "*" || c == "+" || c == "?" || (c == "{" && looksLikeCount()) {
                 throw SyntaxError("a quantifier cannot directly follow another quantifier; use a group, e.g. (a{2}){3}")
@@ -528,9 +545,15 @@ extension LinearPattern {
         /// Parses `* + ? {m} {m,} {m,n}` if present.
         private mutating func parseQuantifier() throws(SyntaxError) -> (Int, Int?)? {
             switch peek() {
-            case "*": i += 1; return (0, nil)
-            case "+": i += 1; return (1, nil)
-            case "?": i += 1; return (0, 1)
+            case "*":
+                i += 1
+                return (0, nil)
+            case "+":
+                i += 1
+                return (1, nil)
+            case "?":
+                i += 1
+                return (0, 1)
             case "{":
                 guard looksLikeCount() else { throw SyntaxError(Self.braceMessage) }
                 i += 1
@@ -540,7 +563,7 @@ extension LinearPattern {
                     i += 1
                     hi = readNumber()
                 }
-                i += 1  // "}"
+                i += 1 // "}"
                 if lo > 100 || (hi ?? 0) > 100 { throw SyntaxError("a repetition count above 100 is not supported") }
                 if let hi, hi < lo { throw SyntaxError("in a repetition {\(lo),\(hi)} the minimum exceeds the maximum") }
                 return (lo, hi)
@@ -559,7 +582,10 @@ extension LinearPattern {
                 return j > start
             }
             guard digits() else { return false }
-            if j < s.count, s[j] == "," { j += 1; _ = digits() }
+            if j < s.count, s[j] == "," {
+                j += 1
+                _ = digits()
+            }
             return j < s.count && s[j] == "}"
         }
 
@@ -610,13 +636,15 @@ extension LinearPattern {
         private mutating func parseGroupPrefix() throws(SyntaxError) {
             guard peek() == "?" else { return }
             switch (peek(1), peek(2)) {
-            case (":", _): i += 2; return
+            case (":", _):
+                i += 2
+                return
             case ("=", _), ("!", _): throw SyntaxError("lookahead assertions such as (?= and (?! are not supported")
             case ("<", "="), ("<", "!"): throw SyntaxError("lookbehind assertions such as (?<= and (?<! are not supported")
             case ("<", _), ("P", _), ("'", _): throw SyntaxError("named groups are not supported; use (?: ) or ( )")
             case (">", _): throw SyntaxError("atomic groups (?> are not supported")
             case ("#", _): throw SyntaxError("comments (?# are not supported")
-            case let (c?, _) where c.properties.isAlphabetic || c == "-":
+            case (let c?, _) where c.properties.isAlphabetic || c == "-":
                 throw SyntaxError("inline options such as (?i) are not supported; matching is always case-insensitive")
             default: throw SyntaxError("unsupported group syntax '(?'")
             }
@@ -683,7 +711,9 @@ extension LinearPattern {
                 firstItem = false
                 let lowEnd: Unicode.Scalar
                 switch try parseClassMember() {
-                case .item(let item): items.append(item); continue
+                case .item(let item):
+                    items.append(item)
+                    continue
                 case .scalar(let s): lowEnd = s
                 }
                 // A range `a-z`, unless the '-' is the last character of the class.

@@ -27,11 +27,13 @@ public enum TriggerAttribute: String, Sendable, CaseIterable {
     public var kind: Kind {
         switch self {
         case .reviewRating, .reviewSentiment, .customerReviewCount, .customerLifetimeValue, .customerOpenConversations,
-             .conversationMinutesSinceStaffReply, .conversationDaysSinceCustomerReply: .number
+            .conversationMinutesSinceStaffReply, .conversationDaysSinceCustomerReply:
+            .number
         case .reviewVerified, .reviewLukewarm: .bool
         case .conversationTags: .tags
         case .reviewTitle, .reviewBody, .reviewSource, .productExternalID, .productName, .customerEmail,
-             .conversationStatus, .conversationPriority: .string
+            .conversationStatus, .conversationPriority:
+            .string
         }
     }
 

@@ -28,8 +28,10 @@ public struct TriggerDefinition: Sendable, Equatable {
     /// For time events: how long the silence must last.
     public var afterMinutes: Int?
 
-    public init(name: String, event: TriggerEvent, conditions: TriggerCondition = .always, actions: [TriggerAction],
-                oncePerSubject: Bool = true, afterMinutes: Int? = nil) {
+    public init(
+        name: String, event: TriggerEvent, conditions: TriggerCondition = .always, actions: [TriggerAction],
+        oncePerSubject: Bool = true, afterMinutes: Int? = nil
+    ) {
         self.name = name
         self.event = event
         self.conditions = conditions

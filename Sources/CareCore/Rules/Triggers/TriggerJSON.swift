@@ -8,8 +8,9 @@ public enum TriggerJSON {
             throw .invalid("trigger", "is larger than \(TriggerLimits.definitionBytes / 1024) KB")
         }
         let root: JSONNode
-        do { root = try JSONDecoder().decode(JSONNode.self, from: data) }
-        catch { throw CareError(.malformed, code: "malformed_json", message: "the trigger is not valid JSON") }
+        do { root = try JSONDecoder().decode(JSONNode.self, from: data) } catch {
+            throw CareError(.malformed, code: "malformed_json", message: "the trigger is not valid JSON")
+        }
         return try parse(root)
     }
 
@@ -46,12 +47,15 @@ public enum TriggerJSON {
         }
         var after: Int?
         if let v = obj["after_minutes"] {
-            guard let n = v.wholeNumber, n >= 1, n <= 60 * 24 * 90 else { throw .invalid("after_minutes", "must be a whole number of minutes from 1 to 129600") }
+            guard let n = v.wholeNumber, n >= 1, n <= 60 * 24 * 90 else {
+                throw .invalid("after_minutes", "must be a whole number of minutes from 1 to 129600")
+            }
             after = n
         }
         if event.isTimed && after == nil { throw .invalid("after_minutes", "is required for \(event.rawValue)") }
         if !event.isTimed && after != nil { throw .invalid("after_minutes", "only applies to time events") }
-        let definition = TriggerDefinition(name: name, event: event, conditions: conditions, actions: actions, oncePerSubject: once, afterMinutes: after)
+        let definition = TriggerDefinition(
+            name: name, event: event, conditions: conditions, actions: actions, oncePerSubject: once, afterMinutes: after)
         // The size as stored, whichever way the definition came (API JSON, the form, an import).
         guard data(definition).count <= TriggerLimits.definitionBytes else {
             throw .invalid("trigger", "is larger than \(TriggerLimits.definitionBytes / 1024) KB")
@@ -81,7 +85,8 @@ public enum TriggerJSON {
         let kind = attribute.kind
         guard let opName = obj["op"]?.string else { throw .missing("\(path).op") }
         guard let op = TriggerOperator(rawValue: opName) else {
-            throw .invalid("\(path).op", "unknown operator '\(opName)'; use one of \(TriggerOperator.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw .invalid(
+                "\(path).op", "unknown operator '\(opName)'; use one of \(TriggerOperator.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard TriggerAttribute.allows(op, on: kind) else {
             throw .invalid("\(path).op", "'\(op.rawValue)' does not apply to \(name) (a \(kind.rawValue))")
@@ -92,7 +97,9 @@ public enum TriggerJSON {
         return .compare(attribute: attribute, op: op, value: value)
     }
 
-    static func check(_ value: TriggerValue, for op: TriggerOperator, kind: TriggerAttribute.Kind, attribute: String, at path: String) throws(CareError) {
+    static func check(_ value: TriggerValue, for op: TriggerOperator, kind: TriggerAttribute.Kind, attribute: String, at path: String)
+        throws(CareError)
+    {
         let expected: TriggerAttribute.Kind = kind == .tags ? .string : kind
         switch op {
         case .in:
@@ -198,8 +205,10 @@ public enum TriggerJSON {
     // MARK: writing
 
     public static func encode(_ d: TriggerDefinition) -> [String: Any] {
-        var out: [String: Any] = ["name": d.name, "event": d.event.rawValue, "conditions": encode(d.conditions),
-                                  "actions": d.actions.map(encode), "once_per_subject": d.oncePerSubject]
+        var out: [String: Any] = [
+            "name": d.name, "event": d.event.rawValue, "conditions": encode(d.conditions),
+            "actions": d.actions.map(encode), "once_per_subject": d.oncePerSubject,
+        ]
         if let after = d.afterMinutes { out["after_minutes"] = after }
         return out
     }
@@ -230,13 +239,17 @@ public enum TriggerJSON {
     static func encode(_ a: TriggerAction) -> [String: Any] {
         var out: [String: Any] = ["type": a.type.rawValue]
         switch a {
-        case .openConversation(let t, let s): out["template"] = t; if let s { out["subject"] = s }
+        case .openConversation(let t, let s):
+            out["template"] = t
+            if let s { out["subject"] = s }
         case .sendMessage(let t), .addNote(let t): out["template"] = t
         case .assign(let to): out["to"] = to
         case .setPriority(let p): out["priority"] = p.rawValue
         case .addTag(let tag): out["tag"] = tag
         case .setSLA(let m): out["minutes"] = m
-        case .notifyStaff(let t, let to): out["template"] = t; if let to { out["to"] = to }
+        case .notifyStaff(let t, let to):
+            out["template"] = t
+            if let to { out["to"] = to }
         case .sendWebhook: break
         case .resolve(let note): if let note { out["note"] = note }
         }

@@ -25,8 +25,9 @@ public enum TriggerLimits {
             patterns += TriggerCache.definition(try row.decode(column: "definition", as: String.self))?.conditions.patternCount ?? 0
         }
         if patterns > patternsPerStore {
-            throw CareError(.conflict, code: "too_many_patterns",
-                            message: "a store's triggers can have at most \(patternsPerStore) 'matches' conditions in all")
+            throw CareError(
+                .conflict, code: "too_many_patterns",
+                message: "a store's triggers can have at most \(patternsPerStore) 'matches' conditions in all")
         }
     }
 }

@@ -15,17 +15,20 @@ enum CareActions {
         var outbox: [OutboxPayload] = []
     }
 
-    static func run(_ actions: [TriggerAction], of triggerName: String, on start: CareSubject, links: CareLinks, now: Date,
-                    sql: any SQLDatabase) async throws -> (CareSubject, [TriggerEvent]) {
+    static func run(
+        _ actions: [TriggerAction], of triggerName: String, on start: CareSubject, links: CareLinks, now: Date,
+        sql: any SQLDatabase
+    ) async throws -> (CareSubject, [TriggerEvent]) {
         var s = start
         var raised: [TriggerEvent] = []
         var w = Writes()
         let storeID = try s.store.requireID()
 
         func staffMessage(_ template: String, in c: Conversation) {
-            let (m, email) = Conversations.stageStaffMessage(Template.render(template, values: values(s, links, now: now)), staffID: nil,
-                                                             in: c, now: now, sentAt: now.addingTimeInterval(Double(w.messages.count) / 1000),
-                                                             countsAsResponse: false)
+            let (m, email) = Conversations.stageStaffMessage(
+                Template.render(template, values: values(s, links, now: now)), staffID: nil,
+                in: c, now: now, sentAt: now.addingTimeInterval(Double(w.messages.count) / 1000),
+                countsAsResponse: false)
             w.messages.append(m)
             w.outbox.append(email)
             w.conversationChanged = true
@@ -36,7 +39,8 @@ enum CareActions {
             case .openConversation(let template, let subject):
                 // One open thread per subject: a second trigger asking adds to it rather than starting another.
                 if s.conversation == nil {
-                    let c = try Conversations.make(for: s, subject: Template.render(subject ?? "About your review", values: values(s, links, now: now)), now: now)
+                    let c = try Conversations.make(
+                        for: s, subject: Template.render(subject ?? "About your review", values: values(s, links, now: now)), now: now)
                     s.conversation = c
                     w.newConversation = c
                     raised.append(.conversationOpened)
@@ -47,8 +51,10 @@ enum CareActions {
                 staffMessage(template, in: c)
             case .addNote(let template):
                 guard let c = s.conversation else { continue }
-                w.messages.append(Conversations.makeMessage(.note, body: Template.render(template, values: values(s, links, now: now)), staffID: nil,
-                                                            to: c, now: now.addingTimeInterval(Double(w.messages.count) / 1000)))
+                w.messages.append(
+                    Conversations.makeMessage(
+                        .note, body: Template.render(template, values: values(s, links, now: now)), staffID: nil,
+                        to: c, now: now.addingTimeInterval(Double(w.messages.count) / 1000)))
             case .assign(let to):
                 guard let c = s.conversation else { continue }
                 c.assigneeID = try await Staff.pick(to, storeID: storeID, on: sql)
@@ -108,8 +114,15 @@ enum CareActions {
             v["customer.name"] = name
             v["customer.first_name"] = name.split(separator: " ").first.map(String.init)
         }
-        if let p = s.product { v["product.name"] = p.name; v["product.url"] = p.url }
-        if let r = s.review { v["review.title"] = r.title; v["review.body"] = r.body; v["review.rating"] = String(r.rating) }
+        if let p = s.product {
+            v["product.name"] = p.name
+            v["product.url"] = p.url
+        }
+        if let r = s.review {
+            v["review.title"] = r.title
+            v["review.body"] = r.body
+            v["review.rating"] = String(r.rating)
+        }
         if let c = s.conversation { v["conversation.link"] = links.conversationPage(token: c.token, issuedAt: now) }
         return v
     }
@@ -120,11 +133,13 @@ enum Staff {
     /// An agent by email, or the one with the fewest unresolved conversations ("round_robin").
     static func pick(_ to: String, storeID: UUID, on sql: any SQLDatabase) async throws -> UUID? {
         if to == "round_robin" {
-            return try await sql.raw("""
+            return try await sql.raw(
+                """
                 SELECT s.id AS id, COUNT(c.id) AS n FROM staff_users s
                 LEFT JOIN conversations c ON c.assignee_id = s.id AND c.status <> \(bind: ConversationStatus.resolved.rawValue)
                 WHERE s.store_id = \(bind: storeID) GROUP BY s.id, s.created_at ORDER BY n, s.created_at LIMIT 1
-                """).first()?.decode(column: "id", as: UUID.self)
+                """
+            ).first()?.decode(column: "id", as: UUID.self)
         }
         return try await sql.raw("SELECT id FROM staff_users WHERE store_id = \(bind: storeID) AND email = \(bind: to)")
             .first()?.decode(column: "id", as: UUID.self)

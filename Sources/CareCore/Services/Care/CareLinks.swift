@@ -42,7 +42,7 @@ public struct CareLinks: Sendable {
         // Only the one canonical spelling of the signature: base64's unused low bits must not make a
         // second valid link out of the first.
         guard let given = Data(base64URL: parts[2]), Secrets.base64URL(given) == parts[2],
-              HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key)
+            HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key)
         else { return .invalid }
         return Double(expiry) < now.timeIntervalSince1970 ? .expired : .open(conversationToken: parts[0])
     }

@@ -21,7 +21,9 @@ public enum ConversationService {
     }
 
     /// The inbox: most urgent SLA first, then newest.
-    public static func list(storeID: UUID, filter: Filter, page: ReviewQueries.Page, on db: any Database) async throws -> (items: [Listed], total: Int) {
+    public static func list(storeID: UUID, filter: Filter, page: ReviewQueries.Page, on db: any Database) async throws -> (
+        items: [Listed], total: Int
+    ) {
         let query = Conversation.query(on: db).filter(\.$storeID == storeID)
         if let status = filter.status { query.filter(\.$status == status) }
         if let assignee = filter.assignee {
@@ -53,8 +55,10 @@ public enum ConversationService {
     }
 
     /// A staff reply (emailed to the customer) or an internal note (never sent).
-    public static func reply(conversationID: UUID, storeID: UUID, body: String, isInternal: Bool, staffID: UUID?,
-                             storage: CareStorage, on db: any Database) async throws -> ConversationMessage {
+    public static func reply(
+        conversationID: UUID, storeID: UUID, body: String, isInternal: Bool, staffID: UUID?,
+        storage: CareStorage, on db: any Database
+    ) async throws -> ConversationMessage {
         let body = try Text.required(body, field: "body", max: 20_000)
         return try await storage.write(on: db) { tx in
             let c = try await load(conversationID, storeID: storeID, on: tx)
@@ -69,8 +73,10 @@ public enum ConversationService {
     /// Resolves a conversation with an optional note. When it is about a review and the store invites
     /// review updates, the customer gets one plain message saying they may update their review if they
     /// wish: nothing is offered for it, and nothing depends on it.
-    public static func resolve(conversationID: UUID, storeID: UUID, note: String?, links: CareLinks,
-                               storage: CareStorage, on db: any Database) async throws {
+    public static func resolve(
+        conversationID: UUID, storeID: UUID, note: String?, links: CareLinks,
+        storage: CareStorage, on db: any Database
+    ) async throws {
         let note = try Text.optional(note, field: "resolution_note", max: 5000)
         try await storage.write(on: db) { tx in
             let c = try await load(conversationID, storeID: storeID, on: tx)
@@ -81,12 +87,15 @@ public enum ConversationService {
             try await CareRows.update(c, on: tx)
             try await Conversations.addMessage(.system, body: "Resolved" + (note.map { ": \($0)" } ?? "."), staffID: nil, to: c, now: now, on: tx)
             if let reviewID = c.reviewID,
-               let store = try await tx.first(Store.self, { $0.where("id", .equal, storeID) }), store.inviteReviewUpdate,
-               let review = try await tx.first(Review.self, { $0.where("id", .equal, reviewID) }), review.status != .rejected {
-                let invitation = ReviewUpdateInvitation.text(customerName: customer?.name, storeName: store.name,
-                                                             link: links.conversationPage(token: c.token, issuedAt: now) + "#review")
-                try await Conversations.sendStaffMessage(invitation, staffID: nil, in: c, now: now.addingTimeInterval(0.001),
-                                                         countsAsResponse: false, on: tx)
+                let store = try await tx.first(Store.self, { $0.where("id", .equal, storeID) }), store.inviteReviewUpdate,
+                let review = try await tx.first(Review.self, { $0.where("id", .equal, reviewID) }), review.status != .rejected
+            {
+                let invitation = ReviewUpdateInvitation.text(
+                    customerName: customer?.name, storeName: store.name,
+                    link: links.conversationPage(token: c.token, issuedAt: now) + "#review")
+                try await Conversations.sendStaffMessage(
+                    invitation, staffID: nil, in: c, now: now.addingTimeInterval(0.001),
+                    countsAsResponse: false, on: tx)
             }
             try await fireForConversation(.conversationResolved, c, links: links, now: now, on: tx)
         }
@@ -131,8 +140,10 @@ extension Optional {
 extension ConversationService {
     /// The customer's own reply (from the hosted page): reopens the conversation and runs the
     /// store's `conversation.customer_replied` triggers.
-    public static func customerReply(conversationID: UUID, storeID: UUID, body: String, links: CareLinks,
-                                     storage: CareStorage, on db: any Database) async throws -> ConversationMessage {
+    public static func customerReply(
+        conversationID: UUID, storeID: UUID, body: String, links: CareLinks,
+        storage: CareStorage, on db: any Database
+    ) async throws -> ConversationMessage {
         let body = try Text.required(body, field: "body", max: 20_000)
         return try await storage.write(on: db) { tx in
             let c = try await load(conversationID, storeID: storeID, on: tx)
@@ -144,8 +155,10 @@ extension ConversationService {
 
 extension ConversationService {
     /// A person's changes to a conversation from the dashboard: priority, tags, reopening.
-    public static func setPriority(_ priority: ConversationPriority, conversationID: UUID, storeID: UUID, storage: CareStorage,
-                                   on db: any Database) async throws {
+    public static func setPriority(
+        _ priority: ConversationPriority, conversationID: UUID, storeID: UUID, storage: CareStorage,
+        on db: any Database
+    ) async throws {
         try await change(conversationID, storeID: storeID, storage: storage, on: db) { c in c.priority = priority }
     }
 
@@ -175,8 +188,10 @@ extension ConversationService {
         }
     }
 
-    private static func change(_ id: UUID, storeID: UUID, storage: CareStorage, on db: any Database,
-                               _ edit: @escaping @Sendable (Conversation) -> Void) async throws {
+    private static func change(
+        _ id: UUID, storeID: UUID, storage: CareStorage, on db: any Database,
+        _ edit: @escaping @Sendable (Conversation) -> Void
+    ) async throws {
         try await storage.write(on: db) { tx in
             let c = try await load(id, storeID: storeID, on: tx)
             edit(c)

@@ -7,7 +7,7 @@ extension CareSubject {
     /// same facts whichever way the event came in (a reply by email or on the page, a sweep, a preview).
     public static func of(_ c: Conversation, on sql: any SQLDatabase) async throws -> CareSubject? {
         guard let store = try await sql.first(Store.self, { $0.where("id", .equal, c.storeID) }),
-              let customer = try await sql.first(Customer.self, { $0.where("id", .equal, c.customerID) })
+            let customer = try await sql.first(Customer.self, { $0.where("id", .equal, c.customerID) })
         else { return nil }
         return try await of(c, store: store, customer: customer, on: sql)
     }

@@ -25,8 +25,10 @@ public enum Conversations {
     /// A message from the store to the customer, emailed. `countsAsResponse` is true for a person's
     /// reply (it sets the first-response time); automatic messages from triggers don't.
     @discardableResult
-    static func sendStaffMessage(_ body: String, staffID: UUID?, in c: Conversation, now: Date, countsAsResponse: Bool,
-                                 on sql: any SQLDatabase) async throws -> ConversationMessage {
+    static func sendStaffMessage(
+        _ body: String, staffID: UUID?, in c: Conversation, now: Date, countsAsResponse: Bool,
+        on sql: any SQLDatabase
+    ) async throws -> ConversationMessage {
         let (m, email) = stageStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: countsAsResponse)
         try await insert(m, now: now, on: sql)
         try await Outbox.enqueue(email, storeID: c.storeID, now: now, on: sql)
@@ -39,8 +41,10 @@ public enum Conversations {
     /// `now` unless several are sent in one moment), the email to queue for it, and what it changes
     /// on the conversation. Writing them is the caller's: `sendStaffMessage` at once, a trigger's
     /// actions together with their other writes.
-    static func stageStaffMessage(_ body: String, staffID: UUID?, in c: Conversation, now: Date, sentAt: Date? = nil,
-                                  countsAsResponse: Bool) -> (ConversationMessage, OutboxPayload) {
+    static func stageStaffMessage(
+        _ body: String, staffID: UUID?, in c: Conversation, now: Date, sentAt: Date? = nil,
+        countsAsResponse: Bool
+    ) -> (ConversationMessage, OutboxPayload) {
         let m = makeMessage(.staff, body: body, staffID: staffID, to: c, now: sentAt ?? now)
         c.lastStaffAt = now
         if countsAsResponse {
@@ -51,8 +55,10 @@ public enum Conversations {
     }
 
     @discardableResult
-    static func addMessage(_ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
-                           emailMessageID: String? = nil, on sql: any SQLDatabase) async throws -> ConversationMessage {
+    static func addMessage(
+        _ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
+        emailMessageID: String? = nil, on sql: any SQLDatabase
+    ) async throws -> ConversationMessage {
         let m = makeMessage(author, body: body, staffID: staffID, to: c, now: now, emailMessageID: emailMessageID)
         try await insert(m, now: now, on: sql)
         return m
@@ -76,12 +82,15 @@ public enum Conversations {
         c.resolvedAt = now
         c.resolutionNote = note
         c.updatedAt = now
-        try await Webhooks.enqueue(.conversationResolved, data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
+        try await Webhooks.enqueue(
+            .conversationResolved, data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
     }
 
     /// A new message, not yet stored.
-    static func makeMessage(_ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
-                            emailMessageID: String? = nil) -> ConversationMessage {
+    static func makeMessage(
+        _ author: MessageAuthor, body: String, staffID: UUID?, to c: Conversation, now: Date,
+        emailMessageID: String? = nil
+    ) -> ConversationMessage {
         let m = ConversationMessage()
         m.id = UUID()
         m.storeID = c.storeID

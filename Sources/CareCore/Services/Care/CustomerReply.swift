@@ -6,8 +6,10 @@ import SQLKit
 /// store's `conversation.customer_replied` triggers run on the conversation's whole subject (after
 /// `conversation.opened`'s, when the reply is what opened it).
 enum CustomerReply {
-    static func record(_ body: String, to c: Conversation, subject: CareSubject, opened: Bool = false, emailMessageID: String? = nil,
-                       links: CareLinks, now: Date, on sql: any SQLDatabase) async throws -> ConversationMessage {
+    static func record(
+        _ body: String, to c: Conversation, subject: CareSubject, opened: Bool = false, emailMessageID: String? = nil,
+        links: CareLinks, now: Date, on sql: any SQLDatabase
+    ) async throws -> ConversationMessage {
         let m = try await Conversations.addMessage(.customer, body: body, staffID: nil, to: c, now: now, emailMessageID: emailMessageID, on: sql)
         c.status = .open
         c.resolvedAt = nil

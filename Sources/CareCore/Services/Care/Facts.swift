@@ -30,7 +30,9 @@ enum Facts {
         return try await complete(f, for: s, needing: trigger, on: sql)
     }
 
-    static func complete(_ facts: TriggerFacts, for s: CareSubject, needing trigger: TriggerDefinition, on sql: any SQLDatabase) async throws -> TriggerFacts {
+    static func complete(_ facts: TriggerFacts, for s: CareSubject, needing trigger: TriggerDefinition, on sql: any SQLDatabase) async throws
+        -> TriggerFacts
+    {
         var f = facts
         // Text analysis only when a condition asks for it.
         if let r = s.review {
@@ -45,18 +47,24 @@ enum Facts {
         let wanted = trigger.conditions.attributes.filter(\.needsQuery).subtracting(f.keys)
         guard !wanted.isEmpty, let customerID = s.customer.id else { return f }
         if wanted.contains(.customerReviewCount) {
-            let n = try await sql.raw("SELECT COUNT(*) AS n FROM reviews WHERE customer_id = \(bind: customerID)").first()?.decode(column: "n", as: Int.self) ?? 0
+            let n =
+                try await sql.raw("SELECT COUNT(*) AS n FROM reviews WHERE customer_id = \(bind: customerID)").first()?.decode(
+                    column: "n", as: Int.self) ?? 0
             f[.customerReviewCount] = .number(Double(n))
         }
         if wanted.contains(.customerLifetimeValue) {
-            let cents = try await sql.raw("SELECT \(unsafeRaw: LifetimeValue.sumSQL("total_cents")) AS v FROM orders WHERE customer_id = \(bind: customerID)")
+            let cents =
+                try await sql.raw("SELECT \(unsafeRaw: LifetimeValue.sumSQL("total_cents")) AS v FROM orders WHERE customer_id = \(bind: customerID)")
                 .first()?.decode(column: "v", as: Double.self) ?? 0
             f[.customerLifetimeValue] = .number(cents / 100)
         }
         if wanted.contains(.customerOpenConversations) {
-            let n = try await sql.raw("""
-                SELECT COUNT(*) AS n FROM conversations WHERE customer_id = \(bind: customerID) AND status <> \(bind: ConversationStatus.resolved.rawValue)
-                """).first()?.decode(column: "n", as: Int.self) ?? 0
+            let n =
+                try await sql.raw(
+                    """
+                    SELECT COUNT(*) AS n FROM conversations WHERE customer_id = \(bind: customerID) AND status <> \(bind: ConversationStatus.resolved.rawValue)
+                    """
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
             f[.customerOpenConversations] = .number(Double(n))
         }
         return f

@@ -1,8 +1,9 @@
 import Foundation
 import NIOCore
 import NIOPosix
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Resolves a host name to its addresses, off the event loops (getaddrinfo blocks), so the caller can

@@ -16,13 +16,16 @@ public enum InboundMail {
 
     public static func secret(for storeID: UUID, storage: CareStorage, on db: any Database) async throws -> String {
         // Almost always made already: read it without taking the writer.
-        if let sql = db as? any SQLDatabase, let existing = try await sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)")
-            .first()?.decode(column: "inbound_secret", as: String?.self) {
+        if let sql = db as? any SQLDatabase,
+            let existing = try await sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)")
+                .first()?.decode(column: "inbound_secret", as: String?.self)
+        {
             return existing
         }
         return try await storage.write(on: db) { sql in
             if let existing = try await sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)").first()?
-                .decode(column: "inbound_secret", as: String?.self) {
+                .decode(column: "inbound_secret", as: String?.self)
+            {
                 return existing
             }
             let secret = "inb_" + Secrets.randomToken()
@@ -59,8 +62,10 @@ public enum InboundMail {
     /// Reads a raw email. CPU work proportional to its size: callers run it off the event loop.
     public static func parse(_ raw: Data) -> MIMEMessage { MIMEMessage(raw: raw) }
 
-    public static func receive(_ message: MIMEMessage, store: Store, mail: MailSettings, links: CareLinks, storage: CareStorage,
-                               on db: any Database) async throws -> Outcome {
+    public static func receive(
+        _ message: MIMEMessage, store: Store, mail: MailSettings, links: CareLinks, storage: CareStorage,
+        on db: any Database
+    ) async throws -> Outcome {
         guard let from = message.fromAddress, (try? EmailAddress(from)) != nil else { return .skipped(reason: "no sender address") }
         let full = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let reply = ReplyText.extract(message.text)
@@ -84,15 +89,21 @@ public enum InboundMail {
                 if conversation == nil { return .skipped(reason: "reply token matches no conversation of this store") }
             }
             if conversation == nil, !references.isEmpty {
-                let known = try await sql.raw("""
+                let known = try await sql.raw(
+                    """
                     SELECT conversation_id FROM conversation_messages
                     WHERE store_id = \(bind: storeID) AND email_message_id IN \(SQLBind.group(references)) LIMIT 1
-                    """).first()?.decode(column: "conversation_id", as: UUID.self)
+                    """
+                ).first()?.decode(column: "conversation_id", as: UUID.self)
                 if let known { conversation = try await sql.first(Conversation.self) { $0.where("id", .equal, known) } }
             }
-            if let c = conversation, let inboundID, try await sql.raw("""
-                SELECT id FROM conversation_messages WHERE conversation_id = \(bind: c.id!) AND email_message_id = \(bind: inboundID)
-                """).first() != nil {
+            if let c = conversation, let inboundID,
+                try await sql.raw(
+                    """
+                    SELECT id FROM conversation_messages WHERE conversation_id = \(bind: c.id!) AND email_message_id = \(bind: inboundID)
+                    """
+                ).first() != nil
+            {
                 return .skipped(reason: "already received (same Message-ID)")
             }
             var customer: Customer?
@@ -108,14 +119,16 @@ public enum InboundMail {
             if let found = conversation {
                 c = found
             } else {
-                c = try Conversations.make(for: CareSubject(store: store, customer: customer),
-                                           subject: mailSubject ?? "Message from \(customer.name ?? customer.email)", now: now)
+                c = try Conversations.make(
+                    for: CareSubject(store: store, customer: customer),
+                    subject: mailSubject ?? "Message from \(customer.name ?? customer.email)", now: now)
                 try await Conversations.insert(c, customer: customer, now: now, on: sql)
                 opened = true
             }
             let subject = try await CareSubject.of(c, store: store, customer: customer, on: sql)
-            let m = try await CustomerReply.record(body, to: c, subject: subject, opened: opened, emailMessageID: inboundID,
-                                                   links: links, now: now, on: sql)
+            let m = try await CustomerReply.record(
+                body, to: c, subject: subject, opened: opened, emailMessageID: inboundID,
+                links: links, now: now, on: sql)
             return .added(conversationID: c.id!, messageID: m.id!, opened: opened)
         }
     }

@@ -88,7 +88,8 @@ public enum OutboundAddress {
         for scalar in name.unicodeScalars {
             if scalar.isASCII {
                 let c = UInt8(scalar.value)
-                let allowed = (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39)
+                let allowed =
+                    (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39)
                     || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == dot
                 if !allowed { return malformedName }
             } else {
@@ -96,7 +97,7 @@ public enum OutboundAddress {
                 if properties.isDefaultIgnorableCodePoint { return malformedName }
                 switch properties.generalCategory {
                 case .control, .format, .surrogate, .privateUse, .unassigned,
-                     .spaceSeparator, .lineSeparator, .paragraphSeparator:
+                    .spaceSeparator, .lineSeparator, .paragraphSeparator:
                     return malformedName
                 default:
                     break
@@ -237,8 +238,9 @@ public enum OutboundAddress {
         }
         if let at = doubleColon {
             guard let head = ipv6Groups(s[..<at], allowIPv4: false),
-                  let tail = ipv6Groups(s[(at + 2)...], allowIPv4: true),
-                  head.count + tail.count <= 14 else { return nil }
+                let tail = ipv6Groups(s[(at + 2)...], allowIPv4: true),
+                head.count + tail.count <= 14
+            else { return nil }
             return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
         }
         guard let all = ipv6Groups(s[...], allowIPv4: true), all.count == 16 else { return nil }
@@ -288,21 +290,21 @@ public enum OutboundAddress {
 
     private static func refusalIPv4(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> String? {
         switch (a, b, c) {
-        case (0, _, _): return "an unspecified address"                          // 0.0.0.0/8
-        case (10, _, _): return "a private address"                              // 10/8
-        case (100, 64...127, _): return "a shared (carrier-grade NAT) address"   // 100.64/10
-        case (127, _, _): return "a loopback address"                            // 127/8
-        case (169, 254, _): return "a link-local address"                        // 169.254/16
-        case (172, 16...31, _): return "a private address"                       // 172.16/12
-        case (192, 0, 0): return "a reserved address"                            // IETF protocol assignments
-        case (192, 0, 2): return "a documentation address"                       // TEST-NET-1
-        case (192, 168, _): return "a private address"                           // 192.168/16
-        case (198, 18...19, _): return "a reserved address"                      // benchmarking 198.18/15
-        case (198, 51, 100): return "a documentation address"                    // TEST-NET-2
-        case (203, 0, 113): return "a documentation address"                     // TEST-NET-3
-        case (224...239, _, _): return "a multicast address"                     // 224/4
+        case (0, _, _): return "an unspecified address" // 0.0.0.0/8
+        case (10, _, _): return "a private address" // 10/8
+        case (100, 64...127, _): return "a shared (carrier-grade NAT) address" // 100.64/10
+        case (127, _, _): return "a loopback address" // 127/8
+        case (169, 254, _): return "a link-local address" // 169.254/16
+        case (172, 16...31, _): return "a private address" // 172.16/12
+        case (192, 0, 0): return "a reserved address" // IETF protocol assignments
+        case (192, 0, 2): return "a documentation address" // TEST-NET-1
+        case (192, 168, _): return "a private address" // 192.168/16
+        case (198, 18...19, _): return "a reserved address" // benchmarking 198.18/15
+        case (198, 51, 100): return "a documentation address" // TEST-NET-2
+        case (203, 0, 113): return "a documentation address" // TEST-NET-3
+        case (224...239, _, _): return "a multicast address" // 224/4
         case (255, 255, 255) where d == 255: return "a broadcast address"
-        case (240...255, _, _): return "a reserved address"                      // 240/4
+        case (240...255, _, _): return "a reserved address" // 240/4
         default: return nil
         }
     }
@@ -312,24 +314,24 @@ public enum OutboundAddress {
         func embedded(_ from: Int) -> String? { refusalIPv4(b[from], b[from + 1], b[from + 2], b[from + 3]) }
         let zero12 = [UInt8](repeating: 0, count: 12)
 
-        if b.allSatisfy({ $0 == 0 }) { return "an unspecified address" }                  // ::
+        if b.allSatisfy({ $0 == 0 }) { return "an unspecified address" } // ::
         if starts([UInt8](repeating: 0, count: 15)) && b[15] == 1 { return "a loopback address" } // ::1
         if starts([UInt8](repeating: 0, count: 10) + [0xFF, 0xFF]) { return embedded(12) } // ::ffff:0:0/96
-        if starts(zero12) {                                                               // ::/96 (deprecated)
+        if starts(zero12) { // ::/96 (deprecated)
             return embedded(12) ?? "a reserved address"
         }
         if starts([0x00, 0x64, 0xFF, 0x9B] + [UInt8](repeating: 0, count: 8)) { return embedded(12) } // 64:ff9b::/96
-        if starts([0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01]) { return "a private address" }   // 64:ff9b:1::/48 local NAT64
-        if b[0] == 0xFF { return "a multicast address" }                                  // ff00::/8
-        if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return "a link-local address" }          // fe80::/10
-        if b[0] == 0xFE && b[1] & 0xC0 == 0xC0 { return "a private address" }             // fec0::/10 site-local
-        if b[0] & 0xFE == 0xFC { return "a unique-local address" }                        // fc00::/7
-        if starts([0x20, 0x01, 0x0D, 0xB8]) { return "a documentation address" }          // 2001:db8::/32
+        if starts([0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01]) { return "a private address" } // 64:ff9b:1::/48 local NAT64
+        if b[0] == 0xFF { return "a multicast address" } // ff00::/8
+        if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return "a link-local address" } // fe80::/10
+        if b[0] == 0xFE && b[1] & 0xC0 == 0xC0 { return "a private address" } // fec0::/10 site-local
+        if b[0] & 0xFE == 0xFC { return "a unique-local address" } // fc00::/7
+        if starts([0x20, 0x01, 0x0D, 0xB8]) { return "a documentation address" } // 2001:db8::/32
         if b[0] == 0x3F && b[1] == 0xFF && b[2] & 0xF0 == 0 { return "a documentation address" } // 3fff::/20
-        if starts([0x20, 0x01, 0x00, 0x00]) { return "a tunnelling address" }             // Teredo 2001::/32
-        if starts([0x20, 0x01, 0x00, 0x02, 0x00, 0x00]) { return "a reserved address" }   // benchmarking 2001:2::/48
-        if starts([0x20, 0x02]) { return embedded(2) }                                    // 6to4 2002::/16
-        if b[0] & 0xE0 != 0x20 { return "a reserved address" }                            // not 2000::/3, incl. 100::/64
+        if starts([0x20, 0x01, 0x00, 0x00]) { return "a tunnelling address" } // Teredo 2001::/32
+        if starts([0x20, 0x01, 0x00, 0x02, 0x00, 0x00]) { return "a reserved address" } // benchmarking 2001:2::/48
+        if starts([0x20, 0x02]) { return embedded(2) } // 6to4 2002::/16
+        if b[0] & 0xE0 != 0x20 { return "a reserved address" } // not 2000::/3, incl. 100::/64
         return nil
     }
 }

@@ -16,11 +16,13 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
         switch try c.decode(String.self, forKey: .type) {
         case "conversation_message": self = .conversationMessage(messageID: try c.decode(UUID.self, forKey: .messageID))
         case "staff_notification":
-            self = .staffNotification(to: try c.decode([String].self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
-                                      body: try c.decode(String.self, forKey: .body))
+            self = .staffNotification(
+                to: try c.decode([String].self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
+                body: try c.decode(String.self, forKey: .body))
         case "webhook":
-            self = .webhook(endpointID: try c.decode(UUID.self, forKey: .endpointID), event: try c.decode(String.self, forKey: .event),
-                            body: try c.decode(String.self, forKey: .body))
+            self = .webhook(
+                endpointID: try c.decode(UUID.self, forKey: .endpointID), event: try c.decode(String.self, forKey: .event),
+                body: try c.decode(String.self, forKey: .body))
         case let other: throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown outbox job \(other)")
         }
     }

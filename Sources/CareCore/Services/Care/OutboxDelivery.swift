@@ -8,31 +8,37 @@ public enum OutboxDelivery {
         case permanent(String)
         case transient(String)
         public var description: String {
-            switch self { case .permanent(let s), .transient(let s): s }
+            switch self {
+            case .permanent(let s), .transient(let s): s
+            }
         }
     }
 
-    public static func deliver(_ job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, allowPrivateWebhooks: Bool = false,
-                               storage: CareStorage, on db: any Database) async throws {
+    public static func deliver(
+        _ job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, allowPrivateWebhooks: Bool = false,
+        storage: CareStorage, on db: any Database
+    ) async throws {
         guard let payload = job.payload else { throw Failure.permanent("unreadable outbox payload: \(job.rawPayload.prefix(200))") }
         switch payload {
         case .conversationMessage(let messageID):
             try await sendConversationMessage(messageID, mail: mail, links: links, storage: storage, on: db)
         case .staffNotification(let to, let subject, let body):
-            let m = OutgoingMail(fromName: "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
-                                 subject: subject, text: body, html: nil, messageID: mail.messageID(for: job.id.uuidString),
-                                 inReplyTo: nil, references: [], date: storage.now())
+            let m = OutgoingMail(
+                fromName: "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
+                subject: subject, text: body, html: nil, messageID: mail.messageID(for: job.id.uuidString),
+                inReplyTo: nil, references: [], date: storage.now())
             try await send(m, to: to, mail: mail)
         case .webhook(let endpointID, _, let body):
-            try await WebhookDelivery.post(jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), allowPrivate: allowPrivateWebhooks, on: db)
+            try await WebhookDelivery.post(
+                jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), allowPrivate: allowPrivateWebhooks, on: db)
         }
     }
 
     static func sendConversationMessage(_ id: UUID, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database) async throws {
         guard let message = try await ConversationMessage.find(id, on: db),
-              let conversation = try await Conversation.find(message.conversationID, on: db),
-              let customer = try await Customer.find(conversation.customerID, on: db),
-              let store = try await Store.find(conversation.storeID, on: db)
+            let conversation = try await Conversation.find(message.conversationID, on: db),
+            let customer = try await Customer.find(conversation.customerID, on: db),
+            let store = try await Store.find(conversation.storeID, on: db)
         else { throw Failure.permanent("the message or its conversation no longer exists") }
         guard !customer.email.hasSuffix("@erased.invalid") else { throw Failure.permanent("the customer was erased") }
         // Thread on every earlier mail of the conversation, in order.
@@ -75,12 +81,12 @@ public enum MessageFormat {
     static func html(_ body: String, link: String, store: String) -> String {
         let paragraphs = body.components(separatedBy: "\n\n").map { "<p>" + escape($0).replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
         return """
-        <!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">
-        <p style="color:#888;font-size:12px">\(escape(replyMarker))</p>
-        \(paragraphs.joined(separator: "\n"))
-        <p style="margin-top:2em;font-size:13px;color:#555">Reply to this email, or <a href="\(escape(link))">answer on your page</a>. — \(escape(store))</p>
-        </body></html>
-        """
+            <!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">
+            <p style="color:#888;font-size:12px">\(escape(replyMarker))</p>
+            \(paragraphs.joined(separator: "\n"))
+            <p style="margin-top:2em;font-size:13px;color:#555">Reply to this email, or <a href="\(escape(link))">answer on your page</a>. — \(escape(store))</p>
+            </body></html>
+            """
     }
 
     static func escape(_ s: String) -> String {

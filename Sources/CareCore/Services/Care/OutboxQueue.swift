@@ -41,16 +41,21 @@ public enum OutboxQueue {
 
     /// Leases up to `limit` due jobs. `excludingStores`: stores whose deliveries are at the worker's cap;
     /// `excludingWebhooksOf`: stores at their cap of webhook deliveries.
-    public static func claim(limit: Int, lease: TimeInterval, kinds: [OutboxKind] = [.email, .webhook],
-                             excludingStores: [UUID] = [], excludingWebhooksOf: [UUID] = [], storage: CareStorage,
-                             on db: any Database) async throws -> [Claimed] {
+    public static func claim(
+        limit: Int, lease: TimeInterval, kinds: [OutboxKind] = [.email, .webhook],
+        excludingStores: [UUID] = [], excludingWebhooksOf: [UUID] = [], storage: CareStorage,
+        on db: any Database
+    ) async throws -> [Claimed] {
         let now = storage.now()
         return try await storage.write(on: db) { sql in
             let lockClause: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
             let notStores: SQLQueryString = excludingStores.isEmpty ? "" : "AND store_id NOT IN \(SQLBind.group(excludingStores))"
-            let notHooks: SQLQueryString = excludingWebhooksOf.isEmpty ? ""
+            let notHooks: SQLQueryString =
+                excludingWebhooksOf.isEmpty
+                ? ""
                 : "AND NOT (kind = \(bind: OutboxKind.webhook.rawValue) AND store_id IN \(SQLBind.group(excludingWebhooksOf)))"
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 UPDATE outbox SET locked_until = \(bind: now.addingTimeInterval(lease))
                 WHERE id IN (
                     SELECT id FROM outbox
@@ -59,14 +64,16 @@ public enum OutboxQueue {
                       AND (locked_until IS NULL OR locked_until < \(bind: now)) \(notStores) \(notHooks)
                     ORDER BY next_attempt_at LIMIT \(bind: limit)\(lockClause))
                 RETURNING id, store_id, kind, payload, attempts, created_at
-                """).all()
+                """
+            ).all()
             return try rows.map { row in
                 let raw = try row.decode(column: "payload", as: String.self)
-                return Claimed(id: try row.decode(column: "id", as: UUID.self), storeID: try row.decode(column: "store_id", as: UUID.self),
-                               kind: OutboxKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .email,
-                               payload: try? JSONDecoder().decode(OutboxPayload.self, from: Data(raw.utf8)), rawPayload: raw,
-                               attempts: try row.decode(column: "attempts", as: Int.self),
-                               createdAt: try row.decode(column: "created_at", as: Date.self))
+                return Claimed(
+                    id: try row.decode(column: "id", as: UUID.self), storeID: try row.decode(column: "store_id", as: UUID.self),
+                    kind: OutboxKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .email,
+                    payload: try? JSONDecoder().decode(OutboxPayload.self, from: Data(raw.utf8)), rawPayload: raw,
+                    attempts: try row.decode(column: "attempts", as: Int.self),
+                    createdAt: try row.decode(column: "created_at", as: Date.self))
             }
         }
     }
@@ -75,10 +82,12 @@ public enum OutboxQueue {
     public static func renew(_ ids: [UUID], lease: TimeInterval, storage: CareStorage, on db: any Database) async throws {
         let until = storage.now().addingTimeInterval(lease)
         try await storage.write(on: db) { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE outbox SET locked_until = \(bind: until)
                 WHERE id IN \(SQLBind.group(ids)) AND status = \(bind: OutboxStatus.pending.rawValue)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -92,29 +101,35 @@ public enum OutboxQueue {
     public static func delivered(_ job: Claimed, storage: CareStorage, on db: any Database) async throws {
         let now = storage.now()
         try await storage.write(on: db) { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE outbox SET status = \(bind: OutboxStatus.delivered.rawValue), delivered_at = \(bind: now),
                     attempts = attempts + 1, locked_until = NULL, last_error = NULL
                 WHERE id = \(bind: job.id)
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// Records a failed attempt: retried later, or dead-lettered when it cannot succeed or its window is over.
     @discardableResult
-    public static func failed(_ job: Claimed, error: String, transient: Bool, policy: RetryPolicy,
-                              storage: CareStorage, on db: any Database) async throws -> OutboxStatus {
+    public static func failed(
+        _ job: Claimed, error: String, transient: Bool, policy: RetryPolicy,
+        storage: CareStorage, on db: any Database
+    ) async throws -> OutboxStatus {
         let now = storage.now()
         let attempts = job.attempts + 1
         let next = now.addingTimeInterval(policy.delay(afterAttempt: attempts))
         let dead = !transient || next.timeIntervalSince(job.createdAt) > policy.window
         let status: OutboxStatus = dead ? .dead : .pending
         try await storage.write(on: db) { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE outbox SET status = \(bind: status.rawValue), attempts = \(bind: attempts), next_attempt_at = \(bind: next),
                     locked_until = NULL, last_error = \(bind: String(error.prefix(1000)))
                 WHERE id = \(bind: job.id)
-                """).run()
+                """
+            ).run()
         }
         return status
     }
@@ -129,10 +144,12 @@ public enum OutboxQueue {
         }
         let now = storage.now()
         try await storage.write(on: db) { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE outbox SET status = \(bind: OutboxStatus.pending.rawValue), next_attempt_at = \(bind: now), locked_until = NULL
                 WHERE id = \(bind: id)
-                """).run()
+                """
+            ).run()
             WriteEffects.noteQueuedDelivery()
         }
         job.status = .pending
@@ -141,8 +158,10 @@ public enum OutboxQueue {
     }
 
     /// An email to a staff member (a test mail, an invitation), through the outbox like every email.
-    public static func enqueueStaffMail(to: String, subject: String, body: String, storeID: UUID, storage: CareStorage,
-                                        on db: any Database) async throws {
+    public static func enqueueStaffMail(
+        to: String, subject: String, body: String, storeID: UUID, storage: CareStorage,
+        on db: any Database
+    ) async throws {
         try await storage.write(on: db) { sql in
             try await Outbox.enqueue(.staffNotification(to: [to], subject: subject, body: body), storeID: storeID, now: storage.now(), on: sql)
         }

@@ -33,25 +33,31 @@ public enum Recovery {
             (SELECT DISTINCT review_id FROM (SELECT review_id FROM conversations WHERE store_id = \(bind: storeID) AND review_id IS NOT NULL \(latest)) x) cv
             JOIN reviews r ON r.id = cv.review_id
             """
-        let counts = try await sql.raw("""
+        let counts = try await sql.raw(
+            """
             SELECT COUNT(*) AS cared, COALESCE(SUM(CASE WHEN r.rating > COALESCE(r.original_rating, r.rating) THEN 1 ELSE 0 END), 0) AS recovered
             FROM \(cared) WHERE COALESCE(r.original_rating, r.rating) <= 2
-            """).first()
-        let rows = try await sql.raw("""
+            """
+        ).first()
+        let rows = try await sql.raw(
+            """
             SELECT r.id AS review_id, r.rating AS after_rating, r.original_rating AS before_rating, r.updated_at AS updated_at, cu.email AS email,
                 (SELECT c.id FROM conversations c WHERE c.review_id = r.id ORDER BY c.created_at LIMIT 1) AS conversation_id
             FROM \(cared) JOIN customers cu ON cu.id = r.customer_id
             WHERE r.original_rating <= 2 AND r.rating > r.original_rating
             ORDER BY r.updated_at DESC LIMIT \(bind: limit)
-            """).all()
+            """
+        ).all()
         let items = try rows.map { row in
-            Item(reviewID: try row.decode(column: "review_id", as: UUID.self),
-                 conversationID: try row.decode(column: "conversation_id", as: UUID?.self),
-                 customerEmail: try row.decode(column: "email", as: String.self),
-                 before: try row.decode(column: "before_rating", as: Int.self), after: try row.decode(column: "after_rating", as: Int.self),
-                 updatedAt: try row.decode(column: "updated_at", as: Date.self))
+            Item(
+                reviewID: try row.decode(column: "review_id", as: UUID.self),
+                conversationID: try row.decode(column: "conversation_id", as: UUID?.self),
+                customerEmail: try row.decode(column: "email", as: String.self),
+                before: try row.decode(column: "before_rating", as: Int.self), after: try row.decode(column: "after_rating", as: Int.self),
+                updatedAt: try row.decode(column: "updated_at", as: Date.self))
         }
-        return Report(caredFor: try counts?.decode(column: "cared", as: Int.self) ?? 0,
-                      recovered: try counts?.decode(column: "recovered", as: Int.self) ?? 0, items: items)
+        return Report(
+            caredFor: try counts?.decode(column: "cared", as: Int.self) ?? 0,
+            recovered: try counts?.decode(column: "recovered", as: Int.self) ?? 0, items: items)
     }
 }

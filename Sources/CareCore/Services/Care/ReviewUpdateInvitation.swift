@@ -5,17 +5,17 @@ public enum ReviewUpdateInvitation {
     public static func text(customerName: String?, storeName: String, link: String) -> String {
         let hello = customerName.flatMap { $0.split(separator: " ").first.map { "Hi \($0)," } } ?? "Hello,"
         return """
-        \(hello)
+            \(hello)
 
-        We've marked this conversation as resolved. Thank you for telling us what went wrong.
+            We've marked this conversation as resolved. Thank you for telling us what went wrong.
 
-        If you'd like to, you can update your review here: \(link)
-        It's entirely up to you. Your review stays as it is unless you change it, and nothing we have \
-        offered or agreed depends on it.
+            If you'd like to, you can update your review here: \(link)
+            It's entirely up to you. Your review stays as it is unless you change it, and nothing we have \
+            offered or agreed depends on it.
 
-        If anything is still not right, just reply and we'll pick it up again.
+            If anything is still not right, just reply and we'll pick it up again.
 
-        — \(storeName)
-        """
+            — \(storeName)
+            """
     }
 }

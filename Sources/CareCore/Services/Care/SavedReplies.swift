@@ -18,8 +18,12 @@ public enum SavedReplies {
         _ = try Template.validate(reply.body, field: "body")
         reply.createdAt = storage.now()
         try await storage.write(on: db) { sql in
-            let count = try await sql.raw("SELECT COUNT(*) AS n FROM saved_replies WHERE store_id = \(bind: storeID)").first()?.decode(column: "n", as: Int.self) ?? 0
-            guard count < 200 else { throw CareError(.conflict, code: "too_many_saved_replies", message: "a store can keep at most 200 saved replies") }
+            let count =
+                try await sql.raw("SELECT COUNT(*) AS n FROM saved_replies WHERE store_id = \(bind: storeID)").first()?.decode(
+                    column: "n", as: Int.self) ?? 0
+            guard count < 200 else {
+                throw CareError(.conflict, code: "too_many_saved_replies", message: "a store can keep at most 200 saved replies")
+            }
             try await sql.insert(reply)
         }
         return reply
@@ -34,10 +38,11 @@ public enum SavedReplies {
     }
 
     /// The saved reply's text with its placeholders filled for this conversation.
-    public static func render(id: UUID, conversationID: UUID, storeID: UUID, links: CareLinks, now: Date, on db: any Database) async throws -> String {
+    public static func render(id: UUID, conversationID: UUID, storeID: UUID, links: CareLinks, now: Date, on db: any Database) async throws -> String
+    {
         guard let reply = try await SavedReply.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first(),
-              let c = try await Conversation.query(on: db).filter(\.$id == conversationID).filter(\.$storeID == storeID).first(),
-              let sql = db as? any SQLDatabase, let subject = try await CareSubject.of(c, on: sql)
+            let c = try await Conversation.query(on: db).filter(\.$id == conversationID).filter(\.$storeID == storeID).first(),
+            let sql = db as? any SQLDatabase, let subject = try await CareSubject.of(c, on: sql)
         else { throw CareError.notFound("saved reply") }
         return Template.render(reply.body, values: CareActions.values(subject, links, now: now))
     }

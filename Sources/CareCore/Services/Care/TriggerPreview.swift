@@ -25,7 +25,7 @@ public enum TriggerPreview {
 
     public static func run(_ trigger: TriggerDefinition, storeID: UUID, now: Date, limit: Int = 50, on db: any Database) async throws -> [Row] {
         guard let sql = db as? any SQLDatabase,
-              let store = try await Store.query(on: db).filter(\.$id == storeID).first()
+            let store = try await Store.query(on: db).filter(\.$id == storeID).first()
         else { throw CareError.notFound("store") }
         var rows: [Row] = []
         if trigger.event == .reviewCreated || trigger.event == .reviewUpdated {
@@ -34,10 +34,13 @@ public enum TriggerPreview {
             let products = try await ReviewQueries.byID(Product.self, ids: Set(reviews.map(\.productID)), on: db)
             for r in reviews {
                 guard let customer = customers[r.customerID] else { continue }
-                let facts = try await Facts.collect(for: CareSubject(store: store, customer: customer, review: r, product: products[r.productID]),
-                                                    needing: trigger, now: now, on: sql)
-                rows.append(Row(reviewID: r.id, conversationID: nil, customer: customer.name ?? customer.email, stars: r.rating,
-                                text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: try await matches(trigger, facts)))
+                let facts = try await Facts.collect(
+                    for: CareSubject(store: store, customer: customer, review: r, product: products[r.productID]),
+                    needing: trigger, now: now, on: sql)
+                rows.append(
+                    Row(
+                        reviewID: r.id, conversationID: nil, customer: customer.name ?? customer.email, stars: r.rating,
+                        text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: try await matches(trigger, facts)))
             }
         } else {
             let conversations = try await Conversation.query(on: db).filter(\.$storeID == storeID).sort(\.$createdAt, .descending).limit(limit).all()
@@ -46,8 +49,10 @@ public enum TriggerPreview {
                 guard let customer = customers[c.customerID] else { continue }
                 let subject = try await CareSubject.of(c, store: store, customer: customer, on: sql)
                 let facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql)
-                rows.append(Row(reviewID: c.reviewID, conversationID: c.id, customer: customer.name ?? customer.email, stars: nil,
-                                text: Inbox.firstLine(c.subject), wouldFire: try await matches(trigger, facts)))
+                rows.append(
+                    Row(
+                        reviewID: c.reviewID, conversationID: c.id, customer: customer.name ?? customer.email, stars: nil,
+                        text: Inbox.firstLine(c.subject), wouldFire: try await matches(trigger, facts)))
             }
         }
         return rows

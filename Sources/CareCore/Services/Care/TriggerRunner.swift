@@ -30,13 +30,17 @@ public enum TriggerRunner {
     static let maxDepth = 4
 
     @discardableResult
-    public static func fire(_ event: TriggerEvent, subject: CareSubject, links: CareLinks, now: Date,
-                            on sql: any SQLDatabase) async throws -> CareSubject {
+    public static func fire(
+        _ event: TriggerEvent, subject: CareSubject, links: CareLinks, now: Date,
+        on sql: any SQLDatabase
+    ) async throws -> CareSubject {
         try await fire(event, subject: subject, links: links, now: now, excluding: [], depth: 0, on: sql)
     }
 
-    static func fire(_ event: TriggerEvent, subject: CareSubject, links: CareLinks, now: Date,
-                     excluding: Set<UUID>, depth: Int, on sql: any SQLDatabase) async throws -> CareSubject {
+    static func fire(
+        _ event: TriggerEvent, subject: CareSubject, links: CareLinks, now: Date,
+        excluding: Set<UUID>, depth: Int, on sql: any SQLDatabase
+    ) async throws -> CareSubject {
         guard depth < maxDepth else { return subject }
         let storeID = try subject.store.requireID()
         // Read through the application's cache when running inside one of its writes.
@@ -53,8 +57,11 @@ public enum TriggerRunner {
         var facts: TriggerFacts?
         for (triggerID, json) in stored where !excluding.contains(triggerID) {
             guard let trigger = TriggerCache.definition(json) else { continue }
-            if facts == nil { facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql) }
-            else { facts = try await Facts.complete(facts!, for: subject, needing: trigger, on: sql) }
+            if facts == nil {
+                facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql)
+            } else {
+                facts = try await Facts.complete(facts!, for: subject, needing: trigger, on: sql)
+            }
             guard trigger.conditions.matches(facts!) else { continue }
             // review.created and conversation.opened happen once per subject by nature: no guard row needed.
             if trigger.oncePerSubject, !event.happensOncePerSubject, let subjectID = subject.subjectID {
@@ -64,10 +71,11 @@ public enum TriggerRunner {
             let raised: [TriggerEvent]
             (subject, raised) = try await CareActions.run(trigger.actions, of: trigger.name, on: subject, links: links, now: now, sql: sql)
             for next in raised {
-                subject = try await fire(next, subject: subject, links: links, now: now,
-                                         excluding: excluding.union([triggerID]), depth: depth + 1, on: sql)
+                subject = try await fire(
+                    next, subject: subject, links: links, now: now,
+                    excluding: excluding.union([triggerID]), depth: depth + 1, on: sql)
             }
-            facts = nil   // actions may have changed what the next trigger sees
+            facts = nil // actions may have changed what the next trigger sees
         }
         return subject
     }
@@ -75,8 +83,10 @@ public enum TriggerRunner {
     /// Fires one time trigger on a conversation that has been silent long enough. `guardKey` is what
     /// the firing is recorded against (the conversation, or one silence of it): false if it already fired.
     @discardableResult
-    static func fireTimed(triggerID: UUID, _ trigger: TriggerDefinition, subject: CareSubject, guardKey: UUID, links: CareLinks,
-                          now: Date, on sql: any SQLDatabase) async throws -> Bool {
+    static func fireTimed(
+        triggerID: UUID, _ trigger: TriggerDefinition, subject: CareSubject, guardKey: UUID, links: CareLinks,
+        now: Date, on sql: any SQLDatabase
+    ) async throws -> Bool {
         let storeID = try subject.store.requireID()
         let facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql)
         guard trigger.conditions.matches(facts) else { return false }

@@ -4,8 +4,10 @@ import SQLKit
 
 /// Saving, changing and listing a store's triggers. Definitions are validated before they are stored.
 public enum TriggerService {
-    static func insert(_ d: TriggerDefinition, storeID: UUID, position: Int, enabled: Bool = true, now: Date,
-                       on sql: any SQLDatabase) async throws -> Trigger {
+    static func insert(
+        _ d: TriggerDefinition, storeID: UUID, position: Int, enabled: Bool = true, now: Date,
+        on sql: any SQLDatabase
+    ) async throws -> Trigger {
         let t = Trigger()
         t.id = UUID()
         t.storeID = storeID
@@ -20,10 +22,12 @@ public enum TriggerService {
         return t
     }
 
-    public static func create(_ d: TriggerDefinition, enabled: Bool, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Trigger {
+    public static func create(_ d: TriggerDefinition, enabled: Bool, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Trigger
+    {
         let t = try await storage.write(on: db) { tx in
             try await TriggerLimits.check(adding: d, storeID: storeID, replacing: nil, on: tx)
-            let last = try await tx.raw("SELECT COALESCE(MAX(position), -1) AS p FROM triggers WHERE store_id = \(bind: storeID)")
+            let last =
+                try await tx.raw("SELECT COALESCE(MAX(position), -1) AS p FROM triggers WHERE store_id = \(bind: storeID)")
                 .first()?.decode(column: "p", as: Int.self) ?? -1
             return try await insert(d, storeID: storeID, position: last + 1, enabled: enabled, now: storage.now(), on: tx)
         }
@@ -31,8 +35,10 @@ public enum TriggerService {
     }
 
     /// Replaces the definition and/or the enabled flag.
-    public static func update(id: UUID, storeID: UUID, definition: TriggerDefinition?, enabled: Bool?,
-                              storage: CareStorage, on db: any Database) async throws -> Trigger {
+    public static func update(
+        id: UUID, storeID: UUID, definition: TriggerDefinition?, enabled: Bool?,
+        storage: CareStorage, on db: any Database
+    ) async throws -> Trigger {
         let updated = try await storage.write(on: db) { tx in
             guard let t = try await tx.first(Trigger.self, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
             else { throw CareError.notFound("trigger") }

@@ -25,7 +25,8 @@ enum WebhookDelivery {
         }
         guard endpoint.enabled else { throw OutboxDelivery.Failure.permanent("the webhook endpoint is disabled") }
         guard let url = URL(string: endpoint.url), let host = url.host, !host.isEmpty,
-              ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+            ["http", "https"].contains(url.scheme?.lowercased() ?? "")
+        else {
             throw OutboxDelivery.Failure.permanent("the webhook URL is not an http or https URL")
         }
         let target = try await checkedAddress(host: host, allowPrivate: allowPrivate)
@@ -38,11 +39,13 @@ enum WebhookDelivery {
         request.headers.add(name: "User-Agent", value: "CareLoop-Webhooks/1")
         request.headers.add(name: "webhook-id", value: id)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature", value: WebhookSignature.sign(id: id, timestamp: timestamp, body: bytes, secret: endpoint.secret))
+        request.headers.add(
+            name: "webhook-signature", value: WebhookSignature.sign(id: id, timestamp: timestamp, body: bytes, secret: endpoint.secret))
         request.body = .bytes(ByteBuffer(data: bytes))
 
-        var config = HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                              timeout: .init(connect: .seconds(5), read: .seconds(5)))
+        var config = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: .seconds(5)))
         config.dnsOverride = [host: target.text]
         config.connectionPool = .init(idleTimeout: .seconds(1))
         // One client per delivery: its connection goes only to the checked address, and shutting it

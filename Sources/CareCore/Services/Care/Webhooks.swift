@@ -12,8 +12,10 @@ public enum Webhooks {
     public static let events = WebhookEvent.subscribable.map(\.rawValue)
 
     /// `allowPrivate`: the installation allows loopback and private targets (CARELOOP_ALLOW_PRIVATE_WEBHOOKS).
-    public static func create(url rawURL: String?, events rawEvents: [String]?, allowPrivate: Bool, storeID: UUID, storage: CareStorage,
-                              on db: any Database) async throws -> WebhookEndpoint {
+    public static func create(
+        url rawURL: String?, events rawEvents: [String]?, allowPrivate: Bool, storeID: UUID, storage: CareStorage,
+        on db: any Database
+    ) async throws -> WebhookEndpoint {
         guard let url = try Text.url(rawURL, field: "url") else { throw CareError.missing("url") }
         if !allowPrivate {
             // Checked again on every resolved address at every delivery; here the obvious cases are refused at once.
@@ -36,7 +38,8 @@ public enum Webhooks {
         endpoint.enabled = true
         endpoint.createdAt = storage.now()
         try await storage.write(on: db) { sql in
-            let count = try await sql.raw("SELECT COUNT(*) AS n FROM webhook_endpoints WHERE store_id = \(bind: storeID)")
+            let count =
+                try await sql.raw("SELECT COUNT(*) AS n FROM webhook_endpoints WHERE store_id = \(bind: storeID)")
                 .first()?.decode(column: "n", as: Int.self) ?? 0
             guard count < 20 else { throw CareError(.conflict, code: "too_many_webhooks", message: "a store can have at most 20 webhook endpoints") }
             try await sql.insert(endpoint)
@@ -68,7 +71,8 @@ public enum Webhooks {
         try await storage.write(on: db) { sql in
             let now = storage.now()
             let body = try envelope(.test, data: .object(["message": .string("A test event from CareLoop.")]), now: now)
-            try await Outbox.enqueue(.webhook(endpointID: endpoint.id!, event: WebhookEvent.test.rawValue, body: body), storeID: storeID, now: now, on: sql)
+            try await Outbox.enqueue(
+                .webhook(endpointID: endpoint.id!, event: WebhookEvent.test.rawValue, body: body), storeID: storeID, now: now, on: sql)
         }
     }
 
@@ -81,11 +85,15 @@ public enum Webhooks {
         if let cached = cache?.webhooks(storeID: storeID) {
             endpoints = cached
         } else {
-            endpoints = try await sql.raw("""
+            endpoints = try await sql.raw(
+                """
                 SELECT id, events FROM webhook_endpoints WHERE store_id = \(bind: storeID) AND enabled = \(bind: true)
-                """).all().map { row in
-                (try row.decode(column: "id", as: UUID.self),
-                 Set((try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "events", as: String.self).utf8))) ?? []))
+                """
+            ).all().map { row in
+                (
+                    try row.decode(column: "id", as: UUID.self),
+                    Set((try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "events", as: String.self).utf8))) ?? [])
+                )
             }
             cache?.put(webhooks: endpoints, storeID: storeID)
         }
@@ -139,7 +147,9 @@ enum WebhookData {
     }
 
     static func message(_ m: ConversationMessage) -> JSONNode {
-        .object(["id": .string(m.id!.uuidString), "conversation_id": .string(m.conversationID.uuidString),
-                 "author": .string(m.author.rawValue), "body": .string(m.body), "created_at": .string(date(m.createdAt))])
+        .object([
+            "id": .string(m.id!.uuidString), "conversation_id": .string(m.conversationID.uuidString),
+            "author": .string(m.author.rawValue), "body": .string(m.body), "created_at": .string(date(m.createdAt)),
+        ])
     }
 }

@@ -30,24 +30,29 @@ public enum CustomerProfile {
 
     public static func figures(customerID: UUID, storeID: UUID, on db: any Database) async throws -> Figures {
         guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
-        guard let row = try await sql.raw("""
-            SELECT cu.created_at,
-              (SELECT COUNT(*) FROM orders o WHERE o.customer_id = cu.id) AS orders,
-              (SELECT \(unsafeRaw: LifetimeValue.sumSQL("o.total_cents")) FROM orders o WHERE o.customer_id = cu.id) AS ltv,
-              (SELECT COUNT(*) FROM reviews r WHERE r.customer_id = cu.id) AS reviews,
-              (SELECT AVG(CAST(r.rating AS DOUBLE PRECISION)) FROM reviews r WHERE r.customer_id = cu.id) AS avg_rating,
-              (SELECT COUNT(*) FROM reviews r WHERE r.customer_id = cu.id AND r.rating <= 2) AS unhappy,
-              (SELECT COUNT(*) FROM conversations c WHERE c.customer_id = cu.id) AS conversations,
-              (SELECT COUNT(*) FROM conversations c WHERE c.customer_id = cu.id AND c.status <> 'resolved') AS open
-            FROM customers cu WHERE cu.id = \(bind: customerID) AND cu.store_id = \(bind: storeID)
-            """).first()
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT cu.created_at,
+                  (SELECT COUNT(*) FROM orders o WHERE o.customer_id = cu.id) AS orders,
+                  (SELECT \(unsafeRaw: LifetimeValue.sumSQL("o.total_cents")) FROM orders o WHERE o.customer_id = cu.id) AS ltv,
+                  (SELECT COUNT(*) FROM reviews r WHERE r.customer_id = cu.id) AS reviews,
+                  (SELECT AVG(CAST(r.rating AS DOUBLE PRECISION)) FROM reviews r WHERE r.customer_id = cu.id) AS avg_rating,
+                  (SELECT COUNT(*) FROM reviews r WHERE r.customer_id = cu.id AND r.rating <= 2) AS unhappy,
+                  (SELECT COUNT(*) FROM conversations c WHERE c.customer_id = cu.id) AS conversations,
+                  (SELECT COUNT(*) FROM conversations c WHERE c.customer_id = cu.id AND c.status <> 'resolved') AS open
+                FROM customers cu WHERE cu.id = \(bind: customerID) AND cu.store_id = \(bind: storeID)
+                """
+            ).first()
         else { throw CareError.notFound("customer") }
-        return Figures(firstSeen: try row.decode(column: "created_at", as: Date.self), orderCount: try row.decode(column: "orders", as: Int.self),
-                       lifetimeValueCents: LifetimeValue.cents(try row.decode(column: "ltv", as: Double.self)), reviewCount: try row.decode(column: "reviews", as: Int.self),
-                       averageRatingGiven: try row.decode(column: "avg_rating", as: Double?.self),
-                       unhappyReviews: try row.decode(column: "unhappy", as: Int.self),
-                       conversationCount: try row.decode(column: "conversations", as: Int.self),
-                       openConversations: try row.decode(column: "open", as: Int.self))
+        return Figures(
+            firstSeen: try row.decode(column: "created_at", as: Date.self), orderCount: try row.decode(column: "orders", as: Int.self),
+            lifetimeValueCents: LifetimeValue.cents(try row.decode(column: "ltv", as: Double.self)),
+            reviewCount: try row.decode(column: "reviews", as: Int.self),
+            averageRatingGiven: try row.decode(column: "avg_rating", as: Double?.self),
+            unhappyReviews: try row.decode(column: "unhappy", as: Int.self),
+            conversationCount: try row.decode(column: "conversations", as: Int.self),
+            openConversations: try row.decode(column: "open", as: Int.self))
     }
 
     public static func load(customerID: UUID, storeID: UUID, on db: any Database) async throws -> Profile {
@@ -61,21 +66,27 @@ public enum CustomerProfile {
         let conversations = try await Conversation.query(on: db).filter(\.$customerID == customerID).sort(\.$createdAt, .descending).limit(200).all()
         let notes = try await CustomerNote.query(on: db).filter(\.$customerID == customerID).sort(\.$createdAt, .descending).all()
         let authors = try await ReviewQueries.byID(StaffUser.self, ids: Set(notes.compactMap(\.staffID)), on: db)
-        return Profile(customer: customer, figures: figures, orders: orders,
-                       reviews: reviews.map { r in (r, products[r.productID], edits.filter { $0.reviewID == r.id }) },
-                       conversations: conversations, notes: notes.map { ($0, $0.staffID.flatMap { authors[$0]?.name }) })
+        return Profile(
+            customer: customer, figures: figures, orders: orders,
+            reviews: reviews.map { r in (r, products[r.productID], edits.filter { $0.reviewID == r.id }) },
+            conversations: conversations, notes: notes.map { ($0, $0.staffID.flatMap { authors[$0]?.name }) })
     }
 
     /// Customers whose email or name contains the query (case-insensitive), newest first.
     public static func search(_ query: String, storeID: UUID, limit: Int = 50, on db: any Database) async throws -> [Customer] {
         guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
         let q = query.trimmingCharacters(in: .whitespaces).lowercased()
-        let pattern = "%" + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        let pattern =
+            "%"
+            + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_") + "%"
-        let filter: SQLQueryString = q.isEmpty ? "" : "AND (LOWER(email) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE \(bind: pattern) ESCAPE '\\')"
-        return try await sql.raw("""
+        let filter: SQLQueryString =
+            q.isEmpty ? "" : "AND (LOWER(email) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE \(bind: pattern) ESCAPE '\\')"
+        return try await sql.raw(
+            """
             SELECT * FROM customers WHERE store_id = \(bind: storeID) \(filter) ORDER BY created_at DESC LIMIT \(bind: limit)
-            """).all(decodingFluent: Customer.self)
+            """
+        ).all(decodingFluent: Customer.self)
     }
 
     public static func addNote(customerID: UUID, storeID: UUID, staffID: UUID, body: String, storage: CareStorage, on db: any Database) async throws {

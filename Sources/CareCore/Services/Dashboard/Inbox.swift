@@ -32,53 +32,65 @@ public enum Inbox {
 
     public static let pageSize = 50
 
-    public static func page(storeID: UUID, staffID: UUID, status: ConversationStatus, who: Who, page: Int,
-                            on db: any Database) async throws -> Page {
+    public static func page(
+        storeID: UUID, staffID: UUID, status: ConversationStatus, who: Who, page: Int,
+        on db: any Database
+    ) async throws -> Page {
         guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
-        let whoFilter: SQLQueryString = switch who {
-        case .mine: "AND c.assignee_id = \(bind: staffID)"
-        case .unassigned: "AND c.assignee_id IS NULL"
-        case .all: ""
-        }
+        let whoFilter: SQLQueryString =
+            switch who {
+            case .mine: "AND c.assignee_id = \(bind: staffID)"
+            case .unassigned: "AND c.assignee_id IS NULL"
+            case .all: ""
+            }
         // Two walks of an index in order, so only one page of rows is ever joined and sorted: those with
         // an SLA, soonest first; after them, those without one, newest first.
         let filter: SQLQueryString = "c.store_id = \(bind: storeID) AND c.status = \(bind: status.rawValue) \(whoFilter)"
         let offset = max(0, page - 1) * pageSize
-        var rows = try await rowsOf(sql, "\(filter) AND c.sla_due_at IS NOT NULL ORDER BY c.sla_due_at LIMIT \(bind: pageSize) OFFSET \(bind: offset)")
+        var rows = try await rowsOf(
+            sql, "\(filter) AND c.sla_due_at IS NOT NULL ORDER BY c.sla_due_at LIMIT \(bind: pageSize) OFFSET \(bind: offset)")
         if rows.count < pageSize {
-            let withSLA = try await sql.raw("SELECT COUNT(*) AS n FROM conversations c WHERE \(filter) AND c.sla_due_at IS NOT NULL")
+            let withSLA =
+                try await sql.raw("SELECT COUNT(*) AS n FROM conversations c WHERE \(filter) AND c.sla_due_at IS NOT NULL")
                 .first()?.decode(column: "n", as: Int.self) ?? 0
-            rows += try await rowsOf(sql, """
+            rows += try await rowsOf(
+                sql,
+                """
                 \(filter) AND c.sla_due_at IS NULL ORDER BY c.created_at DESC
                 LIMIT \(bind: pageSize - rows.count) OFFSET \(bind: max(0, offset - withSLA))
                 """)
         }
         var counts: [String: Int] = [:]
-        for row in try await sql.raw("""
+        for row in try await sql.raw(
+            """
             SELECT c.status, COUNT(*) AS n FROM conversations c WHERE c.store_id = \(bind: storeID) \(whoFilter) GROUP BY c.status
-            """).all() {
+            """
+        ).all() {
             counts[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
         }
         return Page(rows: rows, counts: counts, total: counts[status.rawValue] ?? 0)
     }
 
     private static func rowsOf(_ sql: any SQLDatabase, _ whereOrderLimit: SQLQueryString) async throws -> [Row] {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT c.id, c.subject, c.status, c.priority, c.sla_due_at, c.created_at, cu.id AS customer_id, cu.email, cu.name,
                    r.rating, r.title, r.body, s.name AS assignee
             FROM conversations c JOIN customers cu ON cu.id = c.customer_id
             LEFT JOIN reviews r ON r.id = c.review_id LEFT JOIN staff_users s ON s.id = c.assignee_id
             WHERE \(whereOrderLimit)
-            """).all().map { row in
+            """
+        ).all().map { row in
             let title = try row.decode(column: "title", as: String?.self)
             let body = try row.decode(column: "body", as: String?.self)
             let subject = try row.decode(column: "subject", as: String.self)
-            return Row(conversationID: try row.decode(column: "id", as: UUID.self), subject: subject,
-                       status: try row.decode(column: "status", as: String.self), priority: try row.decode(column: "priority", as: String.self),
-                       customerID: try row.decode(column: "customer_id", as: UUID.self), customerName: try row.decode(column: "name", as: String?.self),
-                       customerEmail: try row.decode(column: "email", as: String.self), stars: try row.decode(column: "rating", as: Int?.self),
-                       firstLine: firstLine(title ?? body ?? subject), assigneeName: try row.decode(column: "assignee", as: String?.self),
-                       slaDueAt: try row.decode(column: "sla_due_at", as: Date?.self), createdAt: try row.decode(column: "created_at", as: Date.self))
+            return Row(
+                conversationID: try row.decode(column: "id", as: UUID.self), subject: subject,
+                status: try row.decode(column: "status", as: String.self), priority: try row.decode(column: "priority", as: String.self),
+                customerID: try row.decode(column: "customer_id", as: UUID.self), customerName: try row.decode(column: "name", as: String?.self),
+                customerEmail: try row.decode(column: "email", as: String.self), stars: try row.decode(column: "rating", as: Int?.self),
+                firstLine: firstLine(title ?? body ?? subject), assigneeName: try row.decode(column: "assignee", as: String?.self),
+                slaDueAt: try row.decode(column: "sla_due_at", as: Date?.self), createdAt: try row.decode(column: "created_at", as: Date.self))
         }
     }
 

@@ -42,26 +42,32 @@ public enum Insights {
         // Twelve weeks ending today, from the running per-day counts (never a scan of the reviews).
         let today = RatingSummaryCounter.day(now)
         let firstDay = today - weeksShown * 7 + 1
-        var counts = [Int](repeating: 0, count: weeksShown), sums = [Int](repeating: 0, count: weeksShown)
-        for row in try await sql.raw("""
+        var counts = [Int](repeating: 0, count: weeksShown)
+        var sums = [Int](repeating: 0, count: weeksShown)
+        for row in try await sql.raw(
+            """
             SELECT day, published, stars FROM store_daily_reviews WHERE store_id = \(bind: storeID) AND day >= \(bind: firstDay)
-            """).all() {
+            """
+        ).all() {
             let w = (try row.decode(column: "day", as: Int.self) - firstDay) / 7
             guard (0..<weeksShown).contains(w) else { continue }
             counts[w] += try row.decode(column: "published", as: Int.self)
             sums[w] += try row.decode(column: "stars", as: Int.self)
         }
         let weeks = (0..<weeksShown).map { w in
-            Week(start: Date(timeIntervalSince1970: Double(firstDay + w * 7) * 86_400), count: counts[w],
-                 average: counts[w] > 0 ? Double(sums[w]) / Double(counts[w]) : nil)
+            Week(
+                start: Date(timeIntervalSince1970: Double(firstDay + w * 7) * 86_400), count: counts[w],
+                average: counts[w] > 0 ? Double(sums[w]) / Double(counts[w]) : nil)
         }
 
-        let dist = try await sql.raw("""
+        let dist = try await sql.raw(
+            """
             SELECT CAST(COALESCE(SUM(stars_1), 0) AS BIGINT) AS s1, CAST(COALESCE(SUM(stars_2), 0) AS BIGINT) AS s2,
                    CAST(COALESCE(SUM(stars_3), 0) AS BIGINT) AS s3, CAST(COALESCE(SUM(stars_4), 0) AS BIGINT) AS s4,
                    CAST(COALESCE(SUM(stars_5), 0) AS BIGINT) AS s5
             FROM product_rating_summaries WHERE store_id = \(bind: storeID)
-            """).first()
+            """
+        ).first()
         let distribution = try (1...5).map { try dist?.decode(column: "s\($0)", as: Int.self) ?? 0 }
 
         // The store's latest conversations, walked newest first on (store_id, created_at).
@@ -69,42 +75,54 @@ public enum Insights {
             (SELECT * FROM conversations WHERE store_id = \(bind: storeID) ORDER BY created_at DESC LIMIT \(bind: recentConversations)) c
             """
         // Unhappy reviewers with an SLA, and how many a person answered before it ran out.
-        let sla = try await sql.raw("""
+        let sla = try await sql.raw(
+            """
             SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_at <= c.sla_due_at THEN 1 ELSE 0 END), 0) AS ok
             FROM \(recent) JOIN reviews r ON r.id = c.review_id
             WHERE c.sla_due_at IS NOT NULL AND COALESCE(r.original_rating, r.rating) <= 2
-            """).first()
+            """
+        ).first()
 
-        let firstResponse = try await median(postgres ? "EXTRACT(EPOCH FROM (first_response_at - created_at))" : "first_response_at - created_at",
-                                             from: recent, where: "first_response_at IS NOT NULL", on: sql)
-        let resolution = try await median(postgres ? "EXTRACT(EPOCH FROM (resolved_at - created_at))" : "resolved_at - created_at",
-                                          from: recent, where: "resolved_at IS NOT NULL", on: sql)
+        let firstResponse = try await median(
+            postgres ? "EXTRACT(EPOCH FROM (first_response_at - created_at))" : "first_response_at - created_at",
+            from: recent, where: "first_response_at IS NOT NULL", on: sql)
+        let resolution = try await median(
+            postgres ? "EXTRACT(EPOCH FROM (resolved_at - created_at))" : "resolved_at - created_at",
+            from: recent, where: "resolved_at IS NOT NULL", on: sql)
 
         // Complaints per product from the running summaries: every published 1–2★ review.
-        let top = try await sql.raw("""
+        let top = try await sql.raw(
+            """
             SELECT p.name, p.external_id, CAST(s.stars_1 + s.stars_2 AS BIGINT) AS n
             FROM product_rating_summaries s JOIN products p ON p.id = s.product_id
             WHERE s.store_id = \(bind: storeID) AND s.stars_1 + s.stars_2 > 0 ORDER BY n DESC, p.name LIMIT 10
-            """).all().map {
-            ProductComplaints(name: try $0.decode(column: "name", as: String.self), externalID: try $0.decode(column: "external_id", as: String.self),
-                              complaints: try $0.decode(column: "n", as: Int.self))
+            """
+        ).all().map {
+            ProductComplaints(
+                name: try $0.decode(column: "name", as: String.self), externalID: try $0.decode(column: "external_id", as: String.self),
+                complaints: try $0.decode(column: "n", as: Int.self))
         }
 
-        return Report(weeks: weeks, distribution: distribution,
-                      unhappyWithSLA: try sla?.decode(column: "n", as: Int.self) ?? 0, unhappyReachedInSLA: try sla?.decode(column: "ok", as: Int.self) ?? 0,
-                      medianFirstResponse: firstResponse, medianResolution: resolution,
-                      recovery: try await Recovery.report(storeID: storeID, limit: 10, recent: recentConversations, on: db), topComplaints: top)
+        return Report(
+            weeks: weeks, distribution: distribution,
+            unhappyWithSLA: try sla?.decode(column: "n", as: Int.self) ?? 0, unhappyReachedInSLA: try sla?.decode(column: "ok", as: Int.self) ?? 0,
+            medianFirstResponse: firstResponse, medianResolution: resolution,
+            recovery: try await Recovery.report(storeID: storeID, limit: 10, recent: recentConversations, on: db), topComplaints: top)
     }
 
     /// The median of `expression` (seconds) over the conversations `from` matching `filter`, by the
     /// database: the middle one or two values, without sending the rest anywhere.
-    static func median(_ expression: SQLQueryString, from: SQLQueryString, where filter: SQLQueryString, on sql: any SQLDatabase) async throws -> Double? {
+    static func median(_ expression: SQLQueryString, from: SQLQueryString, where filter: SQLQueryString, on sql: any SQLDatabase) async throws
+        -> Double?
+    {
         let n = try await sql.raw("SELECT COUNT(*) AS n FROM \(from) WHERE \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
         guard n > 0 else { return nil }
-        let middle = try await sql.raw("""
+        let middle = try await sql.raw(
+            """
             SELECT CAST(\(expression) AS DOUBLE PRECISION) AS d FROM \(from) WHERE \(filter)
             ORDER BY d LIMIT \(bind: n % 2 == 1 ? 1 : 2) OFFSET \(bind: (n - 1) / 2)
-            """).all().map { try $0.decode(column: "d", as: Double.self) }
+            """
+        ).all().map { try $0.decode(column: "d", as: Double.self) }
         return middle.isEmpty ? nil : middle.reduce(0, +) / Double(middle.count)
     }
 }

@@ -19,8 +19,10 @@ public enum StaffAuth {
     }
 
     /// Signs in, or says why not without telling whether the email exists.
-    public static func signIn(email: String, password: String, hasher: any StaffPasswordHasher, storage: CareStorage,
-                              on db: any Database) async throws -> Session {
+    public static func signIn(
+        email: String, password: String, hasher: any StaffPasswordHasher, storage: CareStorage,
+        on db: any Database
+    ) async throws -> Session {
         let now = storage.now()
         let address = email.trimmingCharacters(in: .whitespaces).lowercased()
         guard let staff = try await StaffUser.query(on: db).filter(\.$email == address).first() else {
@@ -36,16 +38,22 @@ public enum StaffAuth {
             // The count goes up in SQL, not from the value read above: parallel wrong passwords each
             // count, so the lock cannot be outrun.
             let lock: Date? = try await storage.write(on: db) { sql in
-                guard let row = try await sql.raw("""
-                    UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE id = \(bind: staffID) RETURNING failed_logins
-                    """).first() else { return nil }
+                guard
+                    let row = try await sql.raw(
+                        """
+                        UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE id = \(bind: staffID) RETURNING failed_logins
+                        """
+                    ).first()
+                else { return nil }
                 let failures = try row.decode(column: "failed_logins", as: Int.self)
                 guard failures >= freeFailures else { return nil }
                 let until = now.addingTimeInterval(lockout(afterFailures: failures))
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE staff_users SET locked_until = \(bind: until)
                     WHERE id = \(bind: staffID) AND (locked_until IS NULL OR locked_until < \(bind: until))
-                    """).run()
+                    """
+                ).run()
                 return until
             }
             if let lock { throw locked(until: lock, now: now) }
@@ -57,17 +65,20 @@ public enum StaffAuth {
         try await storage.write(on: db) { sql in
             // A lock set by a parallel wrong password since the read above still holds.
             if let row = try await sql.raw("SELECT locked_until FROM staff_users WHERE id = \(bind: staffID)").first(),
-               let until = try row.decode(column: "locked_until", as: Date?.self), until > now {
+                let until = try row.decode(column: "locked_until", as: Date?.self), until > now
+            {
                 throw locked(until: until, now: now)
             }
             try await sql.raw("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = \(bind: staffID)").run()
             // Expired sessions of this person go as a new one starts.
             try await sql.raw("DELETE FROM staff_sessions WHERE staff_id = \(bind: staffID) AND expires_at < \(bind: now)").run()
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO staff_sessions (id, token_hash, staff_id, store_id, csrf_token, created_at, expires_at)
                 VALUES (\(bind: UUID()), \(bind: Secrets.sha256Hex(token)), \(bind: staffID), \(bind: staff.storeID), \(bind: csrf),
                         \(bind: now), \(bind: now.addingTimeInterval(sessionLifetime)))
-                """).run()
+                """
+            ).run()
         }
         return Session(token: token, csrf: csrf, staff: staff, store: store)
     }
@@ -75,9 +86,12 @@ public enum StaffAuth {
     /// The signed-in person for a session cookie, or nil when it is unknown or expired.
     public static func session(token: String, now: Date, on db: any Database) async throws -> Session? {
         guard token.count >= 20, token.count <= 100, let sql = db as? any SQLDatabase else { return nil }
-        guard let row = try await sql.raw("""
-            SELECT staff_id, csrf_token, expires_at FROM staff_sessions WHERE token_hash = \(bind: Secrets.sha256Hex(token))
-            """).first(),
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT staff_id, csrf_token, expires_at FROM staff_sessions WHERE token_hash = \(bind: Secrets.sha256Hex(token))
+                """
+            ).first(),
             try row.decode(column: "expires_at", as: Date.self) > now,
             let staff = try await StaffUser.find(try row.decode(column: "staff_id", as: UUID.self), on: db),
             let store = try await Store.find(staff.storeID, on: db)
@@ -99,7 +113,8 @@ public enum StaffAuth {
     static let wrongCredentials = CareError(.unauthorized, code: "wrong_credentials", message: "that email and password do not match")
 
     static func locked(until: Date, now: Date) -> CareError {
-        CareError(.rateLimited, code: "locked",
-                  message: "too many failed sign-ins: try again in \(Int(until.timeIntervalSince(now).rounded(.up))) seconds")
+        CareError(
+            .rateLimited, code: "locked",
+            message: "too many failed sign-ins: try again in \(Int(until.timeIntervalSince(now).rounded(.up))) seconds")
     }
 }

@@ -23,20 +23,24 @@ enum CareRows {
 
     /// Records that a trigger fired for a subject; false when it already had (the once-per-subject guard).
     static func recordFiring(triggerID: UUID, subjectID: UUID, storeID: UUID, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             INSERT INTO trigger_firings (id, store_id, trigger_id, subject_id, fired_at)
             VALUES (\(bind: UUID()), \(bind: storeID), \(bind: triggerID), \(bind: subjectID), \(bind: now))
             ON CONFLICT (trigger_id, subject_id) DO NOTHING RETURNING id
-            """).all()
+            """
+        ).all()
         return !rows.isEmpty
     }
 
     /// The store's enabled triggers for an event, in order: (id, definition JSON).
     static func triggers(storeID: UUID, event: TriggerEvent, on sql: any SQLDatabase) async throws -> [(UUID, String)] {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT id, definition FROM triggers
             WHERE store_id = \(bind: storeID) AND event = \(bind: event.rawValue) AND enabled = \(bind: true)
             ORDER BY position, created_at
-            """).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "definition", as: String.self)) }
+            """
+        ).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "definition", as: String.self)) }
     }
 }

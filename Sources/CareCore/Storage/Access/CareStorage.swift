@@ -27,16 +27,21 @@ public struct CareStorage: Sendable {
     public let rules: StoreRulesCache
 
     /// `sqlitePath` is the database file when the backend is SQLite, nil for PostgreSQL.
-    public init(sqlitePath: String?, now: @escaping @Sendable () -> Date = { Date() },
-                connectionLost: @escaping @Sendable (any Error) -> Bool = { _ in false },
-                rules: StoreRulesCache = StoreRulesCache(),
-                afterCommit: @escaping @Sendable (WriteEffects) -> Void = { _ in }) {
-        self.init(queue: sqlitePath.map { WriteQueue(path: $0) }, now: now, connectionLost: connectionLost, rules: rules,
-                  afterCommit: afterCommit)
+    public init(
+        sqlitePath: String?, now: @escaping @Sendable () -> Date = { Date() },
+        connectionLost: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        rules: StoreRulesCache = StoreRulesCache(),
+        afterCommit: @escaping @Sendable (WriteEffects) -> Void = { _ in }
+    ) {
+        self.init(
+            queue: sqlitePath.map { WriteQueue(path: $0) }, now: now, connectionLost: connectionLost, rules: rules,
+            afterCommit: afterCommit)
     }
 
-    private init(queue: WriteQueue?, now: @escaping @Sendable () -> Date, connectionLost: @escaping @Sendable (any Error) -> Bool,
-                 rules: StoreRulesCache, afterCommit: @escaping @Sendable (WriteEffects) -> Void) {
+    private init(
+        queue: WriteQueue?, now: @escaping @Sendable () -> Date, connectionLost: @escaping @Sendable (any Error) -> Bool,
+        rules: StoreRulesCache, afterCommit: @escaping @Sendable (WriteEffects) -> Void
+    ) {
         self.queue = queue
         self.now = now
         self.connectionLost = connectionLost
@@ -113,7 +118,11 @@ public struct CareStorage: Sendable {
 
     private func withinDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let box = NIOLockedValueBox<T?>(nil)
-        try await Deadline.run(seconds: seconds, orThrow: { StorageTimeout(seconds: seconds) }) { box.withLockedValue { $0 = nil }; let r = try await body(); box.withLockedValue { $0 = r } }
+        try await Deadline.run(seconds: seconds, orThrow: { StorageTimeout(seconds: seconds) }) {
+            box.withLockedValue { $0 = nil }
+            let r = try await body()
+            box.withLockedValue { $0 = r }
+        }
         guard let result = box.withLockedValue({ $0 }) else { throw StorageTimeout(seconds: seconds) }
         return result
     }

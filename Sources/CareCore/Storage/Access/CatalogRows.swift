@@ -40,9 +40,11 @@ enum CatalogRows {
     /// The customer's latest review texts, for the duplicate rule; `excluding` leaves out the review being edited.
     static func recentTexts(customerID: UUID, excluding: UUID? = nil, on sql: any SQLDatabase) async throws -> [String] {
         let other: SQLQueryString = excluding.map { "AND id <> \(bind: $0)" } ?? ""
-        return try await sql.raw("""
+        return try await sql.raw(
+            """
             SELECT title, body FROM reviews WHERE customer_id = \(bind: customerID) \(other) ORDER BY created_at DESC LIMIT 50
-            """).all().map { row in
+            """
+        ).all().map { row in
             [try row.decode(column: "title", as: String?.self), try row.decode(column: "body", as: String?.self)]
                 .compactMap { $0 }.joined(separator: "\n")
         }

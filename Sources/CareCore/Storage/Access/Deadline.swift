@@ -5,19 +5,29 @@ import NIOConcurrencyHelpers
 /// broke mid-query). The work is cancelled and left to end by itself: the caller does not wait for it,
 /// which a task group would (it awaits its children).
 public enum Deadline {
-    public static func run(seconds: TimeInterval, orThrow timeout: @escaping @Sendable () -> any Error,
-                           _ body: @escaping @Sendable () async throws -> Void) async throws {
+    public static func run(
+        seconds: TimeInterval, orThrow timeout: @escaping @Sendable () -> any Error,
+        _ body: @escaping @Sendable () async throws -> Void
+    ) async throws {
         let once = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(nil)
         let timer = NIOLockedValueBox<Task<Void, Never>?>(nil)
         @Sendable func finish(_ result: Result<Void, any Error>) -> Bool {
-            guard let c = once.withLockedValue({ c -> CheckedContinuation<Void, any Error>? in defer { c = nil }; return c }) else { return false }
+            guard
+                let c = once.withLockedValue({ c -> CheckedContinuation<Void, any Error>? in
+                    defer { c = nil }
+                    return c
+                })
+            else { return false }
             c.resume(with: result)
             return true
         }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             once.withLockedValue { $0 = c }
             let work = Task {
-                do { try await body(); _ = finish(.success(())) } catch { _ = finish(.failure(error)) }
+                do {
+                    try await body()
+                    _ = finish(.success(()))
+                } catch { _ = finish(.failure(error)) }
                 timer.withLockedValue { $0?.cancel() }
             }
             timer.withLockedValue { t in

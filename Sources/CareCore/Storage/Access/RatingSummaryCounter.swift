@@ -6,10 +6,12 @@ import SQLKit
 /// increments, so two transactions on PostgreSQL never overwrite each other's counts.
 public enum RatingSummaryCounter {
     static func createRow(for productID: UUID, storeID: UUID, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO product_rating_summaries (product_id, store_id, stars_1, stars_2, stars_3, stars_4, stars_5)
             VALUES (\(bind: productID), \(bind: storeID), 0, 0, 0, 0, 0)
-            """).run()
+            """
+        ).run()
     }
 
     /// Counts a review that became published: in its product's summary, and on the day it was written.
@@ -21,19 +23,25 @@ public enum RatingSummaryCounter {
         try await change(rating, by: -1, productID: productID, storeID: storeID, writtenAt: writtenAt, on: sql)
     }
 
-    private static func change(_ rating: Rating, by delta: Int, productID: UUID, storeID: UUID, writtenAt: Date,
-                               on sql: any SQLDatabase) async throws {
+    private static func change(
+        _ rating: Rating, by delta: Int, productID: UUID, storeID: UUID, writtenAt: Date,
+        on sql: any SQLDatabase
+    ) async throws {
         let column = "stars_\(rating.stars)"
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE product_rating_summaries SET \(ident: column) = \(ident: column) + \(bind: delta)
             WHERE product_id = \(bind: productID)
-            """).run()
-        try await sql.raw("""
+            """
+        ).run()
+        try await sql.raw(
+            """
             INSERT INTO store_daily_reviews (store_id, day, published, stars)
             VALUES (\(bind: storeID), \(bind: day(writtenAt)), \(bind: delta), \(bind: delta * rating.stars))
             ON CONFLICT (store_id, day) DO UPDATE SET published = store_daily_reviews.published + excluded.published,
                 stars = store_daily_reviews.stars + excluded.stars
-            """).run()
+            """
+        ).run()
     }
 
     /// Days since 1970-01-01, UTC: the key of `store_daily_reviews`.

@@ -50,38 +50,46 @@ struct RowColumn<Row: Model>: Sendable {
     /// A required field the drivers bind and decode themselves (UUID, String, Int, Bool, Date).
     static func column<V: Codable & Sendable>(_ keyPath: KeyPath<Row, FieldProperty<Row, V>> & Sendable, fixed: Bool = false) -> RowColumn {
         let name = Row()[keyPath: keyPath].key.description
-        return RowColumn(name: name, keyPath: keyPath, fixed: fixed,
-                  value: { $0[keyPath: keyPath].value },
-                  read: { sqlRow, row in row[keyPath: keyPath].value = try sqlRow.decode(column: name, as: V.self) })
+        return RowColumn(
+            name: name, keyPath: keyPath, fixed: fixed,
+            value: { $0[keyPath: keyPath].value },
+            read: { sqlRow, row in row[keyPath: keyPath].value = try sqlRow.decode(column: name, as: V.self) })
     }
 
     /// An optional field.
-    static func column<V: Codable & Sendable>(_ keyPath: KeyPath<Row, OptionalFieldProperty<Row, V>> & Sendable,
-                                              fixed: Bool = false) -> RowColumn {
+    static func column<V: Codable & Sendable>(
+        _ keyPath: KeyPath<Row, OptionalFieldProperty<Row, V>> & Sendable,
+        fixed: Bool = false
+    ) -> RowColumn {
         let name = Row()[keyPath: keyPath].key.description
-        return RowColumn(name: name, keyPath: keyPath, fixed: fixed,
-                  value: { $0[keyPath: keyPath].value ?? nil },
-                  read: { sqlRow, row in row[keyPath: keyPath].value = .some(try sqlRow.decode(column: name, as: V?.self)) })
+        return RowColumn(
+            name: name, keyPath: keyPath, fixed: fixed,
+            value: { $0[keyPath: keyPath].value ?? nil },
+            read: { sqlRow, row in row[keyPath: keyPath].value = .some(try sqlRow.decode(column: name, as: V?.self)) })
     }
 
     /// The row's id: always fixed.
     static func id(_ keyPath: KeyPath<Row, IDProperty<Row, UUID>> & Sendable) -> RowColumn {
-        RowColumn(name: "id", keyPath: keyPath, fixed: true,
-                  value: { $0[keyPath: keyPath].value },
-                  read: { sqlRow, row in row[keyPath: keyPath].value = try sqlRow.decode(column: "id", as: UUID.self) })
+        RowColumn(
+            name: "id", keyPath: keyPath, fixed: true,
+            value: { $0[keyPath: keyPath].value },
+            read: { sqlRow, row in row[keyPath: keyPath].value = try sqlRow.decode(column: "id", as: UUID.self) })
     }
 
     /// A required enum field stored as its string (bound as text, never as JSON).
-    static func text<V: RawRepresentable & Codable & Sendable>(_ keyPath: KeyPath<Row, FieldProperty<Row, V>> & Sendable,
-                                                               fixed: Bool = false) -> RowColumn where V.RawValue == String {
+    static func text<V: RawRepresentable & Codable & Sendable>(
+        _ keyPath: KeyPath<Row, FieldProperty<Row, V>> & Sendable,
+        fixed: Bool = false
+    ) -> RowColumn where V.RawValue == String {
         let name = Row()[keyPath: keyPath].key.description
-        return RowColumn(name: name, keyPath: keyPath, fixed: fixed,
-                  value: { $0[keyPath: keyPath].value?.rawValue },
-                  read: { sqlRow, row in
-                      let raw = try sqlRow.decode(column: name, as: String.self)
-                      guard let v = V(rawValue: raw) else { throw StoredValueError(table: Row.schema, column: name, value: raw) }
-                      row[keyPath: keyPath].value = v
-                  })
+        return RowColumn(
+            name: name, keyPath: keyPath, fixed: fixed,
+            value: { $0[keyPath: keyPath].value?.rawValue },
+            read: { sqlRow, row in
+                let raw = try sqlRow.decode(column: name, as: String.self)
+                guard let v = V(rawValue: raw) else { throw StoredValueError(table: Row.schema, column: name, value: raw) }
+                row[keyPath: keyPath].value = v
+            })
     }
 }
 
@@ -106,7 +114,9 @@ extension SQLDatabase {
     func update<Row: Model>(_ row: Row, in table: RowTable<Row>, only: [PartialKeyPath<Row>]? = nil) async throws where Row.IDValue == UUID {
         guard let id = row.id else { throw StoredValueError(table: table.name, column: "id", value: "nil") }
         var builder = update(table.name)
-        for column in only.map(table.columns) ?? table.columns.filter({ !$0.fixed }) { builder = builder.set(SQLIdentifier(column.name), to: SQLBind(column.value(row))) }
+        for column in only.map(table.columns) ?? table.columns.filter({ !$0.fixed }) {
+            builder = builder.set(SQLIdentifier(column.name), to: SQLBind(column.value(row)))
+        }
         try await builder.where("id", .equal, SQLBind(id)).run()
         WriteEffects.noteWritten(row)
     }

@@ -18,18 +18,23 @@ public struct M0009_DashboardAtScale: AsyncMigration {
             .create()
         guard let sql = db as? any SQLDatabase else { return }
         // The earliest rating of every review a customer already edited.
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE reviews SET original_rating = (SELECT e.previous_rating FROM review_edits e WHERE e.review_id = reviews.id
                                                   ORDER BY e.edited_at LIMIT 1)
             WHERE id IN (SELECT review_id FROM review_edits)
-            """).run()
+            """
+        ).run()
         // Today's counts from the reviews already published (days since 1970, UTC).
-        let day: SQLQueryString = sql.dialect.name == "postgresql"
+        let day: SQLQueryString =
+            sql.dialect.name == "postgresql"
             ? "CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 86400) AS BIGINT)" : "CAST(created_at / 86400 AS INTEGER)"
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO store_daily_reviews (store_id, day, published, stars)
             SELECT store_id, \(day), COUNT(*), SUM(rating) FROM reviews WHERE status = 'published' GROUP BY store_id, \(day)
-            """).run()
+            """
+        ).run()
         // These two extend (and so replace) 0003's reviews_by_store and 0004's conversations_inbox:
         // every write maintains each index, so none is kept twice.
         try await sql.drop(index: "reviews_by_store").run()
@@ -47,7 +52,10 @@ public struct M0009_DashboardAtScale: AsyncMigration {
 
     public func revert(on db: any Database) async throws {
         guard let sql = db as? any SQLDatabase else { return }
-        for index in ["conversations_by_store_newest", "customers_by_store_newest", "conversations_by_assignee", "conversations_inbox_ordered", "reviews_by_store_rating", "reviews_by_store_newest"] {
+        for index in [
+            "conversations_by_store_newest", "customers_by_store_newest", "conversations_by_assignee", "conversations_inbox_ordered",
+            "reviews_by_store_rating", "reviews_by_store_newest",
+        ] {
             try await sql.drop(index: index).run()
         }
         try await sql.create(index: "reviews_by_store").on("reviews").column("store_id").column("created_at").run()

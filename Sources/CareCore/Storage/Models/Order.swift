@@ -18,8 +18,10 @@ public final class Order: Model, @unchecked Sendable {
 
     public init() {}
 
-    public init(storeID: UUID, externalID: String, customerID: UUID, placedAt: Date?, fulfilledAt: Date?,
-                totalCents: Int?, currency: String?, createdAt: Date) {
+    public init(
+        storeID: UUID, externalID: String, customerID: UUID, placedAt: Date?, fulfilledAt: Date?,
+        totalCents: Int?, currency: String?, createdAt: Date
+    ) {
         self.storeID = storeID
         self.externalID = externalID
         self.customerID = customerID

@@ -20,7 +20,11 @@ public final class ProductRatingSummary: Model, @unchecked Sendable {
     public init(productID: UUID, storeID: UUID) {
         self.id = productID
         self.storeID = storeID
-        stars1 = 0; stars2 = 0; stars3 = 0; stars4 = 0; stars5 = 0
+        stars1 = 0
+        stars2 = 0
+        stars3 = 0
+        stars4 = 0
+        stars5 = 0
     }
 
     public var summary: RatingSummary { RatingSummary(stars: [stars1, stars2, stars3, stars4, stars5]) }

@@ -55,7 +55,10 @@ final class SQLiteHandle: @unchecked Sendable {
         while true {
             let rc = sqlite_nio_sqlite3_step(statement)
             if rc == SQLITE_DONE { return rows }
-            guard rc == SQLITE_ROW else { try check(rc, sql); return rows }
+            guard rc == SQLITE_ROW else {
+                try check(rc, sql)
+                return rows
+            }
             let count = sqlite_nio_sqlite3_column_count(statement)
             if columns == nil {
                 columns = DirectSQLiteRow.Columns(names: (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) })
