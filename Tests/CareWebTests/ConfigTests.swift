@@ -21,6 +21,10 @@ final class ConfigTests: XCTestCase {
         XCTAssertNil(c.secret, "no secret is built in")
         XCTAssertThrowsError(try CareConfig.fromEnvironment(["CARELOOP_PORT": "eighty"]))
         XCTAssertThrowsError(try CareConfig.fromEnvironment(["CARELOOP_SECRET": "short"]))
+        for bad in ["abc", "7200", "-1", "nan"] {
+            XCTAssertThrowsError(try CareConfig.fromEnvironment(["CARELOOP_RULES_CACHE_SECONDS": bad]), bad)
+        }
+        XCTAssertEqual(try CareConfig.fromEnvironment(["CARELOOP_RULES_CACHE_SECONDS": "0.5"]).rulesCacheSeconds, 0.5)
         let withSecret = try CareConfig.fromEnvironment(["CARELOOP_SECRET": String(repeating: "s", count: 40)])
         XCTAssertEqual(withSecret.secret?.count, 40)
     }

@@ -51,6 +51,13 @@ final class DashboardTriggersTests: XCTestCase {
             XCTAssertEqual(notNumber.status, .unprocessableEntity)
             XCTAssertTrue(notNumber.text.contains("Condition 1.value: must be a number for review.rating"), notNumber.text)
             XCTAssertTrue(notNumber.text.contains("value=\"two\""), "the form keeps what was typed")
+            for notFinite in ["nan", "inf", "1, nan"] {
+                // (a NaN once slipped through as a number and saved an empty definition)
+                bad["conditions[0][op]"] = notFinite.contains(",") ? "in" : "lte"
+                bad["conditions[0][value]"] = notFinite
+                let refused = try await owner.post("/app/triggers", bad)
+                XCTAssertEqual(refused.status, .unprocessableEntity, notFinite)
+            }
             bad = fields
             bad["actions[0][type]"] = "send_message"
             bad["actions[0][text]"] = "Hi {{customer.nickname}}"

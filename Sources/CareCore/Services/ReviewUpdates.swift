@@ -72,7 +72,7 @@ public enum ReviewUpdates {
             }
 
             let product = try await sql.first(Product.self, { $0.where("id", .equal, review.productID) })
-            let conversation = try await sql.first(Conversation.self) {
+            let conversation = try await Conversations.loadForChange(on: sql) {
                 $0.where("review_id", .equal, reviewID).orderBy("created_at", .descending).limit(1)
             }
             if let conversation {

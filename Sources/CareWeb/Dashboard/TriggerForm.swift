@@ -67,7 +67,8 @@ struct TriggerForm: Codable {
         func one(_ s: String) -> JSONNode {
             let t = s.trimmingCharacters(in: .whitespaces)
             switch kind {
-            case .number: return Double(t).map(JSONNode.number) ?? .string(t)
+            // "nan" and "inf" read as Doubles: kept as text, so the parser refuses them as not a number.
+            case .number: return Double(t).flatMap { $0.isFinite ? JSONNode.number($0) : nil } ?? .string(t)
             case .bool:
                 return ["true", "yes"].contains(t.lowercased()) ? .bool(true) : ["false", "no"].contains(t.lowercased()) ? .bool(false) : .string(t)
             default: return .string(t)

@@ -123,7 +123,12 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_MAIL_DOMAIN"], !v.isEmpty { c.mailDomain = v }
         if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
-        if let v = env["CARELOOP_RULES_CACHE_SECONDS"], let n = Double(v), n >= 0, n <= 3_600 { c.rulesCacheSeconds = n }
+        if let v = env["CARELOOP_RULES_CACHE_SECONDS"], !v.isEmpty {
+            guard let n = Double(v), n >= 0, n <= 3_600 else {
+                throw ConfigError("CARELOOP_RULES_CACHE_SECONDS: a number of seconds from 0 to 3600: \(v)")
+            }
+            c.rulesCacheSeconds = n
+        }
         if let v = env["CARELOOP_PAGE_LINK_DAYS"], let n = Double(v), n > 0 { c.pageLinkDays = n }
         if let v = env["CARELOOP_SIGN_IN_BURST"], let n = Int(v), n > 0 { c.signInBurst = n }
         if let v = env["CARELOOP_SIGN_IN_PER_MINUTE"], let n = Int(v), n > 0 { c.signInPerMinute = n }

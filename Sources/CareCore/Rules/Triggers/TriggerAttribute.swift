@@ -42,7 +42,7 @@ public enum TriggerAttribute: String, Sendable, CaseIterable {
 
     /// Facts that can change while a conversation sits untouched (the customer's other activity, the clock).
     var changesWhileConversationSits: Bool {
-        needsQuery || self == .conversationMinutesSinceStaffReply || self == .conversationDaysSinceCustomerReply
+        rawValue.hasPrefix("customer.") || self == .conversationMinutesSinceStaffReply || self == .conversationDaysSinceCustomerReply
     }
 
     /// Which operators make sense for which kind of attribute.

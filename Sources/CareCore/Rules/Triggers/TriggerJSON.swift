@@ -117,7 +117,9 @@ public enum TriggerJSON {
     static func value(_ raw: JSONNode, at path: String) throws(CareError) -> TriggerValue {
         switch raw {
         case .bool(let b): return .bool(b)
-        case .number(let n): return .number(n)
+        case .number(let n):
+            guard n.isFinite else { throw .invalid(path, "must be a finite number") }
+            return .number(n)
         case .string(let s): return .string(s)
         case .array(let l):
             var out: [TriggerValue] = []

@@ -119,7 +119,7 @@ public enum ConversationService {
     }
 
     static func load(_ id: UUID, storeID: UUID, on sql: any SQLDatabase) async throws -> Conversation {
-        guard let c = try await sql.first(Conversation.self, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
+        guard let c = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
         else { throw CareError.notFound("conversation") }
         return c
     }

@@ -22,6 +22,11 @@ public enum Conversations {
         return c
     }
 
+    /// A conversation a write is about to change, locked until its commit (see `rows(_:forUpdate:)`).
+    static func loadForChange(on sql: any SQLDatabase, _ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> Conversation? {
+        try await sql.rows(Conversation.table, forUpdate: true, filter).first
+    }
+
     /// A message from the store to the customer, emailed. `countsAsResponse` is true for a person's
     /// reply (it sets the first-response time); automatic messages from triggers don't.
     @discardableResult

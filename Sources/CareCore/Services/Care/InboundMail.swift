@@ -85,7 +85,7 @@ public enum InboundMail {
             let now = storage.now()
             var conversation: Conversation?
             if let token {
-                conversation = try await sql.first(Conversation.self) { $0.where("token", .equal, token).where("store_id", .equal, storeID) }
+                conversation = try await Conversations.loadForChange(on: sql) { $0.where("token", .equal, token).where("store_id", .equal, storeID) }
                 if conversation == nil { return .skipped(reason: "reply token matches no conversation of this store") }
             }
             if conversation == nil, !references.isEmpty {
@@ -95,7 +95,7 @@ public enum InboundMail {
                     WHERE store_id = \(bind: storeID) AND email_message_id IN \(SQLBind.group(references)) LIMIT 1
                     """
                 ).first()?.decode(column: "conversation_id", as: UUID.self)
-                if let known { conversation = try await sql.first(Conversation.self) { $0.where("id", .equal, known) } }
+                if let known { conversation = try await Conversations.loadForChange(on: sql) { $0.where("id", .equal, known) } }
             }
             if let c = conversation, let inboundID,
                 try await sql.raw(

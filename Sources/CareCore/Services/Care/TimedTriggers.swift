@@ -84,7 +84,7 @@ public enum TimedTriggers {
         let key = d.oncePerSubject ? conversationID : episodeKey(conversationID, since: silentSince)
         return try await storage.write(on: db) { tx -> Bool in
             // Re-read in the transaction: a reply may have arrived since the scan.
-            guard let c = try await tx.first(Conversation.self, { $0.where("id", .equal, conversationID) }),
+            guard let c = try await Conversations.loadForChange(on: tx, { $0.where("id", .equal, conversationID) }),
                 c.status == (d.event == .conversationUnanswered ? .open : .waiting),
                 let subject = try await CareSubject.of(c, on: tx)
             else { return false }

@@ -121,8 +121,12 @@ extension SQLDatabase {
         WriteEffects.noteWritten(row)
     }
 
-    /// The rows `filter` picks, every column read.
-    func rows<Row: Model>(_ table: RowTable<Row>, _ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Row] {
-        try await filter(select().columns(table.columnNames).from(table.name)).all().map(table.decode)
+    /// The rows `filter` picks, every column read. `forUpdate`: rows a write reads in order to change
+    /// them are locked until its commit (PostgreSQL; SQLite has one writer anyway), so a concurrent
+    /// change to them (an erasure, another reply) waits rather than being undone by this write.
+    func rows<Row: Model>(_ table: RowTable<Row>, forUpdate: Bool = false, _ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Row] {
+        var builder = filter(select().columns(table.columnNames).from(table.name))
+        if forUpdate { builder = builder.for(.update) }
+        return try await builder.all().map(table.decode)
     }
 }

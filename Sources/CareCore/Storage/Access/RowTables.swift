@@ -33,7 +33,7 @@ extension Review {
 extension Conversation {
     static let table = RowTable<Conversation>([
         .id(\.$id), .column(\.$storeID, fixed: true), .column(\.$customerID, fixed: true),
-        .column(\.$reviewID, fixed: true), .column(\.$subject), .text(\.$status),
+        .column(\.$reviewID, fixed: true), .column(\.$subject, fixed: true), .text(\.$status),
         .text(\.$priority), .column(\.$assigneeID), .column(\.$tagsJSON),
         .column(\.$slaDueAt), .column(\.$firstResponseAt), .column(\.$resolvedAt),
         .column(\.$resolutionNote), .column(\.$token, fixed: true),
