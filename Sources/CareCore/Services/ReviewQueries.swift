@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import SQLKit
 
 /// Reading reviews: the public page of a product and the store's own list. Query functions only,
 /// so they can be tested without HTTP.
@@ -50,10 +51,10 @@ public enum ReviewQueries {
         else { throw CareError.notFound("product") }
         let productID = try product.requireID()
         let summary = try await RatingSummaryCounter.summary(for: productID, on: db)
-        let reviews = try await Review.query(on: db)
-            .filter(\.$productID == productID).filter(\.$status == .published)
-            .sort(\.$createdAt, .descending).sort(\.$id, .descending)
-            .range(page.offset..<(page.offset + page.size)).all()
+        let reviews = try await sql(db).rows(Review.table) {
+            $0.where("product_id", .equal, productID).where("status", .equal, ReviewStatus.published.rawValue)
+                .orderBy("created_at", .descending).orderBy("id", .descending).limit(page.size).offset(page.offset)
+        }
         let replies = try await repliesByReview(reviews, on: db)
         return PublicPage(
             product: product, summary: summary,
@@ -88,9 +89,12 @@ public enum ReviewQueries {
     /// A store's own reviews in every status, newest first, with the total that matches the filter.
     public static func storeList(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], total: Int)
     {
-        guard let query = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], 0) }
-        let total = try await query.copy().count()
-        let reviews = try await query.range(page.offset..<(page.offset + page.size)).all()
+        guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], 0) }
+        let sql = try sql(db)
+        let total =
+            try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Review.schema))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        let reviews = try await sql.rows(Review.table) { newestFirst(filtered($0)).limit(page.size).offset(page.offset) }
         return (try await listed(reviews, on: db), total)
     }
 
@@ -99,34 +103,47 @@ public enum ReviewQueries {
     public static func storePage(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (
         reviews: [Listed], hasMore: Bool
     ) {
-        guard let query = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], false) }
-        let reviews = try await query.range(page.offset..<(page.offset + page.size + 1)).all()
+        guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], false) }
+        let reviews = try await sql(db).rows(Review.table) { newestFirst(filtered($0)).limit(page.size + 1).offset(page.offset) }
         return (try await listed(Array(reviews.prefix(page.size)), on: db), reviews.count > page.size)
     }
 
-    /// The filtered, newest-first query; nil when it can match nothing (an unknown product).
-    static func storeQuery(storeID: UUID, filter: StoreFilter, on db: any Database) async throws -> QueryBuilder<Review>? {
-        let query = Review.query(on: db).filter(\.$storeID == storeID)
-        if let status = filter.status { query.filter(\.$status == status) }
-        if let rating = filter.rating { query.filter(\.$rating == rating.stars) }
-        if let verified = filter.verified { query.filter(\.$verified == verified) }
-        if let from = filter.from { query.filter(\.$createdAt >= from) }
-        if let to = filter.to { query.filter(\.$createdAt < to) }
-        if let id = filter.reviewID { query.filter(\.$id == id) }
+    /// The filter's WHERE clauses; nil when it can match nothing (an unknown product).
+    static func storeQuery(storeID: UUID, filter: StoreFilter, on db: any Database) async throws
+        -> (@Sendable (SQLSelectBuilder) -> SQLSelectBuilder)?
+    {
+        var productID: UUID?
         if let externalID = filter.productExternalID {
-            guard
-                let product = try await Product.query(on: db).filter(\.$storeID == storeID)
-                    .filter(\.$externalID == externalID).first()
-            else { return nil }
-            query.filter(\.$productID == (try product.requireID()))
+            guard let product = try await CatalogRows.product(storeID: storeID, externalID: externalID, on: sql(db)) else { return nil }
+            productID = product.id
         }
-        return query.sort(\.$createdAt, .descending).sort(\.$id, .descending)
+        let productFilter = productID
+        return { query in
+            let q = query.where("store_id", .equal, storeID)
+            if let status = filter.status { q.where("status", .equal, status.rawValue) }
+            if let rating = filter.rating { q.where("rating", .equal, rating.stars) }
+            if let verified = filter.verified { q.where("verified", .equal, verified) }
+            if let from = filter.from { q.where("created_at", .greaterThanOrEqual, from) }
+            if let to = filter.to { q.where("created_at", .lessThan, to) }
+            if let id = filter.reviewID { q.where("id", .equal, id) }
+            if let productFilter { q.where("product_id", .equal, productFilter) }
+            return q
+        }
+    }
+
+    static func newestFirst(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
+        query.orderBy("created_at", .descending).orderBy("id", .descending)
+    }
+
+    static func sql(_ db: any Database) throws -> any SQLDatabase {
+        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+        return sql
     }
 
     static func listed(_ reviews: [Review], on db: any Database) async throws -> [Listed] {
         let replies = try await repliesByReview(reviews, on: db)
-        let products = try await byID(Product.self, ids: Set(reviews.map(\.productID)), on: db)
-        let customers = try await byID(Customer.self, ids: Set(reviews.map(\.customerID)), on: db)
+        let products = try await byID(Product.table, ids: Set(reviews.map(\.productID)), on: db)
+        let customers = try await byID(Customer.table, ids: Set(reviews.map(\.customerID)), on: db)
         return reviews.map { Listed(review: $0, reply: replies[$0.id!], product: products[$0.productID], customer: customers[$0.customerID]) }
     }
 
@@ -145,6 +162,13 @@ public enum ReviewQueries {
         guard !ids.isEmpty else { return [:] }
         let replies = try await ReviewReply.query(on: db).filter(\.$reviewID ~~ ids).all()
         return Dictionary(replies.map { ($0.reviewID, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Rows of a described table by id, read through its description (no model reflection).
+    static func byID<M: Model>(_ table: RowTable<M>, ids: Set<UUID>, on db: any Database) async throws -> [UUID: M] where M.IDValue == UUID {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await sql(db).rows(table) { $0.where("id", .in, Array(ids)) }
+        return Dictionary(rows.compactMap { row in row.id.map { ($0, row) } }, uniquingKeysWith: { a, _ in a })
     }
 
     static func byID<M: Model>(_ type: M.Type, ids: Set<UUID>, on db: any Database) async throws -> [UUID: M] where M.IDValue == UUID {

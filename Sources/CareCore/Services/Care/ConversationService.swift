@@ -24,20 +24,28 @@ public enum ConversationService {
     public static func list(storeID: UUID, filter: Filter, page: ReviewQueries.Page, on db: any Database) async throws -> (
         items: [Listed], total: Int
     ) {
-        let query = Conversation.query(on: db).filter(\.$storeID == storeID)
-        if let status = filter.status { query.filter(\.$status == status) }
-        if let assignee = filter.assignee {
-            if assignee == "none" {
-                query.filter(\.$assigneeID == nil)
-            } else {
-                guard let staff = try await StaffUser.query(on: db).filter(\.$storeID == storeID).filter(\.$email == assignee.lowercased()).first()
-                else { return ([], 0) }
-                query.filter(\.$assigneeID == staff.id)
-            }
+        var assigneeID: UUID?
+        if let assignee = filter.assignee, assignee != "none" {
+            guard let staff = try await StaffUser.query(on: db).filter(\.$storeID == storeID).filter(\.$email == assignee.lowercased()).first()
+            else { return ([], 0) }
+            assigneeID = staff.id
         }
-        let total = try await query.copy().count()
-        let rows = try await query.sort(\.$slaDueAt, .ascending).sort(\.$createdAt, .descending)
-            .range(page.offset..<(page.offset + page.size)).all()
+        let filtered: (SQLSelectBuilder) -> SQLSelectBuilder = { query in
+            let q = query.where("store_id", .equal, storeID)
+            if let status = filter.status { q.where("status", .equal, status.rawValue) }
+            if filter.assignee == "none" { q.where("assignee_id", .is, SQLLiteral.null) }
+            if let assigneeID { q.where("assignee_id", .equal, assigneeID) }
+            return q
+        }
+        let sql = try ReviewQueries.sql(db)
+        let total =
+            try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Conversation.schema))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        // Soonest SLA first, then newest: the order of the index conversations_inbox_sorted, so only a page is read.
+        let rows = try await sql.rows(Conversation.table) {
+            filtered($0).orderBy("sla_due_at", .ascending).orderBy("created_at", .descending)
+                .limit(page.size).offset(page.offset)
+        }
         return (try await attach(rows, on: db), total)
     }
 
@@ -49,7 +57,7 @@ public enum ConversationService {
     }
 
     static func attach(_ rows: [Conversation], on db: any Database) async throws -> [Listed] {
-        let customers = try await ReviewQueries.byID(Customer.self, ids: Set(rows.map(\.customerID)), on: db)
+        let customers = try await ReviewQueries.byID(Customer.table, ids: Set(rows.map(\.customerID)), on: db)
         let staff = try await ReviewQueries.byID(StaffUser.self, ids: Set(rows.compactMap(\.assigneeID)), on: db)
         return rows.map { Listed(conversation: $0, customer: customers[$0.customerID], assignee: $0.assigneeID.flatMap { staff[$0] }) }
     }

@@ -16,5 +16,6 @@ public enum CareMigrations {
         M0011_CreateTriggerSweeps(),
         M0012_CreateReviewClaims(),
         M0013_PrivacyAndAudit(),
+        M0014_SortedConversationLists(),
     ]
 }
