@@ -75,13 +75,7 @@ final class DeployRolesTests: XCTestCase {
             "CARELOOP_DATABASE_URL": "sqlite://care.sqlite", "CARELOOP_SMTP_URL": "smtp://127.0.0.1:\(sink.port)",
             "CARELOOP_MAIL_DOMAIN": "mail.test", "CARELOOP_SERVE_WORKER": "0",
         ]
-        let made = try CareloopProcess.run(
-            [
-                "create-store", "--name", "Roles", "--slug", "roles", "--owner-email", "o@roles.test",
-                "--owner-password", "long enough pw",
-            ], env: env, cwd: workdir)
-        XCTAssertEqual(made.status, 0, made.stderr)
-        let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: String])?["api_key"])
+        let key = try CareloopProcess.createStore(slug: "roles", env: env, cwd: workdir)
         let port = CareloopProcess.freePort()
         let server = try await CareloopProcess.serve(port: port, env: env, cwd: workdir)
         defer { server.terminate() }

@@ -26,13 +26,7 @@ final class TwoProcessCacheTests: XCTestCase {
                 "CARELOOP_RULES_CACHE_SECONDS": String(Self.staleness),
             ]
             XCTAssertEqual(try CareloopProcess.run(["migrate"], env: env, cwd: workdir).status, 0)
-            let made = try CareloopProcess.run(
-                [
-                    "create-store", "--name", "Two", "--slug", "two", "--owner-email", "o@two.test",
-                    "--owner-password", "long enough pw",
-                ], env: env, cwd: workdir)
-            XCTAssertEqual(made.status, 0, made.stderr)
-            let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: String])?["api_key"])
+            let key = try CareloopProcess.createStore(slug: "two", env: env, cwd: workdir)
             let a = NodeClient(port: CareloopProcess.freePort(), key: key)
             let b = NodeClient(port: CareloopProcess.freePort(), key: key)
             let nodeA = try await CareloopProcess.serve(port: a.port, env: env, cwd: workdir)

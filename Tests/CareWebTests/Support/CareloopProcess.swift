@@ -85,4 +85,15 @@ struct CareloopProcess {
     }
 
     static func freePort() -> Int { RecordingServer.freePort() }
+
+    /// `careloop create-store` with the slug as name and owner; the new store's API key.
+    static func createStore(slug: String, env: [String: String], cwd: String) throws -> String {
+        let made = try run(
+            ["create-store", "--name", slug, "--slug", slug, "--owner-email", "o@\(slug).test", "--owner-password", "long enough pw"],
+            env: env, cwd: cwd)
+        guard made.status == 0, let json = try? JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: String],
+            let key = json["api_key"]
+        else { throw TestFailure("create-store failed (\(made.status)): \(made.stderr)") }
+        return key
+    }
 }

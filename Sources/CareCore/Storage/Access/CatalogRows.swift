@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// The rows every review touches (products, customers, reviews), through their `RowTable`
@@ -24,8 +25,12 @@ enum CatalogRows {
     /// Inserts the customer unless the store already has one with that email; true when inserted.
     static func insertIfNew(_ c: Customer, on sql: any SQLDatabase) async throws -> Bool {
         let table = Customer.table
-        return try await !sql.insert(into: table.name).columns(table.columnNames).values(table.columns.map { SQLBind($0.value(c)) })
-            .ignoringConflicts(with: ["store_id", "email"]).returning("id").all().isEmpty
+        let text = table.statements(for: sql).insert + #" ON CONFLICT ("store_id", "email") DO NOTHING RETURNING "id""#
+        let inserted = NIOLockedValueBox(false)
+        try await sql.execute(sql: WrittenStatement(text: text, values: table.columns.map { $0.value(c) })) { _ in
+            inserted.withLockedValue { $0 = true }
+        }
+        return inserted.withLockedValue { $0 }
     }
 
     static func setName(_ c: Customer, on sql: any SQLDatabase) async throws {

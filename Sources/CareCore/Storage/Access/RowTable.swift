@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// A table's columns, each written once: its name, the model property it holds, and how it is
@@ -13,13 +14,41 @@ import SQLKit
 struct RowTable<Row: Model>: Sendable {
     let name: String
     let columns: [RowColumn<Row>]
+    let columnNames: [String]
+    private let texts = StatementTexts()
 
     init(_ columns: [RowColumn<Row>]) {
         self.name = Row.schema
         self.columns = columns
+        self.columnNames = columns.map(\.name)
     }
 
-    var columnNames: [String] { columns.map(\.name) }
+    /// The INSERT, the full UPDATE and the SELECT list in the database's dialect, written once: built
+    /// with SQLKit's builders on every call, their serialization was a tenth of a review's intake.
+    func statements(for sql: any SQLDatabase) -> StatementTexts.Texts {
+        texts.texts(dialect: sql.dialect.name) {
+            var s = SQLSerializer(database: sql)
+            func quoted(_ name: String) -> String {
+                s.sql = ""
+                SQLIdentifier(name).serialize(to: &s)
+                return s.sql
+            }
+            func placeholder(_ i: Int) -> String {
+                s.sql = ""
+                sql.dialect.bindPlaceholder(at: i).serialize(to: &s)
+                return s.sql
+            }
+            let table = quoted(name)
+            let all = columns.map { quoted($0.name) }
+            let changeable = columns.filter { !$0.fixed }
+            let insert =
+                "INSERT INTO \(table) (\(all.joined(separator: ", "))) VALUES ("
+                + (1...columns.count).map(placeholder).joined(separator: ", ") + ")"
+            let sets = changeable.enumerated().map { i, c in "\(quoted(c.name)) = \(placeholder(i + 1))" }
+            let update = "UPDATE \(table) SET \(sets.joined(separator: ", ")) WHERE \(quoted("id")) = \(placeholder(changeable.count + 1))"
+            return .init(insert: insert, update: update, selectList: all.joined(separator: ", "))
+        }
+    }
 
     /// A row read with `SELECT` of `columnNames`.
     func decode(_ sqlRow: any SQLRow) throws -> Row {
@@ -93,6 +122,34 @@ struct RowColumn<Row: Model>: Sendable {
     }
 }
 
+/// A table's statement texts per dialect (one or two entries: the installation's database).
+final class StatementTexts: Sendable {
+    struct Texts: Sendable {
+        let insert: String
+        let update: String
+        let selectList: String
+    }
+    private let byDialect = NIOLockedValueBox<[String: Texts]>([:])
+
+    func texts(dialect: String, make: () -> Texts) -> Texts {
+        if let known = byDialect.withLockedValue({ $0[dialect] }) { return known }
+        let made = make()
+        byDialect.withLockedValue { $0[dialect] = made }
+        return made
+    }
+}
+
+/// A statement whose text is already written, with its values.
+struct WrittenStatement: SQLExpression {
+    let text: String
+    let values: [any Encodable & Sendable]
+
+    func serialize(to serializer: inout SQLSerializer) {
+        serializer.write(text)
+        serializer.binds += values
+    }
+}
+
 /// A stored value the code does not know (a status written by a newer version, say).
 struct StoredValueError: Error, CustomStringConvertible {
     let table: String
@@ -104,8 +161,8 @@ struct StoredValueError: Error, CustomStringConvertible {
 extension SQLDatabase {
     /// Inserts every column of the row.
     func insert<Row: Model>(_ row: Row, into table: RowTable<Row>) async throws {
-        try await insert(into: table.name).columns(table.columnNames)
-            .values(table.columns.map { SQLBind($0.value(row)) }).run()
+        let text = table.statements(for: self).insert
+        try await execute(sql: WrittenStatement(text: text, values: table.columns.map { $0.value(row) })) { _ in }
         WriteEffects.noteWritten(row)
     }
 
@@ -113,11 +170,14 @@ extension SQLDatabase {
     /// writer's change to the other columns, between this transaction's read and its write, is kept).
     func update<Row: Model>(_ row: Row, in table: RowTable<Row>, only: [PartialKeyPath<Row>]? = nil) async throws where Row.IDValue == UUID {
         guard let id = row.id else { throw StoredValueError(table: table.name, column: "id", value: "nil") }
-        var builder = update(table.name)
-        for column in only.map(table.columns) ?? table.columns.filter({ !$0.fixed }) {
-            builder = builder.set(SQLIdentifier(column.name), to: SQLBind(column.value(row)))
+        if let only {
+            var builder = update(table.name)
+            for column in table.columns(only) { builder = builder.set(SQLIdentifier(column.name), to: SQLBind(column.value(row))) }
+            try await builder.where("id", .equal, SQLBind(id)).run()
+        } else {
+            let values = table.columns.filter { !$0.fixed }.map { $0.value(row) } + [id]
+            try await execute(sql: WrittenStatement(text: table.statements(for: self).update, values: values)) { _ in }
         }
-        try await builder.where("id", .equal, SQLBind(id)).run()
         WriteEffects.noteWritten(row)
     }
 
@@ -125,7 +185,7 @@ extension SQLDatabase {
     /// them are locked until its commit (PostgreSQL; SQLite has one writer anyway), so a concurrent
     /// change to them (an erasure, another reply) waits rather than being undone by this write.
     func rows<Row: Model>(_ table: RowTable<Row>, forUpdate: Bool = false, _ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Row] {
-        var builder = filter(select().columns(table.columnNames).from(table.name))
+        var builder = filter(select().column(SQLRaw(table.statements(for: self).selectList)).from(table.name))
         if forUpdate { builder = builder.for(.update) }
         return try await builder.all().map(table.decode)
     }
