@@ -125,7 +125,18 @@ private func useDatabase(_ location: CareConfig.DatabaseLocation, on app: Applic
         // WAL: readers never wait for the writer. The default synchronous=FULL syncs the WAL at every
         // commit, so a review answered with 201 is on disk, even if the machine loses power.
         guard let sql = app.db as? any SQLDatabase else { return }
-        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        // Turning a new file to WAL needs it alone for a moment: another process creating or migrating
+        // the same file (two commands started together) answers "database is locked". Wait for it, 10 s at most.
+        for attempt in 1...100 {
+            do {
+                try await sql.raw("PRAGMA journal_mode=WAL").run()
+                break
+            } catch {
+                let busy = "\(error)".contains("locked") || "\(error)".contains("busy")
+                guard busy, attempt < 100 else { throw error }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+        }
         let sync = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
         app.logger.notice("SQLite \(path): journal_mode=wal synchronous=\(sync.map(String.init) ?? "?") (2 = FULL)")
     case .postgres(let url):
