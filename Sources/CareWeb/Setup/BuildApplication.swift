@@ -1,7 +1,6 @@
 import CareCore
 import Fluent
 import FluentPostgresDriver
-import FluentSQLiteDriver
 import Leaf
 import LeafKit
 import SQLKit
@@ -121,7 +120,10 @@ private func useDatabase(_ location: CareConfig.DatabaseLocation, on app: Applic
     case .sqlite(let path):
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+        guard SQLiteFile.libraryIsRecentEnough else {
+            throw ConfigError("CareLoop needs SQLite 3.35 or newer (for RETURNING); this system has \(SQLiteFile.libraryVersion)")
+        }
+        app.databases.use(.sqlite(SQLiteConnections(path: path)), as: .sqlite)
         // WAL: readers never wait for the writer. The default synchronous=FULL syncs the WAL at every
         // commit, so a review answered with 201 is on disk, even if the machine loses power.
         guard let sql = app.db as? any SQLDatabase else { return }
@@ -132,8 +134,7 @@ private func useDatabase(_ location: CareConfig.DatabaseLocation, on app: Applic
                 try await sql.raw("PRAGMA journal_mode=WAL").run()
                 break
             } catch {
-                let busy = "\(error)".contains("locked") || "\(error)".contains("busy")
-                guard busy, attempt < 100 else { throw error }
+                guard StorageOutage.isBusy(error), attempt < 100 else { throw error }
                 try await Task.sleep(nanoseconds: 100_000_000)
             }
         }

@@ -2,7 +2,6 @@ import CareCore
 import FluentPostgresDriver
 import NIOCore
 import NIOPosix
-import SQLiteNIO
 
 /// Whether an error means the database cannot be reached or written for now (PostgreSQL restarting,
 /// a connection lost, SQLite's disk full or busy), rather than a mistake in the request or the code.
@@ -35,8 +34,6 @@ enum DatabaseOutage {
             default:
                 return e.underlying.map(matches) ?? false
             }
-        case let e as SQLiteError:
-            return [.full, .ioError, .busy, .locked, .cantOpen, .readOnly].contains(e.reason)
         case is NIOConnectionError, is ChannelError, is IOError:
             return true
         default:

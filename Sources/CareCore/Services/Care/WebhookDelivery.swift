@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FluentKit
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 

@@ -1,22 +1,18 @@
+import CSQLite
 import FluentKit
 import Logging
 import NIOCore
 import SQLKit
-import SQLiteKit
-import SQLiteNIO
-import VaporCSQLite
 
-/// SQLKit on a `SQLiteHandle`: statements run inline on the calling task. Values are encoded and
-/// decoded with SQLiteKit's own coders, so rows written here read back identically through Fluent.
+/// SQLKit on one `SQLiteHandle`: statements run inline on the calling task. The write queue uses
+/// it for its connection; reads use `SQLiteReadDatabase` over the read connections.
 struct DirectSQLiteDatabase: SQLDatabase {
     let handle: SQLiteHandle
     let logger: Logger
     let eventLoop: any EventLoop
-    var dialect: any SQLDialect { SQLiteDialect() }
+    var dialect: any SQLDialect { CareSQLiteDialect() }
     var version: (any SQLDatabaseReportedVersion)? { nil }
     var queryLogLevel: Logger.Level? { .debug }
-
-    private static let encoder = SQLiteDataEncoder()
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
         do {
@@ -32,11 +28,18 @@ struct DirectSQLiteDatabase: SQLDatabase {
     }
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
-        var serializer = SQLSerializer(database: self)
+        try handle.run(query, on: self, onRow)
+    }
+}
+
+extension SQLiteHandle {
+    /// Serializes a SQLKit expression for `database`, binds its values and hands over each row.
+    func run(_ query: any SQLExpression, on database: any SQLDatabase, _ onRow: (any SQLRow) -> Void) throws {
+        var serializer = SQLSerializer(database: database)
         query.serialize(to: &serializer)
-        let binds = try serializer.binds.map { try Self.encoder.encode($0) }
-        logger.debug("\(serializer.sql) \(binds)")
-        for row in try handle.query(serializer.sql, binds) { onRow(row) }
+        let binds = try serializer.binds.map { try SQLiteCoding.encode($0) }
+        database.logger.debug("\(serializer.sql) \(binds)")
+        for row in try self.query(serializer.sql, binds) { onRow(row) }
     }
 }
 
@@ -52,9 +55,7 @@ struct DirectSQLiteRow: SQLRow, @unchecked Sendable {
     }
 
     let columns: Columns
-    let values: [SQLiteData]
-
-    private static let decoder = SQLiteDataDecoder()
+    let values: [SQLiteValue]
 
     var allColumns: [String] { columns.names }
     func contains(column: String) -> Bool { columns.index[column] != nil }
@@ -68,7 +69,7 @@ struct DirectSQLiteRow: SQLRow, @unchecked Sendable {
         guard let i = columns.index[column] else {
             throw DecodingError.keyNotFound(SomeCodingKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
-        return try Self.decoder.decode(D.self, from: values[i])
+        return try SQLiteCoding.decode(D.self, from: values[i])
     }
 
     private struct SomeCodingKey: CodingKey {

@@ -1,38 +1,40 @@
+import CSQLite
 import Foundation
-import NIOCore
-import SQLiteNIO
-// SQLite itself, as vendored and built by sqlite-nio (the same library the Fluent driver uses).
-import VaporCSQLite
+import NIOConcurrencyHelpers
 
-/// One SQLite connection driven directly and synchronously, for the write path.
+/// One SQLite connection, driven directly and synchronously on the calling thread.
 ///
-/// The Fluent driver runs each statement on a thread pool and hops back to an event loop, and parses
-/// each statement afresh: fine for reads, but SQLite has a single writer, so on the write path those
-/// hops and parses add up in series. Here statements are prepared once, cached by their SQL text, and
-/// stepped inline. Only one task uses a handle at a time (the write queue guarantees it).
+/// A driver that runs each statement on a thread pool and hops back to an event loop, parsing it
+/// afresh each time, spends more on the hops than SQLite spends on a small read or write. Here
+/// statements are prepared once, cached by their SQL text, and stepped inline. A handle is used by
+/// one task at a time (the write queue, or a read connection checked out of `SQLiteConnections`);
+/// its lock only guards against a transaction's closure running two statements at once.
 final class SQLiteHandle: @unchecked Sendable {
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    private let lock = NIOLock()
     let path: String
 
-    init(path: String) throws {
+    /// - Parameter writer: the write connection sets the file's journal to WAL and commits with
+    ///   `synchronous=FULL`; read connections leave the file's settings as they are.
+    init(path: String, writer: Bool = true) throws {
         self.path = path
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
-        guard sqlite_nio_sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK else {
-            let message = db.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite_nio_sqlite3_close_v2(db)
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        guard sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
             throw DirectSQLiteError(code: SQLITE_CANTOPEN, message: "opening \(path): \(message)")
         }
         // Another process (a `careloop` command) may hold the write lock for a moment: wait for it.
-        sqlite_nio_sqlite3_busy_timeout(db, 30_000)
+        sqlite3_busy_timeout(db, 30_000)
         try execute("PRAGMA foreign_keys = ON")
-        try execute("PRAGMA journal_mode = WAL")
+        if writer { try execute("PRAGMA journal_mode = WAL") }
         try execute("PRAGMA synchronous = FULL")
     }
 
     deinit {
-        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
-        sqlite_nio_sqlite3_close_v2(db)
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(db)
     }
 
     /// Runs SQL without parameters or results (transaction control, pragmas).
@@ -41,11 +43,13 @@ final class SQLiteHandle: @unchecked Sendable {
     }
 
     /// Prepares (once), binds, steps and collects the rows of one statement.
-    func query(_ sql: String, _ binds: [SQLiteData]) throws -> [DirectSQLiteRow] {
+    func query(_ sql: String, _ binds: [SQLiteValue]) throws -> [DirectSQLiteRow] {
+        lock.lock()
+        defer { lock.unlock() }
         let statement = try prepared(sql)
         defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
         }
         for (i, value) in binds.enumerated() {
             try check(bind(value, at: Int32(i + 1), in: statement), sql)
@@ -53,15 +57,15 @@ final class SQLiteHandle: @unchecked Sendable {
         var rows: [DirectSQLiteRow] = []
         var columns: DirectSQLiteRow.Columns?
         while true {
-            let rc = sqlite_nio_sqlite3_step(statement)
+            let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { return rows }
             guard rc == SQLITE_ROW else {
                 try check(rc, sql)
                 return rows
             }
-            let count = sqlite_nio_sqlite3_column_count(statement)
+            let count = sqlite3_column_count(statement)
             if columns == nil {
-                columns = DirectSQLiteRow.Columns(names: (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) })
+                columns = DirectSQLiteRow.Columns(names: (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
             }
             rows.append(DirectSQLiteRow(columns: columns!, values: (0..<count).map { column(statement, $0) }))
         }
@@ -74,61 +78,58 @@ final class SQLiteHandle: @unchecked Sendable {
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let cached = statements[sql] { return cached }
         if statements.count >= Self.maxCachedStatements {
-            for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+            for statement in statements.values { sqlite3_finalize(statement) }
             statements.removeAll(keepingCapacity: true)
         }
         var statement: OpaquePointer?
-        try check(sqlite_nio_sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil), sql)
+        try check(sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil), sql)
         guard let statement else { throw DirectSQLiteError(code: SQLITE_MISUSE, message: "empty statement: \(sql)") }
         statements[sql] = statement
         return statement
     }
 
-    private func bind(_ value: SQLiteData, at index: Int32, in statement: OpaquePointer) -> Int32 {
+    private func bind(_ value: SQLiteValue, at index: Int32, in statement: OpaquePointer) -> Int32 {
         switch value {
-        case .integer(let n): return sqlite_nio_sqlite3_bind_int64(statement, index, Int64(n))
-        case .float(let d): return sqlite_nio_sqlite3_bind_double(statement, index, d)
+        case .integer(let n): return sqlite3_bind_int64(statement, index, n)
+        case .float(let d): return sqlite3_bind_double(statement, index, d)
         case .text(let s):
             // Bound with its byte length, never up to a NUL: text is stored exactly as given.
             var s = s
             return s.withUTF8 { utf8 -> Int32 in
                 // Empty text stays text (a nil pointer would bind NULL).
-                guard !utf8.isEmpty else { return sqlite_nio_sqlite3_bind_text(statement, index, "", 0, SQLITE_TRANSIENT_DESTRUCTOR) }
+                guard !utf8.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, SQLITE_TRANSIENT_DESTRUCTOR) }
                 return utf8.withMemoryRebound(to: CChar.self) {
-                    sqlite_nio_sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
+                    sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
                 }
             }
-        case .blob(let buffer):
-            return buffer.withUnsafeReadableBytes {
-                sqlite_nio_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
+        case .blob(let bytes):
+            return bytes.withUnsafeBytes {
+                sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
             }
-        case .null: return sqlite_nio_sqlite3_bind_null(statement, index)
+        case .null: return sqlite3_bind_null(statement, index)
         }
     }
 
-    private func column(_ statement: OpaquePointer, _ i: Int32) -> SQLiteData {
-        switch sqlite_nio_sqlite3_column_type(statement, i) {
-        case SQLITE_INTEGER: return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, i)))
-        case SQLITE_FLOAT: return .float(sqlite_nio_sqlite3_column_double(statement, i))
+    private func column(_ statement: OpaquePointer, _ i: Int32) -> SQLiteValue {
+        switch sqlite3_column_type(statement, i) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, i))
+        case SQLITE_FLOAT: return .float(sqlite3_column_double(statement, i))
         case SQLITE_TEXT:
-            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, i))
-            guard count > 0, let text = sqlite_nio_sqlite3_column_text(statement, i) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(statement, i))
+            guard count > 0, let text = sqlite3_column_text(statement, i) else { return .text("") }
             return .text(String(decoding: UnsafeRawBufferPointer(start: text, count: count), as: UTF8.self))
         case SQLITE_BLOB:
-            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, i))
-            var buffer = ByteBufferAllocator().buffer(capacity: count)
-            if count > 0, let bytes = sqlite_nio_sqlite3_column_blob(statement, i) {
-                buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: count))
-            }
-            return .blob(buffer)
+            let count = Int(sqlite3_column_bytes(statement, i))
+            guard count > 0, let bytes = sqlite3_column_blob(statement, i) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
         default: return .null
         }
     }
 
     private func check(_ rc: Int32, _ sql: String) throws {
         guard rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE else { return }
-        let extended = sqlite_nio_sqlite3_extended_errcode(db)
-        throw DirectSQLiteError(code: extended, message: "\(String(cString: sqlite_nio_sqlite3_errmsg(db))) [\(sql.prefix(200))]")
+        let extended = sqlite3_extended_errcode(db)
+        throw DirectSQLiteError(code: extended, message: "\(String(cString: sqlite3_errmsg(db))) [\(sql.prefix(200))]")
     }
 }
 

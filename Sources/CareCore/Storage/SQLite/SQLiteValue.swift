@@ -1,0 +1,149 @@
+import Foundation
+
+/// One value as SQLite stores it: its five storage classes.
+enum SQLiteValue: Sendable, Equatable {
+    case integer(Int64)
+    case float(Double)
+    case text(String)
+    case blob([UInt8])
+    case null
+}
+
+/// Swift values to SQLite values and back, in the formats the files already hold: dates as REAL
+/// seconds since 1970, UUIDs as their upper-case text, booleans as 0/1, anything structured as
+/// JSON text. (Files written by earlier versions, through the Fluent SQLite driver, read back.)
+enum SQLiteCoding {
+    static func encode(_ value: any Encodable) throws -> SQLiteValue {
+        switch value {
+        case let s as String: return .text(s)
+        case let u as UUID: return .text(u.uuidString)
+        case let d as Date: return .float(d.timeIntervalSince1970)
+        case let b as Bool: return .integer(b ? 1 : 0)
+        case let n as Int: return .integer(Int64(n))
+        case let x as Double: return .float(x)
+        case let x as Float: return .float(Double(x))
+        case let n as Int64: return .integer(n)
+        case let n as Int32: return .integer(Int64(n))
+        case let d as Data: return .blob([UInt8](d))
+        case let bytes as [UInt8]: return .blob(bytes)
+        case let optional as any OptionalEncodable:
+            guard let wrapped = optional.wrappedEncodable else { return .null }
+            return try encode(wrapped)
+        case let raw as any RawRepresentable:
+            // An enum: its raw value, as its synthesized Codable conformance writes it.
+            guard let rawValue = raw.rawValue as? any Encodable else {
+                throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "raw value is not encodable"))
+            }
+            return try encode(rawValue)
+        default:
+            return .text(String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from value: SQLiteValue) throws -> T {
+        if let direct = try decodeDirect(type, from: value) { return direct }
+        if let optional = T.self as? any OptionalDecodable.Type {
+            return try optional.decodeOptional(from: value) as! T
+        }
+        if let raw = T.self as? any RawRepresentable.Type {
+            return try decodeRaw(raw, from: value) as! T
+        }
+        let bytes: [UInt8]
+        switch value {
+        case .text(let s): bytes = Array(s.utf8)
+        case .blob(let b): bytes = b
+        default: throw mismatch(T.self, value)
+        }
+        return try JSONDecoder().decode(T.self, from: Data(bytes))
+    }
+
+    private static func decodeRaw<R: RawRepresentable>(_ type: R.Type, from value: SQLiteValue) throws -> R {
+        guard let rawType = R.RawValue.self as? any Decodable.Type,
+            let rawValue = try decode(rawType, from: value) as? R.RawValue,
+            let result = R(rawValue: rawValue)
+        else { throw mismatch(R.self, value) }
+        return result
+    }
+
+    /// The types every row is made of, converted without the Codable machinery.
+    private static func decodeDirect<T>(_ type: T.Type, from value: SQLiteValue) throws -> T? {
+        if T.self == String.self {
+            switch value {
+            case .text(let s): return (s as! T)
+            case .integer(let n): return (String(n) as! T)
+            case .float(let x): return (String(x) as! T)
+            default: throw mismatch(T.self, value)
+            }
+        }
+        if T.self == UUID.self {
+            guard case .text(let s) = value, let uuid = UUID(uuidString: s) else { throw mismatch(T.self, value) }
+            return (uuid as! T)
+        }
+        if T.self == Date.self {
+            let seconds: Double
+            switch value {
+            case .float(let x): seconds = x
+            case .integer(let n): seconds = Double(n)
+            case .text(let s):
+                guard let date = ISO8601DateFormatter().date(from: s) else { throw mismatch(T.self, value) }
+                return (date as! T)
+            default: throw mismatch(T.self, value)
+            }
+            // Microseconds, as the Fluent driver did, so a date read back equals the one written.
+            let sinceReference = seconds - Date.timeIntervalBetween1970AndReferenceDate
+            return (Date(timeIntervalSinceReferenceDate: (sinceReference * 1e6).rounded() / 1e6) as! T)
+        }
+        if T.self == Int.self {
+            guard case .integer(let n) = value, let int = Int(exactly: n) else { throw mismatch(T.self, value) }
+            return (int as! T)
+        }
+        if T.self == Int64.self {
+            guard case .integer(let n) = value else { throw mismatch(T.self, value) }
+            return (n as! T)
+        }
+        if T.self == Int32.self {
+            guard case .integer(let n) = value, let int = Int32(exactly: n) else { throw mismatch(T.self, value) }
+            return (int as! T)
+        }
+        if T.self == Bool.self {
+            guard case .integer(let n) = value, n == 0 || n == 1 else { throw mismatch(T.self, value) }
+            return ((n == 1) as! T)
+        }
+        if T.self == Double.self {
+            switch value {
+            case .float(let x): return (x as! T)
+            case .integer(let n): return (Double(n) as! T)
+            default: throw mismatch(T.self, value)
+            }
+        }
+        if T.self == Data.self {
+            guard case .blob(let b) = value else { throw mismatch(T.self, value) }
+            return (Data(b) as! T)
+        }
+        return nil
+    }
+
+    static func mismatch<T>(_ type: T.Type, _ value: SQLiteValue) -> DecodingError {
+        .typeMismatch(T.self, .init(codingPath: [], debugDescription: "SQLite value \(value) is not a \(T.self)"))
+    }
+}
+
+/// Optionals, seen through one protocol each way: nil is NULL.
+protocol OptionalEncodable {
+    var wrappedEncodable: (any Encodable)? { get }
+}
+
+protocol OptionalDecodable {
+    static func decodeOptional(from value: SQLiteValue) throws -> Self
+}
+
+extension Optional: OptionalEncodable where Wrapped: Encodable {
+    var wrappedEncodable: (any Encodable)? { self }
+}
+
+extension Optional: OptionalDecodable where Wrapped: Decodable {
+    static func decodeOptional(from value: SQLiteValue) throws -> Self {
+        if value == .null { return nil }
+        return try SQLiteCoding.decode(Wrapped.self, from: value)
+    }
+}
