@@ -72,7 +72,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CareCoreTests",
-            dependencies: ["CareCore"]
+            dependencies: [
+                "CareCore", "CSQLite",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "CareWebTests",

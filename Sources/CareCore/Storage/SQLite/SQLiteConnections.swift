@@ -30,6 +30,9 @@ public final class SQLiteConnections: Sendable {
         self.maxWaiting = maxWaiting
     }
 
+    /// Reads waiting for a connection (for tests).
+    var waitingCount: Int { state.withLockedValue { $0.waiting.count - $0.waitingStart } }
+
     /// Closes the idle connections; busy ones close when they come back.
     public func close() {
         let waiters = state.withLockedValue { state -> [@Sendable (Result<SQLiteHandle, any Error>) -> Void] in
