@@ -40,7 +40,9 @@ final class SQLiteConnectionsTests: XCTestCase {
         // setup
         let handle = try SQLiteHandle(path: path)
         let sql = DirectSQLiteDatabase(handle: handle, logger: .init(label: "test"), eventLoop: MultiThreadedEventLoopGroup.singleton.any())
-        try await sql.raw("CREATE TABLE t (text TEXT, empty TEXT, big INTEGER, small INTEGER, x REAL, at REAL, id TEXT, yes INTEGER, absent TEXT, status TEXT, tags TEXT)").run()
+        try await sql.raw(
+            "CREATE TABLE t (text TEXT, empty TEXT, big INTEGER, small INTEGER, x REAL, at REAL, id TEXT, yes INTEGER, absent TEXT, status TEXT, tags TEXT)"
+        ).run()
         let at = Date(timeIntervalSince1970: 1_790_000_000.123456)
         let id = UUID()
         let text = "a\u{0}b 😀 \u{202E}"
@@ -50,9 +52,12 @@ final class SQLiteConnectionsTests: XCTestCase {
             .columns("text", "empty", "big", "small", "x", "at", "id", "yes", "absent", "status", "tags")
             .values(
                 SQLBind(text), SQLBind(""), SQLBind(Int.max), SQLBind(Int.min), SQLBind(0.1), SQLBind(at), SQLBind(id), SQLBind(true),
-                SQLBind(String?.none), SQLBind(ReviewStatus.published), SQLBind(["care", "loop"]))
+                SQLBind(String?.none), SQLBind(ReviewStatus.published), SQLBind(["care", "loop"])
+            )
             .run()
-        let row = try await sql.raw("SELECT *, typeof(at) AS at_type, typeof(id) AS id_type, typeof(yes) AS yes_type, typeof(absent) AS absent_type FROM t").first()
+        let row = try await sql.raw(
+            "SELECT *, typeof(at) AS at_type, typeof(id) AS id_type, typeof(yes) AS yes_type, typeof(absent) AS absent_type FROM t"
+        ).first()
 
         // check
         let read = try XCTUnwrap(row)

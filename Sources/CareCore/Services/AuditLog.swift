@@ -41,7 +41,7 @@ public enum AuditLog {
 
     /// The newest events first, at most `limit` (bounded: 500).
     public static func latest(storeID: UUID, limit: Int = 100, on db: any Database) async throws -> [Event] {
-        guard let sql = db as? any SQLDatabase else { return [] }
+        let sql = db.sql
         return try await sql.raw(
             """
             SELECT at, actor, action, subject, detail FROM audit_events WHERE store_id = \(bind: storeID)

@@ -28,7 +28,7 @@ public enum CustomerPrivacy {
         func product(_ id: UUID) -> JSONNode { products[id].map { .string($0.externalID) } ?? .null }
         // Reviews posted on the public form with their address and not (yet) confirmed.
         let claimed: [JSONNode] =
-            try await (db as? any SQLDatabase)?.raw(
+            try await db.sql.raw(
                 """
                 SELECT r.rating, r.title, r.body, r.created_at, c.confirmed_at FROM review_claims c JOIN reviews r ON r.id = c.review_id
                 WHERE c.store_id = \(bind: storeID) AND c.email = \(bind: customer.email) ORDER BY r.created_at
@@ -41,7 +41,7 @@ public enum CustomerPrivacy {
                     "created_at": date(try row.decode(column: "created_at", as: Date.self)),
                     "confirmed_at": date(try row.decode(column: "confirmed_at", as: Date?.self)),
                 ])
-            } ?? []
+            }
         return .object([
             "exported_at": date(now),
             "customer": .object([

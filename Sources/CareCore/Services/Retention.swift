@@ -21,7 +21,7 @@ public enum Retention {
     }
 
     public static func months(storeID: UUID, on db: any Database) async throws -> Int? {
-        guard let sql = db as? any SQLDatabase else { return nil }
+        let sql = db.sql
         return try await sql.raw("SELECT retention_months FROM stores WHERE id = \(bind: storeID)").first()?
             .decode(column: "retention_months", as: Int?.self)
     }
@@ -29,7 +29,7 @@ public enum Retention {
     /// Removes what is past each store's retention. Returns how many messages it emptied.
     @discardableResult
     public static func purge(storage: CareStorage, on db: any Database) async throws -> Int {
-        guard let sql = db as? any SQLDatabase else { return 0 }
+        let sql = db.sql
         let now = storage.now()
         var total = 0
         for row in try await sql.raw("SELECT id, retention_months FROM stores WHERE retention_months IS NOT NULL").all() {

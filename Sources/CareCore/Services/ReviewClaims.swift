@@ -103,7 +103,8 @@ public enum ReviewClaims {
     public static func check(token: String, links: CareLinks, now: Date, on db: any Database) async throws -> (storeName: String, pending: [Pending])
     {
         let id = try claimID(token: token, links: links, now: now)
-        guard let sql = db as? any SQLDatabase,
+        let sql = db.sql
+        guard
             let claim = try await sql.raw(
                 """
                 SELECT c.store_id, c.email, s.name FROM review_claims c JOIN stores s ON s.id = c.store_id WHERE c.id = \(bind: id)

@@ -51,7 +51,7 @@ public enum ReviewQueries {
         else { throw CareError.notFound("product") }
         let productID = try product.requireID()
         let summary = try await RatingSummaryCounter.summary(for: productID, on: db)
-        let reviews = try await sql(db).rows(Review.table) {
+        let reviews = try await db.sql.rows(Review.table) {
             $0.where("product_id", .equal, productID).where("status", .equal, ReviewStatus.published.rawValue)
                 .orderBy("created_at", .descending).orderBy("id", .descending).limit(page.size).offset(page.offset)
         }
@@ -90,7 +90,7 @@ public enum ReviewQueries {
     public static func storeList(storeID: UUID, filter: StoreFilter, page: Page, on db: any Database) async throws -> (reviews: [Listed], total: Int)
     {
         guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], 0) }
-        let sql = try sql(db)
+        let sql = db.sql
         let total =
             try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Review.schema))
             .first()?.decode(column: "n", as: Int.self) ?? 0
@@ -104,7 +104,7 @@ public enum ReviewQueries {
         reviews: [Listed], hasMore: Bool
     ) {
         guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], false) }
-        let reviews = try await sql(db).rows(Review.table) { newestFirst(filtered($0)).limit(page.size + 1).offset(page.offset) }
+        let reviews = try await db.sql.rows(Review.table) { newestFirst(filtered($0)).limit(page.size + 1).offset(page.offset) }
         return (try await listed(Array(reviews.prefix(page.size)), on: db), reviews.count > page.size)
     }
 
@@ -114,7 +114,7 @@ public enum ReviewQueries {
     {
         var productID: UUID?
         if let externalID = filter.productExternalID {
-            guard let product = try await CatalogRows.product(storeID: storeID, externalID: externalID, on: sql(db)) else { return nil }
+            guard let product = try await CatalogRows.product(storeID: storeID, externalID: externalID, on: db.sql) else { return nil }
             productID = product.id
         }
         let productFilter = productID
@@ -133,11 +133,6 @@ public enum ReviewQueries {
 
     static func newestFirst(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
         query.orderBy("created_at", .descending).orderBy("id", .descending)
-    }
-
-    static func sql(_ db: any Database) throws -> any SQLDatabase {
-        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
-        return sql
     }
 
     static func listed(_ reviews: [Review], on db: any Database) async throws -> [Listed] {
@@ -167,7 +162,7 @@ public enum ReviewQueries {
     /// Rows of a described table by id, read through its description (no model reflection).
     static func byID<M: Model>(_ table: RowTable<M>, ids: Set<UUID>, on db: any Database) async throws -> [UUID: M] where M.IDValue == UUID {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await sql(db).rows(table) { $0.where("id", .in, Array(ids)) }
+        let rows = try await db.sql.rows(table) { $0.where("id", .in, Array(ids)) }
         return Dictionary(rows.compactMap { row in row.id.map { ($0, row) } }, uniquingKeysWith: { a, _ in a })
     }
 

@@ -24,7 +24,7 @@ struct BackupCommand: AsyncCommand {
         guard !FileManager.default.fileExists(atPath: target) else {
             throw CareError(.conflict, code: "exists", message: "\(target) exists already; choose a new file")
         }
-        guard let sql = context.application.db as? any SQLDatabase else { return }
+        let sql = context.application.db.sql
         let started = Date()
         try await sql.raw("VACUUM INTO \(bind: target)").run()
         let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0

@@ -126,7 +126,7 @@ private func useDatabase(_ location: CareConfig.DatabaseLocation, on app: Applic
         app.databases.use(.sqlite(SQLiteConnections(path: path)), as: .sqlite)
         // WAL: readers never wait for the writer. The default synchronous=FULL syncs the WAL at every
         // commit, so a review answered with 201 is on disk, even if the machine loses power.
-        guard let sql = app.db as? any SQLDatabase else { return }
+        let sql = app.db.sql
         // Turning a new file to WAL needs it alone for a moment: another process creating or migrating
         // the same file (two commands started together) answers "database is locked". Wait for it, 10 s at most.
         for attempt in 1...100 {

@@ -36,7 +36,7 @@ enum DatabaseMigrations {
     /// The names of the migrations not yet applied, read without changing anything (a role that may
     /// only read and write rows can ask).
     static func pending(_ app: Application) async throws -> [String] {
-        guard let sql = app.db as? any SQLDatabase else { return [] }
+        let sql = app.db.sql
         let all = CareMigrations.all.map(\.name)
         let present =
             if sql.dialect.name == "postgresql" {
@@ -58,13 +58,13 @@ enum DatabaseMigrations {
 
     /// Runs `body` holding the migration lock.
     private static func locked<T: Sendable>(_ app: Application, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        guard let sql = app.db as? any SQLDatabase, sql.dialect.name == "postgresql" else {
+        guard app.db.sql.dialect.name == "postgresql" else {
             guard let file = app.storage[SQLiteFileKey.self] else { return try await body() }
             return try await withFileLock(file + ".migrate-lock", body)
         }
         // The lock belongs to one session: hold one connection for it while the migrator uses others.
         return try await app.db.withConnection { conn in
-            guard let session = conn as? any SQLDatabase else { return try await body() }
+            let session = conn.sql
             try await session.raw("SELECT pg_advisory_lock(\(bind: lockKey))").run()
             let result: T
             do {

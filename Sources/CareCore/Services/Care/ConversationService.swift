@@ -37,7 +37,7 @@ public enum ConversationService {
             if let assigneeID { q.where("assignee_id", .equal, assigneeID) }
             return q
         }
-        let sql = try ReviewQueries.sql(db)
+        let sql = db.sql
         let total =
             try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Conversation.schema))
             .first()?.decode(column: "n", as: Int.self) ?? 0

@@ -16,9 +16,8 @@ public enum InboundMail {
 
     public static func secret(for storeID: UUID, storage: CareStorage, on db: any Database) async throws -> String {
         // Almost always made already: read it without taking the writer.
-        if let sql = db as? any SQLDatabase,
-            let existing = try await sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)")
-                .first()?.decode(column: "inbound_secret", as: String?.self)
+        if let existing = try await db.sql.raw("SELECT inbound_secret FROM stores WHERE id = \(bind: storeID)")
+            .first()?.decode(column: "inbound_secret", as: String?.self)
         {
             return existing
         }

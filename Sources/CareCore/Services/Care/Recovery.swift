@@ -26,7 +26,7 @@ public enum Recovery {
     /// `recent`: only the reviews of the store's latest `recent` conversations (the dashboard's view,
     /// bounded whatever the store's size); nil: all of them (the API's report).
     public static func report(storeID: UUID, limit: Int = 100, recent: Int? = nil, on db: any Database) async throws -> Report {
-        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+        let sql = db.sql
         // The reviews a conversation was opened about: fewer than the store's reviews, so start there.
         let latest: SQLQueryString = recent.map { "ORDER BY created_at DESC LIMIT \(bind: $0)" } ?? ""
         let cared: SQLQueryString = """

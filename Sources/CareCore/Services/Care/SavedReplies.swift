@@ -42,7 +42,7 @@ public enum SavedReplies {
     {
         guard let reply = try await SavedReply.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first(),
             let c = try await Conversation.query(on: db).filter(\.$id == conversationID).filter(\.$storeID == storeID).first(),
-            let sql = db as? any SQLDatabase, let subject = try await CareSubject.of(c, on: sql)
+            let subject = try await CareSubject.of(c, on: db.sql)
         else { throw CareError.notFound("saved reply") }
         return Template.render(reply.body, values: CareActions.values(subject, links, now: now))
     }

@@ -25,7 +25,7 @@ public enum TimedTriggers {
     /// evaluated again every sweep.
     @discardableResult
     public static func sweep(links: CareLinks, storage: CareStorage, on db: any Database, pageSize: Int = 200) async throws -> Int {
-        guard let sql = db as? any SQLDatabase else { return 0 }
+        let sql = db.sql
         let now = storage.now()
         let rows = try await sql.raw(
             """

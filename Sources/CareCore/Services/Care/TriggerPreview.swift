@@ -24,8 +24,8 @@ public enum TriggerPreview {
     }
 
     public static func run(_ trigger: TriggerDefinition, storeID: UUID, now: Date, limit: Int = 50, on db: any Database) async throws -> [Row] {
-        guard let sql = db as? any SQLDatabase,
-            let store = try await Store.query(on: db).filter(\.$id == storeID).first()
+        let sql = db.sql
+        guard let store = try await Store.query(on: db).filter(\.$id == storeID).first()
         else { throw CareError.notFound("store") }
         var rows: [Row] = []
         if trigger.event == .reviewCreated || trigger.event == .reviewUpdated {

@@ -29,7 +29,7 @@ public enum CustomerProfile {
     }
 
     public static func figures(customerID: UUID, storeID: UUID, on db: any Database) async throws -> Figures {
-        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+        let sql = db.sql
         guard
             let row = try await sql.raw(
                 """
@@ -74,7 +74,7 @@ public enum CustomerProfile {
 
     /// Customers whose email or name contains the query (case-insensitive), newest first.
     public static func search(_ query: String, storeID: UUID, limit: Int = 50, on db: any Database) async throws -> [Customer] {
-        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+        let sql = db.sql
         let q = query.trimmingCharacters(in: .whitespaces).lowercased()
         let pattern =
             "%"

@@ -36,7 +36,7 @@ public enum Inbox {
         storeID: UUID, staffID: UUID, status: ConversationStatus, who: Who, page: Int,
         on db: any Database
     ) async throws -> Page {
-        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+        let sql = db.sql
         let whoFilter: SQLQueryString =
             switch who {
             case .mine: "AND c.assignee_id = \(bind: staffID)"

@@ -37,7 +37,7 @@ public enum Insights {
     public static let recentConversations = 1000
 
     public static func report(storeID: UUID, now: Date, on db: any Database) async throws -> Report {
-        guard let sql = db as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+        let sql = db.sql
         let postgres = sql.dialect.name == "postgresql"
         // Twelve weeks ending today, from the running per-day counts (never a scan of the reviews).
         let today = RatingSummaryCounter.day(now)

@@ -85,7 +85,8 @@ public enum StaffAuth {
 
     /// The signed-in person for a session cookie, or nil when it is unknown or expired.
     public static func session(token: String, now: Date, on db: any Database) async throws -> Session? {
-        guard token.count >= 20, token.count <= 100, let sql = db as? any SQLDatabase else { return nil }
+        guard token.count >= 20, token.count <= 100 else { return nil }
+        let sql = db.sql
         guard
             let row = try await sql.raw(
                 """

@@ -95,7 +95,7 @@ public struct CareStorage: Sendable {
     private func transaction<T: Sendable>(on db: any Database, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let lost = connectionLost
         return try await db.withConnection { conn in
-            guard let sql = conn as? any SQLDatabase else { fatalError("CareLoop runs on SQL databases only") }
+            let sql = conn.sql
             try await sql.raw("BEGIN").run()
             do {
                 let result = try await body(sql)
