@@ -45,9 +45,14 @@ public enum ReviewQueries {
     /// One product's published reviews, newest first, with the summary of all of them.
     public static func publicPage(storeSlug: String, productExternalID: String, page: Page, on db: any Database) async throws -> PublicPage {
         guard let store = try await StoreService.store(slug: storeSlug, on: db) else { throw CareError.notFound("store") }
+        let storeID = try store.requireID()
         guard
-            let product = try await Product.query(on: db).filter(\.$storeID == store.requireID())
-                .filter(\.$externalID == productExternalID).first()
+            let product = try await db.sql.rows(
+                Product.table,
+                {
+                    $0.where("store_id", .equal, storeID).where("external_id", .equal, productExternalID).limit(1)
+                }
+            ).first
         else { throw CareError.notFound("product") }
         let productID = try product.requireID()
         let summary = try await RatingSummaryCounter.summary(for: productID, on: db)
@@ -155,7 +160,7 @@ public enum ReviewQueries {
     static func repliesByReview(_ reviews: [Review], on db: any Database) async throws -> [UUID: ReviewReply] {
         let ids = reviews.compactMap(\.id)
         guard !ids.isEmpty else { return [:] }
-        let replies = try await ReviewReply.query(on: db).filter(\.$reviewID ~~ ids).all()
+        let replies = try await db.sql.rows(ReviewReply.table) { $0.where("review_id", .in, ids) }
         return Dictionary(replies.map { ($0.reviewID, $0) }, uniquingKeysWith: { a, _ in a })
     }
 

@@ -76,7 +76,8 @@ public enum StoreService {
     }
 
     public static func store(slug: String, on db: any Database) async throws -> Store? {
-        try await Store.query(on: db).filter(\.$slug == slug).first()
+        // Every public request starts here: read through the table's description, not model reflection.
+        try await db.sql.rows(Store.table) { $0.where("slug", .equal, slug).limit(1) }.first
     }
 
     public static func find(id: UUID, on db: any Database) async throws -> Store {

@@ -48,6 +48,11 @@ public enum RatingSummaryCounter {
     public static func day(_ date: Date) -> Int { Int((date.timeIntervalSince1970 / 86_400).rounded(.down)) }
 
     public static func summary(for productID: UUID, on db: any Database) async throws -> RatingSummary {
-        try await ProductRatingSummary.find(productID, on: db)?.summary ?? RatingSummary()
+        // Read on every public list and widget load: plain SQL, no model reflection.
+        let row = try await db.sql.raw(
+            "SELECT stars_1, stars_2, stars_3, stars_4, stars_5 FROM product_rating_summaries WHERE product_id = \(bind: productID)"
+        ).first()
+        guard let row else { return RatingSummary() }
+        return RatingSummary(stars: try (1...5).map { try row.decode(column: "stars_\($0)", as: Int.self) })
     }
 }

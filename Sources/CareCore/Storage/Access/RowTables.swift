@@ -60,11 +60,27 @@ extension OutboxJob {
     ])
 }
 
+extension Store {
+    static let table = RowTable<Store>([
+        .id(\.$id), .column(\.$name), .column(\.$slug, fixed: true), .column(\.$moderationHoldHours),
+        .column(\.$createdAt, fixed: true), .column(\.$inboundSecret), .column(\.$inviteReviewUpdate),
+        .column(\.$retentionMonths),
+    ])
+}
+
+extension ReviewReply {
+    static let table = RowTable<ReviewReply>([
+        .id(\.$id), .column(\.$storeID, fixed: true), .column(\.$reviewID, fixed: true), .column(\.$body),
+        .column(\.$createdAt, fixed: true), .column(\.$updatedAt),
+    ])
+}
+
 /// Every described table, for the completeness test.
 enum RowTables {
     static let all: [(model: any Model.Type, columns: [String])] = [
         (Product.self, Product.table.columnNames), (Customer.self, Customer.table.columnNames),
         (Review.self, Review.table.columnNames), (Conversation.self, Conversation.table.columnNames),
         (ConversationMessage.self, ConversationMessage.table.columnNames), (OutboxJob.self, OutboxJob.table.columnNames),
+        (Store.self, Store.table.columnNames), (ReviewReply.self, ReviewReply.table.columnNames),
     ]
 }

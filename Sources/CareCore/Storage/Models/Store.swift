@@ -15,6 +15,8 @@ public final class Store: Model, @unchecked Sendable {
     @OptionalField(key: "inbound_secret") public var inboundSecret: String?
     /// On resolving a conversation about a review, invite the customer to update it if they wish.
     @Field(key: "invite_review_update") public var inviteReviewUpdate: Bool
+    /// Months a resolved conversation's text is kept; nil keeps it (see `Retention`).
+    @OptionalField(key: "retention_months") public var retentionMonths: Int?
 
     public init() {}
 
