@@ -6,155 +6,140 @@ import NIOPosix
 /// The read connections of one SQLite file, owned by CareLoop (the write connection belongs to the
 /// `WriteQueue`). In WAL mode readers never wait for the writer, so several can read at once.
 ///
-/// A read runs inline on the task that asks for it: no hop to a thread pool and back. Only a caller
-/// on an event-loop thread (a future chain) is moved to the blocking-work pool, so no event loop
-/// ever waits for the disk. When every connection is busy the caller waits its turn; the queue of
-/// waiting callers is bounded, and past it a read fails as "busy" (answered 503).
+/// Most reads take microseconds, less than a hop to another thread and back, so a read first runs
+/// inline on the task that asks for it. But a task's thread is one of Swift's few cooperative
+/// threads (one per core), which every request needs: a read may hold one for `inlineBudget` at
+/// most. A read still running then is stopped and run again on one of this file's reader threads,
+/// where it may take as long as it needs (until its request is cancelled) without holding up anyone
+/// else. Callers on an event-loop thread go to the reader threads directly. Moved reads wait in a
+/// bounded queue; past it a read fails as "busy" (answered 503).
 public final class SQLiteConnections: Sendable {
     public let path: String
-    let maxConnections: Int
-    let maxWaiting: Int
+    /// Idle connections kept open; more are opened while more readers run at once.
+    let maxIdle: Int
+    /// Reads moved to the reader threads and not finished (running or queued), at most.
+    let maxMoved: Int
+    let inlineBudgetNanos: UInt64
+    private let readers: NIOThreadPool
 
     private struct State {
         var idle: [SQLiteHandle] = []
-        var opened = 0
-        var waiting: [@Sendable (Result<SQLiteHandle, any Error>) -> Void] = []
-        var waitingStart = 0
+        var moved = 0
         var closed = false
     }
     private let state = NIOLockedValueBox(State())
 
-    public init(path: String, maxConnections: Int = 8, maxWaiting: Int = 10_000) {
+    /// - Parameters:
+    ///   - readerThreads: threads for reads over their inline budget (and for event-loop callers).
+    ///   - inlineBudget: how long a read may run on a caller's thread; zero runs every read on the readers.
+    public init(
+        path: String, readerThreads: Int = 4, maxIdle: Int = 8, maxMoved: Int = 10_000, inlineBudget: TimeAmount = .milliseconds(2)
+    ) {
         self.path = path
-        self.maxConnections = max(1, maxConnections)
-        self.maxWaiting = maxWaiting
+        self.maxIdle = max(1, maxIdle)
+        self.maxMoved = max(1, maxMoved)
+        self.inlineBudgetNanos = UInt64(max(0, inlineBudget.nanoseconds))
+        readers = NIOThreadPool(numberOfThreads: max(1, readerThreads))
+        readers._start(threadNamePrefix: "sqlite-reader-")
     }
 
-    /// Reads waiting for a connection (for tests).
-    var waitingCount: Int { state.withLockedValue { $0.waiting.count - $0.waitingStart } }
-
-    /// Closes the idle connections; busy ones close when they come back.
+    /// Closes the idle connections (busy ones close when they come back) and stops the reader threads.
     public func close() {
-        let waiters = state.withLockedValue { state -> [@Sendable (Result<SQLiteHandle, any Error>) -> Void] in
-            state.closed = true
-            state.idle.removeAll()
-            let waiters = Array(state.waiting[state.waitingStart...])
-            state.waiting.removeAll()
-            state.waitingStart = 0
-            return waiters
+        let first = state.withLockedValue { state -> Bool in
+            defer {
+                state.closed = true
+                state.idle.removeAll()
+            }
+            return !state.closed
         }
-        for waiter in waiters { waiter(.failure(Self.closedError)) }
+        if first { readers.shutdownGracefully { _ in } }
     }
 
-    /// Runs `body` with a connection of its own, inline when the caller is a task and a connection
-    /// is free; otherwise on the blocking-work pool once one is.
+    /// Reads moved to the reader threads and not finished (for tests).
+    var movedCount: Int { state.withLockedValue { $0.moved } }
+
+    /// Runs `body` with a connection of its own: inline first, on a reader thread if it runs long.
+    func withHandle<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> T {
+        if !MultiThreadedEventLoopGroupCheck.onEventLoop, let done = try inline(body) { return try done.get() }
+        return try await moved(body)
+    }
+
+    /// The same for callers that want a future (Fluent's query API).
     func withHandle<T: Sendable>(on eventLoop: any EventLoop, _ body: @escaping @Sendable (SQLiteHandle) throws -> T) -> EventLoopFuture<T> {
-        if !MultiThreadedEventLoopGroupCheck.onEventLoop {
-            do {
-                if let handle = try takeIdle() {
-                    defer { giveBack(handle) }
-                    return eventLoop.makeSucceededFuture(try body(handle))
-                }
-            } catch {
-                return eventLoop.makeFailedFuture(error)
+        do {
+            if !MultiThreadedEventLoopGroupCheck.onEventLoop, let done = try inline(body) {
+                return eventLoop.makeCompletedFuture(done)
             }
+        } catch {
+            return eventLoop.makeFailedFuture(error)
         }
-        return checkout(on: eventLoop).flatMap { handle in
-            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
+        return eventLoop.makeFutureWithTask { try await self.moved(body) }
+    }
+
+    /// The inline attempt: its result, or nil when the read ran past its budget and must move.
+    private func inline<T>(_ body: (SQLiteHandle) throws -> T) throws -> Result<T, any Error>? {
+        guard inlineBudgetNanos > 0 else { return nil }
+        let handle = try take()
+        defer { giveBack(handle) }
+        handle.inlineBudgetNanos = inlineBudgetNanos
+        defer { handle.inlineBudgetNanos = 0 }
+        do {
+            return .success(try body(handle))
+        } catch is SQLiteHandle.OverInlineBudget {
+            return nil
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// On a reader thread, with no time limit; a cancelled caller interrupts its statement.
+    private func moved<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> T {
+        try state.withLockedValue { state in
+            guard !state.closed else { throw Self.closedError }
+            guard state.moved < maxMoved else { throw Self.busyError }
+            state.moved += 1
+        }
+        defer { state.withLockedValue { $0.moved -= 1 } }
+        let running = NIOLockedValueBox<(handle: SQLiteHandle, run: UInt64)?>(nil)
+        return try await withTaskCancellationHandler {
+            try await readers.runIfActive {
+                let handle = try self.take()
                 defer { self.giveBack(handle) }
+                running.withLockedValue { $0 = (handle, handle.beginRun()) }
+                defer {
+                    handle.endRun()
+                    running.withLockedValue { $0 = nil }
+                }
+                try Task.checkCancellation()
                 return try body(handle)
             }
+        } onCancel: {
+            running.withLockedValue { if let (handle, run) = $0 { handle.interrupt(run: run) } }
         }
-    }
-
-    /// The same for async callers: inline when a connection is free, else after waiting for one.
-    func withHandle<T: Sendable>(_ body: @Sendable (SQLiteHandle) throws -> T) async throws -> T {
-        if !MultiThreadedEventLoopGroupCheck.onEventLoop, let handle = try takeIdle() {
-            defer { giveBack(handle) }
-            return try body(handle)
-        }
-        let handle = try await withCheckedThrowingContinuation { continuation in
-            wait { continuation.resume(with: $0) }
-        }
-        defer { giveBack(handle) }
-        return try body(handle)
     }
 
     /// A connection held until `giveBack` (a transaction, or `withConnection`).
     func checkout(on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteHandle> {
-        do {
-            if let handle = try takeIdle() { return eventLoop.makeSucceededFuture(handle) }
-        } catch {
-            return eventLoop.makeFailedFuture(error)
+        eventLoop.makeCompletedFuture { try take() }
+    }
+
+    /// An idle connection, or a new one. Never waits: how many run at once is bounded by the threads
+    /// that can use them (the cooperative threads, the reader threads, and open transactions).
+    private func take() throws -> SQLiteHandle {
+        let idle = try state.withLockedValue { state -> SQLiteHandle? in
+            guard !state.closed else { throw Self.closedError }
+            return state.idle.popLast()
         }
-        let promise = eventLoop.makePromise(of: SQLiteHandle.self)
-        wait { promise.completeWith($0) }
-        return promise.futureResult
+        return try idle ?? SQLiteHandle(path: path, writer: false)
     }
 
     func giveBack(_ handle: SQLiteHandle) {
-        let waiter = state.withLockedValue { state -> (@Sendable (Result<SQLiteHandle, any Error>) -> Void)? in
-            if state.closed {
-                state.opened -= 1
-                return nil
-            }
-            guard state.waitingStart < state.waiting.count else {
-                state.idle.append(handle)
-                return nil
-            }
-            let next = state.waiting[state.waitingStart]
-            state.waitingStart += 1
-            if state.waitingStart == state.waiting.count {
-                state.waiting.removeAll(keepingCapacity: true)
-                state.waitingStart = 0
-            }
-            return next
+        state.withLockedValue { state in
+            guard !state.closed, state.idle.count < maxIdle else { return }
+            state.idle.append(handle)
         }
-        waiter?(.success(handle))
-    }
-
-    /// An idle connection, or a new one while fewer than `maxConnections` are open; nil when all are busy.
-    private func takeIdle() throws -> SQLiteHandle? {
-        enum Take {
-            case handle(SQLiteHandle)
-            case open
-            case none
-        }
-        let take = try state.withLockedValue { state -> Take in
-            guard !state.closed else { throw Self.closedError }
-            if let handle = state.idle.popLast() { return .handle(handle) }
-            guard state.opened < maxConnections else { return .none }
-            state.opened += 1
-            return .open
-        }
-        switch take {
-        case .handle(let handle): return handle
-        case .none: return nil
-        case .open:
-            do {
-                return try SQLiteHandle(path: path, writer: false)
-            } catch {
-                state.withLockedValue { $0.opened -= 1 }
-                throw error
-            }
-        }
-    }
-
-    private func wait(_ waiter: @escaping @Sendable (Result<SQLiteHandle, any Error>) -> Void) {
-        let refused = state.withLockedValue { state -> (any Error)? in
-            if state.closed { return Self.closedError }
-            guard state.waiting.count - state.waitingStart < maxWaiting else { return Self.busyError }
-            state.waiting.append(waiter)
-            return nil
-        }
-        if let refused {
-            waiter(.failure(refused))
-            return
-        }
-        // A connection may have come back between the failed take and the append: try again once.
-        if let handle = try? takeIdle() { giveBack(handle) }
     }
 
     static let closedError = DirectSQLiteError(code: SQLITE_MISUSE, message: "the SQLite read connections are closed")
-    static let busyError = DirectSQLiteError(code: SQLITE_BUSY, message: "every SQLite read connection is busy and too many reads wait")
+    static let busyError = DirectSQLiteError(code: SQLITE_BUSY, message: "too many long SQLite reads are waiting")
 }

@@ -30,6 +30,50 @@ final class SQLiteHandle: @unchecked Sendable {
         try execute("PRAGMA foreign_keys = ON")
         if writer { try execute("PRAGMA journal_mode = WAL") }
         try execute("PRAGMA synchronous = FULL")
+        // Every few thousand steps SQLite asks whether to go on: a read over its inline budget stops
+        // (and is run again on a reader thread, see `SQLiteConnections`).
+        sqlite3_progress_handler(
+            db, 2_000,
+            { context in
+                guard let context else { return 0 }
+                return Unmanaged<SQLiteHandle>.fromOpaque(context).takeUnretainedValue().pastDeadline() ? 1 : 0
+            }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    // MARK: Inline budget
+
+    /// Set by the one caller using the handle: how long a read-only statement may run before it is
+    /// stopped with `OverInlineBudget`. Zero: no limit.
+    var inlineBudgetNanos: UInt64 = 0
+    private var deadline: UInt64 = 0
+    private var stoppedForBudget = false
+
+    /// A read ran past its inline budget and was stopped before handing over any row.
+    struct OverInlineBudget: Error {}
+
+    private func pastDeadline() -> Bool {
+        guard deadline != 0, DispatchTime.now().uptimeNanoseconds > deadline else { return false }
+        stoppedForBudget = true
+        return true
+    }
+
+    // MARK: Interrupting a run from another thread (a cancelled request)
+
+    private let run = NIOLockedValueBox<(id: UInt64, running: Bool)>((0, false))
+
+    /// Marks the start of a caller's use; `interrupt(run:)` with the returned id stops only that use.
+    func beginRun() -> UInt64 {
+        run.withLockedValue {
+            $0.id &+= 1
+            $0.running = true
+            return $0.id
+        }
+    }
+
+    func endRun() { run.withLockedValue { $0.running = false } }
+
+    func interrupt(run id: UInt64) {
+        run.withLockedValue { if $0.running && $0.id == id { sqlite3_interrupt(db) } }
     }
 
     deinit {
@@ -47,7 +91,10 @@ final class SQLiteHandle: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let statement = try prepared(sql)
+        stoppedForBudget = false
+        deadline = inlineBudgetNanos > 0 && sqlite3_stmt_readonly(statement) != 0 ? DispatchTime.now().uptimeNanoseconds + inlineBudgetNanos : 0
         defer {
+            deadline = 0
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
         }
@@ -60,6 +107,7 @@ final class SQLiteHandle: @unchecked Sendable {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { return rows }
             guard rc == SQLITE_ROW else {
+                if rc == SQLITE_INTERRUPT && stoppedForBudget { throw OverInlineBudget() }
                 try check(rc, sql)
                 return rows
             }
@@ -103,6 +151,7 @@ final class SQLiteHandle: @unchecked Sendable {
                 }
             }
         case .blob(let bytes):
+            guard !bytes.isEmpty else { return sqlite3_bind_zeroblob(statement, index, 0) }
             return bytes.withUnsafeBytes {
                 sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR)
             }

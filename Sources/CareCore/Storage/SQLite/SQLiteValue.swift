@@ -22,8 +22,11 @@ enum SQLiteCoding {
         case let n as Int: return .integer(Int64(n))
         case let x as Double: return .float(x)
         case let x as Float: return .float(Double(x))
-        case let n as Int64: return .integer(n)
-        case let n as Int32: return .integer(Int64(n))
+        case let n as any BinaryInteger:
+            guard let exact = Int64(exactly: n) else {
+                throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(n) does not fit SQLite's 64-bit integer"))
+            }
+            return .integer(exact)
         case let d as Data: return .blob([UInt8](d))
         case let bytes as [UInt8]: return .blob(bytes)
         case let optional as any OptionalEncodable:
@@ -85,7 +88,7 @@ enum SQLiteCoding {
             case .float(let x): seconds = x
             case .integer(let n): seconds = Double(n)
             case .text(let s):
-                guard let date = ISO8601DateFormatter().date(from: s) else { throw mismatch(T.self, value) }
+                guard let date = parseDate(s) else { throw mismatch(T.self, value) }
                 return (date as! T)
             default: throw mismatch(T.self, value)
             }
@@ -97,17 +100,20 @@ enum SQLiteCoding {
             guard case .integer(let n) = value, let int = Int(exactly: n) else { throw mismatch(T.self, value) }
             return (int as! T)
         }
-        if T.self == Int64.self {
-            guard case .integer(let n) = value else { throw mismatch(T.self, value) }
-            return (n as! T)
-        }
-        if T.self == Int32.self {
-            guard case .integer(let n) = value, let int = Int32(exactly: n) else { throw mismatch(T.self, value) }
-            return (int as! T)
+        if let integer = T.self as? any FixedWidthInteger.Type {
+            guard case .integer(let n) = value, let exact = exactly(integer, n) else { throw mismatch(T.self, value) }
+            return (exact as! T)
         }
         if T.self == Bool.self {
             guard case .integer(let n) = value, n == 0 || n == 1 else { throw mismatch(T.self, value) }
             return ((n == 1) as! T)
+        }
+        if T.self == Float.self {
+            switch value {
+            case .float(let x): return (Float(x) as! T)
+            case .integer(let n): return (Float(n) as! T)
+            default: throw mismatch(T.self, value)
+            }
         }
         if T.self == Double.self {
             switch value {
@@ -119,6 +125,21 @@ enum SQLiteCoding {
         if T.self == Data.self {
             guard case .blob(let b) = value else { throw mismatch(T.self, value) }
             return (Data(b) as! T)
+        }
+        return nil
+    }
+
+    private static func exactly<I: FixedWidthInteger>(_ type: I.Type, _ n: Int64) -> I? { I(exactly: n) }
+
+    /// Dates written as text by SQL itself (`CURRENT_TIMESTAMP`: "2026-11-24 06:40:00", UTC) or as ISO 8601.
+    private static func parseDate(_ text: String) -> Date? {
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
         }
         return nil
     }
