@@ -9,15 +9,15 @@ struct TriggerView: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(trigger.id, forKey: .id)
+        try c.encodeID(trigger.id, forKey: .id)
         try c.encode(trigger.name, forKey: .name)
         try c.encode(trigger.event, forKey: .event)
         try c.encode(trigger.enabled, forKey: .enabled)
         try c.encode(trigger.position, forKey: .position)
         // The definition is stored as the JSON a person wrote; hand it back as an object, not a string.
         try c.encode(RawJSON(text: trigger.definition), forKey: .definition)
-        try c.encode(trigger.createdAt, forKey: .createdAt)
-        try c.encode(trigger.updatedAt, forKey: .updatedAt)
+        try c.encodeDate(trigger.createdAt, forKey: .createdAt)
+        try c.encodeDate(trigger.updatedAt, forKey: .updatedAt)
     }
 }
 
@@ -43,7 +43,7 @@ struct ConversationView: Encodable {
     }
 
     struct StaffBrief: Encodable {
-        let id: UUID
+        let id: String // the UUID's text, see encodeID
         let email: String
         let name: String
     }
@@ -51,20 +51,20 @@ struct ConversationView: Encodable {
     func encode(to encoder: any Encoder) throws {
         let cv = listed.conversation
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(cv.id, forKey: .id)
-        try c.encode(cv.reviewID, forKey: .reviewId)
+        try c.encodeID(cv.id, forKey: .id)
+        try c.encodeID(cv.reviewID, forKey: .reviewId)
         try c.encode(listed.customer.map { StoreReviewView.CustomerBrief(id: $0.id!, email: $0.email, name: $0.name) }, forKey: .customer)
         try c.encode(cv.subject, forKey: .subject)
         try c.encode(cv.status.rawValue, forKey: .status)
         try c.encode(cv.priority.rawValue, forKey: .priority)
-        try c.encode(listed.assignee.map { StaffBrief(id: $0.id!, email: $0.email, name: $0.name) }, forKey: .assignee)
+        try c.encode(listed.assignee.map { StaffBrief(id: $0.id!.uuidString, email: $0.email, name: $0.name) }, forKey: .assignee)
         try c.encode(cv.tags, forKey: .tags)
-        try c.encode(cv.slaDueAt, forKey: .slaDueAt)
-        try c.encode(cv.firstResponseAt, forKey: .firstResponseAt)
-        try c.encode(cv.resolvedAt, forKey: .resolvedAt)
+        try c.encodeDate(cv.slaDueAt, forKey: .slaDueAt)
+        try c.encodeDate(cv.firstResponseAt, forKey: .firstResponseAt)
+        try c.encodeDate(cv.resolvedAt, forKey: .resolvedAt)
         try c.encode(cv.resolutionNote, forKey: .resolutionNote)
-        try c.encode(cv.createdAt, forKey: .createdAt)
-        try c.encode(cv.updatedAt, forKey: .updatedAt)
+        try c.encodeDate(cv.createdAt, forKey: .createdAt)
+        try c.encodeDate(cv.updatedAt, forKey: .updatedAt)
         if let messages { try c.encode(messages.map(MessageView.init), forKey: .messages) }
         if let pageURL { try c.encode(pageURL, forKey: .pageURL) }
     }
@@ -74,7 +74,7 @@ struct MessageView: Encodable {
     let id: UUID
     let author: String
     let body: String
-    let createdAt: Date
+    let createdAt: String // formatted here, see ReplyView
 
     enum CodingKeys: String, CodingKey { case id, author, body, createdAt = "created_at" }
 
@@ -82,7 +82,7 @@ struct MessageView: Encodable {
         id = m.id!
         author = m.author.rawValue
         body = m.body
-        createdAt = m.createdAt
+        createdAt = JSONBody.formatDate(m.createdAt)
     }
 }
 
@@ -110,12 +110,12 @@ struct WebhookView: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(endpoint.id, forKey: .id)
+        try c.encodeID(endpoint.id, forKey: .id)
         try c.encode(endpoint.url, forKey: .url)
         try c.encode(endpoint.events, forKey: .events)
         try c.encode(endpoint.enabled, forKey: .enabled)
         if showSecret { try c.encode(endpoint.secret, forKey: .secret) }
-        try c.encode(endpoint.createdAt, forKey: .createdAt)
+        try c.encodeDate(endpoint.createdAt, forKey: .createdAt)
     }
 }
 
@@ -171,12 +171,12 @@ struct RecoveryView: Encodable {
         }
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(item.reviewID, forKey: .reviewId)
-            try c.encode(item.conversationID, forKey: .conversationId)
+            try c.encodeID(item.reviewID, forKey: .reviewId)
+            try c.encodeID(item.conversationID, forKey: .conversationId)
             try c.encode(item.customerEmail, forKey: .customerEmail)
             try c.encode(item.before, forKey: .before)
             try c.encode(item.after, forKey: .after)
-            try c.encode(item.updatedAt, forKey: .updatedAt)
+            try c.encodeDate(item.updatedAt, forKey: .updatedAt)
         }
     }
 

@@ -5,15 +5,16 @@ import Foundation
 /// whole shape every time.
 struct ReplyView: Encodable {
     let body: String
-    let createdAt: Date
-    let updatedAt: Date
+    /// Dates as the API writes them, formatted here: a String encodes without a nested encoder.
+    let createdAt: String
+    let updatedAt: String
 
     enum CodingKeys: String, CodingKey { case body, createdAt = "created_at", updatedAt = "updated_at" }
 
     init(_ r: ReviewReply) {
         body = r.body
-        createdAt = r.createdAt
-        updatedAt = r.updatedAt
+        createdAt = JSONBody.formatDate(r.createdAt)
+        updatedAt = JSONBody.formatDate(r.updatedAt)
     }
 }
 
@@ -45,13 +46,13 @@ struct PublicReviewView: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
+        try c.encodeID(id, forKey: .id)
         try c.encode(rating, forKey: .rating)
         try c.encode(title, forKey: .title)
         try c.encode(body, forKey: .body)
         try c.encode(authorName, forKey: .authorName)
         try c.encode(verified, forKey: .verified)
-        try c.encode(createdAt, forKey: .createdAt)
+        try c.encodeDate(createdAt, forKey: .createdAt)
         try c.encode(reply, forKey: .reply)
     }
 }
@@ -79,7 +80,7 @@ struct StoreReviewView: Encodable {
             try c.encode(edit.previousRating, forKey: .previousRating)
             try c.encode(edit.previousTitle, forKey: .previousTitle)
             try c.encode(edit.previousBody, forKey: .previousBody)
-            try c.encode(edit.editedAt, forKey: .editedAt)
+            try c.encodeDate(edit.editedAt, forKey: .editedAt)
         }
     }
 
@@ -95,7 +96,7 @@ struct StoreReviewView: Encodable {
         let name: String?
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
+            try c.encodeID(id, forKey: .id)
             try c.encode(email, forKey: .email)
             try c.encode(name, forKey: .name)
         }
@@ -105,7 +106,7 @@ struct StoreReviewView: Encodable {
     func encode(to encoder: any Encoder) throws {
         let r = listed.review
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(r.id, forKey: .id)
+        try c.encodeID(r.id, forKey: .id)
         try c.encode(listed.product.map { ProductBrief(externalId: $0.externalID, name: $0.name) }, forKey: .product)
         try c.encode(listed.customer.map { CustomerBrief(id: $0.id!, email: $0.email, name: $0.name) }, forKey: .customer)
         try c.encode(r.rating, forKey: .rating)
@@ -115,14 +116,14 @@ struct StoreReviewView: Encodable {
         try c.encode(r.status.rawValue, forKey: .status)
         try c.encode(r.statusReason, forKey: .statusReason)
         try c.encode(r.heldByRule, forKey: .heldByRule)
-        try c.encode(r.publishAfter, forKey: .publishAfter)
+        try c.encodeDate(r.publishAfter, forKey: .publishAfter)
         try c.encode(r.moderatedBy, forKey: .moderatedBy)
-        try c.encode(r.moderatedAt, forKey: .moderatedAt)
+        try c.encodeDate(r.moderatedAt, forKey: .moderatedAt)
         try c.encode(r.verified, forKey: .verified)
-        try c.encode(r.orderID, forKey: .orderId)
+        try c.encodeID(r.orderID, forKey: .orderId)
         try c.encode(r.source.rawValue, forKey: .source)
-        try c.encode(r.createdAt, forKey: .createdAt)
-        try c.encode(r.updatedAt, forKey: .updatedAt)
+        try c.encodeDate(r.createdAt, forKey: .createdAt)
+        try c.encodeDate(r.updatedAt, forKey: .updatedAt)
         try c.encode(listed.reply.map(ReplyView.init), forKey: .reply)
         if let history { try c.encode(history.map(EditView.init), forKey: .history) }
     }
@@ -173,17 +174,17 @@ struct OrderView: Encodable {
     func encode(to encoder: any Encoder) throws {
         let o = stored.order
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(o.id, forKey: .id)
+        try c.encodeID(o.id, forKey: .id)
         try c.encode(o.externalID, forKey: .externalId)
         try c.encode(
             StoreReviewView.CustomerBrief(id: stored.customer.id!, email: stored.customer.email, name: stored.customer.name), forKey: .customer)
         try c.encode(
             stored.items.map { Item(productExternalId: $0.product.externalID, quantity: $0.item.quantity, unitPrice: $0.item.unitPriceCents) },
             forKey: .items)
-        try c.encode(o.placedAt, forKey: .placedAt)
-        try c.encode(o.fulfilledAt, forKey: .fulfilledAt)
+        try c.encodeDate(o.placedAt, forKey: .placedAt)
+        try c.encodeDate(o.fulfilledAt, forKey: .fulfilledAt)
         try c.encode(o.totalCents, forKey: .total)
         try c.encode(o.currency, forKey: .currency)
-        try c.encode(o.createdAt, forKey: .createdAt)
+        try c.encodeDate(o.createdAt, forKey: .createdAt)
     }
 }
