@@ -175,6 +175,23 @@ final class SQLiteConnectionsTests: XCTestCase {
         XCTAssertEqual(connections.movedCount, 0)
     }
 
+    /// Nobody waits for a read past its request's deadline: it is interrupted rather than left to run.
+    func testAMovedReadIsGivenUpAtItsDeadline() async throws {
+        // setup
+        let connections = SQLiteConnections(path: path, maxReadTime: .milliseconds(300))
+        defer { connections.close() }
+        let endlessSQL = Self.counting(200_000_000) // a minute's work
+
+        // act
+        let result = await Task { try await connections.withHandle { try $0.query(endlessSQL, []).count } }.result
+
+        // check
+        guard case .failure(let error) = result else { return XCTFail("a read past its deadline must be given up") }
+        XCTAssertEqual((error as? DirectSQLiteError).map { $0.code & 0xFF }, SQLITE_INTERRUPT, "\(error)")
+        XCTAssertTrue(StorageOutage.matches(error))
+        XCTAssertEqual(connections.movedCount, 0)
+    }
+
     /// A read from a task takes a free connection and runs at once: a write transaction open on the
     /// writer does not hold it up (WAL), and it sees only what was committed.
     func testReadsSeeCommittedRowsWhileTheWriterHoldsATransaction() async throws {

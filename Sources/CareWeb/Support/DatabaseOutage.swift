@@ -36,6 +36,9 @@ enum DatabaseOutage {
             }
         case is NIOConnectionError, is ChannelError, is IOError:
             return true
+        case is CancellationError, is NIOThreadPoolError.ThreadPoolInactive:
+            // Shutting down: the work was stopped, not refused.
+            return true
         default:
             return StorageOutage.matches(error) || String(describing: type(of: error)).contains("ConnectionPool")
         }

@@ -1,4 +1,5 @@
 import CSQLite
+import Dispatch
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -9,10 +10,11 @@ import NIOPosix
 /// Most reads take microseconds, less than a hop to another thread and back, so a read first runs
 /// inline on the task that asks for it. But a task's thread is one of Swift's few cooperative
 /// threads (one per core), which every request needs: a read may hold one for `inlineBudget` at
-/// most. A read still running then is stopped and run again on one of this file's reader threads,
-/// where it may take as long as it needs (until its request is cancelled) without holding up anyone
-/// else. Callers on an event-loop thread go to the reader threads directly. Moved reads wait in a
-/// bounded queue; past it a read fails as "busy" (answered 503).
+/// most (of its CPU time). A read still running then is stopped and run again on one of this file's
+/// reader threads, where it may take up to `maxReadTime` from when it was asked for (the request's
+/// own deadline: after that nobody waits for its answer, so it is interrupted rather than left to
+/// burn a core), without holding up anyone else. Callers on an event-loop thread go to the reader
+/// threads directly. Moved reads wait in a bounded queue; past it a read fails as "busy" (503).
 public final class SQLiteConnections: Sendable {
     public let path: String
     /// Idle connections kept open; more are opened while more readers run at once.
@@ -20,6 +22,7 @@ public final class SQLiteConnections: Sendable {
     /// Reads moved to the reader threads and not finished (running or queued), at most.
     let maxMoved: Int
     let inlineBudgetNanos: UInt64
+    let maxReadNanos: UInt64
     private let readers: NIOThreadPool
 
     private struct State {
@@ -31,14 +34,17 @@ public final class SQLiteConnections: Sendable {
 
     /// - Parameters:
     ///   - readerThreads: threads for reads over their inline budget (and for event-loop callers).
-    ///   - inlineBudget: how long a read may run on a caller's thread; zero runs every read on the readers.
+    ///   - inlineBudget: the CPU time a read may take on a caller's thread; zero runs every read on the readers.
+    ///   - maxReadTime: from the moment a moved read is asked for until it is given up (queued or running).
     public init(
-        path: String, readerThreads: Int = 4, maxIdle: Int = 8, maxMoved: Int = 10_000, inlineBudget: TimeAmount = .milliseconds(2)
+        path: String, readerThreads: Int = System.coreCount, maxIdle: Int = 8, maxMoved: Int = 64,
+        inlineBudget: TimeAmount = .milliseconds(2), maxReadTime: TimeAmount = .seconds(10)
     ) {
         self.path = path
         self.maxIdle = max(1, maxIdle)
         self.maxMoved = max(1, maxMoved)
         self.inlineBudgetNanos = UInt64(max(0, inlineBudget.nanoseconds))
+        self.maxReadNanos = UInt64(max(1, maxReadTime.nanoseconds))
         readers = NIOThreadPool(numberOfThreads: max(1, readerThreads))
         readers._start(threadNamePrefix: "sqlite-reader-")
     }
@@ -100,21 +106,30 @@ public final class SQLiteConnections: Sendable {
             state.moved += 1
         }
         defer { state.withLockedValue { $0.moved -= 1 } }
-        let running = NIOLockedValueBox<(handle: SQLiteHandle, run: UInt64)?>(nil)
+        let stopAt = DispatchTime.now().uptimeNanoseconds + maxReadNanos
+        // Cancelled (by a task that can cancel): stop before starting, or interrupt the statement.
+        let running = NIOLockedValueBox<(cancelled: Bool, handle: SQLiteHandle?, run: UInt64)>((false, nil, 0))
         return try await withTaskCancellationHandler {
             try await readers.runIfActive {
+                guard DispatchTime.now().uptimeNanoseconds < stopAt, !running.withLockedValue({ $0.cancelled }) else {
+                    throw Self.givenUpError
+                }
                 let handle = try self.take()
                 defer { self.giveBack(handle) }
-                running.withLockedValue { $0 = (handle, handle.beginRun()) }
+                running.withLockedValue { $0 = ($0.cancelled, handle, handle.beginRun()) }
+                handle.stopAt = stopAt
                 defer {
+                    handle.stopAt = 0
                     handle.endRun()
-                    running.withLockedValue { $0 = nil }
+                    running.withLockedValue { $0.handle = nil }
                 }
-                try Task.checkCancellation()
                 return try body(handle)
             }
         } onCancel: {
-            running.withLockedValue { if let (handle, run) = $0 { handle.interrupt(run: run) } }
+            running.withLockedValue {
+                $0.cancelled = true
+                if let handle = $0.handle { handle.interrupt(run: $0.run) }
+            }
         }
     }
 
@@ -140,6 +155,8 @@ public final class SQLiteConnections: Sendable {
         }
     }
 
-    static let closedError = DirectSQLiteError(code: SQLITE_MISUSE, message: "the SQLite read connections are closed")
+    // Both answered 503: CANTOPEN while shutting down, INTERRUPT for a read given up.
+    static let closedError = DirectSQLiteError(code: SQLITE_CANTOPEN, message: "the SQLite read connections are closed")
+    static let givenUpError = DirectSQLiteError(code: SQLITE_INTERRUPT, message: "a long SQLite read waited past its request's deadline")
     static let busyError = DirectSQLiteError(code: SQLITE_BUSY, message: "too many long SQLite reads are waiting")
 }

@@ -18,6 +18,7 @@ final class SQLiteHandle: @unchecked Sendable {
     /// - Parameter writer: the write connection sets the file's journal to WAL and commits with
     ///   `synchronous=FULL`; read connections leave the file's settings as they are.
     init(path: String, writer: Bool = true) throws {
+        Self.configureLibrary
         self.path = path
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK else {
@@ -40,21 +41,36 @@ final class SQLiteHandle: @unchecked Sendable {
             }, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    // MARK: Inline budget
+    /// Process-wide settings, once, before the first connection opens.
+    private static let configureLibrary: Void = { _ = careloop_sqlite3_disable_memory_statistics() }()
 
-    /// Set by the one caller using the handle: how long a read-only statement may run before it is
-    /// stopped with `OverInlineBudget`. Zero: no limit.
+    // MARK: Time limits
+
+    /// Set by the one caller using the handle: how much of its thread's CPU time a read-only
+    /// statement may take before it is stopped with `OverInlineBudget` (CPU time, so a quick read
+    /// whose thread was merely pre-empted is not moved). Zero: no limit.
     var inlineBudgetNanos: UInt64 = 0
-    private var deadline: UInt64 = 0
+    /// Set by the one caller using the handle: a monotonic time (`DispatchTime` nanoseconds) at which
+    /// any statement is interrupted (SQLITE_INTERRUPT). Zero: none.
+    var stopAt: UInt64 = 0
+    private var budgetEnd: UInt64 = 0
     private var stoppedForBudget = false
 
     /// A read ran past its inline budget and was stopped before handing over any row.
     struct OverInlineBudget: Error {}
 
     private func pastDeadline() -> Bool {
-        guard deadline != 0, DispatchTime.now().uptimeNanoseconds > deadline else { return false }
-        stoppedForBudget = true
-        return true
+        if budgetEnd != 0, Self.threadCPUTime() > budgetEnd {
+            stoppedForBudget = true
+            return true
+        }
+        return stopAt != 0 && DispatchTime.now().uptimeNanoseconds > stopAt
+    }
+
+    private static func threadCPUTime() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
     // MARK: Interrupting a run from another thread (a cancelled request)
@@ -92,9 +108,9 @@ final class SQLiteHandle: @unchecked Sendable {
         defer { lock.unlock() }
         let statement = try prepared(sql)
         stoppedForBudget = false
-        deadline = inlineBudgetNanos > 0 && sqlite3_stmt_readonly(statement) != 0 ? DispatchTime.now().uptimeNanoseconds + inlineBudgetNanos : 0
+        budgetEnd = inlineBudgetNanos > 0 && sqlite3_stmt_readonly(statement) != 0 ? Self.threadCPUTime() + inlineBudgetNanos : 0
         defer {
-            deadline = 0
+            budgetEnd = 0
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
         }
