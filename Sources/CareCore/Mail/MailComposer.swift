@@ -15,6 +15,9 @@ public struct OutgoingMail: Sendable {
     public var inReplyTo: String?
     public var references: [String]
     public var date: Date
+    /// Further headers (`List-Unsubscribe`…), written as given (a value may hold its own folds,
+    /// CRLF and a space): only CareLoop's own values, never text from outside, go here.
+    public var extraHeaders: [(name: String, value: String)] = []
 
     public init(
         fromName: String?, fromAddress: String, to: String, toName: String?, replyTo: String?, subject: String,
@@ -48,6 +51,7 @@ public enum MailComposer {
         h.append("Message-ID: <\(m.messageID)>")
         if let r = m.inReplyTo { h.append("In-Reply-To: <\(r)>") }
         if !m.references.isEmpty { h.append(fold("References: " + m.references.map { "<\($0)>" }.joined(separator: " "))) }
+        for (name, value) in m.extraHeaders { h.append("\(name): \(value)") }
         h.append("MIME-Version: 1.0")
         h.append("X-Mailer: CareLoop")
         var out = h.joined(separator: "\r\n") + "\r\n"

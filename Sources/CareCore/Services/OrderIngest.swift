@@ -137,6 +137,8 @@ public enum OrderIngest {
                 order.totalCents = total
                 try await tx.saveChanges(order)
             }
+            // Fulfilled: the buyer is asked for reviews, whoever they are (written with the order).
+            try await ReviewRequests.schedule(order: order, customer: customer, now: now, on: tx)
             return Stored(order: order, customer: customer, items: stored, created: created)
         }
     }

@@ -12,6 +12,10 @@ func routes(_ app: Application) throws {
     page.post("c", ":token", "review", use: CustomerPageController.updateReview)
     page.get("confirm", ":token", use: ReviewConfirmationController.show)
     page.post("confirm", ":token", use: ReviewConfirmationController.confirm)
+    page.get("r", ":token", use: ReviewRequestPageController.form)
+    page.post("r", ":token", use: ReviewRequestPageController.submit)
+    page.get("u", ":token", use: ReviewRequestPageController.unsubscribePage)
+    page.post("u", ":token", use: ReviewRequestPageController.unsubscribe)
 
     try dashboardRoutes(app)
 

@@ -6,7 +6,10 @@ enum BackgroundWork {
     static func handlers(config: CareConfig, outbox: Bool, periodic: Bool) -> [any LifecycleHandler] {
         var work: [any LifecycleHandler] = []
         if periodic {
-            work += [PeriodicJob.moderationDeadline, PeriodicJob.retention, PeriodicJob.timedTriggers(every: config.timedTriggerSeconds)]
+            work += [
+                PeriodicJob.moderationDeadline, PeriodicJob.retention, PeriodicJob.timedTriggers(every: config.timedTriggerSeconds),
+                PeriodicJob.reviewRequests(every: config.requestSweepSeconds),
+            ]
         }
         if outbox { work.append(OutboxWorker()) }
         return work

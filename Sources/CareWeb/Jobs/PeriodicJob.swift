@@ -56,6 +56,15 @@ extension PeriodicJob {
         }
     }
 
+    /// Review requests and reminders coming due, queued as emails (in sending hours, under the cap).
+    static func reviewRequests(every seconds: Double) -> PeriodicJob {
+        let every = TimeAmount.milliseconds(Int64(seconds * 1000))
+        return PeriodicJob(name: "review requests", every: every, initialDelay: every) { care, db, logger in
+            let n = try await ReviewRequests.sweep(storage: care.storage, on: db)
+            if n > 0 { logger.info("queued \(n) review request email(s)") }
+        }
+    }
+
     /// Hourly, removes the text of resolved conversations past a store's retention setting.
     static let retention = PeriodicJob(name: "retention", every: .seconds(3600), initialDelay: .seconds(30)) { care, db, logger in
         let n = try await Retention.purge(storage: care.storage, on: db)

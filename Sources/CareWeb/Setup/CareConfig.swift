@@ -78,6 +78,8 @@ public struct CareConfig: Sendable {
     public var pageLinkDays: Double = 90
     /// How often time triggers (`conversation.unanswered`, `conversation.waiting_customer`) are checked.
     public var timedTriggerSeconds: Double = 30
+    /// How often due review requests and reminders are queued.
+    public var requestSweepSeconds: Double = 60
 
     /// A connection that sends and receives nothing for this long is closed: clients that open
     /// connections and never finish a request cannot hold the server's sockets.

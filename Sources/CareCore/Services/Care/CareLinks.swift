@@ -10,11 +10,16 @@ import Foundation
 public struct CareLinks: Sendable {
     public let publicURL: String
     private let key: SymmetricKey
+    /// Review-request links are signed with their own key: a request token never opens a conversation.
+    private let requestKey: SymmetricKey
     public let pageLinkLifetime: TimeInterval
+    /// A review request's links work this long after the request was made.
+    public static let requestLinkLifetime: TimeInterval = 180 * 86_400
 
     public init(publicURL: String, secret: String, pageLinkLifetime: TimeInterval = 90 * 24 * 3600) {
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.key = SymmetricKey(data: Data(("careloop-page:" + secret).utf8))
+        self.requestKey = SymmetricKey(data: Data(("careloop-request:" + secret).utf8))
         self.pageLinkLifetime = pageLinkLifetime
     }
 
@@ -26,7 +31,40 @@ public struct CareLinks: Sendable {
 
     public func pageToken(_ conversationToken: String, expires: Date) -> String {
         let expiry = String(Int(expires.timeIntervalSince1970))
-        return "\(conversationToken).\(expiry).\(signature(conversationToken, expiry))"
+        return "\(conversationToken).\(expiry).\(signature(conversationToken, expiry, key: key))"
+    }
+
+    /// The token of a review request's links (form, stars, unsubscribe): the request, valid
+    /// `requestLinkLifetime` from `createdAt`, so every email of one request carries the same links.
+    public func requestToken(_ requestID: UUID, createdAt: Date) -> String {
+        let id = requestID.uuidString.lowercased()
+        let expiry = String(Int(createdAt.addingTimeInterval(Self.requestLinkLifetime).timeIntervalSince1970))
+        return "\(id).\(expiry).\(signature(id, expiry, key: requestKey))"
+    }
+
+    /// The hosted review form, with a product's stars chosen when the email's star was clicked.
+    public func requestForm(token: String, product: String? = nil, stars: Int? = nil) -> String {
+        var url = "\(publicURL)/r/\(token)"
+        if let product, let stars {
+            let p = product.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            url += "?product=\(p)&stars=\(stars)"
+        }
+        return url
+    }
+
+    public func requestUnsubscribe(token: String) -> String { "\(publicURL)/u/\(token)" }
+
+    public enum RequestAccess: Sendable, Equatable {
+        case open(UUID)
+        /// Signed by us but past its lifetime: the form is closed; unsubscribing still works.
+        case expired(UUID)
+        case invalid
+    }
+
+    /// Checks a request token: its signature first (in constant time), then its expiry.
+    public func openRequest(_ token: String, now: Date) -> RequestAccess {
+        guard let (id, expiry) = verify(token, key: requestKey), let uuid = UUID(uuidString: id) else { return .invalid }
+        return Double(expiry) < now.timeIntervalSince1970 ? .expired(uuid) : .open(uuid)
     }
 
     public enum PageAccess: Sendable, Equatable {
@@ -37,17 +75,23 @@ public struct CareLinks: Sendable {
 
     /// Checks a page token: its signature first (in constant time), then its expiry.
     public func openPage(_ pageToken: String, now: Date) -> PageAccess {
+        guard let (token, expiry) = verify(pageToken, key: key) else { return .invalid }
+        return Double(expiry) < now.timeIntervalSince1970 ? .expired : .open(conversationToken: token)
+    }
+
+    /// The token and expiry of a correctly signed token, else nil.
+    private func verify(_ pageToken: String, key: SymmetricKey) -> (String, Int)? {
         let parts = pageToken.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, parts[0].count <= 64, parts[1].count <= 12, let expiry = Int(parts[1]) else { return .invalid }
+        guard parts.count == 3, parts[0].count <= 64, parts[1].count <= 12, let expiry = Int(parts[1]) else { return nil }
         // Only the one canonical spelling of the signature: base64's unused low bits must not make a
         // second valid link out of the first.
         guard let given = Data(base64URL: parts[2]), Secrets.base64URL(given) == parts[2],
             HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key)
-        else { return .invalid }
-        return Double(expiry) < now.timeIntervalSince1970 ? .expired : .open(conversationToken: parts[0])
+        else { return nil }
+        return (parts[0], expiry)
     }
 
-    private func signature(_ token: String, _ expiry: String) -> String {
+    private func signature(_ token: String, _ expiry: String, key: SymmetricKey) -> String {
         Secrets.base64URL(Data(HMAC<SHA256>.authenticationCode(for: Data("\(token).\(expiry)".utf8), using: key)))
     }
 }

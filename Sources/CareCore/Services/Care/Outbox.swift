@@ -8,8 +8,12 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     case conversationMessage(messageID: UUID)
     case staffNotification(to: [String], subject: String, body: String)
     case webhook(endpointID: UUID, event: String, body: String)
+    /// A review request (step 0) or its reminders (1, 2), rendered from the stored request when sent.
+    case reviewRequest(requestID: UUID, step: Int)
 
-    enum CodingKeys: String, CodingKey { case type, messageID = "message_id", to, subject, body, endpointID = "endpoint_id", event }
+    enum CodingKeys: String, CodingKey {
+        case type, messageID = "message_id", to, subject, body, endpointID = "endpoint_id", event, requestID = "request_id", step
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -23,6 +27,8 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
             self = .webhook(
                 endpointID: try c.decode(UUID.self, forKey: .endpointID), event: try c.decode(String.self, forKey: .event),
                 body: try c.decode(String.self, forKey: .body))
+        case "review_request":
+            self = .reviewRequest(requestID: try c.decode(UUID.self, forKey: .requestID), step: try c.decode(Int.self, forKey: .step))
         case let other: throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown outbox job \(other)")
         }
     }
@@ -43,6 +49,10 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
             try c.encode(endpointID, forKey: .endpointID)
             try c.encode(event, forKey: .event)
             try c.encode(body, forKey: .body)
+        case .reviewRequest(let requestID, let step):
+            try c.encode("review_request", forKey: .type)
+            try c.encode(requestID, forKey: .requestID)
+            try c.encode(step, forKey: .step)
         }
     }
 

@@ -28,6 +28,8 @@ public enum OutboxDelivery {
                 subject: subject, text: body, html: nil, messageID: mail.messageID(for: job.id.uuidString),
                 inReplyTo: nil, references: [], date: storage.now())
             try await send(m, to: to, mail: mail)
+        case .reviewRequest(let requestID, let step):
+            try await RequestMail.send(requestID: requestID, step: step, jobID: job.id, mail: mail, links: links, storage: storage, on: db)
         case .webhook(let endpointID, _, let body):
             try await WebhookDelivery.post(
                 jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), allowPrivate: allowPrivateWebhooks, on: db)

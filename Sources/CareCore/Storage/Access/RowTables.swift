@@ -75,6 +75,15 @@ extension ReviewReply {
     ])
 }
 
+extension ReviewRequest {
+    static let table = RowTable<ReviewRequest>([
+        .id(\.$id), .column(\.$storeID, fixed: true), .column(\.$orderID, fixed: true),
+        .column(\.$customerID, fixed: true), .column(\.$emailsSent), .column(\.$nextSendAt),
+        .column(\.$firstSentAt), .column(\.$lastSentAt), .column(\.$formOpenedAt),
+        .column(\.$reviewedAt), .column(\.$stoppedReason), .column(\.$createdAt, fixed: true),
+    ])
+}
+
 /// Every described table, for the completeness test.
 enum RowTables {
     static let all: [(model: any Model.Type, columns: [String])] = [
@@ -82,5 +91,6 @@ enum RowTables {
         (Review.self, Review.table.columnNames), (Conversation.self, Conversation.table.columnNames),
         (ConversationMessage.self, ConversationMessage.table.columnNames), (OutboxJob.self, OutboxJob.table.columnNames),
         (Store.self, Store.table.columnNames), (ReviewReply.self, ReviewReply.table.columnNames),
+        (ReviewRequest.self, ReviewRequest.table.columnNames),
     ]
 }

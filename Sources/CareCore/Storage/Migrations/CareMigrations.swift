@@ -17,5 +17,6 @@ public enum CareMigrations {
         M0012_CreateReviewClaims(),
         M0013_PrivacyAndAudit(),
         M0014_SortedConversationLists(),
+        M0015_CreateReviewRequests(),
     ]
 }

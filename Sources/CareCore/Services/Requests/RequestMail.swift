@@ -1,0 +1,118 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// The request email and its reminders: each product of the order with five star links, and the
+/// unsubscribe headers of RFC 8058. A star link only opens the form (mail scanners click every link
+/// on delivery): nothing is recorded until the customer sends it.
+public enum RequestMail {
+    /// A request with everything its email and form show.
+    public struct Content: Sendable {
+        public let store: Store
+        public let customer: Customer
+        public let order: Order
+        public let products: [Product]
+        public let request: ReviewRequest
+        public let settings: RequestSettings
+    }
+
+    public static func load(requestID: UUID, on db: any Database) async throws -> Content? {
+        let sql = db.sql
+        guard let r = try await ReviewRequests.find(requestID, on: db),
+            let store = try await sql.rows(Store.table, { $0.where("id", .equal, r.storeID) }).first,
+            let customer = try await sql.rows(Customer.table, { $0.where("id", .equal, r.customerID) }).first,
+            let order = try await sql.all(Order.self, { $0.where("id", .equal, r.orderID) }).first
+        else { return nil }
+        let items = try await sql.all(OrderItem.self) { $0.where("order_id", .equal, r.orderID) }
+        var products: [Product] = []
+        for id in Set(items.map(\.productID)).sorted(by: { $0.uuidString < $1.uuidString }) {
+            if let p = try await sql.rows(Product.table, { $0.where("id", .equal, id) }).first { products.append(p) }
+        }
+        let settings = try await RequestSettings.load(storeID: r.storeID, on: sql)
+        return Content(store: store, customer: customer, order: order, products: products, request: r, settings: settings)
+    }
+
+    static func send(
+        requestID: UUID, step: Int, jobID: UUID, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database
+    ) async throws {
+        guard let c = try await load(requestID: requestID, on: db) else {
+            throw OutboxDelivery.Failure.permanent("the review request or its order no longer exists")
+        }
+        guard c.customer.erasedAt == nil else { throw OutboxDelivery.Failure.permanent("the customer was erased") }
+        // Unsubscribed between queueing and sending: honoured, nothing goes out.
+        if try await ReviewRequests.isUnsubscribed(storeID: c.store.requireID(), customerID: c.customer.requireID(), on: db.sql) {
+            throw OutboxDelivery.Failure.permanent("the customer unsubscribed from review requests")
+        }
+        let m = compose(
+            c, step: step, messageID: mail.messageID(for: jobID.uuidString), fromAddress: mail.fromAddress, mailDomain: mail.domain, links: links,
+            date: storage.now())
+        try await OutboxDelivery.send(m, to: [c.customer.email], mail: mail)
+    }
+
+    static func compose(
+        _ c: Content, step: Int, messageID: String, fromAddress: String, mailDomain: String, links: CareLinks, date: Date
+    ) -> OutgoingMail {
+        let t = RequestTexts.of(c.settings.language)
+        let token = links.requestToken(c.request.id!, createdAt: c.request.createdAt)
+        let values = ["store": c.store.name, "order": c.order.externalID, "name": c.customer.name ?? ""]
+        let greeting = c.customer.name.map { RequestTexts.fill(t.greeting, ["name": $0]) } ?? t.greetingNoName
+        let unsubscribeURL = links.requestUnsubscribe(token: token)
+
+        var text = "\(greeting)\n\n\(RequestTexts.fill(t.intro, values))\n\(t.starsHint)\n"
+        var html = """
+            <!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">
+            <p>\(MessageFormat.escape(greeting))</p><p>\(MessageFormat.escape(RequestTexts.fill(t.intro, values)))</p>
+            <p style="color:#555">\(MessageFormat.escape(t.starsHint))</p>
+            """
+        for p in c.products {
+            text += "\n\(p.name)\n"
+            html += "<p style=\"margin:1.25em 0 .25em;font-weight:600\">\(MessageFormat.escape(p.name))</p><p style=\"font-size:28px;margin:0\">"
+            for n in 1...5 {
+                let url = links.requestForm(token: token, product: p.externalID, stars: n)
+                let label = RequestTexts.fill(t.starLabel, ["n": String(n)])
+                text += "  \(String(repeating: "★", count: n))\(String(repeating: "☆", count: 5 - n)) \(label): \(url)\n"
+                html +=
+                    "<a href=\"\(MessageFormat.escape(url))\" title=\"\(MessageFormat.escape(label))\" aria-label=\"\(MessageFormat.escape(label))\" style=\"color:#f0a000;text-decoration:none\">★</a>"
+            }
+            html += "</p>"
+        }
+        let form = links.requestForm(token: token)
+        text += "\n\(t.formLink): \(form)\n\n--\n\(t.unsubscribe): \(unsubscribeURL)\n"
+        html += """
+            <p style="margin-top:1.5em"><a href="\(MessageFormat.escape(form))">\(MessageFormat.escape(t.formLink))</a></p>
+            <p style="margin-top:2em;font-size:12px;color:#777"><a href="\(MessageFormat.escape(unsubscribeURL))" style="color:#777">\(MessageFormat.escape(t.unsubscribe))</a></p>
+            </body></html>
+            """
+        var m = OutgoingMail(
+            fromName: c.store.name, fromAddress: fromAddress, to: c.customer.email, toName: c.customer.name, replyTo: nil,
+            subject: RequestTexts.fill(step == 0 ? t.subject : t.reminderSubject, values), text: text, html: html,
+            messageID: messageID, inReplyTo: nil, references: [], date: date)
+        // RFC 2369 and RFC 8058: the mail program's own unsubscribe button, honoured with one POST.
+        m.extraHeaders = [
+            ("List-Unsubscribe", "<\(unsubscribeURL)>,\r\n <mailto:unsubscribe@\(mailDomain)?subject=unsubscribe%20\(token)>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+        return m
+    }
+
+    /// The mailto half of `List-Unsubscribe`: a mail to `unsubscribe@` whose subject carries a request
+    /// token of this store (signed; an old one still works: unsubscribing never expires). Nil when
+    /// the mail is not one.
+    static func unsubscribeByMail(
+        _ message: MIMEMessage, store: Store, links: CareLinks, storage: CareStorage, on db: any Database
+    ) async throws -> InboundMail.Outcome? {
+        guard let subject = message.subject, subject.utf8.count <= 400,
+            subject.lowercased().hasPrefix("unsubscribe ")
+        else { return nil }
+        for word in subject.split(separator: " ").dropFirst().prefix(4) {
+            switch links.openRequest(String(word), now: storage.now()) {
+            case .open(let id), .expired(let id):
+                guard let r = try await ReviewRequests.find(id, on: db), r.storeID == store.id else { continue }
+                try await ReviewRequests.unsubscribe(requestID: id, via: "mailto", storage: storage, on: db)
+                return .skipped(reason: "unsubscribed from review requests")
+            default: continue
+            }
+        }
+        return nil
+    }
+}

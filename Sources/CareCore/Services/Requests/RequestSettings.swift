@@ -1,0 +1,118 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// The languages request emails and forms are written in.
+public enum RequestLanguage: String, Sendable, Codable, CaseIterable {
+    case en
+    case de
+}
+
+/// How a store asks for reviews: when, how often, how many a day, and not at night.
+public struct RequestSettings: Sendable, Equatable {
+    /// Days from fulfilment to the request email.
+    public var delayDays = 7
+    /// Days from the request email to each reminder. One reminder, 13 days on, by default: a field
+    /// study of 300 000+ buyers found that a next-day reminder lowers the number of reviews.
+    public var reminderDays = [13]
+    /// Request and reminder emails a day at most, counted in the store's time zone.
+    public var dailyCap = 1_000
+    /// Local hours in which no request leaves (from start, up to end): due ones wait for the morning.
+    public var quietStartHour = 21
+    public var quietEndHour = 8
+    public var timeZone = "UTC"
+    public var language = RequestLanguage.en
+
+    public init() {}
+
+    public static let limits = (delayDays: 0...60, reminders: 0...2, reminderDays: 1...90, dailyCap: 1...100_000, hour: 0...23)
+
+    /// Checks every field and says which one is wrong.
+    public func validated() throws(CareError) -> RequestSettings {
+        guard Self.limits.delayDays.contains(delayDays) else { throw .invalid("delay_days", "must be from 0 to 60") }
+        guard Self.limits.reminders.contains(reminderDays.count) else { throw .invalid("reminder_days", "at most 2 reminders") }
+        for (i, d) in reminderDays.enumerated() {
+            guard Self.limits.reminderDays.contains(d) else { throw .invalid("reminder_days", "each must be from 1 to 90 days") }
+            if i > 0, d <= reminderDays[i - 1] { throw .invalid("reminder_days", "each reminder must come after the one before") }
+        }
+        guard Self.limits.dailyCap.contains(dailyCap) else { throw .invalid("daily_cap", "must be from 1 to 100000") }
+        guard Self.limits.hour.contains(quietStartHour) else { throw .invalid("quiet_start_hour", "must be an hour from 0 to 23") }
+        guard Self.limits.hour.contains(quietEndHour) else { throw .invalid("quiet_end_hour", "must be an hour from 0 to 23") }
+        guard timeZone.utf8.count <= 64, TimeZone(identifier: timeZone) != nil else {
+            throw .invalid("time_zone", "must be a time zone name such as Europe/Berlin")
+        }
+        return self
+    }
+
+    var zone: TimeZone { TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")! }
+
+    /// `13,30` in the table.
+    var reminderText: String { reminderDays.map(String.init).joined(separator: ",") }
+
+    static func reminders(from text: String) -> [Int] {
+        text.split(separator: ",").compactMap { Int($0) }
+    }
+}
+
+extension RequestSettings {
+    /// The store's settings, or the defaults when it never changed them.
+    public static func load(storeID: UUID, on sql: any SQLDatabase) async throws -> RequestSettings {
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT delay_days, reminder_days, daily_cap, quiet_start_hour, quiet_end_hour, time_zone, language
+                FROM request_settings WHERE store_id = \(bind: storeID)
+                """
+            ).first()
+        else { return RequestSettings() }
+        var s = RequestSettings()
+        s.delayDays = try row.decode(column: "delay_days", as: Int.self)
+        s.reminderDays = reminders(from: try row.decode(column: "reminder_days", as: String.self))
+        s.dailyCap = try row.decode(column: "daily_cap", as: Int.self)
+        s.quietStartHour = try row.decode(column: "quiet_start_hour", as: Int.self)
+        s.quietEndHour = try row.decode(column: "quiet_end_hour", as: Int.self)
+        s.timeZone = try row.decode(column: "time_zone", as: String.self)
+        s.language = RequestLanguage(rawValue: try row.decode(column: "language", as: String.self)) ?? .en
+        return s
+    }
+
+    /// Stores the settings (validated first); the day's sending count is kept.
+    public static func save(_ settings: RequestSettings, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+        let s = try settings.validated()
+        try await storage.write(on: db) { tx in
+            try await tx.raw(
+                """
+                INSERT INTO request_settings (store_id, delay_days, reminder_days, daily_cap, quiet_start_hour, quiet_end_hour, time_zone, language, cap_used)
+                VALUES (\(bind: storeID), \(bind: s.delayDays), \(bind: s.reminderText), \(bind: s.dailyCap), \(bind: s.quietStartHour),
+                \(bind: s.quietEndHour), \(bind: s.timeZone), \(bind: s.language.rawValue), 0)
+                ON CONFLICT (store_id) DO UPDATE SET delay_days = excluded.delay_days, reminder_days = excluded.reminder_days,
+                daily_cap = excluded.daily_cap, quiet_start_hour = excluded.quiet_start_hour, quiet_end_hour = excluded.quiet_end_hour,
+                time_zone = excluded.time_zone, language = excluded.language
+                """
+            ).run()
+        }
+    }
+
+    /// Takes one of today's sends, atomically in SQL: two nodes sweeping together cannot both take
+    /// the last one. False when the store's cap for its local day is used up.
+    static func takeDailySlot(storeID: UUID, settings: RequestSettings, now: Date, on sql: any SQLDatabase) async throws -> Bool {
+        let s = settings
+        try await sql.raw(
+            """
+            INSERT INTO request_settings (store_id, delay_days, reminder_days, daily_cap, quiet_start_hour, quiet_end_hour, time_zone, language, cap_used)
+            VALUES (\(bind: storeID), \(bind: s.delayDays), \(bind: s.reminderText), \(bind: s.dailyCap), \(bind: s.quietStartHour),
+            \(bind: s.quietEndHour), \(bind: s.timeZone), \(bind: s.language.rawValue), 0)
+            ON CONFLICT (store_id) DO NOTHING
+            """
+        ).run()
+        let day = RequestSchedule.localDay(now, in: s.zone)
+        let taken = try await sql.raw(
+            """
+            UPDATE request_settings SET cap_used = CASE WHEN cap_day = \(bind: day) THEN cap_used + 1 ELSE 1 END, cap_day = \(bind: day)
+            WHERE store_id = \(bind: storeID) AND (cap_day IS NULL OR cap_day <> \(bind: day) OR cap_used < daily_cap)
+            RETURNING cap_used
+            """
+        ).first()
+        return taken != nil
+    }
+}

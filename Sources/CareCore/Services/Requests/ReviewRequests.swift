@@ -1,0 +1,173 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Asking every buyer for reviews. A fulfilled order gets one request (scheduled in the order's own
+/// write), whatever the customer's history: no gating, so a customer with an open complaint is asked
+/// like anyone else. The sweep sends each email when it is due, in the store's sending hours and
+/// under its daily cap, as an outbox job written in the same transaction as the request's step:
+/// a crash or an SMTP outage loses none and sends none twice.
+public enum ReviewRequests {
+    /// An order fulfilled longer ago than this gets no request: importing last year's orders must
+    /// not mail every one of their buyers.
+    static let tooOld: TimeInterval = 60 * 86_400
+
+    /// In the order's transaction: schedules the order's request, once (a re-sent order changes nothing).
+    static func schedule(order: Order, customer: Customer, now: Date, on sql: any SQLDatabase) async throws {
+        guard let fulfilled = order.fulfilledAt, customer.erasedAt == nil, fulfilled > now.addingTimeInterval(-tooOld) else { return }
+        let settings = try await RequestSettings.load(storeID: order.storeID, on: sql)
+        let due = fulfilled.addingTimeInterval(Double(settings.delayDays) * 86_400)
+        try await sql.raw(
+            """
+            INSERT INTO review_requests (id, store_id, order_id, customer_id, emails_sent, next_send_at, created_at)
+            VALUES (\(bind: UUID()), \(bind: order.storeID), \(bind: try order.requireID()), \(bind: try customer.requireID()), 0,
+            \(bind: max(due, now)), \(bind: now))
+            ON CONFLICT (order_id) DO NOTHING
+            """
+        ).run()
+    }
+
+    /// Queues the emails that are due. Returns how many it queued. Each request is its own short
+    /// write (the writer is never held for a batch); pages of `batch` are read until none is due or
+    /// `budget` seconds have gone, and the next sweep goes on from there. Every step moves its
+    /// request's `next_send_at` on or clears it, so no page is read twice.
+    @discardableResult
+    public static func sweep(storage: CareStorage, on db: any Database, batch: Int = 200, budget: TimeInterval = 20) async throws -> Int {
+        let now = storage.now()
+        let started = Date()
+        var queued = 0
+        while Date().timeIntervalSince(started) < budget {
+            let due = try await db.sql.raw(
+                "SELECT id FROM review_requests WHERE next_send_at <= \(bind: now) ORDER BY next_send_at LIMIT \(bind: batch)"
+            ).all().map { try $0.decode(column: "id", as: UUID.self) }
+            for id in due {
+                let sent = try await storage.write(on: db) { tx in try await step(id, now: now, on: tx) }
+                if sent { queued += 1 }
+            }
+            if due.count < batch { break }
+        }
+        return queued
+    }
+
+    /// One request's next step: stop it, put it off (quiet hours, cap), or queue its email.
+    static func step(_ id: UUID, now: Date, on tx: any SQLDatabase) async throws -> Bool {
+        // Another node may have taken this step since the sweep read the list.
+        guard let r = try await tx.rows(ReviewRequest.table, forUpdate: true, { $0.where("id", .equal, id) }).first,
+            let due = r.nextSendAt, due <= now
+        else { return false }
+        let settings = try await RequestSettings.load(storeID: r.storeID, on: tx)
+        if let reason = try await stopReason(r, on: tx) {
+            r.nextSendAt = nil
+            r.stoppedReason = reason
+            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt, \ReviewRequest.$stoppedReason])
+            return false
+        }
+        let allowed = RequestSchedule.nextAllowed(now, settings)
+        if allowed > now {
+            r.nextSendAt = allowed
+            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt])
+            return false
+        }
+        guard try await RequestSettings.takeDailySlot(storeID: r.storeID, settings: settings, now: now, on: tx) else {
+            r.nextSendAt = RequestSchedule.nextDayStart(now, settings)
+            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt])
+            return false
+        }
+        let step = r.emailsSent
+        try await Outbox.enqueue(.reviewRequest(requestID: id, step: step), storeID: r.storeID, now: now, on: tx)
+        let first = r.firstSentAt ?? now
+        r.emailsSent = step + 1
+        r.firstSentAt = first
+        r.lastSentAt = now
+        // Reminder n comes `reminderDays[n]` days after the request itself.
+        r.nextSendAt = step < settings.reminderDays.count ? first.addingTimeInterval(Double(settings.reminderDays[step]) * 86_400) : nil
+        try await tx.update(
+            r, in: ReviewRequest.table,
+            only: [\ReviewRequest.$emailsSent, \ReviewRequest.$firstSentAt, \ReviewRequest.$lastSentAt, \ReviewRequest.$nextSendAt])
+        return true
+    }
+
+    /// Why the request must send nothing more, if it must not. The request itself goes to everyone
+    /// who has not unsubscribed; reminders also stop once the customer reviewed, or is talking to a
+    /// person about this order (they get the person, not a form letter).
+    static func stopReason(_ r: ReviewRequest, on sql: any SQLDatabase) async throws -> String? {
+        if try await isUnsubscribed(storeID: r.storeID, customerID: r.customerID, on: sql) { return "unsubscribed" }
+        let customer = try await sql.raw("SELECT erased_at FROM customers WHERE id = \(bind: r.customerID)").first()
+        if try customer?.decode(column: "erased_at", as: Date?.self) != nil || customer == nil { return "erased" }
+        guard r.emailsSent > 0 else { return nil }
+        let inCare = try await sql.raw(
+            """
+            SELECT 1 AS x FROM conversations c JOIN reviews v ON v.id = c.review_id
+            WHERE v.order_id = \(bind: r.orderID) AND c.status <> \(bind: ConversationStatus.resolved.rawValue) LIMIT 1
+            """
+        ).first()
+        if inCare != nil { return "in_care" }
+        if r.reviewedAt != nil { return "reviewed" }
+        let reviewed = try await sql.raw("SELECT 1 AS x FROM reviews WHERE order_id = \(bind: r.orderID) LIMIT 1").first()
+        return reviewed != nil ? "reviewed" : nil
+    }
+
+    public static func isUnsubscribed(storeID: UUID, customerID: UUID, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw(
+            "SELECT 1 AS x FROM request_unsubscribes WHERE store_id = \(bind: storeID) AND customer_id = \(bind: customerID)"
+        ).first() != nil
+    }
+
+    /// Honours an unsubscribe at once: the customer's requests stop, and no reminder is sent.
+    public static func unsubscribe(requestID: UUID, via: String, storage: CareStorage, on db: any Database) async throws {
+        try await storage.write(on: db) { tx in
+            guard let r = try await tx.rows(ReviewRequest.table, forUpdate: true, { $0.where("id", .equal, requestID) }).first else {
+                throw CareError.notFound("request")
+            }
+            try await tx.raw(
+                """
+                INSERT INTO request_unsubscribes (id, store_id, customer_id, via, created_at)
+                VALUES (\(bind: UUID()), \(bind: r.storeID), \(bind: r.customerID), \(bind: via), \(bind: storage.now()))
+                ON CONFLICT (store_id, customer_id) DO NOTHING
+                """
+            ).run()
+            try await tx.raw(
+                """
+                UPDATE review_requests SET next_send_at = NULL, stopped_reason = \(bind: "unsubscribed")
+                WHERE store_id = \(bind: r.storeID) AND customer_id = \(bind: r.customerID) AND next_send_at IS NOT NULL
+                """
+            ).run()
+        }
+    }
+
+    /// The first time the customer opened the request's form (for the request funnel).
+    public static func noteFormOpened(_ r: ReviewRequest, storage: CareStorage, on db: any Database) async throws {
+        guard r.formOpenedAt == nil else { return }
+        try await storage.write(on: db) { tx in
+            try await tx.raw(
+                "UPDATE review_requests SET form_opened_at = \(bind: storage.now()) WHERE id = \(bind: try r.requireID()) AND form_opened_at IS NULL"
+            ).run()
+        }
+    }
+
+    /// A review came in through the form: no reminder follows.
+    public static func noteReviewed(_ r: ReviewRequest, storage: CareStorage, on db: any Database) async throws {
+        try await storage.write(on: db) { tx in
+            let now = storage.now()
+            try await tx.raw(
+                """
+                UPDATE review_requests SET reviewed_at = COALESCE(reviewed_at, \(bind: now)),
+                next_send_at = NULL, stopped_reason = COALESCE(stopped_reason, \(bind: "reviewed"))
+                WHERE id = \(bind: try r.requireID())
+                """
+            ).run()
+        }
+    }
+
+    /// One request, by id.
+    public static func find(_ id: UUID, on db: any Database) async throws -> ReviewRequest? {
+        try await db.sql.rows(ReviewRequest.table) { $0.where("id", .equal, id) }.first
+    }
+
+    /// A customer's requests, newest first (the profile).
+    public static func forCustomer(_ customerID: UUID, storeID: UUID, on db: any Database) async throws -> [ReviewRequest] {
+        try await db.sql.rows(ReviewRequest.table) {
+            $0.where("store_id", .equal, storeID).where("customer_id", .equal, customerID).orderBy("created_at", .descending).limit(50)
+        }
+    }
+}
