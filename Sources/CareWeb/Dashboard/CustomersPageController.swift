@@ -62,10 +62,21 @@ enum CustomersPageController {
         let when: String
     }
 
+    struct RequestRow: Encodable {
+        let order: String
+        let sent: String
+        let emails: Int
+        let opened: String
+        let reviewed: String
+        let state: String
+    }
+
     struct ProfileData: Encodable {
         let id: String
         let card: CustomerCard
         let orders: [OrderRow]
+        let requests: [RequestRow]
+        let unsubscribed: String?
         let reviews: [ReviewRow]
         let conversations: [ConversationRow]
         let notes: [NoteRow]
@@ -79,6 +90,7 @@ enum CustomersPageController {
         let p = try await CustomerProfile.load(customerID: id, storeID: ctx.storeID, on: req.db)
         let card = try await CustomerCard.make(p.customer, figures: p.figures, ctx: ctx, on: req.db)
         let tags = Array(Set(p.conversations.flatMap(\.tags))).sorted()
+        let asked = try await RequestFunnel.forCustomer(id, storeID: ctx.storeID, on: req.db)
         let data = ProfileData(
             id: id.uuidString, card: card,
             orders: p.orders.map { o in
@@ -87,6 +99,16 @@ enum CustomersPageController {
                     total: o.totalCents.map { Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? "—",
                     fulfilled: o.fulfilledAt != nil)
             },
+            requests: asked.entries.map { e in
+                let r = e.request
+                let state =
+                    r.stoppedReason.map { "stopped: \($0.replacingOccurrences(of: "_", with: " "))" }
+                    ?? r.nextSendAt.map { (r.emailsSent == 0 ? "request due " : "reminder due ") + Shown.day($0) } ?? "done"
+                return RequestRow(
+                    order: e.orderExternalID, sent: r.firstSentAt.map(Shown.day) ?? "not yet", emails: r.emailsSent,
+                    opened: r.formOpenedAt.map(Shown.day) ?? "—", reviewed: r.reviewedAt.map(Shown.day) ?? "—", state: state)
+            },
+            unsubscribed: asked.unsubscribedAt.map(Shown.time),
             reviews: p.reviews.map { r in
                 ReviewRow(
                     product: r.product?.name ?? "—", stars: Shown.stars(r.review.rating),

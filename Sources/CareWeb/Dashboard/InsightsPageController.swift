@@ -25,7 +25,16 @@ enum InsightsPageController {
         let label: String
     }
 
+    struct FunnelRow: Encodable {
+        let week: String
+        let sent: Int
+        let opened: String
+        let reviewed: String
+        let unsubscribed: Int
+    }
+
     struct Data: Encodable {
+        let funnel: [FunnelRow]
         let weekBars: [Bar]
         let averageLine: String
         let averagePoints: [Point]
@@ -47,6 +56,11 @@ enum InsightsPageController {
     static func show(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let r = try await Insights.report(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
+        let funnel = try await RequestFunnel.weekly(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db).map { w in
+            let share = { (n: Int) in w.sent == 0 ? "\(n)" : "\(n) (\(Int((Double(n) / Double(w.sent) * 100).rounded())) %)" }
+            return FunnelRow(
+                week: Shown.day(w.start), sent: w.sent, opened: share(w.opened), reviewed: share(w.reviewed), unsubscribed: w.unsubscribed)
+        }
         let maxWeek = Double(max(1, r.weeks.map(\.count).max() ?? 1))
         let slot = chartWidth / Double(r.weeks.count)
         let weekBars = r.weeks.enumerated().map { i, w in
@@ -72,6 +86,7 @@ enum InsightsPageController {
                 value: "\(p.complaints)")
         }
         let data = Data(
+            funnel: funnel,
             weekBars: weekBars, averageLine: points, averagePoints: averagePoints,
             weekRows: r.weeks.map {
                 Row(label: Shown.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—")
@@ -103,6 +118,11 @@ enum InsightsPageController {
             throw CareError.notFound("chart")
         }
         let r = try await Insights.report(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
+        let funnel = try await RequestFunnel.weekly(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db).map { w in
+            let share = { (n: Int) in w.sent == 0 ? "\(n)" : "\(n) (\(Int((Double(n) / Double(w.sent) * 100).rounded())) %)" }
+            return FunnelRow(
+                week: Shown.day(w.start), sent: w.sent, opened: share(w.opened), reviewed: share(w.reviewed), unsubscribed: w.unsubscribed)
+        }
         let rows: [[String]]
         switch chart {
         case "weekly.csv":

@@ -49,6 +49,22 @@ public enum RequestMail {
         try await OutboxDelivery.send(m, to: [c.customer.email], mail: mail)
     }
 
+    /// The request email for a made-up order of one product, as the store's buyers would get it.
+    public static func preview(store: Store, settings: RequestSettings, links: CareLinks, mailDomain: String) -> OutgoingMail {
+        let customer = Customer(storeID: store.id ?? UUID(), email: "buyer@example.com", name: "Alex", createdAt: Date())
+        let order = Order(
+            storeID: store.id ?? UUID(), externalID: "1001", customerID: UUID(), placedAt: nil, fulfilledAt: nil, totalCents: nil, currency: nil,
+            createdAt: Date())
+        let product = Product()
+        product.name = settings.language == .de ? "Beispielprodukt" : "Example product"
+        product.externalID = "example"
+        let request = ReviewRequest()
+        request.id = UUID()
+        request.createdAt = Date()
+        let content = Content(store: store, customer: customer, order: order, products: [product], request: request, settings: settings)
+        return compose(content, step: 0, messageID: "preview@\(mailDomain)", fromAddress: "", mailDomain: mailDomain, links: links, date: Date())
+    }
+
     static func compose(
         _ c: Content, step: Int, messageID: String, fromAddress: String, mailDomain: String, links: CareLinks, date: Date
     ) -> OutgoingMail {

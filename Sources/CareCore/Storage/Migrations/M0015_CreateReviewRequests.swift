@@ -47,6 +47,8 @@ public struct M0015_CreateReviewRequests: AsyncMigration {
         // The sweep reads the due ones in time order; the profile reads a customer's.
         try await sql.create(index: "review_requests_due").on("review_requests").column("next_send_at").run()
         try await sql.create(index: "review_requests_by_customer").on("review_requests").column("store_id").column("customer_id").run()
+        // The weekly funnel counts a store's requests by the week they went out.
+        try await sql.create(index: "review_requests_by_week").on("review_requests").column("store_id").column("first_sent_at").run()
         try await sql.raw(
             "CREATE UNIQUE INDEX reviews_one_per_request_product ON reviews (order_id, product_id) WHERE source = 'request'"
         ).run()

@@ -1,0 +1,77 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// Settings → Review requests: when buyers are asked, the reminders, the daily cap, the quiet
+/// hours and the language, with a preview of the email as a buyer would read it.
+enum RequestSettingsPage {
+    struct Choice: Encodable {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+
+    struct Context: Encodable {
+        let delayDays: Int
+        let firstReminder: String
+        let secondReminder: String
+        let dailyCap: Int
+        let quietStart: Int
+        let quietEnd: Int
+        let timeZone: String
+        let languages: [Choice]
+        let previewSubject: String
+        let previewText: String
+    }
+
+    static func context(storeID: UUID, store: Store, req: Request) async throws -> Context {
+        let s = try await RequestSettings.load(storeID: storeID, on: req.db.sql)
+        let preview = RequestMail.preview(store: store, settings: s, links: req.care.links, mailDomain: req.care.mail.domain)
+        return Context(
+            delayDays: s.delayDays, firstReminder: s.reminderDays.first.map(String.init) ?? "",
+            secondReminder: s.reminderDays.dropFirst().first.map(String.init) ?? "", dailyCap: s.dailyCap,
+            quietStart: s.quietStartHour, quietEnd: s.quietEndHour, timeZone: s.timeZone,
+            languages: RequestLanguage.allCases.map {
+                Choice(value: $0.rawValue, label: $0 == .en ? "English" : "Deutsch", selected: $0 == s.language)
+            },
+            previewSubject: preview.subject, previewText: preview.text)
+    }
+
+    struct Form: Content {
+        let delay_days: String?
+        let first_reminder: String?
+        let second_reminder: String?
+        let daily_cap: String?
+        let quiet_start_hour: String?
+        let quiet_end_hour: String?
+        let time_zone: String?
+        let language: String?
+    }
+
+    static func update(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(Form.self)
+        func number(_ raw: String?, _ field: String) throws -> Int {
+            guard let raw, let n = Int(raw.trimmingCharacters(in: .whitespaces)) else { throw CareError.invalid(field, "must be a whole number") }
+            return n
+        }
+        func optionalNumber(_ raw: String?, _ field: String) throws -> Int? {
+            let text = (raw ?? "").trimmingCharacters(in: .whitespaces)
+            return text.isEmpty ? nil : try number(text, field)
+        }
+        var s = RequestSettings()
+        s.delayDays = try number(form.delay_days, "delay_days")
+        s.reminderDays = [try optionalNumber(form.first_reminder, "reminder_days"), try optionalNumber(form.second_reminder, "reminder_days")]
+            .compactMap { $0 }
+        s.dailyCap = try number(form.daily_cap, "daily_cap")
+        s.quietStartHour = try number(form.quiet_start_hour, "quiet_start_hour")
+        s.quietEndHour = try number(form.quiet_end_hour, "quiet_end_hour")
+        s.timeZone = (form.time_zone ?? "").trimmingCharacters(in: .whitespaces)
+        guard let language = form.language.flatMap(RequestLanguage.init(rawValue:)) else {
+            throw CareError.invalid("language", "choose English or Deutsch")
+        }
+        s.language = language
+        try await RequestSettings.save(s, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/settings?notice=saved#review-requests")
+    }
+}
