@@ -1,4 +1,5 @@
 import CareCore
+import Fluent
 import Vapor
 import XCTest
 
@@ -170,6 +171,42 @@ final class ReviewAPITests: XCTestCase {
             XCTAssertEqual(try published.json["status"] as? String, "published")
             let afterPublish = try await summaryCount()
             XCTAssertEqual(afterPublish, 1)
+        }
+    }
+
+    func testAKnownProductMayBeNamedByItsIDAloneANewOneNeedsAName() async throws {
+        try await onEachBackend { server in
+            // setup: the product is known from an order
+            let (store, key) = try await server.makeStore()
+            let first = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: orderJSON(id: "N-1", email: "n@example.com", fulfilledDaysAgo: 1, products: [("kettle", "Kettle")]))
+            XCTAssertEqual(first.status, .created, first.text)
+            // act: a review and an order naming it by id alone
+            var review = reviewJSON(product: "kettle", email: "n@example.com")
+            review["product"] = ["external_id": "kettle"]
+            let r = try await server.send(.POST, "/api/v1/reviews", key: key, json: review)
+            let o = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: [
+                    "external_id": "N-2", "customer": ["email": "n@example.com"], "items": [["product": ["external_id": "kettle"], "quantity": 2]],
+                ])
+            // check: both taken, and the product keeps its name
+            XCTAssertEqual(r.status, .created, r.text)
+            XCTAssertEqual(o.status, .created, o.text)
+            let product = try await Product.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$externalID == "kettle").all()
+            XCTAssertEqual(product.map(\.name), ["Kettle"])
+            // check: a new product without a name is refused, naming the field, and nothing is stored
+            let newItem = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: [
+                    "external_id": "N-3", "customer": ["email": "n@example.com"],
+                    "items": [["product": ["external_id": "kettle"], "quantity": 1], ["product": ["external_id": "lid"], "quantity": 1]],
+                ])
+            XCTAssertEqual(newItem.status, .unprocessableEntity)
+            XCTAssertTrue(newItem.errorMessage?.hasPrefix("items[1].product.name") == true, newItem.text)
+            let orders = try await Order.query(on: server.app.db).filter(\.$storeID == store.id!).count()
+            XCTAssertEqual(orders, 2)
         }
     }
 }

@@ -5,7 +5,11 @@ import SQLKit
 /// Finding or creating the products and customers that reviews and orders mention.
 /// Call inside a write transaction: creation races are settled by the unique keys and a retry.
 public enum Catalog {
-    static func product(_ ref: ProductRef, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> Product {
+    /// The store's product, made when new. A product CareLoop knows may be named by its id alone;
+    /// a new one needs a name (`nameField` says where it was missing in the caller's request).
+    static func product(
+        _ ref: ProductRef, storeID: UUID, now: Date, nameField: String = "product.name", on sql: any SQLDatabase
+    ) async throws -> Product {
         if let found = try await findProduct(externalID: ref.externalID, storeID: storeID, on: sql) {
             // The shop's catalog is the authority on names and links: follow it when it changes.
             var changed = false
@@ -24,7 +28,7 @@ public enum Catalog {
             if changed { try await CatalogRows.updateDetails(found, on: sql) }
             return found
         }
-        guard let name = ref.name else { throw CareError.notFound("product") }
+        guard let name = ref.name else { throw CareError.invalid(nameField, "is required for a product new to this store") }
         let product = Product(
             id: UUID(), storeID: storeID, externalID: ref.externalID, name: name,
             url: ref.url, imageURL: ref.imageURL, createdAt: now)

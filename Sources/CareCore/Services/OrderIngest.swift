@@ -125,8 +125,8 @@ public enum OrderIngest {
                 created = true
             }
             var stored: [(item: OrderItem, product: Product)] = []
-            for (ref, item) in zip(checkedProducts, s.items) {
-                let product = try await Catalog.product(ref, storeID: storeID, now: now, on: tx)
+            for (i, (ref, item)) in zip(checkedProducts, s.items).enumerated() {
+                let product = try await Catalog.product(ref, storeID: storeID, now: now, nameField: "items[\(i)].product.name", on: tx)
                 let row = OrderItem(
                     storeID: storeID, orderID: try order.requireID(), productID: try product.requireID(),
                     quantity: item.quantity, unitPriceCents: item.unitPriceCents)

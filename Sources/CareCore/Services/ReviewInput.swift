@@ -75,7 +75,6 @@ public struct ReviewSubmission: Sendable {
     public func validated(productField: String = "product") throws(CareError) -> Valid {
         let externalID = try Text.required(product.externalID, field: "\(productField).external_id", max: Self.limits.externalID)
         let productName = try Text.optional(product.name, field: "\(productField).name", max: Self.limits.name)
-        if !mustBeKnownProduct && productName == nil { throw .missing("\(productField).name") }
         let url = try Text.url(product.url, field: "\(productField).url")
         let imageURL = try Text.url(product.imageURL, field: "\(productField).image_url")
         let email = try EmailAddress(customer.email, field: emailField)
