@@ -21,10 +21,8 @@ enum PublicReviewsController {
                     page: page.number, perPage: page.size))
             cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
         }
-        var headers: HTTPHeaders = ["Content-Type": "application/json; charset=utf-8"]
         // The widget is embedded on the shop's own pages: any origin may read published reviews.
-        headers.add(name: "Access-Control-Allow-Origin", value: "*")
-        return Response(status: .ok, headers: headers, body: .init(data: body))
+        return PublicCaching.response(req, body: body, contentType: "application/json; charset=utf-8")
     }
 
     static func create(_ req: Request) async throws -> Response {
