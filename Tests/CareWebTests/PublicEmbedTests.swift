@@ -55,7 +55,7 @@ final class PublicEmbedTests: XCTestCase {
             XCTAssertEqual(text.components(separatedBy: "</script>").count - 1, 1)
             XCTAssertTrue(text.contains("\\u003c\\/script\\u003e\\u003cimg"), "the JSON-LD has the text, with < > escaped")
             XCTAssertTrue(text.contains("3.7</span> out of 5 · 3 reviews"), text)
-            XCTAssertTrue(text.contains("Page 1 of 2") && text.contains("?page=2&amp;per_page=2\" rel=\"next\""), text)
+            XCTAssertTrue(text.contains("Page 1 of 2") && text.contains("?page=2&amp;per_page=2&amp;lang=en\" rel=\"next\""), text)
             XCTAssertTrue(text.contains("Verified buyer") == false, "API reviews without an order are not verified")
             let noReviews = try await server.send(.GET, "/embed/\(store.slug)/lid", contentType: nil)
             XCTAssertEqual(noReviews.status, .ok)
@@ -114,6 +114,45 @@ final class PublicEmbedTests: XCTestCase {
                 .POST, "/api/v1/public/stores/\(store.slug)/products/kettle/reviews",
                 json: ["rating": 4, "author_name": "Pat", "author_email": "pat@example.com"], headers: ["Origin": "https://shop.example"])
             XCTAssertEqual(submit.headers.first(name: "Access-Control-Allow-Origin"), "*", submit.text)
+        }
+    }
+
+    func testSummariesOfManyProductsInOneRequestAndTheWidgetFile() async throws {
+        try await onEachBackend { server in
+            // setup
+            let (store, key) = try await server.makeStore()
+            for (product, rating) in [("a", 5), ("a", 4), ("b", 1)] {
+                _ = try await server.send(
+                    .POST, "/api/v1/reviews", key: key,
+                    json: reviewJSON(product: product, productName: product.uppercased(), email: "\(product)\(rating)@x.example", rating: rating))
+            }
+            // act
+            let r = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/summaries?products=a,b,nope,a", contentType: nil)
+            // check: known products only, each once
+            XCTAssertEqual(r.status, .ok, r.text)
+            let products = try XCTUnwrap(try r.json["products"] as? [String: [String: Any]])
+            XCTAssertEqual(Set(products.keys), ["a", "b"])
+            XCTAssertEqual(products["a"]?["count"] as? Int, 2)
+            XCTAssertEqual(products["a"]?["average"] as? Double, 4.5)
+            XCTAssertEqual(products["b"]?["count"] as? Int, 1)
+            // bad input: none named, too many, an unknown store
+            let none = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/summaries?products=", contentType: nil)
+            XCTAssertEqual(none.status, .unprocessableEntity)
+            let many = (1...51).map { "p\($0)" }.joined(separator: ",")
+            let tooMany = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/summaries?products=\(many)", contentType: nil)
+            XCTAssertEqual(tooMany.status, .unprocessableEntity)
+            XCTAssertTrue(tooMany.errorMessage?.contains("at most 50") == true, tooMany.text)
+            let noStore = try await server.send(.GET, "/api/v1/public/stores/no-such-store/summaries?products=a", contentType: nil)
+            XCTAssertEqual(noStore.status, .notFound)
+
+            // act: the widget file
+            let js = try await server.send(.GET, "/widget.js", contentType: nil)
+            XCTAssertEqual(js.status, .ok)
+            XCTAssertEqual(js.headers.first(name: .contentType), "text/javascript; charset=utf-8")
+            XCTAssertTrue(js.text.contains("data-careloop-product"))
+            let tag = try XCTUnwrap(js.headers.first(name: .eTag))
+            let cached = try await server.send(.GET, "/widget.js", contentType: nil, headers: ["If-None-Match": tag])
+            XCTAssertEqual(cached.status, .notModified)
         }
     }
 }

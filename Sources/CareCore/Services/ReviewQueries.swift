@@ -68,6 +68,27 @@ public enum ReviewQueries {
             })
     }
 
+    /// Most products one summaries request may name (a category page's product cards).
+    public static let maxSummaries = 50
+
+    /// The rating summaries of several products of a store, in one query: product cards on a
+    /// category page. Unknown ids are left out; a store that does not exist is 404.
+    public static func summaries(storeSlug: String, externalIDs: [String], on db: any Database) async throws -> [(String, RatingSummary)] {
+        guard let store = try await StoreService.store(slug: storeSlug, on: db) else { throw CareError.notFound("store") }
+        guard !externalIDs.isEmpty else { return [] }
+        let rows = try await db.sql.raw(
+            """
+            SELECT p.external_id, s.stars_1, s.stars_2, s.stars_3, s.stars_4, s.stars_5 FROM products p
+            LEFT JOIN product_rating_summaries s ON s.product_id = p.id
+            WHERE p.store_id = \(bind: try store.requireID()) AND p.external_id IN \(SQLBind.group(externalIDs))
+            """
+        ).all()
+        return try rows.map { row in
+            let stars = try (1...5).map { try row.decode(column: "stars_\($0)", as: Int?.self) ?? 0 }
+            return (try row.decode(column: "external_id", as: String.self), RatingSummary(stars: stars))
+        }
+    }
+
     public struct StoreFilter: Sendable {
         public var status: ReviewStatus?
         public var productExternalID: String?

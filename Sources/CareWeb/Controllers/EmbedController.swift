@@ -24,7 +24,23 @@ enum EmbedController {
         let reply: String?
     }
 
+    /// The fragment's words, in English or German (`?lang=de`).
+    static func labels(_ lang: String?) -> [String: String] {
+        lang == "de"
+            ? [
+                "lang": "de", "aria": "Kundenbewertungen", "outOf": "von 5", "reviews": "Bewertungen", "verified": "Verifizierter Kauf",
+                "page": "Seite", "of": "von", "previous": "Zurück", "next": "Weiter", "pages": "Bewertungsseiten", "reply": "Antwort des Shops",
+                "none": "Noch keine Bewertungen.",
+            ]
+            : [
+                "lang": "en", "aria": "Customer reviews", "outOf": "out of 5", "reviews": "reviews", "verified": "Verified buyer",
+                "page": "Page", "of": "of", "previous": "Previous", "next": "Next", "pages": "Review pages", "reply": "The shop's reply",
+                "none": "No reviews yet.",
+            ]
+    }
+
     struct Context: Encodable {
+        let t: [String: String]
         let productName: String
         let average: String
         let count: Int
@@ -40,7 +56,8 @@ enum EmbedController {
         let (slug, externalID, page) = try parameters(req)
         let cache = req.care.publicListCache
         let productKey = PublicListCache.productKey(storeSlug: slug, externalID: externalID)
-        let variant = "embed/\(page.number)/\(page.size)"
+        let lang = req.query[String.self, at: "lang"] == "de" ? "de" : "en"
+        let variant = "embed/\(lang)/\(page.number)/\(page.size)"
         if let cached = cache.get(product: productKey, variant: variant) {
             return PublicCaching.response(req, body: cached, contentType: "text/html; charset=utf-8")
         }
@@ -51,7 +68,7 @@ enum EmbedController {
             "/embed/\(slug.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")/"
             + (externalID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
         let context = Context(
-            productName: result.product.name, average: String(format: "%.1f", s.average), count: s.count,
+            t: labels(lang), productName: result.product.name, average: String(format: "%.1f", s.average), count: s.count,
             bars: (1...5).reversed().map { n in
                 let c = s.distribution[String(n)] ?? 0
                 return Bar(stars: n, count: c, percent: s.count == 0 ? 0 : Int((Double(c) * 100 / Double(s.count)).rounded()))
@@ -62,8 +79,8 @@ enum EmbedController {
                     rating: l.review.rating, title: l.review.title, body: l.review.body, author: l.review.authorName,
                     verified: l.review.verified, date: String(ISODate.format(l.review.createdAt).prefix(10)), reply: l.reply?.body)
             },
-            previous: page.number > 1 ? "\(base)?page=\(page.number - 1)&per_page=\(page.size)" : nil,
-            next: page.number < pages ? "\(base)?page=\(page.number + 1)&per_page=\(page.size)" : nil,
+            previous: page.number > 1 ? "\(base)?page=\(page.number - 1)&per_page=\(page.size)&lang=\(lang)" : nil,
+            next: page.number < pages ? "\(base)?page=\(page.number + 1)&per_page=\(page.size)&lang=\(lang)" : nil,
             page: page.number, pages: pages)
         let view = try await req.view.render("embed-reviews", context)
         var body = Data(buffer: view.data)
@@ -99,5 +116,48 @@ enum EmbedController {
         let externalID = try req.parameters.require("external_id")
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"), defaultSize: 10)
         return (slug, externalID, page)
+    }
+}
+
+/// Star summaries of several products in one request (`?products=a,b,c`): a category page's
+/// product cards cost one request, never one per card.
+enum SummariesController {
+    struct Entry: Encodable {
+        let count: Int
+        let average: Double
+    }
+
+    struct Body: Encodable {
+        let products: [String: Entry]
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let slug = try req.parameters.require("slug")
+        let raw = req.query[String.self, at: "products"] ?? ""
+        guard raw.utf8.count <= 12_000 else { throw CareError.invalid("products", "is too long") }
+        let ids = Array(Set(raw.split(separator: ",").map { String($0) }.filter { !$0.isEmpty })).sorted()
+        guard !ids.isEmpty else { throw CareError.invalid("products", "name at least one product id, separated by commas") }
+        guard ids.count <= ReviewQueries.maxSummaries else {
+            throw CareError.invalid("products", "at most \(ReviewQueries.maxSummaries) products at once")
+        }
+        let found = try await ReviewQueries.summaries(storeSlug: slug, externalIDs: ids, on: req.db)
+        var products: [String: Entry] = [:]
+        for (id, s) in found { products[id] = Entry(count: s.count, average: (s.average * 100).rounded() / 100) }
+        let body = try JSONBody.encoder.encode(Body(products: products))
+        return PublicCaching.response(req, body: body, contentType: "application/json; charset=utf-8")
+    }
+}
+
+/// The widget's one file, read from the bundle once and served with a strong ETag.
+enum WidgetAsset {
+    static let body: Data = {
+        guard let url = Bundle.module.resourceURL?.appendingPathComponent("Assets/widget.js"), let data = try? Data(contentsOf: url) else {
+            return Data("console.error('CareLoop: widget.js is missing from this installation');".utf8)
+        }
+        return data
+    }()
+
+    static func serve(_ req: Request) async throws -> Response {
+        PublicCaching.response(req, body: body, contentType: "text/javascript; charset=utf-8")
     }
 }

@@ -21,7 +21,9 @@ func routes(_ app: Application) throws {
 
     let api = app.grouped("api", "v1")
 
+    app.get("widget.js", use: WidgetAsset.serve)
     app.get("embed", ":slug", ":external_id", use: EmbedController.fragment)
+    api.get("public", "stores", ":slug", "summaries", use: SummariesController.list)
     api.get("public", "stores", ":slug", "products", ":external_id", "jsonld", use: EmbedController.jsonld)
     let publicAPI = api.grouped("public", "stores", ":slug", "products", ":external_id", "reviews")
     publicAPI.get(use: PublicReviewsController.list)
