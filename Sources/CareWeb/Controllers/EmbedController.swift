@@ -148,16 +148,23 @@ enum SummariesController {
     }
 }
 
-/// The widget's one file, read from the bundle once and served with a strong ETag.
+/// The widget's script and stylesheet, read from the bundle once and served with a strong ETag.
 enum WidgetAsset {
-    static let body: Data = {
-        guard let url = Bundle.module.resourceURL?.appendingPathComponent("Assets/widget.js"), let data = try? Data(contentsOf: url) else {
-            return Data("console.error('CareLoop: widget.js is missing from this installation');".utf8)
+    static func load(_ name: String) -> Data {
+        guard let url = Bundle.module.resourceURL?.appendingPathComponent("Assets/\(name)"), let data = try? Data(contentsOf: url) else {
+            return Data("/* CareLoop: \(name) is missing from this installation */".utf8)
         }
         return data
-    }()
+    }
 
-    static func serve(_ req: Request) async throws -> Response {
-        PublicCaching.response(req, body: body, contentType: "text/javascript; charset=utf-8")
+    static let script = load("widget.js")
+    static let stylesheet = load("widget.css")
+
+    static func serveScript(_ req: Request) async throws -> Response {
+        PublicCaching.response(req, body: script, contentType: "text/javascript; charset=utf-8")
+    }
+
+    static func serveStylesheet(_ req: Request) async throws -> Response {
+        PublicCaching.response(req, body: stylesheet, contentType: "text/css; charset=utf-8")
     }
 }

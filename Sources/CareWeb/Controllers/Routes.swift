@@ -21,7 +21,8 @@ func routes(_ app: Application) throws {
 
     let api = app.grouped("api", "v1")
 
-    app.get("widget.js", use: WidgetAsset.serve)
+    app.get("widget.js", use: WidgetAsset.serveScript)
+    app.get("widget.css", use: WidgetAsset.serveStylesheet)
     app.get("embed", ":slug", ":external_id", use: EmbedController.fragment)
     api.get("public", "stores", ":slug", "summaries", use: SummariesController.list)
     api.get("public", "stores", ":slug", "products", ":external_id", "jsonld", use: EmbedController.jsonld)

@@ -131,6 +131,7 @@ public struct CareConfig: Sendable {
             }
             c.rulesCacheSeconds = n
         }
+        if let v = env["CARELOOP_REQUEST_SWEEP_SECONDS"], let n = Double(v), n >= 0.1, n <= 3_600 { c.requestSweepSeconds = n }
         if let v = env["CARELOOP_PAGE_LINK_DAYS"], let n = Double(v), n > 0 { c.pageLinkDays = n }
         if let v = env["CARELOOP_SIGN_IN_BURST"], let n = Int(v), n > 0 { c.signInBurst = n }
         if let v = env["CARELOOP_SIGN_IN_PER_MINUTE"], let n = Int(v), n > 0 { c.signInPerMinute = n }

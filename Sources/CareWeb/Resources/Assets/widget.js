@@ -1,10 +1,12 @@
 /* CareLoop reviews widget. One tag on a shop's page:
  *   <script src="https://HOST/widget.js" data-store="SLUG" data-product="ID" async></script>
- * and/or star summaries on product cards, all in one request:
- *   <div data-careloop-product="ID"></div>
- * Options on the script tag: data-lang="en|de", data-target="#css-selector" (where the reviews go;
- * default: right after the tag). Plain JavaScript, no dependencies. Text from reviews is only ever
- * set as text or comes server-escaped: nothing a reviewer writes can run here. */
+ * (the reviews appear right after the tag), or, so that nothing on the page moves when they arrive,
+ * a placeholder sized by the stylesheet before the script runs:
+ *   <link rel="stylesheet" href="https://HOST/widget.css">
+ *   <div data-careloop-reviews="ID"></div>
+ * Star summaries on product cards, all in one request: <div data-careloop-product="ID"></div>.
+ * data-lang="en|de" on the script tag. Plain JavaScript, no dependencies. Text from reviews is only
+ * ever set as text or comes server-escaped: nothing a reviewer writes can run here. */
 (function () {
   "use strict";
   var me = document.currentScript || document.querySelector("script[data-store][src*='widget.js']");
@@ -74,8 +76,9 @@
     var root = shadow(host);
     var box = el("div", { class: "cl", part: "box" });
     var list = el("div", { "aria-live": "polite" });
-    box.appendChild(list);
+    // The form's button first: the list filling in below it moves nothing already shown.
     box.appendChild(form(product));
+    box.appendChild(list);
     root.appendChild(box);
     function load(path) {
       return get(base + path).then(function (html) {
@@ -172,14 +175,17 @@
 
   var product = me.getAttribute("data-product");
   if (product) {
-    var sel = me.getAttribute("data-target");
-    var host = sel ? document.querySelector(sel) : null;
-    if (!host) { host = el("div", { class: "careloop-widget" }); me.parentNode.insertBefore(host, me.nextSibling); }
+    var host = el("div", { class: "careloop-widget" });
+    me.parentNode.insertBefore(host, me.nextSibling);
     reviews(host, product);
   }
-  var cards = Array.prototype.slice.call(document.querySelectorAll("[data-careloop-product]"));
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () {
-    summaries(Array.prototype.slice.call(document.querySelectorAll("[data-careloop-product]")));
-  });
-  else summaries(cards);
+  function all(sel) { return Array.prototype.slice.call(document.querySelectorAll(sel)); }
+  function start() {
+    all("[data-careloop-reviews]").slice(0, 10).forEach(function (h) {
+      if (!h.shadowRoot) reviews(h, h.getAttribute("data-careloop-reviews"));
+    });
+    summaries(all("[data-careloop-product]"));
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
