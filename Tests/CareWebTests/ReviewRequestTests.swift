@@ -43,7 +43,7 @@ final class ReviewRequestTests: XCTestCase {
 
             // act: a mail scanner follows every link in the email, text and HTML
             let links = Set(shopLinks(in: text) + shopLinks(in: html))
-            XCTAssertGreaterThanOrEqual(links.count, 12, "10 star links, the form and the unsubscribe page: \(links)")
+            XCTAssertGreaterThanOrEqual(links.count, 13, "10 star links, the form, help and the unsubscribe page: \(links)")
             for path in links {
                 let r = try await server.send(.GET, path, contentType: nil)
                 XCTAssertEqual(r.status, .ok, "\(path): \(r.text.prefix(300))")
@@ -110,7 +110,7 @@ final class ReviewRequestTests: XCTestCase {
             try await allHoursAllowed(store, server)
             let db = server.app.db
             let care = server.app.care
-            for name in ["plain", "unsub", "reviewer", "onemore"] {
+            for name in ["plain", "unsub", "reviewer", "onemore", "helped"] {
                 let r = try await server.send(
                     .POST, "/api/v1/orders", key: key,
                     json: orderJSON(id: "O-\(name)", email: "\(name)@example.com", fulfilledDaysAgo: 7, products: [("kettle", "Kettle")]))
@@ -119,13 +119,13 @@ final class ReviewRequestTests: XCTestCase {
             let start = Date().addingTimeInterval(60)
             // act: the request emails
             let first = try await sweep(care.storage.withClock { start }, store, server)
-            XCTAssertEqual(first, 4)
+            XCTAssertEqual(first, 5)
             // check: a re-sent order schedules nothing twice
             _ = try await server.send(
                 .POST, "/api/v1/orders", key: key,
                 json: orderJSON(id: "O-plain", email: "plain@example.com", fulfilledDaysAgo: 7, products: [("kettle", "Kettle")]))
             let requests = try await ReviewRequest.query(on: db).filter(\.$storeID == store.id!).count()
-            XCTAssertEqual(requests, 4)
+            XCTAssertEqual(requests, 5)
 
             // act: "unsub" presses the mail program's unsubscribe button (one POST, RFC 8058)
             let unsub = try await request(for: "unsub@example.com", store, server)
@@ -153,6 +153,25 @@ final class ReviewRequestTests: XCTestCase {
             let inbound = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: raw, contentType: "message/rfc822")
             XCTAssertLessThan(inbound.status.code, 300, inbound.text)
 
+            // act: "helped" would rather talk to a person ("Need help with your order? Talk to us")
+            let helped = try await request(for: "helped@example.com", store, server)
+            let ht = care.links.requestToken(helped.id!, createdAt: helped.createdAt)
+            let helpPage = try await server.send(.GET, "/r/\(ht)/help", contentType: nil)
+            XCTAssertEqual(helpPage.status, .ok)
+            let asked = try await server.send(
+                .POST, "/r/\(ht)/help", raw: Data("body=The+lid+does+not+close".utf8), contentType: "application/x-www-form-urlencoded")
+            // check: a conversation with that customer opened at once, and its page is where they land
+            XCTAssertEqual(asked.status, .seeOther, asked.text)
+            let landing = try XCTUnwrap(asked.headers.first(name: .location))
+            XCTAssertTrue(landing.hasPrefix("/c/"), landing)
+            let conversationPage = try await server.send(.GET, landing, contentType: nil)
+            XCTAssertTrue(conversationPage.text.contains("The lid does not close"), conversationPage.text)
+            let opened = try await Conversation.query(on: db).filter(\.$storeID == store.id!).filter(\.$customerID == helped.customerID).all()
+            XCTAssertEqual(opened.map(\.subject), ["Help with order O-helped"])
+            XCTAssertEqual(opened.first?.status, .open)
+            let empty = try await server.send(.POST, "/r/\(ht)/help", raw: Data("body=".utf8), contentType: "application/x-www-form-urlencoded")
+            XCTAssertEqual(empty.status, .unprocessableEntity)
+
             // check: nothing on day 12 (no next-day reminder)
             let day12 = try await sweep(care.storage.withClock { start.addingTimeInterval(12 * 86_400) }, store, server)
             XCTAssertEqual(day12, 0)
@@ -168,11 +187,12 @@ final class ReviewRequestTests: XCTestCase {
             XCTAssertEqual(byEmail["reviewer@example.com"]?.stoppedReason, "reviewed")
             XCTAssertNil(byEmail["plain@example.com"]?.nextSendAt, "one reminder, then nothing more")
             XCTAssertEqual(byEmail["onemore@example.com"]?.stoppedReason, "unsubscribed")
+            XCTAssertEqual(byEmail["helped@example.com"]?.stoppedReason, "in_care")
             let via = try await RequestUnsubscribe.query(on: db).filter(\.$storeID == store.id!).all().map(\.via).sorted()
             XCTAssertEqual(via, ["mailto", "one_click"])
-            // check: each email is an outbox row of its own (5 = 4 requests + 1 reminder)
+            // check: each email is an outbox row of its own (6 = 5 requests + 1 reminder)
             let jobs = try await requestJobs(store, server)
-            XCTAssertEqual(jobs, 5)
+            XCTAssertEqual(jobs, 6)
             // check: a later sweep sends nothing more
             let later = try await sweep(care.storage.withClock { start.addingTimeInterval(60 * 86_400) }, store, server)
             XCTAssertEqual(later, 0)

@@ -80,7 +80,7 @@ enum ReviewRequestPageController {
             },
             t: [
                 "rating": t.rating, "title": t.title, "body": t.body, "send": t.send, "reviewed": t.alreadyReviewed,
-                "thanks": t.thanks, "unsubscribe": t.unsubscribe,
+                "thanks": t.thanks, "unsubscribe": t.unsubscribe, "help": t.helpLink,
             ],
             thanks: req.query[String.self, at: "done"] == "1", unsubscribeURL: "/u/\(opened.token)")
         return try await page(req, "request-form", context)
@@ -118,6 +118,39 @@ enum ReviewRequestPageController {
         }
         try await ReviewRequests.noteReviewed(c.request, storage: req.care.storage, on: req.db)
         return req.redirect(to: "/r/\(opened.token)?done=1", redirectType: .normal)
+    }
+
+    struct HelpContext: Encodable {
+        let lang: String
+        let token: String
+        let title: String
+        let intro: String
+        let send: String
+    }
+
+    /// "Talk to us": a page to write to a person about the order, no account needed.
+    static func helpPage(_ req: Request) async throws -> Response {
+        let opened = try await open(req, allowExpired: false)
+        let c = opened.content
+        let t = RequestTexts.of(c.settings.language)
+        return try await page(
+            req, "request-help",
+            HelpContext(
+                lang: c.settings.language.rawValue, token: opened.token, title: RequestTexts.fill(t.helpTitle, ["store": c.store.name]),
+                intro: t.helpIntro, send: t.helpSend))
+    }
+
+    struct HelpForm: Content { let body: String? }
+
+    /// Opens the conversation and takes the customer to its page (the same page every care email links).
+    static func askForHelp(_ req: Request) async throws -> Response {
+        let opened = try await open(req, allowExpired: false)
+        guard let body = (try? req.content.decode(HelpForm.self))?.body else { throw CareError.missing("body") }
+        let conversation = try await ReviewRequests.askForHelp(
+            requestID: opened.content.request.id!, body: body, links: req.care.links, storage: req.care.storage, on: req.db)
+        let links = req.care.links
+        let pageToken = links.pageToken(conversation.token, expires: req.care.storage.now().addingTimeInterval(links.pageLinkLifetime))
+        return req.redirect(to: "/c/\(pageToken)", redirectType: .normal)
     }
 
     static func unsubscribePage(_ req: Request) async throws -> Response {

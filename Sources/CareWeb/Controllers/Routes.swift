@@ -14,6 +14,8 @@ func routes(_ app: Application) throws {
     page.post("confirm", ":token", use: ReviewConfirmationController.confirm)
     page.get("r", ":token", use: ReviewRequestPageController.form)
     page.post("r", ":token", use: ReviewRequestPageController.submit)
+    page.get("r", ":token", "help", use: ReviewRequestPageController.helpPage)
+    page.post("r", ":token", "help", use: ReviewRequestPageController.askForHelp)
     page.get("u", ":token", use: ReviewRequestPageController.unsubscribePage)
     page.post("u", ":token", use: ReviewRequestPageController.unsubscribe)
 

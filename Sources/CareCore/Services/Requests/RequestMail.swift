@@ -93,9 +93,11 @@ public enum RequestMail {
             html += "</p>"
         }
         let form = links.requestForm(token: token)
-        text += "\n\(t.formLink): \(form)\n\n--\n\(t.unsubscribe): \(unsubscribeURL)\n"
+        let help = form + "/help"
+        text += "\n\(t.formLink): \(form)\n\n\(t.helpLink): \(help)\n\n--\n\(t.unsubscribe): \(unsubscribeURL)\n"
         html += """
             <p style="margin-top:1.5em"><a href="\(MessageFormat.escape(form))">\(MessageFormat.escape(t.formLink))</a></p>
+            <p><a href="\(MessageFormat.escape(help))">\(MessageFormat.escape(t.helpLink))</a></p>
             <p style="margin-top:2em;font-size:12px;color:#777"><a href="\(MessageFormat.escape(unsubscribeURL))" style="color:#777">\(MessageFormat.escape(t.unsubscribe))</a></p>
             </body></html>
             """

@@ -23,6 +23,10 @@ public struct RequestTexts: Sendable {
     public let unsubscribeTitle: String
     public let unsubscribeButton: String
     public let unsubscribed: String // {store}
+    public let helpLink: String
+    public let helpTitle: String // {store}
+    public let helpIntro: String
+    public let helpSend: String
 
     public static func of(_ language: RequestLanguage) -> RequestTexts {
         switch language {
@@ -43,7 +47,10 @@ public struct RequestTexts: Sendable {
         alreadyReviewed: "You reviewed this product. Thank you!", thanks: "Thank you! Your review is saved.",
         alwaysPublished: "Reviews are published as written: the shop cannot change or hide your rating.",
         unsubscribeTitle: "Stop review requests", unsubscribeButton: "Send me no more review requests",
-        unsubscribed: "Done: {store} will send you no more review requests. Answers to messages you write to the shop still reach you.")
+        unsubscribed: "Done: {store} will send you no more review requests. Answers to messages you write to the shop still reach you.",
+        helpLink: "Need help with your order? Talk to us", helpTitle: "Talk to a person at {store}",
+        helpIntro: "Tell us what is wrong and a real person will answer you, here and by email. You can still write a review whenever you like.",
+        helpSend: "Send")
 
     static let german = RequestTexts(
         subject: "Wie war Ihre Bestellung bei {store}?",
@@ -59,7 +66,11 @@ public struct RequestTexts: Sendable {
         alwaysPublished: "Bewertungen erscheinen so, wie Sie sie schreiben: Der Shop kann Ihre Bewertung weder ändern noch verbergen.",
         unsubscribeTitle: "Bewertungsanfragen abbestellen", unsubscribeButton: "Keine Bewertungsanfragen mehr senden",
         unsubscribed:
-            "Erledigt: {store} sendet Ihnen keine Bewertungsanfragen mehr. Antworten auf Ihre Nachrichten an den Shop erhalten Sie weiterhin.")
+            "Erledigt: {store} sendet Ihnen keine Bewertungsanfragen mehr. Antworten auf Ihre Nachrichten an den Shop erhalten Sie weiterhin.",
+        helpLink: "Probleme mit Ihrer Bestellung? Schreiben Sie uns", helpTitle: "Schreiben Sie einem Menschen bei {store}",
+        helpIntro:
+            "Sagen Sie uns, was nicht stimmt, und ein Mensch antwortet Ihnen, hier und per E-Mail. Eine Bewertung können Sie trotzdem jederzeit schreiben.",
+        helpSend: "Senden")
 
     /// `text` with each `{key}` replaced.
     public static func fill(_ text: String, _ values: [String: String]) -> String {

@@ -171,3 +171,32 @@ public enum ReviewRequests {
         }
     }
 }
+
+extension ReviewRequests {
+    /// "Need help with your order? Talk to us": the buyer writes from the request's page and a
+    /// conversation about that order opens at once, with a person. The signed request link is what
+    /// ties the message to the customer. No reminder follows: they get the person, not a form letter.
+    public static func askForHelp(
+        requestID: UUID, body: String, links: CareLinks, storage: CareStorage, on db: any Database
+    ) async throws -> Conversation {
+        let body = try Text.required(body, field: "body", max: 20_000)
+        return try await storage.write(on: db) { tx in
+            let now = storage.now()
+            guard let r = try await tx.rows(ReviewRequest.table, forUpdate: true, { $0.where("id", .equal, requestID) }).first,
+                let store = try await tx.rows(Store.table, { $0.where("id", .equal, r.storeID) }).first,
+                let customer = try await tx.rows(Customer.table, { $0.where("id", .equal, r.customerID) }).first,
+                customer.erasedAt == nil,
+                let order = try await tx.all(Order.self, { $0.where("id", .equal, r.orderID) }).first
+            else { throw CareError.notFound("request") }
+            let c = try Conversations.make(
+                for: CareSubject(store: store, customer: customer), subject: "Help with order \(order.externalID)", now: now)
+            try await Conversations.insert(c, customer: customer, now: now, on: tx)
+            let subject = try await CareSubject.of(c, store: store, customer: customer, on: tx)
+            _ = try await CustomerReply.record(body, to: c, subject: subject, opened: true, links: links, now: now, on: tx)
+            r.nextSendAt = nil
+            r.stoppedReason = r.stoppedReason ?? "in_care"
+            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt, \ReviewRequest.$stoppedReason])
+            return c
+        }
+    }
+}
