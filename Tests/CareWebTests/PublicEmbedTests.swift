@@ -55,7 +55,10 @@ final class PublicEmbedTests: XCTestCase {
             XCTAssertEqual(text.components(separatedBy: "</script>").count - 1, 1)
             XCTAssertTrue(text.contains("\\u003c\\/script\\u003e\\u003cimg"), "the JSON-LD has the text, with < > escaped")
             XCTAssertTrue(text.contains("3.7</span> out of 5 · 3 reviews"), text)
-            XCTAssertTrue(text.contains("Page 1 of 2") && text.contains("?page=2&amp;per_page=2&amp;lang=en\" rel=\"next\""), text)
+            XCTAssertTrue(
+                text.contains("Page 1 of 2")
+                    && text.contains("\(server.app.care.links.publicURL)/embed/\(store.slug)/kettle?page=2&amp;per_page=2&amp;lang=en\" rel=\"next\""),
+                text)
             XCTAssertTrue(text.contains("Verified buyer") == false, "API reviews without an order are not verified")
             let noReviews = try await server.send(.GET, "/embed/\(store.slug)/lid", contentType: nil)
             XCTAssertEqual(noReviews.status, .ok)
@@ -153,6 +156,27 @@ final class PublicEmbedTests: XCTestCase {
             let tag = try XCTUnwrap(js.headers.first(name: .eTag))
             let cached = try await server.send(.GET, "/widget.js", contentType: nil, headers: ["If-None-Match": tag])
             XCTAssertEqual(cached.status, .notModified)
+        }
+    }
+
+    func testReviewPolicyPageSaysWhatTheSettingsDo() async throws {
+        try await onEachBackend { server in
+            // setup
+            let (store, _) = try await server.makeStore()
+            let before = try await server.send(.GET, "/s/\(store.slug)/review-policy", contentType: nil)
+            XCTAssertEqual(before.status, .ok)
+            XCTAssertTrue(before.text.contains("7 days after the order was fulfilled"), before.text)
+            XCTAssertTrue(before.text.contains("One reminder follows 13 days later"), before.text)
+            // act: the owner changes the plan
+            var settings = RequestSettings()
+            settings.delayDays = 3
+            settings.reminderDays = []
+            try await RequestSettings.save(settings, storeID: store.id!, storage: server.app.care.storage, on: server.app.db)
+            // check: the page follows
+            let after = try await server.send(.GET, "/s/\(store.slug)/review-policy", contentType: nil)
+            XCTAssertTrue(after.text.contains("3 days after the order was fulfilled") && after.text.contains("No reminder follows."), after.text)
+            let none = try await server.send(.GET, "/s/no-such-store/review-policy", contentType: nil)
+            XCTAssertEqual(none.status, .notFound)
         }
     }
 }

@@ -152,6 +152,18 @@ final class ReviewRequestTests: XCTestCase {
                 ].joined(separator: "\r\n").utf8)
             let inbound = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: raw, contentType: "message/rfc822")
             XCTAssertLessThan(inbound.status.code, 300, inbound.text)
+            // bad input: a mail to unsubscribe@ without a valid link does nothing, and opens no conversation
+            let forged = Data(
+                [
+                    "From: <onemore@example.com>", "To: <unsubscribe@mail.test>", "Subject: unsubscribe \(mailto.dropLast(3))xyz",
+                    "Message-ID: <u2@example.com>", "Content-Type: text/plain", "", "stop",
+                ].joined(separator: "\r\n").utf8)
+            let ignored = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: forged, contentType: "message/rfc822")
+            XCTAssertLessThan(ignored.status.code, 300, ignored.text)
+            let unsubscribeConversations = try await Conversation.query(on: db).filter(\.$storeID == store.id!).filter(
+                \.$customerID == onemore.customerID
+            ).count()
+            XCTAssertEqual(unsubscribeConversations, 0, "an unsubscribe mail never becomes a conversation")
 
             // act: "helped" would rather talk to a person ("Need help with your order? Talk to us")
             let helped = try await request(for: "helped@example.com", store, server)
@@ -235,6 +247,35 @@ final class ReviewRequestTests: XCTestCase {
             XCTAssertEqual(rest.first?.nextSendAt, cal.date(byAdding: .day, value: 1, to: morning))
             let nextDay = try await sweep(care.storage.withClock { morning.addingTimeInterval(86_400 + 60) }, store, server)
             XCTAssertEqual(nextDay, 1)
+        }
+    }
+
+    func testACorrectedFulfilmentMovesAnUnsentRequestAndFutureDatesAreRefused() async throws {
+        try await onEachBackend { server in
+            // setup: fulfilment sent as today, then corrected to a week ago
+            let (store, key) = try await server.makeStore()
+            _ = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: orderJSON(id: "F-1", email: "f@example.com", fulfilledDaysAgo: 0, products: [("kettle", "Kettle")]))
+            let before = try await ReviewRequest.query(on: server.app.db).filter(\.$storeID == store.id!).first()?.nextSendAt
+            _ = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: orderJSON(id: "F-1", email: "f@example.com", fulfilledDaysAgo: 7, products: [("kettle", "Kettle")]))
+            let after = try await ReviewRequest.query(on: server.app.db).filter(\.$storeID == store.id!).first()?.nextSendAt
+            // check: the request moved with it, a week earlier
+            let moved = try XCTUnwrap(before).timeIntervalSince(try XCTUnwrap(after))
+            XCTAssertEqual(moved, 7 * 86_400, accuracy: 120)
+            // bad input: a fulfilment in 2099 is refused, and schedules nothing
+            let future = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: [
+                    "external_id": "F-2", "customer": ["email": "f@example.com"], "fulfilled_at": "2099-01-01T00:00:00Z",
+                    "items": [["product": ["external_id": "kettle"], "quantity": 1]],
+                ])
+            XCTAssertEqual(future.status, .unprocessableEntity)
+            XCTAssertTrue(future.errorMessage?.hasPrefix("fulfilled_at") == true, future.text)
+            let count = try await ReviewRequest.query(on: server.app.db).filter(\.$storeID == store.id!).count()
+            XCTAssertEqual(count, 1)
         }
     }
 

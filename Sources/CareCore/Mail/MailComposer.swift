@@ -70,8 +70,10 @@ public enum MailComposer {
         "Content-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + quotedPrintable(body) + "\r\n"
     }
 
-    static func address(_ email: String, name: String?) -> String {
-        guard let name, !name.isEmpty else { return "<\(email)>" }
+    static func address(_ email: String, name raw: String?) -> String {
+        // Line breaks first: a name must never start a header of its own, nor skip the quoting below.
+        guard let raw, case let name = raw.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " "), !name.isEmpty
+        else { return "<\(email)>" }
         let safe = name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0 == " " || $0.properties.numericType != nil) }
         if safe { return "\(name) <\(email)>" }
         if name.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 32 }) {

@@ -30,18 +30,19 @@ enum EmbedController {
             ? [
                 "lang": "de", "aria": "Kundenbewertungen", "outOf": "von 5", "reviews": "Bewertungen", "verified": "Verifizierter Kauf",
                 "page": "Seite", "of": "von", "previous": "Zurück", "next": "Weiter", "pages": "Bewertungsseiten", "reply": "Antwort des Shops",
-                "none": "Noch keine Bewertungen.",
+                "none": "Noch keine Bewertungen.", "policy": "Wie wir Bewertungen sammeln",
             ]
             : [
                 "lang": "en", "aria": "Customer reviews", "outOf": "out of 5", "reviews": "reviews", "verified": "Verified buyer",
                 "page": "Page", "of": "of", "previous": "Previous", "next": "Next", "pages": "Review pages", "reply": "The shop's reply",
-                "none": "No reviews yet.",
+                "none": "No reviews yet.", "policy": "How reviews are collected",
             ]
     }
 
     struct Context: Encodable {
         let t: [String: String]
         let productName: String
+        let policyURL: String
         let average: String
         let count: Int
         let bars: [Bar]
@@ -64,11 +65,14 @@ enum EmbedController {
         let result = try await ReviewQueries.publicPage(storeSlug: slug, productExternalID: externalID, page: page, on: req.db)
         let s = result.summary
         let pages = max(1, (s.count + page.size - 1) / page.size)
+        // Absolute: the fragment is shown on the shop's own site (a server-side include), not on ours.
         let base =
-            "/embed/\(slug.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")/"
-            + (externalID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            "\(req.care.links.publicURL)/embed/\(CareLinks.component(slug))/"
+            + CareLinks.component(externalID)
         let context = Context(
-            t: labels(lang), productName: result.product.name, average: String(format: "%.1f", s.average), count: s.count,
+            t: labels(lang), productName: result.product.name,
+            policyURL: "\(req.care.links.publicURL)/s/\(CareLinks.component(slug))/review-policy", average: String(format: "%.1f", s.average),
+            count: s.count,
             bars: (1...5).reversed().map { n in
                 let c = s.distribution[String(n)] ?? 0
                 return Bar(stars: n, count: c, percent: s.count == 0 ? 0 : Int((Double(c) * 100 / Double(s.count)).rounded()))

@@ -20,6 +20,7 @@ enum ReviewRequestPageController {
         let lang: String
         let token: String
         let storeName: String
+        let storeSlug: String
         let heading: String
         let intro: String
         let note: String
@@ -71,7 +72,7 @@ enum ReviewRequestPageController {
         let chosenStars = req.query[Int.self, at: "stars"].flatMap { (1...5).contains($0) ? $0 : nil } ?? 0
         let t = RequestTexts.of(c.settings.language)
         let context = FormContext(
-            lang: c.settings.language.rawValue, token: opened.token, storeName: c.store.name,
+            lang: c.settings.language.rawValue, token: opened.token, storeName: c.store.name, storeSlug: c.store.slug,
             heading: RequestTexts.fill(t.formTitle, ["store": c.store.name]), intro: t.formIntro, note: t.alwaysPublished,
             products: c.products.map { p in
                 ProductContext(
@@ -81,6 +82,7 @@ enum ReviewRequestPageController {
             t: [
                 "rating": t.rating, "title": t.title, "body": t.body, "send": t.send, "reviewed": t.alreadyReviewed,
                 "thanks": t.thanks, "unsubscribe": t.unsubscribe, "help": t.helpLink,
+                "policy": c.settings.language == .de ? "Wie wir Bewertungen sammeln" : "How we collect reviews",
             ],
             thanks: req.query[String.self, at: "done"] == "1", unsubscribeURL: "/u/\(opened.token)")
         return try await page(req, "request-form", context)

@@ -12,10 +12,12 @@ func routes(_ app: Application) throws {
     page.post("c", ":token", "review", use: CustomerPageController.updateReview)
     page.get("confirm", ":token", use: ReviewConfirmationController.show)
     page.post("confirm", ":token", use: ReviewConfirmationController.confirm)
+    page.get("s", ":slug", "review-policy", use: ReviewPolicyController.show)
     page.get("r", ":token", use: ReviewRequestPageController.form)
-    page.post("r", ":token", use: ReviewRequestPageController.submit)
+    // 20 000 characters of text may take 80 000 bytes as UTF-8, more when form-encoded.
+    page.on(.POST, "r", ":token", body: .collect(maxSize: "256kb"), use: ReviewRequestPageController.submit)
     page.get("r", ":token", "help", use: ReviewRequestPageController.helpPage)
-    page.post("r", ":token", "help", use: ReviewRequestPageController.askForHelp)
+    page.on(.POST, "r", ":token", "help", body: .collect(maxSize: "256kb"), use: ReviewRequestPageController.askForHelp)
     page.get("u", ":token", use: ReviewRequestPageController.unsubscribePage)
     page.post("u", ":token", use: ReviewRequestPageController.unsubscribe)
 

@@ -61,8 +61,10 @@ enum RequestSettingsPage {
         }
         var s = RequestSettings()
         s.delayDays = try number(form.delay_days, "delay_days")
-        s.reminderDays = [try optionalNumber(form.first_reminder, "reminder_days"), try optionalNumber(form.second_reminder, "reminder_days")]
-            .compactMap { $0 }
+        let first = try optionalNumber(form.first_reminder, "reminder_days")
+        let second = try optionalNumber(form.second_reminder, "reminder_days")
+        if first == nil, second != nil { throw CareError.invalid("reminder_days", "set the first reminder before a second one") }
+        s.reminderDays = [first, second].compactMap { $0 }
         s.dailyCap = try number(form.daily_cap, "daily_cap")
         s.quietStartHour = try number(form.quiet_start_hour, "quiet_start_hour")
         s.quietEndHour = try number(form.quiet_end_hour, "quiet_end_hour")

@@ -46,13 +46,19 @@ public struct CareLinks: Sendable {
     public func requestForm(token: String, product: String? = nil, stars: Int? = nil) -> String {
         var url = "\(publicURL)/r/\(token)"
         if let product, let stars {
-            let p = product.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            url += "?product=\(p)&stars=\(stars)"
+            url += "?product=\(Self.component(product))&stars=\(stars)"
         }
         return url
     }
 
     public func requestUnsubscribe(token: String) -> String { "\(publicURL)/u/\(token)" }
+
+    /// Percent-encodes a path segment or query value: everything but RFC 3986's unreserved characters.
+    public static func component(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     public enum RequestAccess: Sendable, Equatable {
         case open(UUID)

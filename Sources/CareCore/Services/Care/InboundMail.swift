@@ -66,7 +66,9 @@ public enum InboundMail {
         on db: any Database
     ) async throws -> Outcome {
         guard let from = message.fromAddress, (try? EmailAddress(from)) != nil else { return .skipped(reason: "no sender address") }
-        if let unsubscribe = try await RequestMail.unsubscribeByMail(message, store: store, links: links, storage: storage, on: db) {
+        if let unsubscribe = try await RequestMail.unsubscribeByMail(
+            message, store: store, mailDomain: mail.domain, links: links, storage: storage, on: db)
+        {
             return unsubscribe
         }
         let full = message.text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -6,6 +6,8 @@ import SQLKit
 /// unsubscribe headers of RFC 8058. A star link only opens the form (mail scanners click every link
 /// on delivery): nothing is recorded until the customer sends it.
 public enum RequestMail {
+    static let maxProductsInMail = 10
+
     /// A request with everything its email and form show.
     public struct Content: Sendable {
         public let store: Store
@@ -24,10 +26,8 @@ public enum RequestMail {
             let order = try await sql.all(Order.self, { $0.where("id", .equal, r.orderID) }).first
         else { return nil }
         let items = try await sql.all(OrderItem.self) { $0.where("order_id", .equal, r.orderID) }
-        var products: [Product] = []
-        for id in Set(items.map(\.productID)).sorted(by: { $0.uuidString < $1.uuidString }) {
-            if let p = try await sql.rows(Product.table, { $0.where("id", .equal, id) }).first { products.append(p) }
-        }
+        let ids = Array(Set(items.map(\.productID)))
+        let products = ids.isEmpty ? [] : try await sql.rows(Product.table) { $0.where("id", .in, SQLBind.group(ids)).orderBy("name") }
         let settings = try await RequestSettings.load(storeID: r.storeID, on: sql)
         return Content(store: store, customer: customer, order: order, products: products, request: r, settings: settings)
     }
@@ -80,7 +80,8 @@ public enum RequestMail {
             <p>\(MessageFormat.escape(greeting))</p><p>\(MessageFormat.escape(RequestTexts.fill(t.intro, values)))</p>
             <p style="color:#555">\(MessageFormat.escape(t.starsHint))</p>
             """
-        for p in c.products {
+        // Ten products' stars at most in an email (an order may have 500): the form lists them all.
+        for p in c.products.prefix(maxProductsInMail) {
             text += "\n\(p.name)\n"
             html += "<p style=\"margin:1.25em 0 .25em;font-weight:600\">\(MessageFormat.escape(p.name))</p><p style=\"font-size:28px;margin:0\">"
             for n in 1...5 {
@@ -93,6 +94,11 @@ public enum RequestMail {
             html += "</p>"
         }
         let form = links.requestForm(token: token)
+        if c.products.count > maxProductsInMail {
+            let more = "+ \(c.products.count - maxProductsInMail)"
+            text += "\n\(more): \(form)\n"
+            html += "<p><a href=\"\(MessageFormat.escape(form))\">\(MessageFormat.escape(more))</a></p>"
+        }
         let help = form + "/help"
         text += "\n\(t.formLink): \(form)\n\n\(t.helpLink): \(help)\n\n--\n\(t.unsubscribe): \(unsubscribeURL)\n"
         html += """
@@ -113,24 +119,27 @@ public enum RequestMail {
         return m
     }
 
-    /// The mailto half of `List-Unsubscribe`: a mail to `unsubscribe@` whose subject carries a request
-    /// token of this store (signed; an old one still works: unsubscribing never expires). Nil when
-    /// the mail is not one.
+    /// The mailto half of `List-Unsubscribe`: a mail to `unsubscribe@DOMAIN` (one address for the
+    /// whole installation, so it may arrive through any store's mail pipe), or any mail whose subject
+    /// is `unsubscribe TOKEN`. The signed request token alone decides whose requests stop, in its own
+    /// store; an old token still works (unsubscribing never expires). Such a mail never opens a
+    /// conversation, whatever it carries: its subject holds a live link. Nil when the mail is not one.
     static func unsubscribeByMail(
-        _ message: MIMEMessage, store: Store, links: CareLinks, storage: CareStorage, on db: any Database
+        _ message: MIMEMessage, store: Store, mailDomain: String, links: CareLinks, storage: CareStorage, on db: any Database
     ) async throws -> InboundMail.Outcome? {
-        guard let subject = message.subject, subject.utf8.count <= 400,
-            subject.lowercased().hasPrefix("unsubscribe ")
-        else { return nil }
-        for word in subject.split(separator: " ").dropFirst().prefix(4) {
+        let toUnsubscribe = message.recipientAddresses.contains { $0.lowercased() == "unsubscribe@\(mailDomain.lowercased())" }
+        let subject = message.subject ?? ""
+        let asksBySubject = subject.lowercased().hasPrefix("unsubscribe ")
+        guard toUnsubscribe || asksBySubject else { return nil }
+        for word in subject.prefix(1_000).split(separator: " ").prefix(8) {
             switch links.openRequest(String(word), now: storage.now()) {
             case .open(let id), .expired(let id):
-                guard let r = try await ReviewRequests.find(id, on: db), r.storeID == store.id else { continue }
+                guard try await ReviewRequests.find(id, on: db) != nil else { continue }
                 try await ReviewRequests.unsubscribe(requestID: id, via: "mailto", storage: storage, on: db)
                 return .skipped(reason: "unsubscribed from review requests")
-            default: continue
+            case .invalid: continue
             }
         }
-        return nil
+        return .skipped(reason: "an unsubscribe mail without a valid request link: nothing done")
     }
 }

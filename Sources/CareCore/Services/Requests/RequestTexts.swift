@@ -74,8 +74,20 @@ public struct RequestTexts: Sendable {
 
     /// `text` with each `{key}` replaced.
     public static func fill(_ text: String, _ values: [String: String]) -> String {
-        var out = text
-        for (k, v) in values { out = out.replacingOccurrences(of: "{\(k)}", with: v) }
-        return out
+        // One pass: a value is never read again for placeholders (a store called "Shop {order}" stays so).
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let after = rest[rest.index(after: open)...]
+            if let close = after.firstIndex(of: "}"), let value = values[String(after[..<close])] {
+                out += value
+                rest = after[after.index(after: close)...]
+            } else {
+                out += "{"
+                rest = after
+            }
+        }
+        return out + rest
     }
 }

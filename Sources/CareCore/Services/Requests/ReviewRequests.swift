@@ -12,7 +12,8 @@ public enum ReviewRequests {
     /// not mail every one of their buyers.
     static let tooOld: TimeInterval = 60 * 86_400
 
-    /// In the order's transaction: schedules the order's request, once (a re-sent order changes nothing).
+    /// In the order's transaction: schedules the order's request, once. A re-sent order with a
+    /// corrected fulfilment date moves a request not sent yet; one already sent is left alone.
     static func schedule(order: Order, customer: Customer, now: Date, on sql: any SQLDatabase) async throws {
         guard let fulfilled = order.fulfilledAt, customer.erasedAt == nil, fulfilled > now.addingTimeInterval(-tooOld) else { return }
         let settings = try await RequestSettings.load(storeID: order.storeID, on: sql)
@@ -22,7 +23,8 @@ public enum ReviewRequests {
             INSERT INTO review_requests (id, store_id, order_id, customer_id, emails_sent, next_send_at, created_at)
             VALUES (\(bind: UUID()), \(bind: order.storeID), \(bind: try order.requireID()), \(bind: try customer.requireID()), 0,
             \(bind: max(due, now)), \(bind: now))
-            ON CONFLICT (order_id) DO NOTHING
+            ON CONFLICT (order_id) DO UPDATE SET next_send_at = excluded.next_send_at
+            WHERE review_requests.emails_sent = 0 AND review_requests.stopped_reason IS NULL
             """
         ).run()
     }
@@ -62,15 +64,26 @@ public enum ReviewRequests {
             try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt, \ReviewRequest.$stoppedReason])
             return false
         }
+        // Too late to ask: held back so long (a cap far below the store's orders) that the buyer would
+        // get a request weeks after delivery, or links about to stop working.
+        let lastUseful = min(
+            r.emailsSent == 0 ? r.createdAt.addingTimeInterval(tooOld + Double(settings.delayDays) * 86_400) : .distantFuture,
+            r.createdAt.addingTimeInterval(CareLinks.requestLinkLifetime - 30 * 86_400))
+        if now > lastUseful {
+            r.nextSendAt = nil
+            r.stoppedReason = "too_late"
+            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt, \ReviewRequest.$stoppedReason])
+            return false
+        }
+        // Quiet hours or the day's cap used up: every due request of the store is put off at once, in
+        // one statement, so a store's backlog is not rewritten row by row ahead of other stores'.
         let allowed = RequestSchedule.nextAllowed(now, settings)
         if allowed > now {
-            r.nextSendAt = allowed
-            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt])
+            try await putOff(storeID: r.storeID, until: allowed, now: now, on: tx)
             return false
         }
         guard try await RequestSettings.takeDailySlot(storeID: r.storeID, settings: settings, now: now, on: tx) else {
-            r.nextSendAt = RequestSchedule.nextDayStart(now, settings)
-            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt])
+            try await putOff(storeID: r.storeID, until: RequestSchedule.nextDayStart(now, settings), now: now, on: tx)
             return false
         }
         let step = r.emailsSent
@@ -85,6 +98,12 @@ public enum ReviewRequests {
             r, in: ReviewRequest.table,
             only: [\ReviewRequest.$emailsSent, \ReviewRequest.$firstSentAt, \ReviewRequest.$lastSentAt, \ReviewRequest.$nextSendAt])
         return true
+    }
+
+    static func putOff(storeID: UUID, until: Date, now: Date, on sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            "UPDATE review_requests SET next_send_at = \(bind: until) WHERE store_id = \(bind: storeID) AND next_send_at <= \(bind: now)"
+        ).run()
     }
 
     /// Why the request must send nothing more, if it must not. The request itself goes to everyone

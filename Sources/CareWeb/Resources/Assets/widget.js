@@ -81,7 +81,9 @@
     box.appendChild(list);
     root.appendChild(box);
     function load(path) {
-      return get(base + path).then(function (html) {
+      var url = new URL(path, base);
+      if (url.origin !== base) return Promise.resolve();
+      return get(url.href).then(function (html) {
         list.replaceChildren(fragment(html));
       }).catch(function () { list.replaceChildren(el("p", {}, T.none)); });
     }
