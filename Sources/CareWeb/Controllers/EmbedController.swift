@@ -138,7 +138,7 @@ enum SummariesController {
     static func list(_ req: Request) async throws -> Response {
         let slug = try req.parameters.require("slug")
         let raw = req.query[String.self, at: "products"] ?? ""
-        guard raw.utf8.count <= 12_000 else { throw CareError.invalid("products", "is too long") }
+        guard raw.count <= 2_000, raw.utf8.count <= 12_000 else { throw CareError.invalid("products", "is too long (2 000 characters at most)") }
         let ids = Array(Set(raw.split(separator: ",").map { String($0) }.filter { !$0.isEmpty })).sorted()
         guard !ids.isEmpty else { throw CareError.invalid("products", "name at least one product id, separated by commas") }
         guard ids.count <= ReviewQueries.maxSummaries else {
