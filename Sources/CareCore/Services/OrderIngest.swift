@@ -91,10 +91,6 @@ public enum OrderIngest {
         if let c = s.currency, !(c.count == 3 && c.allSatisfy { $0.isASCII && $0.isLetter }) {
             throw CareError.invalid("currency", "must be a three-letter ISO 4217 code")
         }
-        // A date a day or more ahead is a mistake (a time zone, a typo): it would schedule mail for it.
-        let tomorrow = Date().addingTimeInterval(86_400)
-        if let p = s.placedAt, p > tomorrow { throw CareError.invalid("placed_at", "is in the future") }
-        if let f = s.fulfilledAt, f > tomorrow { throw CareError.invalid("fulfilled_at", "is in the future") }
         if let p = s.placedAt, let f = s.fulfilledAt, f < p {
             throw CareError.invalid("fulfilled_at", "is before placed_at")
         }

@@ -15,7 +15,11 @@ public enum ReviewRequests {
     /// In the order's transaction: schedules the order's request, once. A re-sent order with a
     /// corrected fulfilment date moves a request not sent yet; one already sent is left alone.
     static func schedule(order: Order, customer: Customer, now: Date, on sql: any SQLDatabase) async throws {
-        guard let fulfilled = order.fulfilledAt, customer.erasedAt == nil, fulfilled > now.addingTimeInterval(-tooOld) else { return }
+        // Not for a fulfilment more than a day ahead (a typo or a time zone): nothing is scheduled for
+        // it; the order re-sent with the real date schedules the request then.
+        guard let fulfilled = order.fulfilledAt, customer.erasedAt == nil, fulfilled > now.addingTimeInterval(-tooOld),
+            fulfilled <= now.addingTimeInterval(86_400)
+        else { return }
         let settings = try await RequestSettings.load(storeID: order.storeID, on: sql)
         let due = fulfilled.addingTimeInterval(Double(settings.delayDays) * 86_400)
         try await sql.raw(
