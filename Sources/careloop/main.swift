@@ -11,6 +11,7 @@ var env = try Environment.detect()
 // `--auto-migrate` is CareLoop's, not Vapor's serve option: take it out before Vapor reads the rest.
 let autoMigrateFlag = env.arguments.contains("--auto-migrate")
 env.arguments.removeAll { $0 == "--auto-migrate" }
+env.arguments = CommandArguments.reordered(env.arguments)
 let command = env.arguments.dropFirst().first
 let serving = command == nil || command == "serve" || command!.hasPrefix("-")
 if serving {

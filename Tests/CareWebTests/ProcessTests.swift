@@ -141,3 +141,38 @@ func postReview(port: Int, key: String, email: String, rating: Int) async throws
     let (data, response) = try await URLSession.shared.data(for: req)
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
 }
+
+extension ProcessTests {
+    /// The commands as typed: the file after the options, a progress line per 10 % when not on a
+    /// terminal, the summary, and the skipped rows in a file beside the input.
+    func testImportAndExportCommands() throws {
+        // setup
+        let env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite"]
+        let created = try CareloopProcess.run(
+            ["create-store", "--name", "I", "--slug", "imp", "--owner-email", "i@i.test", "--owner-password", "long enough pw"], env: env,
+            cwd: workdir)
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures/imports/yotpo.csv")
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: workdir + "/yotpo.csv")
+
+        // act
+        let imported = try CareloopProcess.run(["import", "reviews", "--store", "imp", "--format", "yotpo", "yotpo.csv"], env: env, cwd: workdir)
+        // check
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.contains("reviews: 5 rows read, 3 imported"), imported.stdout)
+        XCTAssertTrue(imported.stdout.contains("2 skipped"), imported.stdout)
+        XCTAssertTrue(imported.stderr.contains("100 % read"), imported.stderr)
+        let skipped = try String(contentsOfFile: workdir + "/yotpo.csv.skipped.txt", encoding: .utf8)
+        XCTAssertEqual(skipped, "line 5: review_score: '4.5' is not a whole number of stars\nline 6: email: is not an email address\n")
+
+        // act: a format the command does not know, and the export
+        let unknown = try CareloopProcess.run(["import", "reviews", "--store", "imp", "--format", "trustpilot", "yotpo.csv"], env: env, cwd: workdir)
+        let exported = try CareloopProcess.run(["export", "reviews", "--store", "imp", "--format", "jsonl"], env: env, cwd: workdir)
+        // check
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("judgeme|yotpo|okendo|careloop"), unknown.stderr)
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        XCTAssertEqual(exported.stdout.split(separator: "\n").count, 3, exported.stdout)
+    }
+}

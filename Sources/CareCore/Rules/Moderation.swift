@@ -62,10 +62,27 @@ public struct LinkSpamRule: ContentRule {
     }
 
     static func countLinks(in text: String) -> Int {
-        text.lowercased()
+        // Most reviews have no link at all: a scan of the bytes for "http" or "www." says so cheaply.
+        guard mayHoldLink(text) else { return 0 }
+        return text.lowercased()
             .split(whereSeparator: { $0.isWhitespace || $0 == "(" || $0 == ")" || $0 == "<" || $0 == ">" })
             .filter { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("www.") }
             .count
+    }
+
+    /// Whether `text` contains "http" or "www." in any case (every link `countLinks` counts does).
+    static func mayHoldLink(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 4 else { return false }
+        for i in 0...(bytes.count - 4) {
+            let a = bytes[i] | 0x20
+            let b = bytes[i + 1] | 0x20
+            let c = bytes[i + 2] | 0x20
+            let d = bytes[i + 3]
+            if a == 0x68, b == 0x74, c == 0x74, d | 0x20 == 0x70 { return true } // http
+            if a == 0x77, b == 0x77, c == 0x77, d == 0x2E { return true } // www.
+        }
+        return false
     }
 }
 
@@ -83,7 +100,24 @@ public struct ProfanityRule: ContentRule {
     ]
 
     public func objection(to content: ReviewContent) -> String? {
-        let tokens = content.combinedText.lowercased().split(whereSeparator: { !$0.isLetter })
+        let text = content.combinedText
+        // ASCII text (most reviews) is split on its bytes; Unicode's letter tables only for the rest.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var token: [UInt8] = []
+            for byte in text.utf8 + [0x20] {
+                let lower = byte | 0x20
+                if lower >= 0x61 && lower <= 0x7A {
+                    token.append(lower)
+                    continue
+                }
+                if !token.isEmpty, token.count <= 64, words.contains(String(decoding: token, as: UTF8.self)) {
+                    return "contains a listed word (\(Character(UnicodeScalar(token[0])))…)"
+                }
+                token.removeAll(keepingCapacity: true)
+            }
+            return nil
+        }
+        let tokens = text.lowercased().split(whereSeparator: { !$0.isLetter })
         if let hit = tokens.first(where: { words.contains(String($0)) }) {
             return "contains a listed word (\(hit.prefix(1))…)"
         }
@@ -98,6 +132,7 @@ public struct DuplicateRule: ContentRule {
     public init() {}
 
     public func objection(to content: ReviewContent) -> String? {
+        guard !content.earlierTextsBySameCustomer.isEmpty else { return nil }
         let text = Self.normalise(content.combinedText)
         guard !text.isEmpty else { return nil }
         return content.earlierTextsBySameCustomer.contains(where: { Self.normalise($0) == text })

@@ -66,7 +66,17 @@ public enum OrderIngest {
         public let created: Bool
     }
 
-    public static func submit(_ s: OrderSubmission, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Stored {
+    /// What `check` found valid: the order's id, its customer and its products, trimmed.
+    struct Checked {
+        var externalID: String
+        var email: EmailAddress
+        var customerName: String?
+        var products: [ProductRef]
+    }
+
+    /// Every check `submit` makes before it writes (an import's dry run makes only these).
+    @discardableResult
+    static func check(_ s: OrderSubmission) throws -> Checked {
         let externalID = try Text.required(s.externalID, field: "external_id", max: ReviewSubmission.limits.externalID)
         let email = try EmailAddress(s.customer.email, field: "customer.email")
         let customerName = try Text.optional(s.customer.name, field: "customer.name", max: ReviewSubmission.limits.authorName)
@@ -94,8 +104,12 @@ public enum OrderIngest {
         if let p = s.placedAt, let f = s.fulfilledAt, f < p {
             throw CareError.invalid("fulfilled_at", "is before placed_at")
         }
+        return Checked(externalID: externalID, email: email, customerName: customerName, products: products)
+    }
 
-        let checkedProducts = products
+    public static func submit(_ s: OrderSubmission, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Stored {
+        let checked = try check(s)
+        let (externalID, email, customerName, checkedProducts) = (checked.externalID, checked.email, checked.customerName, checked.products)
         return try await storage.write(on: db) { tx in
             let now = storage.now()
             let customer = try await Catalog.customer(email: email, name: customerName, storeID: storeID, now: now, on: tx).customer

@@ -102,13 +102,24 @@ public struct ReviewSubmission: Sendable {
 public enum Text {
     public static func optional(_ value: String?, field: String, max: Int) throws(CareError) -> String? {
         guard let value else { return nil }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = trim(value)
         guard !trimmed.isEmpty else { return nil }
         guard trimmed.count <= max else { throw .invalid(field, "is longer than \(max) characters") }
         if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t" || $0.value == 0x7F }) {
             throw .invalid(field, "contains control characters")
         }
         return trimmed
+    }
+
+    /// `value` without white space (Unicode's White_Space, line breaks included) at either end. Most
+    /// text has none: then it is returned as it is, without Foundation's scan of every character.
+    public static func trim(_ value: String) -> String {
+        let scalars = value.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return value }
+        if !first.properties.isWhitespace && !last.properties.isWhitespace { return value }
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[start...end])
     }
 
     /// A person's name: free text, but never a link (names are shown on reviews and put into mail).

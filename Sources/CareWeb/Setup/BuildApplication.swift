@@ -100,6 +100,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(BackupCommand(), as: "backup")
     app.asyncCommands.use(CustomerCommand(), as: "customer")
+    app.asyncCommands.use(ImportCommand(), as: "import")
+    app.asyncCommands.use(ExportCommand(), as: "export")
 
     if config.seedDemoStore, let demo = try await DemoStore.seedIfEmpty(hasher: hasher, links: app.care.links, storage: storage, on: app.db) {
         // Printed once: the password and key are stored only as hashes.

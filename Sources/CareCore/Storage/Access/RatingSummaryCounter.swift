@@ -34,10 +34,26 @@ public enum RatingSummaryCounter {
             WHERE product_id = \(bind: productID)
             """
         ).run()
+        try await addDay(day(writtenAt), published: delta, stars: delta * rating.stars, storeID: storeID, on: sql)
+    }
+
+    /// Counts many published reviews of one product at once (an import's batch): `counts[i]` of i+1 stars.
+    static func add(counts: [Int], productID: UUID, on sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            """
+            UPDATE product_rating_summaries SET stars_1 = stars_1 + \(bind: counts[0]), stars_2 = stars_2 + \(bind: counts[1]),
+              stars_3 = stars_3 + \(bind: counts[2]), stars_4 = stars_4 + \(bind: counts[3]), stars_5 = stars_5 + \(bind: counts[4])
+            WHERE product_id = \(bind: productID)
+            """
+        ).run()
+    }
+
+    /// Counts published reviews written on one day (`day` as from `day(_:)`).
+    static func addDay(_ day: Int, published: Int, stars: Int, storeID: UUID, on sql: any SQLDatabase) async throws {
         try await sql.raw(
             """
             INSERT INTO store_daily_reviews (store_id, day, published, stars)
-            VALUES (\(bind: storeID), \(bind: day(writtenAt)), \(bind: delta), \(bind: delta * rating.stars))
+            VALUES (\(bind: storeID), \(bind: day), \(bind: published), \(bind: stars))
             ON CONFLICT (store_id, day) DO UPDATE SET published = store_daily_reviews.published + excluded.published,
                 stars = store_daily_reviews.stars + excluded.stars
             """

@@ -18,5 +18,6 @@ public enum CareMigrations {
         M0013_PrivacyAndAudit(),
         M0014_SortedConversationLists(),
         M0015_CreateReviewRequests(),
+        M0016_CreateReviewImports(),
     ]
 }

@@ -1,0 +1,132 @@
+import CareCore
+import Foundation
+import Vapor
+
+/// `careloop import reviews --store SLUG --format judgeme|yotpo|okendo|careloop FILE.csv` and
+/// `careloop import orders --store SLUG FILE.csv`: brings a shop's history over. Prints a summary;
+/// each skipped row goes, with its line and reason, to `FILE.skipped.txt` (or `--skipped`).
+struct ImportCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "kind", help: "reviews or orders")
+        var kind: String
+        @Argument(name: "file", help: "the CSV file")
+        var file: String
+        @Option(name: "store", help: "the store's slug") var store: String?
+        @Option(name: "format", help: "reviews: judgeme, yotpo, okendo or careloop") var format: String?
+        @Option(name: "skipped", help: "where skipped rows are listed (default FILE.skipped.txt)") var skipped: String?
+        @Option(name: "batch-rows", help: "rows per transaction (1-10000, default 2000)") var batchRows: Int?
+        @Flag(name: "dry-run", help: "read and check everything, write nothing") var dryRun: Bool
+    }
+
+    var help: String {
+        "import reviews|orders --store SLUG [--format judgeme|yotpo|okendo|careloop] [--dry-run] FILE.csv: a shop's history from CSV."
+    }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        guard let slug = signature.store else { throw ConfigError("import needs --store SLUG") }
+        guard let store = try await StoreService.store(slug: slug, on: app.db), let storeID = store.id else {
+            throw ConfigError("no store '\(slug)'")
+        }
+        guard let handle = FileHandle(forReadingAtPath: signature.file) else { throw ConfigError("cannot read \(signature.file)") }
+        defer { try? handle.close() }
+        let size = (try? FileManager.default.attributesOfItem(atPath: signature.file)[.size] as? Int) ?? 0
+        let reader = CSVReader(handle: handle)
+        let skippedPath = signature.skipped ?? signature.file + ".skipped.txt"
+        let skipped = SkippedRows(path: skippedPath)
+        let bar = ImportProgress(total: size, toTerminal: isatty(STDERR_FILENO) == 1)
+        let started = Date()
+        let line: String
+        do {
+            switch signature.kind {
+            case "reviews":
+                let name = signature.format ?? ""
+                guard let format = ReviewImportFormat(rawValue: name) else {
+                    throw ConfigError("import reviews needs --format \(ReviewImportFormat.allCases.map(\.rawValue).joined(separator: "|"))")
+                }
+                let batch = signature.batchRows ?? ReviewImport.Options.defaultBatch
+                guard (1...10_000).contains(batch) else { throw ConfigError("--batch-rows is from 1 to 10000") }
+                let s = try await ReviewImport.run(
+                    reader, store: store, options: .init(format: format, dryRun: signature.dryRun, batchSize: batch), storage: app.care.storage,
+                    on: app.db,
+                    skip: skipped.add, progress: bar.show)
+                line =
+                    "reviews: \(s.rows) rows read, \(s.imported) \(signature.dryRun ? "to import" : "imported")"
+                    + (signature.dryRun
+                        ? "" : " (\(s.verified) verified by an order, \(s.held) held for a decision), \(s.productsCreated) new products")
+                    + ", \(s.alreadyThere) imported before, \(s.skipped) skipped"
+            case "orders":
+                let s = try await OrderImport.run(
+                    reader, storeID: storeID, dryRun: signature.dryRun, storage: app.care.storage, on: app.db, skip: skipped.add,
+                    progress: bar.show)
+                line =
+                    "orders: \(s.rows) rows read, \(s.created) \(signature.dryRun ? "to import" : "new orders"), \(s.updated) updated, "
+                    + "\(s.skipped) rows skipped"
+            default:
+                throw ConfigError("import knows: reviews, orders")
+            }
+        } catch let problem as CSVReader.Problem {
+            bar.finish()
+            throw ConfigError("\(signature.file): \(problem) (nothing after it was read)")
+        } catch let error as CareError {
+            bar.finish()
+            throw ConfigError("\(signature.file): \(error.message)")
+        }
+        bar.finish()
+        try skipped.close()
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        print((signature.dryRun ? "dry run, nothing written. " : "") + line + " in \(seconds) s.")
+        if skipped.count > 0 { print("Skipped rows, with their line and reason: \(skippedPath)") }
+    }
+}
+
+/// The skipped rows' file, written as rows are skipped and only when one is.
+final class SkippedRows: @unchecked Sendable {
+    let path: String
+    private var handle: FileHandle?
+    private(set) var count = 0
+
+    init(path: String) { self.path = path }
+
+    func add(line: Int, reason: String) {
+        count += 1
+        if handle == nil {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            handle = FileHandle(forWritingAtPath: path)
+        }
+        handle?.write(Data("line \(line): \(reason)\n".utf8))
+    }
+
+    func close() throws { try handle?.close() }
+}
+
+/// A bar redrawn in place on a terminal; a plain line per 10 % otherwise (logs, CI).
+final class ImportProgress: @unchecked Sendable {
+    let total: Int
+    let toTerminal: Bool
+    private var lastTenth = 0
+    private var drawn = false
+
+    init(total: Int, toTerminal: Bool) {
+        self.total = max(total, 1)
+        self.toTerminal = toTerminal
+    }
+
+    func show(_ bytes: Int) {
+        let percent = min(100, bytes * 100 / total)
+        if toTerminal {
+            let filled = percent * 30 / 100
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
+            FileHandle.standardError.write(Data("\r[\(bar)] \(percent) %".utf8))
+            drawn = true
+        } else if percent / 10 > lastTenth {
+            lastTenth = percent / 10
+            FileHandle.standardError.write(Data("\(lastTenth * 10) % read\n".utf8))
+        }
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        drawn = false
+    }
+}
