@@ -213,3 +213,54 @@ def test_order_to_request_email_to_verified_review_to_widget_on_a_storefront(sho
         assert below > 500, "the widget's height was reserved above the rest of the page"
     finally:
         driver.quit()
+
+
+def test_talk_to_us_from_the_widget_opens_a_conversation_once_the_address_confirms(shop, third_party):
+    """'Need help with your order? Talk to us', beside the review form: a hosted page, a link mailed to
+    the address typed in (a scanner opening it sends nothing), and one button that opens the conversation."""
+    root, origin = third_party
+    storefront(root, shop["base"], "kettle")
+    before = api(shop, "GET", "/api/v1/conversations?per_page=100")[1]
+    driver = make_driver()
+    try:
+        driver.get(origin + "/product.html")
+        host = driver.find_element(By.CSS_SELECTOR, ".reviews-here")
+        WebDriverWait(driver, 10).until(lambda d: "Talk to us" in (shadow_text(d, ".reviews-here") or ""))
+        link = host.shadow_root.find_element(By.CSS_SELECTOR, "a.help")
+        assert host.shadow_root.find_element(By.CSS_SELECTOR, "button[aria-expanded]"), "the review form stays beside it"
+        href = link.get_attribute("href")
+        assert href == shop["base"] + "/s/widget/help", href
+        assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
+
+        # act: the customer writes on the hosted page
+        driver.get(href)
+        driver.find_element(By.ID, "email").send_keys("help-seeker@example.com")
+        driver.find_element(By.ID, "name").send_keys("Hana")
+        driver.find_element(By.ID, "message").send_keys("My kettle's lid is cracked. <b>not bold</b>")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+        assert "We sent a link" in driver.page_source or "sent a link" in driver.find_element(By.TAG_NAME, "body").text
+
+        # check: a mail to the address, naming only the store; nothing opened yet
+        mail = wait_for_mail(shop["mail"], "Please confirm your message to Widget Shop")
+        text = mail["text"]
+        assert "cracked" not in text, "nothing a stranger typed is mailed"
+        confirm = re.search(r"(http://127\.0\.0\.1:\d+/help/[^\s]+)", text).group(1)
+        urllib.request.urlopen(confirm).read()  # a mail scanner
+        assert api(shop, "GET", "/api/v1/conversations?per_page=100")[1]["total"] == before["total"]
+
+        # act: the owner of the address opens the link and presses the button
+        driver.get(confirm)
+        assert "cracked" in driver.find_element(By.TAG_NAME, "blockquote").text
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+
+        # check: the conversation's page, with their message (as text), and one conversation for the store
+        assert "/c/" in driver.current_url, driver.current_url
+        assert "<b>not bold</b>" in driver.find_element(By.TAG_NAME, "body").text
+        after = api(shop, "GET", "/api/v1/conversations?per_page=100")[1]
+        assert after["total"] == before["total"] + 1
+        # The same link again leads to the same conversation, opening nothing new.
+        driver.get(confirm)
+        assert "/c/" in driver.current_url
+        assert api(shop, "GET", "/api/v1/conversations?per_page=100")[1]["total"] == after["total"]
+    finally:
+        driver.quit()

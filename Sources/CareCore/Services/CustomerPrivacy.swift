@@ -159,6 +159,7 @@ public enum CustomerPrivacy {
                 """
             ).run()
             try await sql.raw("DELETE FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+            try await sql.raw("DELETE FROM help_requests WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
             // Deliveries that carry their address or words, whatever their state: never sent, retried or shown again.
             try await sql.raw(
                 """

@@ -18,6 +18,10 @@ func routes(_ app: Application) throws {
     page.on(.POST, "r", ":token", body: .collect(maxSize: "256kb"), use: ReviewRequestPageController.submit)
     page.get("r", ":token", "help", use: ReviewRequestPageController.helpPage)
     page.on(.POST, "r", ":token", "help", body: .collect(maxSize: "256kb"), use: ReviewRequestPageController.askForHelp)
+    page.get("s", ":slug", "help", use: HelpPageController.form)
+    page.on(.POST, "s", ":slug", "help", body: .collect(maxSize: "64kb"), use: HelpPageController.send)
+    page.get("help", ":token", use: HelpPageController.confirmPage)
+    page.post("help", ":token", use: HelpPageController.confirm)
     page.get("u", ":token", use: ReviewRequestPageController.unsubscribePage)
     page.post("u", ":token", use: ReviewRequestPageController.unsubscribe)
 

@@ -19,5 +19,6 @@ public enum CareMigrations {
         M0014_SortedConversationLists(),
         M0015_CreateReviewRequests(),
         M0016_CreateReviewImports(),
+        M0017_CreateHelpRequests(),
     ]
 }

@@ -17,10 +17,11 @@
   var T = {
     en: { write: "Write a review", rating: "Your rating", title: "Title", body: "Your review", name: "Your name", email: "Your email (not shown)",
       send: "Send review", thanks: "Thank you! Please confirm your review with the link we just emailed you.", failed: "That did not work: ",
-      stars: " out of 5", reviews: " reviews", none: "No reviews yet" },
+      stars: " out of 5", reviews: " reviews", none: "No reviews yet", help: "Need help with your order? Talk to us" },
     de: { write: "Bewertung schreiben", rating: "Ihre Bewertung", title: "Titel", body: "Ihre Bewertung", name: "Ihr Name",
       email: "Ihre E-Mail (nicht sichtbar)", send: "Bewertung senden", thanks: "Danke! Bitte bestätigen Sie Ihre Bewertung mit dem Link aus unserer E-Mail.",
-      failed: "Das hat nicht geklappt: ", stars: " von 5", reviews: " Bewertungen", none: "Noch keine Bewertungen" }
+      failed: "Das hat nicht geklappt: ", stars: " von 5", reviews: " Bewertungen", none: "Noch keine Bewertungen",
+      help: "Hilfe bei Ihrer Bestellung? Schreiben Sie uns" }
   }[lang];
   var CSS = ":host{all:initial;display:block;font:15px/1.5 system-ui,sans-serif;color:#1a1a1a}" +
     ".cl{height:100%;overflow:auto;box-sizing:border-box;padding:.75rem;border:1px solid #ddd;border-radius:8px;background:#fff}" +
@@ -32,6 +33,7 @@
     "blockquote{margin:.4rem 0 0 1rem;padding-left:.6rem;border-left:3px solid #cfd8e3;color:#333}" +
     ".careloop-pages{display:flex;gap:1rem;justify-content:center;padding:.5rem}a{color:#1f5fbf}" +
     "button{font:inherit;padding:.4rem 1rem;border:0;border-radius:6px;background:#1f5fbf;color:#fff;cursor:pointer}" +
+    ".help{margin-left:1rem;color:#1f5fbf}" +
     "a:focus,button:focus,input:focus,textarea:focus{outline:3px solid #f0b400;outline-offset:2px}" +
     "form label{display:block;margin:.4rem 0 .1rem;font-weight:600}input,textarea{font:inherit;width:100%;box-sizing:border-box;padding:.35rem}" +
     "fieldset{border:0;padding:0;margin:0}fieldset label{display:inline-block;font-weight:400;margin-right:.6rem}fieldset input{width:auto}" +
@@ -146,6 +148,8 @@
       }).catch(function (err) { msg.hidden = false; msg.textContent = T.failed + err.message; });
     });
     wrap.appendChild(open);
+    // Beside the review form, never instead of it: a person at the shop, on a hosted page.
+    wrap.appendChild(el("a", { class: "help", href: base + "/s/" + encodeURIComponent(store) + "/help", target: "_blank", rel: "noopener" }, T.help));
     wrap.appendChild(msg);
     wrap.appendChild(f);
     return wrap;
