@@ -71,3 +71,14 @@ final class CSVReaderTests: XCTestCase {
         }
     }
 }
+
+extension CSVReaderTests {
+    /// What an attack review found: a lone CR inside quotes counts as a line, `'` round-trips.
+    func testLoneCarriageReturnsCountAsLinesAndTheMarkRoundTrips() throws {
+        let r = try records("a,b\r\"x\ry\",1\rnext,2\r")
+        XCTAssertEqual(r.map(\.line), [1, 2, 4])
+        XCTAssertEqual(CSVWriter.guarded("'=x"), "''=x")
+        XCTAssertEqual(CSVWriter.guarded("+tag@example.com"), "'+tag@example.com")
+        XCTAssertEqual(ImportDate.parse("2024-05-02 10:24:48 utc"), Date(timeIntervalSince1970: 1_714_645_488))
+    }
+}

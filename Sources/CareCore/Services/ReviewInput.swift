@@ -104,7 +104,8 @@ public enum Text {
         guard let value else { return nil }
         let trimmed = trim(value)
         guard !trimmed.isEmpty else { return nil }
-        guard trimmed.count <= max else { throw .invalid(field, "is longer than \(max) characters") }
+        // Characters as shown, and code points too: one letter with 400 000 accents is one character.
+        guard trimmed.count <= max, trimmed.unicodeScalars.count <= max * 4 else { throw .invalid(field, "is longer than \(max) characters") }
         if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t" || $0.value == 0x7F }) {
             throw .invalid(field, "contains control characters")
         }

@@ -24,17 +24,15 @@ struct ExportCommand: AsyncCommand {
             throw ConfigError("no store '\(slug)'")
         }
         guard let format = ReviewExport.Format(rawValue: signature.format ?? "csv") else { throw ConfigError("--format is csv or jsonl") }
-        let out: FileHandle
-        if let path = signature.output {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-                throw ConfigError("cannot write \(path)")
-            }
-            out = h
-        } else {
-            out = FileHandle.standardOutput
+        let out = try signature.output.map(OutputFile.open) ?? FileHandle.standardOutput
+        let count: Int
+        do {
+            count = try await ReviewExport.run(storeID: storeID, format: format, on: app.db) { try out.write(contentsOf: Data($0.utf8)) }
+            if signature.output != nil { try out.close() }
+        } catch {
+            // A full disk or a closed pipe: said, not a crash.
+            throw ConfigError("the export stopped: \(error.localizedDescription)")
         }
-        let count = try await ReviewExport.run(storeID: storeID, format: format, on: app.db) { out.write(Data($0.utf8)) }
-        if signature.output != nil { try out.close() }
-        FileHandle.standardError.write(Data("exported \(count) reviews of \(slug)\n".utf8))
+        printError("exported \(count) reviews of \(slug)\n")
     }
 }

@@ -28,12 +28,18 @@ struct ImportCommand: AsyncCommand {
         guard let store = try await StoreService.store(slug: slug, on: app.db), let storeID = store.id else {
             throw ConfigError("no store '\(slug)'")
         }
-        guard let handle = FileHandle(forReadingAtPath: signature.file) else { throw ConfigError("cannot read \(signature.file)") }
+        var info = stat()
+        guard stat(signature.file, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR, let handle = FileHandle(forReadingAtPath: signature.file)
+        else { throw ConfigError("cannot read \(signature.file) (no such file, or a folder)") }
         defer { try? handle.close() }
         let size = (try? FileManager.default.attributesOfItem(atPath: signature.file)[.size] as? Int) ?? 0
         let reader = CSVReader(handle: handle)
         let skippedPath = signature.skipped ?? signature.file + ".skipped.txt"
-        let skipped = SkippedRows(path: skippedPath)
+        // Never the input itself (a typo would replace the file being read).
+        guard URL(fileURLWithPath: skippedPath).resolvingSymlinksInPath().path != URL(fileURLWithPath: signature.file).resolvingSymlinksInPath().path
+        else { throw ConfigError("--skipped must not be the file being imported") }
+        // Opened before anything is read: rows are never skipped into a file that cannot be written.
+        let skipped = try SkippedRows(path: skippedPath)
         let bar = ImportProgress(total: size, toTerminal: isatty(STDERR_FILENO) == 1)
         let started = Date()
         let line: String
@@ -73,31 +79,55 @@ struct ImportCommand: AsyncCommand {
             throw ConfigError("\(signature.file): \(error.message)")
         }
         bar.finish()
-        try skipped.close()
+        try skipped.finish()
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
         print((signature.dryRun ? "dry run, nothing written. " : "") + line + " in \(seconds) s.")
         if skipped.count > 0 { print("Skipped rows, with their line and reason: \(skippedPath)") }
     }
 }
 
-/// The skipped rows' file, written as rows are skipped and only when one is.
+/// The skipped rows' file: truncated at the start (no list from an earlier run is left in it), written
+/// as rows are skipped, removed at the end when no row was.
 final class SkippedRows: @unchecked Sendable {
     let path: String
-    private var handle: FileHandle?
+    private let handle: FileHandle
     private(set) var count = 0
+    private var failure: (any Error)?
 
-    init(path: String) { self.path = path }
+    init(path: String) throws {
+        self.path = path
+        handle = try OutputFile.open(path)
+    }
 
     func add(line: Int, reason: String) {
         count += 1
-        if handle == nil {
-            FileManager.default.createFile(atPath: path, contents: nil)
-            handle = FileHandle(forWritingAtPath: path)
-        }
-        handle?.write(Data("line \(line): \(reason)\n".utf8))
+        // One row, one line: a line break inside a quoted value cannot make up another entry.
+        let flat = String(String.UnicodeScalarView(reason.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        do { try handle.write(contentsOf: Data("line \(line): \(flat)\n".utf8)) } catch { failure = failure ?? error }
     }
 
-    func close() throws { try handle?.close() }
+    func finish() throws {
+        try handle.close()
+        if let failure { throw ConfigError("could not write the skipped rows to \(path): \(failure.localizedDescription)") }
+        if count == 0 { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
+
+/// A file the commands write: opened in place (a link is followed, a device or pipe written to, never
+/// replaced by a new file), emptied first.
+enum OutputFile {
+    static func open(_ path: String) throws -> FileHandle {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { throw ConfigError("\(path) is a folder") }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ConfigError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+}
+
+/// Messages to the terminal; a closed or full stderr is not worth a crash.
+func printError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }
 
 /// A bar redrawn in place on a terminal; a plain line per 10 % otherwise (logs, CI).
@@ -117,16 +147,16 @@ final class ImportProgress: @unchecked Sendable {
         if toTerminal {
             let filled = percent * 30 / 100
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
-            FileHandle.standardError.write(Data("\r[\(bar)] \(percent) %".utf8))
+            printError("\r[\(bar)] \(percent) %")
             drawn = true
         } else if percent / 10 > lastTenth {
             lastTenth = percent / 10
-            FileHandle.standardError.write(Data("\(lastTenth * 10) % read\n".utf8))
+            printError("\(lastTenth * 10) % read\n")
         }
     }
 
     func finish() {
-        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        if drawn { printError("\n") }
         drawn = false
     }
 }

@@ -12,7 +12,7 @@ final class CareLoopImportTests: XCTestCase {
         try await onEachBackend { server in
             // setup: a store with reviews through the API, one with text a spreadsheet would run
             let (from, key) = try await server.makeStore("from")
-            let bodies = ["=HYPERLINK(\"https://evil.example\",\"click\")", "Plain, with \"quotes\"\nand a second line", "-5 stars? No: +5"]
+            let bodies = ["=HYPERLINK(\"https://evil.example\",\"click\")", "Plain, with \"quotes\"\nand a second line", "'=already marked"]
             for (i, body) in bodies.enumerated() {
                 let r = try await server.send(
                     .POST, "/api/v1/reviews", key: key,
@@ -30,7 +30,7 @@ final class CareLoopImportTests: XCTestCase {
             // check: formulas are marked as text in the CSV; JSON Lines holds the text as it is
             XCTAssertEqual(exported, 3)
             XCTAssertTrue(csv.contains("\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"click\"\")\""), csv)
-            XCTAssertTrue(csv.contains(",'-5 stars? No: +5,"), csv)
+            XCTAssertTrue(csv.contains(",''=already marked,"), csv)
             let lines = jsonl.split(separator: "\n")
             XCTAssertEqual(lines.count, 3)
             let objects = try lines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
@@ -59,6 +59,26 @@ final class CareLoopImportTests: XCTestCase {
                 CSVReader(text: csv), store: to, options: .init(format: .careloop), storage: server.app.care.storage, on: server.app.db,
                 skip: skipped.add)
             XCTAssertEqual(again.alreadyThere, 3, "by CareLoop's review ids")
+
+            // act: the export back into the store it came from, after one review was rejected there
+            let rejected = try XCTUnwrap(original.first)
+            _ = try await server.send(.POST, "/api/v1/reviews/\(rejected.id!)/reject", key: key, json: ["reason": "spam"])
+            var csvAfter = ""
+            _ = try await ReviewExport.run(storeID: from.id!, format: .csv, on: server.app.db) { csvAfter += $0 }
+            let home = try await ReviewImport.run(
+                CSVReader(text: csvAfter), store: from, options: .init(format: .careloop), storage: server.app.care.storage, on: server.app.db,
+                skip: skipped.add)
+            // check: nothing doubled
+            XCTAssertEqual(home.imported, 0)
+            XCTAssertEqual(home.alreadyThere, 3)
+
+            // act: into a third store: the rejected review stays rejected
+            let (third, _) = try await server.makeStore("third")
+            _ = try await ReviewImport.run(
+                CSVReader(text: csvAfter), store: third, options: .init(format: .careloop), storage: server.app.care.storage, on: server.app.db,
+                skip: skipped.add)
+            let thirds = try await server.importedReviews(third)
+            XCTAssertEqual(thirds[rejected.title!]?.status, .rejected, "a person's rejection is not undone by a move")
         }
     }
 }

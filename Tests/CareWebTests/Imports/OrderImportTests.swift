@@ -37,4 +37,28 @@ final class OrderImportTests: XCTestCase {
             XCTAssertEqual(orders, 2)
         }
     }
+
+    func testRowsOfOneOrderThatDisagreeAreSkippedNotMerged() async throws {
+        try await onEachBackend { server in
+            let (store, _) = try await server.makeStore()
+            let csv = """
+                order_id,email,product_id,product_name,quantity,fulfilled_at
+                M-4,d@example.com,p1,One,1,2024-06-02
+                M-4,e@example.com,p2,Two,1,2024-06-02
+                M-4,d@example.com,p3,Three,1,2024-06-05
+                M-4,d@example.com,p4,Four,1,
+                """
+            let skipped = SkipList()
+            // act
+            let summary = try await OrderImport.run(
+                CSVReader(text: csv), storeID: store.id!, storage: server.app.care.storage, on: server.app.db, skip: skipped.add)
+            // check: the order has the rows that agree (a blank date is no disagreement); the others are listed
+            XCTAssertEqual(summary.created, 1)
+            XCTAssertEqual(skipped.byLine[3], "email: differs from the order's first row (line 2)")
+            XCTAssertEqual(skipped.byLine[4], "fulfilled_at: differs from the order's first row (line 2)")
+            let order = try await Order.query(on: server.app.db).filter(\.$storeID == store.id!).first()
+            let items = try await OrderItem.query(on: server.app.db).filter(\.$orderID == order!.id!).count()
+            XCTAssertEqual(items, 2)
+        }
+    }
 }

@@ -110,6 +110,28 @@ public enum InboundMail {
             {
                 return .skipped(reason: "already received (same Message-ID)")
             }
+            // A reply to a review request email: about that order, from the buyer it was sent to.
+            if conversation == nil, let requestID = RequestMail.requestID(referencedBy: references, mailDomain: mail.domain),
+                let r = try await sql.rows(
+                    ReviewRequest.table, forUpdate: true, { $0.where("id", .equal, requestID).where("store_id", .equal, storeID) }
+                )
+                .first
+            {
+                let buyer = try await sql.rows(Customer.table, { $0.where("id", .equal, r.customerID) }).first
+                guard let buyer, buyer.email == (try? EmailAddress(from))?.value else {
+                    return .skipped(reason: "a reply to a review request from another address than its buyer's")
+                }
+                if let id = r.conversationID, let inboundID,
+                    try await sql.raw(
+                        "SELECT id FROM conversation_messages WHERE conversation_id = \(bind: id) AND email_message_id = \(bind: inboundID)"
+                    ).first() != nil
+                {
+                    return .skipped(reason: "already received (same Message-ID)")
+                }
+                let done = try await ReviewRequests.converse(
+                    r, body: body, emailMessageID: inboundID, stop: "replied", links: links, now: now, on: sql)
+                return .added(conversationID: try done.conversation.requireID(), messageID: try done.message.requireID(), opened: done.opened)
+            }
             var customer: Customer?
             if let c = conversation {
                 customer = try await sql.first(Customer.self) { $0.where("id", .equal, c.customerID) }

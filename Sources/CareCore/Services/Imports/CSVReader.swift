@@ -139,7 +139,9 @@ public final class CSVReader {
                             inQuotes = false
                         }
                     } else {
-                        if b == UInt8(ascii: "\n") { line += 1 }
+                        // A line break inside quotes (LF, CRLF or a lone CR) still moves the line count.
+                        let next = b == UInt8(ascii: "\r") ? try peek() : nil
+                        if b == UInt8(ascii: "\n") || (b == UInt8(ascii: "\r") && next != UInt8(ascii: "\n")) { line += 1 }
                         field.append(b)
                     }
                 } else if b == UInt8(ascii: ",") {
@@ -173,8 +175,12 @@ public enum CSVWriter {
     /// customer's review would run on the shop owner's machine): `guarded` marks such a cell as text.
     public static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
 
+    /// The cells `guarded` marks: formulas, and cells already starting with the mark (so that taking
+    /// one mark off on import always gives the text back).
+    public static let guardedStarts: Set<Character> = formulaStarts.union(["'"])
+
     public static func guarded(_ value: String) -> String {
-        guard let first = value.first, formulaStarts.contains(first) else { return value }
+        guard let first = value.first, guardedStarts.contains(first) else { return value }
         return "'" + value
     }
 

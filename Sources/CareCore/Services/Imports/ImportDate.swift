@@ -65,7 +65,7 @@ public enum ImportDate {
             }
             _ = take(UInt8(ascii: " "))
             if take(UInt8(ascii: "Z")) {
-            } else if s.elementsEqual("UTC".utf8) || s.elementsEqual("GMT".utf8) {
+            } else if let zone = String(s), ["UTC", "GMT"].contains(zone.uppercased()) {
                 s = s.dropFirst(3)
             } else if let sign = s.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
                 s = s.dropFirst()

@@ -83,7 +83,15 @@ public enum OrderImport {
                         product: ProductRef(externalID: product, name: v(c.productName), url: v(c.productURL)), quantity: quantity,
                         unitPriceCents: cents),
                     currency: v(c.currency), placedAt: try date(c.placed, "placed_at"), fulfilledAt: try date(c.fulfilled, "fulfilled_at"))
-                if rowsByOrder[orderID] == nil {
+                if let first = rowsByOrder[orderID]?.first {
+                    // An order's rows must agree on whose it is and when it was fulfilled.
+                    if first.customer.email.lowercased() != row.customer.email.lowercased() {
+                        throw CareError.invalid("email", "differs from the order's first row (line \(first.line))")
+                    }
+                    if let a = first.fulfilledAt, let b = row.fulfilledAt, a != b {
+                        throw CareError.invalid("fulfilled_at", "differs from the order's first row (line \(first.line))")
+                    }
+                } else {
                     guard order.count < maxOrders else { throw CareError.invalid("file", "has more than \(maxOrders) orders; split it") }
                     order.append(orderID)
                 }

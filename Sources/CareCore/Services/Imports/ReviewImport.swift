@@ -103,10 +103,12 @@ public enum ReviewImport {
                 summary.alreadyThere += 1
                 continue
             }
-            let decision: ModerationDecision =
-                review.shownBefore
-                ? moderation.decide(ReviewContent(title: review.title, body: review.body))
-                : .hold(rule: "import", reason: "not shown on the platform it was imported from")
+            let decision: Decision
+            switch review.before {
+            case .shown: decision = .rules(moderation.decide(ReviewContent(title: review.title, body: review.body)))
+            case .notShown: decision = .rules(.hold(rule: "import", reason: "not shown on the platform it was imported from"))
+            case .rejected: decision = .rejected
+            }
             batch.append(Row(review: review, key: key, decision: decision))
             if batch.count >= options.batchSize { try await flush() }
         }
@@ -125,7 +127,13 @@ public enum ReviewImport {
     struct Row: Sendable {
         var review: ImportedReview
         var key: String
-        var decision: ModerationDecision
+        var decision: Decision
+    }
+
+    /// The content rules' decision, or a person's earlier rejection, which stands.
+    enum Decision: Sendable {
+        case rules(ModerationDecision)
+        case rejected
     }
 
     /// The platform's own review id when the file has one; otherwise a hash of what the row says, so
@@ -134,9 +142,11 @@ public enum ReviewImport {
         if let id = r.sourceID { return "\(format.rawValue):\(id)" }
         var hasher = SHA256()
         for part in [
-            r.product.externalID, r.email?.value ?? "", r.authorName, String(r.rating.stars), String(r.date.timeIntervalSince1970), r.title ?? "",
-            r.body ?? "",
+            r.product.externalID, r.email?.value ?? "", r.fullName ?? "", String(r.rating.stars), String(r.date.timeIntervalSince1970),
+            r.title ?? "", r.body ?? "",
         ] {
+            // The same file saved with other line ends is the same review.
+            let part = part.replacingOccurrences(of: "\r\n", with: "\n")
             hasher.update(data: Data(part.utf8))
             hasher.update(data: [0])
         }
@@ -177,7 +187,7 @@ public enum ReviewImport {
     }
 
     private static func write(
-        _ batch: [Row], store: Store, known startingKnown: Known, storage: CareStorage, on db: any Database
+        _ allRows: [Row], store: Store, known startingKnown: Known, storage: CareStorage, on db: any Database
     ) async throws -> (Summary, Known) {
         let storeID = try store.requireID()
         let holdHours = store.moderationHoldHours
@@ -187,19 +197,33 @@ public enum ReviewImport {
             // A retried batch starts again from what earlier, committed batches learned.
             var known = startingKnown
 
+            let batch = allRows
+            // A CareLoop export read back into the store it came from: its reviews are there already.
+            let ownIDs = batch.compactMap { $0.key.hasPrefix("careloop:") ? $0.review.sourceID.flatMap(UUID.init(uuidString:)) : nil }
+            var present = Set<String>()
+            for chunk in ownIDs.chunked(500) {
+                for row in try await tx.raw(
+                    "SELECT id FROM reviews WHERE store_id = \(bind: storeID) AND id IN \(SQLBind.group(chunk.map { $0 as any Encodable & Sendable }))"
+                ).all() {
+                    present.insert(try row.decode(column: "id", as: UUID.self).uuidString.lowercased())
+                }
+            }
+            let rows = present.isEmpty ? batch : batch.filter { !present.contains($0.review.sourceID?.lowercased() ?? "") }
+            s.alreadyThere += allRows.count - rows.count
+
             // Each row's key, in one statement: the rows an earlier run imported come back absent.
-            let ids = batch.map { _ in UUID() }
+            let ids = rows.map { _ in UUID() }
             let claimed = NIOLockedValueBox(Set<String>())
             try await tx.insertMany(
                 into: "review_imports", columns: ["store_id", "import_key", "review_id", "line", "created_at"],
-                rows: zip(batch, ids).map { [storeID, $0.key, $1, $0.review.line, now] as [any Encodable & Sendable] },
+                rows: zip(rows, ids).map { [storeID, $0.key, $1, $0.review.line, now] as [any Encodable & Sendable] },
                 suffix: "ON CONFLICT (store_id, import_key) DO NOTHING RETURNING import_key"
             ) { row in
                 if let key = try? row.decode(column: "import_key", as: String.self) { claimed.withLockedValue { _ = $0.insert(key) } }
             }
             let keys = claimed.withLockedValue { $0 }
-            let fresh = zip(batch, ids).filter { keys.contains($0.0.key) }.map { (review: $0.review, decision: $0.decision, id: $1) }
-            s.alreadyThere = batch.count - fresh.count
+            let fresh = zip(rows, ids).filter { keys.contains($0.0.key) }.map { (review: $0.review, decision: $0.decision, id: $1) }
+            s.alreadyThere += rows.count - fresh.count
 
             try await learnProducts(fresh.map(\.review.product), storeID: storeID, now: now, known: &known, created: &s.productsCreated, on: tx)
             try await learnCustomers(fresh.compactMap(\.review.email), storeID: storeID, now: now, known: &known, on: tx)
@@ -242,13 +266,18 @@ public enum ReviewImport {
                 review.createdAt = r.date
                 review.updatedAt = now
                 switch decision {
-                case .publish:
+                case .rejected:
+                    review.status = .rejected
+                    review.statusReason = "rejected before it was imported"
+                    review.moderatedBy = "import"
+                    review.moderatedAt = now
+                case .rules(.publish):
                     review.status = .published
                     counts[productID, default: [0, 0, 0, 0, 0]][r.rating.stars - 1] += 1
                     let day = RatingSummaryCounter.day(r.date)
                     let before = days[day] ?? (0, 0)
                     days[day] = (before.count + 1, before.stars + r.rating.stars)
-                case .hold(let rule, let reason):
+                case .rules(.hold(let rule, let reason)):
                     review.status = .pending
                     review.heldByRule = rule
                     review.statusReason = reason

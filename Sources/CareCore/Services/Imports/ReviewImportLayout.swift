@@ -74,7 +74,12 @@ struct ImportedReview: Sendable {
     var date: Date
     var orderExternalID: String?
     var reply: String?
-    var shownBefore: Bool
+    /// The name as the file gives it (the review shows `authorName`, shortened).
+    var fullName: String?
+    var before: Before
+
+    /// What the old platform did with the review.
+    enum Before: Sendable { case shown, notShown, rejected }
 }
 
 /// Reads rows of one layout: which column holds which field is settled once, from the header.
@@ -115,7 +120,7 @@ struct ReviewImportRows {
     private func value(_ names: [String], in fields: [String]) -> String? {
         // Column positions are settled per name once (`positions`), not per row.
         for i in positions[names.first ?? ""] ?? [] where i < fields.count {
-            let v = Text.trim(fields[i])
+            let v = Text.trim(unguarded(fields[i]))
             if !v.isEmpty { return v }
         }
         return nil
@@ -126,8 +131,7 @@ struct ReviewImportRows {
         let f = record.fields
         let limits = ReviewSubmission.limits
         func text(_ names: [String], max: Int) throws(CareError) -> String? {
-            let raw = value(names, in: f).map(unguarded)
-            return try Text.optional(raw, field: names.first ?? "", max: max)
+            try Text.optional(value(names, in: f), field: names.first ?? "", max: max)
         }
         guard let productID = try text(columns.product, max: limits.externalID) else { throw .missing(columns.product.first!) }
         let ratingText = value(columns.rating, in: f) ?? ""
@@ -157,7 +161,8 @@ struct ReviewImportRows {
             date: date,
             orderExternalID: try text(columns.order, max: limits.externalID),
             reply: try text(columns.reply, max: 10_000),
-            shownBefore: Self.shown(value(columns.published, in: f)))
+            fullName: name,
+            before: Self.before(value(columns.published, in: f)))
     }
 
     /// "5", "5.0" and "5.00" are five stars; "4.5" is not a whole number.
@@ -170,15 +175,17 @@ struct ReviewImportRows {
 
     /// Whether the old platform showed the review. Anything other than a clear "no" counts as shown:
     /// an empty column, `true`, `ok` (Judge.me), `published`.
-    static func shown(_ value: String?) -> Bool {
-        guard let v = value?.lowercased() else { return true }
-        return !["false", "0", "no", "n", "spam", "hidden", "rejected", "unpublished", "not-yet", "pending", "archived"].contains(v)
+    static func before(_ value: String?) -> ImportedReview.Before {
+        guard let v = value?.lowercased() else { return .shown }
+        // A person's decision (CareLoop's own `rejected`, with its reason) stands.
+        if v == "rejected" { return .rejected }
+        return ["false", "0", "no", "n", "spam", "hidden", "unpublished", "not-yet", "pending", "archived"].contains(v) ? .notShown : .shown
     }
 
-    /// CareLoop's own CSV export puts `'` before a cell that a spreadsheet would run as a formula;
-    /// read back, the mark comes off again.
+    /// CareLoop's own CSV export puts `'` before a cell that a spreadsheet would run as a formula (and
+    /// before one that starts with `'` itself); read back, that one mark comes off again.
     private func unguarded(_ v: String) -> String {
-        guard format == .careloop, v.hasPrefix("'"), let next = v.dropFirst().first, CSVWriter.formulaStarts.contains(next) else { return v }
+        guard format == .careloop, v.hasPrefix("'"), let next = v.dropFirst().first, CSVWriter.guardedStarts.contains(next) else { return v }
         return String(v.dropFirst())
     }
 }

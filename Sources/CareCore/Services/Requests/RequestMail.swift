@@ -44,9 +44,31 @@ public enum RequestMail {
             throw OutboxDelivery.Failure.permanent("the customer unsubscribed from review requests")
         }
         let m = compose(
-            c, step: step, messageID: mail.messageID(for: jobID.uuidString), fromAddress: mail.fromAddress, mailDomain: mail.domain, links: links,
+            c, step: step, messageID: messageID(requestID: requestID, step: step, mail: mail), fromAddress: mail.fromAddress, mailDomain: mail.domain,
+            links: links,
             date: storage.now())
         try await OutboxDelivery.send(m, to: [c.customer.email], mail: mail)
+    }
+
+    /// A request email's Message-ID names its request, so a reply (whose In-Reply-To carries it)
+    /// finds its way to that order. The id is random: only the email's recipient knows it.
+    static func messageID(requestID: UUID, step: Int, mail: MailSettings) -> String {
+        mail.messageID(for: "\(requestPrefix)\(requestID.uuidString).\(step)")
+    }
+
+    static let requestPrefix = "request."
+
+    /// The request a reply answers, from the Message-IDs it references.
+    static func requestID(referencedBy ids: [String], mailDomain: String) -> UUID? {
+        for id in ids {
+            let lower = id.lowercased()
+            let prefix = "careloop.\(requestPrefix)"
+            guard lower.hasPrefix(prefix), lower.hasSuffix("@\(mailDomain.lowercased())") else { continue }
+            let rest = lower.dropFirst(prefix.count)
+            guard let uuid = UUID(uuidString: String(rest.prefix(36))) else { continue }
+            return uuid
+        }
+        return nil
     }
 
     /// The request email for a made-up order of one product, as the store's buyers would get it.

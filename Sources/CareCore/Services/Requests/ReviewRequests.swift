@@ -204,22 +204,40 @@ extension ReviewRequests {
     ) async throws -> Conversation {
         let body = try Text.required(body, field: "body", max: 20_000)
         return try await storage.write(on: db) { tx in
-            let now = storage.now()
-            guard let r = try await tx.rows(ReviewRequest.table, forUpdate: true, { $0.where("id", .equal, requestID) }).first,
-                let store = try await tx.rows(Store.table, { $0.where("id", .equal, r.storeID) }).first,
-                let customer = try await tx.rows(Customer.table, { $0.where("id", .equal, r.customerID) }).first,
-                customer.erasedAt == nil,
-                let order = try await tx.all(Order.self, { $0.where("id", .equal, r.orderID) }).first
+            guard let r = try await tx.rows(ReviewRequest.table, forUpdate: true, { $0.where("id", .equal, requestID) }).first
             else { throw CareError.notFound("request") }
-            let c = try Conversations.make(
+            return try await converse(r, body: body, emailMessageID: nil, stop: "in_care", links: links, now: storage.now(), on: tx).conversation
+        }
+    }
+
+    /// The buyer's message about the request's order, in the write `tx`: it opens the order's
+    /// conversation (or joins the one an earlier message opened), and no reminder follows.
+    static func converse(
+        _ r: ReviewRequest, body: String, emailMessageID: String?, stop: String, links: CareLinks, now: Date, on tx: any SQLDatabase
+    ) async throws -> (conversation: Conversation, message: ConversationMessage, opened: Bool) {
+        guard let store = try await tx.rows(Store.table, { $0.where("id", .equal, r.storeID) }).first,
+            let customer = try await tx.rows(Customer.table, { $0.where("id", .equal, r.customerID) }).first,
+            customer.erasedAt == nil,
+            let order = try await tx.all(Order.self, { $0.where("id", .equal, r.orderID) }).first
+        else { throw CareError.notFound("request") }
+        var opened = false
+        let c: Conversation
+        if let id = r.conversationID, let existing = try await Conversations.loadForChange(on: tx, { $0.where("id", .equal, id) }) {
+            c = existing
+        } else {
+            c = try Conversations.make(
                 for: CareSubject(store: store, customer: customer), subject: "Help with order \(order.externalID)", now: now)
             try await Conversations.insert(c, customer: customer, now: now, on: tx)
-            let subject = try await CareSubject.of(c, store: store, customer: customer, on: tx)
-            _ = try await CustomerReply.record(body, to: c, subject: subject, opened: true, links: links, now: now, on: tx)
-            r.nextSendAt = nil
-            r.stoppedReason = r.stoppedReason ?? "in_care"
-            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt, \ReviewRequest.$stoppedReason])
-            return c
+            opened = true
         }
+        let subject = try await CareSubject.of(c, store: store, customer: customer, on: tx)
+        let m = try await CustomerReply.record(
+            body, to: c, subject: subject, opened: opened, emailMessageID: emailMessageID, links: links, now: now, on: tx)
+        r.nextSendAt = nil
+        r.stoppedReason = r.stoppedReason ?? stop
+        r.conversationID = c.id
+        try await tx.update(
+            r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt, \ReviewRequest.$stoppedReason, \ReviewRequest.$conversationID])
+        return (c, m, opened)
     }
 }

@@ -81,6 +81,7 @@ extension ReviewRequest {
         .column(\.$customerID, fixed: true), .column(\.$emailsSent), .column(\.$nextSendAt),
         .column(\.$firstSentAt), .column(\.$lastSentAt), .column(\.$formOpenedAt),
         .column(\.$reviewedAt), .column(\.$stoppedReason), .column(\.$createdAt, fixed: true),
+        .column(\.$conversationID),
     ])
 }
 

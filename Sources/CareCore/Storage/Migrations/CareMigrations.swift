@@ -20,5 +20,6 @@ public enum CareMigrations {
         M0015_CreateReviewRequests(),
         M0016_CreateReviewImports(),
         M0017_CreateHelpRequests(),
+        M0018_RequestConversations(),
     ]
 }

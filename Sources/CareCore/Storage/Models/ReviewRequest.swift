@@ -20,6 +20,8 @@ public final class ReviewRequest: Model, @unchecked Sendable {
     @OptionalField(key: "reviewed_at") public var reviewedAt: Date?
     /// Why no more emails go out before the plan ran out: `unsubscribed`, `reviewed`, `in_care`, `erased`.
     @OptionalField(key: "stopped_reason") public var stoppedReason: String?
+    /// The conversation the buyer started from this request (by replying or "Talk to us").
+    @OptionalField(key: "conversation_id") public var conversationID: UUID?
     @Field(key: "created_at") public var createdAt: Date
 
     public init() {}
