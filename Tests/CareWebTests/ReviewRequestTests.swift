@@ -478,3 +478,36 @@ extension ReviewRequestTests {
         }
     }
 }
+
+extension ReviewRequestTests {
+    /// The buyer's language from the order's `locale`, when CareLoop speaks it; the store's otherwise.
+    func testTheOrdersLocaleChoosesTheRequestsLanguage() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
+            let (store, key) = try await server.makeStore()
+            try await allHoursAllowed(store, server)
+            // act: three orders, in Austrian German, in French (not spoken: the store's English), and a bad tag
+            for (id, locale) in [("L-de", "de-AT"), ("L-fr", "fr_FR")] {
+                var json = orderJSON(
+                    id: id, email: "\(id.lowercased())-\(server.backend)@example.com", fulfilledDaysAgo: 8, products: [("kettle", "Kettle")])
+                json["locale"] = locale
+                let r = try await server.send(.POST, "/api/v1/orders", key: key, json: json)
+                XCTAssertEqual(r.status, .created, r.text)
+                XCTAssertEqual(try r.json["locale"] as? String, locale, "stored as sent")
+            }
+            var bad = orderJSON(id: "L-x", email: "x-\(server.backend)@example.com", fulfilledDaysAgo: 8, products: [("kettle", "Kettle")])
+            bad["locale"] = "de-AT\r\nBcc: x@evil.example"
+            let refused = try await server.send(.POST, "/api/v1/orders", key: key, json: bad)
+            XCTAssertEqual(refused.status, .unprocessableEntity)
+            XCTAssertTrue(refused.text.contains("locale"), refused.text)
+            _ = try await sweep(server.app.care.storage, store, server)
+
+            // check
+            let german = try await sink.waitFor(1, to: "l-de-\(server.backend)@example.com")
+            XCTAssertEqual(german.first?.header("Subject"), "Wie war Ihre Bestellung bei \(store.name)?")
+            let french = try await sink.waitFor(1, to: "l-fr-\(server.backend)@example.com")
+            XCTAssertEqual(french.first?.header("Subject"), "How was your order from \(store.name)?")
+        }
+    }
+}

@@ -22,11 +22,14 @@ public struct OrderSubmission: Sendable {
     public var fulfilledAt: Date?
     public var totalCents: Int?
     public var currency: String?
+    /// The buyer's language tag (BCP 47, `_` accepted): requests about the order speak it when they can.
+    public var locale: String?
 
     public init(
         externalID: String, customer: CustomerRef, items: [Item], placedAt: Date? = nil,
-        fulfilledAt: Date? = nil, totalCents: Int? = nil, currency: String? = nil
+        fulfilledAt: Date? = nil, totalCents: Int? = nil, currency: String? = nil, locale: String? = nil
     ) {
+        self.locale = locale
         self.externalID = externalID
         self.customer = customer
         self.items = items
@@ -38,6 +41,17 @@ public struct OrderSubmission: Sendable {
 }
 
 extension OrderSubmission {
+    /// `de`, `de-AT`, `en_GB`, `zh-Hant-TW`: a 2–3 letter language, then up to four subtags of 1–8
+    /// letters or digits, joined by `-` or `_`; at most 35 characters. Checked by hand: no regex.
+    public static func isLanguageTag(_ s: String) -> Bool {
+        guard s.utf8.count <= 35 else { return false }
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false).flatMap { $0.split(separator: "_", omittingEmptySubsequences: false) }
+        guard let language = parts.first, (2...3).contains(language.count), language.allSatisfy({ $0.isASCII && $0.isLetter }),
+            parts.count <= 5
+        else { return false }
+        return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+
     /// Bounds on what a shop may send: money in minor units up to 10¹² (ten billion in a two-decimal
     /// currency), quantities up to a million. Within them, a sum over 500 items cannot overflow.
     public static let maxMoney = 1_000_000_000_000
@@ -104,6 +118,9 @@ public enum OrderIngest {
         if let p = s.placedAt, let f = s.fulfilledAt, f < p {
             throw CareError.invalid("fulfilled_at", "is before placed_at")
         }
+        if let l = s.locale, !OrderSubmission.isLanguageTag(l) {
+            throw CareError.invalid("locale", "must be a language tag like de, de-AT or en_GB")
+        }
         return Checked(externalID: externalID, email: email, customerName: customerName, products: products)
     }
 
@@ -128,6 +145,7 @@ public enum OrderIngest {
                 order.fulfilledAt = s.fulfilledAt ?? order.fulfilledAt
                 order.totalCents = s.totalCents ?? order.totalCents
                 order.currency = s.currency?.uppercased() ?? order.currency
+                order.locale = s.locale ?? order.locale
                 try await tx.saveChanges(order)
                 try await tx.delete(from: OrderItem.schema).where("order_id", .equal, order.requireID()).run()
             } else {
@@ -135,6 +153,7 @@ public enum OrderIngest {
                     storeID: storeID, externalID: externalID, customerID: customerID,
                     placedAt: s.placedAt, fulfilledAt: s.fulfilledAt,
                     totalCents: s.totalCents, currency: s.currency?.uppercased(), createdAt: now)
+                order.locale = s.locale
                 try await tx.insert(order)
                 created = true
             }

@@ -112,15 +112,14 @@ public enum Text {
         return trimmed
     }
 
-    /// `value` without white space (Unicode's White_Space, line breaks included) at either end. Most
-    /// text has none: then it is returned as it is, without Foundation's scan of every character.
+    /// `value` without white space and line breaks at either end, as Foundation's
+    /// `whitespacesAndNewlines` has them (on Linux that set also holds U+200B). Most text starts and
+    /// ends with a visible ASCII character: then it is returned as it is, without Foundation's scan.
     public static func trim(_ value: String) -> String {
         let scalars = value.unicodeScalars
         guard let first = scalars.first, let last = scalars.last else { return value }
-        if !first.properties.isWhitespace && !last.properties.isWhitespace { return value }
-        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
-        return String(scalars[start...end])
+        if (0x21..<0x7F).contains(first.value) && (0x21..<0x7F).contains(last.value) { return value }
+        return value.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A person's name: free text, but never a link (names are shown on reviews and put into mail).

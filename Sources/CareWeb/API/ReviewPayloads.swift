@@ -71,8 +71,9 @@ struct CreateOrderPayload: Decodable {
     let fulfilledAt: Date?
     let total: WholeNumber?
     let currency: String?
+    let locale: String?
 
     enum CodingKeys: String, CodingKey {
-        case externalId = "external_id", customer, items, placedAt = "placed_at", fulfilledAt = "fulfilled_at", total, currency
+        case externalId = "external_id", customer, items, placedAt = "placed_at", fulfilledAt = "fulfilled_at", total, currency, locale
     }
 }

@@ -168,7 +168,7 @@ struct OrderView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, externalId = "external_id", customer, items, placedAt = "placed_at", fulfilledAt = "fulfilled_at"
-        case total, currency, createdAt = "created_at"
+        case total, currency, locale, createdAt = "created_at"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -185,6 +185,7 @@ struct OrderView: Encodable {
         try c.encodeDate(o.fulfilledAt, forKey: .fulfilledAt)
         try c.encode(o.totalCents, forKey: .total)
         try c.encode(o.currency, forKey: .currency)
+        try c.encode(o.locale, forKey: .locale)
         try c.encodeDate(o.createdAt, forKey: .createdAt)
     }
 }

@@ -10,7 +10,8 @@ enum OrdersController {
             OrderSubmission(
                 externalID: p.externalId, customer: p.customer.ref,
                 items: p.items.map { .init(product: $0.product.ref, quantity: $0.quantity.value, unitPriceCents: $0.unitPrice?.value) },
-                placedAt: p.placedAt, fulfilledAt: p.fulfilledAt, totalCents: p.total?.value, currency: p.currency),
+                placedAt: p.placedAt, fulfilledAt: p.fulfilledAt, totalCents: p.total?.value, currency: p.currency,
+                locale: p.locale),
             storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return try JSONBody.response(OrderView(stored: stored), status: stored.created ? .created : .ok)
     }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Orders from a CSV file, one row per item (the order's columns repeated on each of its rows):
 /// `order_id, email, name, product_id, product_name, product_url, quantity, unit_price` (or
-/// `unit_price_cents`), `currency, placed_at, fulfilled_at`. Each order goes through `OrderIngest`
+/// `unit_price_cents`), `currency, placed_at, fulfilled_at` and optionally `locale`. Each order goes through `OrderIngest`
 /// like one posted to the API: the same checks, and a fulfilled one schedules its review request.
 /// Re-running the file updates the orders to what it says, which changes nothing the second time.
 public enum OrderImport {
@@ -23,6 +23,7 @@ public enum OrderImport {
         var customer: CustomerRef
         var item: OrderSubmission.Item
         var currency: String?
+        var locale: String?
         var placedAt: Date?
         var fulfilledAt: Date?
     }
@@ -43,7 +44,7 @@ public enum OrderImport {
         let c = (
             name: column("name", "customer_name"), productName: column("product_name"), productURL: column("product_url"),
             quantity: column("quantity"), price: column("unit_price"), priceCents: column("unit_price_cents"),
-            currency: column("currency"), placed: column("placed_at"), fulfilled: column("fulfilled_at")
+            currency: column("currency"), placed: column("placed_at"), fulfilled: column("fulfilled_at"), locale: column("locale")
         )
 
         var summary = Summary()
@@ -82,7 +83,8 @@ public enum OrderImport {
                     item: .init(
                         product: ProductRef(externalID: product, name: v(c.productName), url: v(c.productURL)), quantity: quantity,
                         unitPriceCents: cents),
-                    currency: v(c.currency), placedAt: try date(c.placed, "placed_at"), fulfilledAt: try date(c.fulfilled, "fulfilled_at"))
+                    currency: v(c.currency), locale: v(c.locale), placedAt: try date(c.placed, "placed_at"),
+                    fulfilledAt: try date(c.fulfilled, "fulfilled_at"))
                 if let first = rowsByOrder[orderID]?.first {
                     // An order's rows must agree on whose it is and when it was fulfilled.
                     if first.customer.email.lowercased() != row.customer.email.lowercased() {
@@ -108,7 +110,7 @@ public enum OrderImport {
             let submission = OrderSubmission(
                 externalID: orderID, customer: first.customer, items: rows.map(\.item),
                 placedAt: rows.lazy.compactMap(\.placedAt).first, fulfilledAt: rows.lazy.compactMap(\.fulfilledAt).first,
-                currency: rows.lazy.compactMap(\.currency).first)
+                currency: rows.lazy.compactMap(\.currency).first, locale: rows.lazy.compactMap(\.locale).first)
             do {
                 if dryRun {
                     try OrderIngest.check(submission)

@@ -28,7 +28,11 @@ public enum RequestMail {
         let items = try await sql.all(OrderItem.self) { $0.where("order_id", .equal, r.orderID) }
         let ids = Array(Set(items.map(\.productID)))
         let products = ids.isEmpty ? [] : try await sql.rows(Product.table) { $0.where("id", .in, SQLBind.group(ids)).orderBy("name") }
-        let settings = try await RequestSettings.load(storeID: r.storeID, on: sql)
+        var settings = try await RequestSettings.load(storeID: r.storeID, on: sql)
+        // The buyer's own language when the shop said it and CareLoop speaks it; the store's otherwise.
+        if let tag = order.locale, let spoken = RequestLanguage(rawValue: String(tag.prefix { $0.isLetter }).lowercased()) {
+            settings.language = spoken
+        }
         return Content(store: store, customer: customer, order: order, products: products, request: r, settings: settings)
     }
 

@@ -21,5 +21,6 @@ public enum CareMigrations {
         M0016_CreateReviewImports(),
         M0017_CreateHelpRequests(),
         M0018_RequestConversations(),
+        M0019_OrderLocale(),
     ]
 }

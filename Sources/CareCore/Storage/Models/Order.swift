@@ -14,6 +14,8 @@ public final class Order: Model, @unchecked Sendable {
     /// In the currency's minor unit (cents), when the shop sent prices; feeds lifetime value.
     @OptionalField(key: "total_cents") public var totalCents: Int?
     @OptionalField(key: "currency") public var currency: String?
+    /// The buyer's language tag as the shop sent it (`de`, `de-AT`, `en_GB`).
+    @OptionalField(key: "locale") public var locale: String?
     @Field(key: "created_at") public var createdAt: Date
 
     public init() {}
