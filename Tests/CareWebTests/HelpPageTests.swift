@@ -33,6 +33,11 @@ final class HelpPageTests: XCTestCase {
                 .POST, path, raw: form(["email": email, "name": "www.spam.example", "message": "x"]), contentType: "application/x-www-form-urlencoded"
             )
             XCTAssertEqual(linkName.status, .unprocessableEntity)
+            let twoLines = try await server.send(
+                .POST, path, raw: form(["email": email, "name": "Bob\r\nX-Evil: 1", "message": "x"]), contentType: "application/x-www-form-urlencoded"
+            )
+            XCTAssertEqual(twoLines.status, .unprocessableEntity)
+            XCTAssertTrue(twoLines.text.contains("name: must be one line"), twoLines.text)
 
             // act: twice with the same address
             for message in ["My order A-9 arrived broken", "Hello again"] {
@@ -56,6 +61,8 @@ final class HelpPageTests: XCTestCase {
             // check: the message shown (escaped), nothing opened
             XCTAssertEqual(opened.status, .ok)
             XCTAssertTrue(opened.text.contains("My order A-9 arrived broken"), opened.text)
+            XCTAssertTrue(opened.text.contains("Hello again"), "every unsent message of the address is listed, each with its own button")
+            XCTAssertTrue(opened.text.contains("name given: Hana"), "the name goes nowhere unseen")
             var count = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).count()
             XCTAssertEqual(count, conversationsBefore)
 
@@ -71,6 +78,18 @@ final class HelpPageTests: XCTestCase {
             let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
             let subjects = (list["conversations"] as? [[String: Any]])?.compactMap { $0["subject"] as? String } ?? []
             XCTAssertTrue(subjects.contains("Help request"), "A-9 is not this customer's order: not named \(subjects)")
+
+            // act: the page again: the other message can still be sent by its own button
+            let rest = try await server.send(.GET, token, contentType: nil)
+            XCTAssertFalse(rest.text.contains("My order A-9 arrived broken"), "sent already")
+            let otherID = try XCTUnwrap(
+                rest.text.range(of: #"name="request" value="[0-9A-F-]{36}""#, options: .regularExpression).map {
+                    String(rest.text[$0].dropFirst(22).dropLast())
+                })
+            let sentOther = try await server.send(.POST, token, raw: form(["request": otherID]), contentType: "application/x-www-form-urlencoded")
+            XCTAssertEqual(sentOther.status, .seeOther, sentOther.text)
+            count = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).count()
+            XCTAssertEqual(count, conversationsBefore + 2)
 
             // check: a forged or another store's link opens nothing
             let forged = try await server.send(.GET, token + "x", contentType: nil)

@@ -31,6 +31,7 @@ public enum Retention {
     public static func purge(storage: CareStorage, on db: any Database) async throws -> Int {
         let sql = db.sql
         let now = storage.now()
+        try await HelpRequests.expire(now: now, storage: storage, on: db)
         var total = 0
         for row in try await sql.raw("SELECT id, retention_months FROM stores WHERE retention_months IS NOT NULL").all() {
             let storeID = try row.decode(column: "id", as: UUID.self)

@@ -122,6 +122,18 @@ public enum Text {
         return value.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// One line of text: no line breaks, tabs or other control characters, no direction overrides
+    /// (which reorder what a person sees).
+    public static func singleLine(_ value: String?, field: String) throws(CareError) -> String? {
+        guard let value else { return nil }
+        let bad = value.unicodeScalars.contains {
+            $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029
+                || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
+        }
+        if bad { throw .invalid(field, "must be one line, without control characters") }
+        return value
+    }
+
     /// A person's name: free text, but never a link (names are shown on reviews and put into mail).
     public static func name(_ value: String?, field: String, max: Int) throws(CareError) -> String? {
         guard let v = try optional(value, field: field, max: max) else { return nil }

@@ -56,17 +56,32 @@ enum HelpPageController {
     struct ConfirmPage: Encodable {
         let store: String
         let token: String
-        let message: String
+        let messages: [Item]
+        let several: Bool
+    }
+
+    struct Item: Encodable {
+        let id: String
+        let name: String?
         let order: String?
+        let text: String
+        let written: String
     }
 
     static func confirmPage(_ req: Request) async throws -> Response {
         let token = try req.parameters.require("token")
         let pending = try await HelpRequests.check(token: token, links: req.care.links, now: req.care.storage.now(), on: req.db)
-        if pending.conversationID != nil { return try await confirm(req) }
-        return try await page(
-            req, "help-confirm", ConfirmPage(store: pending.storeName, token: token, message: pending.message, order: pending.order))
+        if pending.conversationID != nil && pending.messages.isEmpty { return try await confirm(req) }
+        let items = pending.messages.map {
+            Item(
+                id: $0.id.uuidString, name: $0.name, order: $0.order, text: $0.text,
+                written: ISODate.format($0.writtenAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC")
+        }
+        guard !items.isEmpty else { throw CareError(.gone, code: "link_expired", message: "this message has expired; send it again") }
+        return try await page(req, "help-confirm", ConfirmPage(store: pending.storeName, token: token, messages: items, several: items.count > 1))
     }
+
+    struct Choice: Content { let request: String? }
 
     /// The button: opens the conversation and takes the customer to its page.
     static func confirm(_ req: Request) async throws -> Response {
@@ -77,7 +92,8 @@ enum HelpPageController {
             guard let id = pending.conversationID, let c = try await Conversation.find(id, on: req.db) else { throw CareError.notFound("message") }
             return redirect(req, to: c)
         }
-        let c = try await HelpRequests.confirm(token: token, links: req.care.links, storage: req.care.storage, on: req.db)
+        let chosen = (try? req.content.decode(Choice.self))?.request.flatMap(UUID.init(uuidString:))
+        let c = try await HelpRequests.confirm(token: token, chosen: chosen, links: req.care.links, storage: req.care.storage, on: req.db)
         return redirect(req, to: c)
     }
 

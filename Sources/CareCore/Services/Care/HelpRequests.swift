@@ -32,8 +32,8 @@ public enum HelpRequests {
     /// address is known.
     public static func submit(_ s: Submission, store: Store, links: CareLinks, storage: CareStorage, on db: any Database) async throws {
         let email = try EmailAddress(s.email ?? "", field: "email")
-        let name = try Text.name(s.name, field: "name", max: ReviewSubmission.limits.authorName)
-        let order = try Text.optional(s.order, field: "order", max: ReviewSubmission.limits.externalID)
+        let name = try Text.singleLine(try Text.name(s.name, field: "name", max: ReviewSubmission.limits.authorName), field: "name")
+        let order = try Text.singleLine(try Text.optional(s.order, field: "order", max: ReviewSubmission.limits.externalID), field: "order")
         let message = try Text.required(s.message, field: "message", max: maxMessage)
         let storeID = try store.requireID()
         try await storage.write(on: db) { sql in
@@ -71,12 +71,22 @@ public enum HelpRequests {
         }
     }
 
-    /// A message waiting for its address's confirmation, as the confirmation page shows it.
+    /// The messages an address's link can send, as the confirmation page lists them.
     public struct Pending: Sendable {
         public let storeName: String
-        public let message: String
-        public let order: String?
+        /// The token's own message, once sent: the link then leads to its conversation.
         public let conversationID: UUID?
+        public let messages: [Message]
+    }
+
+    /// One message written with the address and not sent yet: someone else may have used the address
+    /// too, so each is shown with what it says and sent only by its own button.
+    public struct Message: Sendable {
+        public let id: UUID
+        public let name: String?
+        public let order: String?
+        public let text: String
+        public let writtenAt: Date
     }
 
     static func requestID(token: String, links: CareLinks, now: Date) throws -> UUID {
@@ -91,32 +101,73 @@ public enum HelpRequests {
         }
     }
 
-    /// What the link opens, changing nothing (mail scanners open every link).
+    /// What the link opens, changing nothing (mail scanners open every link): every message written
+    /// with the same address at the same store within the link's lifetime and not sent yet.
     public static func check(token: String, links: CareLinks, now: Date, on db: any Database) async throws -> Pending {
         let id = try requestID(token: token, links: links, now: now)
+        let sql = db.sql
         guard
-            let row = try await db.sql.raw(
+            let row = try await sql.raw(
                 """
-                SELECT h.message, h.order_ref, h.conversation_id, s.name FROM help_requests h JOIN stores s ON s.id = h.store_id
+                SELECT h.store_id, h.email, h.conversation_id, s.name FROM help_requests h JOIN stores s ON s.id = h.store_id
                 WHERE h.id = \(bind: id)
                 """
             ).first()
         else { throw CareError.notFound("message") }
+        let messages = try await sql.raw(
+            """
+            SELECT id, name, order_ref, message, created_at FROM help_requests
+            WHERE store_id = \(bind: try row.decode(column: "store_id", as: UUID.self)) AND email = \(bind: try row.decode(column: "email", as: String.self))
+              AND confirmed_at IS NULL AND created_at > \(bind: now.addingTimeInterval(-linkLifetime))
+            ORDER BY created_at LIMIT 20
+            """
+        ).all().map {
+            Message(
+                id: try $0.decode(column: "id", as: UUID.self), name: try $0.decode(column: "name", as: String?.self),
+                order: try $0.decode(column: "order_ref", as: String?.self), text: try $0.decode(column: "message", as: String.self),
+                writtenAt: try $0.decode(column: "created_at", as: Date.self))
+        }
         return Pending(
-            storeName: try row.decode(column: "name", as: String.self), message: try row.decode(column: "message", as: String.self),
-            order: try row.decode(column: "order_ref", as: String?.self), conversationID: try row.decode(column: "conversation_id", as: UUID?.self))
+            storeName: try row.decode(column: "name", as: String.self), conversationID: try row.decode(column: "conversation_id", as: UUID?.self),
+            messages: messages)
+    }
+
+    /// Unsent messages older than their link are removed (the job that applies retention runs this).
+    @discardableResult
+    public static func expire(now: Date, storage: CareStorage, on db: any Database) async throws -> Int {
+        var removed = 0
+        while true {
+            let n = try await storage.write(on: db) { sql in
+                let ids = try await sql.raw(
+                    """
+                    SELECT id FROM help_requests WHERE confirmed_at IS NULL AND created_at < \(bind: now.addingTimeInterval(-linkLifetime)) LIMIT 500
+                    """
+                ).all().map { try $0.decode(column: "id", as: UUID.self) }
+                if !ids.isEmpty { try await sql.raw("DELETE FROM help_requests WHERE id IN \(SQLBind.group(ids))").run() }
+                return ids.count
+            }
+            removed += n
+            if n < 500 { return removed }
+        }
     }
 
     /// The address's owner confirms: the conversation opens with their message (once; pressing again
     /// returns the same conversation). Its subject names the order when it is one of theirs.
-    public static func confirm(token: String, links: CareLinks, storage: CareStorage, on db: any Database) async throws -> Conversation {
-        let id = try requestID(token: token, links: links, now: storage.now())
+    /// `chosen`: which of the address's messages (the token's own when nil); it must carry the same
+    /// address at the same store as the token's.
+    public static func confirm(token: String, chosen: UUID? = nil, links: CareLinks, storage: CareStorage, on db: any Database) async throws
+        -> Conversation
+    {
+        let tokenID = try requestID(token: token, links: links, now: storage.now())
+        let id = chosen ?? tokenID
         return try await storage.write(on: db) { sql in
             let now = storage.now()
             guard
                 let row = try await sql.raw(
                     """
-                    SELECT store_id, email, name, order_ref, message, conversation_id FROM help_requests WHERE id = \(bind: id)
+                    SELECT h.store_id, h.email, h.name, h.order_ref, h.message, h.conversation_id FROM help_requests h
+                    JOIN help_requests t ON t.id = \(bind: tokenID)
+                    WHERE h.id = \(bind: id) AND h.store_id = t.store_id AND h.email = t.email
                     """
                 ).first()
             else { throw CareError.notFound("message") }
