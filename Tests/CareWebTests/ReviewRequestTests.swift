@@ -511,3 +511,46 @@ extension ReviewRequestTests {
         }
     }
 }
+
+extension ReviewRequestDashboardTests {
+    /// The store's own words for the email, per language, with the preview; a mistyped placeholder
+    /// is refused rather than mailed.
+    func testOwnerWritesTheirOwnSubjectAndOpening() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
+            let (store, key, owner) = try await server.storeWithOwner()
+            var form = [
+                "delay_days": "7", "first_reminder": "13", "second_reminder": "", "daily_cap": "50", "quiet_start_hour": "0",
+                "quiet_end_hour": "0", "time_zone": "UTC", "language": "en", "subject_en": "{name}, how is order {order}?",
+                "intro_en": "We pack every <parcel> by hand at {store}.", "subject_de": "", "intro_de": "",
+            ]
+            // act: a typo in a placeholder
+            var typo = form
+            typo["intro_en"] = "Thanks for {ordr}"
+            let refused = try await owner.post("/app/settings/requests", typo)
+            // check
+            XCTAssertEqual(refused.status, .unprocessableEntity)
+            XCTAssertTrue(refused.text.contains("{ordr} is not a placeholder"), refused.text.prefix(400).description)
+            form["subject_de"] = ""
+
+            // act: the owner's words
+            let saved = try await owner.post("/app/settings/requests", form)
+            XCTAssertEqual(saved.status, .seeOther, saved.text)
+            // check: the preview and the mail use them; German keeps the built-in text
+            let page = try await owner.get("/app/settings")
+            XCTAssertTrue(page.text.contains("Alex, how is order 1001?"), "the preview")
+            let stored = try await RequestSettings.load(storeID: store.id!, on: server.app.db.sql)
+            XCTAssertNil(stored.texts[.de])
+            let buyer = "own-words-\(server.backend)@example.com"
+            var order = orderJSON(id: "W-1", email: buyer, fulfilledDaysAgo: 8, products: [("kettle", "Kettle")])
+            order["customer"] = ["email": buyer, "name": "Wren"]
+            _ = try await server.send(.POST, "/api/v1/orders", key: key, json: order)
+            try await ReviewRequests.sweep(storage: server.app.care.storage, on: server.app.db)
+            let mails = try await sink.waitFor(1, to: buyer)
+            XCTAssertEqual(mails.first?.header("Subject"), "Wren, how is order W-1?")
+            let html = try XCTUnwrap(mails.first?["html"] as? String)
+            XCTAssertTrue(html.contains("We pack every &lt;parcel&gt; by hand at \(store.name)."), html)
+        }
+    }
+}

@@ -22,6 +22,17 @@ enum RequestSettingsPage {
         let languages: [Choice]
         let previewSubject: String
         let previewText: String
+        let texts: [OwnText]
+    }
+
+    /// One language's own subject and opening paragraph; the built-in text is the field's placeholder.
+    struct OwnText: Encodable {
+        let code: String
+        let label: String
+        let subject: String
+        let intro: String
+        let defaultSubject: String
+        let defaultIntro: String
     }
 
     static func context(storeID: UUID, store: Store, req: Request) async throws -> Context {
@@ -34,7 +45,13 @@ enum RequestSettingsPage {
             languages: RequestLanguage.allCases.map {
                 Choice(value: $0.rawValue, label: $0 == .en ? "English" : "Deutsch", selected: $0 == s.language)
             },
-            previewSubject: preview.subject, previewText: preview.text)
+            previewSubject: preview.subject, previewText: preview.text,
+            texts: RequestLanguage.allCases.map {
+                let t = RequestTexts.of($0)
+                return OwnText(
+                    code: $0.rawValue, label: $0 == .en ? "English" : "Deutsch", subject: s.texts[$0]?.subject ?? "",
+                    intro: s.texts[$0]?.intro ?? "", defaultSubject: t.subject, defaultIntro: t.intro)
+            })
     }
 
     struct Form: Content {
@@ -46,6 +63,10 @@ enum RequestSettingsPage {
         let quiet_end_hour: String?
         let time_zone: String?
         let language: String?
+        let subject_en: String?
+        let intro_en: String?
+        let subject_de: String?
+        let intro_de: String?
     }
 
     static func update(_ req: Request) async throws -> Response {
@@ -73,6 +94,8 @@ enum RequestSettingsPage {
             throw CareError.invalid("language", "choose English or Deutsch")
         }
         s.language = language
+        s.texts[.en] = RequestCustomText(subject: form.subject_en, intro: form.intro_en)
+        s.texts[.de] = RequestCustomText(subject: form.subject_de, intro: form.intro_de)
         try await RequestSettings.save(s, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=saved#review-requests")
     }

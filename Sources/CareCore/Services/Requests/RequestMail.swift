@@ -100,10 +100,12 @@ public enum RequestMail {
         let greeting = c.customer.name.map { RequestTexts.fill(t.greeting, ["name": $0]) } ?? t.greetingNoName
         let unsubscribeURL = links.requestUnsubscribe(token: token)
 
-        var text = "\(greeting)\n\n\(RequestTexts.fill(t.intro, values))\n\(t.starsHint)\n"
+        let own = c.settings.texts[c.settings.language]
+        let intro = RequestTexts.fill(own?.intro ?? t.intro, values)
+        var text = "\(greeting)\n\n\(intro)\n\(t.starsHint)\n"
         var html = """
             <!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">
-            <p>\(MessageFormat.escape(greeting))</p><p>\(MessageFormat.escape(RequestTexts.fill(t.intro, values)))</p>
+            <p>\(MessageFormat.escape(greeting))</p><p>\(MessageFormat.escape(intro))</p>
             <p style="color:#555">\(MessageFormat.escape(t.starsHint))</p>
             """
         // Ten products' stars at most in an email (an order may have 500): the form lists them all.
@@ -135,7 +137,7 @@ public enum RequestMail {
             """
         var m = OutgoingMail(
             fromName: c.store.name, fromAddress: fromAddress, to: c.customer.email, toName: c.customer.name, replyTo: nil,
-            subject: RequestTexts.fill(step == 0 ? t.subject : t.reminderSubject, values), text: text, html: html,
+            subject: RequestTexts.fill(step == 0 ? own?.subject ?? t.subject : t.reminderSubject, values), text: text, html: html,
             messageID: messageID, inReplyTo: nil, references: [], date: date)
         // RFC 2369 and RFC 8058: the mail program's own unsubscribe button, honoured with one POST.
         m.extraHeaders = [

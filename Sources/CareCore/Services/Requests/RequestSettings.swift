@@ -8,6 +8,16 @@ public enum RequestLanguage: String, Sendable, Codable, CaseIterable {
     case de
 }
 
+/// A store's own subject and opening paragraph for one language (nil: the built-in text).
+public struct RequestCustomText: Sendable, Equatable {
+    public var subject: String?
+    public var intro: String?
+    public init(subject: String? = nil, intro: String? = nil) {
+        self.subject = subject
+        self.intro = intro
+    }
+}
+
 /// How a store asks for reviews: when, how often, how many a day, and not at night.
 public struct RequestSettings: Sendable, Equatable {
     /// Days from fulfilment to the request email.
@@ -22,6 +32,8 @@ public struct RequestSettings: Sendable, Equatable {
     public var quietEndHour = 8
     public var timeZone = "UTC"
     public var language = RequestLanguage.en
+    /// The store's own words, per language; `{store}`, `{order}` and `{name}` are filled in.
+    public var texts: [RequestLanguage: RequestCustomText] = [:]
 
     public init() {}
 
@@ -41,7 +53,19 @@ public struct RequestSettings: Sendable, Equatable {
         guard timeZone.utf8.count <= 64, TimeZone(identifier: timeZone) != nil else {
             throw .invalid("time_zone", "must be a time zone name such as Europe/Berlin")
         }
-        return self
+        var checked = self
+        for (language, t) in texts {
+            let subject = try Text.singleLine(
+                try Text.optional(t.subject, field: "subject_\(language.rawValue)", max: 200), field: "subject_\(language.rawValue)")
+            let intro = try Text.optional(t.intro, field: "intro_\(language.rawValue)", max: 2_000)
+            for (field, value) in [("subject_\(language.rawValue)", subject), ("intro_\(language.rawValue)", intro)] {
+                if let unknown = value.flatMap({ RequestTexts.unknownPlaceholders($0).first }) {
+                    throw .invalid(field, "{\(unknown)} is not a placeholder; use {store}, {order} or {name}")
+                }
+            }
+            checked.texts[language] = subject == nil && intro == nil ? nil : RequestCustomText(subject: subject, intro: intro)
+        }
+        return checked
     }
 
     var zone: TimeZone { TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")! }
@@ -73,6 +97,11 @@ extension RequestSettings {
         s.quietEndHour = try row.decode(column: "quiet_end_hour", as: Int.self)
         s.timeZone = try row.decode(column: "time_zone", as: String.self)
         s.language = RequestLanguage(rawValue: try row.decode(column: "language", as: String.self)) ?? .en
+        for t in try await sql.raw("SELECT language, subject, intro FROM request_templates WHERE store_id = \(bind: storeID)").all() {
+            guard let language = RequestLanguage(rawValue: try t.decode(column: "language", as: String.self)) else { continue }
+            s.texts[language] = RequestCustomText(
+                subject: try t.decode(column: "subject", as: String?.self), intro: try t.decode(column: "intro", as: String?.self))
+        }
         return s
     }
 
@@ -90,6 +119,15 @@ extension RequestSettings {
                 time_zone = excluded.time_zone, language = excluded.language
                 """
             ).run()
+            try await tx.raw("DELETE FROM request_templates WHERE store_id = \(bind: storeID)").run()
+            for (language, t) in s.texts {
+                try await tx.raw(
+                    """
+                    INSERT INTO request_templates (store_id, language, subject, intro)
+                    VALUES (\(bind: storeID), \(bind: language.rawValue), \(bind: t.subject), \(bind: t.intro))
+                    """
+                ).run()
+            }
         }
     }
 

@@ -73,6 +73,23 @@ public struct RequestTexts: Sendable {
         helpSend: "Senden")
 
     /// `text` with each `{key}` replaced.
+    /// The placeholders a store may use in its own texts.
+    public static let placeholders: Set<String> = ["store", "order", "name"]
+
+    /// `{word}`s in `text` that are not placeholders (a typo would be mailed as it is).
+    public static func unknownPlaceholders(_ text: String) -> [String] {
+        var found: [String] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "}") else { break }
+            let word = String(after[..<close])
+            if !word.isEmpty, word.count <= 30, word.allSatisfy({ $0.isLetter || $0 == "_" }), !placeholders.contains(word) { found.append(word) }
+            rest = after
+        }
+        return found
+    }
+
     public static func fill(_ text: String, _ values: [String: String]) -> String {
         // One pass: a value is never read again for placeholders (a store called "Shop {order}" stays so).
         var out = ""

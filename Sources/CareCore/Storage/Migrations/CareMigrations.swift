@@ -22,5 +22,6 @@ public enum CareMigrations {
         M0017_CreateHelpRequests(),
         M0018_RequestConversations(),
         M0019_OrderLocale(),
+        M0020_CreateRequestTemplates(),
     ]
 }
