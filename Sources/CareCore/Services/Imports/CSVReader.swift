@@ -64,22 +64,7 @@ public final class CSVReader {
         self.next = next
     }
 
-    private func byte() throws -> UInt8? {
-        if position == buffer.count {
-            guard !finished, let chunk = try next(), !chunk.isEmpty else {
-                finished = true
-                return nil
-            }
-            buffer = chunk
-            position = 0
-        }
-        defer {
-            position += 1
-            bytesRead += 1
-        }
-        return buffer[position]
-    }
-
+    /// The next byte without taking it; nil at the end. Reads the next chunk when this one is used up.
     private func peek() throws -> UInt8? {
         if position == buffer.count {
             guard !finished, let chunk = try next(), !chunk.isEmpty else {
@@ -90,6 +75,13 @@ public final class CSVReader {
             position = 0
         }
         return buffer[position]
+    }
+
+    private func byte() throws -> UInt8? {
+        guard let b = try peek() else { return nil }
+        position += 1
+        bytesRead += 1
+        return b
     }
 
     /// The next record, or nil at the end of the file. Blank lines are skipped.
