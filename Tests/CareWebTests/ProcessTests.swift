@@ -166,6 +166,16 @@ extension ProcessTests {
         let skipped = try String(contentsOfFile: workdir + "/yotpo.csv.skipped.txt", encoding: .utf8)
         XCTAssertEqual(skipped, "line 5: review_score: '4.5' is not a whole number of stars\nline 6: email: is not an email address\n")
 
+        // act: no skipped rows, listed to a device: the device stays
+        try "review_id,product_id,rating,date\n77,K-9,5,2024-01-02\n".write(toFile: workdir + "/clean.csv", atomically: false, encoding: .utf8)
+        let clean = try CareloopProcess.run(
+            ["import", "reviews", "--store", "imp", "--format", "yotpo", "--skipped", "/dev/null", "clean.csv"], env: env, cwd: workdir)
+        XCTAssertTrue(clean.stdout.contains("1 imported"), clean.stdout)
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        var info = stat()
+        XCTAssertEqual(stat("/dev/null", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "/dev/null is still a device")
+
         // act: a format the command does not know, and the export
         let unknown = try CareloopProcess.run(["import", "reviews", "--store", "imp", "--format", "trustpilot", "yotpo.csv"], env: env, cwd: workdir)
         let exported = try CareloopProcess.run(["export", "reviews", "--store", "imp", "--format", "jsonl"], env: env, cwd: workdir)
@@ -173,6 +183,6 @@ extension ProcessTests {
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssertTrue(unknown.stderr.contains("judgeme|yotpo|okendo|careloop"), unknown.stderr)
         XCTAssertEqual(exported.status, 0, exported.stderr)
-        XCTAssertEqual(exported.stdout.split(separator: "\n").count, 3, exported.stdout)
+        XCTAssertEqual(exported.stdout.split(separator: "\n").count, 4, "3 from Yotpo, 1 from the clean file: \(exported.stdout)")
     }
 }

@@ -109,7 +109,11 @@ final class SkippedRows: @unchecked Sendable {
     func finish() throws {
         try handle.close()
         if let failure { throw ConfigError("could not write the skipped rows to \(path): \(failure.localizedDescription)") }
-        if count == 0 { try? FileManager.default.removeItem(atPath: path) }
+        // Only a plain file is removed (`--skipped /dev/null` must leave the device alone).
+        var info = stat()
+        if count == 0, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 0 {
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 }
 
