@@ -29,13 +29,7 @@ final class SQLiteHandle: @unchecked Sendable {
         // Another process (a `careloop` command) may hold the write lock for a moment: wait for it.
         sqlite3_busy_timeout(db, 30_000)
         try execute("PRAGMA foreign_keys = ON")
-        if writer {
-            try execute("PRAGMA journal_mode = WAL")
-            // Writes touch index pages all over the file (ids are random): a 64 MiB page cache for the
-            // one writer keeps them in memory instead of reading them back for every row (the default
-            // 2 MiB made an import's writes read ~8 pages a row).
-            try execute("PRAGMA cache_size = -65536")
-        }
+        if writer { try execute("PRAGMA journal_mode = WAL") }
         try execute("PRAGMA synchronous = FULL")
         // Every few thousand steps SQLite asks whether to go on: a read over its inline budget stops
         // (and is run again on a reader thread, see `SQLiteConnections`).
