@@ -28,6 +28,7 @@ if serving {
 let config: CareConfig
 do {
     var c = try CareConfig.fromEnvironment()
+    if serving { try c.listen(arguments: Array(env.arguments.dropFirst())) }
     c.seedDemoStore = serving
     // `serve` runs the background work too unless CARELOOP_SERVE_WORKER=0 (web nodes beside `careloop
     // worker` nodes); the `worker` command runs it itself.

@@ -16,7 +16,7 @@ final class ConfigTests: XCTestCase {
     func testEnvironmentIsReadAndCheckedAtStart() throws {
         let c = try CareConfig.fromEnvironment(["CARELOOP_PORT": "9090", "CARELOOP_HOST": "0.0.0.0"])
         XCTAssertEqual(c.port, 9090)
-        XCTAssertEqual(c.publicURL, "http://0.0.0.0:9090")
+        XCTAssertEqual(c.publicURL, "http://127.0.0.1:9090", "a wildcard host is named as an address a browser can open")
         XCTAssertEqual(c.database, .sqlite(path: "careloop.sqlite"))
         XCTAssertNil(c.secret, "no secret is built in")
         XCTAssertThrowsError(try CareConfig.fromEnvironment(["CARELOOP_PORT": "eighty"]))
@@ -27,6 +27,30 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try CareConfig.fromEnvironment(["CARELOOP_RULES_CACHE_SECONDS": "0.5"]).rulesCacheSeconds, 0.5)
         let withSecret = try CareConfig.fromEnvironment(["CARELOOP_SECRET": String(repeating: "s", count: 40)])
         XCTAssertEqual(withSecret.secret?.count, 40)
+    }
+
+    func testServeOptionsDecideThePublicAddressUnlessItIsSet() throws {
+        // setup
+        var plain = try CareConfig.fromEnvironment([:])
+        var named = try CareConfig.fromEnvironment(["CARELOOP_PUBLIC_URL": "https://care.shop.test"])
+        var bound = try CareConfig.fromEnvironment([:])
+        var equals = try CareConfig.fromEnvironment([:])
+        // act
+        try plain.listen(arguments: ["serve", "--hostname", "127.0.0.1", "--port", "18333"])
+        try named.listen(arguments: ["serve", "-p", "18333"])
+        try bound.listen(arguments: ["serve", "-b", "localhost:9001"])
+        try equals.listen(arguments: ["--port=9002", "--env", "production"])
+        // check
+        XCTAssertEqual(plain.publicURL, "http://127.0.0.1:18333")
+        XCTAssertEqual(plain.port, 18333)
+        XCTAssertEqual(named.publicURL, "https://care.shop.test")
+        XCTAssertEqual(named.port, 18333)
+        XCTAssertEqual(bound.publicURL, "http://localhost:9001")
+        XCTAssertEqual(equals.publicURL, "http://127.0.0.1:9002")
+        for bad in [["--port", "99999"], ["--port"], ["-b", "nohost"], ["--port", "x"]] {
+            var c = CareConfig()
+            XCTAssertThrowsError(try c.listen(arguments: bad), "\(bad)")
+        }
     }
 
     func testGeneratedSecretIsKeptInTheDatabaseAndSharedByRestarts() async throws {

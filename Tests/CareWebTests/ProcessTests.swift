@@ -186,3 +186,40 @@ extension ProcessTests {
         XCTAssertEqual(exported.stdout.split(separator: "\n").count, 4, "3 from Yotpo, 1 from the clean file: \(exported.stdout)")
     }
 }
+
+extension ProcessTests {
+    /// Links to the customer's page follow the address `serve --port` really listens on: they said
+    /// `http://127.0.0.1:8080` whatever the port until this was fixed.
+    func testCustomerPageLinksFollowTheServePort() async throws {
+        // setup: a server on a port other than 8080, without CARELOOP_PUBLIC_URL
+        let port = CareloopProcess.freePort()
+        var env = ["CARELOOP_DATABASE_URL": "sqlite://care.sqlite"]
+        env["CARELOOP_PUBLIC_URL"] = ""
+        env["CARELOOP_PORT"] = ""
+        let server = try await CareloopProcess.serve(port: port, env: env, cwd: workdir)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let created = try CareloopProcess.run(
+            ["create-store", "--name", "P", "--slug", "port-shop", "--owner-email", "p@p.test", "--owner-password", "long enough pw"],
+            env: env, cwd: workdir)
+        let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])?["api_key"], created.stderr)
+
+        // act: a 1★ review opens a conversation; read it back with its page link
+        let (status, _) = try await postReview(port: port, key: key, email: "unhappy@example.com", rating: 1)
+        XCTAssertEqual(status, 201)
+        var list = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/conversations")!)
+        list.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (listData, _) = try await URLSession.shared.data(for: list)
+        let conversations = try XCTUnwrap((try JSONSerialization.jsonObject(with: listData) as? [String: Any])?["conversations"] as? [[String: Any]])
+        let id = try XCTUnwrap(conversations.first?["id"] as? String, String(decoding: listData, as: UTF8.self))
+        var one = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/conversations/\(id)")!)
+        one.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (oneData, _) = try await URLSession.shared.data(for: one)
+        let page = try XCTUnwrap((try JSONSerialization.jsonObject(with: oneData) as? [String: Any])?["page_url"] as? String)
+
+        // check
+        XCTAssertTrue(page.hasPrefix("http://127.0.0.1:\(port)/c/"), page)
+    }
+}

@@ -29,6 +29,8 @@ public struct CareConfig: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var publicURL = "http://127.0.0.1:8080"
+    /// `CARELOOP_PUBLIC_URL` named the public address: the listen address no longer decides it.
+    public var publicURLIsSet = false
     /// Signs tokens. When nil, one is generated on first start and kept in the database.
     public var secret: String?
     /// Migrate the database while booting: on SQLite for every command; on PostgreSQL only with
@@ -104,6 +106,58 @@ public struct CareConfig: Sendable {
         return MailSettings(smtp: smtp, fromAddress: mailFrom ?? "care@\(domain)", domain: domain)
     }
 
+    /// Where this process can be reached when nobody said otherwise: the listen address, with a
+    /// wildcard host (`0.0.0.0`, `::`) named as the loopback address a local browser can open.
+    var listenURL: String {
+        let shown =
+            switch host {
+            case "0.0.0.0", "": "127.0.0.1"
+            case "::", "[::]": "[::1]"
+            case let h where h.contains(":") && !h.hasPrefix("["): "[\(h)]"
+            default: host
+            }
+        return "http://\(shown):\(port)"
+    }
+
+    /// Takes the listen address from `serve`'s own options (`--hostname`/`-H`, `--port`/`-p`,
+    /// `--bind`/`-b HOST:PORT`), which Vapor applies after this configuration is read: without this,
+    /// `serve --port 18333` listened on 18333 while every link in pages and emails said 8080.
+    public mutating func listen(arguments: [String]) throws {
+        var i = 0
+        while i < arguments.count {
+            let name = arguments[i]
+            var value: String? = i + 1 < arguments.count ? arguments[i + 1] : nil
+            var step = 2
+            // `--port=18333` as well as `--port 18333`
+            var flag = name
+            if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
+                flag = String(name[..<eq])
+                value = String(name[name.index(after: eq)...])
+                step = 1
+            }
+            switch flag {
+            case "--hostname", "-H":
+                guard let value, !value.isEmpty else { throw ConfigError("\(flag): needs a host name") }
+                host = value
+            case "--port", "-p":
+                guard let value, let p = Int(value), (1...65535).contains(p) else {
+                    throw ConfigError("\(flag): not a port number: \(value ?? "")")
+                }
+                port = p
+            case "--bind", "-b":
+                guard let value, let colon = value.lastIndex(of: ":"), let p = Int(value[value.index(after: colon)...]),
+                    (1...65535).contains(p), colon > value.startIndex
+                else { throw ConfigError("\(flag): expected HOST:PORT, got \(value ?? "")") }
+                host = String(value[..<colon])
+                port = p
+            default:
+                step = 1
+            }
+            i += step
+        }
+        if !publicURLIsSet { publicURL = listenURL }
+    }
+
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> CareConfig {
         var c = CareConfig()
         if let url = env["CARELOOP_DATABASE_URL"], !url.isEmpty { c.database = try .parse(url) }
@@ -112,7 +166,12 @@ public struct CareConfig: Sendable {
             guard let p = Int(port), (1...65535).contains(p) else { throw ConfigError("CARELOOP_PORT: not a port number: \(port)") }
             c.port = p
         }
-        c.publicURL = env["CARELOOP_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(c.host):\(c.port)"
+        if let url = env["CARELOOP_PUBLIC_URL"], !url.isEmpty {
+            c.publicURL = url
+            c.publicURLIsSet = true
+        } else {
+            c.publicURL = c.listenURL
+        }
         if let secret = env["CARELOOP_SECRET"], !secret.isEmpty {
             guard secret.count >= 32 else { throw ConfigError("CARELOOP_SECRET: use at least 32 characters") }
             c.secret = secret
