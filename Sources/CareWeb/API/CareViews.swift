@@ -37,7 +37,7 @@ struct ConversationView: Encodable {
     var pageURL: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, reviewId = "review_id", customer, subject, status, priority, assignee, tags, slaDueAt = "sla_due_at"
+        case id, reviewId = "review_id", customer, subject, status, priority, assignee, tags, slaDueAt = "sla_due_at", slaTarget = "sla_target"
         case firstResponseAt = "first_response_at", resolvedAt = "resolved_at", resolutionNote = "resolution_note"
         case createdAt = "created_at", updatedAt = "updated_at", messages, pageURL = "page_url"
     }
@@ -60,6 +60,7 @@ struct ConversationView: Encodable {
         try c.encode(listed.assignee.map { StaffBrief(id: $0.id!.uuidString, email: $0.email, name: $0.name) }, forKey: .assignee)
         try c.encode(cv.tags, forKey: .tags)
         try c.encodeDate(cv.slaDueAt, forKey: .slaDueAt)
+        try c.encode(cv.slaTarget, forKey: .slaTarget)
         try c.encodeDate(cv.firstResponseAt, forKey: .firstResponseAt)
         try c.encodeDate(cv.resolvedAt, forKey: .resolvedAt)
         try c.encode(cv.resolutionNote, forKey: .resolutionNote)

@@ -38,6 +38,9 @@ enum ConversationPageController {
         let hasSavedReplies: Bool
         /// A saved reply filled in for this conversation, to start the reply from.
         let draft: String
+        /// Says what resolving does: with a review and the store's invitation on, the customer is
+        /// invited to update their review.
+        let resolveLabel: String
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -49,7 +52,8 @@ enum ConversationPageController {
         let names = Dictionary(staff.compactMap { s in s.id.map { ($0, s.name) } }, uniquingKeysWith: { a, _ in a })
         let review = try await c.reviewID.asyncMap { try await Review.find($0, on: req.db) } ?? nil
         let now = req.care.storage.now()
-        let (due, overdue) = TimeLeft.describe(c.slaDueAt, now: now, resolved: c.status == .resolved)
+        let invites = try await StoreService.find(id: ctx.storeID, on: req.db).inviteReviewUpdate && review != nil && review?.status != .rejected
+        let (due, overdue) = TimeLeft.describe(c.slaDueAt, target: c.slaTarget, status: c.status, now: now)
         guard let listedCustomer = listed.customer else { throw CareError.notFound("customer") }
         let customer = try await CustomerCard.make(listedCustomer, ctx: ctx, on: req.db)
         let saved = try await SavedReplies.list(storeID: ctx.storeID, on: req.db)
@@ -78,7 +82,8 @@ enum ConversationPageController {
             review: review.map { ReviewCard($0) },
             pageURL: req.care.links.conversationPage(token: c.token, issuedAt: now),
             savedReplies: saved.map { Option(value: $0.id!.uuidString, label: $0.title, selected: $0.id == chosen) },
-            hasSavedReplies: !saved.isEmpty, draft: draft)
+            hasSavedReplies: !saved.isEmpty, draft: draft,
+            resolveLabel: invites ? "Resolve and invite the customer to update their review" : "Resolve")
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data)
     }
 

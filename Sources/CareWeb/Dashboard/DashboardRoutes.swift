@@ -57,6 +57,7 @@ func dashboardRoutes(_ app: Application) throws {
     owner.get("settings", use: SettingsPageController.show)
     owner.post("settings", "care", use: SettingsPageController.updateCare)
     owner.post("settings", "requests", use: RequestSettingsPage.update)
+    owner.post("settings", "replies", use: ReplyTargetsPage.update)
     owner.post("settings", "profile", use: SettingsPageController.updateProfile)
     owner.post("settings", "test-mail", use: SettingsPageController.testMail)
     owner.post("settings", "team", use: SettingsPageController.invite)

@@ -49,7 +49,7 @@ enum InboxPageController {
             },
             whoTabs: Inbox.Who.allCases.map { Tab(label: $0.rawValue.capitalized, href: link(status, $0, 1), count: 0, current: $0 == who) },
             rows: result.rows.map { r in
-                let (due, overdue) = TimeLeft.describe(r.slaDueAt, now: now, resolved: status == .resolved)
+                let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: status, now: now)
                 return Row(
                     href: "/app/conversations/\(r.conversationID)", customer: r.customerName ?? r.customerEmail,
                     stars: r.stars.map { Shown.stars($0) },
@@ -63,13 +63,20 @@ enum InboxPageController {
     }
 }
 
-/// "2 h 5 min left", "overdue by 12 min": the SLA as a person reads it.
+/// "First reply due in 2 h 5 min", "next reply overdue by 12 min", "waiting for the customer": the
+/// reply target as a person reads it. Only a reply the store owes has a clock.
 enum TimeLeft {
-    static func describe(_ due: Date?, now: Date, resolved: Bool) -> (String, Bool) {
-        guard let due, !resolved else { return ("—", false) }
+    static func describe(_ due: Date?, target: String?, status: ConversationStatus, now: Date) -> (String, Bool) {
+        switch status {
+        case .resolved: return ("resolved", false)
+        case .waiting: return ("waiting for the customer", false)
+        case .open: break
+        }
+        guard let due else { return ("no reply target", false) }
+        let which = target == "next" ? "next reply" : "first reply"
         let seconds = due.timeIntervalSince(now)
         let text = span(abs(seconds))
-        return seconds >= 0 ? ("\(text) left", false) : ("overdue by \(text)", true)
+        return seconds >= 0 ? ("\(which) due in \(text)", false) : ("\(which) overdue by \(text)", true)
     }
 
     static func span(_ s: TimeInterval) -> String {

@@ -45,6 +45,8 @@ enum InsightsPageController {
         let complaintRows: [Row]
         let hasComplaints: Bool
         let reachedInSLA: String
+        let targets: String
+        let targetsDetail: String
         let medianFirstResponse: String
         let medianResolution: String
         let recovery: String
@@ -102,6 +104,11 @@ enum InsightsPageController {
             hasComplaints: !r.topComplaints.isEmpty,
             reachedInSLA: r.unhappyWithSLA == 0
                 ? "—" : "\(r.unhappyReachedInSLA) of \(r.unhappyWithSLA) (\(percent(r.unhappyReachedInSLA, r.unhappyWithSLA)))",
+            targets: r.replyTargets.met + r.replyTargets.breached == 0
+                ? "—"
+                : "\(r.replyTargets.met) met · \(r.replyTargets.breached) breached (\(percent(r.replyTargets.met, r.replyTargets.met + r.replyTargets.breached)) met)",
+            targetsDetail:
+                "First replies: \(r.replyTargets.firstMet) met, \(r.replyTargets.firstBreached) breached. Next replies: \(r.replyTargets.nextMet) met, \(r.replyTargets.nextBreached) breached. Overdue now: \(r.replyTargets.overdueNow).",
             medianFirstResponse: r.medianFirstResponse.map(TimeLeft.span) ?? "—",
             medianResolution: r.medianResolution.map(TimeLeft.span) ?? "—",
             recovery: r.recovery.caredFor == 0

@@ -69,7 +69,7 @@ enum CareActions {
                 w.conversationChanged = true
             case .setSLA(let minutes):
                 guard let c = s.conversation else { continue }
-                c.slaDueAt = now.addingTimeInterval(TimeInterval(minutes * 60))
+                SLAClock.start(c, minutes: minutes, targets: try await ReplyTargets.load(storeID: storeID, on: sql), now: now)
                 w.conversationChanged = true
             case .notifyStaff(let template, let to):
                 let recipients: [String]

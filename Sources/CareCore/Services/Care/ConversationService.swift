@@ -74,6 +74,10 @@ public enum ConversationService {
             if isInternal {
                 return try await Conversations.addMessage(.note, body: body, staffID: staffID, to: c, now: now, on: tx)
             }
+            // Whoever answers an unowned conversation owns it (unless the store turned that off).
+            if c.assigneeID == nil, let staffID, try await ReplyTargets.load(storeID: storeID, on: tx).assignOnReply {
+                c.assigneeID = staffID
+            }
             return try await Conversations.sendStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: true, on: tx)
         }
     }

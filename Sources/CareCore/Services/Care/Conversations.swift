@@ -34,6 +34,7 @@ public enum Conversations {
         _ body: String, staffID: UUID?, in c: Conversation, now: Date, countsAsResponse: Bool,
         on sql: any SQLDatabase
     ) async throws -> ConversationMessage {
+        if countsAsResponse { try await SLAClock.answered(c, staffID: staffID, now: now, on: sql) }
         let (m, email) = stageStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: countsAsResponse)
         try await insert(m, now: now, on: sql)
         try await Outbox.enqueue(email, storeID: c.storeID, now: now, on: sql)
@@ -83,6 +84,7 @@ public enum Conversations {
 
     /// Marks a conversation resolved (the caller writes the row) and tells the store's webhooks.
     static func markResolved(_ c: Conversation, note: String?, customer: Customer?, now: Date, on sql: any SQLDatabase) async throws {
+        try await SLAClock.resolved(c, now: now, on: sql)
         c.status = .resolved
         c.resolvedAt = now
         c.resolutionNote = note

@@ -14,6 +14,7 @@ enum CustomerReply {
         c.status = .open
         c.resolvedAt = nil
         c.lastCustomerAt = now
+        try await SLAClock.customerWrote(c, now: now, on: sql)
         c.updatedAt = now
         try await CareRows.update(c, on: sql)
         if opened { try await TriggerRunner.fire(.conversationOpened, subject: subject, links: links, now: now, on: sql) }

@@ -21,6 +21,7 @@ public enum Inbox {
         public let firstLine: String
         public let assigneeName: String?
         public let slaDueAt: Date?
+        public let slaTarget: String?
         public let createdAt: Date
     }
 
@@ -74,7 +75,7 @@ public enum Inbox {
     private static func rowsOf(_ sql: any SQLDatabase, _ whereOrderLimit: SQLQueryString) async throws -> [Row] {
         try await sql.raw(
             """
-            SELECT c.id, c.subject, c.status, c.priority, c.sla_due_at, c.created_at, cu.id AS customer_id, cu.email, cu.name,
+            SELECT c.id, c.subject, c.status, c.priority, c.sla_due_at, c.sla_target, c.created_at, cu.id AS customer_id, cu.email, cu.name,
                    r.rating, r.title, r.body, s.name AS assignee
             FROM conversations c JOIN customers cu ON cu.id = c.customer_id
             LEFT JOIN reviews r ON r.id = c.review_id LEFT JOIN staff_users s ON s.id = c.assignee_id
@@ -90,7 +91,8 @@ public enum Inbox {
                 customerID: try row.decode(column: "customer_id", as: UUID.self), customerName: try row.decode(column: "name", as: String?.self),
                 customerEmail: try row.decode(column: "email", as: String.self), stars: try row.decode(column: "rating", as: Int?.self),
                 firstLine: firstLine(title ?? body ?? subject), assigneeName: try row.decode(column: "assignee", as: String?.self),
-                slaDueAt: try row.decode(column: "sla_due_at", as: Date?.self), createdAt: try row.decode(column: "created_at", as: Date.self))
+                slaDueAt: try row.decode(column: "sla_due_at", as: Date?.self),
+                slaTarget: try row.decode(column: "sla_target", as: String?.self), createdAt: try row.decode(column: "created_at", as: Date.self))
         }
     }
 

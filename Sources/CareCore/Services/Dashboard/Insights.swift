@@ -19,12 +19,54 @@ public enum Insights {
         public let complaints: Int
     }
 
+    /// Reply targets settled in the period: met or breached, first reply and next reply, and the
+    /// replies overdue right now (breached already, not yet settled).
+    public struct ReplyTargetFigures: Sendable, Equatable {
+        public var firstMet = 0
+        public var firstBreached = 0
+        public var nextMet = 0
+        public var nextBreached = 0
+        public var overdueNow = 0
+        public var met: Int { firstMet + nextMet }
+        public var breached: Int { firstBreached + nextBreached + overdueNow }
+    }
+
+    /// Days the reply-target figures look back.
+    public static let replyTargetDays = 30
+
+    public static func replyTargets(storeID: UUID, since: Date, now: Date, on sql: any SQLDatabase) async throws -> ReplyTargetFigures {
+        var f = ReplyTargetFigures()
+        for row in try await sql.raw(
+            """
+            SELECT target, met, COUNT(*) AS n FROM sla_results WHERE store_id = \(bind: storeID) AND settled_at >= \(bind: since)
+            GROUP BY target, met
+            """
+        ).all() {
+            let n = try row.decode(column: "n", as: Int.self)
+            switch (try row.decode(column: "target", as: String.self), try row.decode(column: "met", as: Bool.self)) {
+            case ("first", true): f.firstMet += n
+            case ("first", false): f.firstBreached += n
+            case (_, true): f.nextMet += n
+            case (_, false): f.nextBreached += n
+            }
+        }
+        f.overdueNow =
+            try await sql.raw(
+                """
+                SELECT COUNT(*) AS n FROM conversations
+                WHERE store_id = \(bind: storeID) AND status = 'open' AND sla_due_at IS NOT NULL AND sla_due_at < \(bind: now)
+                """
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
+        return f
+    }
+
     public struct Report: Sendable {
         public let weeks: [Week]
         /// Published reviews by stars, 1 to 5.
         public let distribution: [Int]
         public let unhappyWithSLA: Int
         public let unhappyReachedInSLA: Int
+        public let replyTargets: ReplyTargetFigures
         public let medianFirstResponse: TimeInterval?
         public let medianResolution: TimeInterval?
         public let recovery: Recovery.Report
@@ -74,12 +116,12 @@ public enum Insights {
         let recent: SQLQueryString = """
             (SELECT * FROM conversations WHERE store_id = \(bind: storeID) ORDER BY created_at DESC LIMIT \(bind: recentConversations)) c
             """
-        // Unhappy reviewers with an SLA, and how many a person answered before it ran out.
+        // Unhappy reviewers whose first reply had a target, and how many a person answered in time.
         let sla = try await sql.raw(
             """
-            SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_at <= c.sla_due_at THEN 1 ELSE 0 END), 0) AS ok
-            FROM \(recent) JOIN reviews r ON r.id = c.review_id
-            WHERE c.sla_due_at IS NOT NULL AND COALESCE(r.original_rating, r.rating) <= 2
+            SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN x.met THEN 1 ELSE 0 END), 0) AS ok
+            FROM sla_results x JOIN \(recent) ON c.id = x.conversation_id JOIN reviews r ON r.id = c.review_id
+            WHERE x.store_id = \(bind: storeID) AND x.target = 'first' AND COALESCE(r.original_rating, r.rating) <= 2
             """
         ).first()
 
@@ -106,6 +148,8 @@ public enum Insights {
         return Report(
             weeks: weeks, distribution: distribution,
             unhappyWithSLA: try sla?.decode(column: "n", as: Int.self) ?? 0, unhappyReachedInSLA: try sla?.decode(column: "ok", as: Int.self) ?? 0,
+            replyTargets: try await replyTargets(
+                storeID: storeID, since: now.addingTimeInterval(-Double(replyTargetDays) * 86_400), now: now, on: sql),
             medianFirstResponse: firstResponse, medianResolution: resolution,
             recovery: try await Recovery.report(storeID: storeID, limit: 10, recent: recentConversations, on: db), topComplaints: top)
     }

@@ -35,7 +35,7 @@ extension Conversation {
         .id(\.$id), .column(\.$storeID, fixed: true), .column(\.$customerID, fixed: true),
         .column(\.$reviewID, fixed: true), .column(\.$subject, fixed: true), .text(\.$status),
         .text(\.$priority), .column(\.$assigneeID), .column(\.$tagsJSON),
-        .column(\.$slaDueAt), .column(\.$firstResponseAt), .column(\.$resolvedAt),
+        .column(\.$slaDueAt), .column(\.$slaTarget), .column(\.$firstResponseAt), .column(\.$resolvedAt),
         .column(\.$resolutionNote), .column(\.$token, fixed: true),
         .column(\.$lastCustomerAt), .column(\.$lastStaffAt),
         .column(\.$createdAt, fixed: true), .column(\.$updatedAt),

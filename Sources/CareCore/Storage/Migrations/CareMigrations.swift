@@ -23,5 +23,6 @@ public enum CareMigrations {
         M0018_RequestConversations(),
         M0019_OrderLocale(),
         M0020_CreateRequestTemplates(),
+        M0021_ReplyTargets(),
     ]
 }

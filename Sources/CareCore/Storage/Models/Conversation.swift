@@ -23,7 +23,10 @@ public final class Conversation: Model, @unchecked Sendable {
     @OptionalField(key: "assignee_id") public var assigneeID: UUID?
     /// JSON list of lower-case tags.
     @Field(key: "tags") public var tagsJSON: String
+    /// When the store's reply is due; nil while nothing is owed (waiting for the customer, resolved).
     @OptionalField(key: "sla_due_at") public var slaDueAt: Date?
+    /// Which target `slaDueAt` is for: `first` (reply) or `next` (reply after the customer wrote).
+    @OptionalField(key: "sla_target") public var slaTarget: String?
     @OptionalField(key: "first_response_at") public var firstResponseAt: Date?
     @OptionalField(key: "resolved_at") public var resolvedAt: Date?
     @OptionalField(key: "resolution_note") public var resolutionNote: String?
