@@ -38,7 +38,7 @@ final class ReplyTargetTests: XCTestCase {
             let later = server.app.care.storage.withClock { Date().addingTimeInterval(40 * 3600) }
             let waitingTab = try await owner.get("/app/inbox?status=waiting&who=all")
             XCTAssertTrue(waitingTab.text.contains("waiting for the customer"), waitingTab.text)
-            XCTAssertFalse(waitingTab.text.contains("overdue"))
+            XCTAssertFalse(waitingTab.text.contains("overdue by"))
 
             // act: the customer writes back an hour later; the store answers 20 hours after that
             let cid = try XCTUnwrap(UUID(uuidString: id))

@@ -18,6 +18,12 @@ enum ConversationPageController {
         let selected: Bool
     }
 
+    struct SavedChoice: Encodable {
+        let id: String
+        let title: String
+        let text: String
+    }
+
     struct Data: Encodable {
         let id: String
         let subject: String
@@ -36,32 +42,59 @@ enum ConversationPageController {
         let pageURL: String
         let savedReplies: [Option]
         let hasSavedReplies: Bool
-        /// A saved reply filled in for this conversation, to start the reply from.
+        /// Every saved reply filled in for this conversation, for the `/` picker.
+        let savedTexts: [SavedChoice]
+        /// A saved reply filled in for this conversation, or the reply a stale send kept.
         let draft: String
         /// Says what resolving does: with a review and the store's invitation on, the customer is
         /// invited to update their review.
         let resolveLabel: String
+        /// The inbox view this page was opened from, carried by every form and link.
+        let view: String
+        let inboxHref: String
+        let previousHref: String?
+        let nextHref: String?
+        let position: String?
+        /// When the page was loaded, as the time of its latest message: a send checks nothing newer came.
+        let seen: String
+        /// Teammates with the conversation open now.
+        let viewers: String?
+        let hasViewers: Bool
+        /// Set when a send was stopped because somebody wrote in the meantime.
+        let stale: String?
     }
 
     static func show(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let id = try req.uuidParameter("id", what: "conversation")
+        try await Collision.checkIn(conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
+        return try await render(req, id: id, view: InboxViewQuery.from(viewParameter: req.query[String.self, at: "view"]))
+    }
+
+    static func render(
+        _ req: Request, id: UUID, view: Inbox.View, draft keptDraft: String? = nil, stale: String? = nil, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
+        let ctx = try req.staff
         let (listed, messages) = try await ConversationService.find(id: id, storeID: ctx.storeID, on: req.db)
         let c = listed.conversation
         let staff = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).all()
         let names = Dictionary(staff.compactMap { s in s.id.map { ($0, s.name) } }, uniquingKeysWith: { a, _ in a })
         let review = try await c.reviewID.asyncMap { try await Review.find($0, on: req.db) } ?? nil
         let now = req.care.storage.now()
+        let zone = try await StoreZone.of(ctx.storeID, on: req.db)
         let invites = try await StoreService.find(id: ctx.storeID, on: req.db).inviteReviewUpdate && review != nil && review?.status != .rejected
         let (due, overdue) = TimeLeft.describe(c.slaDueAt, target: c.slaTarget, status: c.status, now: now)
         guard let listedCustomer = listed.customer else { throw CareError.notFound("customer") }
         let customer = try await CustomerCard.make(listedCustomer, ctx: ctx, on: req.db)
         let saved = try await SavedReplies.list(storeID: ctx.storeID, on: req.db)
         let chosen = req.query[String.self, at: "saved"].flatMap(UUID.init(uuidString:))
-        let draft =
-            try await chosen.asyncMap {
-                try await SavedReplies.render(id: $0, conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
-            } ?? ""
+        var draft = keptDraft ?? ""
+        if keptDraft == nil, let chosen {
+            draft = try await SavedReplies.render(id: chosen, conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
+        }
+        let viewString = InboxViewQuery.string(view)
+        let (previous, next, position) = try await neighbours(of: id, in: view, ctx: ctx, now: now, on: req.db)
+        let activity = try await Collision.activity(conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, since: nil, now: now, on: req.db)
         let data = Data(
             id: id.uuidString, subject: c.subject, status: c.status.rawValue, resolved: c.status == .resolved, priority: c.priority.rawValue,
             tags: c.tags.joined(separator: ", "), hasTags: !c.tags.isEmpty, due: due, overdue: overdue,
@@ -73,7 +106,7 @@ enum ConversationPageController {
                     case .note: "Note · " + (m.staffID.flatMap { names[$0] } ?? "trigger")
                     case .system: "CareLoop"
                     }
-                return Message(author: m.author.rawValue, who: who, when: Shown.time(m.createdAt), body: m.body)
+                return Message(author: m.author.rawValue, who: who, when: Shown.time(m.createdAt, in: zone), body: m.body)
             },
             assignees: [Option(value: "", label: "Unassigned", selected: c.assigneeID == nil)]
                 + staff.map { Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID) },
@@ -82,27 +115,88 @@ enum ConversationPageController {
             review: review.map { ReviewCard($0) },
             pageURL: req.care.links.conversationPage(token: c.token, issuedAt: now),
             savedReplies: saved.map { Option(value: $0.id!.uuidString, label: $0.title, selected: $0.id == chosen) },
-            hasSavedReplies: !saved.isEmpty, draft: draft,
-            resolveLabel: invites ? "Resolve and invite the customer to update their review" : "Resolve")
-        return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data)
+            hasSavedReplies: !saved.isEmpty,
+            savedTexts: try await SavedReplies.renderAll(conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
+                .map { SavedChoice(id: $0.id.uuidString, title: $0.title, text: $0.text) },
+            draft: draft,
+            resolveLabel: invites ? "Resolve and invite the customer to update their review" : "Resolve",
+            view: viewString, inboxHref: "/app/inbox?" + viewString,
+            previousHref: previous.map { href($0, viewString) }, nextHref: next.map { href($0, viewString) }, position: position,
+            seen: String(messages.map(\.createdAt.timeIntervalSince1970).max() ?? 0),
+            viewers: activity.viewers.isEmpty ? nil : activity.viewers.joined(separator: ", "), hasViewers: !activity.viewers.isEmpty,
+            stale: stale)
+        return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data, status: status)
+    }
+
+    static func href(_ id: UUID, _ view: String) -> String {
+        "/app/conversations/\(id)?view=" + view.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+    }
+
+    /// The conversations before and after this one in the view, and "3 of 12"; when this one is not in
+    /// the view (any more), "next" is the view's first.
+    static func neighbours(of id: UUID, in view: Inbox.View, ctx: StaffContext, now: Date, on db: any Database) async throws
+        -> (UUID?, UUID?, String?)
+    {
+        let ids = try await Inbox.ids(storeID: ctx.storeID, staffID: ctx.staffID, view: view, now: now, on: db)
+        guard let at = ids.firstIndex(of: id) else { return (nil, ids.first, nil) }
+        return (at > 0 ? ids[at - 1] : nil, at + 1 < ids.count ? ids[at + 1] : nil, "\(at + 1) of \(ids.count)\(ids.count == 200 ? "+" : "")")
     }
 
     struct ReplyForm: Content {
         let body: String?
         let `internal`: String?
+        /// `send` (stay), `next` (open the view's next conversation), `resolve` (resolve, then next).
+        let then: String?
+        let view: String?
+        let seen: String?
+        /// Send even though somebody wrote since the page was loaded (the agent has seen the warning).
+        let force: String?
     }
     struct AssignForm: Content { let assignee: String? }
     struct PriorityForm: Content { let priority: String? }
     struct TagsForm: Content { let tags: String? }
-    struct ResolveForm: Content { let note: String? }
+    struct ResolveForm: Content {
+        let note: String?
+        let view: String?
+    }
 
     static func reply(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
         let form = try req.content.decode(ReplyForm.self)
+        let view = InboxViewQuery.from(viewParameter: form.view)
+        let isNote = form.`internal` == "1"
+        let then = form.then ?? "send"
+        guard ["send", "next", "resolve"].contains(then) else { throw CareError.invalid("then", "use send, next or resolve") }
+        let now = req.care.storage.now()
+        // A reply on a stale page: somebody wrote since it was loaded. Show what is new, keep the draft.
+        if !isNote, form.force != "1", let raw = form.seen, raw.utf8.count <= 32, let seen = Double(raw), seen.isFinite {
+            let activity = try await Collision.activity(
+                conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, since: Date(timeIntervalSince1970: seen), now: now, on: req.db)
+            if activity.newMessages > 0 {
+                let who = activity.lastBy ?? "Somebody"
+                let text =
+                    "\(who) wrote since you opened this conversation (\(activity.newMessages) new message\(activity.newMessages == 1 ? "" : "s")). "
+                    + "Read them below; your reply is kept and was not sent."
+                return try await render(req, id: id, view: view, draft: form.body ?? "", stale: text, status: .conflict)
+            }
+        }
+        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, on: req.db)
         _ = try await ConversationService.reply(
-            conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: form.`internal` == "1",
+            conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: isNote,
             staffID: ctx.staffID, storage: req.care.storage, on: req.db)
-        return back(req, id)
+        if then == "resolve" {
+            try await ConversationService.resolve(
+                conversationID: id, storeID: ctx.storeID, note: nil, links: req.care.links, storage: req.care.storage, on: req.db)
+        }
+        if then == "send" { return DashboardPage.back(req, to: href(id, InboxViewQuery.string(view))) }
+        return onward(req, from: id, next: next, view: view)
+    }
+
+    /// After sending-and-next or resolving: the view's next conversation, or the view itself when none is left.
+    static func onward(_ req: Request, from id: UUID, next: UUID?, view: Inbox.View) -> Response {
+        let viewString = InboxViewQuery.string(view)
+        guard let next, next != id else { return DashboardPage.back(req, to: "/app/inbox?" + viewString) }
+        return DashboardPage.back(req, to: href(next, viewString))
     }
 
     static func assign(_ req: Request) async throws -> Response {
@@ -133,10 +227,30 @@ enum ConversationPageController {
 
     static func resolve(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
+        let form = try req.content.decode(ResolveForm.self)
+        let view = InboxViewQuery.from(viewParameter: form.view)
+        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: req.care.storage.now(), on: req.db)
         try await ConversationService.resolve(
-            conversationID: id, storeID: ctx.storeID, note: try req.content.decode(ResolveForm.self).note,
-            links: req.care.links, storage: req.care.storage, on: req.db)
-        return back(req, id)
+            conversationID: id, storeID: ctx.storeID, note: form.note, links: req.care.links, storage: req.care.storage, on: req.db)
+        return onward(req, from: id, next: next, view: view)
+    }
+
+    /// What changed around an open conversation page (polled by its script): teammates viewing, and
+    /// messages since the page was loaded. Also keeps this viewer's presence fresh.
+    static func activity(_ req: Request) async throws -> Response {
+        let (ctx, id) = try target(req)
+        let since = req.query[String.self, at: "since"].flatMap { $0.utf8.count <= 32 ? Double($0) : nil }.flatMap {
+            $0.isFinite ? Date(timeIntervalSince1970: $0) : nil
+        }
+        try await Collision.checkIn(conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
+        let a = try await Collision.activity(
+            conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, since: since, now: req.care.storage.now(), on: req.db)
+        struct Body: Encodable {
+            let viewers: [String]
+            let new_messages: Int
+            let last_by: String?
+        }
+        return try JSONBody.response(Body(viewers: a.viewers, new_messages: a.newMessages, last_by: a.lastBy))
     }
 
     static func reopen(_ req: Request) async throws -> Response {
@@ -206,6 +320,15 @@ struct ReviewCard: Encodable {
 /// How the dashboard shows times, days and stars.
 enum Shown {
     static func time(_ d: Date) -> String { ISODate.format(d).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC" }
+    /// "2026-11-24 19:05 CET": the time in the store's zone (the page's script shows it in the viewer's).
+    static func time(_ d: Date, in zone: TimeZone) -> String {
+        guard zone.identifier != "UTC", zone.identifier != "GMT" else { return time(d) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: d)
+        let abbreviation = zone.abbreviation(for: d) ?? zone.identifier
+        return String(format: "%04d-%02d-%02d %02d:%02d ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0) + abbreviation
+    }
     static func day(_ d: Date) -> String { String(ISODate.format(d).prefix(10)) }
     /// "★★☆☆☆" for 2 stars.
     static func stars(_ n: Int) -> String { String(repeating: "★", count: n) + String(repeating: "☆", count: max(0, 5 - n)) }

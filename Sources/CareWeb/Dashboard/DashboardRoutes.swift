@@ -25,6 +25,7 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("conversations", ":id", "tags", use: ConversationPageController.tags)
     staff.post("conversations", ":id", "resolve", use: ConversationPageController.resolve)
     staff.post("conversations", ":id", "reopen", use: ConversationPageController.reopen)
+    staff.get("conversations", ":id", "activity", use: ConversationPageController.activity)
 
     staff.get("customers", use: CustomersPageController.list)
     staff.get("customers", ":id", use: CustomersPageController.show)

@@ -2,7 +2,8 @@ import CareCore
 import Fluent
 import Vapor
 
-/// The inbox: conversations by status, mine / unassigned / all, the most urgent SLA first.
+/// The inbox: conversations in a view (status, whose, search, tag, product, overdue) and an order,
+/// each row saying what is happening now: the latest message, who wrote it, how long ago.
 enum InboxPageController {
     struct Tab: Encodable {
         let label: String
@@ -17,48 +18,107 @@ enum InboxPageController {
         let stars: String?
         let starsLabel: String?
         let firstLine: String
-        let subject: String
+        let customerWroteLast: Bool
+        let lastBy: String
+        let ago: String
+        let exact: String
+        let isoTime: String
+        let product: String?
+        let tags: [String]
         let priority: String
+        let urgent: Bool
         let assignee: String
         let due: String
         let overdue: Bool
     }
 
+    struct SortChoice: Encodable {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+
     struct Data: Encodable {
         let statusTabs: [Tab]
         let whoTabs: [Tab]
+        let quickViews: [Tab]
         let rows: [Row]
         let empty: Bool
+        let emptyText: String
         let nextPage: String?
         let previousPage: String?
+        let search: String
+        let status: String
+        let who: String
+        let sorts: [SortChoice]
+        let tag: String?
+        let product: String?
+        let overdue: Bool
+        let shown: String
     }
 
     static func show(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        let status = try req.enumQuery("status", as: ConversationStatus.self) ?? .open
-        let who = try req.enumQuery("who", as: Inbox.Who.self) ?? .all
+        let view = try InboxViewQuery.parse(req)
         let page = max(1, min(try req.intQuery("page") ?? 1, 10_000))
-        let result = try await Inbox.page(storeID: ctx.storeID, staffID: ctx.staffID, status: status, who: who, page: page, on: req.db)
         let now = req.care.storage.now()
-        let link = { (s: ConversationStatus, w: Inbox.Who, p: Int) in
-            "/app/inbox?status=\(s.rawValue)&who=\(w.rawValue)" + (p > 1 ? "&page=\(p)" : "")
+        let result = try await Inbox.page(storeID: ctx.storeID, staffID: ctx.staffID, view: view, page: page, now: now, on: req.db)
+        let zone = try await StoreZone.of(ctx.storeID, on: req.db)
+        let link = { (v: Inbox.View, p: Int) in "/app/inbox?" + InboxViewQuery.string(v, page: p) }
+        let viewParameter = InboxViewQuery.string(view)
+        func with(_ edit: (inout Inbox.View) -> Void) -> Inbox.View {
+            var v = view
+            edit(&v)
+            return v
         }
+        // Ready-made views with their counts (open conversations).
+        var overdueView = Inbox.View()
+        overdueView.overdue = true
+        var unassignedView = Inbox.View()
+        unassignedView.who = .unassigned
+        var mineView = Inbox.View()
+        mineView.who = .mine
+        var views: [Tab] = []
+        for (label, v) in [("Overdue", overdueView), ("Unassigned", unassignedView), ("Mine", mineView)] {
+            let n = try await Inbox.count(storeID: ctx.storeID, staffID: ctx.staffID, view: v, now: now, on: req.db)
+            views.append(Tab(label: label, href: link(v, 1), count: n, current: v == view))
+        }
+        let productName = try await view.productID.asyncMap { try await Product.find($0, on: req.db)?.name } ?? nil
         let data = Data(
-            statusTabs: ConversationStatus.allCases.map {
-                Tab(label: $0.rawValue.capitalized, href: link($0, who, 1), count: result.counts[$0.rawValue] ?? 0, current: $0 == status)
+            statusTabs: ConversationStatus.allCases.map { s in
+                Tab(
+                    label: s.rawValue.capitalized, href: link(with { $0.status = s }, 1), count: result.counts[s.rawValue] ?? 0,
+                    current: s == view.status)
             },
-            whoTabs: Inbox.Who.allCases.map { Tab(label: $0.rawValue.capitalized, href: link(status, $0, 1), count: 0, current: $0 == who) },
+            whoTabs: Inbox.Who.allCases.map { w in
+                Tab(label: w.rawValue.capitalized, href: link(with { $0.who = w }, 1), count: 0, current: w == view.who)
+            },
+            quickViews: views,
             rows: result.rows.map { r in
-                let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: status, now: now)
+                let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: view.status, now: now)
                 return Row(
-                    href: "/app/conversations/\(r.conversationID)", customer: r.customerName ?? r.customerEmail,
+                    href: "/app/conversations/\(r.conversationID)?view=" + viewParameter.addingPercentEncoding(
+                        withAllowedCharacters: .alphanumerics)!,
+                    customer: r.customerName ?? r.customerEmail,
                     stars: r.stars.map { Shown.stars($0) },
-                    starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine, subject: r.subject,
-                    priority: r.priority, assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
+                    starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine,
+                    customerWroteLast: r.lastAuthor == "customer",
+                    lastBy: r.lastAuthor == "customer" ? "Customer replied" : r.lastAuthor == "staff" ? "You answered" : "New",
+                    ago: Ago.text(r.lastActivity, now: now), exact: Shown.time(r.lastActivity, in: zone), isoTime: ISODate.format(r.lastActivity),
+                    product: r.productName, tags: r.tags, priority: r.priority, urgent: r.priority == "urgent" || r.priority == "high",
+                    assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
             },
             empty: result.rows.isEmpty,
-            nextPage: page * Inbox.pageSize < result.total ? link(status, who, page + 1) : nil,
-            previousPage: page > 1 ? link(status, who, page - 1) : nil)
+            emptyText: view.search != nil || view.tag != nil || view.productID != nil || view.overdue
+                ? "No conversation matches this view." : "Nothing here. Every conversation in this view is taken care of.",
+            nextPage: page * Inbox.pageSize < result.total ? link(view, page + 1) : nil,
+            previousPage: page > 1 ? link(view, page - 1) : nil,
+            search: view.search ?? "", status: view.status.rawValue, who: view.who.rawValue,
+            sorts: [("sla", "Reply due soonest"), ("newest", "Latest activity"), ("oldest", "Waiting longest")].map {
+                SortChoice(value: $0.0, label: $0.1, selected: $0.0 == view.sort.rawValue)
+            },
+            tag: view.tag, product: productName, overdue: view.overdue,
+            shown: "\(result.total) \(view.status.rawValue)")
         return try await DashboardPage.render(req, "app-inbox", title: "Inbox", section: "inbox", data)
     }
 }

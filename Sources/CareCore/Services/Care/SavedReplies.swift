@@ -37,6 +37,19 @@ public enum SavedReplies {
         }
     }
 
+    /// Every saved reply with its placeholders filled for this conversation (at most 200 a store).
+    public static func renderAll(conversationID: UUID, storeID: UUID, links: CareLinks, now: Date, on db: any Database) async throws
+        -> [(id: UUID, title: String, text: String)]
+    {
+        let replies = try await list(storeID: storeID, on: db)
+        guard !replies.isEmpty,
+            let c = try await Conversation.query(on: db).filter(\.$id == conversationID).filter(\.$storeID == storeID).first(),
+            let subject = try await CareSubject.of(c, on: db.sql)
+        else { return [] }
+        let values = CareActions.values(subject, links, now: now)
+        return replies.map { (id: $0.id!, title: $0.title, text: Template.render($0.body, values: values)) }
+    }
+
     /// The saved reply's text with its placeholders filled for this conversation.
     public static func render(id: UUID, conversationID: UUID, storeID: UUID, links: CareLinks, now: Date, on db: any Database) async throws -> String
     {

@@ -2,11 +2,38 @@ import FluentKit
 import Foundation
 import SQLKit
 
-/// The care team's inbox: one store's conversations in one status, mine / unassigned / all, the
-/// most urgent SLA first, with what a row needs in one query, and the count of each status tab.
+/// The care team's inbox: one store's conversations in a view (a status, whose, a search, a tag, a
+/// product, overdue only) in an order (most urgent reply first, latest activity, waiting longest),
+/// with what a row needs in one query per page, and the count of each status tab.
 public enum Inbox {
     public enum Who: String, Sendable, CaseIterable {
         case mine, unassigned, all
+    }
+
+    public enum Sort: String, Sendable, CaseIterable {
+        /// The reply due soonest first; after them, those without a due reply, newest first.
+        case sla
+        /// Latest activity first.
+        case newest
+        /// Opened longest ago first.
+        case oldest
+    }
+
+    /// What the agent is looking at: also what "next" means after sending or resolving.
+    public struct View: Sendable, Equatable {
+        public var status: ConversationStatus = .open
+        public var who: Who = .all
+        public var sort: Sort = .sla
+        /// Words searched in the customer's name and address, the subject and the messages.
+        public var search: String?
+        public var tag: String?
+        public var productID: UUID?
+        /// Only conversations whose reply is overdue now.
+        public var overdue = false
+
+        public init() {}
+
+        public static let maxSearch = 100
     }
 
     public struct Row: Sendable {
@@ -18,7 +45,13 @@ public enum Inbox {
         public let customerName: String?
         public let customerEmail: String
         public let stars: Int?
+        /// The first line of the latest message to or from the customer (the review's when none yet).
         public let firstLine: String
+        /// Who wrote last: `customer` or `staff`, nil before any message.
+        public let lastAuthor: String?
+        public let lastActivity: Date
+        public let productName: String?
+        public let tags: [String]
         public let assigneeName: String?
         public let slaDueAt: Date?
         public let slaTarget: String?
@@ -33,72 +66,149 @@ public enum Inbox {
 
     public static let pageSize = 50
 
+    /// `%`, `_` and the escape character itself are literal in a search.
+    static func likePattern(_ words: String) -> String {
+        var out = "%"
+        for ch in words.lowercased() {
+            if ch == "%" || ch == "_" || ch == "\\" { out.append("\\") }
+            out.append(ch)
+        }
+        return out + "%"
+    }
+
+    /// The view's conditions, except its status (the status tabs count the others).
+    static func conditions(storeID: UUID, staffID: UUID, view: View, now: Date) -> SQLQueryString {
+        var q: SQLQueryString = "c.store_id = \(bind: storeID)"
+        switch view.who {
+        case .mine: q = "\(q) AND c.assignee_id = \(bind: staffID)"
+        case .unassigned: q = "\(q) AND c.assignee_id IS NULL"
+        case .all: break
+        }
+        if view.overdue { q = "\(q) AND c.sla_due_at IS NOT NULL AND c.sla_due_at < \(bind: now)" }
+        if let tag = view.tag {
+            // Tags are a JSON list of strings: match the quoted tag exactly.
+            let quoted = String(decoding: (try? JSONEncoder().encode(tag)) ?? Data(), as: UTF8.self)
+            q = "\(q) AND c.tags LIKE \(bind: likePattern(quoted)) ESCAPE '\\'"
+        }
+        if let productID = view.productID {
+            q = "\(q) AND c.review_id IN (SELECT r2.id FROM reviews r2 WHERE r2.product_id = \(bind: productID) AND r2.store_id = \(bind: storeID))"
+        }
+        if let words = view.search, !words.isEmpty {
+            let p = likePattern(words)
+            q = """
+                \(q) AND (LOWER(c.subject) LIKE \(bind: p) ESCAPE '\\'
+                OR c.customer_id IN (SELECT cu2.id FROM customers cu2 WHERE cu2.store_id = \(bind: storeID)
+                    AND (LOWER(cu2.email) LIKE \(bind: p) ESCAPE '\\' OR LOWER(COALESCE(cu2.name, '')) LIKE \(bind: p) ESCAPE '\\'))
+                OR EXISTS (SELECT 1 FROM reviews r3 WHERE r3.id = c.review_id
+                    AND (LOWER(COALESCE(r3.title, '')) LIKE \(bind: p) ESCAPE '\\' OR LOWER(COALESCE(r3.body, '')) LIKE \(bind: p) ESCAPE '\\'))
+                OR EXISTS (SELECT 1 FROM conversation_messages m3 WHERE m3.conversation_id = c.id AND m3.author <> 'system'
+                    AND LOWER(m3.body) LIKE \(bind: p) ESCAPE '\\'))
+                """
+        }
+        return q
+    }
+
     public static func page(
-        storeID: UUID, staffID: UUID, status: ConversationStatus, who: Who, page: Int,
-        on db: any Database
+        storeID: UUID, staffID: UUID, view: View, page: Int, now: Date, on db: any Database
     ) async throws -> Page {
         let sql = db.sql
-        let whoFilter: SQLQueryString =
-            switch who {
-            case .mine: "AND c.assignee_id = \(bind: staffID)"
-            case .unassigned: "AND c.assignee_id IS NULL"
-            case .all: ""
-            }
-        // Two walks of an index in order, so only one page of rows is ever joined and sorted: those with
-        // an SLA, soonest first; after them, those without one, newest first.
-        let filter: SQLQueryString = "c.store_id = \(bind: storeID) AND c.status = \(bind: status.rawValue) \(whoFilter)"
+        let base = conditions(storeID: storeID, staffID: staffID, view: view, now: now)
+        let filter: SQLQueryString = "\(base) AND c.status = \(bind: view.status.rawValue)"
         let offset = max(0, page - 1) * pageSize
-        var rows = try await rowsOf(
-            sql, "\(filter) AND c.sla_due_at IS NOT NULL ORDER BY c.sla_due_at LIMIT \(bind: pageSize) OFFSET \(bind: offset)")
-        if rows.count < pageSize {
-            let withSLA =
-                try await sql.raw("SELECT COUNT(*) AS n FROM conversations c WHERE \(filter) AND c.sla_due_at IS NOT NULL")
-                .first()?.decode(column: "n", as: Int.self) ?? 0
-            rows += try await rowsOf(
-                sql,
-                """
-                \(filter) AND c.sla_due_at IS NULL ORDER BY c.created_at DESC
-                LIMIT \(bind: pageSize - rows.count) OFFSET \(bind: max(0, offset - withSLA))
-                """)
+        var rows: [Row]
+        switch view.sort {
+        case .sla:
+            // Two walks of an index in order, so only one page of rows is ever joined and sorted: those
+            // with a due reply, soonest first; after them, those without one, newest first.
+            rows = try await rowsOf(
+                sql, "\(filter) AND c.sla_due_at IS NOT NULL ORDER BY c.sla_due_at LIMIT \(bind: pageSize) OFFSET \(bind: offset)")
+            if rows.count < pageSize {
+                let withSLA =
+                    try await sql.raw("SELECT COUNT(*) AS n FROM conversations c WHERE \(filter) AND c.sla_due_at IS NOT NULL")
+                    .first()?.decode(column: "n", as: Int.self) ?? 0
+                rows += try await rowsOf(
+                    sql,
+                    """
+                    \(filter) AND c.sla_due_at IS NULL ORDER BY c.created_at DESC
+                    LIMIT \(bind: pageSize - rows.count) OFFSET \(bind: max(0, offset - withSLA))
+                    """)
+            }
+        case .newest:
+            rows = try await rowsOf(sql, "\(filter) ORDER BY c.updated_at DESC, c.id LIMIT \(bind: pageSize) OFFSET \(bind: offset)")
+        case .oldest:
+            rows = try await rowsOf(sql, "\(filter) ORDER BY c.created_at ASC, c.id LIMIT \(bind: pageSize) OFFSET \(bind: offset)")
         }
         var counts: [String: Int] = [:]
-        for row in try await sql.raw(
-            """
-            SELECT c.status, COUNT(*) AS n FROM conversations c WHERE c.store_id = \(bind: storeID) \(whoFilter) GROUP BY c.status
-            """
-        ).all() {
+        for row in try await sql.raw("SELECT c.status, COUNT(*) AS n FROM conversations c WHERE \(base) GROUP BY c.status").all() {
             counts[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
         }
-        return Page(rows: rows, counts: counts, total: counts[status.rawValue] ?? 0)
+        return Page(rows: rows, counts: counts, total: counts[view.status.rawValue] ?? 0)
+    }
+
+    /// How many conversations a view holds (in its status).
+    public static func count(storeID: UUID, staffID: UUID, view: View, now: Date, on db: any Database) async throws -> Int {
+        let filter: SQLQueryString =
+            "\(conditions(storeID: storeID, staffID: staffID, view: view, now: now)) AND c.status = \(bind: view.status.rawValue)"
+        return try await db.sql.raw("SELECT COUNT(*) AS n FROM conversations c WHERE \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// The conversations of a view in its order, ids only, up to `limit`: previous / next, and what
+    /// opens after sending or resolving.
+    public static func ids(storeID: UUID, staffID: UUID, view: View, now: Date, limit: Int = 200, on db: any Database) async throws -> [UUID] {
+        let filter: SQLQueryString =
+            "\(conditions(storeID: storeID, staffID: staffID, view: view, now: now)) AND c.status = \(bind: view.status.rawValue)"
+        let order: SQLQueryString =
+            switch view.sort {
+            case .sla: "CASE WHEN c.sla_due_at IS NULL THEN 1 ELSE 0 END, c.sla_due_at, c.created_at DESC"
+            case .newest: "c.updated_at DESC, c.id"
+            case .oldest: "c.created_at ASC, c.id"
+            }
+        return try await db.sql.raw("SELECT c.id FROM conversations c WHERE \(filter) ORDER BY \(order) LIMIT \(bind: min(max(limit, 1), 500))")
+            .all().map { try $0.decode(column: "id", as: UUID.self) }
     }
 
     private static func rowsOf(_ sql: any SQLDatabase, _ whereOrderLimit: SQLQueryString) async throws -> [Row] {
+        // The latest message to or from the customer, found per row through messages_by_conversation.
         try await sql.raw(
             """
-            SELECT c.id, c.subject, c.status, c.priority, c.sla_due_at, c.sla_target, c.created_at, cu.id AS customer_id, cu.email, cu.name,
-                   r.rating, r.title, r.body, s.name AS assignee
+            SELECT c.id, c.subject, c.status, c.priority, c.sla_due_at, c.sla_target, c.created_at, c.updated_at, c.tags,
+                   cu.id AS customer_id, cu.email, cu.name, r.rating, r.title, r.body, p.name AS product_name, s.name AS assignee,
+                   m.author AS last_author, m.body AS last_body, m.created_at AS last_at
             FROM conversations c JOIN customers cu ON cu.id = c.customer_id
-            LEFT JOIN reviews r ON r.id = c.review_id LEFT JOIN staff_users s ON s.id = c.assignee_id
+            LEFT JOIN reviews r ON r.id = c.review_id LEFT JOIN products p ON p.id = r.product_id
+            LEFT JOIN staff_users s ON s.id = c.assignee_id
+            LEFT JOIN conversation_messages m ON m.id = (
+                SELECT m2.id FROM conversation_messages m2 WHERE m2.conversation_id = c.id AND m2.author IN ('customer', 'staff')
+                ORDER BY m2.created_at DESC LIMIT 1)
             WHERE \(whereOrderLimit)
             """
         ).all().map { row in
             let title = try row.decode(column: "title", as: String?.self)
             let body = try row.decode(column: "body", as: String?.self)
             let subject = try row.decode(column: "subject", as: String.self)
+            let lastBody = try row.decode(column: "last_body", as: String?.self)
+            let updated = try row.decode(column: "updated_at", as: Date.self)
+            let tagsJSON = try row.decode(column: "tags", as: String.self)
             return Row(
                 conversationID: try row.decode(column: "id", as: UUID.self), subject: subject,
                 status: try row.decode(column: "status", as: String.self), priority: try row.decode(column: "priority", as: String.self),
                 customerID: try row.decode(column: "customer_id", as: UUID.self), customerName: try row.decode(column: "name", as: String?.self),
                 customerEmail: try row.decode(column: "email", as: String.self), stars: try row.decode(column: "rating", as: Int?.self),
-                firstLine: firstLine(title ?? body ?? subject), assigneeName: try row.decode(column: "assignee", as: String?.self),
+                firstLine: firstLine(lastBody ?? title ?? body ?? subject),
+                lastAuthor: try row.decode(column: "last_author", as: String?.self),
+                lastActivity: max(updated, try row.decode(column: "last_at", as: Date?.self) ?? updated),
+                productName: try row.decode(column: "product_name", as: String?.self),
+                tags: (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? [],
+                assigneeName: try row.decode(column: "assignee", as: String?.self),
                 slaDueAt: try row.decode(column: "sla_due_at", as: Date?.self),
                 slaTarget: try row.decode(column: "sla_target", as: String?.self), createdAt: try row.decode(column: "created_at", as: Date.self))
         }
     }
 
-    /// The first line of a text, at most 120 characters.
+    /// The first non-empty line of a text, at most 120 characters (quoted email history is left out
+    /// by the inbound mail path already).
     static func firstLine(_ text: String) -> String {
-        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let line = text.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) }.map(String.init) ?? ""
         return line.count > 120 ? String(line.prefix(119)) + "…" : line
     }
 }

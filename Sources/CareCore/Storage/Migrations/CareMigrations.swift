@@ -24,5 +24,6 @@ public enum CareMigrations {
         M0019_OrderLocale(),
         M0020_CreateRequestTemplates(),
         M0021_ReplyTargets(),
+        M0022_ConversationViewers(),
     ]
 }

@@ -1,24 +1,150 @@
-// CareLoop dashboard: keyboard shortcuts only. Everything works without this script.
-// Inbox: j / k move to the next / previous conversation, Enter opens it.
-// Conversation: r jumps to the reply box, u goes back to the inbox.
+// CareLoop dashboard: keyboard shortcuts, the saved-reply picker, changes in place and the
+// collision notice. Every page works without this script: it only makes the same forms faster.
 (function () {
-  function typing(e) {
-    var t = e.target;
+  "use strict";
+  function $(id) { return document.getElementById(id); }
+  function typing(t) {
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }
+  function go(link) { if (link) { window.location.href = link.getAttribute("href"); } }
+  var reply = $("reply-body");
+
+  // The saved-reply picker: "/" in an empty reply box lists the saved replies, typing filters them,
+  // arrows move, Enter puts the chosen one (already filled in for this customer) in the box.
+  var picker = $("saved-picker"), filter = $("saved-filter"), options = $("saved-options"), texts = $("saved-texts");
+  var choices = texts ? Array.prototype.map.call(texts.querySelectorAll("li"), function (li, i) {
+    return { title: li.getAttribute("data-title"), text: li.textContent, id: "saved-option-" + i };
+  }) : [];
+  var shown = [], at = 0;
+  function drawPicker() {
+    var q = filter.value.toLowerCase();
+    shown = choices.filter(function (c) { return c.title.toLowerCase().indexOf(q) >= 0; });
+    if (at >= shown.length) { at = Math.max(0, shown.length - 1); }
+    options.textContent = "";
+    shown.forEach(function (c, i) {
+      var li = document.createElement("li");
+      li.id = c.id;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === at ? "true" : "false");
+      li.textContent = c.title;
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); at = i; choose(); });
+      options.appendChild(li);
+    });
+    filter.setAttribute("aria-activedescendant", shown.length ? shown[at].id : "");
+  }
+  function openPicker() {
+    picker.hidden = false;
+    filter.value = "";
+    at = 0;
+    drawPicker();
+    filter.focus();
+  }
+  function closePicker() { picker.hidden = true; reply.focus(); }
+  function choose() {
+    if (shown.length) { reply.value = shown[at].text; }
+    closePicker();
+    reply.setSelectionRange(reply.value.length, reply.value.length);
+  }
+  if (picker && choices.length) {
+    filter.addEventListener("input", function () { at = 0; drawPicker(); });
+    filter.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown") { at = Math.min(shown.length - 1, at + 1); drawPicker(); e.preventDefault(); }
+      else if (e.key === "ArrowUp") { at = Math.max(0, at - 1); drawPicker(); e.preventDefault(); }
+      else if (e.key === "Enter") { choose(); e.preventDefault(); }
+      else if (e.key === "Escape") { closePicker(); e.preventDefault(); }
+    });
+  }
+
+  if (reply) {
+    reply.addEventListener("keydown", function (e) {
+      if (e.key === "/" && reply.value === "" && picker && choices.length) { openPicker(); e.preventDefault(); }
+      else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { $("send-reply").click(); e.preventDefault(); }
+      else if (e.key === "Escape") { reply.blur(); e.preventDefault(); }
+    });
+  }
+
+  // Assign, priority and tags change in place: the half-written reply stays where it is.
+  var status = $("in-place-status");
+  function submitInPlace(form, done) {
+    var body = new URLSearchParams(new FormData(form));
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" }).then(function (r) {
+      if (r.type === "opaqueredirect" || r.ok) { done(); } else { form.submit(); }
+    }, function () { form.submit(); });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("form.in-place"), function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      submitInPlace(form, function () {
+        if (form.id === "priority-form") { $("priority-shown").textContent = $("priority").value; }
+        if (form.id === "tags-form") { $("tags-shown").textContent = $("tags").value || "none"; }
+        if (status) { status.textContent = "Saved."; }
+      });
+    });
+  });
+  function assignToMe() {
+    var form = $("assign-form");
+    if (!form) { return; }
+    var data = new URLSearchParams(new FormData(form));
+    data.set("assignee", "me");
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" }).then(function () {
+      if (status) { status.textContent = "Assigned to you."; }
+    });
+  }
+
+  // Somebody else on the same conversation: who has it open, and what was written since loading.
+  var layout = document.querySelector(".layout.conversation"), notice = $("collision");
+  if (layout && notice && window.fetch) {
+    var id = layout.getAttribute("data-conversation"), seen = layout.getAttribute("data-seen");
+    var poll = function () {
+      fetch("/app/conversations/" + id + "/activity?since=" + encodeURIComponent(seen), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (a) {
+          if (!a) { return; }
+          var parts = [];
+          if (a.viewers.length) { parts.push(a.viewers.join(", ") + " also has this conversation open."); }
+          if (a.new_messages > 0) { parts.push((a.last_by || "Somebody") + " wrote since you opened it: reload to read it before you send."); }
+          notice.textContent = parts.join(" ");
+          notice.hidden = parts.length === 0;
+        }, function () {});
+    };
+    window.setInterval(poll, 10000);
+  }
+
   document.addEventListener("keydown", function (e) {
-    if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) { return; }
     var rows = Array.prototype.slice.call(document.querySelectorAll("a.row"));
-    var at = rows.indexOf(document.activeElement);
-    if ((e.key === "j" || e.key === "k") && rows.length) {
-      var next = e.key === "j" ? Math.min(rows.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
+    var i = rows.indexOf(document.activeElement);
+    var help = $("key-help");
+    if (rows.length && (e.key === "j" || e.key === "k")) {
+      var next = e.key === "j" ? Math.min(rows.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
       rows[next].focus();
       e.preventDefault();
+    } else if (e.key === "/" && $("inbox-q")) {
+      $("inbox-q").focus();
+      e.preventDefault();
+    } else if (!reply) {
+      return;
     } else if (e.key === "r") {
-      var reply = document.getElementById("reply-body");
-      if (reply) { reply.focus(); e.preventDefault(); }
-    } else if (e.key === "u" && document.getElementById("reply-body")) {
-      window.location.href = "/app/inbox";
+      reply.focus();
+      e.preventDefault();
+    } else if (e.key === "j") {
+      go($("next-conversation"));
+    } else if (e.key === "k") {
+      go($("previous-conversation"));
+    } else if (e.key === "u") {
+      go($("back-to-inbox"));
+    } else if (e.key === "e" && $("resolve-form")) {
+      $("resolve-form").requestSubmit();
+      e.preventDefault();
+    } else if (e.key === "a") {
+      assignToMe();
+      e.preventDefault();
+    } else if (e.key === "#") {
+      $("tags").focus();
+      e.preventDefault();
+    } else if (e.key === "?" && help && help.showModal) {
+      help.showModal();
+      e.preventDefault();
     }
   });
 })();
