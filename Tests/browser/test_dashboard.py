@@ -6,7 +6,7 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import AGENT, OWNER, click_and_wait, make_driver, screenshot, sign_in
 
@@ -24,15 +24,16 @@ def test_one_star_review_worked_from_inbox_to_customer_profile(careloop, browser
     sign_in(browser, careloop.base)
     # check: it is in the inbox, with its stars and time left
     row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "a.row") if "Grace Hopper" in r.text)
-    assert "★☆☆☆☆" in row.text and "left" in row.text
+    assert "★☆☆☆☆" in row.text and "first reply due in" in row.text
     screenshot(browser, "inbox")
     # act: open it, reply, add a note, resolve
     click_and_wait(browser, row)
     assert browser.find_element(By.ID, "status").text == "open"
     browser.find_element(By.ID, "reply-body").send_keys("So sorry, Grace. A new lid is on its way today.")
     click_and_wait(browser, browser.find_element(By.ID, "send-reply"))
+    browser.find_element(By.ID, "mode-note").click()
     browser.find_element(By.ID, "reply-body").send_keys("Sent lid part 44-B by tracked post.")
-    click_and_wait(browser, browser.find_element(By.ID, "add-note"))
+    click_and_wait(browser, browser.find_element(By.ID, "send-reply"))
     thread = browser.find_element(By.ID, "thread")
     staff = [m.text for m in thread.find_elements(By.CSS_SELECTOR, "article.msg.staff")]
     notes = [m.text for m in thread.find_elements(By.CSS_SELECTOR, "article.msg.note")]
@@ -41,7 +42,10 @@ def test_one_star_review_worked_from_inbox_to_customer_profile(careloop, browser
     assert browser.find_element(By.ID, "status").text == "waiting", "after a reply the store waits for the customer"
     screenshot(browser, "conversation")
     browser.find_element(By.ID, "resolution-note").send_keys("Replacement lid sent")
+    here = browser.current_url
     click_and_wait(browser, browser.find_element(By.ID, "resolve"))
+    assert browser.current_url != here, "resolving opens the next conversation of the view (or the inbox)"
+    browser.get(here)
     assert browser.find_element(By.ID, "status").text == "resolved"
     assert any("Resolved: Replacement lid sent" in m.text for m in browser.find_elements(By.CSS_SELECTOR, "article.msg.system"))
     # check: the customer's profile remembers it all
@@ -144,9 +148,11 @@ def test_stored_xss_corpus_never_runs(careloop, browser):
     browser.get(f"{careloop.base}/app/conversations/{first}")
     browser.find_element(By.ID, "tags").clear()
     browser.find_element(By.ID, "tags").send_keys('<b onmouseover=alert(1)>x</b>, "><img src=x onerror=alert(1)>')
-    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form[action$='/tags'] button"))
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/tags'] button").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "in-place-status").text == "Saved.")
+    browser.find_element(By.ID, "mode-note").click()
     browser.find_element(By.ID, "reply-body").send_keys(PAYLOADS[1])
-    click_and_wait(browser, browser.find_element(By.ID, "add-note"))
+    click_and_wait(browser, browser.find_element(By.ID, "send-reply"))
     # act + check: every page that shows them
     pages = ["/app/inbox?status=open&who=all", "/app/inbox?status=open&who=all&page=2", "/app/reviews", "/app/reviews?page=2",
              f"/app/customers?q=-{tag}"]

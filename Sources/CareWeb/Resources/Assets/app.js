@@ -58,7 +58,12 @@
   if (reply) {
     reply.addEventListener("keydown", function (e) {
       if (e.key === "/" && reply.value === "" && picker && choices.length) { openPicker(); e.preventDefault(); }
-      else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { $("send-reply").click(); e.preventDefault(); }
+      else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        // Ctrl+Enter: send and open the next conversation; with Shift: send and resolve.
+        var button = e.shiftKey && $("send-resolve") ? $("send-resolve") : $("send-next");
+        button.click();
+        e.preventDefault();
+      }
       else if (e.key === "Escape") { reply.blur(); e.preventDefault(); }
     });
   }
