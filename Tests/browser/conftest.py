@@ -8,6 +8,7 @@ from selenium.webdriver.chrome.service import Service
 
 OWNER = ("owner@browser.test", "owner password")
 AGENT = ("agent@browser.test", "agent password")
+MAYA = ("maya@browser.test", "maya password")
 
 
 def free_port():
@@ -55,6 +56,8 @@ def careloop():
                               "--owner-password", OWNER[1]], env=env, capture_output=True, text=True, check=True)
     key = json.loads(created.stdout)["api_key"]
     subprocess.run([binary, "add-staff", "--store", "browser", "--email", AGENT[0], "--password", AGENT[1], "--name", "Ann Agent"],
+                   env=env, capture_output=True, text=True, check=True)
+    subprocess.run([binary, "add-staff", "--store", "browser", "--email", MAYA[0], "--password", MAYA[1], "--name", "Maya Lopez"],
                    env=env, capture_output=True, text=True, check=True)
     port = free_port()
     server = subprocess.Popen([binary, "serve", "--hostname", "127.0.0.1", "--port", str(port)], env=env,

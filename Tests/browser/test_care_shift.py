@@ -6,7 +6,7 @@ import uuid
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import AGENT, OWNER, click_and_wait, make_driver, screenshot, sign_in
 
@@ -131,3 +131,76 @@ def test_collision_notice_when_a_teammate_answers_first(careloop):
     finally:
         owner.quit()
         agent.quit()
+
+
+def test_bulk_reject_three_held_reviews_with_a_reason(careloop, browser):
+    # setup: three reviews that two links each hold for a person's decision
+    run = uuid.uuid4().hex[:8]
+    ids = []
+    for i in range(3):
+        out = careloop.review(f"held{i}-{run}@example.com", f"Held{i} Person", 5,
+                              body=f"Visit http://spam-{run}.example/{i} and http://more-{run}.example/{i}")
+        assert out["status"] == "pending", out
+        ids.append(out["id"])
+    sign_in(browser, careloop.base)
+    assert browser.find_element(By.ID, "held-badge").text.strip() != "", "the navigation says reviews are held"
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "header.top a[href='/app/reviews']"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "ul.tabs a[href='/app/reviews?status=pending']"))
+    assert browser.find_element(By.CSS_SELECTOR, "ul.tabs a[aria-current=page]").text.startswith("Needs a decision")
+    # act: tick the three, choose reject, give the reason, apply
+    for rid in ids:
+        browser.find_element(By.ID, f"pick-{rid}").click()
+    Select(browser.find_element(By.ID, "bulk-decision")).select_by_value("reject")
+    browser.find_element(By.ID, "bulk-reason").send_keys("Advertising links, not a review")
+    screenshot(browser, "reviews-bulk")
+    click_and_wait(browser, browser.find_element(By.ID, "bulk-apply"))
+    # check: each one rejected, with the reason and who decided
+    for rid in ids:
+        code, r = careloop.api("GET", f"/api/v1/reviews/{rid}")
+        assert code == 200, r
+        assert r["status"] == "rejected", r
+        assert r["status_reason"] == "Advertising links, not a review", r
+    assert not any(f"pick-{rid}" == e.get_attribute("id") for rid in ids for e in browser.find_elements(By.CSS_SELECTOR, "input.pick"))
+
+
+def test_trigger_form_rating_at_most_two_assigns_to_maya_without_internal_names(careloop, browser):
+    # setup
+    sign_in(browser, careloop.base)
+    browser.get(careloop.base + "/app/triggers/new")
+    # only the rows in use show; "+ Add condition" brings another
+    visible = [r for r in browser.find_elements(By.CSS_SELECTOR, ".condition") if r.is_displayed()]
+    assert len(visible) == 1, len(visible)
+    # act: pick everything by the words on screen; type only the trigger's name and the number
+    browser.find_element(By.ID, "t-name").send_keys("Low stars go to Maya")
+    Select(browser.find_element(By.ID, "t-event")).select_by_visible_text("A review is posted")
+    Select(browser.find_element(By.ID, "c0-attribute")).select_by_visible_text("Rating")
+    Select(browser.find_element(By.ID, "c0-op")).select_by_visible_text("is at most")
+    browser.find_element(By.ID, "c0-value").send_keys("two")
+    Select(browser.find_element(By.ID, "a0-type")).select_by_visible_text("Assign to")
+    assert not browser.find_element(By.ID, "a0-text").is_displayed(), "assigning needs no message box"
+    Select(browser.find_element(By.ID, "a0-agent")).select_by_visible_text("Maya Lopez")
+    click_and_wait(browser, browser.find_element(By.ID, "save-trigger"))
+    # check: a wrong value is named beside its field, and nothing chosen is lost
+    error = browser.find_element(By.ID, "c0-error").text
+    assert error.startswith("Condition 1"), error
+    assert Select(browser.find_element(By.ID, "a0-agent")).first_selected_option.text == "Maya Lopez"
+    browser.find_element(By.ID, "c0-value").clear()
+    browser.find_element(By.ID, "c0-value").send_keys("2")
+    screenshot(browser, "trigger-form")
+    click_and_wait(browser, browser.find_element(By.ID, "save-trigger"))
+    code, out = careloop.api("GET", "/api/v1/triggers")
+    rule = next(t["definition"] for t in out["triggers"] if t["name"] == "Low stars go to Maya")
+    assert rule["conditions"] == {"all": [{"attribute": "review.rating", "op": "lte", "value": 2}]}, rule
+    assert rule["actions"] == [{"type": "assign", "to": "maya@browser.test"}], rule
+    # act: a 1★ review comes in
+    run = uuid.uuid4().hex[:8]
+    careloop.review(f"maya-{run}@example.com", "Unhappy Person", 1, body="Broken")
+    # check: Maya has it, and the list says the trigger fired
+    code, out = careloop.api("GET", "/api/v1/conversations?per_page=100")
+    mine = next(c for c in out["conversations"] if c["customer"]["email"] == f"maya-{run}@example.com")
+    assert mine["assignee"]["email"] == "maya@browser.test", mine
+    browser.get(careloop.base + "/app/triggers")
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#trigger-list tbody tr") if "Low stars go to Maya" in r.text)
+    assert "just now" in row.text and "1 time" in row.text, row.text
+    # the new trigger is last: turn it off again so the other tests' conversations stay unassigned
+    click_and_wait(browser, row.find_element(By.CSS_SELECTOR, "form button"))

@@ -11,6 +11,8 @@ struct Chrome: Encodable {
     let storeName: String
     let csrf: String
     let isOwner: Bool
+    /// Reviews held for a person's decision: a badge on "Reviews".
+    let heldReviews: Int
 }
 
 struct PageContext<Data: Encodable>: Encodable {
@@ -30,7 +32,8 @@ enum DashboardPage {
     ) async throws -> Response {
         let ctx = try req.staff
         let chrome = Chrome(
-            title: title, section: section, staffName: ctx.staff.name, storeName: ctx.store.name, csrf: ctx.csrf, isOwner: ctx.isOwner)
+            title: title, section: section, staffName: ctx.staff.name, storeName: ctx.store.name, csrf: ctx.csrf, isOwner: ctx.isOwner,
+            heldReviews: try await ReviewDecisions.held(storeID: ctx.storeID, on: req.db))
         let view = try await req.view.render(template, PageContext(chrome: chrome, data: data))
         return try await secure(view.encodeResponse(status: status, for: req))
     }

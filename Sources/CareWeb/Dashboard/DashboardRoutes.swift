@@ -32,6 +32,7 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("customers", ":id", "notes", use: CustomersPageController.addNote)
 
     staff.get("reviews", use: ReviewsPageController.list)
+    staff.post("reviews", "bulk", use: ReviewsPageController.bulk)
     staff.post("reviews", ":id", "publish", use: ReviewsPageController.publish)
     staff.post("reviews", ":id", "reject", use: ReviewsPageController.reject)
     staff.post("reviews", ":id", "reply", use: ReviewsPageController.reply)

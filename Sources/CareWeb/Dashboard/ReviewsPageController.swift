@@ -24,6 +24,15 @@ enum ReviewsPageController {
         let reply: String?
         let conversationHref: String?
         let edits: Int
+        /// For a held review: the day it publishes itself unless a person decides first.
+        let publishesOn: String?
+    }
+
+    struct Tab: Encodable {
+        let label: String
+        let href: String
+        let count: Int
+        let current: Bool
     }
 
     struct Option: Encodable {
@@ -33,6 +42,7 @@ enum ReviewsPageController {
     }
 
     struct Data: Encodable {
+        let tabs: [Tab]
         let items: [Item]
         let showing: String
         let stars: [Option]
@@ -43,6 +53,8 @@ enum ReviewsPageController {
         let to: String
         let nextPage: String?
         let previousPage: String?
+        /// This page, for the bulk form to come back to.
+        let back: String
     }
 
     static func list(_ req: Request) async throws -> Response {
@@ -64,6 +76,13 @@ enum ReviewsPageController {
         }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 25)
         let result = try await ReviewQueries.storePage(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
+        let counts = try await ReviewDecisions.counts(storeID: ctx.storeID, on: req.db)
+        let tabs = [
+            Tab(label: "Needs a decision", href: "/app/reviews?status=pending", count: counts.pending, current: filter.status == .pending),
+            Tab(label: "Published", href: "/app/reviews?status=published", count: counts.published, current: filter.status == .published),
+            Tab(label: "Rejected", href: "/app/reviews?status=rejected", count: counts.rejected, current: filter.status == .rejected),
+            Tab(label: "All", href: "/app/reviews", count: counts.all, current: filter.status == nil),
+        ]
         let ids = result.reviews.compactMap(\.review.id)
         let conversations =
             ids.isEmpty ? [] : try await Conversation.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$reviewID ~~ ids).all()
@@ -73,6 +92,7 @@ enum ReviewsPageController {
         query = query.replacingOccurrences(of: #"&?page=\d+"#, with: "", options: .regularExpression)
         let pageLink = { (n: Int) in "/app/reviews\(query)\(query.count > 1 ? "&" : "")page=\(n)" }
         let data = Data(
+            tabs: tabs,
             items: result.reviews.map { l in
                 let r = l.review
                 return Item(
@@ -83,7 +103,8 @@ enum ReviewsPageController {
                     moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map(Shown.time) ?? "")" }, verified: r.verified,
                     when: Shown.time(r.createdAt), reply: l.reply?.body,
                     conversationHref: conversations.first { $0.reviewID == r.id }.map { "/app/conversations/\($0.id!)" },
-                    edits: edits.filter { $0.reviewID == r.id }.count)
+                    edits: edits.filter { $0.reviewID == r.id }.count,
+                    publishesOn: r.status == .pending ? r.publishAfter.map(Shown.day) : nil)
             },
             showing: result.reviews.isEmpty
                 ? "No reviews match."
@@ -99,7 +120,8 @@ enum ReviewsPageController {
             ],
             product: product, from: from, to: to,
             nextPage: result.hasMore ? pageLink(page.number + 1) : nil,
-            previousPage: page.number > 1 ? pageLink(page.number - 1) : nil)
+            previousPage: page.number > 1 ? pageLink(page.number - 1) : nil,
+            back: "/app/reviews" + (req.url.query.map { "?" + $0 } ?? ""))
         return try await DashboardPage.render(req, "app-reviews", title: "Reviews", section: "reviews", data)
     }
 
@@ -127,6 +149,35 @@ enum ReviewsPageController {
             reviewID: id, storeID: ctx.storeID, reason: try req.content.decode(ReasonForm.self).reason ?? "",
             by: ctx.staff.email, storage: req.care.storage, on: req.db)
         return back(req, id)
+    }
+
+    struct BulkForm: Content {
+        let ids: [String]?
+        let decision: String?
+        let reason: String?
+        let back: String?
+    }
+
+    /// Publish or reject the reviews ticked on the page, all at once; a rejection's reason is kept on each.
+    static func bulk(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(BulkForm.self)
+        guard let decision = form.decision.flatMap(ReviewDecisions.Decision.init(rawValue:)) else {
+            throw CareError.invalid("decision", "choose publish or reject")
+        }
+        let raw = form.ids ?? []
+        guard raw.count <= ReviewDecisions.maxSelected else {
+            throw CareError.invalid("ids", "select at most \(ReviewDecisions.maxSelected) reviews at once")
+        }
+        let ids = try raw.map { s throws(CareError) in
+            guard let id = UUID(uuidString: s) else { throw CareError.invalid("ids", "not a review id: \(s.prefix(40))") }
+            return id
+        }
+        let n = try await ReviewDecisions.decide(
+            decision, reviewIDs: ids, reason: form.reason, storeID: ctx.storeID, by: ctx.staff.email, storage: req.care.storage, on: req.db)
+        let back = form.back.flatMap { $0.hasPrefix("/app/reviews") && $0.utf8.count <= 1_000 ? $0 : nil } ?? "/app/reviews"
+        _ = n
+        return DashboardPage.back(req, to: back)
     }
 
     static func reply(_ req: Request) async throws -> Response {

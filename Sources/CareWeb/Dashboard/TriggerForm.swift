@@ -17,6 +17,9 @@ struct TriggerForm: Codable {
         var type: String?
         var text: String?
         var setting: String?
+        /// The typed pickers: an agent's email (or round_robin) for assign, a priority for set_priority.
+        var agent: String?
+        var priority: String?
     }
 
     static let conditionRows = 6
@@ -80,7 +83,9 @@ struct TriggerForm: Codable {
     static func action(_ row: ActionRow) -> JSONNode? {
         guard let name = row.type, !name.isEmpty else { return nil }
         let text = (row.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let setting = (row.setting ?? "").trimmingCharacters(in: .whitespaces)
+        var setting = (row.setting ?? "").trimmingCharacters(in: .whitespaces)
+        if name == TriggerActionType.assign.rawValue, let agent = row.agent, !agent.isEmpty { setting = agent }
+        if name == TriggerActionType.setPriority.rawValue, let p = row.priority, !p.isEmpty { setting = p }
         var o: [String: JSONNode] = ["type": .string(name)]
         // An unknown name is passed on as it is: the parser refuses it with its own message.
         guard let type = TriggerActionType(rawValue: name) else { return .object(o) }
@@ -119,6 +124,19 @@ struct TriggerForm: Codable {
                 let range = Range(m.range, in: out), let number = Range(m.range(at: m.numberOfRanges - 1), in: out), let n = Int(out[number])
             {
                 out.replaceSubrange(range, with: "\(word) \(n + 1)")
+            }
+        }
+        // In the form's words: "Condition 1, value: must be a number for Rating".
+        for (part, word) in [
+            (".value:", ", value:"), (".op:", ", comparison:"), (".attribute:", ", what:"), (".template:", ", message:"), (".to:", ", who:"),
+            (".minutes:", ", minutes:"), (".priority:", ", priority:"), (".tag:", ", tag:"),
+        ] {
+            out = out.replacingOccurrences(of: part, with: word)
+        }
+        // Attribute names only where a message names the attribute (placeholder lists keep theirs).
+        for a in TriggerAttribute.allCases {
+            for lead in [" for ", " to "] {
+                out = out.replacingOccurrences(of: lead + a.rawValue, with: lead + TriggerWords.attribute(a))
             }
         }
         return out
@@ -170,8 +188,8 @@ struct TriggerForm: Codable {
         switch a {
         case .openConversation(let t, let s): ActionRow(type: a.type.rawValue, text: t, setting: s)
         case .sendMessage(let t), .addNote(let t): ActionRow(type: a.type.rawValue, text: t, setting: nil)
-        case .assign(let to): ActionRow(type: a.type.rawValue, text: nil, setting: to)
-        case .setPriority(let p): ActionRow(type: a.type.rawValue, text: nil, setting: p.rawValue)
+        case .assign(let to): ActionRow(type: a.type.rawValue, text: nil, setting: to, agent: to)
+        case .setPriority(let p): ActionRow(type: a.type.rawValue, text: nil, setting: p.rawValue, priority: p.rawValue)
         case .addTag(let tag): ActionRow(type: a.type.rawValue, text: nil, setting: tag)
         case .setSLA(let m): ActionRow(type: a.type.rawValue, text: nil, setting: String(m))
         case .notifyStaff(let t, let to): ActionRow(type: a.type.rawValue, text: t, setting: to)

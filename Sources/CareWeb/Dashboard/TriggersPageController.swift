@@ -10,6 +10,8 @@ enum TriggersPageController {
         let name: String
         let event: String
         let enabled: Bool
+        let lastFired: String
+        let firedRecently: String
     }
 
     struct ListData: Encodable {
@@ -25,8 +27,16 @@ enum TriggersPageController {
     static func renderList(_ req: Request, error: String?, importText: String, status: HTTPResponseStatus = .ok) async throws -> Response {
         let ctx = try req.staff
         let triggers = try await TriggerService.list(storeID: ctx.storeID, on: req.db)
+        let now = req.care.storage.now()
+        let activity = try await TriggerActivity.figures(storeID: ctx.storeID, now: now, on: req.db)
         let data = ListData(
-            triggers: triggers.map { Listed(id: $0.id!.uuidString, name: $0.name, event: $0.event, enabled: $0.enabled) },
+            triggers: triggers.map { t in
+                let f = activity[t.id!]
+                return Listed(
+                    id: t.id!.uuidString, name: t.name, event: TriggerEvent(rawValue: t.event).map(TriggerWords.event) ?? t.event,
+                    enabled: t.enabled, lastFired: f?.lastFired.map { Ago.text($0, now: now) } ?? "never",
+                    firedRecently: "\(f?.lastThirtyDays ?? 0) time\(f?.lastThirtyDays == 1 ? "" : "s")")
+            },
             error: error, importText: importText)
         return try await DashboardPage.render(req, "app-triggers", title: "Triggers", section: "triggers", data, status: status)
     }
@@ -36,19 +46,40 @@ enum TriggersPageController {
         let label: String
         let selected: Bool
     }
+    /// An action type with what its boxes mean, for the page's script to relabel the row.
+    struct TypeOption: Encodable {
+        let value: String
+        let label: String
+        let selected: Bool
+        let textLabel: String
+        let settingLabel: String
+        let agent: Bool
+        let priority: Bool
+    }
     struct ConditionRowView: Encodable {
         let index: Int
         let number: Int
         let attributes: [Option]
         let ops: [Option]
         let value: String
+        /// A blank row past the first blank one: the page's script folds these behind "+ Add condition".
+        let spare: Bool
+        let error: String?
     }
     struct ActionRowView: Encodable {
         let index: Int
         let number: Int
-        let types: [Option]
+        let types: [TypeOption]
         let text: String
         let setting: String
+        let agents: [Option]
+        let priorities: [Option]
+        let textLabel: String?
+        let settingLabel: String?
+        let showAgent: Bool
+        let showPriority: Bool
+        let spare: Bool
+        let error: String?
     }
     struct PreviewRow: Encodable {
         let customer: String
@@ -97,27 +128,60 @@ enum TriggersPageController {
         _ req: Request, id: UUID?, form: TriggerForm, error: String? = nil, nestedJSON: String? = nil,
         preview: [TriggerPreview.Row]? = nil, status: HTTPResponseStatus = .ok
     ) async throws -> Response {
-        let attributes = TriggerAttribute.allCases.map(\.rawValue).sorted()
-        let actionTypes = TriggerActionType.allCases.map(\.rawValue)
+        let ctx = try req.staff
+        let staff = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).all()
+        // "Condition 2: …" and "Action 1: …" are shown beside that row as well as at the top.
+        let error = error.map { $0.hasPrefix("trigger: ") ? String($0.dropFirst("trigger: ".count)) : $0 }
+        func rowError(_ word: String, _ number: Int) -> String? {
+            guard let error, error.hasPrefix("\(word) \(number),") || error.hasPrefix("\(word) \(number):") else { return nil }
+            return error
+        }
+        let usedConditions = form.conditionList.filter { !($0.attribute ?? "").isEmpty }.count
+        let usedActions = form.actionList.filter { !($0.type ?? "").isEmpty }.count
         let data = EditData(
             id: id?.uuidString, action: id.map { "/app/triggers/\($0)" } ?? "/app/triggers",
             name: form.name ?? "",
-            events: TriggerEvent.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == form.event) },
+            events: TriggerEvent.allCases.map { Option(value: $0.rawValue, label: TriggerWords.event($0), selected: $0.rawValue == form.event) },
             matchAll: form.match != "any", afterMinutes: form.after_minutes ?? "", oncePerSubject: form.once_per_subject == "1",
             conditions: form.conditionList.enumerated().map { i, row in
                 ConditionRowView(
                     index: i, number: i + 1,
-                    attributes: [Option(value: "", label: "(none)", selected: (row.attribute ?? "").isEmpty)]
-                        + attributes.map { Option(value: $0, label: $0, selected: $0 == row.attribute) },
-                    ops: TriggerOperator.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == (row.op ?? "eq")) },
-                    value: row.value ?? "")
+                    attributes: [Option(value: "", label: "(choose)", selected: (row.attribute ?? "").isEmpty)]
+                        + TriggerAttribute.allCases.map {
+                            Option(value: $0.rawValue, label: TriggerWords.attribute($0), selected: $0.rawValue == row.attribute)
+                        },
+                    ops: TriggerOperator.allCases.map {
+                        Option(value: $0.rawValue, label: TriggerWords.op($0), selected: $0.rawValue == (row.op ?? "eq"))
+                    },
+                    value: row.value ?? "", spare: i > usedConditions, error: rowError("Condition", i + 1))
             },
             actions: form.actionList.enumerated().map { i, row in
                 ActionRowView(
                     index: i, number: i + 1,
-                    types: [Option(value: "", label: "(none)", selected: (row.type ?? "").isEmpty)]
-                        + actionTypes.map { Option(value: $0, label: $0, selected: $0 == row.type) },
-                    text: row.text ?? "", setting: row.setting ?? "")
+                    types: [
+                        TypeOption(
+                            value: "", label: "(choose)", selected: (row.type ?? "").isEmpty, textLabel: "", settingLabel: "", agent: false,
+                            priority: false)
+                    ]
+                        + TriggerActionType.allCases.map { t in
+                            let uses = TriggerWords.uses(t)
+                            return TypeOption(
+                                value: t.rawValue, label: TriggerWords.action(t), selected: t.rawValue == row.type, textLabel: uses.text ?? "",
+                                settingLabel: uses.setting ?? "", agent: uses.agent, priority: uses.priority)
+                        },
+                    text: row.text ?? "", setting: row.setting ?? "",
+                    agents: [Option(value: "", label: "(choose someone)", selected: (row.agent ?? "").isEmpty)]
+                        + [Option(value: "round_robin", label: "Whoever is next in turn", selected: row.agent == "round_robin")]
+                        + staff.map { Option(value: $0.email, label: $0.name, selected: $0.email == row.agent) },
+                    priorities: [Option(value: "", label: "(choose)", selected: (row.priority ?? "").isEmpty)]
+                        + ConversationPriority.allCases.map {
+                            Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0.rawValue == row.priority)
+                        },
+                    textLabel: TriggerWords.uses(row.type.flatMap(TriggerActionType.init(rawValue:))).text,
+                    settingLabel: TriggerWords.uses(row.type.flatMap(TriggerActionType.init(rawValue:))).setting,
+                    showAgent: TriggerWords.uses(row.type.flatMap(TriggerActionType.init(rawValue:))).agent,
+                    showPriority: TriggerWords.uses(row.type.flatMap(TriggerActionType.init(rawValue:))).priority,
+                    spare: i > usedActions, error: rowError("Action", i + 1))
             },
             error: error, nestedJSON: nestedJSON, exportHref: id.map { "/app/triggers/\($0)/export" },
             preview: preview.map {

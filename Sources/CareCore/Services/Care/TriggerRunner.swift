@@ -68,6 +68,7 @@ public enum TriggerRunner {
                 guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: subjectID, storeID: storeID, at: now, on: sql)
                 else { continue }
             }
+            try await TriggerActivity.count(triggerID: triggerID, storeID: storeID, now: now, on: sql)
             let raised: [TriggerEvent]
             (subject, raised) = try await CareActions.run(trigger.actions, of: trigger.name, on: subject, links: links, now: now, sql: sql)
             for next in raised {
@@ -91,6 +92,7 @@ public enum TriggerRunner {
         let facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql)
         guard trigger.conditions.matches(facts) else { return false }
         guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: guardKey, storeID: storeID, at: now, on: sql) else { return false }
+        try await TriggerActivity.count(triggerID: triggerID, storeID: storeID, now: now, on: sql)
         var (s, raised) = try await CareActions.run(trigger.actions, of: trigger.name, on: subject, links: links, now: now, sql: sql)
         for next in raised {
             s = try await fire(next, subject: s, links: links, now: now, excluding: [triggerID], depth: 1, on: sql)

@@ -25,5 +25,7 @@ public enum CareMigrations {
         M0020_CreateRequestTemplates(),
         M0021_ReplyTargets(),
         M0022_ConversationViewers(),
+        M0023_ReviewsByStatus(),
+        M0024_TriggerFireDays(),
     ]
 }

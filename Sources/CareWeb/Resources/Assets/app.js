@@ -153,3 +153,44 @@
     }
   });
 })();
+
+// The trigger editor: only the rows in use, "+ Add condition / action" for more, and each action
+// row showing just the boxes its type uses, labelled for it.
+(function () {
+  "use strict";
+  var form = document.getElementById("trigger-form");
+  if (!form) { return; }
+  Array.prototype.forEach.call(form.querySelectorAll(".add-row"), function (button) {
+    var kind = button.getAttribute("data-rows");
+    var spares = function () { return form.querySelectorAll("." + kind + ".spare:not(.shown)"); };
+    Array.prototype.forEach.call(spares(), function (row) { row.hidden = true; });
+    button.hidden = spares().length === 0;
+    button.addEventListener("click", function () {
+      var next = spares()[0];
+      if (!next) { return; }
+      next.hidden = false;
+      next.classList.add("shown");
+      var first = next.querySelector("select");
+      if (first) { first.focus(); }
+      button.hidden = spares().length === 0;
+    });
+  });
+  function relabel(select) {
+    var row = select.closest(".action"), o = select.options[select.selectedIndex];
+    if (!row || !o || !o.value) { return; }
+    var show = function (cls, on, label) {
+      var box = row.querySelector("." + cls);
+      if (!box) { return; }
+      box.hidden = !on;
+      if (on && label) { box.querySelector("label").textContent = label; }
+    };
+    show("field-text", !!o.getAttribute("data-text"), o.getAttribute("data-text"));
+    show("field-setting", !!o.getAttribute("data-setting"), o.getAttribute("data-setting"));
+    show("field-agent", o.getAttribute("data-agent") === "true");
+    show("field-priority", o.getAttribute("data-priority") === "true");
+  }
+  Array.prototype.forEach.call(form.querySelectorAll("select.action-type"), function (select) {
+    relabel(select);
+    select.addEventListener("change", function () { relabel(select); });
+  });
+})();
