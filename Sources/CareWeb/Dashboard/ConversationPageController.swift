@@ -242,6 +242,9 @@ enum ConversationPageController {
         let since = req.query[String.self, at: "since"].flatMap { $0.utf8.count <= 32 ? Double($0) : nil }.flatMap {
             $0.isFinite ? Date(timeIntervalSince1970: $0) : nil
         }
+        guard try await Conversation.query(on: req.db).filter(\.$id == id).filter(\.$storeID == ctx.storeID).count() == 1 else {
+            throw CareError.notFound("conversation")
+        }
         try await Collision.checkIn(conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
         let a = try await Collision.activity(
             conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, since: since, now: req.care.storage.now(), on: req.db)

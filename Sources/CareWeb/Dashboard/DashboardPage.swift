@@ -47,7 +47,16 @@ enum DashboardPage {
 
     /// Back to where a form was posted from (a path on this site only).
     static func back(_ req: Request, to path: String) -> Response {
-        req.redirect(to: path.hasPrefix("/app") ? path : "/app", redirectType: .normal)
+        req.redirect(to: path.hasPrefix("/app") && isPlainPath(path) ? path : "/app", redirectType: .normal)
+    }
+
+    /// A path of this site that is safe in a Location header: no control characters (a line break
+    /// would start a header of its own), no backslash, no `//` host, no `.` or `..` segment, short.
+    static func isPlainPath(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.hasPrefix("//"), path.utf8.count <= 1_000 else { return false }
+        guard path.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "\\") }) else { return false }
+        let route = path.split(separator: "?", maxSplits: 1).first ?? ""
+        return !route.split(separator: "/").contains { $0 == "." || $0 == ".." || $0.lowercased().hasPrefix("%2e") }
     }
 }
 

@@ -83,7 +83,10 @@ enum InboxPageController {
             let n = try await Inbox.count(storeID: ctx.storeID, staffID: ctx.staffID, view: v, now: now, on: req.db)
             views.append(Tab(label: label, href: link(v, 1), count: n, current: v == view))
         }
-        let productName = try await view.productID.asyncMap { try await Product.find($0, on: req.db)?.name } ?? nil
+        let productName =
+            try await view.productID.asyncMap {
+                try await Product.query(on: req.db).filter(\.$id == $0).filter(\.$storeID == ctx.storeID).first()?.name
+            } ?? nil
         let data = Data(
             statusTabs: ConversationStatus.allCases.map { s in
                 Tab(

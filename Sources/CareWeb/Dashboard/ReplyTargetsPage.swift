@@ -55,7 +55,10 @@ enum ReplyTargetsPage {
         if hoursText.isEmpty {
             t.nextReplyMinutes = nil
         } else {
-            guard hoursText.utf8.count <= 12, let h = Double(hoursText), h.isFinite, h > 0, h <= 720 else {
+            // Digits and one point only ("0x10" and "1e3" read as numbers to Double).
+            guard hoursText.utf8.count <= 12, hoursText.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E }),
+                let h = Double(hoursText), h.isFinite, h > 0, h <= 720
+            else {
                 throw CareError.invalid("next_reply_hours", "must be a number of hours from 0.1 to 720, or empty for no target")
             }
             t.nextReplyMinutes = Int((h * 60).rounded())
@@ -69,8 +72,11 @@ enum ReplyTargetsPage {
         }
         t.openHour = try hour(form.open_hour, "open_hour", 0...23)
         t.closeHour = try hour(form.close_hour, "close_hour", 1...24)
-        let days = (form.work_days ?? []).prefix(7).compactMap { Int($0) }.filter { (1...7).contains($0) }
-        t.workDays = Set(days)
+        let raw = form.work_days ?? []
+        guard raw.count <= 50 else { throw CareError.invalid("work_days", "choose working days from Monday to Sunday") }
+        let days = Set(raw.compactMap { Int($0) }.filter { (1...7).contains($0) })
+        // Without business hours the working days do not matter: keep what was there, Monday to Friday by default.
+        t.workDays = days.isEmpty && !t.businessHours ? ReplyTargets().workDays : days
         t.assignOnReply = form.assign_on_reply == "1"
         try await ReplyTargets.save(t, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=saved#replies")

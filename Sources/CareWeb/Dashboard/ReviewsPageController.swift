@@ -175,7 +175,9 @@ enum ReviewsPageController {
         }
         let n = try await ReviewDecisions.decide(
             decision, reviewIDs: ids, reason: form.reason, storeID: ctx.storeID, by: ctx.staff.email, storage: req.care.storage, on: req.db)
-        let back = form.back.flatMap { $0.hasPrefix("/app/reviews") && $0.utf8.count <= 1_000 ? $0 : nil } ?? "/app/reviews"
+        let back =
+            form.back.flatMap { ($0 == "/app/reviews" || $0.hasPrefix("/app/reviews?")) && DashboardPage.isPlainPath($0) ? $0 : nil }
+            ?? "/app/reviews"
         _ = n
         return DashboardPage.back(req, to: back)
     }

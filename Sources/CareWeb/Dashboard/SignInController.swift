@@ -71,7 +71,7 @@ enum SignInController {
 
     /// Only a path inside the dashboard: never send a person elsewhere after signing in.
     static func safeNext(_ raw: String?) -> String {
-        guard let raw, raw.hasPrefix("/app/"), !raw.hasPrefix("//"), !raw.contains("\\"), raw.count < 500 else { return "/app/inbox" }
+        guard let raw, raw.hasPrefix("/app/"), DashboardPage.isPlainPath(raw) else { return "/app/inbox" }
         return raw
     }
 }

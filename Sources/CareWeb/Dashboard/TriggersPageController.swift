@@ -194,11 +194,42 @@ enum TriggersPageController {
             section: "triggers", data, status: status)
     }
 
+    /// The posted form, refused before anything reads it further when it has more rows than the editor
+    /// shows: a page of thousands of rows was a cheap way to make the server work.
+    static func checkedForm(_ req: Request) async throws -> TriggerForm {
+        let form = try req.content.decode(TriggerForm.self)
+        func fits<T>(_ rows: [String: T]?, _ count: Int) -> Bool {
+            (rows ?? [:]).keys.allSatisfy { Int($0).map { (0..<count).contains($0) } ?? false }
+        }
+        guard fits(form.conditions, TriggerForm.conditionRows) else {
+            throw CareError.invalid("conditions", "at most \(TriggerForm.conditionRows) conditions, numbered from 0")
+        }
+        guard fits(form.actions, TriggerForm.actionRows) else {
+            throw CareError.invalid("actions", "at most \(TriggerForm.actionRows) actions, numbered from 0")
+        }
+        return form
+    }
+
+    /// The form's definition, with "Assign to" naming somebody of this store's team (or whoever is next
+    /// in turn): anyone else would leave the conversation silently unassigned when the trigger fires.
+    static func definition(_ form: TriggerForm, _ req: Request) async throws -> TriggerDefinition {
+        let storeID = try req.staff.storeID
+        let team = Set(try await StaffUser.query(on: req.db).filter(\.$storeID == storeID).all().map { $0.email.lowercased() })
+        for (i, row) in form.actionList.enumerated() where row.type == TriggerActionType.assign.rawValue {
+            let who = (row.agent.flatMap { $0.isEmpty ? nil : $0 } ?? row.setting ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            guard who == "round_robin" || team.contains(who) else {
+                throw CareError.invalid("trigger", "Action \(i + 1), who: choose someone of this store's team")
+            }
+        }
+        return try form.definition()
+    }
+
     static func create(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        let form = try req.content.decode(TriggerForm.self)
+        let form = try await checkedForm(req)
         do {
-            let t = try await TriggerService.create(try form.definition(), enabled: true, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+            let t = try await TriggerService.create(
+                try await definition(form, req), enabled: true, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
             return DashboardPage.back(req, to: "/app/triggers/\(t.id!)?saved=1")
         } catch let e as CareError where e.kind == .invalid {
             return try await renderEditor(req, id: nil, form: form, error: e.message, status: .unprocessableEntity)
@@ -209,10 +240,10 @@ enum TriggersPageController {
         let ctx = try req.staff
         let id = try req.uuidParameter("id", what: "trigger")
         _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db)
-        let form = try req.content.decode(TriggerForm.self)
+        let form = try await checkedForm(req)
         do {
             _ = try await TriggerService.update(
-                id: id, storeID: ctx.storeID, definition: try form.definition(), enabled: nil,
+                id: id, storeID: ctx.storeID, definition: try await definition(form, req), enabled: nil,
                 storage: req.care.storage, on: req.db)
             return DashboardPage.back(req, to: "/app/triggers/\(id)?saved=1")
         } catch let e as CareError where e.kind == .invalid {
@@ -223,11 +254,11 @@ enum TriggersPageController {
     /// Tests the form as it stands (saved or not) against the last 50 reviews or conversations.
     static func preview(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        let form = try req.content.decode(TriggerForm.self)
+        let form = try await checkedForm(req)
         let id = (req.query[String.self, at: "id"]).flatMap(UUID.init(uuidString:))
         if let id { _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db) }
         do {
-            let rows = try await TriggerPreview.run(try form.definition(), storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
+            let rows = try await TriggerPreview.run(try await definition(form, req), storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
             return try await renderEditor(req, id: id, form: form, preview: rows)
         } catch let e as CareError where e.kind == .invalid {
             return try await renderEditor(req, id: id, form: form, error: e.message, status: .unprocessableEntity)

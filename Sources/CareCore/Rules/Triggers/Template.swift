@@ -31,6 +31,12 @@ public enum Template {
     /// Fills the slots; a value that is missing reads as empty, except a missing first name, which
     /// reads as "there" ("Hi there,").
     public static func render(_ template: String, values: [String: String]) -> String {
+        render(template, values: values, maxBytes: .max)!
+    }
+
+    /// As `render`, but nil as soon as the text would pass `maxBytes` (a template repeating a long
+    /// placeholder hundreds of times is stopped before it is built).
+    public static func render(_ template: String, values: [String: String], maxBytes: Int) -> String? {
         var out = ""
         var rest = Substring(template)
         while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
@@ -38,8 +44,10 @@ public enum Template {
             let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             let value = values[name].flatMap { $0.isEmpty ? nil : $0 }
             out += value ?? (name == "customer.first_name" ? "there" : "")
+            guard out.utf8.count <= maxBytes else { return nil }
             rest = rest[close.upperBound...]
         }
-        return out + rest
+        out += rest
+        return out.utf8.count <= maxBytes ? out : nil
     }
 }

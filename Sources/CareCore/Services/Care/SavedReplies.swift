@@ -37,6 +37,8 @@ public enum SavedReplies {
         }
     }
 
+    public static let pickerCharacters = 200_000
+
     /// Every saved reply with its placeholders filled for this conversation (at most 200 a store).
     public static func renderAll(conversationID: UUID, storeID: UUID, links: CareLinks, now: Date, on db: any Database) async throws
         -> [(id: UUID, title: String, text: String)]
@@ -47,7 +49,18 @@ public enum SavedReplies {
             let subject = try await CareSubject.of(c, on: db.sql)
         else { return [] }
         let values = CareActions.values(subject, links, now: now)
-        return replies.map { (id: $0.id!, title: $0.title, text: Template.render($0.body, values: values)) }
+        // Bounded: a filled-in reply longer than a reply may be is left out (it could not be sent), and
+        // the page carries at most `pickerCharacters` of them in all.
+        var out: [(id: UUID, title: String, text: String)] = []
+        var total = 0
+        for r in replies {
+            guard let text = Template.render(r.body, values: values, maxBytes: min(20_000 * 4, pickerCharacters - total)), text.count <= 20_000
+            else { continue }
+            let size = text.utf8.count
+            total += size
+            out.append((id: r.id!, title: r.title, text: text))
+        }
+        return out
     }
 
     /// The saved reply's text with its placeholders filled for this conversation.

@@ -30,10 +30,12 @@ public enum Inbox {
         public var productID: UUID?
         /// Only conversations whose reply is overdue now.
         public var overdue = false
+        /// Set while a search runs for one status tab: the search reads that tab's latest conversations.
+        var statusOnly: ConversationStatus?
 
         public init() {}
 
-        public static let maxSearch = 100
+        public static let maxSearch = 50
     }
 
     public struct Row: Sendable {
@@ -94,25 +96,69 @@ public enum Inbox {
             q = "\(q) AND c.review_id IN (SELECT r2.id FROM reviews r2 WHERE r2.product_id = \(bind: productID) AND r2.store_id = \(bind: storeID))"
         }
         if let words = view.search, !words.isEmpty {
+            // A search's cost is bounded whatever the store holds (LIKE costs text length × pattern
+            // length): the store's latest `searchedConversations` of the view, the first
+            // `searchedCharacters` of the review and of each of the latest `searchedMessages` messages.
             let p = likePattern(words)
+            let n = searchedCharacters
+            var tab: SQLQueryString = ""
+            if let s = view.statusOnly { tab = "AND c4.status = \(bind: s.rawValue)" }
             q = """
-                \(q) AND (LOWER(c.subject) LIKE \(bind: p) ESCAPE '\\'
-                OR c.customer_id IN (SELECT cu2.id FROM customers cu2 WHERE cu2.store_id = \(bind: storeID)
+                \(q) AND c.id IN (SELECT c4.id FROM conversations c4 WHERE c4.store_id = \(bind: storeID)
+                    \(tab)
+                    ORDER BY c4.created_at DESC LIMIT \(bind: searchedConversations))
+                AND (LOWER(c.subject) LIKE \(bind: p) ESCAPE '\\'
+                OR EXISTS (SELECT 1 FROM customers cu2 WHERE cu2.id = c.customer_id
                     AND (LOWER(cu2.email) LIKE \(bind: p) ESCAPE '\\' OR LOWER(COALESCE(cu2.name, '')) LIKE \(bind: p) ESCAPE '\\'))
                 OR EXISTS (SELECT 1 FROM reviews r3 WHERE r3.id = c.review_id
-                    AND (LOWER(COALESCE(r3.title, '')) LIKE \(bind: p) ESCAPE '\\' OR LOWER(COALESCE(r3.body, '')) LIKE \(bind: p) ESCAPE '\\'))
-                OR EXISTS (SELECT 1 FROM conversation_messages m3 WHERE m3.conversation_id = c.id AND m3.author <> 'system'
-                    AND LOWER(m3.body) LIKE \(bind: p) ESCAPE '\\'))
+                    AND (LOWER(SUBSTR(COALESCE(r3.title, ''), 1, \(bind: n))) LIKE \(bind: p) ESCAPE '\\'
+                      OR LOWER(SUBSTR(COALESCE(r3.body, ''), 1, \(bind: n))) LIKE \(bind: p) ESCAPE '\\'))
+                OR EXISTS (SELECT 1 FROM conversation_messages m3 WHERE m3.id IN (
+                        SELECT m5.id FROM conversation_messages m5 WHERE m5.conversation_id = c.id AND m5.author <> 'system'
+                        ORDER BY m5.created_at DESC LIMIT \(bind: searchedMessages))
+                    AND LOWER(SUBSTR(m3.body, 1, \(bind: n))) LIKE \(bind: p) ESCAPE '\\'))
                 """
         }
         return q
     }
 
+    /// What one search reads at most (see `conditions`).
+    public static let searchedConversations = 500
+    public static let searchedMessages = 5
+    public static let searchedCharacters = 1_000
+
+    /// Conversations a search may match at most: the page, its counts and "next" all read this set,
+    /// so the search runs once per page, however many queries the page makes.
+    public static let maxMatches = 1_000
+
+    /// A view whose search is replaced by the ids it matches (found once, newest first, bounded).
+    static func resolved(storeID: UUID, staffID: UUID, view: View, now: Date, on sql: any SQLDatabase) async throws -> (View, [UUID]?) {
+        guard view.search != nil else { return (view, nil) }
+        var scoped = view
+        scoped.statusOnly = view.status
+        let ids = try await sql.raw(
+            """
+            SELECT c.id FROM conversations c WHERE \(conditions(storeID: storeID, staffID: staffID, view: scoped, now: now))
+            AND c.status = \(bind: view.status.rawValue) ORDER BY c.created_at DESC LIMIT \(bind: maxMatches)
+            """
+        ).all().map { try $0.decode(column: "id", as: UUID.self) }
+        var plain = view
+        plain.search = nil
+        return (plain, ids)
+    }
+
+    static func matching(_ base: SQLQueryString, _ ids: [UUID]?) -> SQLQueryString {
+        guard let ids else { return base }
+        guard !ids.isEmpty else { return "\(base) AND 1 = 0" }
+        return "\(base) AND c.id IN (\(binds: ids))"
+    }
+
     public static func page(
-        storeID: UUID, staffID: UUID, view: View, page: Int, now: Date, on db: any Database
+        storeID: UUID, staffID: UUID, view searched: View, page: Int, now: Date, on db: any Database
     ) async throws -> Page {
         let sql = db.sql
-        let base = conditions(storeID: storeID, staffID: staffID, view: view, now: now)
+        let (view, matches) = try await resolved(storeID: storeID, staffID: staffID, view: searched, now: now, on: sql)
+        let base = matching(conditions(storeID: storeID, staffID: staffID, view: view, now: now), matches)
         let filter: SQLQueryString = "\(base) AND c.status = \(bind: view.status.rawValue)"
         let offset = max(0, page - 1) * pageSize
         var rows: [Row]
@@ -146,25 +192,36 @@ public enum Inbox {
     }
 
     /// How many conversations a view holds (in its status).
-    public static func count(storeID: UUID, staffID: UUID, view: View, now: Date, on db: any Database) async throws -> Int {
+    public static func count(storeID: UUID, staffID: UUID, view searched: View, now: Date, on db: any Database) async throws -> Int {
+        let (view, matches) = try await resolved(storeID: storeID, staffID: staffID, view: searched, now: now, on: db.sql)
         let filter: SQLQueryString =
-            "\(conditions(storeID: storeID, staffID: staffID, view: view, now: now)) AND c.status = \(bind: view.status.rawValue)"
+            "\(matching(conditions(storeID: storeID, staffID: staffID, view: view, now: now), matches)) AND c.status = \(bind: view.status.rawValue)"
         return try await db.sql.raw("SELECT COUNT(*) AS n FROM conversations c WHERE \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     /// The conversations of a view in its order, ids only, up to `limit`: previous / next, and what
     /// opens after sending or resolving.
-    public static func ids(storeID: UUID, staffID: UUID, view: View, now: Date, limit: Int = 200, on db: any Database) async throws -> [UUID] {
+    public static func ids(storeID: UUID, staffID: UUID, view searched: View, now: Date, limit: Int = 200, on db: any Database) async throws
+        -> [UUID]
+    {
+        let sql = db.sql
+        let (view, matches) = try await resolved(storeID: storeID, staffID: staffID, view: searched, now: now, on: sql)
         let filter: SQLQueryString =
-            "\(conditions(storeID: storeID, staffID: staffID, view: view, now: now)) AND c.status = \(bind: view.status.rawValue)"
-        let order: SQLQueryString =
-            switch view.sort {
-            case .sla: "CASE WHEN c.sla_due_at IS NULL THEN 1 ELSE 0 END, c.sla_due_at, c.created_at DESC"
-            case .newest: "c.updated_at DESC, c.id"
-            case .oldest: "c.created_at ASC, c.id"
-            }
-        return try await db.sql.raw("SELECT c.id FROM conversations c WHERE \(filter) ORDER BY \(order) LIMIT \(bind: min(max(limit, 1), 500))")
-            .all().map { try $0.decode(column: "id", as: UUID.self) }
+            "\(matching(conditions(storeID: storeID, staffID: staffID, view: view, now: now), matches)) AND c.status = \(bind: view.status.rawValue)"
+        let limit = min(max(limit, 1), 500)
+        func walk(_ rest: SQLQueryString, _ n: Int) async throws -> [UUID] {
+            try await sql.raw("SELECT c.id FROM conversations c WHERE \(filter) \(rest) LIMIT \(bind: n)").all()
+                .map { try $0.decode(column: "id", as: UUID.self) }
+        }
+        switch view.sort {
+        case .sla:
+            // The inbox's two index walks: due replies soonest first, then the rest newest first.
+            var ids = try await walk("AND c.sla_due_at IS NOT NULL ORDER BY c.sla_due_at", limit)
+            if ids.count < limit { ids += try await walk("AND c.sla_due_at IS NULL ORDER BY c.created_at DESC", limit - ids.count) }
+            return ids
+        case .newest: return try await walk("ORDER BY c.updated_at DESC, c.id", limit)
+        case .oldest: return try await walk("ORDER BY c.created_at ASC, c.id", limit)
+        }
     }
 
     private static func rowsOf(_ sql: any SQLDatabase, _ whereOrderLimit: SQLQueryString) async throws -> [Row] {

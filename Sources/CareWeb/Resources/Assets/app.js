@@ -9,6 +9,12 @@
   function go(link) { if (link) { window.location.href = link.getAttribute("href"); } }
   var reply = $("reply-body");
 
+  // Times in the viewer's own zone on hover (the page shows the store's).
+  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (t) {
+    var d = new Date(t.getAttribute("datetime"));
+    if (!isNaN(d.getTime())) { t.title = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) + " (your time)"; }
+  });
+
   // The saved-reply picker: "/" in an empty reply box lists the saved replies, typing filters them,
   // arrows move, Enter puts the chosen one (already filled in for this customer) in the box.
   var picker = $("saved-picker"), filter = $("saved-filter"), options = $("saved-options"), texts = $("saved-texts");
