@@ -132,4 +132,37 @@ final class CareShiftTests: XCTestCase {
             XCTAssertEqual(junkActivity.status, .ok)
         }
     }
+
+    func testTheSidePanelShowsOrdersTheReviewedProductAndOtherOpenConversations() async throws {
+        try await onEachBackend { server in
+            // setup: an order of two items, a 1★ review of one of them, and a second conversation
+            let (store, key, owner) = try await server.storeWithOwner()
+            let order: [String: Any] = [
+                "external_id": "A-1001", "customer": ["email": "dana@example.com", "name": "Dana Scully"], "currency": "EUR", "total": 5_998,
+                "fulfilled_at": "2026-11-01T10:00:00Z", "placed_at": "2026-10-30T10:00:00Z",
+                "items": [
+                    ["product": ["external_id": "kettle", "name": "Gooseneck Kettle"], "quantity": 1, "unit_price": 4_999],
+                    ["product": ["external_id": "filter", "name": "Paper Filter"], "quantity": 1, "unit_price": 999],
+                ],
+            ]
+            let placed = try await server.send(.POST, "/api/v1/orders", key: key, json: order)
+            XCTAssertTrue([.created, .ok].contains(placed.status), placed.text)
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(product: "kettle", productName: "Gooseneck Kettle", email: "dana@example.com", name: "Dana Scully", rating: 1))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(product: "filter", productName: "Paper Filter", email: "dana@example.com", name: "Dana Scully", rating: 2))
+            let conversations = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).sort(\.$createdAt).all()
+            XCTAssertEqual(conversations.count, 2)
+            // act
+            let page = try await owner.get("/app/conversations/\(conversations[0].id!)")
+            // check
+            XCTAssertTrue(page.text.contains("<strong>A-1001</strong> · 59.98 EUR · fulfilled 2026-11-01"), page.text)
+            XCTAssertTrue(page.text.contains("1 × Gooseneck Kettle at 49.99 EUR"))
+            XCTAssertTrue(page.text.contains("the reviewed item"))
+            XCTAssertTrue(page.text.contains(#"id="review-product">Gooseneck Kettle</a>"#))
+            XCTAssertTrue(page.text.contains("href=\"/app/conversations/\(conversations[1].id!)\""), "the other open conversation is a link")
+        }
+    }
 }

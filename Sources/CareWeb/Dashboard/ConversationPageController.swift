@@ -39,6 +39,7 @@ enum ConversationPageController {
         let priorities: [Option]
         let customer: CustomerCard
         let review: ReviewCard?
+        let context: ConversationContext
         let pageURL: String
         let savedReplies: [Option]
         let hasSavedReplies: Bool
@@ -113,6 +114,7 @@ enum ConversationPageController {
             priorities: ConversationPriority.allCases.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0 == c.priority) },
             customer: customer,
             review: review.map { ReviewCard($0) },
+            context: try await ConversationContext.make(conversation: c, review: review, storeID: ctx.storeID, zone: zone, on: req.db),
             pageURL: req.care.links.conversationPage(token: c.token, issuedAt: now),
             savedReplies: saved.map { Option(value: $0.id!.uuidString, label: $0.title, selected: $0.id == chosen) },
             hasSavedReplies: !saved.isEmpty,

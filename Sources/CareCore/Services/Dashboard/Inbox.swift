@@ -100,7 +100,7 @@ public enum Inbox {
             // length): the store's latest `searchedConversations` of the view, the first
             // `searchedCharacters` of the review and of each of the latest `searchedMessages` messages.
             let p = likePattern(words)
-            let n = searchedCharacters
+            let n = String(searchedCharacters) // a constant: PostgreSQL's substr takes an integer, not a bigint bind
             var tab: SQLQueryString = ""
             if let s = view.statusOnly { tab = "AND c4.status = \(bind: s.rawValue)" }
             q = """
@@ -111,12 +111,12 @@ public enum Inbox {
                 OR EXISTS (SELECT 1 FROM customers cu2 WHERE cu2.id = c.customer_id
                     AND (LOWER(cu2.email) LIKE \(bind: p) ESCAPE '\\' OR LOWER(COALESCE(cu2.name, '')) LIKE \(bind: p) ESCAPE '\\'))
                 OR EXISTS (SELECT 1 FROM reviews r3 WHERE r3.id = c.review_id
-                    AND (LOWER(SUBSTR(COALESCE(r3.title, ''), 1, \(bind: n))) LIKE \(bind: p) ESCAPE '\\'
-                      OR LOWER(SUBSTR(COALESCE(r3.body, ''), 1, \(bind: n))) LIKE \(bind: p) ESCAPE '\\'))
+                    AND (LOWER(SUBSTR(COALESCE(r3.title, ''), 1, \(unsafeRaw: n))) LIKE \(bind: p) ESCAPE '\\'
+                      OR LOWER(SUBSTR(COALESCE(r3.body, ''), 1, \(unsafeRaw: n))) LIKE \(bind: p) ESCAPE '\\'))
                 OR EXISTS (SELECT 1 FROM conversation_messages m3 WHERE m3.id IN (
                         SELECT m5.id FROM conversation_messages m5 WHERE m5.conversation_id = c.id AND m5.author <> 'system'
                         ORDER BY m5.created_at DESC LIMIT \(bind: searchedMessages))
-                    AND LOWER(SUBSTR(m3.body, 1, \(bind: n))) LIKE \(bind: p) ESCAPE '\\'))
+                    AND LOWER(SUBSTR(m3.body, 1, \(unsafeRaw: n))) LIKE \(bind: p) ESCAPE '\\'))
                 """
         }
         return q

@@ -1,0 +1,76 @@
+import CareCore
+import Fluent
+import Vapor
+
+/// What an agent needs beside the reply box: the customer's latest orders with what was in them, the
+/// review with its product, and the customer's other open conversations. Each list is short and bounded.
+struct ConversationContext: Encodable {
+    struct OrderCard: Encodable {
+        let number: String
+        let total: String
+        let when: String
+        let items: [String]
+        /// The order the review is about (same product), marked so the agent sees it first.
+        let reviewed: Bool
+    }
+
+    struct Other: Encodable {
+        let href: String
+        let subject: String
+        let status: String
+    }
+
+    let orders: [OrderCard]
+    let hasOrders: Bool
+    let others: [Other]
+    let hasOthers: Bool
+    let product: String?
+    let productHref: String?
+    let productPage: String?
+    let reviewWhen: String?
+    let verified: Bool
+
+    static let ordersShown = 3
+    static let othersShown = 5
+
+    static func make(
+        conversation c: Conversation, review: Review?, storeID: UUID, zone: TimeZone, on db: any Database
+    ) async throws -> ConversationContext {
+        let orders = try await Order.query(on: db).filter(\.$storeID == storeID).filter(\.$customerID == c.customerID)
+            .sort(\.$createdAt, .descending).limit(ordersShown).all()
+        let orderIDs = orders.compactMap(\.id)
+        let items =
+            orderIDs.isEmpty ? [] : try await OrderItem.query(on: db).filter(\.$storeID == storeID).filter(\.$orderID ~~ orderIDs).limit(60).all()
+        let productIDs = Set(items.map(\.productID) + (review.map { [$0.productID] } ?? []))
+        let products =
+            productIDs.isEmpty
+            ? [:]
+            : Dictionary(
+                try await Product.query(on: db).filter(\.$storeID == storeID).filter(\.$id ~~ Array(productIDs)).all().map { ($0.id!, $0) },
+                uniquingKeysWith: { a, _ in a })
+        let others = try await Conversation.query(on: db).filter(\.$storeID == storeID).filter(\.$customerID == c.customerID)
+            .filter(\.$id != c.id!).filter(\.$status != .resolved).sort(\.$updatedAt, .descending).limit(othersShown).all()
+        let product = review.flatMap { products[$0.productID] }
+        return ConversationContext(
+            orders: orders.map { o in
+                let mine = items.filter { $0.orderID == o.id }
+                return OrderCard(
+                    number: o.externalID,
+                    total: o.totalCents.map { Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? "—",
+                    when: (o.fulfilledAt.map { "fulfilled " + Shown.day($0) }) ?? (o.placedAt.map { "placed " + Shown.day($0) }) ?? "",
+                    items: mine.map { i in
+                        let name = products[i.productID]?.name ?? "a product"
+                        let price = i.unitPriceCents.map { " at " + Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? ""
+                        return "\(i.quantity) × \(name)\(price)"
+                    },
+                    reviewed: review.map { r in mine.contains { $0.productID == r.productID } } ?? false)
+            },
+            hasOrders: !orders.isEmpty,
+            others: others.map { Other(href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue) },
+            hasOthers: !others.isEmpty,
+            product: product?.name,
+            productHref: product.map { "/app/reviews?product=" + ($0.externalID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") },
+            productPage: product?.url.flatMap { $0.hasPrefix("https://") || $0.hasPrefix("http://") ? $0 : nil },
+            reviewWhen: review.map { Shown.time($0.createdAt, in: zone) }, verified: review?.verified ?? false)
+    }
+}
