@@ -49,7 +49,7 @@ public enum Inbox {
         public let stars: Int?
         /// The first line of the latest message to or from the customer (the review's when none yet).
         public let firstLine: String
-        /// Who wrote last: `customer` or `staff`, nil before any message.
+        /// Who wrote last: `customer`, `staff` (a person) or `trigger` (a care trigger's message), nil before any message.
         public let lastAuthor: String?
         public let lastActivity: Date
         public let productName: String?
@@ -230,7 +230,7 @@ public enum Inbox {
             """
             SELECT c.id, c.subject, c.status, c.priority, c.sla_due_at, c.sla_target, c.created_at, c.updated_at, c.tags,
                    cu.id AS customer_id, cu.email, cu.name, r.rating, r.title, r.body, p.name AS product_name, s.name AS assignee,
-                   m.author AS last_author, m.body AS last_body, m.created_at AS last_at
+                   m.author AS last_author, m.staff_id AS last_staff, m.body AS last_body, m.created_at AS last_at
             FROM conversations c JOIN customers cu ON cu.id = c.customer_id
             LEFT JOIN reviews r ON r.id = c.review_id LEFT JOIN products p ON p.id = r.product_id
             LEFT JOIN staff_users s ON s.id = c.assignee_id
@@ -252,7 +252,9 @@ public enum Inbox {
                 customerID: try row.decode(column: "customer_id", as: UUID.self), customerName: try row.decode(column: "name", as: String?.self),
                 customerEmail: try row.decode(column: "email", as: String.self), stars: try row.decode(column: "rating", as: Int?.self),
                 firstLine: firstLine(lastBody ?? title ?? body ?? subject),
-                lastAuthor: try row.decode(column: "last_author", as: String?.self),
+                lastAuthor: try row.decode(column: "last_author", as: String?.self).map { author in
+                    author == "staff" && (try? row.decode(column: "last_staff", as: UUID?.self)) == nil ? "trigger" : author
+                },
                 lastActivity: max(updated, try row.decode(column: "last_at", as: Date?.self) ?? updated),
                 productName: try row.decode(column: "product_name", as: String?.self),
                 tags: (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? [],
