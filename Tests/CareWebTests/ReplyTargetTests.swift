@@ -130,4 +130,27 @@ final class ReplyTargetTests: XCTestCase {
             XCTAssertTrue(c["assignee"] is NSNull)
         }
     }
+
+    func testInsightsSayWhatToDoWhenEmptyAndCountEachPerson() async throws {
+        try await onEachBackend { server in
+            // setup: a new store
+            let (_, key, owner) = try await server.storeWithOwner()
+            // check: empty charts say what to do
+            let empty = try await owner.get("/app/insights")
+            XCTAssertTrue(empty.text.contains(#"id="weekly-empty""#), empty.text)
+            XCTAssertTrue(empty.text.contains(#"id="funnel-empty""#))
+            XCTAssertTrue(empty.text.contains("Nobody has been assigned a conversation yet"))
+            // act: a 1★ review, answered by the owner (which assigns it)
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "agent-table@example.com", rating: 1))
+            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
+            let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            _ = try await owner.post("/app/conversations/\(id)/reply", ["body": "On it."])
+            // check: the week's bar is labelled with its value, and the owner has a row
+            let page = try await owner.get("/app/insights")
+            XCTAssertFalse(page.text.contains(#"id="weekly-empty""#))
+            XCTAssertTrue(page.text.contains(#"class="label value">1</text>"#), page.text)
+            XCTAssertTrue(page.text.contains(#"<table id="agents-table">"#))
+            XCTAssertTrue(page.text.contains("<td>1</td><td>1</td><td>0 min</td>"), page.text)
+        }
+    }
 }

@@ -12,6 +12,22 @@ enum InsightsPageController {
         let height: Double
         let label: String
         let value: String
+        /// Where the value and the label are written, for charts that write them.
+        var centerX: Double = 0
+        var valueY: Double = 0
+        var labelY: Double = 0
+    }
+
+    struct Tick: Encodable {
+        let y: Double
+        let label: String
+    }
+
+    struct AgentRow: Encodable {
+        let name: String
+        let handled: Int
+        let answered: Int
+        let medianFirstReply: String
     }
 
     struct Row: Encodable {
@@ -36,6 +52,12 @@ enum InsightsPageController {
     struct Data: Encodable {
         let funnel: [FunnelRow]
         let weekBars: [Bar]
+        let weekTicks: [Tick]
+        let hasWeeks: Bool
+        let hasDistribution: Bool
+        let hasFunnel: Bool
+        let agents: [AgentRow]
+        let hasAgents: Bool
         let averageLine: String
         let averagePoints: [Point]
         let weekRows: [Row]
@@ -63,15 +85,28 @@ enum InsightsPageController {
             return FunnelRow(
                 week: Shown.day(w.start), sent: w.sent, opened: share(w.opened), reviewed: share(w.reviewed), unsubscribed: w.unsubscribed)
         }
+        // The plot leaves room for the count scale on the left and the week labels below.
+        let left = 36.0
+        let bottom = chartHeight - 24
+        let top = 16.0
+        let plot = bottom - top
         let maxWeek = Double(max(1, r.weeks.map(\.count).max() ?? 1))
-        let slot = chartWidth / Double(r.weeks.count)
+        let slot = (chartWidth - left) / Double(r.weeks.count)
         let weekBars = r.weeks.enumerated().map { i, w in
-            let h = Double(w.count) / maxWeek * (chartHeight - 20)
-            return Bar(x: Double(i) * slot + 4, y: chartHeight - h, width: slot - 8, height: h, label: Shown.day(w.start), value: "\(w.count)")
+            let h = Double(w.count) / maxWeek * plot
+            var bar = Bar(
+                x: left + Double(i) * slot + 4, y: bottom - h, width: slot - 8, height: h, label: String(Shown.day(w.start).dropFirst(5)),
+                value: w.count > 0 ? "\(w.count)" : "")
+            bar.centerX = left + Double(i) * slot + slot / 2
+            bar.valueY = bottom - h - 3
+            bar.labelY = chartHeight - 6
+            return bar
         }
-        // The average rating on the same chart, 0–5★ over the full height.
+        let agents = try await Insights.agents(storeID: ctx.storeID, on: req.db)
+        let weekTicks = [0.0, 0.5, 1.0].map { f in Tick(y: bottom - f * plot, label: "\(Int((maxWeek * f).rounded()))") }
+        // The average rating on the same chart, 0–5★ over the plot's height.
         let averagePoints = r.weeks.enumerated().compactMap { i, w in
-            w.average.map { Point(x: Double(i) * slot + slot / 2, y: chartHeight - $0 / 5 * (chartHeight - 20), label: String(format: "%.2f★", $0)) }
+            w.average.map { Point(x: left + Double(i) * slot + slot / 2, y: bottom - $0 / 5 * plot, label: String(format: "%.2f★", $0)) }
         }
         let points = averagePoints.map { String(format: "%.1f,%.1f", $0.x, $0.y) }.joined(separator: " ")
         let totalPublished = r.distribution.reduce(0, +)
@@ -89,7 +124,14 @@ enum InsightsPageController {
         }
         let data = Data(
             funnel: funnel,
-            weekBars: weekBars, averageLine: points, averagePoints: averagePoints,
+            weekBars: weekBars, weekTicks: weekTicks, hasWeeks: r.weeks.contains { $0.count > 0 }, hasDistribution: totalPublished > 0,
+            hasFunnel: funnel.contains { $0.sent > 0 },
+            agents: agents.map {
+                AgentRow(
+                    name: $0.name, handled: $0.handled, answered: $0.answered, medianFirstReply: $0.medianFirstReply.map(TimeLeft.span) ?? "—")
+            },
+            hasAgents: !agents.isEmpty,
+            averageLine: points, averagePoints: averagePoints,
             weekRows: r.weeks.map {
                 Row(label: Shown.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—")
             },

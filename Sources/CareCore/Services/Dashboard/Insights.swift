@@ -60,6 +60,41 @@ public enum Insights {
         return f
     }
 
+    /// One person's share of the care: conversations assigned to them among the store's latest
+    /// `recentConversations`, and their median time to a first reply.
+    public struct AgentFigures: Sendable, Equatable {
+        public let name: String
+        public let handled: Int
+        public let answered: Int
+        public let medianFirstReply: TimeInterval?
+    }
+
+    public static func agents(storeID: UUID, on db: any Database) async throws -> [AgentFigures] {
+        var byAgent: [String: (handled: Int, waits: [Double])] = [:]
+        for row in try await db.sql.raw(
+            """
+            SELECT s.name, c.created_at, c.first_response_at
+            FROM (SELECT * FROM conversations WHERE store_id = \(bind: storeID) ORDER BY created_at DESC LIMIT \(bind: recentConversations)) c
+            JOIN staff_users s ON s.id = c.assignee_id
+            """
+        ).all() {
+            let name = try row.decode(column: "name", as: String.self)
+            var entry = byAgent[name] ?? (0, [])
+            entry.handled += 1
+            if let first = try row.decode(column: "first_response_at", as: Date?.self) {
+                entry.waits.append(first.timeIntervalSince(try row.decode(column: "created_at", as: Date.self)))
+            }
+            byAgent[name] = entry
+        }
+        return byAgent.map { name, e in
+            let sorted = e.waits.sorted()
+            let median: Double? =
+                sorted.isEmpty
+                ? nil : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            return AgentFigures(name: name, handled: e.handled, answered: e.waits.count, medianFirstReply: median)
+        }.sorted { ($0.handled, $1.name) > ($1.handled, $0.name) }
+    }
+
     public struct Report: Sendable {
         public let weeks: [Week]
         /// Published reviews by stars, 1 to 5.
