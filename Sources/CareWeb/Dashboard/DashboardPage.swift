@@ -20,6 +20,14 @@ struct PageContext<Data: Encodable>: Encodable {
     let data: Data
 }
 
+/// A tab with its count (the inbox's statuses and views, the reviews' statuses).
+struct DashboardTab: Encodable {
+    let label: String
+    let href: String
+    let count: Int
+    let current: Bool
+}
+
 enum DashboardPage {
     /// Dashboard pages run no script but CareLoop's own file, so text a customer wrote can never run.
     static let contentSecurityPolicy =

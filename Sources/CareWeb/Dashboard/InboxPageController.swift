@@ -5,12 +5,7 @@ import Vapor
 /// The inbox: conversations in a view (status, whose, search, tag, product, overdue) and an order,
 /// each row saying what is happening now: the latest message, who wrote it, how long ago.
 enum InboxPageController {
-    struct Tab: Encodable {
-        let label: String
-        let href: String
-        let count: Int
-        let current: Bool
-    }
+    typealias Tab = DashboardTab
 
     struct Row: Encodable {
         let href: String

@@ -28,12 +28,7 @@ enum ReviewsPageController {
         let publishesOn: String?
     }
 
-    struct Tab: Encodable {
-        let label: String
-        let href: String
-        let count: Int
-        let current: Bool
-    }
+    typealias Tab = DashboardTab
 
     struct Option: Encodable {
         let value: String

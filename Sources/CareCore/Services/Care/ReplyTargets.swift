@@ -72,9 +72,7 @@ public struct ReplyTargets: Sendable, Equatable {
     /// The store's targets, or the defaults when it never changed them.
     public static func load(storeID: UUID, on sql: any SQLDatabase) async throws -> ReplyTargets {
         var t = ReplyTargets()
-        if let zone = try await sql.raw("SELECT time_zone FROM request_settings WHERE store_id = \(bind: storeID)").first() {
-            t.timeZone = try zone.decode(column: "time_zone", as: String.self)
-        }
+        if let zone = try await StoreZone.name(of: storeID, on: sql) { t.timeZone = zone }
         guard
             let row = try await sql.raw(
                 """
