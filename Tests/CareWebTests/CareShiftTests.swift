@@ -1,8 +1,8 @@
-import CareCore
 import Fluent
 import Vapor
 import XCTest
 
+@testable import CareCore
 @testable import CareWeb
 
 /// Working conversations from the inbox: rows that say what is happening now, search and order,
@@ -84,6 +84,60 @@ final class CareShiftTests: XCTestCase {
             let bad = try await owner.post("/app/conversations/\(ids[0])/reply", ["body": "x", "then": "explode"])
             XCTAssertEqual(bad.status, .unprocessableEntity)
         }
+    }
+
+    func testPagesOpenedFromASearchedInboxReuseItsSearch() async throws {
+        try await onEachBackend { server in
+            // setup: three conversations; the inbox searched for "problem" finds them
+            let (_, key, owner) = try await server.storeWithOwner()
+            let ids = try await threeConversations(server, key: key)
+            let view = "status=open&who=all&q=problem"
+            let encoded = view.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let inbox = try await owner.get("/app/inbox?" + view)
+            XCTAssertEqual(inbox.text.components(separatedBy: "<a class=\"row").count - 1, 3)
+            // act: a fourth matching conversation arrives; the second is resolved
+            let r = try await server.send(
+                .POST, "/api/v1/reviews", key: key,
+                json: reviewJSON(product: "kettle-9", productName: "Kettle 9", email: "c9@example.com", name: "Dee", rating: 1, body: "Problem too"))
+            XCTAssertEqual(r.status, .created)
+            let resolved = try await owner.post("/app/conversations/\(ids[1])/resolve", ["view": view])
+            XCTAssertEqual(resolved.status, .seeOther)
+            let page = try await owner.get("/app/conversations/\(ids[0])?view=" + encoded)
+
+            // check: previous / next come from the inbox's search (the new one is not there yet), with
+            // the view's other conditions applied now (the resolved one is gone)
+            XCTAssertTrue(page.text.contains(" of 2<"), page.text)
+            // act: the inbox searches afresh, and the pages opened from it follow
+            let again = try await owner.get("/app/inbox?" + view)
+            XCTAssertEqual(again.text.components(separatedBy: "<a class=\"row").count - 1, 3)
+            let after = try await owner.get("/app/conversations/\(ids[0])?view=" + encoded)
+            XCTAssertTrue(after.text.contains(" of 3<"), after.text)
+        }
+    }
+
+    func testASearchKeptForPreviousAndNextExpiresAndIsBounded() {
+        // setup
+        let searches = InboxSearches(maxAge: 60)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        var view = Inbox.View()
+        view.search = "kettle"
+        let key = InboxSearches.Key(store: UUID(), staff: UUID(), view: view)
+        let ids = (0..<2_000).map { _ in UUID() }
+        // act
+        searches.put(ids, for: key, now: t0)
+        // check: kept for a minute, at most `maxMatches` ids, never from the future
+        XCTAssertEqual(searches.ids(key, now: t0.addingTimeInterval(59))?.count, Inbox.maxMatches)
+        XCTAssertNil(searches.ids(key, now: t0.addingTimeInterval(60)))
+        XCTAssertNil(searches.ids(key, now: t0.addingTimeInterval(-1)))
+        // act: many more views than it holds
+        for i in 0..<(InboxSearches.maxEntries + 10) {
+            var v = Inbox.View()
+            v.search = "w\(i)"
+            searches.put([UUID()], for: InboxSearches.Key(store: key.store, staff: key.staff, view: v), now: t0.addingTimeInterval(Double(i) / 1000))
+        }
+        // check
+        XCTAssertLessThanOrEqual(searches.count, InboxSearches.maxEntries)
+        XCTAssertNil(searches.ids(key, now: t0.addingTimeInterval(30)), "the oldest entries went first")
     }
 
     func testASendOnAStaleViewIsStoppedWithTheDraftKept() async throws {

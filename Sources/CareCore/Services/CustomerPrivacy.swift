@@ -147,6 +147,9 @@ public enum CustomerPrivacy {
                 WHERE customer_id = \(bind: customerID)
                 """
             ).run()
+            try await sql.raw(
+                "DELETE FROM message_photos WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))"
+            ).run()
             try await sql.raw("DELETE FROM customer_notes WHERE customer_id = \(bind: customerID)").run()
             try await sql.raw("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = \(bind: customerID))").run()
             try await sql.raw("UPDATE reviews SET order_id = NULL WHERE customer_id = \(bind: customerID)").run()

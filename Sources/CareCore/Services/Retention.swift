@@ -62,6 +62,14 @@ public enum Retention {
                       AND resolved_at < \(bind: cutoff) AND resolution_note IS NOT NULL
                     """
                 ).run()
+                // Photos go with the text they came with.
+                try await tx.raw(
+                    """
+                    DELETE FROM message_photos WHERE store_id = \(bind: storeID) AND conversation_id IN (
+                        SELECT id FROM conversations WHERE store_id = \(bind: storeID) AND status = \(bind: ConversationStatus.resolved.rawValue)
+                        AND resolved_at < \(bind: cutoff))
+                    """
+                ).run()
             }
         }
         return total

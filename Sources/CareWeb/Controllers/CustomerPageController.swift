@@ -9,8 +9,18 @@ enum CustomerPageController {
     struct MessageContext: Encodable {
         let author: String
         let who: String
+        /// ISO 8601, turned into the reader's local time by the page's script.
+        let at: String
         let when: String
         let body: String
+        let photos: [PhotoContext]
+        let hasPhotos: Bool
+    }
+
+    struct PhotoContext: Encodable {
+        let href: String
+        let width: Int
+        let height: Int
     }
 
     struct ReviewContext: Encodable {
@@ -25,9 +35,18 @@ enum CustomerPageController {
         let subject: String
         let storeName: String
         let pageToken: String
+        /// "We're on it", "We've replied" or "Resolved", and a line saying what that means.
+        let state: String
+        let stateClass: String
+        let stateText: String
+        let accent: String
+        let onAccent: String
+        let logo: String?
         let messages: [MessageContext]
         let review: ReviewContext?
         let reviewUpdated: Bool
+        let maxPhotos: Int
+        let maxPhotoMB: Int
     }
 
     struct ExpiredContext: Encodable {
@@ -37,8 +56,12 @@ enum CustomerPageController {
 
     static func show(_ req: Request) async throws -> Response {
         let page = try await load(req)
-        let messages = try await ConversationMessage.query(on: req.db).filter(\.$conversationID == page.conversation.id!)
+        let conversationID = try page.conversation.requireID()
+        let messages = try await ConversationMessage.query(on: req.db).filter(\.$conversationID == conversationID)
             .filter(\.$author ~~ [MessageAuthor.staff, .customer]).sort(\.$createdAt).all()
+        let photos = Dictionary(
+            grouping: try await MessagePhotos.list(conversationID: conversationID, storeID: page.conversation.storeID, on: req.db),
+            by: \.messageID)
         var review: ReviewContext?
         if let r = page.review {
             let product = try await Product.find(r.productID, on: req.db)
@@ -46,18 +69,32 @@ enum CustomerPageController {
                 productName: product?.name ?? "your purchase", rating: r.rating, title: r.title ?? "", body: r.body ?? "",
                 stars: [5, 4, 3, 2, 1])
         }
+        let brand = try await StoreBrand.load(storeID: page.conversation.storeID, on: req.db)
+        let store = page.store.name
+        let (state, stateClass, stateText): (String, String, String) =
+            switch page.conversation.status {
+            case .open: ("We're on it", "open", "A person at \(store) has your message and will answer here and by email.")
+            case .waiting: ("We've replied", "waiting", "Read the answer below. If anything is still wrong, reply and the same person picks it up.")
+            case .resolved: ("Resolved", "resolved", "\(store) marked this as sorted out. If it is not, reply below and it opens again.")
+            }
         // Leaf escapes every #( ) value: what the customer or staff wrote is shown as text, never markup.
         let view = try await req.view.render(
             "customer-conversation",
             PageContext(
-                subject: page.conversation.subject, storeName: page.store.name, pageToken: page.pageToken,
-                messages: messages.map {
-                    MessageContext(
-                        author: $0.author.rawValue, who: $0.author == .customer ? "You" : page.store.name,
-                        when: JSONBody.formatDate($0.createdAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC",
-                        body: $0.body)
+                subject: page.conversation.subject, storeName: store, pageToken: page.pageToken,
+                state: state, stateClass: stateClass, stateText: stateText, accent: brand.accent, onAccent: brand.onAccent,
+                logo: brand.hasLogo ? "/c/\(page.pageToken)/logo" : nil,
+                messages: messages.map { m in
+                    let shown = (m.id.flatMap { photos[$0] } ?? []).map {
+                        PhotoContext(href: "/c/\(page.pageToken)/photos/\($0.id)", width: $0.width, height: $0.height)
+                    }
+                    return MessageContext(
+                        author: m.author.rawValue, who: m.author == .customer ? "You" : store, at: JSONBody.formatDate(m.createdAt),
+                        when: JSONBody.formatDate(m.createdAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC",
+                        body: m.body, photos: shown, hasPhotos: !shown.isEmpty)
                 },
-                review: review, reviewUpdated: req.query[String.self, at: "updated"] == "1"))
+                review: review, reviewUpdated: req.query[String.self, at: "updated"] == "1",
+                maxPhotos: MessagePhotos.maxPerMessage, maxPhotoMB: MessagePhotos.maxBytes / 1_048_576))
         let response = try await view.encodeResponse(for: req)
         // The page address is a credential: keep it out of other sites' logs.
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
@@ -66,16 +103,39 @@ enum CustomerPageController {
     }
 
     struct ReplyForm: Content {
-        let body: String
+        let body: String?
+        let photos: [File]?
     }
 
+    /// The customer's reply, with up to `MessagePhotos.maxPerMessage` photos (multipart form) or
+    /// without (a plain form, as before).
     static func reply(_ req: Request) async throws -> Response {
         let page = try await load(req)
-        guard let form = try? req.content.decode(ReplyForm.self) else { throw CareError.missing("body") }
+        guard let form = try? req.content.decode(ReplyForm.self), let body = form.body else { throw CareError.missing("body") }
+        let photos = try MessagePhotos.prepare((form.photos ?? []).map { Array($0.data.readableBytesView) })
         _ = try await ConversationService.customerReply(
-            conversationID: page.conversation.id!, storeID: page.conversation.storeID, body: form.body,
+            conversationID: page.conversation.id!, storeID: page.conversation.storeID, body: body, photos: photos,
             links: req.care.links, storage: req.care.storage, on: req.db)
         return req.redirect(to: "/c/\(page.pageToken)", redirectType: .normal)
+    }
+
+    /// One photo of this conversation, for the customer who holds its link.
+    static func photo(_ req: Request) async throws -> Response {
+        let page = try await load(req)
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let (type, bytes) = try await MessagePhotos.bytes(
+                id: id, conversationID: page.conversation.id, storeID: page.conversation.storeID, on: req.db)
+        else { throw CareError.notFound("photo") }
+        return PhotoResponse.make(type: type, bytes: bytes)
+    }
+
+    /// The store's logo on its customers' pages.
+    static func logo(_ req: Request) async throws -> Response {
+        let page = try await load(req)
+        guard let (type, bytes) = try await StoreBrand.logo(storeID: page.conversation.storeID, on: req.db) else {
+            throw CareError.notFound("logo")
+        }
+        return PhotoResponse.make(type: type, bytes: bytes)
     }
 
     struct ReviewForm: Content {

@@ -8,7 +8,10 @@ func routes(_ app: Application) throws {
     app.get("metrics", use: CareMetrics.render)
     let page = app.grouped(CustomerPageSecurity(), PageErrorMiddleware())
     page.get("c", ":token", use: CustomerPageController.show)
-    page.post("c", ":token", use: CustomerPageController.reply)
+    // A reply may carry photos: up to three of 8 MB each, with the form around them.
+    page.on(.POST, "c", ":token", body: .collect(maxSize: "25mb"), use: CustomerPageController.reply)
+    page.get("c", ":token", "photos", ":id", use: CustomerPageController.photo)
+    page.get("c", ":token", "logo", use: CustomerPageController.logo)
     page.post("c", ":token", "review", use: CustomerPageController.updateReview)
     page.get("confirm", ":token", use: ReviewConfirmationController.show)
     page.post("confirm", ":token", use: ReviewConfirmationController.confirm)

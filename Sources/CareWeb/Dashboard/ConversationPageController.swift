@@ -10,6 +10,8 @@ enum ConversationPageController {
         let who: String
         let when: String
         let body: String
+        let photos: [CustomerPageController.PhotoContext]
+        let hasPhotos: Bool
     }
 
     struct Option: Encodable {
@@ -93,8 +95,9 @@ enum ConversationPageController {
         if keptDraft == nil, let chosen {
             draft = try await SavedReplies.render(id: chosen, conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
         }
+        let photos = Dictionary(grouping: try await MessagePhotos.list(conversationID: id, storeID: ctx.storeID, on: req.db), by: \.messageID)
         let viewString = InboxViewQuery.string(view)
-        let (previous, next, position) = try await neighbours(of: id, in: view, ctx: ctx, now: now, on: req.db)
+        let (previous, next, position) = try await neighbours(of: id, in: view, ctx: ctx, now: now, searches: req.care.inboxSearches, on: req.db)
         let activity = try await Collision.activity(conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, since: nil, now: now, on: req.db)
         let data = Data(
             id: id.uuidString, subject: c.subject, status: c.status.rawValue, resolved: c.status == .resolved, priority: c.priority.rawValue,
@@ -107,7 +110,12 @@ enum ConversationPageController {
                     case .note: "Note · " + (m.staffID.flatMap { names[$0] } ?? "trigger")
                     case .system: "CareLoop"
                     }
-                return Message(author: m.author.rawValue, who: who, when: Shown.time(m.createdAt, in: zone), body: m.body)
+                let shown = (m.id.flatMap { photos[$0] } ?? []).map {
+                    CustomerPageController.PhotoContext(href: "/app/photos/\($0.id)", width: $0.width, height: $0.height)
+                }
+                return Message(
+                    author: m.author.rawValue, who: who, when: Shown.time(m.createdAt, in: zone), body: m.body, photos: shown,
+                    hasPhotos: !shown.isEmpty)
             },
             assignees: [Option(value: "", label: "Unassigned", selected: c.assigneeID == nil)]
                 + staff.map { Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID) },
@@ -136,10 +144,10 @@ enum ConversationPageController {
 
     /// The conversations before and after this one in the view, and "3 of 12"; when this one is not in
     /// the view (any more), "next" is the view's first.
-    static func neighbours(of id: UUID, in view: Inbox.View, ctx: StaffContext, now: Date, on db: any Database) async throws
+    static func neighbours(of id: UUID, in view: Inbox.View, ctx: StaffContext, now: Date, searches: InboxSearches, on db: any Database) async throws
         -> (UUID?, UUID?, String?)
     {
-        let ids = try await Inbox.ids(storeID: ctx.storeID, staffID: ctx.staffID, view: view, now: now, on: db)
+        let ids = try await Inbox.ids(storeID: ctx.storeID, staffID: ctx.staffID, view: view, now: now, searches: searches, on: db)
         guard let at = ids.firstIndex(of: id) else { return (nil, ids.first, nil) }
         return (at > 0 ? ids[at - 1] : nil, at + 1 < ids.count ? ids[at + 1] : nil, "\(at + 1) of \(ids.count)\(ids.count == 200 ? "+" : "")")
     }
@@ -182,7 +190,7 @@ enum ConversationPageController {
                 return try await render(req, id: id, view: view, draft: form.body ?? "", stale: text, status: .conflict)
             }
         }
-        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, on: req.db)
+        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, searches: req.care.inboxSearches, on: req.db)
         _ = try await ConversationService.reply(
             conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: isNote,
             staffID: ctx.staffID, storage: req.care.storage, on: req.db)
@@ -231,10 +239,20 @@ enum ConversationPageController {
         let (ctx, id) = try target(req)
         let form = try req.content.decode(ResolveForm.self)
         let view = InboxViewQuery.from(viewParameter: form.view)
-        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: req.care.storage.now(), on: req.db)
+        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: req.care.storage.now(), searches: req.care.inboxSearches, on: req.db)
         try await ConversationService.resolve(
             conversationID: id, storeID: ctx.storeID, note: form.note, links: req.care.links, storage: req.care.storage, on: req.db)
         return onward(req, from: id, next: next, view: view)
+    }
+
+    /// A photo a customer sent, for this store's staff.
+    static func photo(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "photo")
+        guard let (type, bytes) = try await MessagePhotos.bytes(id: id, conversationID: nil, storeID: ctx.storeID, on: req.db) else {
+            throw CareError.notFound("photo")
+        }
+        return PhotoResponse.make(type: type, bytes: bytes)
     }
 
     /// What changed around an open conversation page (polled by its script): teammates viewing, and

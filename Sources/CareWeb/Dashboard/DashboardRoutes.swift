@@ -26,6 +26,7 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("conversations", ":id", "resolve", use: ConversationPageController.resolve)
     staff.post("conversations", ":id", "reopen", use: ConversationPageController.reopen)
     staff.get("conversations", ":id", "activity", use: ConversationPageController.activity)
+    staff.get("photos", ":id", use: ConversationPageController.photo)
 
     staff.get("customers", use: CustomersPageController.list)
     staff.get("customers", ":id", use: CustomersPageController.show)
@@ -60,6 +61,8 @@ func dashboardRoutes(_ app: Application) throws {
     owner.post("settings", "care", use: SettingsPageController.updateCare)
     owner.post("settings", "requests", use: RequestSettingsPage.update)
     owner.post("settings", "replies", use: ReplyTargetsPage.update)
+    owner.get("settings", "logo", use: BrandSettingsPage.logo)
+    owner.on(.POST, "settings", "brand", body: .collect(maxSize: "1mb"), use: BrandSettingsPage.update).uploads(maxBytes: 1_048_576)
     owner.post("settings", "profile", use: SettingsPageController.updateProfile)
     owner.post("settings", "test-mail", use: SettingsPageController.testMail)
     owner.post("settings", "team", use: SettingsPageController.invite)
@@ -78,7 +81,9 @@ enum DashboardAssets {
     static let files: [String: (type: String, body: String)] = {
         var out: [String: (String, String)] = [:]
         guard let dir = Bundle.module.resourceURL?.appendingPathComponent("Assets") else { return [:] }
-        for (name, type) in [("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8")] {
+        for (name, type) in [
+            ("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"), ("customer.js", "text/javascript; charset=utf-8"),
+        ] {
             if let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) { out[name] = (type, text) }
         }
         return out

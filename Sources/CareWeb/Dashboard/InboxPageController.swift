@@ -57,7 +57,8 @@ enum InboxPageController {
         let view = try InboxViewQuery.parse(req)
         let page = max(1, min(try req.intQuery("page") ?? 1, 10_000))
         let now = req.care.storage.now()
-        let result = try await Inbox.page(storeID: ctx.storeID, staffID: ctx.staffID, view: view, page: page, now: now, on: req.db)
+        let result = try await Inbox.page(
+            storeID: ctx.storeID, staffID: ctx.staffID, view: view, page: page, now: now, searches: req.care.inboxSearches, on: req.db)
         let zone = try await StoreZone.of(ctx.storeID, on: req.db)
         let link = { (v: Inbox.View, p: Int) in "/app/inbox?" + InboxViewQuery.string(v, page: p) }
         let viewParameter = InboxViewQuery.string(view)

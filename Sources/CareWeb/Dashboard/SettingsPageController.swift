@@ -45,6 +45,7 @@ enum SettingsPageController {
         let retentionMonths: String
         let requests: RequestSettingsPage.Context
         let replies: ReplyTargetsPage.Context
+        let brand: BrandSettingsPage.Context
         let audit: [AuditRow]
         let smtp: String
         let mailFrom: String
@@ -83,6 +84,7 @@ enum SettingsPageController {
             retentionMonths: try await Retention.months(storeID: ctx.storeID, on: req.db).map(String.init) ?? "",
             requests: try await RequestSettingsPage.context(storeID: ctx.storeID, store: store, req: req),
             replies: try await ReplyTargetsPage.context(storeID: ctx.storeID, req: req),
+            brand: try await BrandSettingsPage.context(storeID: ctx.storeID, req: req),
             audit: try await AuditLog.latest(storeID: ctx.storeID, limit: 100, on: req.db).map {
                 AuditRow(when: Shown.time($0.at), actor: $0.actor, action: $0.action, subject: $0.subject ?? "")
             },

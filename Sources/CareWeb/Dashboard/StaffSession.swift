@@ -65,7 +65,9 @@ enum FormToken {
         // Middleware runs before the route collects the body: collect it here, or a form that
         // arrives in more than one packet would look as if it had no token.
         // No more than any dashboard route takes (the app's default limit), so the check reads no more than the route would.
-        _ = try await request.body.collect(max: request.application.routes.defaultMaxBodySize.value).get()
+        // A route that takes an upload says how much (`Route.uploads`).
+        let limit = request.route?.userInfo["careloop.upload-bytes"] as? Int ?? request.application.routes.defaultMaxBodySize.value
+        _ = try await request.body.collect(max: limit).get()
         let given = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.decode(Form.self))?._csrf ?? ""
         guard let expected, Secrets.constantTimeEqual(given, expected) else {
             throw DashboardError(status: .forbidden, message: "This form has expired or did not come from CareLoop. Reload the page and try again.")
@@ -96,4 +98,13 @@ extension Request {
 struct DashboardError: Error {
     let status: HTTPResponseStatus
     let message: String
+}
+
+extension Route {
+    /// Lets the form-token check read a body this large (the route's own `collect` limit).
+    @discardableResult
+    func uploads(maxBytes: Int) -> Route {
+        userInfo["careloop.upload-bytes"] = maxBytes
+        return self
+    }
 }

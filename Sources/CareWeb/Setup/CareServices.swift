@@ -18,6 +18,8 @@ public struct CareServices: Sendable {
     public let passwordLinks: PasswordLinks
     public let outboxSignal: OutboxSignal
     public let mail: MailSettings
+    /// What searched inbox views matched lately (previous / next without searching again).
+    public let inboxSearches = InboxSearches()
 }
 
 extension Application {

@@ -7,8 +7,12 @@ import Vapor
 /// The work itself is left to end by itself.
 struct RequestDeadline: AsyncMiddleware {
     let seconds: Double
+    /// A customer's reply with photos (`POST /c/…`, up to 25 MB) may come from a phone on a slow
+    /// line: its upload gets this long; its size is bounded by the route.
+    var uploadSeconds: Double = 120
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let seconds = request.method == .POST && request.url.path.hasPrefix("/c/") ? uploadSeconds : self.seconds
         let box = ResponseBox()
         try await Deadline.run(seconds: seconds, orThrow: { StorageTimeout(seconds: seconds) }) {
             box.set(try await next.respond(to: request))

@@ -153,14 +153,17 @@ extension ConversationService {
     /// The customer's own reply (from the hosted page): reopens the conversation and runs the
     /// store's `conversation.customer_replied` triggers.
     public static func customerReply(
-        conversationID: UUID, storeID: UUID, body: String, links: CareLinks,
+        conversationID: UUID, storeID: UUID, body: String, photos: [Photo] = [], links: CareLinks,
         storage: CareStorage, on db: any Database
     ) async throws -> ConversationMessage {
         let body = try Text.required(body, field: "body", max: 20_000)
         return try await storage.write(on: db) { tx in
             let c = try await load(conversationID, storeID: storeID, on: tx)
             guard let subject = try await CareSubject.of(c, on: tx) else { throw CareError.notFound("conversation") }
-            return try await CustomerReply.record(body, to: c, subject: subject, links: links, now: storage.now(), on: tx)
+            let now = storage.now()
+            let m = try await CustomerReply.record(body, to: c, subject: subject, links: links, now: now, on: tx)
+            try await MessagePhotos.add(photos, message: m, to: c, now: now, on: tx)
+            return m
         }
     }
 }

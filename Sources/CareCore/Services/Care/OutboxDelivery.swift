@@ -53,7 +53,9 @@ public enum OutboxDelivery {
         let m = OutgoingMail(
             fromName: store.name, fromAddress: mail.fromAddress, to: customer.email, toName: customer.name,
             replyTo: mail.replyAddress(token: conversation.token), subject: subject,
-            text: MessageFormat.text(message.body, link: link), html: MessageFormat.html(message.body, link: link, store: store.name),
+            text: MessageFormat.text(message.body, link: link),
+            html: MessageFormat.html(
+                message.body, link: link, store: store.name, look: try await StoreBrand.load(storeID: store.requireID(), on: db)),
             messageID: messageID, inReplyTo: earlier.last, references: earlier, date: message.createdAt)
         try await send(m, to: [customer.email], mail: mail)
         try await storage.write(on: db) { sql in
@@ -80,13 +82,17 @@ public enum MessageFormat {
         "\(replyMarker)\n\n\(body)\n\n--\nReply to this email, or answer on your page: \(link)\n"
     }
 
-    static func html(_ body: String, link: String, store: String) -> String {
+    /// The message, then a button to the customer's page in the store's colour (`look`).
+    static func html(_ body: String, link: String, store: String, look: StoreBrand.Look = StoreBrand.Look()) -> String {
         let paragraphs = body.components(separatedBy: "\n\n").map { "<p>" + escape($0).replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
+        // Colours come from `StoreBrand.colour`, which admits only #rrggbb.
         return """
             <!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">
             <p style="color:#888;font-size:12px">\(escape(replyMarker))</p>
             \(paragraphs.joined(separator: "\n"))
-            <p style="margin-top:2em;font-size:13px;color:#555">Reply to this email, or <a href="\(escape(link))">answer on your page</a>. — \(escape(store))</p>
+            <p style="margin:2em 0 1em"><a href="\(escape(link))" style="display:inline-block;padding:12px 22px;border-radius:8px;\
+            background:\(look.accent);color:\(look.onAccent);font-weight:bold;text-decoration:none">Open your conversation</a></p>
+            <p style="font-size:13px;color:#555">Or simply reply to this email. — \(escape(store))</p>
             </body></html>
             """
     }

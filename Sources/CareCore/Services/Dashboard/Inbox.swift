@@ -20,7 +20,7 @@ public enum Inbox {
     }
 
     /// What the agent is looking at: also what "next" means after sending or resolving.
-    public struct View: Sendable, Equatable {
+    public struct View: Sendable, Hashable {
         public var status: ConversationStatus = .open
         public var who: Who = .all
         public var sort: Sort = .sla
@@ -132,8 +132,15 @@ public enum Inbox {
     public static let maxMatches = 1_000
 
     /// A view whose search is replaced by the ids it matches (found once, newest first, bounded).
-    static func resolved(storeID: UUID, staffID: UUID, view: View, now: Date, on sql: any SQLDatabase) async throws -> (View, [UUID]?) {
+    /// With `searches`, a fresh enough earlier result is used (`reuse`) and what is found is kept.
+    static func resolved(
+        storeID: UUID, staffID: UUID, view: View, now: Date, searches: InboxSearches? = nil, reuse: Bool = false, on sql: any SQLDatabase
+    ) async throws -> (View, [UUID]?) {
         guard view.search != nil else { return (view, nil) }
+        var plain = view
+        plain.search = nil
+        let key = InboxSearches.Key(store: storeID, staff: staffID, view: view)
+        if reuse, let ids = searches?.ids(key, now: now) { return (plain, ids) }
         var scoped = view
         scoped.statusOnly = view.status
         let ids = try await sql.raw(
@@ -142,8 +149,7 @@ public enum Inbox {
             AND c.status = \(bind: view.status.rawValue) ORDER BY c.created_at DESC LIMIT \(bind: maxMatches)
             """
         ).all().map { try $0.decode(column: "id", as: UUID.self) }
-        var plain = view
-        plain.search = nil
+        searches?.put(ids, for: key, now: now)
         return (plain, ids)
     }
 
@@ -154,10 +160,10 @@ public enum Inbox {
     }
 
     public static func page(
-        storeID: UUID, staffID: UUID, view searched: View, page: Int, now: Date, on db: any Database
+        storeID: UUID, staffID: UUID, view searched: View, page: Int, now: Date, searches: InboxSearches? = nil, on db: any Database
     ) async throws -> Page {
         let sql = db.sql
-        let (view, matches) = try await resolved(storeID: storeID, staffID: staffID, view: searched, now: now, on: sql)
+        let (view, matches) = try await resolved(storeID: storeID, staffID: staffID, view: searched, now: now, searches: searches, on: sql)
         let base = matching(conditions(storeID: storeID, staffID: staffID, view: view, now: now), matches)
         let filter: SQLQueryString = "\(base) AND c.status = \(bind: view.status.rawValue)"
         let offset = max(0, page - 1) * pageSize
@@ -201,11 +207,13 @@ public enum Inbox {
 
     /// The conversations of a view in its order, ids only, up to `limit`: previous / next, and what
     /// opens after sending or resolving.
-    public static func ids(storeID: UUID, staffID: UUID, view searched: View, now: Date, limit: Int = 200, on db: any Database) async throws
-        -> [UUID]
-    {
+    /// A search is taken from `searches` when it ran there lately (the inbox page that led here).
+    public static func ids(
+        storeID: UUID, staffID: UUID, view searched: View, now: Date, limit: Int = 200, searches: InboxSearches? = nil, on db: any Database
+    ) async throws -> [UUID] {
         let sql = db.sql
-        let (view, matches) = try await resolved(storeID: storeID, staffID: staffID, view: searched, now: now, on: sql)
+        let (view, matches) = try await resolved(
+            storeID: storeID, staffID: staffID, view: searched, now: now, searches: searches, reuse: true, on: sql)
         let filter: SQLQueryString =
             "\(matching(conditions(storeID: storeID, staffID: staffID, view: view, now: now), matches)) AND c.status = \(bind: view.status.rawValue)"
         let limit = min(max(limit, 1), 500)

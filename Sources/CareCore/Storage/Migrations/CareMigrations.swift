@@ -27,5 +27,6 @@ public enum CareMigrations {
         M0022_ConversationViewers(),
         M0023_ReviewsByStatus(),
         M0024_TriggerFireDays(),
+        M0025_PhotosAndBrand(),
     ]
 }

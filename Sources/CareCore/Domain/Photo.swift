@@ -1,0 +1,183 @@
+import Foundation
+
+/// A photo a customer sends (or a store's logo): a JPEG or PNG, checked to be one and rewritten
+/// without what it says about the person who took it (camera, place, time, comments). Only the
+/// parts a browser needs to draw it are kept: for a JPEG its JFIF header, colour profile, Adobe
+/// colour marker, the image data and an orientation (so a phone's portrait photo stands upright);
+/// for a PNG its critical and colour chunks.
+///
+/// The walk is linear in the file's length and reads nothing past its end; nothing is decoded.
+public struct Photo: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case jpeg = "image/jpeg"
+        case png = "image/png"
+    }
+
+    public let kind: Kind
+    public let bytes: [UInt8]
+    public let width: Int
+    public let height: Int
+
+    /// Sides longer than this are refused (a browser would have to decode a huge bitmap).
+    public static let maxSide = 12_000
+
+    public static func scrub(_ data: [UInt8]) throws -> Photo {
+        if data.starts(with: [0xFF, 0xD8]) { return try jpeg(data) }
+        if data.starts(with: pngSignature) { return try png(data) }
+        throw CareError.invalid("photo", "send a JPEG or PNG photo")
+    }
+
+    private static func broken() -> CareError { CareError.invalid("photo", "this file is not a whole JPEG or PNG image") }
+
+    private static func checkedSize(_ width: Int, _ height: Int) throws -> (Int, Int) {
+        guard width > 0, height > 0 else { throw broken() }
+        guard width <= maxSide, height <= maxSide else {
+            throw CareError.invalid("photo", "the photo is larger than \(maxSide) pixels on a side")
+        }
+        return (width, height)
+    }
+
+    // MARK: JPEG
+
+    private static func be16(_ d: [UInt8], _ i: Int) -> Int { Int(d[i]) << 8 | Int(d[i + 1]) }
+
+    private static func jpeg(_ d: [UInt8]) throws -> Photo {
+        // The JFIF header first, then the orientation, then the rest, as readers expect.
+        var head: [UInt8] = []
+        var out: [UInt8] = []
+        out.reserveCapacity(d.count)
+        var i = 2
+        var size: (Int, Int)?
+        var orientation: UInt16?
+        var scanned = false
+        while true {
+            guard i < d.count, d[i] == 0xFF else { throw broken() }
+            while i < d.count, d[i] == 0xFF { i += 1 } // fill bytes
+            guard i < d.count else { throw broken() }
+            let marker = d[i]
+            i += 1
+            if marker == 0xD9 { // end of image: anything after it is dropped
+                guard let (w, h) = size, scanned else { throw broken() }
+                let exif = orientation.map { $0 == 1 ? [] : exifSegment(orientation: $0) } ?? []
+                return Photo(kind: .jpeg, bytes: [0xFF, 0xD8] + head + exif + out + [0xFF, 0xD9], width: w, height: h)
+            }
+            if (0xD0...0xD7).contains(marker) || marker == 0x01 {
+                out += [0xFF, marker]
+                continue
+            }
+            guard i + 2 <= d.count else { throw broken() }
+            let length = be16(d, i)
+            guard length >= 2, i + length <= d.count else { throw broken() }
+            let segment = d[(i - 2)..<(i + length)]
+            let payload = d[(i + 2)..<(i + length)]
+            i += length
+            switch marker {
+            case 0xE0:
+                if head.isEmpty, payload.starts(with: Array("JFIF\0".utf8)) { head += segment }
+            case 0xE1:
+                if orientation == nil, payload.starts(with: Array("Exif\0\0".utf8)) { orientation = exifOrientation(Array(payload.dropFirst(6))) }
+            case 0xE2:
+                if payload.starts(with: Array("ICC_PROFILE\0".utf8)) { out += segment }
+            case 0xEE:
+                if payload.starts(with: Array("Adobe".utf8)) { out += segment }
+            case 0xE3...0xED, 0xEF, 0xFE:
+                break // other applications' data and comments
+            default:
+                if [0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF].contains(marker) {
+                    guard payload.count >= 6 else { throw broken() }
+                    let p = Array(payload)
+                    size = try checkedSize(be16(p, 3), be16(p, 1))
+                }
+                out += segment
+                if marker == 0xDA {
+                    guard size != nil else { throw broken() }
+                    scanned = true
+                    // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
+                    let start = i
+                    while i + 1 < d.count, !(d[i] == 0xFF && d[i + 1] != 0x00 && !(0xD0...0xD7).contains(d[i + 1])) { i += 1 }
+                    guard i + 1 < d.count else { throw broken() }
+                    out += d[start..<i]
+                }
+            }
+        }
+    }
+
+    /// The orientation tag (0x0112) of an Exif block's first directory, if it is there and sane.
+    static func exifOrientation(_ t: [UInt8]) -> UInt16? {
+        guard t.count >= 8 else { return nil }
+        let little: Bool
+        if t.starts(with: [0x49, 0x49, 0x2A, 0x00]) {
+            little = true
+        } else if t.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) {
+            little = false
+        } else {
+            return nil
+        }
+        func u16(_ i: Int) -> Int { little ? Int(t[i]) | Int(t[i + 1]) << 8 : Int(t[i]) << 8 | Int(t[i + 1]) }
+        func u32(_ i: Int) -> Int {
+            little
+                ? Int(t[i]) | Int(t[i + 1]) << 8 | Int(t[i + 2]) << 16 | Int(t[i + 3]) << 24
+                : Int(t[i]) << 24 | Int(t[i + 1]) << 16 | Int(t[i + 2]) << 8 | Int(t[i + 3])
+        }
+        let ifd = u32(4)
+        guard ifd >= 8, ifd <= t.count - 2 else { return nil }
+        let entries = u16(ifd)
+        for n in 0..<min(entries, 256) {
+            let e = ifd + 2 + n * 12
+            guard e + 12 <= t.count else { return nil }
+            if u16(e) == 0x0112, u16(e + 2) == 3 {
+                let value = u16(e + 8)
+                return (1...8).contains(value) ? UInt16(value) : nil
+            }
+        }
+        return nil
+    }
+
+    /// A minimal Exif block holding the orientation alone.
+    static func exifSegment(orientation: UInt16) -> [UInt8] {
+        let tiff: [UInt8] =
+            [0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8] // big-endian, first directory at 8
+            + [0, 1] // one entry
+            + [0x01, 0x12, 0, 3, 0, 0, 0, 1, UInt8(orientation >> 8), UInt8(orientation & 0xFF), 0, 0]
+            + [0, 0, 0, 0] // no next directory
+        let payload = Array("Exif\0\0".utf8) + tiff
+        let length = payload.count + 2
+        return [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + payload
+    }
+
+    // MARK: PNG
+
+    static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    /// Chunks a browser needs to draw the picture in its colours; text, time, Exif and unknown
+    /// chunks are dropped.
+    static let pngKept: Set<String> = ["IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "sBIT", "bKGD", "pHYs"]
+
+    private static func png(_ d: [UInt8]) throws -> Photo {
+        var out = pngSignature
+        out.reserveCapacity(d.count)
+        var i = pngSignature.count
+        var size: (Int, Int)?
+        var sawData = false
+        while true {
+            guard i + 8 <= d.count else { throw broken() }
+            let length = Int(d[i]) << 24 | Int(d[i + 1]) << 16 | Int(d[i + 2]) << 8 | Int(d[i + 3])
+            let type = String(decoding: d[(i + 4)..<(i + 8)], as: UTF8.self)
+            guard length <= d.count - i - 12 else { throw broken() }
+            let end = i + 12 + length
+            if size == nil {
+                guard type == "IHDR", length == 13 else { throw broken() }
+                let p = i + 8
+                let w = Int(d[p]) << 24 | Int(d[p + 1]) << 16 | Int(d[p + 2]) << 8 | Int(d[p + 3])
+                let h = Int(d[p + 4]) << 24 | Int(d[p + 5]) << 16 | Int(d[p + 6]) << 8 | Int(d[p + 7])
+                size = try checkedSize(w, h)
+            }
+            if type == "IDAT" { sawData = true }
+            if pngKept.contains(type) { out += d[i..<end] }
+            i = end
+            if type == "IEND" {
+                guard let (w, h) = size, sawData else { throw broken() }
+                return Photo(kind: .png, bytes: out, width: w, height: h)
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import XCTest
+
+@testable import CareCore
+
+/// A customer's photo keeps its picture and loses what it says about them.
+final class PhotoTests: XCTestCase {
+    func fixture(_ name: String) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures/photos/\(name)")
+        return Array(try Data(contentsOf: url))
+    }
+
+    func contains(_ bytes: [UInt8], _ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        guard bytes.count >= needle.count else { return false }
+        return (0...(bytes.count - needle.count)).contains { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
+    func testAPhonePhotoKeepsItsPictureAndOrientationAndLosesCameraOwnerPlaceAndComment() throws {
+        // setup: a JPEG with Exif (camera, owner, orientation 6), XMP, a comment and junk after its end
+        let original = try fixture("phone.jpg")
+        XCTAssertTrue(contains(original, "SecretCam") && contains(original, "Elm Street"))
+        // act
+        let photo = try Photo.scrub(original)
+        // check
+        XCTAssertEqual(photo.kind, .jpeg)
+        XCTAssertEqual(photo.width, 40)
+        XCTAssertEqual(photo.height, 20)
+        for secret in ["SecretCam", "Jane Customer", "Elm Street", "xmpmeta", "trailing junk"] {
+            XCTAssertFalse(contains(photo.bytes, secret), secret)
+        }
+        XCTAssertTrue(photo.bytes.starts(with: [0xFF, 0xD8]))
+        XCTAssertEqual(Array(photo.bytes.suffix(2)), [0xFF, 0xD9])
+        XCTAssertTrue(contains(photo.bytes, "JFIF"))
+        // the orientation survives in a block of its own, and scrubbing again changes nothing
+        let exif = try XCTUnwrap(photo.bytes.firstRange(of: Array("Exif\0\0".utf8)))
+        XCTAssertEqual(Photo.exifOrientation(Array(photo.bytes[exif.upperBound...])), 6)
+        XCTAssertEqual(try Photo.scrub(photo.bytes), photo)
+        XCTAssertLessThan(photo.bytes.count, original.count)
+    }
+
+    func testAPNGLosesItsTextChunks() throws {
+        // setup
+        let original = try fixture("note.png")
+        XCTAssertTrue(contains(original, "Elm Street"))
+        // act
+        let photo = try Photo.scrub(original)
+        // check
+        XCTAssertEqual(photo.kind, .png)
+        XCTAssertEqual([photo.width, photo.height], [30, 10])
+        XCTAssertFalse(contains(photo.bytes, "Elm Street"))
+        XCTAssertFalse(contains(photo.bytes, "Jane"))
+        XCTAssertTrue(contains(photo.bytes, "IDAT") && contains(photo.bytes, "IEND"))
+    }
+
+    func testWhatIsNotAWholePhotoIsRefusedWithoutReadingPastItsEnd() throws {
+        let jpeg = try fixture("phone.jpg")
+        let png = try fixture("note.png")
+        var cases: [(String, [UInt8])] = [
+            ("empty", []), ("text", Array("hello".utf8)), ("gif", Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 20)),
+            ("svg", Array("<svg xmlns='http://www.w3.org/2000/svg'/>".utf8)),
+            ("jpeg start only", [0xFF, 0xD8]), ("jpeg no end", Array(jpeg.prefix(jpeg.count - 20))),
+            ("png no end", Array(png.prefix(png.count - 12))), ("png signature only", Photo.pngSignature),
+        ]
+        // every truncation of both files, and a segment length pointing past the end
+        for n in stride(from: 0, to: jpeg.count - 16, by: 7) { cases.append(("jpeg cut at \(n)", Array(jpeg.prefix(n)))) }
+        for n in stride(from: 0, to: png.count - 12, by: 3) { cases.append(("png cut at \(n)", Array(png.prefix(n)))) }
+        var longSegment = jpeg
+        longSegment.replaceSubrange(2..<6, with: [0xFF, 0xE1, 0xFF, 0xFF])
+        cases.append(("jpeg segment past the end", longSegment))
+        // a frame that claims 65 535 × 65 535 pixels
+        var huge = png
+        huge.replaceSubrange(16..<24, with: [0, 0, 0xFF, 0xFF, 0, 0, 0xFF, 0xFF])
+        cases.append(("png 65535 square", huge))
+        for (name, bytes) in cases {
+            XCTAssertThrowsError(try Photo.scrub(bytes), name) { error in
+                XCTAssertEqual((error as? CareError)?.kind, .invalid, name)
+            }
+        }
+    }
+}
