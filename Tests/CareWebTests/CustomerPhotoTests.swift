@@ -1,8 +1,8 @@
-@testable import CareCore
 import Foundation
 import Vapor
 import XCTest
 
+@testable import CareCore
 @testable import CareWeb
 
 /// A customer shows the broken item: photos sent with a reply on their page, scrubbed, bounded, seen
@@ -160,7 +160,8 @@ final class CustomerPhotoTests: XCTestCase {
                 var f = Multipart()
                 f.field("_csrf", owner.csrf)
                 f.field("colour", bad)
-                let r = try await server.send(.POST, "/app/settings/brand", raw: f.finished(), contentType: f.contentType, headers: ["Cookie": owner.cookie])
+                let r = try await server.send(
+                    .POST, "/app/settings/brand", raw: f.finished(), contentType: f.contentType, headers: ["Cookie": owner.cookie])
                 XCTAssertEqual(r.status, .unprocessableEntity, bad)
             }
             var notImage = Multipart()

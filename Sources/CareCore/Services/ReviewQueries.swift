@@ -89,6 +89,22 @@ public enum ReviewQueries {
         }
     }
 
+    /// The dashboard's orders for a store's reviews.
+    public enum Sort: String, Sendable, CaseIterable {
+        case newest, oldest
+        /// Fewest stars first (newest first among equals).
+        case lowest
+        case highest
+    }
+
+    /// A search reads the store's latest this many reviews, the first `searchedCharacters` of each
+    /// text, so its cost is bounded whatever the store holds.
+    public static let searchedReviews = 5_000
+    public static let searchedCharacters = 1_000
+    public static let maxSearch = 50
+    /// Counting stops here ("10 000+"), so a page never counts a whole big store.
+    public static let countedAtMost = 10_000
+
     public struct StoreFilter: Sendable {
         public var status: ReviewStatus?
         public var productExternalID: String?
@@ -98,6 +114,9 @@ public enum ReviewQueries {
         public var from: Date?
         public var to: Date?
         public var reviewID: UUID?
+        /// Words searched in the title, text, author's name and the customer's name and address (see `searchedReviews`).
+        public var search: String?
+        public var sort: Sort = .newest
         public init(
             status: ReviewStatus? = nil, productExternalID: String? = nil, rating: Rating? = nil, verified: Bool? = nil,
             from: Date? = nil, to: Date? = nil, reviewID: UUID? = nil
@@ -130,8 +149,27 @@ public enum ReviewQueries {
         reviews: [Listed], hasMore: Bool
     ) {
         guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], false) }
-        let reviews = try await db.sql.rows(Review.table) { newestFirst(filtered($0)).limit(page.size + 1).offset(page.offset) }
+        let reviews = try await db.sql.rows(Review.table) { ordered(filtered($0), filter.sort).limit(page.size + 1).offset(page.offset) }
         return (try await listed(Array(reviews.prefix(page.size)), on: db), reviews.count > page.size)
+    }
+
+    /// How many reviews match, counted up to `countedAtMost + 1`.
+    public static func storeCount(storeID: UUID, filter: StoreFilter, on db: any Database) async throws -> Int {
+        guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return 0 }
+        let sql = db.sql
+        let inner = filtered(sql.select().column(SQLLiteral.numeric("1"), as: "one").from(Review.schema)).limit(countedAtMost + 1)
+        return try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(SQLAlias(SQLGroupExpression(inner.query), as: SQLIdentifier("matched")))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    static func ordered(_ query: SQLSelectBuilder, _ sort: Sort) -> SQLSelectBuilder {
+        switch sort {
+        case .newest: query.orderBy("created_at", .descending).orderBy("id", .descending)
+        case .oldest: query.orderBy("created_at", .ascending).orderBy("id", .ascending)
+        case .lowest: query.orderBy("rating", .ascending).orderBy("created_at", .descending).orderBy("id", .descending)
+        case .highest: query.orderBy("rating", .descending).orderBy("created_at", .descending).orderBy("id", .descending)
+        }
     }
 
     /// The filter's WHERE clauses; nil when it can match nothing (an unknown product).
@@ -153,6 +191,21 @@ public enum ReviewQueries {
             if let to = filter.to { q.where("created_at", .lessThan, to) }
             if let id = filter.reviewID { q.where("id", .equal, id) }
             if let productFilter { q.where("product_id", .equal, productFilter) }
+            if let words = filter.search, !words.isEmpty {
+                let p = Inbox.likePattern(words)
+                let n = String(searchedCharacters) // a constant: PostgreSQL's substr takes an integer
+                q.where(
+                    SQLQueryString(
+                        """
+                        id IN (SELECT r9.id FROM reviews r9 WHERE r9.store_id = \(bind: storeID)
+                            ORDER BY r9.created_at DESC LIMIT \(bind: searchedReviews))
+                        AND (LOWER(SUBSTR(COALESCE(title, ''), 1, \(unsafeRaw: n))) LIKE \(bind: p) ESCAPE '\\'
+                          OR LOWER(SUBSTR(COALESCE(body, ''), 1, \(unsafeRaw: n))) LIKE \(bind: p) ESCAPE '\\'
+                          OR LOWER(COALESCE(author_name, '')) LIKE \(bind: p) ESCAPE '\\'
+                          OR EXISTS (SELECT 1 FROM customers cu9 WHERE cu9.id = reviews.customer_id
+                            AND (LOWER(COALESCE(cu9.name, '')) LIKE \(bind: p) ESCAPE '\\' OR LOWER(cu9.email) LIKE \(bind: p) ESCAPE '\\')))
+                        """))
+            }
             return q
         }
     }

@@ -173,7 +173,9 @@ enum CustomerPageController {
                 .gone, code: "link_expired",
                 message: "This link has expired. Reply to any email from the shop and a person will answer; the next email carries a fresh link.")
         case .open(let token):
-            guard let conversation = try await Conversation.query(on: req.db).filter(\.$token == token).first(),
+            guard let found = try await Conversation.query(on: req.db).filter(\.$token == token).first(),
+                // A merged conversation's page shows, and writes to, the one it was merged into.
+                case let conversation = try await ConversationMerge.kept(found, on: req.db),
                 let store = try await Store.find(conversation.storeID, on: req.db)
             else { throw CareError.notFound("conversation") }
             var review: Review?

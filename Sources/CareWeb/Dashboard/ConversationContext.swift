@@ -15,6 +15,7 @@ struct ConversationContext: Encodable {
     }
 
     struct Other: Encodable {
+        let id: String
         let href: String
         let subject: String
         let status: String
@@ -66,7 +67,9 @@ struct ConversationContext: Encodable {
                     reviewed: review.map { r in mine.contains { $0.productID == r.productID } } ?? false)
             },
             hasOrders: !orders.isEmpty,
-            others: others.map { Other(href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue) },
+            others: others.map {
+                Other(id: $0.id!.uuidString, href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue)
+            },
             hasOthers: !others.isEmpty,
             product: product?.name,
             productHref: product.map { "/app/reviews?product=" + ($0.externalID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") },

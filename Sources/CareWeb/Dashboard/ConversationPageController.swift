@@ -65,6 +65,8 @@ enum ConversationPageController {
         let hasViewers: Bool
         /// Set when a send was stopped because somebody wrote in the meantime.
         let stale: String?
+        /// Where this conversation's messages went, when it was merged.
+        let mergedInto: String?
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -134,7 +136,7 @@ enum ConversationPageController {
             previousHref: previous.map { href($0, viewString) }, nextHref: next.map { href($0, viewString) }, position: position,
             seen: String(messages.map(\.createdAt.timeIntervalSince1970).max() ?? 0),
             viewers: activity.viewers.isEmpty ? nil : activity.viewers.joined(separator: ", "), hasViewers: !activity.viewers.isEmpty,
-            stale: stale)
+            stale: stale, mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" })
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data, status: status)
     }
 
@@ -245,6 +247,18 @@ enum ConversationPageController {
         return onward(req, from: id, next: next, view: view)
     }
 
+    struct MergeForm: Content { let from: String? }
+
+    /// Merges another conversation of the same customer into this one.
+    static func merge(_ req: Request) async throws -> Response {
+        let (ctx, id) = try target(req)
+        guard let raw = try req.content.decode(MergeForm.self).from, raw.utf8.count <= 64, let from = UUID(uuidString: raw) else {
+            throw CareError.invalid("from", "choose the conversation to merge into this one")
+        }
+        try await ConversationMerge.merge(from, into: id, storeID: ctx.storeID, staffName: ctx.staff.name, storage: req.care.storage, on: req.db)
+        return back(req, id)
+    }
+
     /// A photo a customer sent, for this store's staff.
     static func photo(_ req: Request) async throws -> Response {
         let ctx = try req.staff
@@ -353,6 +367,16 @@ enum Shown {
         return String(format: "%04d-%02d-%02d %02d:%02d ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0) + abbreviation
     }
     static func day(_ d: Date) -> String { String(ISODate.format(d).prefix(10)) }
+    /// "12 345": thousands set apart by a space, whatever the server's locale.
+    static func count(_ n: Int) -> String {
+        let digits = Array(String(abs(n)))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(" ") }
+            out.append(d)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
     /// "★★☆☆☆" for 2 stars.
     static func stars(_ n: Int) -> String { String(repeating: "★", count: n) + String(repeating: "☆", count: max(0, 5 - n)) }
 }

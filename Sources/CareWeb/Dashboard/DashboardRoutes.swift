@@ -27,6 +27,7 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("conversations", ":id", "reopen", use: ConversationPageController.reopen)
     staff.get("conversations", ":id", "activity", use: ConversationPageController.activity)
     staff.get("photos", ":id", use: ConversationPageController.photo)
+    staff.post("conversations", ":id", "merge", use: ConversationPageController.merge)
 
     staff.get("customers", use: CustomersPageController.list)
     staff.get("customers", ":id", use: CustomersPageController.show)

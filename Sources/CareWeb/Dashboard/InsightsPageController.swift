@@ -50,6 +50,7 @@ enum InsightsPageController {
     }
 
     struct Data: Encodable {
+        let period: InsightsPeriodPage.Context
         let funnel: [FunnelRow]
         let weekBars: [Bar]
         let weekTicks: [Tick]
@@ -123,6 +124,7 @@ enum InsightsPageController {
                 value: "\(p.complaints)")
         }
         let data = Data(
+            period: try await InsightsPeriodPage.context(req, storeID: ctx.storeID),
             funnel: funnel,
             weekBars: weekBars, weekTicks: weekTicks, hasWeeks: r.weeks.contains { $0.count > 0 }, hasDistribution: totalPublished > 0,
             hasFunnel: funnel.contains { $0.sent > 0 },

@@ -30,6 +30,15 @@ enum ReviewsPageController {
 
     typealias Tab = DashboardTab
 
+    struct PageLink: Encodable {
+        let label: String
+        let href: String?
+        let current: Bool
+    }
+
+    /// The product picker lists this many of the store's products by name.
+    static let pickedProducts = 300
+
     struct Option: Encodable {
         let value: String
         let label: String
@@ -48,6 +57,11 @@ enum ReviewsPageController {
         let to: String
         let nextPage: String?
         let previousPage: String?
+        /// Numbered pages around this one, with the first and the last.
+        let pages: [PageLink]
+        let search: String
+        let sorts: [Option]
+        let products: [Option]
         /// This page, for the bulk form to come back to.
         let back: String
     }
@@ -65,12 +79,20 @@ enum ReviewsPageController {
         let to = req.query[String.self, at: "to"] ?? ""
         filter.from = try day(from, field: "from")
         filter.to = try day(to, field: "to").map { $0.addingTimeInterval(86_400) }
+        let search = (req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard search.count <= ReviewQueries.maxSearch else {
+            throw CareError.invalid("q", "search for at most \(ReviewQueries.maxSearch) characters")
+        }
+        if !search.isEmpty { filter.search = search }
+        filter.sort = try req.enumQuery("sort", as: ReviewQueries.Sort.self) ?? .newest
         if let raw = req.query[String.self, at: "review"], !raw.isEmpty {
             guard let id = UUID(uuidString: raw) else { throw CareError.notFound("review") }
             filter.reviewID = id
         }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 25)
         let result = try await ReviewQueries.storePage(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
+        let total = try await ReviewQueries.storeCount(storeID: ctx.storeID, filter: filter, on: req.db)
+        let products = try await Product.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).limit(pickedProducts).all()
         let counts = try await ReviewDecisions.counts(storeID: ctx.storeID, on: req.db)
         let tabs = [
             Tab(label: "Needs a decision", href: "/app/reviews?status=pending", count: counts.pending, current: filter.status == .pending),
@@ -103,7 +125,7 @@ enum ReviewsPageController {
             },
             showing: result.reviews.isEmpty
                 ? "No reviews match."
-                : "Reviews \(page.offset + 1)–\(page.offset + result.reviews.count)\(result.hasMore ? ", more on the next page" : "").",
+                : "Reviews \(page.offset + 1)–\(page.offset + result.reviews.count) of \(shownTotal(total)).",
             stars: [Option(value: "", label: "Any stars", selected: filter.rating == nil)]
                 + (1...5).reversed().map { (n: Int) in Option(value: "\(n)", label: "\(n)★", selected: filter.rating?.stars == n) },
             statuses: [Option(value: "", label: "Any status", selected: status.isEmpty)]
@@ -116,8 +138,36 @@ enum ReviewsPageController {
             product: product, from: from, to: to,
             nextPage: result.hasMore ? pageLink(page.number + 1) : nil,
             previousPage: page.number > 1 ? pageLink(page.number - 1) : nil,
+            pages: numbered(current: page.number, total: total, size: page.size, link: pageLink),
+            search: search,
+            sorts: [("newest", "Newest first"), ("oldest", "Oldest first"), ("lowest", "Fewest stars first"), ("highest", "Most stars first")].map {
+                Option(value: $0.0, label: $0.1, selected: $0.0 == filter.sort.rawValue)
+            },
+            products: [Option(value: "", label: "Any product", selected: product.isEmpty)]
+                + products.map { Option(value: $0.externalID, label: $0.name, selected: $0.externalID == product) }
+                + (product.isEmpty || products.contains { $0.externalID == product } ? [] : [Option(value: product, label: product, selected: true)]),
             back: "/app/reviews" + (req.url.query.map { "?" + $0 } ?? ""))
         return try await DashboardPage.render(req, "app-reviews", title: "Reviews", section: "reviews", data)
+    }
+
+    /// "1 234", or "10 000+" past what is counted.
+    static func shownTotal(_ n: Int) -> String {
+        n > ReviewQueries.countedAtMost ? "\(Shown.count(ReviewQueries.countedAtMost))+" : Shown.count(n)
+    }
+
+    /// Page links: the first, two either side of the current one, the last; gaps shown as "…".
+    static func numbered(current: Int, total: Int, size: Int, link: (Int) -> String) -> [PageLink] {
+        let last = max(1, (min(total, ReviewQueries.countedAtMost) + size - 1) / size)
+        guard last > 1 else { return [] }
+        var out: [PageLink] = []
+        var previous = 0
+        let here = min(max(current, 1), last + 1)
+        for n in 1...last where n == 1 || n == last || abs(n - here) <= 2 {
+            if n > previous + 1 { out.append(PageLink(label: "…", href: nil, current: false)) }
+            out.append(PageLink(label: String(n), href: n == current ? nil : link(n), current: n == current))
+            previous = n
+        }
+        return out
     }
 
     /// `2026-05-01` as the start of that day (UTC); empty is no bound.

@@ -12,7 +12,8 @@ struct Multipart {
     }
 
     mutating func file(_ name: String, filename: String, type: String, _ bytes: Data) {
-        body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
+        body += Data(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
         body += bytes
         body += Data("\r\n".utf8)
     }

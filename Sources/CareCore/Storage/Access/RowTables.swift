@@ -37,7 +37,7 @@ extension Conversation {
         .text(\.$priority), .column(\.$assigneeID), .column(\.$tagsJSON),
         .column(\.$slaDueAt), .column(\.$slaTarget), .column(\.$firstResponseAt), .column(\.$resolvedAt),
         .column(\.$resolutionNote), .column(\.$token, fixed: true),
-        .column(\.$lastCustomerAt), .column(\.$lastStaffAt),
+        .column(\.$lastCustomerAt), .column(\.$lastStaffAt), .column(\.$mergedIntoID),
         .column(\.$createdAt, fixed: true), .column(\.$updatedAt),
     ])
 }

@@ -28,5 +28,6 @@ public enum CareMigrations {
         M0023_ReviewsByStatus(),
         M0024_TriggerFireDays(),
         M0025_PhotosAndBrand(),
+        M0026_MergedConversations(),
     ]
 }

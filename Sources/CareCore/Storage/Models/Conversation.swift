@@ -34,6 +34,9 @@ public final class Conversation: Model, @unchecked Sendable {
     @Field(key: "token") public var token: String
     @OptionalField(key: "last_customer_at") public var lastCustomerAt: Date?
     @OptionalField(key: "last_staff_at") public var lastStaffAt: Date?
+    /// Set when this conversation was merged into another: its messages are there now, and its
+    /// reply address and page lead there.
+    @OptionalField(key: "merged_into_id") public var mergedIntoID: UUID?
     @Field(key: "created_at") public var createdAt: Date
     @Field(key: "updated_at") public var updatedAt: Date
 
