@@ -73,5 +73,6 @@ def test_a_customer_sends_a_photo_and_updates_their_review_on_a_small_phone(care
     finally:
         staff.get(careloop.base + "/app/settings#brand")
         staff.find_element(By.ID, "brand-colour").clear()
+        staff.find_element(By.CSS_SELECTOR, "input[name=remove_logo]").click()
         click_and_wait(staff, staff.find_element(By.CSS_SELECTOR, "form[action='/app/settings/brand'] button"))
         staff.quit()

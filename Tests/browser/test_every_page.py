@@ -19,6 +19,13 @@ def serious_violations(driver):
             if v.get("impact") in ("serious", "critical")]
 
 
+def too_wide(driver):
+    """The elements that run past the right edge, to say what broke."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+        ".slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+
+
 @pytest.fixture(scope="module")
 def pages(careloop):
     """The pages to look at, with real content behind them: 14 conversations, one with a reply."""
@@ -56,7 +63,8 @@ def test_every_page_fits_and_passes_axe(careloop, pages, width, height):
         sign_in(driver, careloop.base)
         for name, path in pages.items():
             driver.get(path if path.startswith("http") else careloop.base + path)
-            assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name} at {width} px"
+            assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+                f"{name} at {width} px: {too_wide(driver)}"
             screenshot(driver, f"{name}-{width}")
             failures += [(name, v) for v in serious_violations(driver)]
         if width == 1280:
