@@ -114,6 +114,20 @@ final class CustomerPhotoTests: XCTestCase {
             XCTAssertEqual(over.status, .unprocessableEntity)
             let afterCap = try await messages()
             XCTAssertEqual(afterCap, before + MessagePhotos.maxPerConversation / 3)
+            // a form of thousands of tiny parts is refused before any decoder reads it (the decoder's
+            // cost grows faster than the parts: 25 MB of them held a core for minutes)
+            var many = Multipart()
+            many.field("body", "x")
+            for _ in 0..<50_000 { many.field("z[]", "") }
+            let started = Date()
+            let crowded = try await server.send(.POST, "/c/\(token)", raw: many.finished(), contentType: many.contentType)
+            XCTAssertEqual(crowded.status, .unprocessableEntity)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, "refused at once, not decoded")
+            // multipart anywhere files are not taken is refused as such
+            let api = try await server.send(.POST, "/api/v1/reviews", key: key, raw: many.finished(), contentType: many.contentType)
+            XCTAssertEqual(api.status, .unsupportedMediaType)
+            let review = try await server.send(.POST, "/c/\(token)/review", raw: many.finished(), contentType: many.contentType)
+            XCTAssertEqual(review.status, .unsupportedMediaType)
             // a body past the route's limit is refused before it is read whole
             let huge = try await reply(
                 server, token: token, body: "x", photos: [("x.png", "image/png", Data(repeating: 1, count: 26 * 1_024 * 1_024))])

@@ -111,6 +111,7 @@ enum CustomerPageController {
     /// without (a plain form, as before).
     static func reply(_ req: Request) async throws -> Response {
         let page = try await load(req)
+        try FormParts.check(req)
         guard let form = try? req.content.decode(ReplyForm.self), let body = form.body else { throw CareError.missing("body") }
         let photos = try MessagePhotos.prepare((form.photos ?? []).map { Array($0.data.readableBytesView) })
         _ = try await ConversationService.customerReply(

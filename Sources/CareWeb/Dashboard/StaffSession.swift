@@ -68,6 +68,7 @@ enum FormToken {
         // A route that takes an upload says how much (`Route.uploads`).
         let limit = request.route?.userInfo["careloop.upload-bytes"] as? Int ?? request.application.routes.defaultMaxBodySize.value
         _ = try await request.body.collect(max: limit).get()
+        try FormParts.check(request)
         let given = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.decode(Form.self))?._csrf ?? ""
         guard let expected, Secrets.constantTimeEqual(given, expected) else {
             throw DashboardError(status: .forbidden, message: "This form has expired or did not come from CareLoop. Reload the page and try again.")

@@ -91,6 +91,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     app.middleware = Middlewares()
     app.middleware.use(CareErrorMiddleware(environment: app.environment))
     app.middleware.use(RequestDeadline(seconds: 10))
+    app.middleware.use(MultipartOnlyForFiles())
     app.middleware.use(PublicCORS())
     app.middleware.use(MethodNotAllowed(routes: app.routes))
     try routes(app)

@@ -63,7 +63,7 @@ struct CareErrorMiddleware: AsyncMiddleware {
 
     static func message(for abort: any AbortError) -> String {
         switch abort.status {
-        case .payloadTooLarge: "the request body is larger than 64 KiB"
+        case .payloadTooLarge: "the request body is larger than this address takes (64 KiB for most; see the README)"
         case .notFound: abort.reason == "Not Found" ? "no such route" : abort.reason
         default: abort.reason
         }
