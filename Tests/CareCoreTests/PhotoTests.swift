@@ -79,4 +79,38 @@ final class PhotoTests: XCTestCase {
             }
         }
     }
+
+    func testNothingRidesAlongInTheKeptParts() throws {
+        // setup: a JFIF header with a thumbnail of text, an Adobe marker with a tail, a PNG gamma chunk with a tail
+        let jpeg = try fixture("phone.jpg")
+        let thumb = Array(String(repeating: "THUMBSECRET", count: 3).utf8) // 11 × 1 pixels, RGB
+        let jfif = Array("JFIF\0".utf8) + [1, 1, 0, 0, 1, 0, 1, 11, 1] + thumb
+        let adobe = Array("Adobe".utf8) + [0, 100, 0, 0, 0, 0, 1] + Array("ADOBETAIL".utf8)
+        func segment(_ marker: UInt8, _ payload: [UInt8]) -> [UInt8] {
+            [0xFF, marker, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
+        }
+        let planted = [0xFF, 0xD8] + segment(0xE0, jfif) + segment(0xEE, adobe) + segment(0xF0, Array("EXTENSION".utf8)) + Array(jpeg.dropFirst(2))
+        let png = try fixture("note.png")
+        let gamma = [0, 0, 0, 16] + Array("gAMA".utf8) + [0, 0, 0xB1, 0x8F] + Array("ELMSTREET123".utf8).prefix(12) + [0, 0, 0, 0]
+        let plantedPNG = Array(png.prefix(33)) + gamma + Array(png.dropFirst(33))
+
+        // act
+        let cleanJPEG = try Photo.scrub(planted)
+        let cleanPNG = try Photo.scrub(plantedPNG)
+
+        // check
+        for secret in ["THUMBSECRET", "ADOBETAIL", "EXTENSION"] { XCTAssertFalse(contains(cleanJPEG.bytes, secret), secret) }
+        XCTAssertTrue(contains(cleanJPEG.bytes, "JFIF") && contains(cleanJPEG.bytes, "Adobe"))
+        XCTAssertFalse(contains(cleanPNG.bytes, "ELMSTREET"))
+    }
+
+    func testHugePicturesAndReservedMarkersAreRefused() throws {
+        // a PNG of 8 000 × 8 000 (64 megapixels): each side allowed, the whole too big for a browser to draw
+        var png = try fixture("note.png")
+        png.replaceSubrange(16..<24, with: [0, 0, 0x1F, 0x40, 0, 0, 0x1F, 0x40])
+        XCTAssertThrowsError(try Photo.scrub(png))
+        // a JPEG with a reserved marker
+        let jpeg = try fixture("phone.jpg")
+        XCTAssertThrowsError(try Photo.scrub([0xFF, 0xD8, 0xFF, 0x02, 0x00, 0x04, 0, 0] + Array(jpeg.dropFirst(2))))
+    }
 }

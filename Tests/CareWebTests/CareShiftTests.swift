@@ -50,6 +50,9 @@ final class CareShiftTests: XCTestCase {
                 XCTAssertEqual(page.status, .ok, q)
                 XCTAssertEqual(page.text.components(separatedBy: "<a class=\"row").count - 1, expected, q)
             }
+            // a NUL would end SQLite's LIKE pattern early and match everything: refused
+            let nul = try await owner.get("/app/inbox?q=%25%00")
+            XCTAssertEqual(nul.status, .unprocessableEntity)
             let tooLong = try await owner.get("/app/inbox?q=" + String(repeating: "x", count: 101))
             XCTAssertEqual(tooLong.status, .unprocessableEntity)
             let badSort = try await owner.get("/app/inbox?sort=sideways")

@@ -128,11 +128,35 @@ final class CustomerPhotoTests: XCTestCase {
             XCTAssertEqual(api.status, .unsupportedMediaType)
             let review = try await server.send(.POST, "/c/\(token)/review", raw: many.finished(), contentType: many.contentType)
             XCTAssertEqual(review.status, .unsupportedMediaType)
+            // a stranger's large body is never read: the link is checked first
+            let stranger = try await reply(
+                server, token: "not-a-token", body: "x", photos: [("x.png", "image/png", Data(repeating: 1, count: 20 * 1_024 * 1_024))])
+            XCTAssertEqual(stranger.status, .notFound)
+            XCTAssertEqual(server.app.care.uploads.inUse, 0, "every upload slot was given back")
             // a body past the route's limit is refused before it is read whole
             let huge = try await reply(
                 server, token: token, body: "x", photos: [("x.png", "image/png", Data(repeating: 1, count: 26 * 1_024 * 1_024))])
             XCTAssertEqual(huge.status, .payloadTooLarge)
         }
+    }
+
+    func testUploadSlotsBoundAConversationAStoreAndTheNode() {
+        // setup
+        let slots = UploadSlots(perConversation: 2, perStore: 3, total: 4)
+        let (a, b) = (UUID(), UUID())
+        let (a1, a2, b1) = (UUID(), UUID(), UUID())
+        // act / check: a conversation takes two, its store three, the node four
+        let t1 = slots.take(store: a, conversation: a1)
+        XCTAssertNotNil(t1)
+        XCTAssertNotNil(slots.take(store: a, conversation: a1))
+        XCTAssertNil(slots.take(store: a, conversation: a1), "the conversation's two are taken")
+        XCTAssertNotNil(slots.take(store: a, conversation: a2))
+        XCTAssertNil(slots.take(store: a, conversation: UUID()), "the store's three are taken")
+        XCTAssertNotNil(slots.take(store: b, conversation: b1), "another store still gets one")
+        XCTAssertNil(slots.take(store: UUID(), conversation: UUID()), "the node's four are taken")
+        slots.release(t1!)
+        XCTAssertNotNil(slots.take(store: a, conversation: a1), "a slot given back is taken again")
+        XCTAssertEqual(slots.inUse, 4)
     }
 
     func testThePageWearsTheStoresColourAndLogoAndSaysWhereThingsStand() async throws {

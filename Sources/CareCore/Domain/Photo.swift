@@ -18,8 +18,11 @@ public struct Photo: Sendable, Equatable {
     public let width: Int
     public let height: Int
 
-    /// Sides longer than this are refused (a browser would have to decode a huge bitmap).
+    /// Sides longer than this, or more pixels than `maxPixels`, are refused (a browser would have
+    /// to decode a huge bitmap: 12 000 × 12 000 is 576 MB).
     public static let maxSide = 12_000
+    /// A 48-megapixel phone photo fits.
+    public static let maxPixels = 50_000_000
 
     public static func scrub(_ data: [UInt8]) throws -> Photo {
         if data.starts(with: [0xFF, 0xD8]) { return try jpeg(data) }
@@ -31,8 +34,8 @@ public struct Photo: Sendable, Equatable {
 
     private static func checkedSize(_ width: Int, _ height: Int) throws -> (Int, Int) {
         guard width > 0, height > 0 else { throw broken() }
-        guard width <= maxSide, height <= maxSide else {
-            throw CareError.invalid("photo", "the photo is larger than \(maxSide) pixels on a side")
+        guard width <= maxSide, height <= maxSide, width * height <= maxPixels else {
+            throw CareError.invalid("photo", "the photo is larger than \(maxPixels / 1_000_000) megapixels or \(maxSide) pixels on a side")
         }
         return (width, height)
     }
@@ -73,15 +76,21 @@ public struct Photo: Sendable, Equatable {
             i += length
             switch marker {
             case 0xE0:
-                if head.isEmpty, payload.starts(with: Array("JFIF\0".utf8)) { head += segment }
+                // The JFIF header alone (14 bytes), without the thumbnail it may carry.
+                if head.isEmpty, payload.count >= 14, payload.starts(with: Array("JFIF\0".utf8)) {
+                    head = [0xFF, 0xE0, 0x00, 0x10] + payload.prefix(12) + [0, 0]
+                }
             case 0xE1:
                 if orientation == nil, payload.starts(with: Array("Exif\0\0".utf8)) { orientation = exifOrientation(Array(payload.dropFirst(6))) }
             case 0xE2:
                 if payload.starts(with: Array("ICC_PROFILE\0".utf8)) { out += segment }
             case 0xEE:
-                if payload.starts(with: Array("Adobe".utf8)) { out += segment }
-            case 0xE3...0xED, 0xEF, 0xFE:
-                break // other applications' data and comments
+                // The Adobe colour marker's 12 bytes, nothing after them.
+                if payload.count >= 12, payload.starts(with: Array("Adobe".utf8)) { out += [0xFF, 0xEE, 0x00, 0x0E] + payload.prefix(12) }
+            case 0xE3...0xED, 0xEF, 0xFE, 0xF0...0xFD:
+                break // other applications' data, comments, extensions
+            case 0x02...0xBF:
+                throw broken() // reserved: no JPEG uses them
             default:
                 if [0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF].contains(marker) {
                     guard payload.count >= 6 else { throw broken() }
@@ -150,6 +159,7 @@ public struct Photo: Sendable, Equatable {
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     /// Chunks a browser needs to draw the picture in its colours; text, time, Exif and unknown
     /// chunks are dropped.
+    static let pngSizes: [String: Int] = ["gAMA": 4, "cHRM": 32, "sRGB": 1, "pHYs": 9]
     static let pngKept: Set<String> = ["IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "sBIT", "bKGD", "pHYs"]
 
     private static func png(_ d: [UInt8]) throws -> Photo {
@@ -172,7 +182,8 @@ public struct Photo: Sendable, Equatable {
                 size = try checkedSize(w, h)
             }
             if type == "IDAT" { sawData = true }
-            if pngKept.contains(type) { out += d[i..<end] }
+            // Kept chunks of a fixed size must be that size, so nothing rides along in them.
+            if pngKept.contains(type), pngSizes[type].map({ $0 == length }) ?? true { out += d[i..<end] }
             i = end
             if type == "IEND" {
                 guard let (w, h) = size, sawData else { throw broken() }

@@ -102,6 +102,9 @@ enum CustomerPageController {
         return response
     }
 
+    /// A reply's body at most: the text and three photos of `MessagePhotos.maxBytes`, with room for the form.
+    static let maxReplyBytes = 25 * 1_024 * 1_024
+
     struct ReplyForm: Content {
         let body: String?
         let photos: [File]?
@@ -110,7 +113,20 @@ enum CustomerPageController {
     /// The customer's reply, with up to `MessagePhotos.maxPerMessage` photos (multipart form) or
     /// without (a plain form, as before).
     static func reply(_ req: Request) async throws -> Response {
+        // The link first: a stranger's body is never read.
         let page = try await load(req)
+        let declared = req.headers.first(name: .contentLength).flatMap { Int($0) }
+        if let declared, declared > maxReplyBytes { throw Abort(.payloadTooLarge, reason: "a reply with its photos may be at most 25 MB") }
+        // A text-only reply is small; a larger body takes one of the node's upload slots while it is read and stored.
+        var ticket: UploadSlots.Ticket?
+        if declared.map({ $0 > 65_536 }) ?? true {
+            guard let t = req.care.uploads.take(store: page.conversation.storeID, conversation: try page.conversation.requireID()) else {
+                throw CareError(.rateLimited, code: "busy", message: "Too many photos are being sent right now. Please try again in a minute.")
+            }
+            ticket = t
+        }
+        defer { if let ticket { req.care.uploads.release(ticket) } }
+        _ = try await req.body.collect(max: maxReplyBytes).get()
         try FormParts.check(req)
         guard let form = try? req.content.decode(ReplyForm.self), let body = form.body else { throw CareError.missing("body") }
         let photos = try MessagePhotos.prepare((form.photos ?? []).map { Array($0.data.readableBytesView) })
@@ -149,6 +165,7 @@ enum CustomerPageController {
     static func updateReview(_ req: Request) async throws -> Response {
         let page = try await load(req)
         guard let reviewID = page.conversation.reviewID else { throw CareError.notFound("review") }
+        try FormParts.check(req)
         guard let form = try? req.content.decode(ReviewForm.self) else { throw CareError.missing("rating") }
         guard let raw = form.rating, let stars = Int(raw) else { throw CareError.invalid("rating", "choose from 1 to 5 stars") }
         _ = try await ReviewUpdates.byCustomer(

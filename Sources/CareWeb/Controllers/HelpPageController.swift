@@ -34,6 +34,7 @@ enum HelpPageController {
         let store = try await store(req)
         let (allowed, retryAfter) = await req.care.publicReviewLimiter.take(req.clientAddress)
         guard allowed else { throw RateLimitedError(retryAfter: retryAfter) }
+        try FormParts.check(req)
         let f = (try? req.content.decode(Form.self)) ?? Form(email: nil, name: nil, order: nil, message: nil)
         do {
             try await HelpRequests.submit(
@@ -92,6 +93,7 @@ enum HelpPageController {
             guard let id = pending.conversationID, let c = try await Conversation.find(id, on: req.db) else { throw CareError.notFound("message") }
             return redirect(req, to: c)
         }
+        try FormParts.check(req)
         let chosen = (try? req.content.decode(Choice.self))?.request.flatMap(UUID.init(uuidString:))
         let c = try await HelpRequests.confirm(token: token, chosen: chosen, links: req.care.links, storage: req.care.storage, on: req.db)
         return redirect(req, to: c)

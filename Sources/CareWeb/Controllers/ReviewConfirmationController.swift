@@ -32,6 +32,7 @@ enum ReviewConfirmationController {
 
     static func confirm(_ req: Request) async throws -> Response {
         let token = try req.parameters.require("token")
+        try FormParts.check(req)
         let chosen = (try? req.content.decode(Form.self))?.claim.flatMap(UUID.init(uuidString:))
         let outcome = try await ReviewClaims.confirm(token: token, chosen: chosen, links: req.care.links, storage: req.care.storage, on: req.db)
         return try await render(req, token: token, notice: "Thank you: that review is confirmed as yours.")

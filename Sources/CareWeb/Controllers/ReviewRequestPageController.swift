@@ -98,6 +98,7 @@ enum ReviewRequestPageController {
     static func submit(_ req: Request) async throws -> Response {
         let opened = try await open(req, allowExpired: false)
         let c = opened.content
+        try FormParts.check(req)
         guard let form = try? req.content.decode(ReviewForm.self) else { throw CareError.missing("rating") }
         guard let external = form.product, let product = c.products.first(where: { $0.externalID == external }) else {
             throw CareError.invalid("product", "is not a product of this order")
@@ -147,6 +148,7 @@ enum ReviewRequestPageController {
     /// Opens the conversation and takes the customer to its page (the same page every care email links).
     static func askForHelp(_ req: Request) async throws -> Response {
         let opened = try await open(req, allowExpired: false)
+        try FormParts.check(req)
         guard let body = (try? req.content.decode(HelpForm.self))?.body else { throw CareError.missing("body") }
         let conversation = try await ReviewRequests.askForHelp(
             requestID: opened.content.request.id!, body: body, links: req.care.links, storage: req.care.storage, on: req.db)

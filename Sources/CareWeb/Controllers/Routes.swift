@@ -8,8 +8,9 @@ func routes(_ app: Application) throws {
     app.get("metrics", use: CareMetrics.render)
     let page = app.grouped(CustomerPageSecurity(), PageErrorMiddleware())
     page.get("c", ":token", use: CustomerPageController.show)
-    // A reply may carry photos: up to three of 8 MB each, with the form around them.
-    page.on(.POST, "c", ":token", body: .collect(maxSize: "25mb"), use: CustomerPageController.reply)
+    // A reply may carry photos: up to three of 8 MB each, with the form around them. Streamed: the
+    // link is checked before any of the body is read (see `CustomerPageController.reply`).
+    page.on(.POST, "c", ":token", body: .stream, use: CustomerPageController.reply)
     page.get("c", ":token", "photos", ":id", use: CustomerPageController.photo)
     page.get("c", ":token", "logo", use: CustomerPageController.logo)
     page.post("c", ":token", "review", use: CustomerPageController.updateReview)

@@ -13,6 +13,10 @@ enum InboxViewQuery {
             guard q.count <= Inbox.View.maxSearch, q.unicodeScalars.count <= 4 * Inbox.View.maxSearch else {
                 throw CareError.invalid("q", "search for at most \(Inbox.View.maxSearch) characters")
             }
+            // SQLite's LIKE stops at a NUL: "%\0" would match everything.
+            guard !q.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw CareError.invalid("q", "search for words, without control characters")
+            }
             v.search = q
         }
         if let tag = req.query[String.self, at: "tag"]?.trimmingCharacters(in: .whitespaces).lowercased(), !tag.isEmpty {
@@ -54,7 +58,11 @@ enum InboxViewQuery {
         v.status = items["status"].flatMap(ConversationStatus.init(rawValue:)) ?? .open
         v.who = items["who"].flatMap(Inbox.Who.init(rawValue:)) ?? .all
         v.sort = items["sort"].flatMap(Inbox.Sort.init(rawValue:)) ?? .sla
-        if let q = items["q"], !q.isEmpty, q.count <= Inbox.View.maxSearch { v.search = q }
+        if let q = items["q"], !q.isEmpty, q.count <= Inbox.View.maxSearch,
+            !q.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
+            v.search = q
+        }
         if let t = items["tag"], !t.isEmpty, t.count <= 50 { v.tag = t }
         v.productID = items["product"].flatMap(UUID.init(uuidString:))
         v.overdue = items["overdue"] == "1"

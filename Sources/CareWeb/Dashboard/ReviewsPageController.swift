@@ -80,8 +80,11 @@ enum ReviewsPageController {
         filter.from = try day(from, field: "from")
         filter.to = try day(to, field: "to").map { $0.addingTimeInterval(86_400) }
         let search = (req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard search.count <= ReviewQueries.maxSearch else {
+        guard search.count <= ReviewQueries.maxSearch, search.unicodeScalars.count <= 4 * ReviewQueries.maxSearch else {
             throw CareError.invalid("q", "search for at most \(ReviewQueries.maxSearch) characters")
+        }
+        guard !search.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CareError.invalid("q", "search for words, without control characters")
         }
         if !search.isEmpty { filter.search = search }
         filter.sort = try req.enumQuery("sort", as: ReviewQueries.Sort.self) ?? .newest

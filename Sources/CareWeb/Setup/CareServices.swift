@@ -20,6 +20,8 @@ public struct CareServices: Sendable {
     public let mail: MailSettings
     /// What searched inbox views matched lately (previous / next without searching again).
     public let inboxSearches = InboxSearches()
+    /// Large uploads read at once (customers' photos).
+    let uploads = UploadSlots()
 }
 
 extension Application {
