@@ -2,8 +2,11 @@
 """bench/care_shift.py BASE OWNER_EMAIL OWNER_PASSWORD API_KEY — the five-conversation care shift of
 Tests/browser/test_care_shift.py against a running server (bench/dashboard runs it on its big
 store): Chromium, keyboard only. For each action it prints the time from the browser's request to
-the last byte of the page that action led to, redirects included (Navigation Timing), on loopback."""
-import json, shutil, sys, time, urllib.request, uuid
+the last byte of the page that action led to, redirects included (Navigation Timing), on loopback,
+and the server's own time for every request the action made (the form post, its redirect and the
+page), read from the server's request-duration histogram at /metrics before and after the action
+(CARELOOP_METRICS_TOKEN must be the server's metrics token)."""
+import json, os, re, shutil, sys, time, urllib.request, uuid
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -22,8 +25,22 @@ def api(method, path, body=None):
         return json.loads(r.read() or b"{}")
 
 
+METRICS_TOKEN = os.environ.get("CARELOOP_METRICS_TOKEN", "")
+
+
+def server_seconds():
+    """Seconds the server has spent answering requests so far (every route but /metrics itself)."""
+    req = urllib.request.Request(base + "/metrics")
+    req.add_header("Authorization", "Bearer " + METRICS_TOKEN)
+    with urllib.request.urlopen(req) as r:
+        text = r.read().decode()
+    return sum(float(m.group(2)) for m in re.finditer(r'^http_request_duration_seconds_sum\{([^}]*)\} (\S+)$', text, re.M)
+               if 'path="/metrics"' not in m.group(1))
+
+
 def loaded_after(driver, act):
     old = driver.find_element(By.TAG_NAME, "html")
+    before = server_seconds()
     act()
 
     def gone(_):
@@ -33,8 +50,10 @@ def loaded_after(driver, act):
         except Exception:
             return True
     WebDriverWait(driver, 30).until(gone)
-    return driver.execute_script(
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    total, redirect = driver.execute_script(
         "var t = performance.getEntriesByType('navigation')[0]; return [t.responseEnd - t.startTime, t.redirectEnd - t.redirectStart];")
+    return total, redirect, (server_seconds() - before) * 1000
 
 
 run = uuid.uuid4().hex[:8]
@@ -74,8 +93,11 @@ try:
     elapsed = time.monotonic() - started
 finally:
     driver.quit()
-print(f"{'care shift action (Chromium, keyboard)':40} {'total ms':>9} {'redirect ms':>12}")
-for what, (total, redirect) in rows:
-    print(f"{what:40} {total:9.1f} {redirect:12.1f}")
-totals = [t for _, (t, _) in rows]
-print(f"five conversations in {elapsed:.1f} s wall time (typing included); slowest action {max(totals):.1f} ms, mean {sum(totals) / len(totals):.1f} ms")
+print(f"{'care shift action (Chromium, keyboard)':40} {'browser ms':>11} {'redirect ms':>12} {'server ms':>10}")
+for what, (total, redirect, server) in rows:
+    print(f"{what:40} {total:11.1f} {redirect:12.1f} {server:10.1f}")
+totals = [t for _, (t, _, _) in rows]
+servers = [s for _, (_, _, s) in rows]
+print(f"five conversations in {elapsed:.1f} s wall time (typing included)")
+print(f"browser time per action: slowest {max(totals):.1f} ms, mean {sum(totals) / len(totals):.1f} ms")
+print(f"server time per action (every request it made): slowest {max(servers):.1f} ms, mean {sum(servers) / len(servers):.1f} ms (target: under 50 ms)")
