@@ -128,7 +128,7 @@ final class DashboardTests: XCTestCase {
             let renamed = try await StoreService.find(id: store.id!, on: server.app.db)
             XCTAssertEqual(renamed.name, "Kettle & Co")
             XCTAssertEqual(renamed.moderationHoldHours, 72)
-            let v6 = try await owner.get("/app/inbox").text.contains("CareLoop · Kettle &amp; Co")
+            let v6 = try await owner.get("/app/inbox").text.contains("CareLoop · </span>Kettle &amp; Co")
             XCTAssertTrue(v6)
             let v7 = try await owner.post("/app/settings/profile", ["name": "x", "hold_days": "90"]).status
             XCTAssertEqual(v7, .unprocessableEntity)
