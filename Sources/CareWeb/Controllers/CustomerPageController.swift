@@ -193,7 +193,7 @@ enum CustomerPageController {
         case .open(let token):
             guard let found = try await Conversation.query(on: req.db).filter(\.$token == token).first(),
                 // A merged conversation's page shows, and writes to, the one it was merged into.
-                case let conversation = try await ConversationMerge.kept(found, on: req.db),
+                case let conversation = try await ConversationMerge.kept(found, on: req.db.sql),
                 let store = try await Store.find(conversation.storeID, on: req.db)
             else { throw CareError.notFound("conversation") }
             var review: Review?

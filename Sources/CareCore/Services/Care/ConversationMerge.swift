@@ -61,24 +61,14 @@ public enum ConversationMerge {
     }
 
     /// Where a conversation's messages are now: itself, or the one it was merged into (followed up
-    /// to `maxHops` times), in the same store.
-    static func kept(_ c: Conversation, on sql: any SQLDatabase) async throws -> Conversation {
+    /// to `maxHops` times), in the same store. Inside a write the rows are locked as they are read.
+    public static func kept(_ c: Conversation, forUpdate: Bool = false, on sql: any SQLDatabase) async throws -> Conversation {
         var current = c
         for _ in 0..<maxHops {
             guard let next = current.mergedIntoID,
-                let found = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, next).where("store_id", .equal, c.storeID) })
-            else { break }
-            current = found
-        }
-        return current
-    }
-
-    /// The same, for a page that only reads.
-    public static func kept(_ c: Conversation, on db: any Database) async throws -> Conversation {
-        var current = c
-        for _ in 0..<maxHops {
-            guard let next = current.mergedIntoID,
-                let found = try await Conversation.query(on: db).filter(\.$id == next).filter(\.$storeID == c.storeID).first()
+                let found = try await sql.rows(
+                    Conversation.table, forUpdate: forUpdate, { $0.where("id", .equal, next).where("store_id", .equal, c.storeID) }
+                ).first
             else { break }
             current = found
         }

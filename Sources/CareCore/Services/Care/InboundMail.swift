@@ -92,7 +92,7 @@ public enum InboundMail {
                 conversation = try await Conversations.loadForChange(on: sql) { $0.where("token", .equal, token).where("store_id", .equal, storeID) }
                 if conversation == nil { return .skipped(reason: "reply token matches no conversation of this store") }
                 // A reply to a merged conversation's address belongs to the one it was merged into.
-                if let c = conversation { conversation = try await ConversationMerge.kept(c, on: sql) }
+                if let c = conversation { conversation = try await ConversationMerge.kept(c, forUpdate: true, on: sql) }
             }
             if conversation == nil, !references.isEmpty {
                 let known = try await sql.raw(
