@@ -6,8 +6,9 @@ import XCTest
 
 /// Reviews at volume: a text search, a product picker by name, an order, and numbered pages with the total.
 final class ReviewsPageTests: XCTestCase {
+    /// Each review's table row.
     func reviewCards(_ html: String) -> [String] {
-        html.components(separatedBy: "<article class=\"card review\"").dropFirst().map { String($0.prefix(1_500)) }
+        html.components(separatedBy: "<tr class=\"review\"").dropFirst().map { String($0.split(separator: "</tr>").first ?? "") }
     }
 
     func testSearchProductPickerOrderAndNumberedPages() async throws {

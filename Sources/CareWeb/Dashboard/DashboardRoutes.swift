@@ -27,6 +27,8 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("conversations", ":id", "reopen", use: ConversationPageController.reopen)
     staff.get("conversations", ":id", "activity", use: ConversationPageController.activity)
     staff.get("photos", ":id", use: ConversationPageController.photo)
+    staff.post("inbox", "views", use: InboxPageController.saveView)
+    staff.post("inbox", "views", ":id", "delete", use: InboxPageController.deleteView)
     staff.post("conversations", ":id", "merge", use: ConversationPageController.merge)
 
     staff.get("customers", use: CustomersPageController.list)

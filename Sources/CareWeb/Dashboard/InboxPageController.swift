@@ -37,6 +37,13 @@ enum InboxPageController {
         let statusTabs: [Tab]
         let whoTabs: [Tab]
         let quickViews: [Tab]
+        /// This person's own named views, with their counts.
+        let savedViews: [SavedTab]
+        let hasSavedViews: Bool
+        /// The view shown, for "Save this view".
+        let viewParameter: String
+        let tags: [Choice]
+        let products: [Choice]
         let rows: [Row]
         let empty: Bool
         let emptyText: String
@@ -50,6 +57,42 @@ enum InboxPageController {
         let product: String?
         let overdue: Bool
         let shown: String
+    }
+
+    struct SavedTab: Encodable {
+        let id: String
+        let label: String
+        let href: String
+        let count: Int
+        let current: Bool
+    }
+
+    struct Choice: Encodable {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+
+    struct SaveViewForm: Content {
+        let name: String?
+        let view: String?
+    }
+
+    /// Keeps the view the person is looking at under a name of their own.
+    static func saveView(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let form = try req.content.decode(SaveViewForm.self)
+        let query = InboxViewQuery.string(InboxViewQuery.from(viewParameter: form.view))
+        try await SavedInboxViews.save(
+            name: form.name, query: query, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/inbox?" + query)
+    }
+
+    static func deleteView(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "view")
+        try await SavedInboxViews.delete(id: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
+        return DashboardPage.back(req, to: "/app/inbox")
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -79,6 +122,13 @@ enum InboxPageController {
             let n = try await Inbox.count(storeID: ctx.storeID, staffID: ctx.staffID, view: v, now: now, on: req.db)
             views.append(Tab(label: label, href: link(v, 1), count: n, current: v == view))
         }
+        // This person's named views, each with its count (a search reuses what it found lately).
+        var saved: [SavedTab] = []
+        for s in try await SavedInboxViews.list(storeID: ctx.storeID, staffID: ctx.staffID, on: req.db) {
+            let v = InboxViewQuery.from(viewParameter: s.query)
+            let n = try await Inbox.count(storeID: ctx.storeID, staffID: ctx.staffID, view: v, now: now, searches: req.care.inboxSearches, on: req.db)
+            saved.append(SavedTab(id: s.id.uuidString, label: s.name, href: link(v, 1), count: n, current: v == view))
+        }
         let productName =
             try await view.productID.asyncMap {
                 try await Product.query(on: req.db).filter(\.$id == $0).filter(\.$storeID == ctx.storeID).first()?.name
@@ -93,6 +143,15 @@ enum InboxPageController {
                 Tab(label: w.rawValue.capitalized, href: link(with { $0.who = w }, 1), count: 0, current: w == view.who)
             },
             quickViews: views,
+            savedViews: saved, hasSavedViews: !saved.isEmpty, viewParameter: viewParameter,
+            tags: [Choice(value: "", label: "Any tag", selected: view.tag == nil)]
+                + (try await SavedInboxViews.tagsInUse(storeID: ctx.storeID, on: req.db)).map {
+                    Choice(value: $0, label: $0, selected: $0 == view.tag)
+                },
+            products: [Choice(value: "", label: "Any product", selected: view.productID == nil)]
+                + (try await Product.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).limit(300).all()).map {
+                    Choice(value: $0.id!.uuidString, label: $0.name, selected: $0.id == view.productID)
+                },
             rows: result.rows.map { r in
                 let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: view.status, now: now)
                 return Row(

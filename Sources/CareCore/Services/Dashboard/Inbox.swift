@@ -203,8 +203,11 @@ public enum Inbox {
     }
 
     /// How many conversations a view holds (in its status).
-    public static func count(storeID: UUID, staffID: UUID, view searched: View, now: Date, on db: any Database) async throws -> Int {
-        let (view, matches) = try await resolved(storeID: storeID, staffID: staffID, view: searched, now: now, on: db.sql)
+    public static func count(
+        storeID: UUID, staffID: UUID, view searched: View, now: Date, searches: InboxSearches? = nil, on db: any Database
+    ) async throws -> Int {
+        let (view, matches) = try await resolved(
+            storeID: storeID, staffID: staffID, view: searched, now: now, searches: searches, reuse: true, on: db.sql)
         let filter: SQLQueryString =
             "\(matching(conditions(storeID: storeID, staffID: staffID, view: view, now: now), matches)) AND c.status = \(bind: view.status.rawValue)"
         return try await db.sql.raw("SELECT COUNT(*) AS n FROM \(source(matches, on: db.sql)) WHERE \(filter)").first()?.decode(

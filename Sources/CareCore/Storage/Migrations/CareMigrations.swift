@@ -29,5 +29,6 @@ public enum CareMigrations {
         M0024_TriggerFireDays(),
         M0025_PhotosAndBrand(),
         M0026_MergedConversations(),
+        M0027_SavedInboxViews(),
     ]
 }
