@@ -150,6 +150,11 @@ final class ReplyTargetTests: XCTestCase {
             XCTAssertFalse(page.text.contains(#"id="weekly-empty""#))
             XCTAssertTrue(page.text.contains(#"class="label value">1</text>"#), page.text)
             XCTAssertTrue(page.text.contains(#"<table id="agents-table">"#))
+            // the lying bars (stars, complaints) carry their count at the bar's end and a scale beneath
+            XCTAssertTrue(page.text.contains(#"dy="19" class="label count">1</text>"#), page.text)
+            XCTAssertTrue(page.text.contains(#"<line x1="40" y1="196" x2="520" y2="196" class="axis"/>"#))
+            XCTAssertTrue(page.text.contains(#"<text x="520.0" y="214" class="label value">1</text>"#), page.text)
+            XCTAssertTrue(page.text.contains(#"dy="13" class="label count">1</text>"#), "the product with a 1★ review")
             XCTAssertTrue(page.text.contains("<td>1</td><td>1</td><td>0 min</td>"), page.text)
         }
     }

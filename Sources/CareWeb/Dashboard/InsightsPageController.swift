@@ -12,7 +12,9 @@ enum InsightsPageController {
         let height: Double
         let label: String
         let value: String
-        /// Where the value and the label are written, for charts that write them.
+        /// Where the value and the label are written, for charts that write them (`valueX` for
+        /// bars that lie down: the value at the bar's end).
+        var valueX: Double = 0
         var centerX: Double = 0
         var valueY: Double = 0
         var labelY: Double = 0
@@ -21,6 +23,17 @@ enum InsightsPageController {
     struct Tick: Encodable {
         let y: Double
         let label: String
+    }
+
+    /// A mark on the count scale under a chart of lying bars.
+    struct XTick: Encodable {
+        let x: Double
+        let label: String
+    }
+
+    /// 0, half and the largest count, where they fall on a scale of `width` starting at `left`.
+    static func scale(max: Double, left: Double, width: Double) -> [XTick] {
+        [0.0, 0.5, 1.0].map { f in XTick(x: left + f * width, label: "\(Int((max * f).rounded()))") }
     }
 
     struct AgentRow: Encodable {
@@ -63,6 +76,8 @@ enum InsightsPageController {
         let averagePoints: [Point]
         let weekRows: [Row]
         let distributionBars: [Bar]
+        let distributionTicks: [XTick]
+        let complaintTicks: [XTick]
         let distributionRows: [Row]
         let complaintBars: [Bar]
         let complaintRows: [Row]
@@ -114,14 +129,18 @@ enum InsightsPageController {
         let maxStars = Double(max(1, r.distribution.max() ?? 1))
         let distributionBars = (1...5).reversed().enumerated().map { row, stars in
             let n = r.distribution[stars - 1]
-            return Bar(
+            var bar = Bar(
                 x: 40, y: Double(row) * 38 + 5, width: Double(n) / maxStars * (chartWidth - 120), height: 28, label: "\(stars)★", value: "\(n)")
+            bar.valueX = bar.x + bar.width + 4
+            return bar
         }
         let maxComplaints = Double(max(1, r.topComplaints.map(\.complaints).max() ?? 1))
         let complaintBars = r.topComplaints.enumerated().map { i, p in
-            Bar(
+            var bar = Bar(
                 x: 220, y: Double(i) * 20 + 2, width: Double(p.complaints) / maxComplaints * (chartWidth - 260), height: 16, label: p.name,
                 value: "\(p.complaints)")
+            bar.valueX = bar.x + bar.width + 4
+            return bar
         }
         let data = Data(
             period: try await InsightsPeriodPage.context(req, storeID: ctx.storeID),
@@ -138,6 +157,8 @@ enum InsightsPageController {
                 Row(label: Shown.day($0.start), value: "\($0.count)", extra: $0.average.map { String(format: "%.2f", $0) } ?? "—")
             },
             distributionBars: distributionBars,
+            distributionTicks: scale(max: maxStars, left: 40, width: chartWidth - 120),
+            complaintTicks: scale(max: maxComplaints, left: 220, width: chartWidth - 260),
             distributionRows: (1...5).reversed().map { s in
                 Row(
                     label: "\(s)★", value: "\(r.distribution[s - 1])",
