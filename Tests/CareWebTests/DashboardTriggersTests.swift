@@ -96,6 +96,10 @@ final class DashboardTriggersTests: XCTestCase {
                     .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "p\(i)@example.com", name: "P\(i)", rating: stars))
             }
             let before = try await Trigger.query(on: server.app.db).filter(\.$storeID == store.id!).count()
+            // the editor offers the store's products by name and id while a value is typed
+            let editor = try await owner.get("/app/triggers/new")
+            XCTAssertTrue(editor.text.contains(#"<option value="Thing"><option value="sku-1">"#), editor.text)
+            XCTAssertTrue(editor.text.contains(#"list="value-suggestions""#))
             // act
             let preview = try await owner.post(
                 "/app/triggers/preview",

@@ -89,6 +89,10 @@ enum TriggersPageController {
     }
 
     struct EditData: Encodable {
+        /// Offered while typing a condition's value: the store's product names and ids, and tags in use.
+        let valueSuggestions: [String]
+        /// Offered while typing an action's setting: tags in use.
+        let tagSuggestions: [String]
         let id: String?
         let action: String
         let name: String
@@ -138,7 +142,10 @@ enum TriggersPageController {
         }
         let usedConditions = form.conditionList.filter { !($0.attribute ?? "").isEmpty }.count
         let usedActions = form.actionList.filter { !($0.type ?? "").isEmpty }.count
+        let tags = try await SavedInboxViews.tagsInUse(storeID: ctx.storeID, on: req.db)
+        let products = try await Product.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).limit(300).all()
         let data = EditData(
+            valueSuggestions: Array(Set(products.flatMap { [$0.name, $0.externalID] } + tags)).sorted(), tagSuggestions: tags,
             id: id?.uuidString, action: id.map { "/app/triggers/\($0)" } ?? "/app/triggers",
             name: form.name ?? "",
             events: TriggerEvent.allCases.map { Option(value: $0.rawValue, label: TriggerWords.event($0), selected: $0.rawValue == form.event) },
