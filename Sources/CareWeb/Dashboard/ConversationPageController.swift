@@ -14,11 +14,7 @@ enum ConversationPageController {
         let hasPhotos: Bool
     }
 
-    struct Option: Encodable {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
+    typealias Option = FormChoice
 
     struct SavedChoice: Encodable {
         let id: String

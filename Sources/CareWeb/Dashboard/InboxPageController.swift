@@ -27,12 +27,6 @@ enum InboxPageController {
         let overdue: Bool
     }
 
-    struct SortChoice: Encodable {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
-
     struct Data: Encodable {
         let statusTabs: [Tab]
         let whoTabs: [Tab]
@@ -52,7 +46,7 @@ enum InboxPageController {
         let search: String
         let status: String
         let who: String
-        let sorts: [SortChoice]
+        let sorts: [FormChoice]
         let tag: String?
         let product: String?
         let overdue: Bool
@@ -67,11 +61,7 @@ enum InboxPageController {
         let current: Bool
     }
 
-    struct Choice: Encodable {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
+    typealias Choice = FormChoice
 
     struct SaveViewForm: Content {
         let name: String?
@@ -149,7 +139,7 @@ enum InboxPageController {
                     Choice(value: $0, label: $0, selected: $0 == view.tag)
                 },
             products: [Choice(value: "", label: "Any product", selected: view.productID == nil)]
-                + (try await Product.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).limit(300).all()).map {
+                + (try await Product.byName(storeID: ctx.storeID, on: req.db)).map {
                     Choice(value: $0.id!.uuidString, label: $0.name, selected: $0.id == view.productID)
                 },
             rows: result.rows.map { r in
@@ -174,7 +164,7 @@ enum InboxPageController {
             previousPage: page > 1 ? link(view, page - 1) : nil,
             search: view.search ?? "", status: view.status.rawValue, who: view.who.rawValue,
             sorts: [("sla", "Reply due soonest"), ("newest", "Latest activity"), ("oldest", "Waiting longest")].map {
-                SortChoice(value: $0.0, label: $0.1, selected: $0.0 == view.sort.rawValue)
+                FormChoice(value: $0.0, label: $0.1, selected: $0.0 == view.sort.rawValue)
             },
             tag: view.tag, product: productName, overdue: view.overdue,
             shown: "\(result.total) \(view.status.rawValue)")

@@ -9,16 +9,7 @@ enum InboxViewQuery {
         v.status = try req.enumQuery("status", as: ConversationStatus.self) ?? .open
         v.who = try req.enumQuery("who", as: Inbox.Who.self) ?? .all
         v.sort = try req.enumQuery("sort", as: Inbox.Sort.self) ?? .sla
-        if let q = req.query[String.self, at: "q"]?.trimmingCharacters(in: .whitespacesAndNewlines), !q.isEmpty {
-            guard q.count <= Inbox.View.maxSearch, q.unicodeScalars.count <= 4 * Inbox.View.maxSearch else {
-                throw CareError.invalid("q", "search for at most \(Inbox.View.maxSearch) characters")
-            }
-            // SQLite's LIKE stops at a NUL: "%\0" would match everything.
-            guard !q.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw CareError.invalid("q", "search for words, without control characters")
-            }
-            v.search = q
-        }
+        v.search = try SearchWords.checked(req.query[String.self, at: "q"], max: Inbox.View.maxSearch)
         if let tag = req.query[String.self, at: "tag"]?.trimmingCharacters(in: .whitespaces).lowercased(), !tag.isEmpty {
             guard tag.count <= 50 else { throw CareError.invalid("tag", "a tag is at most 50 characters") }
             v.tag = tag
@@ -58,11 +49,7 @@ enum InboxViewQuery {
         v.status = items["status"].flatMap(ConversationStatus.init(rawValue:)) ?? .open
         v.who = items["who"].flatMap(Inbox.Who.init(rawValue:)) ?? .all
         v.sort = items["sort"].flatMap(Inbox.Sort.init(rawValue:)) ?? .sla
-        if let q = items["q"], !q.isEmpty, q.count <= Inbox.View.maxSearch,
-            !q.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        {
-            v.search = q
-        }
+        v.search = SearchWords.kept(items["q"], max: Inbox.View.maxSearch)
         if let t = items["tag"], !t.isEmpty, t.count <= 50 { v.tag = t }
         v.productID = items["product"].flatMap(UUID.init(uuidString:))
         v.overdue = items["overdue"] == "1"

@@ -5,11 +5,7 @@ import Vapor
 /// Insights → "This period against the one before": a range of days (the last 7, 30, 90 or 365, or
 /// chosen dates) beside the same number of days just before it.
 enum InsightsPeriodPage {
-    struct Choice: Encodable {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
+    typealias Choice = FormChoice
 
     struct Line: Encodable {
         let label: String

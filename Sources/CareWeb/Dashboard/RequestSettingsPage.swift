@@ -5,11 +5,7 @@ import Vapor
 /// Settings → Review requests: when buyers are asked, the reminders, the daily cap, the quiet
 /// hours and the language, with a preview of the email as a buyer would read it.
 enum RequestSettingsPage {
-    struct Choice: Encodable {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
+    typealias Choice = FormChoice
 
     struct Context: Encodable {
         let delayDays: Int

@@ -39,11 +39,7 @@ enum ReviewsPageController {
     /// The product picker lists this many of the store's products by name.
     static let pickedProducts = 300
 
-    struct Option: Encodable {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
+    typealias Option = FormChoice
 
     struct Data: Encodable {
         let tabs: [Tab]
@@ -79,14 +75,8 @@ enum ReviewsPageController {
         let to = req.query[String.self, at: "to"] ?? ""
         filter.from = try day(from, field: "from")
         filter.to = try day(to, field: "to").map { $0.addingTimeInterval(86_400) }
-        let search = (req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard search.count <= ReviewQueries.maxSearch, search.unicodeScalars.count <= 4 * ReviewQueries.maxSearch else {
-            throw CareError.invalid("q", "search for at most \(ReviewQueries.maxSearch) characters")
-        }
-        guard !search.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw CareError.invalid("q", "search for words, without control characters")
-        }
-        if !search.isEmpty { filter.search = search }
+        filter.search = try SearchWords.checked(req.query[String.self, at: "q"], max: ReviewQueries.maxSearch)
+        let search = filter.search ?? ""
         filter.sort = try req.enumQuery("sort", as: ReviewQueries.Sort.self) ?? .newest
         if let raw = req.query[String.self, at: "review"], !raw.isEmpty {
             guard let id = UUID(uuidString: raw) else { throw CareError.notFound("review") }
@@ -95,7 +85,7 @@ enum ReviewsPageController {
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 25)
         let result = try await ReviewQueries.storePage(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
         let total = try await ReviewQueries.storeCount(storeID: ctx.storeID, filter: filter, on: req.db)
-        let products = try await Product.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).limit(pickedProducts).all()
+        let products = try await Product.byName(storeID: ctx.storeID, limit: pickedProducts, on: req.db)
         let counts = try await ReviewDecisions.counts(storeID: ctx.storeID, on: req.db)
         let tabs = [
             Tab(label: "Needs a decision", href: "/app/reviews?status=pending", count: counts.pending, current: filter.status == .pending),

@@ -41,11 +41,7 @@ enum TriggersPageController {
         return try await DashboardPage.render(req, "app-triggers", title: "Triggers", section: "triggers", data, status: status)
     }
 
-    struct Option: Encodable {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
+    typealias Option = FormChoice
     /// An action type with what its boxes mean, for the page's script to relabel the row.
     struct TypeOption: Encodable {
         let value: String
@@ -143,7 +139,7 @@ enum TriggersPageController {
         let usedConditions = form.conditionList.filter { !($0.attribute ?? "").isEmpty }.count
         let usedActions = form.actionList.filter { !($0.type ?? "").isEmpty }.count
         let tags = try await SavedInboxViews.tagsInUse(storeID: ctx.storeID, on: req.db)
-        let products = try await Product.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).limit(300).all()
+        let products = try await Product.byName(storeID: ctx.storeID, on: req.db)
         let data = EditData(
             valueSuggestions: Array(Set(products.flatMap { [$0.name, $0.externalID] } + tags)).sorted(), tagSuggestions: tags,
             id: id?.uuidString, action: id.map { "/app/triggers/\($0)" } ?? "/app/triggers",
