@@ -7,6 +7,13 @@ import Vapor
 
 // The `careloop` executable: serve (the default), migrate, worker, create-store and the ops commands.
 // All wiring lives in CareWeb's buildApplication so tests run exactly what this runs.
+// Commands that touch no database and start no server: run before anything else is set up (the
+// mail pipe runs as the mail server's unprivileged user, for every mail).
+switch CommandLine.arguments.dropFirst().first {
+case "mail-pipe": exit(await MailPipeCommand.run(Array(CommandLine.arguments.dropFirst(2))))
+case "dkim": exit(DKIMCommand.run(Array(CommandLine.arguments.dropFirst(2))))
+default: break
+}
 var env = try Environment.detect()
 // `--auto-migrate` is CareLoop's, not Vapor's serve option: take it out before Vapor reads the rest.
 let autoMigrateFlag = env.arguments.contains("--auto-migrate")

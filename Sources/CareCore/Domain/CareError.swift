@@ -10,6 +10,7 @@ public struct CareError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict // 409
         case rateLimited // 429
         case gone // 410: it existed, and is no longer available (an expired link)
+        case payloadTooLarge // 413: refused for its size, before or while it was read
     }
 
     public var kind: Kind
@@ -17,12 +18,15 @@ public struct CareError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The request field at fault, in the caller's own spelling (`product.external_id`).
     public var field: String?
+    /// For a refusal that passes (busy, rate-limited): when to try again, in seconds (`Retry-After`).
+    public var retryAfter: Int?
 
-    public init(_ kind: Kind, code: String, message: String, field: String? = nil) {
+    public init(_ kind: Kind, code: String, message: String, field: String? = nil, retryAfter: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
         self.field = field
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(code): \(message)" }

@@ -2,9 +2,11 @@ import Foundation
 
 /// A photo a customer sends (or a store's logo): a JPEG or PNG, checked to be one and rewritten
 /// without what it says about the person who took it (camera, place, time, comments). Only the
-/// parts a browser needs to draw it are kept: for a JPEG its JFIF header, colour profile, Adobe
-/// colour marker, the image data and an orientation (so a phone's portrait photo stands upright);
-/// for a PNG its critical and colour chunks.
+/// picture is kept: for a JPEG its JFIF header's fixed fields, the Adobe colour marker's, its tables
+/// and image data (each table segment exactly as long as its tables, so nothing rides along) and an
+/// orientation (so a phone's portrait photo stands upright); for a PNG its critical chunks and the
+/// fixed-size colour chunks. Colour profiles go (they can carry any text): browsers draw the
+/// picture in sRGB.
 ///
 /// The walk is linear in the file's length and reads nothing past its end; nothing is decoded.
 public struct Photo: Sendable, Equatable {
@@ -82,19 +84,17 @@ public struct Photo: Sendable, Equatable {
                 }
             case 0xE1:
                 if orientation == nil, payload.starts(with: Array("Exif\0\0".utf8)) { orientation = exifOrientation(Array(payload.dropFirst(6))) }
-            case 0xE2:
-                if payload.starts(with: Array("ICC_PROFILE\0".utf8)) { out += segment }
             case 0xEE:
                 // The Adobe colour marker's 12 bytes, nothing after them.
                 if payload.count >= 12, payload.starts(with: Array("Adobe".utf8)) { out += [0xFF, 0xEE, 0x00, 0x0E] + payload.prefix(12) }
-            case 0xE3...0xED, 0xEF, 0xFE, 0xF0...0xFD:
-                break // other applications' data, comments, extensions
+            case 0xE2...0xED, 0xEF, 0xFE, 0xF0...0xFD:
+                break // colour profiles, other applications' data, comments, extensions
             case 0x02...0xBF:
                 throw broken() // reserved: no JPEG uses them
             default:
+                let p = Array(payload)
+                guard tablesFill(marker, p) else { throw broken() }
                 if [0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF].contains(marker) {
-                    guard payload.count >= 6 else { throw broken() }
-                    let p = Array(payload)
                     size = try checkedSize(be16(p, 3), be16(p, 1))
                 }
                 out += segment
@@ -108,6 +108,41 @@ public struct Photo: Sendable, Equatable {
                     out += d[start..<i]
                 }
             }
+        }
+    }
+
+    /// Whether a kept segment's payload is exactly what its marker defines, byte for byte: frame and
+    /// scan headers, quantisation and Huffman tables, restart intervals, arithmetic conditioning. A
+    /// longer segment (bytes appended after the tables) or an unknown marker is refused.
+    static func tablesFill(_ marker: UInt8, _ p: [UInt8]) -> Bool {
+        switch marker {
+        case 0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF:
+            // precision, height, width, components, then 3 bytes a component
+            return p.count >= 6 && p[5] > 0 && p.count == 6 + 3 * Int(p[5])
+        case 0xDA:
+            // components, 2 bytes a component, then 3 bytes of spectral selection and approximation
+            return p.count >= 1 && p[0] > 0 && p.count == 1 + 2 * Int(p[0]) + 3
+        case 0xDB:
+            // tables of 1 + 64 values of 1 or 2 bytes, until the segment ends exactly
+            var i = 0
+            while i < p.count {
+                let precision = p[i] >> 4
+                guard precision <= 1 else { return false }
+                i += 1 + 64 * (precision == 1 ? 2 : 1)
+            }
+            return i == p.count && !p.isEmpty
+        case 0xC4:
+            // tables of 1 + 16 counts, then as many values as the counts add up to
+            var i = 0
+            while i < p.count {
+                guard i + 17 <= p.count else { return false }
+                let values = p[(i + 1)..<(i + 17)].reduce(0) { $0 + Int($1) }
+                i += 17 + values
+            }
+            return i == p.count && !p.isEmpty
+        case 0xDD: return p.count == 2
+        case 0xCC: return !p.isEmpty && p.count % 2 == 0
+        default: return false
         }
     }
 
@@ -160,7 +195,7 @@ public struct Photo: Sendable, Equatable {
     /// Chunks a browser needs to draw the picture in its colours; text, time, Exif and unknown
     /// chunks are dropped.
     static let pngSizes: [String: Int] = ["gAMA": 4, "cHRM": 32, "sRGB": 1, "pHYs": 9]
-    static let pngKept: Set<String> = ["IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "sBIT", "bKGD", "pHYs"]
+    static let pngKept: Set<String> = ["IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "pHYs"]
 
     private static func png(_ d: [UInt8]) throws -> Photo {
         var out = pngSignature
@@ -168,6 +203,18 @@ public struct Photo: Sendable, Equatable {
         var i = pngSignature.count
         var size: (Int, Int)?
         var sawData = false
+        var colourType: UInt8 = 0
+        var paletteEntries = 0
+        // tRNS is as long as its colour type says: a grey (2 bytes) or RGB (6) sample, or one byte
+        // per palette entry at most; the types with their own alpha have none.
+        func transparencyFits(_ length: Int) -> Bool {
+            switch colourType {
+            case 0: length == 2
+            case 2: length == 6
+            case 3: length >= 1 && length <= paletteEntries
+            default: false
+            }
+        }
         while true {
             guard i + 8 <= d.count else { throw broken() }
             let length = Int(d[i]) << 24 | Int(d[i + 1]) << 16 | Int(d[i + 2]) << 8 | Int(d[i + 3])
@@ -180,10 +227,16 @@ public struct Photo: Sendable, Equatable {
                 let w = Int(d[p]) << 24 | Int(d[p + 1]) << 16 | Int(d[p + 2]) << 8 | Int(d[p + 3])
                 let h = Int(d[p + 4]) << 24 | Int(d[p + 5]) << 16 | Int(d[p + 6]) << 8 | Int(d[p + 7])
                 size = try checkedSize(w, h)
+                colourType = d[p + 9]
             }
             if type == "IDAT" { sawData = true }
+            if type == "PLTE" { paletteEntries = length / 3 }
             // Kept chunks of a fixed size must be that size, so nothing rides along in them.
-            if pngKept.contains(type), pngSizes[type].map({ $0 == length }) ?? true { out += d[i..<end] }
+            if pngKept.contains(type), pngSizes[type].map({ $0 == length }) ?? true,
+                type != "PLTE" || (length % 3 == 0 && length <= 768), type != "tRNS" || transparencyFits(length)
+            {
+                out += d[i..<end]
+            }
             i = end
             if type == "IEND" {
                 guard let (w, h) = size, sawData else { throw broken() }

@@ -3,10 +3,29 @@ import Foundation
 /// An inbound email, read from raw RFC 822 / MIME bytes: the headers CareLoop needs and the best
 /// plain-text body. Never throws on odd input: what cannot be read is left out, and a message with
 /// no readable text has an empty `text`.
+///
+/// Reading is linear in the mail's size and bounded whatever the sender writes: the header section
+/// is read up to `maxHeaderBytes` and `maxHeaderLines` (past either, `headersTooLarge` is set and the
+/// mail is refused by its caller), and only the first `maxTextBytes` of the chosen text part become
+/// `text` (`textCut` says when more was there).
 public struct MIMEMessage: Sendable {
+    /// No real mail's header section comes near these: a long Received chain and several
+    /// signatures fit in a few dozen kilobytes.
+    public static let maxHeaderBytes = 256 * 1024
+    public static let maxHeaderLines = 2_000
+    /// The most of a text part that is decoded: far more than a conversation keeps (20 000
+    /// characters) and enough to find where the quoted history starts.
+    public static let maxTextBytes = 256 * 1024
+
     public var headers: [(name: String, value: String)]
     /// The body as plain text: text/plain preferred, else HTML stripped to text.
     public var text: String
+    /// The header section was larger than `maxHeaderBytes` or had more than `maxHeaderLines` lines.
+    public var headersTooLarge = false
+    /// The text part was longer than `maxTextBytes`; `text` holds its beginning.
+    public var textCut = false
+    /// A delivery status notification's report (RFC 3464), when the mail is one.
+    public var deliveryReport: DeliveryReport?
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
@@ -28,6 +47,11 @@ public struct MIMEMessage: Sendable {
         ["To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"].flatMap { headers($0) }.flatMap(MIME.addresses)
     }
 
+    /// The mail's own Message-ID, when it is one CareLoop can keep: see `MIME.isSafeMessageID`.
+    public var messageID: String? {
+        header("Message-ID").flatMap { MIME.messageIDs($0).first }.flatMap { MIME.isSafeMessageID($0) ? $0 : nil }
+    }
+
     /// Message-IDs this message answers (In-Reply-To, then References newest first), without brackets.
     static let maxReferences = 20
 
@@ -36,76 +60,103 @@ public struct MIMEMessage: Sendable {
         let references = header("References").map(MIME.messageIDs) ?? []
         var seen = Set<String>()
         // The newest 20 are enough to find the thread; a list from outside is never taken whole.
-        return Array((inReplyTo.prefix(5) + references.suffix(20).reversed()).filter { seen.insert($0).inserted }.prefix(Self.maxReferences))
+        return Array(
+            (inReplyTo.prefix(5) + references.suffix(20).reversed()).filter { MIME.isSafeMessageID($0) && seen.insert($0).inserted }
+                .prefix(Self.maxReferences))
     }
 
     /// The token of a `reply+TOKEN@domain` recipient, if there is one.
-    public func replyToken(domain: String? = nil) -> String? {
+    public func replyToken(domain: String? = nil) -> String? { plusToken("reply", domain: domain) }
+
+    /// The token of a `bounce+TOKEN@domain` recipient (the return path of CareLoop's own mail).
+    public func bounceToken(domain: String? = nil) -> String? { plusToken("bounce", domain: domain) }
+
+    private func plusToken(_ name: String, domain: String?) -> String? {
         for address in recipientAddresses {
             let parts = address.split(separator: "@")
-            guard parts.count == 2, parts[0].lowercased().hasPrefix("reply+") else { continue }
+            guard parts.count == 2, parts[0].lowercased().hasPrefix(name + "+") else { continue }
             if let domain, parts[1].lowercased() != domain.lowercased() { continue }
-            let token = String(parts[0].dropFirst("reply+".count))
-            if !token.isEmpty { return token }
+            let token = String(parts[0].dropFirst(name.count + 1))
+            if !token.isEmpty, token.count <= 200 { return token }
         }
         return nil
     }
 
     public init(raw: Data) {
-        let (headers, body) = MIME.split(raw)
-        self.headers = headers
-        self.text = MIME.bestText(headers: headers, body: body)
+        let bytes = [UInt8](raw)
+        let split = MIME.split(bytes[...])
+        self.headers = split.headers
+        self.headersTooLarge = split.tooLarge
+        guard !split.tooLarge else {
+            self.text = ""
+            return
+        }
+        var cut = false
+        self.text = MIME.bestText(headers: split.headers, body: split.body, cut: &cut)
+        self.textCut = cut
+        self.deliveryReport = DeliveryReport.read(headers: split.headers, body: split.body)
     }
 }
 
 /// The pieces of MIME reading.
 enum MIME {
-    /// Splits at the first empty line; unfolds header continuation lines.
-    static func split(_ raw: Data) -> ([(name: String, value: String)], Data) {
-        let bytes = [UInt8](raw)
-        var i = 0
-        var headerEnd = bytes.count
-        var bodyStart = bytes.count
-        while i < bytes.count {
-            // an empty line: CRLF CRLF or LF LF
-            if bytes[i] == 10 {
-                if i + 1 < bytes.count && bytes[i + 1] == 10 {
-                    headerEnd = i
-                    bodyStart = i + 2
-                    break
+    typealias Bytes = ArraySlice<UInt8>
+
+    /// Splits at the first empty line and unfolds header continuation lines. Reads at most
+    /// `MIMEMessage.maxHeaderBytes` of header and `maxHeaderLines` lines; past either, `tooLarge`.
+    static func split(_ bytes: Bytes) -> (headers: [(name: String, value: String)], body: Bytes, tooLarge: Bool) {
+        let start = bytes.startIndex
+        var i = start
+        var headerEnd = bytes.endIndex
+        var bodyStart = bytes.endIndex
+        var lines = 0
+        // An empty line: CRLF CRLF or LF LF (or the message starts with one).
+        if bytes.first == 10 {
+            headerEnd = start
+            bodyStart = start + 1
+        } else if bytes.first == 13, bytes.count > 1, bytes[start + 1] == 10 {
+            headerEnd = start
+            bodyStart = start + 2
+        } else {
+            while i < bytes.endIndex {
+                if i - start >= MIMEMessage.maxHeaderBytes || lines >= MIMEMessage.maxHeaderLines { return ([], bytes[bytes.endIndex...], true) }
+                if bytes[i] == 10 {
+                    lines += 1
+                    if i + 1 < bytes.endIndex && bytes[i + 1] == 10 {
+                        headerEnd = i
+                        bodyStart = i + 2
+                        break
+                    }
+                    if i + 2 < bytes.endIndex && bytes[i + 1] == 13 && bytes[i + 2] == 10 {
+                        headerEnd = i
+                        bodyStart = i + 3
+                        break
+                    }
                 }
-                if i + 2 < bytes.count && bytes[i + 1] == 13 && bytes[i + 2] == 10 {
-                    headerEnd = i
-                    bodyStart = i + 3
-                    break
-                }
+                i += 1
             }
-            i += 1
         }
-        if i == 0 || (bytes.first == 13 && bytes.count > 1 && bytes[1] == 10) {
-            headerEnd = 0
-            bodyStart = min(bytes.count, bytes.first == 13 ? 2 : 1)
-        }
-        let headerText = String(decoding: bytes[0..<min(headerEnd, bytes.count)], as: UTF8.self)
         var headers: [(String, String)] = []
-        for rawLine in headerText.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n") {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : rawLine
-            if let first = line.first, first == " " || first == "\t", !headers.isEmpty {
-                headers[headers.count - 1].1 += " " + line.trimmingCharacters(in: .whitespaces)
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+        for rawLine in bytes[start..<headerEnd].split(separator: 10, omittingEmptySubsequences: false) {
+            var line = rawLine
+            if line.last == 13 { line = line.dropLast() }
+            let text = String(decoding: line, as: UTF8.self)
+            if let first = line.first, first == 32 || first == 9, !headers.isEmpty {
+                headers[headers.count - 1].1 += " " + text.trimmingCharacters(in: .whitespaces)
+            } else if let colon = text.firstIndex(of: ":") {
+                let name = text[..<colon].trimmingCharacters(in: .whitespaces)
                 guard !name.isEmpty, !name.contains(" ") else { continue }
-                headers.append((name, line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+                headers.append((name, text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
             }
         }
-        let body = bodyStart < bytes.count ? Data(bytes[bodyStart...]) : Data()
-        return (headers.map { (name: $0.0, value: $0.1) }, body)
+        let body = bodyStart < bytes.endIndex ? bytes[bodyStart...] : bytes[bytes.endIndex...]
+        return (headers.map { (name: $0.0, value: $0.1) }, body, false)
     }
 
     /// `text/plain; charset="utf-8"` → ("text/plain", ["charset": "utf-8"]).
     static func contentType(_ value: String?) -> (type: String, params: [String: String]) {
         guard let value else { return ("text/plain", [:]) }
-        let parts = value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = value.prefix(2_000).split(separator: ";").prefix(20).map { $0.trimmingCharacters(in: .whitespaces) }
         var params: [String: String] = [:]
         for p in parts.dropFirst() {
             guard let eq = p.firstIndex(of: "=") else { continue }
@@ -117,63 +168,92 @@ enum MIME {
         return ((parts.first ?? "text/plain").lowercased(), params)
     }
 
-    static func bestText(headers: [(name: String, value: String)], body: Data, depth: Int = 0) -> String {
-        func header(_ n: String) -> String? { headers.first { $0.name.caseInsensitiveCompare(n) == .orderedSame }?.value }
-        let (type, params) = contentType(header("Content-Type"))
-        if type.hasPrefix("multipart/"), let boundary = params["boundary"], depth < 8 {
-            let parts = splitParts(body, boundary: boundary).map { split($0) }
-            let candidates = parts.map { (contentType(headerValue($0.0, "Content-Type")).type, $0) }
+    static func headerValue(_ headers: [(name: String, value: String)], _ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// The most parts read at one level of a multipart body, and the deepest nesting followed.
+    static let maxParts = 100
+    static let maxDepth = 8
+
+    static func bestText(headers: [(name: String, value: String)], body: Bytes, cut: inout Bool, depth: Int = 0) -> String {
+        let (type, params) = contentType(headerValue(headers, "Content-Type"))
+        if type.hasPrefix("multipart/"), let boundary = params["boundary"], depth < maxDepth {
+            let parts = splitParts(body, boundary: boundary).map { split($0) }.filter { !$0.tooLarge }
+            let candidates = parts.map { (contentType(headerValue($0.headers, "Content-Type")).type, $0) }
             // alternative: prefer text/plain; mixed/related: the first readable text part
-            if let plain = candidates.first(where: { $0.0 == "text/plain" && !isAttachment($0.1.0) }) {
-                return bestText(headers: plain.1.0, body: plain.1.1, depth: depth + 1)
+            if let plain = candidates.first(where: { $0.0 == "text/plain" && !isAttachment($0.1.headers) }) {
+                return bestText(headers: plain.1.headers, body: plain.1.body, cut: &cut, depth: depth + 1)
             }
-            for (t, part) in candidates where (t.hasPrefix("multipart/") || t == "text/html") && !isAttachment(part.0) {
-                let text = bestText(headers: part.0, body: part.1, depth: depth + 1)
+            for (t, part) in candidates where (t.hasPrefix("multipart/") || t == "text/html") && !isAttachment(part.headers) {
+                let text = bestText(headers: part.headers, body: part.body, cut: &cut, depth: depth + 1)
                 if !text.isEmpty { return text }
             }
             return ""
         }
-        guard type == "text/plain" || type == "text/html" || header("Content-Type") == nil else { return "" }
-        let decoded = decodeTransfer(body, encoding: header("Content-Transfer-Encoding"))
+        guard type == "text/plain" || type == "text/html" || headerValue(headers, "Content-Type") == nil else { return "" }
+        // Encoded text is at most four times its decoded size (quoted-printable's "=XX" is three):
+        // a prefix that long holds the `maxTextBytes` kept.
+        let encodedLimit = MIMEMessage.maxTextBytes * 4
+        if body.count > encodedLimit { cut = true }
+        var decoded = decodeTransfer(Data(body.prefix(encodedLimit)), encoding: headerValue(headers, "Content-Transfer-Encoding"))
+        if decoded.count > MIMEMessage.maxTextBytes {
+            cut = true
+            decoded = decoded.prefix(MIMEMessage.maxTextBytes)
+        }
         let text = decodeCharset(decoded, charset: params["charset"])
         return (type == "text/html" ? htmlToText(text) : text).replacingOccurrences(of: "\r\n", with: "\n")
-    }
-
-    static func headerValue(_ headers: [(name: String, value: String)], _ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
     static func isAttachment(_ headers: [(name: String, value: String)]) -> Bool {
         headerValue(headers, "Content-Disposition")?.lowercased().hasPrefix("attachment") == true
     }
 
-    static func splitParts(_ body: Data, boundary: String) -> [Data] {
-        let text = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-        var parts: [String] = []
-        var current: [String]?
-        for line in text.components(separatedBy: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed == "--\(boundary)--" {
-                if let c = current { parts.append(c.joined(separator: "\n")) }
-                current = nil
-                break
+    /// The parts of a multipart body, as byte ranges between its `--boundary` lines (at most
+    /// `maxParts`). Each line start is compared with the boundary once: linear in the body.
+    static func splitParts(_ body: Bytes, boundary: String) -> [Bytes] {
+        let delimiter = Array(("--" + boundary.prefix(200)).utf8)
+        var parts: [Bytes] = []
+        var partStart: Int?
+        var i = body.startIndex
+        var lineStart = true
+        while i < body.endIndex, parts.count < maxParts {
+            if lineStart, body[i] == 45, body.endIndex - i >= delimiter.count, body[i..<(i + delimiter.count)].elementsEqual(delimiter) {
+                // The line before the delimiter's own line break belongs to the delimiter (RFC 2046 §5.1.1).
+                if let s = partStart {
+                    var end = i
+                    if end > s, body[end - 1] == 10 { end -= 1 }
+                    if end > s, body[end - 1] == 13 { end -= 1 }
+                    parts.append(body[s..<end])
+                }
+                let after = i + delimiter.count
+                let closing = body.endIndex - after >= 2 && body[after] == 45 && body[after + 1] == 45
+                // Past the rest of the delimiter's line.
+                var j = after
+                while j < body.endIndex, body[j] != 10 { j += 1 }
+                if closing { return parts }
+                partStart = min(j + 1, body.endIndex)
+                i = j + 1
+                lineStart = true
+                continue
             }
-            if trimmed == "--\(boundary)" {
-                if let c = current { parts.append(c.joined(separator: "\n")) }
-                current = []
-            } else {
-                current?.append(line)
-            }
+            lineStart = body[i] == 10
+            i += 1
         }
-        if let c = current { parts.append(c.joined(separator: "\n")) }
-        return parts.map { Data($0.utf8) }
+        if let s = partStart, s < body.endIndex, parts.count < maxParts { parts.append(body[s...]) }
+        return parts
     }
 
     static func decodeTransfer(_ body: Data, encoding: String?) -> Data {
         switch encoding?.lowercased().trimmingCharacters(in: .whitespaces) {
         case "base64":
-            let clean = String(decoding: body, as: UTF8.self).filter { !$0.isWhitespace }
-            return Data(base64Encoded: clean, options: .ignoreUnknownCharacters) ?? Data()
+            // Only the alphabet's bytes: line breaks and anything else a sender put between them go.
+            var clean = Data(capacity: body.count)
+            for b in body where (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 43 || b == 47 || b == 61 {
+                clean.append(b)
+            }
+            // Whole groups of four only: a cut prefix must still decode.
+            return Data(base64Encoded: clean.prefix(clean.count - clean.count % 4)) ?? Data()
         case "quoted-printable":
             return quotedPrintableDecode(body)
         default:
@@ -277,6 +357,14 @@ enum MIME {
             found = value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init).filter { $0.contains("@") }
         }
         return found.filter { $0.contains("@") }
+    }
+
+    /// A Message-ID CareLoop may keep and write back into its own mail's In-Reply-To and References:
+    /// printable ASCII without spaces, brackets or anything that could end a header line, of a real
+    /// length. Anything else is dropped where it is read, so it never reaches an outgoing header.
+    static func isSafeMessageID(_ id: String) -> Bool {
+        guard !id.isEmpty, id.utf8.count <= 250 else { return false }
+        return id.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
     }
 
     static func messageIDs(_ value: String) -> [String] {

@@ -15,9 +15,12 @@ public struct OutgoingMail: Sendable {
     public var inReplyTo: String?
     public var references: [String]
     public var date: Date
-    /// Further headers (`List-Unsubscribe`…), written as given (a value may hold its own folds,
-    /// CRLF and a space): only CareLoop's own values, never text from outside, go here.
+    /// Further headers (`List-Unsubscribe`…): only CareLoop's own values, never text from outside,
+    /// go here; they are folded and checked like every other header.
     public var extraHeaders: [(name: String, value: String)] = []
+    /// Sent without a person (a trigger's message, a request, a notification): marked
+    /// `Auto-Submitted: auto-generated` (RFC 3834), so auto-responders leave it unanswered.
+    public var automatic = false
 
     public init(
         fromName: String?, fromAddress: String, to: String, toName: String?, replyTo: String?, subject: String,
@@ -39,31 +42,63 @@ public struct OutgoingMail: Sendable {
 }
 
 /// Writes RFC 5322 / MIME messages: 7-bit clean (quoted-printable bodies, RFC 2047 headers),
-/// multipart/alternative when there is HTML, CRLF line ends.
+/// multipart/alternative when there is HTML, CRLF line ends, and a DKIM signature when a signer is
+/// given.
+///
+/// Every header goes through `headerLine`, the one place a header is written: nothing in a value
+/// can end its line (CR, LF and NUL become spaces, whatever their source), and a Message-ID that is
+/// not plainly one (see `MIME.isSafeMessageID`) is left out of In-Reply-To and References.
 public enum MailComposer {
-    public static func compose(_ m: OutgoingMail, boundary: String = "careloop-" + UUID().uuidString) -> String {
+    public static func compose(_ m: OutgoingMail, signer: DKIMSigner? = nil, boundary: String = "careloop-" + UUID().uuidString) -> String {
         var h: [String] = []
-        h.append("From: " + address(m.fromAddress, name: m.fromName))
-        h.append("To: " + address(m.to, name: m.toName))
-        if let r = m.replyTo { h.append("Reply-To: <\(r)>") }
-        h.append("Subject: " + encodedWord(m.subject))
-        h.append("Date: " + rfc5322Date(m.date))
-        h.append("Message-ID: <\(m.messageID)>")
-        if let r = m.inReplyTo { h.append("In-Reply-To: <\(r)>") }
-        if !m.references.isEmpty { h.append(fold("References: " + m.references.map { "<\($0)>" }.joined(separator: " "))) }
-        for (name, value) in m.extraHeaders { h.append("\(name): \(value)") }
-        h.append("MIME-Version: 1.0")
-        h.append("X-Mailer: CareLoop")
-        var out = h.joined(separator: "\r\n") + "\r\n"
+        h.append(headerLine("From", address(m.fromAddress, name: m.fromName)))
+        h.append(headerLine("To", address(m.to, name: m.toName)))
+        if let r = m.replyTo { h.append(headerLine("Reply-To", "<\(r)>")) }
+        h.append(headerLine("Subject", encodedWord(m.subject)))
+        h.append(headerLine("Date", rfc5322Date(m.date)))
+        h.append(headerLine("Message-ID", "<\(m.messageID)>"))
+        if let r = m.inReplyTo, MIME.isSafeMessageID(r) { h.append(headerLine("In-Reply-To", "<\(r)>")) }
+        let references = m.references.filter(MIME.isSafeMessageID)
+        if !references.isEmpty { h.append(headerLine("References", references.map { "<\($0)>" }.joined(separator: " "))) }
+        for (name, value) in m.extraHeaders { h.append(headerLine(name, value)) }
+        if m.automatic { h.append(headerLine("Auto-Submitted", "auto-generated")) }
+        h.append(headerLine("MIME-Version", "1.0"))
+        var body: String
         if let html = m.html {
-            out += "Content-Type: multipart/alternative; boundary=\"\(boundary)\"\r\n\r\n"
-            out += "--\(boundary)\r\n" + part("text/plain", m.text)
-            out += "--\(boundary)\r\n" + part("text/html", html)
-            out += "--\(boundary)--\r\n"
+            h.append(headerLine("Content-Type", "multipart/alternative; boundary=\"\(boundary)\""))
+            body = "--\(boundary)\r\n" + part("text/plain", m.text)
+            body += "--\(boundary)\r\n" + part("text/html", html)
+            body += "--\(boundary)--\r\n"
         } else {
-            out += part("text/plain", m.text)
+            h.append(headerLine("Content-Type", "text/plain; charset=utf-8"))
+            h.append(headerLine("Content-Transfer-Encoding", "quoted-printable"))
+            body = quotedPrintable(m.text) + "\r\n"
         }
-        return out
+        if let signer, let signature = try? signer.signatureHeader(headers: h, body: body, at: m.date) {
+            h.insert(signature, at: 0)
+        }
+        return h.joined(separator: "\r\n") + "\r\n\r\n" + body
+    }
+
+    /// One header line, folded at spaces to stay near 78 characters. A value's CR, LF and NUL (and
+    /// any other control character but tab) become spaces: no value, wherever it came from, can
+    /// end the line and start a header of its own.
+    static func headerLine(_ name: String, _ value: String) -> String {
+        precondition(!name.isEmpty && name.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }, "a header name is a token")
+        var clean = String.UnicodeScalarView()
+        for u in value.unicodeScalars { clean.append(u.value < 32 && u != "\t" || u.value == 127 ? " " : u) }
+        var lines: [String] = []
+        var current = name + ":"
+        for word in String(clean).split(separator: " ", omittingEmptySubsequences: true) {
+            if current.utf8.count + 1 + word.utf8.count > 78 && current.contains(" ") {
+                lines.append(current)
+                current = " " + word
+            } else {
+                current += " " + word
+            }
+        }
+        lines.append(current)
+        return lines.joined(separator: "\r\n")
     }
 
     static func part(_ type: String, _ body: String) -> String {
@@ -83,7 +118,7 @@ public enum MailComposer {
     }
 
     /// RFC 2047 `=?UTF-8?B?…?=` for anything not plain printable ASCII; also strips line breaks,
-    /// so a subject can never inject a header.
+    /// so a subject can never inject a header. Words are joined by spaces (`headerLine` folds there).
     static func encodedWord(_ text: String) -> String {
         let clean = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         if clean.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 32 && $0.value < 127 }) && !clean.contains("=?") { return clean }
@@ -98,22 +133,7 @@ public enum MailComposer {
             chunk.append(ch)
         }
         if !chunk.isEmpty { words.append(chunk) }
-        return words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
-    }
-
-    static func fold(_ header: String) -> String {
-        var lines: [String] = []
-        var current = ""
-        for word in header.split(separator: " ") {
-            if !current.isEmpty && current.count + word.count + 1 > 76 {
-                lines.append(current)
-                current = " " + word
-            } else {
-                current += (current.isEmpty ? "" : " ") + word
-            }
-        }
-        lines.append(current)
-        return lines.joined(separator: "\r\n")
+        return words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: " ")
     }
 
     /// Quoted-printable (RFC 2045 §6.7) with soft line breaks at 76 characters.

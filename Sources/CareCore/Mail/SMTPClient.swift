@@ -60,8 +60,27 @@ public struct SMTPSettings: Sendable, Equatable {
 public struct SMTPError: Error, Sendable, CustomStringConvertible {
     public let code: Int?
     public let message: String
+    /// The server refused the recipient itself (at RCPT), not the sender, the session or the message.
+    public var recipientRefused = false
+
+    public init(code: Int?, message: String, recipientRefused: Bool = false) {
+        self.code = code
+        self.message = message
+        self.recipientRefused = recipientRefused
+    }
+
     public var isTransient: Bool { code.map { $0 < 500 } ?? true }
     public var description: String { code.map { "\($0) \(message)" } ?? message }
+    /// The RFC 3463 status in the reply text (`550 5.1.1 …` → `5.1.1`), if the server gave one.
+    public var enhancedStatus: String? {
+        for word in message.split(separator: " ").prefix(8) {
+            let parts = word.split(separator: ".")
+            if parts.count == 3, ["2", "4", "5"].contains(parts[0]), parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }) {
+                return String(word)
+            }
+        }
+        return nil
+    }
 }
 
 /// A small SMTP client (RFC 5321): one message per connection, EHLO, STARTTLS when offered (RFC 3207,
@@ -134,7 +153,7 @@ public enum SMTPClient {
             guard refused.count < recipients.count else {
                 _ = try? await session.command("RSET")
                 let first = refused[0].1
-                throw SMTPError(code: Int(first.prefix(3)), message: "every recipient was refused: \(first)")
+                throw SMTPError(code: Int(first.prefix(3)), message: "every recipient was refused: \(first)", recipientRefused: true)
             }
             _ = try await session.command("DATA", expect: 354)
             try await session.write(dotStuffed(message) + "\r\n.\r\n")

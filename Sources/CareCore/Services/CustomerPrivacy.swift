@@ -42,8 +42,26 @@ public enum CustomerPrivacy {
                     "confirmed_at": date(try row.decode(column: "confirmed_at", as: Date?.self)),
                 ])
             }
+        // Mail to the address that bounced: the customer may ask what CareLoop knows of their mailbox.
+        let bounces: [JSONNode] =
+            try await db.sql.raw(
+                """
+                SELECT mail_kind, permanent, status, diagnostic, created_at, cleared_at FROM mail_bounces
+                WHERE store_id = \(bind: storeID) AND email = \(bind: customer.email) ORDER BY created_at
+                """
+            ).all().map { row in
+                .object([
+                    "mail": .string(try row.decode(column: "mail_kind", as: String.self)),
+                    "permanent": .bool(try row.decode(column: "permanent", as: Bool.self)),
+                    "status": .string(try row.decode(column: "status", as: String.self)),
+                    "diagnostic": text(try row.decode(column: "diagnostic", as: String?.self)),
+                    "at": date(try row.decode(column: "created_at", as: Date.self)),
+                    "cleared_at": date(try row.decode(column: "cleared_at", as: Date?.self)),
+                ])
+            }
         return .object([
             "exported_at": date(now),
+            "mail_bounces": .array(bounces),
             "customer": .object([
                 "id": .string(customerID.uuidString), "email": .string(customer.email), "name": text(customer.name),
                 "first_seen": date(customer.createdAt),
@@ -163,6 +181,8 @@ public enum CustomerPrivacy {
             ).run()
             try await sql.raw("DELETE FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
             try await sql.raw("DELETE FROM help_requests WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+            try await sql.raw("DELETE FROM mail_bounces WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+            try await sql.raw("DELETE FROM automatic_mail_counts WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
             // Deliveries that carry their address or words, whatever their state: never sent, retried or shown again.
             try await sql.raw(
                 """

@@ -42,8 +42,9 @@ func routes(_ app: Application) throws {
     publicAPI.get(use: PublicReviewsController.list)
     publicAPI.post(use: PublicReviewsController.create)
 
-    // Raw emails may carry attachments: a larger body limit than the JSON routes.
-    api.on(.POST, "inbound-email", body: .collect(maxSize: "10mb"), use: InboundEmailController.receive)
+    // Raw emails may carry attachments (10 MiB): streamed, so the secret is checked before any of the
+    // body is read (see `InboundEmailController.receive`).
+    api.on(.POST, "inbound-email", body: .stream, use: InboundEmailController.receive)
 
     let store = api.grouped(APIKeyAuth(), AuditTrail())
     store.get("settings", "inbound-email", use: InboundEmailController.settings)

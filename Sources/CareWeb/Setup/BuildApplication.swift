@@ -62,6 +62,8 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
             for received in effects.receivedReviews { metrics.reviewReceived(source: received.source, status: received.status) }
         })
     let hasher = BcryptHasher(cost: config.bcryptCost)
+    let mailReaders = MailReaders()
+    app.lifecycle.use(mailReaders)
     let secret: String
     if let configured = config.secret {
         secret = configured
@@ -76,7 +78,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
         apiKeyCache: APIKeyCache(maxAge: config.apiKeyCacheSeconds),
         links: CareLinks(publicURL: config.publicURL, secret: secret, pageLinkLifetime: config.pageLinkDays * 86_400),
         passwordLinks: PasswordLinks(secret: secret), outboxSignal: outboxSignal,
-        mail: try config.mailSettings())
+        mail: try config.mailSettings(), mailReaders: mailReaders)
 
     // Templates ship inside the CareWeb bundle, so pages render whatever the working folder is.
     // The bundle may sit under a hidden folder (.build/): keep the sandbox, allow that path.

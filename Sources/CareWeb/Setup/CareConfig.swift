@@ -72,6 +72,13 @@ public struct CareConfig: Sendable {
     public var smtpCAFile: String?
     public var mailFrom: String?
     public var mailDomain: String?
+    /// The installation's mail pipe (`careloop mail-pipe`) posts with this secret: it reaches every
+    /// store through the tokens of CareLoop's addresses. Unset: only stores' own secrets are taken.
+    public var inboundSecret: String?
+    /// DKIM: the signing domain, selector and a PEM private key file (RSA or Ed25519).
+    public var dkimDomain: String?
+    public var dkimSelector: String?
+    public var dkimKeyFile: String?
     /// Run the outbox worker in this process (on for `serve` and `worker`).
     public var runOutboxWorker = false
     public var outboxPollSeconds: Double = 1
@@ -103,7 +110,21 @@ public struct CareConfig: Sendable {
         let smtp = try smtpURL.map { url throws(CareError) in try SMTPSettings.parse(url, caFile: smtpCAFile) }
         let host = URLComponents(string: publicURL)?.host ?? "localhost"
         let domain = mailDomain ?? mailFrom.flatMap { $0.split(separator: "@").last.map(String.init) } ?? host
-        return MailSettings(smtp: smtp, fromAddress: mailFrom ?? "care@\(domain)", domain: domain)
+        let from = mailFrom ?? "care@\(domain)"
+        var dkim: DKIMSigner?
+        if dkimDomain != nil || dkimSelector != nil || dkimKeyFile != nil {
+            guard let file = dkimKeyFile, let selector = dkimSelector else {
+                throw ConfigError("CARELOOP_DKIM_SELECTOR and CARELOOP_DKIM_KEY_FILE go together (and CARELOOP_DKIM_DOMAIN, else the From domain)")
+            }
+            guard let pem = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigError("CARELOOP_DKIM_KEY_FILE: cannot read \(file)")
+            }
+            let signingDomain = dkimDomain ?? from.split(separator: "@").last.map(String.init) ?? domain
+            do { dkim = try DKIMSigner(domain: signingDomain, selector: selector, pem: pem) } catch {
+                throw ConfigError("CARELOOP_DKIM_*: \(error.message)")
+            }
+        }
+        return MailSettings(smtp: smtp, fromAddress: from, domain: domain, dkim: dkim)
     }
 
     /// Where this process can be reached when nobody said otherwise: the listen address, with a
@@ -182,6 +203,13 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_SMTP_CA_FILE"], !v.isEmpty { c.smtpCAFile = v }
         if let v = env["CARELOOP_MAIL_FROM"], !v.isEmpty { c.mailFrom = v }
         if let v = env["CARELOOP_MAIL_DOMAIN"], !v.isEmpty { c.mailDomain = v }
+        if let v = env["CARELOOP_INBOUND_SECRET"], !v.isEmpty {
+            guard v.count >= 32, v.count <= 200 else { throw ConfigError("CARELOOP_INBOUND_SECRET: use 32 to 200 characters") }
+            c.inboundSecret = v
+        }
+        if let v = env["CARELOOP_DKIM_DOMAIN"], !v.isEmpty { c.dkimDomain = v }
+        if let v = env["CARELOOP_DKIM_SELECTOR"], !v.isEmpty { c.dkimSelector = v }
+        if let v = env["CARELOOP_DKIM_KEY_FILE"], !v.isEmpty { c.dkimKeyFile = v }
         if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
         if let v = env["CARELOOP_RULES_CACHE_SECONDS"], !v.isEmpty {

@@ -22,6 +22,11 @@ public struct CareServices: Sendable {
     public let inboxSearches = InboxSearches()
     /// Large uploads read at once (customers' photos).
     let uploads = UploadSlots()
+    /// Inbound mails read at once: 2 per store (or for the installation's pipe), 4 in all, each up to
+    /// `InboundEmailController.maxBytes`: the memory raw mail can take is bounded.
+    let inboundMail = UploadSlots(perConversation: 2, perStore: 2, total: 4)
+    /// The threads raw mail is read on.
+    let mailReaders: MailReaders
 }
 
 extension Application {

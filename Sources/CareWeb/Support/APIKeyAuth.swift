@@ -45,13 +45,15 @@ extension Request {
         }
     }
 
-    /// The client's address for rate limiting: the peer, or the first X-Forwarded-For hop when trusted.
+    /// The client's address for rate limiting: the peer, or, behind a trusted proxy, the address the
+    /// proxy added to X-Forwarded-For: the last one. Everything before it was written by the client
+    /// (HAProxy's `option forwardfor` adds a header line after the client's own; nginx's
+    /// `$proxy_add_x_forwarded_for` appends to it), so the first value is whatever a client wants.
     var clientAddress: String {
         if care.config.trustForwardedFor,
-            let forwarded = headers.first(name: "X-Forwarded-For")?
-                .split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !forwarded.isEmpty
+            let forwarded = headers[canonicalForm: "X-Forwarded-For"].last?.trimmingCharacters(in: .whitespaces), !forwarded.isEmpty
         {
-            return forwarded
+            return String(forwarded.prefix(64))
         }
         // Through the connection gate the peer is the gate's relay: ask the gate whom it carries.
         if let gate = application.connectionGate, ConnectionGate.isRelay(remoteAddress), let port = remoteAddress?.port,

@@ -22,6 +22,7 @@ struct CareErrorMiddleware: AsyncMiddleware {
         case let care as CareError:
             status = care.kind.status
             detail = .init(code: care.code, message: care.message, field: care.field)
+            if let seconds = care.retryAfter { headers.replaceOrAdd(name: "Retry-After", value: String(seconds)) }
         case let decoding as DecodingError:
             let care = JSONBody.describe(decoding)
             status = care.kind.status

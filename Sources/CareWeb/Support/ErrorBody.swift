@@ -22,6 +22,7 @@ extension CareError.Kind {
         case .conflict: .conflict
         case .rateLimited: .tooManyRequests
         case .gone: .gone
+        case .payloadTooLarge: .payloadTooLarge
         }
     }
 }

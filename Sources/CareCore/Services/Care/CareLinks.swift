@@ -12,6 +12,8 @@ public struct CareLinks: Sendable {
     private let key: SymmetricKey
     /// Review-request links are signed with their own key: a request token never opens a conversation.
     private let requestKey: SymmetricKey
+    /// Return paths (`bounce+TOKEN@`) are signed with a third key.
+    private let bounceKey: SymmetricKey
     public let pageLinkLifetime: TimeInterval
     /// A review request's links work this long after the request was made.
     public static let requestLinkLifetime: TimeInterval = 180 * 86_400
@@ -20,6 +22,7 @@ public struct CareLinks: Sendable {
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.key = SymmetricKey(data: Data(("careloop-page:" + secret).utf8))
         self.requestKey = SymmetricKey(data: Data(("careloop-request:" + secret).utf8))
+        self.bounceKey = SymmetricKey(data: Data(("careloop-bounce:" + secret).utf8))
         self.pageLinkLifetime = pageLinkLifetime
     }
 
@@ -52,6 +55,35 @@ public struct CareLinks: Sendable {
     }
 
     public func requestUnsubscribe(token: String) -> String { "\(publicURL)/u/\(token)" }
+
+    /// The token of a mail's return path, `bounce+TOKEN@MAIL_DOMAIN`: the outbox delivery the mail
+    /// is, in hex, and 80 bits of its HMAC. Lower-case hex only, so a mail system that changes the
+    /// case of an address cannot break it; 52 characters, so the address stays within 64.
+    public func bounceToken(delivery: UUID) -> String {
+        let id = Secrets.hex(withUnsafeBytes(of: delivery.uuid) { Array($0) })
+        return id + Secrets.hex(Array(HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: bounceKey).prefix(10)))
+    }
+
+    /// The delivery a return-path token names, when CareLoop signed it (checked in constant time).
+    public func openBounce(_ token: String) -> UUID? {
+        let t = token.lowercased()
+        guard t.utf8.count == 52, t.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        let id = String(t.prefix(32))
+        let expected = Secrets.hex(Array(HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: bounceKey).prefix(10)))
+        guard Secrets.constantTimeEqual(String(t.suffix(20)), expected) else { return nil }
+        var bytes: [UInt8] = []
+        var i = id.startIndex
+        while i < id.endIndex {
+            let next = id.index(i, offsetBy: 2)
+            bytes.append(UInt8(id[i..<next], radix: 16)!)
+            i = next
+        }
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12],
+                bytes[13], bytes[14], bytes[15]
+            ))
+    }
 
     /// Percent-encodes a path segment or query value: everything but RFC 3986's unreserved characters.
     public static func component(_ s: String) -> String {

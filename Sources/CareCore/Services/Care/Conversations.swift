@@ -57,7 +57,7 @@ public enum Conversations {
             if c.firstResponseAt == nil { c.firstResponseAt = now }
             if c.status == .open { c.status = .waiting }
         }
-        return (m, .conversationMessage(messageID: m.id!))
+        return (m, .conversationMessage(messageID: m.id!, automatic: !countsAsResponse))
     }
 
     @discardableResult

@@ -5,20 +5,24 @@ import SQLKit
 /// What an outbox job carries. Emails name the message they deliver and are rendered at delivery
 /// time from the stored conversation, so a retry sends the same mail with the same Message-ID.
 public enum OutboxPayload: Codable, Sendable, Equatable {
-    case conversationMessage(messageID: UUID)
+    /// `automatic`: written by a trigger, not a person (it carries `Auto-Submitted`, and counts
+    /// towards the automatic-mail limit of its address).
+    case conversationMessage(messageID: UUID, automatic: Bool = false)
     case staffNotification(to: [String], subject: String, body: String)
     case webhook(endpointID: UUID, event: String, body: String)
     /// A review request (step 0) or its reminders (1, 2), rendered from the stored request when sent.
     case reviewRequest(requestID: UUID, step: Int)
 
     enum CodingKeys: String, CodingKey {
-        case type, messageID = "message_id", to, subject, body, endpointID = "endpoint_id", event, requestID = "request_id", step
+        case type, messageID = "message_id", automatic, to, subject, body, endpointID = "endpoint_id", event, requestID = "request_id", step
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         switch try c.decode(String.self, forKey: .type) {
-        case "conversation_message": self = .conversationMessage(messageID: try c.decode(UUID.self, forKey: .messageID))
+        case "conversation_message":
+            self = .conversationMessage(
+                messageID: try c.decode(UUID.self, forKey: .messageID), automatic: try c.decodeIfPresent(Bool.self, forKey: .automatic) ?? false)
         case "staff_notification":
             self = .staffNotification(
                 to: try c.decode([String].self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
@@ -36,9 +40,10 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch self {
-        case .conversationMessage(let id):
+        case .conversationMessage(let id, let automatic):
             try c.encode("conversation_message", forKey: .type)
             try c.encode(id, forKey: .messageID)
+            if automatic { try c.encode(true, forKey: .automatic) }
         case .staffNotification(let to, let subject, let body):
             try c.encode("staff_notification", forKey: .type)
             try c.encode(to, forKey: .to)
@@ -60,6 +65,25 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
         if case .webhook = self { return .webhook }
         return .email
     }
+
+    /// The care lane (0) carries what a customer in a conversation is waiting for, and webhooks;
+    /// the bulk lane (1) review requests, reminders and staff notifications. A worker takes a store's
+    /// care before its bulk, and bulk never takes every delivery slot.
+    var lane: Int {
+        switch self {
+        case .conversationMessage, .webhook: 0
+        case .reviewRequest, .staffNotification: 1
+        }
+    }
+
+    /// Sent without a person: carries `Auto-Submitted: auto-generated` (RFC 3834).
+    var isAutomatic: Bool {
+        switch self {
+        case .conversationMessage(_, let automatic): automatic
+        case .reviewRequest, .staffNotification: true
+        case .webhook: false
+        }
+    }
 }
 
 public enum Outbox {
@@ -74,6 +98,7 @@ public enum Outbox {
         job.attempts = 0
         job.nextAttemptAt = now
         job.createdAt = now
+        job.lane = payload.lane
         try await CareRows.insert(job, on: sql)
         WriteEffects.noteQueuedDelivery()
     }

@@ -20,23 +20,26 @@ public enum OutboxDelivery {
     ) async throws {
         guard let payload = job.payload else { throw Failure.permanent("unreadable outbox payload: \(job.rawPayload.prefix(200))") }
         switch payload {
-        case .conversationMessage(let messageID):
-            try await sendConversationMessage(messageID, mail: mail, links: links, storage: storage, on: db)
+        case .conversationMessage(let messageID, let automatic):
+            try await sendConversationMessage(messageID, automatic: automatic, job: job, mail: mail, links: links, storage: storage, on: db)
         case .staffNotification(let to, let subject, let body):
-            let m = OutgoingMail(
+            var m = OutgoingMail(
                 fromName: "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
                 subject: subject, text: body, html: nil, messageID: mail.messageID(for: job.id.uuidString),
                 inReplyTo: nil, references: [], date: storage.now())
-            try await send(m, to: to, mail: mail)
+            m.automatic = true
+            try await send(m, to: to, as: Sending(job: job, kind: "notification", limited: false), mail: mail, links: links, storage: storage, on: db)
         case .reviewRequest(let requestID, let step):
-            try await RequestMail.send(requestID: requestID, step: step, jobID: job.id, mail: mail, links: links, storage: storage, on: db)
+            try await RequestMail.send(requestID: requestID, step: step, job: job, mail: mail, links: links, storage: storage, on: db)
         case .webhook(let endpointID, _, let body):
             try await WebhookDelivery.post(
                 jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), allowPrivate: allowPrivateWebhooks, on: db)
         }
     }
 
-    static func sendConversationMessage(_ id: UUID, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database) async throws {
+    static func sendConversationMessage(
+        _ id: UUID, automatic: Bool, job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database
+    ) async throws {
         guard let message = try await ConversationMessage.find(id, on: db),
             let conversation = try await Conversation.find(message.conversationID, on: db),
             let customer = try await Customer.find(conversation.customerID, on: db),
@@ -50,24 +53,63 @@ public enum OutboxDelivery {
         let messageID = mail.messageID(for: id.uuidString)
         let link = links.conversationPage(token: conversation.token, issuedAt: message.createdAt)
         let subject = earlier.isEmpty ? conversation.subject : "Re: \(conversation.subject)"
-        let m = OutgoingMail(
+        var m = OutgoingMail(
             fromName: store.name, fromAddress: mail.fromAddress, to: customer.email, toName: customer.name,
             replyTo: mail.replyAddress(token: conversation.token), subject: subject,
             text: MessageFormat.text(message.body, link: link),
             html: MessageFormat.html(
                 message.body, link: link, store: store.name, look: try await StoreBrand.load(storeID: store.requireID(), on: db)),
             messageID: messageID, inReplyTo: earlier.last, references: earlier, date: message.createdAt)
-        try await send(m, to: [customer.email], mail: mail)
+        m.automatic = automatic
+        try await send(
+            m, to: [customer.email], as: Sending(job: job, kind: "care", limited: automatic), mail: mail, links: links, storage: storage, on: db)
         try await storage.write(on: db) { sql in
             try await sql.raw("UPDATE conversation_messages SET email_message_id = \(bind: messageID) WHERE id = \(bind: id)").run()
         }
     }
 
-    static func send(_ m: OutgoingMail, to: [String], mail: MailSettings) async throws {
+    /// What a mail being sent is, for its return path, the automatic-mail limit and its bounces.
+    struct Sending {
+        let job: OutboxQueue.Claimed
+        /// `care`, `request` or `notification`.
+        let kind: String
+        /// Counted towards `AutomaticMailLimit` and held back from a bounced address (automatic mail
+        /// to customers; a person's reply is neither).
+        let limited: Bool
+    }
+
+    /// Sends one mail from its own return path (`bounce+TOKEN@`), signed when a DKIM key is set. A
+    /// relay that refuses the recipient outright (5xx) is a bounce like a delivery report.
+    static func send(
+        _ m: OutgoingMail, to: [String], as sending: Sending, mail: MailSettings, links: CareLinks, storage: CareStorage,
+        on db: any Database
+    ) async throws {
         guard let smtp = mail.smtp else { throw Failure.transient("no SMTP server configured (CARELOOP_SMTP_URL)") }
+        let storeID = sending.job.storeID
+        let recipient = m.to.lowercased()
+        if sending.limited {
+            if try await MailBounces.isSuppressed(storeID: storeID, email: recipient, on: db.sql) {
+                throw Failure.permanent("\(recipient) bounced earlier: automatic mail is not sent to it (Settings → Email clears it)")
+            }
+            let allowed = try await storage.write(on: db) { sql in
+                try await AutomaticMailLimit.take(storeID: storeID, email: recipient, now: storage.now(), on: sql)
+            }
+            guard allowed else {
+                throw Failure.permanent(
+                    "not sent: \(AutomaticMailLimit.perHour) automatic mails went to \(recipient) this hour (a mail loop is the usual cause)")
+            }
+        }
+        let returnPath = mail.bounceAddress(token: links.bounceToken(delivery: sending.job.id))
         do {
-            _ = try await SMTPClient.send(from: mail.fromAddress, to: to, message: MailComposer.compose(m), settings: smtp)
+            _ = try await SMTPClient.send(from: returnPath, to: to, message: MailComposer.compose(m, signer: mail.dkim), settings: smtp)
         } catch let e as SMTPError {
+            if e.recipientRefused, !e.isTransient {
+                try await storage.write(on: db) { sql in
+                    try await MailBounces.record(
+                        storeID: storeID, email: recipient, deliveryID: sending.job.id, mailKind: sending.kind, permanent: true,
+                        status: e.enhancedStatus ?? "5.0.0", diagnostic: "smtp; \(e.description)", now: storage.now(), on: sql)
+                }
+            }
             throw e.isTransient ? Failure.transient(e.description) : Failure.permanent(e.description)
         }
     }

@@ -165,14 +165,16 @@ public enum CSVWriter {
 
     /// A cell starting with one of these is run as a formula by spreadsheets (`=HYPERLINK(...)` in a
     /// customer's review would run on the shop owner's machine): `guarded` marks such a cell as text.
-    public static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
+    /// Compared with the first Unicode scalar, not the first `Character`: `=` followed by a combining
+    /// mark or a joiner is one Character that is not "=", yet a spreadsheet still reads a formula.
+    public static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     /// The cells `guarded` marks: formulas, and cells already starting with the mark (so that taking
     /// one mark off on import always gives the text back).
-    public static let guardedStarts: Set<Character> = formulaStarts.union(["'"])
+    public static let guardedStarts: Set<Unicode.Scalar> = formulaStarts.union(["'"])
 
     public static func guarded(_ value: String) -> String {
-        guard let first = value.first, guardedStarts.contains(first) else { return value }
+        guard let first = value.unicodeScalars.first, guardedStarts.contains(first) else { return value }
         return "'" + value
     }
 

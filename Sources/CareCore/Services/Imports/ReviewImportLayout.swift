@@ -185,7 +185,9 @@ struct ReviewImportRows {
     /// CareLoop's own CSV export puts `'` before a cell that a spreadsheet would run as a formula (and
     /// before one that starts with `'` itself); read back, that one mark comes off again.
     private func unguarded(_ v: String) -> String {
-        guard format == .careloop, v.hasPrefix("'"), let next = v.dropFirst().first, CSVWriter.guardedStarts.contains(next) else { return v }
-        return String(v.dropFirst())
+        guard format == .careloop, v.unicodeScalars.first == "'", let next = v.unicodeScalars.dropFirst().first,
+            CSVWriter.guardedStarts.contains(next)
+        else { return v }
+        return String(String.UnicodeScalarView(v.unicodeScalars.dropFirst()))
     }
 }

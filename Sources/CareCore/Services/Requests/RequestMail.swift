@@ -37,7 +37,7 @@ public enum RequestMail {
     }
 
     static func send(
-        requestID: UUID, step: Int, jobID: UUID, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database
+        requestID: UUID, step: Int, job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database
     ) async throws {
         guard let c = try await load(requestID: requestID, on: db) else {
             throw OutboxDelivery.Failure.permanent("the review request or its order no longer exists")
@@ -47,11 +47,13 @@ public enum RequestMail {
         if try await ReviewRequests.isUnsubscribed(storeID: c.store.requireID(), customerID: c.customer.requireID(), on: db.sql) {
             throw OutboxDelivery.Failure.permanent("the customer unsubscribed from review requests")
         }
-        let m = compose(
+        var m = compose(
             c, step: step, messageID: messageID(requestID: requestID, step: step, mail: mail), fromAddress: mail.fromAddress, mailDomain: mail.domain,
             links: links,
             date: storage.now())
-        try await OutboxDelivery.send(m, to: [c.customer.email], mail: mail)
+        m.automatic = true
+        try await OutboxDelivery.send(
+            m, to: [c.customer.email], as: .init(job: job, kind: "request", limited: true), mail: mail, links: links, storage: storage, on: db)
     }
 
     /// A request email's Message-ID names its request, so a reply (whose In-Reply-To carries it)
@@ -141,7 +143,7 @@ public enum RequestMail {
             messageID: messageID, inReplyTo: nil, references: [], date: date)
         // RFC 2369 and RFC 8058: the mail program's own unsubscribe button, honoured with one POST.
         m.extraHeaders = [
-            ("List-Unsubscribe", "<\(unsubscribeURL)>,\r\n <mailto:unsubscribe@\(mailDomain)?subject=unsubscribe%20\(token)>"),
+            ("List-Unsubscribe", "<\(unsubscribeURL)>, <mailto:unsubscribe@\(mailDomain)?subject=unsubscribe%20\(token)>"),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
         return m
@@ -150,12 +152,15 @@ public enum RequestMail {
     /// The mailto half of `List-Unsubscribe`: a mail to `unsubscribe@DOMAIN` (one address for the
     /// whole installation, so it may arrive through any store's mail pipe), or any mail whose subject
     /// is `unsubscribe TOKEN`. The signed request token alone decides whose requests stop, in its own
-    /// store; an old token still works (unsubscribing never expires). Such a mail never opens a
-    /// conversation, whatever it carries: its subject holds a live link. Nil when the mail is not one.
+    /// store; an old token still works (unsubscribing never expires). A mail to the unsubscribe
+    /// address never opens a conversation, whatever it carries: its subject holds a live link. A
+    /// mail elsewhere whose subject merely starts with "Unsubscribe" and holds no token is an ordinary
+    /// mail (nil: read on as a reply), never dropped.
     static func unsubscribeByMail(
-        _ message: MIMEMessage, store: Store, mailDomain: String, links: CareLinks, storage: CareStorage, on db: any Database
+        _ message: MIMEMessage, links: CareLinks, storage: CareStorage, on db: any Database
     ) async throws -> InboundMail.Outcome? {
-        let toUnsubscribe = message.recipientAddresses.contains { $0.lowercased() == "unsubscribe@\(mailDomain.lowercased())" }
+        // Any `unsubscribe@` that reached CareLoop: a mail system may rewrite the domain on the way in.
+        let toUnsubscribe = message.recipientAddresses.contains { $0.lowercased().hasPrefix("unsubscribe@") }
         let subject = message.subject ?? ""
         let asksBySubject = subject.lowercased().hasPrefix("unsubscribe ")
         guard toUnsubscribe || asksBySubject else { return nil }
@@ -168,6 +173,6 @@ public enum RequestMail {
             case .invalid: continue
             }
         }
-        return .skipped(reason: "an unsubscribe mail without a valid request link: nothing done")
+        return toUnsubscribe ? .skipped(reason: "an unsubscribe mail without a valid request link: nothing done") : nil
     }
 }

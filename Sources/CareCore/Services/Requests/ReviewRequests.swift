@@ -115,8 +115,13 @@ public enum ReviewRequests {
     /// person about this order (they get the person, not a form letter).
     static func stopReason(_ r: ReviewRequest, on sql: any SQLDatabase) async throws -> String? {
         if try await isUnsubscribed(storeID: r.storeID, customerID: r.customerID, on: sql) { return "unsubscribed" }
-        let customer = try await sql.raw("SELECT erased_at FROM customers WHERE id = \(bind: r.customerID)").first()
+        let customer = try await sql.raw("SELECT email, erased_at FROM customers WHERE id = \(bind: r.customerID)").first()
         if try customer?.decode(column: "erased_at", as: Date?.self) != nil || customer == nil { return "erased" }
+        if let email = try customer?.decode(column: "email", as: String.self),
+            try await MailBounces.isSuppressed(storeID: r.storeID, email: email, on: sql)
+        {
+            return "bounced"
+        }
         guard r.emailsSent > 0 else { return nil }
         let inCare = try await sql.raw(
             """
@@ -223,7 +228,8 @@ extension ReviewRequests {
         var opened = false
         let c: Conversation
         if let id = r.conversationID, let existing = try await Conversations.loadForChange(on: tx, { $0.where("id", .equal, id) }) {
-            c = existing
+            // Merged since: the message belongs to the conversation it was merged into.
+            c = try await ConversationMerge.kept(existing, forUpdate: true, on: tx)
         } else {
             c = try Conversations.make(
                 for: CareSubject(store: store, customer: customer), subject: "Help with order \(order.externalID)", now: now)

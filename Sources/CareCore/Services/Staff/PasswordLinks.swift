@@ -49,13 +49,32 @@ extension StaffAuth {
         guard !address.isEmpty, address.count <= 254,
             let staff = try await StaffUser.query(on: db).filter(\.$email == address).first()
         else { return }
-        let link = "\(publicURL)/app/password/\(try links.token(for: staff, expires: storage.now().addingTimeInterval(PasswordLinks.resetLifetime)))"
-        try await OutboxQueue.enqueueStaffMail(
-            to: staff.email, subject: "Set a new CareLoop password",
-            body:
-                "Someone (we hope you) asked to set a new password for \(staff.email).\n\nSet it here within an hour: \(link)\n\nIf it wasn't you, ignore this email: your password stays as it is.",
-            storeID: staff.storeID, storage: storage, on: db)
+        let now = storage.now()
+        let link = "\(publicURL)/app/password/\(try links.token(for: staff, expires: now.addingTimeInterval(PasswordLinks.resetLifetime)))"
+        let staffID = try staff.requireID()
+        let hour = Int(now.timeIntervalSince1970 / 3600)
+        try await storage.write(on: db) { sql in
+            // Counted per person in one statement (whatever address the requests come from, however
+            // many nodes take them): past `resetMailsPerHour` in a clock hour, no more mail goes.
+            let sent = try await sql.raw(
+                """
+                UPDATE staff_users SET reset_mails = CASE WHEN reset_hour = \(bind: hour) THEN reset_mails + 1 ELSE 1 END,
+                    reset_hour = \(bind: hour)
+                WHERE id = \(bind: staffID) RETURNING reset_mails
+                """
+            ).first()?.decode(column: "reset_mails", as: Int.self)
+            guard let sent, sent <= resetMailsPerHour else { return }
+            try await Outbox.enqueue(
+                .staffNotification(
+                    to: [staff.email], subject: "Set a new CareLoop password",
+                    body:
+                        "Someone (we hope you) asked to set a new password for \(staff.email).\n\nSet it here within an hour: \(link)\n\nIf it wasn't you, ignore this email: your password stays as it is."
+                ), storeID: staff.storeID, now: now, on: sql)
+        }
     }
+
+    /// Reset mails one person gets in a clock hour at most, however often the form is sent.
+    public static let resetMailsPerHour = 3
 
     /// Sets a new password from a link; ends every session of that person and lifts any lockout.
     public static func setPassword(

@@ -56,7 +56,7 @@ extension OutboxJob {
         .id(\.$id), .column(\.$storeID, fixed: true), .text(\.$kind, fixed: true),
         .column(\.$payload), .text(\.$status), .column(\.$attempts),
         .column(\.$nextAttemptAt), .column(\.$lockedUntil), .column(\.$lastError),
-        .column(\.$createdAt, fixed: true), .column(\.$deliveredAt),
+        .column(\.$createdAt, fixed: true), .column(\.$deliveredAt), .column(\.$lane, fixed: true),
     ])
 }
 

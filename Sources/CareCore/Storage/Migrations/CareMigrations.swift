@@ -30,5 +30,6 @@ public enum CareMigrations {
         M0025_PhotosAndBrand(),
         M0026_MergedConversations(),
         M0027_SavedInboxViews(),
+        M0028_MailThatBehaves(),
     ]
 }

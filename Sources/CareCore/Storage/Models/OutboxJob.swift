@@ -27,6 +27,8 @@ public final class OutboxJob: Model, @unchecked Sendable {
     @OptionalField(key: "last_error") public var lastError: String?
     @Field(key: "created_at") public var createdAt: Date
     @OptionalField(key: "delivered_at") public var deliveredAt: Date?
+    /// Which line the job waits in: care mail (0) goes before bulk mail (1) of the same store.
+    @Field(key: "lane") public var lane: Int
 
     public init() {}
 }
