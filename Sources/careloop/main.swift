@@ -12,6 +12,7 @@ import Vapor
 switch CommandLine.arguments.dropFirst().first {
 case "mail-pipe": exit(await MailPipeCommand.run(Array(CommandLine.arguments.dropFirst(2))))
 case "dkim": exit(DKIMCommand.run(Array(CommandLine.arguments.dropFirst(2))))
+case "mail": exit(MailSamplesCommand.run(Array(CommandLine.arguments.dropFirst(2))))
 default: break
 }
 var env = try Environment.detect()

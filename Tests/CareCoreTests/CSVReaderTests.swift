@@ -52,6 +52,10 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertEqual(CSVWriter.guarded("=1+1"), "'=1+1")
         XCTAssertEqual(CSVWriter.guarded("@SUM(A1)"), "'@SUM(A1)")
         XCTAssertEqual(CSVWriter.guarded("fine = good"), "fine = good")
+        // "=" with a combining mark or a joiner is one Character that is not "=", and still a formula to a spreadsheet
+        XCTAssertEqual(CSVWriter.guarded("=\u{0301}cmd|' /C calc'!A0"), "'=\u{0301}cmd|' /C calc'!A0")
+        XCTAssertEqual(CSVWriter.guarded("=\u{200D}1+1"), "'=\u{200D}1+1")
+        XCTAssertEqual(CSVWriter.guarded("'\u{0301}x"), "''\u{0301}x")
         let back = try records(CSVWriter.line(["a", "b,c", "say \"hi\"", "x\r\ny", " pad"]))
         XCTAssertEqual(back.first?.fields, ["a", "b,c", "say \"hi\"", "x\r\ny", " pad"])
     }

@@ -113,4 +113,52 @@ final class PhotoTests: XCTestCase {
         let jpeg = try fixture("phone.jpg")
         XCTAssertThrowsError(try Photo.scrub([0xFF, 0xD8, 0xFF, 0x02, 0x00, 0x04, 0, 0] + Array(jpeg.dropFirst(2))))
     }
+
+    func testColourProfilesAndBytesAfterTheTablesGo() throws {
+        // setup: an ICC profile segment carrying text, and a quantisation table segment with text after its table
+        let jpeg = try fixture("phone.jpg")
+        func segment(_ marker: UInt8, _ payload: [UInt8]) -> [UInt8] {
+            [0xFF, marker, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
+        }
+        let icc = [0xFF, 0xD8] + segment(0xE2, Array("ICC_PROFILE\0".utf8) + [1, 1] + Array("SECRET-MARKER-1".utf8)) + Array(jpeg.dropFirst(2))
+        let dqt = try XCTUnwrap(jpeg.firstRange(of: [0xFF, 0xDB]))
+        let length = Int(jpeg[dqt.lowerBound + 2]) << 8 | Int(jpeg[dqt.lowerBound + 3])
+        let tail = Array("SECRET-MARKER-2".utf8)
+        var appended = jpeg
+        appended.insert(contentsOf: tail, at: dqt.lowerBound + 2 + length)
+        appended[dqt.lowerBound + 2] = UInt8((length + tail.count) >> 8)
+        appended[dqt.lowerBound + 3] = UInt8((length + tail.count) & 0xFF)
+
+        // act and check: the profile is dropped, a table segment longer than its tables refused
+        let clean = try Photo.scrub(icc)
+        XCTAssertFalse(contains(clean.bytes, "SECRET-MARKER-1"))
+        XCTAssertFalse(contains(clean.bytes, "ICC_PROFILE"))
+        XCTAssertThrowsError(try Photo.scrub(appended))
+        XCTAssertNoThrow(try Photo.scrub(jpeg), "the untouched photo's tables fill their segments exactly")
+
+        // a PNG's colour profile and background chunks go; a transparency chunk longer than its colour type allows goes
+        let png = try fixture("note.png")
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            let crc = crc32(body)
+            return [UInt8(data.count >> 24), UInt8((data.count >> 16) & 0xFF), UInt8((data.count >> 8) & 0xFF), UInt8(data.count & 0xFF)] + body
+                + [UInt8(crc >> 24), UInt8((crc >> 16) & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8(crc & 0xFF)]
+        }
+        let planted =
+            Array(png.prefix(33)) + chunk("iCCP", Array("p\0\0SECRET-MARKER-3".utf8)) + chunk("bKGD", Array("SECRET-MARKER-4".utf8))
+            + chunk("tRNS", Array("SECRET-MARKER-5".utf8)) + Array(png.dropFirst(33))
+        let cleanPNG = try Photo.scrub(planted)
+        for secret in ["SECRET-MARKER-3", "SECRET-MARKER-4", "SECRET-MARKER-5", "iCCP", "bKGD"] {
+            XCTAssertFalse(contains(cleanPNG.bytes, secret), secret)
+        }
+    }
+
+    func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
 }

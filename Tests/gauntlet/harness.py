@@ -1,7 +1,7 @@
 """Pieces the gauntlet scripts share: the careloop binary as a real process, a real SMTP sink, a
 store with its key, and small HTTP helpers. Standard library only (the SMTP sink is aiosmtpd, run as
 Tests/support/smtp_sink.py)."""
-import http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import http.client, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("CARELOOP_BIN") or os.path.join(ROOT, ".build", "debug", "careloop")
@@ -133,3 +133,48 @@ def workdir(prefix):
 
 def cleanup(path):
     shutil.rmtree(path, ignore_errors=True)
+
+
+class Dashboard:
+    """A person signed in to the dashboard over HTTP: the session cookie and the CSRF token every
+    form sends back."""
+
+    def __init__(self, port, email, password):
+        self.port = port
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", "/app/login")
+        r = c.getresponse()
+        page = r.read().decode()
+        form_cookie = r.getheader("Set-Cookie").split(";")[0]
+        csrf = _csrf(page)
+        body = urllib.parse.urlencode({"email": email, "password": password, "_csrf": csrf, "next": "/app"})
+        c.request("POST", "/app/login", body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": form_cookie})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 303:
+            raise SystemExit(f"signing in as {email} answered {r.status}")
+        self.cookie = "; ".join(h.split(";")[0] for h in r.headers.get_all("Set-Cookie"))
+        self.csrf = _csrf(self.get("/app/settings")[1]) or _csrf(self.get("/app/inbox")[1])
+
+    def get(self, path):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("GET", path, headers={"Cookie": self.cookie})
+        r = c.getresponse()
+        out = r.status, r.read().decode("utf-8", "replace")
+        c.close()
+        return out
+
+    def post(self, path, fields):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        body = urllib.parse.urlencode(list(fields.items()) + [("_csrf", self.csrf)])
+        c.request("POST", path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie})
+        r = c.getresponse()
+        out = r.status, r.read().decode("utf-8", "replace")
+        c.close()
+        return out
+
+
+def _csrf(page):
+    found = re.search(r'name="_csrf" value="([^"]+)"', page)
+    return found.group(1) if found else None

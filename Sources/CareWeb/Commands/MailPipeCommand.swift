@@ -63,7 +63,7 @@ public enum MailPipeCommand {
         request.headers.add(name: "Content-Type", value: "message/rfc822")
         request.body = .bytes(ByteBuffer(data: raw))
         do {
-            let response = try await client.execute(request, timeout: .seconds(60))
+            let response = try await client.execute(request, timeout: .seconds(45))
             let body = try await response.body.collect(upTo: 64 * 1024)
             let text = String(buffer: body)
             switch response.status.code {

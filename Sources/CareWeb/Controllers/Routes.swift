@@ -80,6 +80,9 @@ func routes(_ app: Application) throws {
     store.delete("customers", ":id", use: CustomersController.erase)
     store.get("audit", use: CustomersController.audit)
 
+    store.get("suppressions", use: SuppressionsController.list)
+    store.delete("suppressions", ":email", use: SuppressionsController.clear)
+
     store.get("outbox", use: OutboxController.list)
     store.post("outbox", ":id", "retry", use: OutboxController.retry)
 }

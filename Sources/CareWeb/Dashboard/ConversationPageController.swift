@@ -63,6 +63,8 @@ enum ConversationPageController {
         let stale: String?
         /// Where this conversation's messages went, when it was merged.
         let mergedInto: String?
+        /// The customer's address bounced: what the reply box warns of.
+        let bounce: String?
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -132,7 +134,8 @@ enum ConversationPageController {
             previousHref: previous.map { href($0, viewString) }, nextHref: next.map { href($0, viewString) }, position: position,
             seen: String(messages.map(\.createdAt.timeIntervalSince1970).max() ?? 0),
             viewers: activity.viewers.isEmpty ? nil : activity.viewers.joined(separator: ", "), hasViewers: !activity.viewers.isEmpty,
-            stale: stale, mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" })
+            stale: stale, mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" },
+            bounce: try await MailBounces.current(storeID: ctx.storeID, email: listedCustomer.email, on: req.db.sql).map(BounceNotice.text))
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data, status: status)
     }
 
@@ -351,6 +354,16 @@ struct ReviewCard: Encodable {
 }
 
 /// How the dashboard shows times, days and stars.
+/// What a bounce means for the person about to write: said the same way on the conversation and the profile.
+enum BounceNotice {
+    static func text(_ b: MailBounces.Bounce) -> String {
+        b.permanent
+            ? "Email bounced: mail to \(b.email) failed for good on \(Shown.day(b.at)) (\(b.status)\(b.diagnostic.map { ": " + $0 } ?? "")). "
+                + "Your reply may not arrive; automatic mail is not sent to this address until the customer writes in or it is cleared in Settings → Email."
+            : "Mail to \(b.email) was delayed on \(Shown.day(b.at)) (\(b.status)\(b.diagnostic.map { ": " + $0 } ?? "")); the receiving server is trying again."
+    }
+}
+
 enum Shown {
     static func time(_ d: Date) -> String { ISODate.format(d).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC" }
     /// "2026-11-24 19:05 CET": the time in the store's zone (the page's script shows it in the viewer's).

@@ -82,6 +82,8 @@ enum CustomersPageController {
         let notes: [NoteRow]
         let tags: [String]
         let hasTags: Bool
+        /// "Email bounced …" when the address's mail failed (see `BounceNotice`).
+        let bounce: String?
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -123,7 +125,8 @@ enum CustomersPageController {
                     when: Shown.day($0.createdAt))
             },
             notes: p.notes.map { NoteRow(body: $0.note.body, author: $0.author ?? "—", when: Shown.time($0.note.createdAt)) },
-            tags: tags, hasTags: !tags.isEmpty)
+            tags: tags, hasTags: !tags.isEmpty,
+            bounce: try await MailBounces.current(storeID: ctx.storeID, email: p.customer.email, on: req.db.sql).map(BounceNotice.text))
         return try await DashboardPage.render(req, "app-customer", title: card.name, section: "customers", data)
     }
 

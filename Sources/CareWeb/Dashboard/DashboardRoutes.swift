@@ -68,6 +68,8 @@ func dashboardRoutes(_ app: Application) throws {
     owner.on(.POST, "settings", "brand", body: .collect(maxSize: "1mb"), use: BrandSettingsPage.update).uploads(maxBytes: 1_048_576)
     owner.post("settings", "profile", use: SettingsPageController.updateProfile)
     owner.post("settings", "test-mail", use: SettingsPageController.testMail)
+    owner.post("settings", "sender", use: EmailSettingsPage.updateSender)
+    owner.post("settings", "suppressions", "clear", use: EmailSettingsPage.clear)
     owner.post("settings", "team", use: SettingsPageController.invite)
     owner.post("settings", "saved-replies", use: SettingsPageController.addSavedReply)
     owner.post("settings", "saved-replies", ":id", "delete", use: SettingsPageController.deleteSavedReply)

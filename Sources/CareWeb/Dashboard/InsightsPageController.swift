@@ -60,6 +60,9 @@ enum InsightsPageController {
         let opened: String
         let reviewed: String
         let unsubscribed: Int
+        /// Permanent bounces of request mail, and their share of the requests sent: the figure
+        /// mailbox providers judge a sender by (keep it well under 2 %).
+        let bounced: String
     }
 
     struct Data: Encodable {
@@ -93,14 +96,19 @@ enum InsightsPageController {
     /// The drawing area of every chart, in SVG units (the SVG scales to its box).
     static let chartWidth = 600.0, chartHeight = 200.0
 
+    static func funnelRows(storeID: UUID, req: Request) async throws -> [FunnelRow] {
+        try await RequestFunnel.weekly(storeID: storeID, now: req.care.storage.now(), on: req.db).map { w in
+            let share = { (n: Int) in w.sent == 0 ? "\(n)" : "\(n) (\(Int((Double(n) / Double(w.sent) * 100).rounded())) %)" }
+            return FunnelRow(
+                week: Shown.day(w.start), sent: w.sent, opened: share(w.opened), reviewed: share(w.reviewed), unsubscribed: w.unsubscribed,
+                bounced: w.sent == 0 ? "\(w.bounced)" : "\(w.bounced) (\(String(format: "%.1f", Double(w.bounced) / Double(w.sent) * 100)) %)")
+        }
+    }
+
     static func show(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let r = try await Insights.report(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
-        let funnel = try await RequestFunnel.weekly(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db).map { w in
-            let share = { (n: Int) in w.sent == 0 ? "\(n)" : "\(n) (\(Int((Double(n) / Double(w.sent) * 100).rounded())) %)" }
-            return FunnelRow(
-                week: Shown.day(w.start), sent: w.sent, opened: share(w.opened), reviewed: share(w.reviewed), unsubscribed: w.unsubscribed)
-        }
+        let funnel = try await funnelRows(storeID: ctx.storeID, req: req)
         // The plot leaves room for the count scale on the left and the week labels below.
         let left = 36.0
         let bottom = chartHeight - 24
@@ -190,11 +198,6 @@ enum InsightsPageController {
             throw CareError.notFound("chart")
         }
         let r = try await Insights.report(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)
-        let funnel = try await RequestFunnel.weekly(storeID: ctx.storeID, now: req.care.storage.now(), on: req.db).map { w in
-            let share = { (n: Int) in w.sent == 0 ? "\(n)" : "\(n) (\(Int((Double(n) / Double(w.sent) * 100).rounded())) %)" }
-            return FunnelRow(
-                week: Shown.day(w.start), sent: w.sent, opened: share(w.opened), reviewed: share(w.reviewed), unsubscribed: w.unsubscribed)
-        }
         let rows: [[String]]
         switch chart {
         case "weekly.csv":

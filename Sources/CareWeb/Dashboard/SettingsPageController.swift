@@ -46,11 +46,8 @@ enum SettingsPageController {
         let requests: RequestSettingsPage.Context
         let replies: ReplyTargetsPage.Context
         let brand: BrandSettingsPage.Context
+        let email: EmailSettingsPage.Context
         let audit: [AuditRow]
-        let smtp: String
-        let mailFrom: String
-        let inboundSecret: String
-        let inboundDomain: String
         let keys: [Key]
         let hooks: [Hook]
         let deliveries: [Delivery]
@@ -76,21 +73,16 @@ enum SettingsPageController {
         let jobs = try await OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$kind == .webhook)
             .sort(\.$createdAt, .descending).limit(20).all()
         let team = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$createdAt).all()
-        let smtp =
-            req.care.mail.smtp.map { "\($0.host):\($0.port) (STARTTLS \($0.startTLS.rawValue))" }
-            ?? "Not set: emails wait in the outbox until CARELOOP_SMTP_URL is set"
         let data = Data(
             storeName: store.name, holdDays: store.moderationHoldHours / 24, inviteReviewUpdate: store.inviteReviewUpdate,
             retentionMonths: try await Retention.months(storeID: ctx.storeID, on: req.db).map(String.init) ?? "",
             requests: try await RequestSettingsPage.context(storeID: ctx.storeID, store: store, req: req),
             replies: try await ReplyTargetsPage.context(storeID: ctx.storeID, req: req),
             brand: try await BrandSettingsPage.context(storeID: ctx.storeID, req: req),
+            email: try await EmailSettingsPage.context(storeID: ctx.storeID, req: req),
             audit: try await AuditLog.latest(storeID: ctx.storeID, limit: 100, on: req.db).map {
                 AuditRow(when: Shown.time($0.at), actor: $0.actor, action: $0.action, subject: $0.subject ?? "")
             },
-            smtp: smtp, mailFrom: req.care.mail.fromAddress,
-            inboundSecret: try await InboundMail.secret(for: ctx.storeID, storage: req.care.storage, on: req.db),
-            inboundDomain: req.care.mail.domain,
             keys: keys.map {
                 Key(id: $0.id!.uuidString, name: $0.name, prefix: $0.prefix, created: Shown.day($0.createdAt), revoked: $0.revokedAt.map(Shown.day))
             },
@@ -248,6 +240,7 @@ enum SettingsPageController {
                 "webhook-deleted": "The webhook is deleted.", "retry-queued": "The delivery is queued again.",
                 "mail-queued": "A test email to you is queued: see the outbox if it does not arrive.",
                 "invited": "The invitation is on its way: the link in it works for a week.",
+                "suppression-cleared": "The address is off the suppression list: mail to it goes again.",
             ][code]
         }
     }

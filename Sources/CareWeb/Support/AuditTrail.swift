@@ -38,6 +38,9 @@ struct AuditTrail: AsyncMiddleware {
         "POST app/reviews/:id/reject": "review.rejected",
         "GET app/customers/:id/export": "customer.exported",
         "POST app/customers/:id/erase": "customer.erased",
+        "DELETE api/v1/suppressions/:email": "suppression.cleared",
+        "POST app/settings/suppressions/clear": "suppression.cleared",
+        "POST app/settings/sender": "sender.changed",
     ]
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -47,7 +50,7 @@ struct AuditTrail: AsyncMiddleware {
             let (storeID, actor) = Self.who(request)
         else { return response }
         try await AuditLog.record(
-            storeID: storeID, actor: actor, action: action, subject: request.parameters.get("id"),
+            storeID: storeID, actor: actor, action: action, subject: request.parameters.get("id") ?? request.parameters.get("email"),
             storage: request.care.storage, on: request.db)
         return response
     }

@@ -73,12 +73,13 @@ struct PreSession {
         return PreSession(server: server, cookie: String(pair), csrf: csrf)
     }
 
-    func post(_ path: String, _ fields: [String: String], csrf token: String? = nil, cookie sendCookie: Bool = true) async throws -> TestServer.Reply
-    {
+    func post(
+        _ path: String, _ fields: [String: String], csrf token: String? = nil, cookie sendCookie: Bool = true, headers: [String: String] = [:]
+    ) async throws -> TestServer.Reply {
         var all = fields
         all["_csrf"] = token ?? csrf
         return try await server.send(
             .POST, path, raw: Data(form(all).utf8), contentType: "application/x-www-form-urlencoded",
-            headers: sendCookie ? ["Cookie": cookie] : [:])
+            headers: (sendCookie ? ["Cookie": cookie] : [:]).merging(headers) { a, _ in a })
     }
 }

@@ -13,6 +13,8 @@ enum CareActions {
         var conversationChanged = false
         var messages: [ConversationMessage] = []
         var outbox: [OutboxPayload] = []
+        /// Messages to the customer: emailed unless the address bounced or had its automatic mails this hour.
+        var customerMail: [OutboxPayload] = []
     }
 
     static func run(
@@ -30,7 +32,7 @@ enum CareActions {
                 in: c, now: now, sentAt: now.addingTimeInterval(Double(w.messages.count) / 1000),
                 countsAsResponse: false)
             w.messages.append(m)
-            w.outbox.append(email)
+            w.customerMail.append(email)
             w.conversationChanged = true
         }
 
@@ -95,6 +97,14 @@ enum CareActions {
         }
         for m in w.messages { try await Conversations.insert(m, now: now, on: sql) }
         for payload in w.outbox { try await Outbox.enqueue(payload, storeID: storeID, now: now, on: sql) }
+        for payload in w.customerMail {
+            if let held = try await Outbox.enqueueAutomatic(payload, to: s.customer.email, storeID: storeID, now: now, on: sql),
+                let c = s.conversation
+            {
+                // The message stays in the conversation (and on the customer's page); staff see why no mail went.
+                try await Conversations.addMessage(.system, body: held, staffID: nil, to: c, now: now.addingTimeInterval(0.01), on: sql)
+            }
+        }
         return (s, raised)
     }
 

@@ -107,7 +107,7 @@ public enum ConversationService {
                     link: links.conversationPage(token: c.token, issuedAt: now) + "#review")
                 try await Conversations.sendStaffMessage(
                     invitation, staffID: nil, in: c, now: now.addingTimeInterval(0.001),
-                    countsAsResponse: false, on: tx)
+                    countsAsResponse: false, automaticTo: customer?.email, on: tx)
             }
             try await fireForConversation(.conversationResolved, c, links: links, now: now, on: tx)
         }

@@ -29,15 +29,23 @@ public enum Conversations {
 
     /// A message from the store to the customer, emailed. `countsAsResponse` is true for a person's
     /// reply (it sets the first-response time); automatic messages from triggers don't.
+    /// `automaticTo`: for an automatic message, the customer's address (held back when it bounced or
+    /// had this hour's automatic mails, with a system line saying so).
     @discardableResult
     static func sendStaffMessage(
-        _ body: String, staffID: UUID?, in c: Conversation, now: Date, countsAsResponse: Bool,
+        _ body: String, staffID: UUID?, in c: Conversation, now: Date, countsAsResponse: Bool, automaticTo: String? = nil,
         on sql: any SQLDatabase
     ) async throws -> ConversationMessage {
         if countsAsResponse { try await SLAClock.answered(c, staffID: staffID, now: now, on: sql) }
         let (m, email) = stageStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: countsAsResponse)
         try await insert(m, now: now, on: sql)
-        try await Outbox.enqueue(email, storeID: c.storeID, now: now, on: sql)
+        if !countsAsResponse, let to = automaticTo {
+            if let held = try await Outbox.enqueueAutomatic(email, to: to, storeID: c.storeID, now: now, on: sql) {
+                try await addMessage(.system, body: held, staffID: nil, to: c, now: now.addingTimeInterval(0.001), on: sql)
+            }
+        } else {
+            try await Outbox.enqueue(email, storeID: c.storeID, now: now, on: sql)
+        }
         c.updatedAt = now
         try await CareRows.update(c, on: sql)
         return m

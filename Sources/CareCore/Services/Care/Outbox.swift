@@ -102,4 +102,20 @@ public enum Outbox {
         try await CareRows.insert(job, on: sql)
         WriteEffects.noteQueuedDelivery()
     }
+
+    /// Queues an automatic mail to a customer in the caller's transaction, unless that address
+    /// bounced for good or has had this hour's automatic mails (`AutomaticMailLimit`): then nothing
+    /// is queued, and the reason comes back for the caller to record.
+    static func enqueueAutomatic(_ payload: OutboxPayload, to email: String, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws
+        -> String?
+    {
+        if try await MailBounces.isSuppressed(storeID: storeID, email: email, on: sql) {
+            return "Not emailed: mail to \(email) bounced earlier (Settings → Email clears it)."
+        }
+        guard try await AutomaticMailLimit.take(storeID: storeID, email: email, now: now, on: sql) else {
+            return "Not emailed: \(AutomaticMailLimit.perHour) automatic mails went to \(email) this hour (a mail loop is the usual cause)."
+        }
+        try await enqueue(payload, storeID: storeID, now: now, on: sql)
+        return nil
+    }
 }

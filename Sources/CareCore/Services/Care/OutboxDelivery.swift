@@ -51,16 +51,11 @@ public enum OutboxDelivery {
             .filter(\.$createdAt < message.createdAt).filter(\.$emailMessageID != nil).sort(\.$createdAt).all()
             .compactMap(\.emailMessageID)
         let messageID = mail.messageID(for: id.uuidString)
-        let link = links.conversationPage(token: conversation.token, issuedAt: message.createdAt)
-        let subject = earlier.isEmpty ? conversation.subject : "Re: \(conversation.subject)"
-        var m = OutgoingMail(
-            fromName: store.name, fromAddress: mail.fromAddress, to: customer.email, toName: customer.name,
-            replyTo: mail.replyAddress(token: conversation.token), subject: subject,
-            text: MessageFormat.text(message.body, link: link),
-            html: MessageFormat.html(
-                message.body, link: link, store: store.name, look: try await StoreBrand.load(storeID: store.requireID(), on: db)),
-            messageID: messageID, inReplyTo: earlier.last, references: earlier, date: message.createdAt)
-        m.automatic = automatic
+        let m = MessageFormat.mail(
+            message.body, id: messageID, store: store.name, look: try await StoreBrand.load(storeID: store.requireID(), on: db),
+            to: (customer.email, customer.name), subject: conversation.subject, earlier: earlier,
+            page: links.conversationPage(token: conversation.token, issuedAt: message.createdAt),
+            replyTo: mail.replyAddress(token: conversation.token), from: mail.fromAddress, date: message.createdAt, automatic: automatic)
         try await send(
             m, to: [customer.email], as: Sending(job: job, kind: "care", limited: automatic), mail: mail, links: links, storage: storage, on: db)
         try await storage.write(on: db) { sql in
@@ -73,8 +68,8 @@ public enum OutboxDelivery {
         let job: OutboxQueue.Claimed
         /// `care`, `request` or `notification`.
         let kind: String
-        /// Counted towards `AutomaticMailLimit` and held back from a bounced address (automatic mail
-        /// to customers; a person's reply is neither).
+        /// Held back from an address that bounced (automatic mail to customers; a person's reply is
+        /// not). The hourly limit was counted when it was queued.
         let limited: Bool
     }
 
@@ -87,21 +82,20 @@ public enum OutboxDelivery {
         guard let smtp = mail.smtp else { throw Failure.transient("no SMTP server configured (CARELOOP_SMTP_URL)") }
         let storeID = sending.job.storeID
         let recipient = m.to.lowercased()
-        if sending.limited {
-            if try await MailBounces.isSuppressed(storeID: storeID, email: recipient, on: db.sql) {
-                throw Failure.permanent("\(recipient) bounced earlier: automatic mail is not sent to it (Settings → Email clears it)")
-            }
-            let allowed = try await storage.write(on: db) { sql in
-                try await AutomaticMailLimit.take(storeID: storeID, email: recipient, now: storage.now(), on: sql)
-            }
-            guard allowed else {
-                throw Failure.permanent(
-                    "not sent: \(AutomaticMailLimit.perHour) automatic mails went to \(recipient) this hour (a mail loop is the usual cause)")
-            }
+        // Counted against the hourly limit when it was queued; an address that bounced since then is spared.
+        if sending.limited, try await MailBounces.isSuppressed(storeID: storeID, email: recipient, on: db.sql) {
+            throw Failure.permanent("\(recipient) bounced earlier: automatic mail is not sent to it (Settings → Email clears it)")
+        }
+        // A store that sends from its own domain: its address, signed with its key (staff mail keeps the installation's).
+        var m = m
+        var signer = mail.dkim
+        if sending.kind != "notification", let own = try await StoreSender.active(storeID: storeID, on: db.sql) {
+            m.fromAddress = own.fromAddress
+            signer = own.signer
         }
         let returnPath = mail.bounceAddress(token: links.bounceToken(delivery: sending.job.id))
         do {
-            _ = try await SMTPClient.send(from: returnPath, to: to, message: MailComposer.compose(m, signer: mail.dkim), settings: smtp)
+            _ = try await SMTPClient.send(from: returnPath, to: to, message: MailComposer.compose(m, signer: signer), settings: smtp)
         } catch let e as SMTPError {
             if e.recipientRefused, !e.isTransient {
                 try await storage.write(on: db) { sql in
@@ -119,6 +113,21 @@ public enum OutboxDelivery {
 public enum MessageFormat {
     /// Inbound replies are cut at this line, so quoted history never lands in the conversation.
     public static let replyMarker = "## Please reply above this line ##"
+
+    /// A conversation message as its email: threaded on the conversation's earlier mails, with the
+    /// customer's page linked and the reply address that brings an answer back.
+    static func mail(
+        _ body: String, id: String, store: String, look: StoreBrand.Look, to: (email: String, name: String?), subject: String, earlier: [String],
+        page: String, replyTo: String, from: String, date: Date, automatic: Bool
+    ) -> OutgoingMail {
+        var m = OutgoingMail(
+            fromName: store, fromAddress: from, to: to.email, toName: to.name, replyTo: replyTo,
+            subject: earlier.isEmpty ? subject : "Re: \(subject)",
+            text: text(body, link: page), html: html(body, link: page, store: store, look: look), messageID: id, inReplyTo: earlier.last,
+            references: earlier, date: date)
+        m.automatic = automatic
+        return m
+    }
 
     static func text(_ body: String, link: String) -> String {
         "\(replyMarker)\n\n\(body)\n\n--\nReply to this email, or answer on your page: \(link)\n"

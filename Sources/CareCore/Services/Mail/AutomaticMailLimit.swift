@@ -1,10 +1,11 @@
 import Foundation
 import SQLKit
 
-/// No loop can send more than a few automatic mails to one address: each store sends at most
+/// No loop can send more than a few automatic mails to one address: each store queues at most
 /// `perHour` automatic mails (trigger messages, requests, reminders, invitations) to one address in
-/// a clock hour; past that, the mail is not sent and its delivery says why. A person's reply is
-/// never counted or held. The count changes in one SQL statement, so nodes sending at once all count.
+/// a clock hour, counted in the write that queues them. Past that, a conversation's message is kept
+/// but not emailed (a system line says why) and a request waits an hour. A person's reply is never
+/// counted or held. The count changes in one SQL statement, so nodes writing at once all count.
 public enum AutomaticMailLimit {
     public static let perHour = 5
 

@@ -11,6 +11,8 @@ public enum RequestFunnel {
         public let opened: Int
         public let reviewed: Int
         public let unsubscribed: Int
+        /// Request mails that failed for good (a permanent bounce) in the week.
+        public let bounced: Int
     }
 
     /// The last `weeks` weeks ending today, oldest first: one indexed count per week.
@@ -29,12 +31,18 @@ public enum RequestFunnel {
                 FROM review_requests WHERE store_id = \(bind: storeID) AND first_sent_at >= \(bind: start) AND first_sent_at < \(bind: end)
                 """
             ).first()
+            let bounced = try await sql.raw(
+                """
+                SELECT COUNT(*) AS n FROM mail_bounces WHERE store_id = \(bind: storeID) AND mail_kind = \(bind: "request")
+                AND permanent = \(bind: true) AND created_at >= \(bind: start) AND created_at < \(bind: end)
+                """
+            ).first()?.decode(column: "n", as: Int.self)
             out.append(
                 Week(
                     start: start, sent: try row?.decode(column: "sent", as: Int.self) ?? 0,
                     opened: try row?.decode(column: "opened", as: Int.self) ?? 0,
                     reviewed: try row?.decode(column: "reviewed", as: Int.self) ?? 0,
-                    unsubscribed: try row?.decode(column: "unsubscribed", as: Int.self) ?? 0))
+                    unsubscribed: try row?.decode(column: "unsubscribed", as: Int.self) ?? 0, bounced: bounced ?? 0))
         }
         return out
     }

@@ -78,8 +78,11 @@ public enum RequestMail {
     }
 
     /// The request email for a made-up order of one product, as the store's buyers would get it.
-    public static func preview(store: Store, settings: RequestSettings, links: CareLinks, mailDomain: String) -> OutgoingMail {
-        let customer = Customer(storeID: store.id ?? UUID(), email: "buyer@example.com", name: "Alex", createdAt: Date())
+    public static func preview(
+        store: Store, settings: RequestSettings, links: CareLinks, mailDomain: String, step: Int = 0, fromAddress: String = "",
+        customer: (email: String, name: String) = ("buyer@example.com", "Alex")
+    ) -> OutgoingMail {
+        let customer = Customer(storeID: store.id ?? UUID(), email: customer.email, name: customer.name, createdAt: Date())
         let order = Order(
             storeID: store.id ?? UUID(), externalID: "1001", customerID: UUID(), placedAt: nil, fulfilledAt: nil, totalCents: nil, currency: nil,
             createdAt: Date())
@@ -90,7 +93,9 @@ public enum RequestMail {
         request.id = UUID()
         request.createdAt = Date()
         let content = Content(store: store, customer: customer, order: order, products: [product], request: request, settings: settings)
-        return compose(content, step: 0, messageID: "preview@\(mailDomain)", fromAddress: "", mailDomain: mailDomain, links: links, date: Date())
+        return compose(
+            content, step: step, messageID: "preview.\(step).\(UUID().uuidString.lowercased())@\(mailDomain)", fromAddress: fromAddress,
+            mailDomain: mailDomain, links: links, date: Date())
     }
 
     static func compose(

@@ -91,7 +91,15 @@ public enum ReviewRequests {
             return false
         }
         let step = r.emailsSent
-        try await Outbox.enqueue(.reviewRequest(requestID: id, step: step), storeID: r.storeID, now: now, on: tx)
+        let email = try await tx.raw("SELECT email FROM customers WHERE id = \(bind: r.customerID)").first()?.decode(column: "email", as: String.self)
+        if let email,
+            try await Outbox.enqueueAutomatic(.reviewRequest(requestID: id, step: step), to: email, storeID: r.storeID, now: now, on: tx) != nil
+        {
+            // This hour's automatic mails to the address are used up (or it bounced since the check above): an hour later.
+            r.nextSendAt = now.addingTimeInterval(3600)
+            try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt])
+            return false
+        }
         let first = r.firstSentAt ?? now
         r.emailsSent = step + 1
         r.firstSentAt = first

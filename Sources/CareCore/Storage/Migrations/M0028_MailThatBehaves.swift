@@ -44,6 +44,7 @@ public struct M0028_MailThatBehaves: AsyncMigration {
             .field("from_address", .string, .required)
             .field("dkim_selector", .string, .required)
             .field("dkim_key", .string, .required)
+            .field("active", .bool, .required)
             .field("created_at", .datetime, .required)
             .create()
     }
