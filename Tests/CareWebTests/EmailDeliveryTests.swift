@@ -154,6 +154,42 @@ final class EmailDeliveryTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 
+    func testTheRelayCarriesManyMessagesOnFewSessionsAndReplacesOnesTheServerClosed() async throws {
+        // setup: a server that closes connections silent for a second
+        let sink = SMTPSink()
+        try sink.start(extra: ["--idle-timeout", "1"])
+        defer { sink.stop() }
+        let relay = SMTPRelay(settings: SMTPSettings(host: "127.0.0.1", port: sink.port, timeout: .seconds(5)), maxSessions: 2, idleSeconds: 30)
+        func message(_ n: Int) -> String {
+            MailComposer.compose(
+                OutgoingMail(
+                    fromName: nil, fromAddress: "care@mail.test", to: "r\(n)@example.com", toName: nil, replyTo: nil, subject: "n\(n)",
+                    text: "message \(n)", html: nil, messageID: "relay-\(n)@mail.test", inReplyTo: nil, references: [], date: Date()))
+        }
+        // act: twelve messages at once through at most two sessions
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<12 {
+                group.addTask { _ = try await relay.send(from: "bounce+x@mail.test", to: ["r\(n)@example.com"], message: message(n)) }
+            }
+            try await group.waitForAll()
+        }
+        // check: all arrived, on two connections at most
+        let first = try await sink.waitFor(12)
+        XCTAssertEqual(Set(first.compactMap { ($0["rcpt_tos"] as? [String])?.first }).count, 12)
+        XCTAssertLessThanOrEqual(Set(first.compactMap { $0["peer"] as? Int }).count, 2)
+        XCTAssertLessThanOrEqual(relay.openSessions, 2)
+        // act: the server closes the idle sessions; the next message goes on a new one, once
+        try await Task.sleep(nanoseconds: 2_500_000_000)
+        _ = try await relay.send(from: "bounce+x@mail.test", to: ["late@example.com"], message: message(99))
+        let all = try await sink.waitFor(13)
+        XCTAssertEqual(all.filter { ($0["rcpt_tos"] as? [String]) == ["late@example.com"] }.count, 1)
+        // a refused recipient leaves the session usable
+        do {
+            _ = try await relay.send(from: "bounce+x@mail.test", to: [], message: message(1))
+            XCTFail("no recipients is an error")
+        } catch let e as SMTPError { XCTAssertEqual(e.code, 501) }
+    }
+
     /// A private certificate authority and a certificate it signs for "localhost", made here with
     /// openssl, as a mail relay on a private network would have. Returns (CA, server cert, server key).
     func makeCertificates() throws -> (ca: String, cert: String, key: String) {

@@ -317,3 +317,44 @@ final class MailBehaviourTests: XCTestCase {
         }
     }
 }
+
+/// Care mail first: a store's morning of review requests never stands between a customer and the
+/// care mail they are owed.
+final class OutboxLaneTests: XCTestCase {
+    func testACareMailOvertakesTheStoresQueuedRequests() async throws {
+        // A relay that takes a fifth of a second over each message: 150 requests take many seconds.
+        let sink = SMTPSink()
+        try sink.start(extra: ["--delay", "0.2"])
+        defer { sink.stop() }
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
+            // setup: 150 request mails queued for one store
+            let (store, key) = try await server.makeStore()
+            var settings = RequestSettings()
+            settings.quietStartHour = 0
+            settings.quietEndHour = 0
+            settings.dailyCap = 10_000
+            try await RequestSettings.save(settings, storeID: store.id!, storage: server.app.care.storage, on: server.app.db)
+            for n in 0..<150 {
+                _ = try await server.send(
+                    .POST, "/api/v1/orders", key: key,
+                    json: orderJSON(id: "L-\(n)", email: "buyer\(n)-\(server.backend)@example.com", fulfilledDaysAgo: 8, products: [("mug", "Mug")]))
+            }
+            try await ReviewRequests.sweep(storage: server.app.care.storage, on: server.app.db)
+            // act: an unhappy customer, while they go out
+            let unhappy = "unhappy-\(server.backend)@example.com"
+            let posted = Date().timeIntervalSince1970
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: unhappy, rating: 1))
+            // check: the care mail overtakes the requests still waiting (at most the two already with the relay go first)
+            let care = try await sink.waitFor(1, to: unhappy, timeout: 60)[0]
+            let arrived = try XCTUnwrap(care["received_at"] as? Double)
+            let overtaken = sink.messages().filter {
+                (($0["rcpt_tos"] as? [String])?.first?.hasPrefix("buyer") ?? false) && (($0["received_at"] as? Double) ?? 0) > posted
+                    && (($0["received_at"] as? Double) ?? 0) < arrived
+            }
+            let position = overtaken.count
+            let waiting = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$status == .pending).count()
+            XCTAssertGreaterThan(waiting, 50, "most requests were still waiting when the care mail left")
+            XCTAssertLessThan(position, 8, "the care mail waited for \(position) requests to go out first")
+        }
+    }
+}

@@ -2,11 +2,13 @@
 """A real SMTP server for CareLoop's tests (aiosmtpd). Every accepted message is written to
 DIR/NNNN.json: the envelope, the headers, and the decoded text and HTML parts.
 
-  smtp_sink.py --port P --dir DIR [--refuse ADDRESS ...] [--silent] [--tls-cert C --tls-key K]
+  smtp_sink.py --port P --dir DIR [--refuse ADDRESS ...] [--silent] [--tls-cert C --tls-key K] [--idle-timeout S]
 
 --refuse makes RCPT TO fail with 550 for that address; --silent accepts connections and never
 answers (to test client timeouts); --tls-cert/--tls-key offer STARTTLS and require it before
-MAIL (each record then says whether the session was encrypted)."""
+MAIL (each record then says whether the session was encrypted). Each record names the client's
+port (`peer`: one per connection). --idle-timeout closes a connection silent for S seconds, as real
+servers do. --delay S takes S seconds over each message, as a slow relay does."""
 import argparse, asyncio, email, email.policy, itertools, json, os, signal, socket, sys, time
 
 # The parent may ignore SIGTERM (and children inherit that): be stoppable.
@@ -19,6 +21,8 @@ parser.add_argument("--refuse", action="append", default=[])
 parser.add_argument("--silent", action="store_true")
 parser.add_argument("--tls-cert")
 parser.add_argument("--tls-key")
+parser.add_argument("--idle-timeout", type=float)
+parser.add_argument("--delay", type=float, default=0, help="seconds to take over each message, as a slow relay does")
 args = parser.parse_args()
 os.makedirs(args.dir, exist_ok=True)
 
@@ -45,6 +49,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if args.delay:
+            await asyncio.sleep(args.delay)
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         text = msg.get_body(preferencelist=("plain",))
         html = msg.get_body(preferencelist=("html",))
@@ -57,6 +63,7 @@ class Handler:
             "raw": (envelope.original_content or envelope.content).decode("utf-8", "replace"),
             "received_at": time.time(),
             "tls": session.ssl is not None,
+            "peer": session.peer[1] if session.peer else None,
         }
         n = next(counter)
         tmp = os.path.join(args.dir, f".{n:04d}.tmp")
@@ -71,7 +78,8 @@ if args.tls_cert:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(args.tls_cert, args.tls_key)
     tls = {"tls_context": context, "require_starttls": True}
-controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, decode_data=False, **tls)
+server_kwargs = {"timeout": args.idle_timeout} if args.idle_timeout else {}
+controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, decode_data=False, server_kwargs=server_kwargs, **tls)
 controller.start()
 print("ready", flush=True)
 try:

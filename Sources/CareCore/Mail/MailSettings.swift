@@ -2,7 +2,11 @@
 /// paths and Message-IDs (`reply+TOKEN@domain`, `bounce+TOKEN@domain`), and the installation's
 /// DKIM key.
 public struct MailSettings: Sendable {
-    public var smtp: SMTPSettings?
+    public var smtp: SMTPSettings? {
+        didSet { relay = smtp.map { SMTPRelay(settings: $0) } }
+    }
+    /// Open sessions with the relay, reused for many messages (one set per installation's settings).
+    public private(set) var relay: SMTPRelay?
     public var fromAddress: String
     public var domain: String
     /// Signs every mail From the installation's address (`CARELOOP_DKIM_*`).
@@ -10,6 +14,7 @@ public struct MailSettings: Sendable {
 
     public init(smtp: SMTPSettings?, fromAddress: String, domain: String, dkim: DKIMSigner? = nil) {
         self.smtp = smtp
+        self.relay = smtp.map { SMTPRelay(settings: $0) }
         self.fromAddress = fromAddress
         self.domain = domain
         self.dkim = dkim

@@ -83,10 +83,11 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A small SMTP client (RFC 5321): one message per connection, EHLO, STARTTLS when offered (RFC 3207,
-/// the certificate checked against the host name), AUTH PLAIN when given credentials, 8BITMIME when
-/// offered, dot-stuffing, a timeout on every reply. Messages are expected
-/// to be 7-bit clean already (`MailComposer` encodes bodies as quoted-printable).
+/// A small SMTP client (RFC 5321): EHLO, STARTTLS when offered (RFC 3207, the certificate checked
+/// against the host name), AUTH PLAIN when given credentials, 8BITMIME when offered, PIPELINING
+/// (RFC 2920) when offered, dot-stuffing, a timeout on every reply. Messages are expected to be
+/// 7-bit clean already (`MailComposer` encodes bodies as quoted-printable). `send` is one message on
+/// its own connection; `SMTPRelay` keeps sessions open and sends many messages on each.
 public enum SMTPClient {
     public struct Result: Sendable {
         /// Recipients the server refused, with its reply; the message went to the others.
@@ -98,6 +99,45 @@ public enum SMTPClient {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> Result {
         guard !recipients.isEmpty else { throw SMTPError(code: 501, message: "no recipients") }
+        return try await SMTPSession.open(settings, group: group) { session in
+            let result = try await session.transaction(from: from, to: recipients, message: message)
+            await session.quit()
+            return result
+        }
+    }
+
+    /// Normalises line ends to CRLF and doubles a leading dot on any line (RFC 5321 §4.5.2).
+    static func dotStuffed(_ message: String) -> String {
+        // Work on lines split at LF (Swift treats CRLF as one Character, so split on bytes' meaning).
+        var lines = message.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
+        while lines.last == "" { lines.removeLast() }
+        return lines.map { $0.hasPrefix(".") ? "." + $0 : $0 }.joined(separator: "\r\n")
+    }
+}
+
+/// One SMTP session with a server, greeted and ready for mail transactions: opened by `open`, which
+/// runs `body` with it and closes the connection afterwards, whatever happens.
+struct SMTPSession {
+    struct Reply {
+        let code: Int
+        let lines: [String]
+        var text: String { lines.joined(separator: " ") }
+    }
+
+    private var lines: NIOAsyncChannelInboundStream<String>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let channel: any Channel
+    private let settings: SMTPSettings
+    private(set) var pipelining = false
+    private var eightBit = false
+    /// Whether the current transaction began sending its message (after DATA's 354): past that
+    /// point a failure may have delivered it, so it is not sent again on another session.
+    private(set) var wroteMessage = false
+
+    static func open<T: Sendable>(
+        _ settings: SMTPSettings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ body: (inout SMTPSession) async throws -> T
+    ) async throws -> T {
         let channel: NIOAsyncChannel<String, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: group)
@@ -112,7 +152,12 @@ public enum SMTPClient {
             throw SMTPError(code: nil, message: "cannot connect to \(settings.host):\(settings.port): \(error)")
         }
         do {
-            return try await converse(channel, from: from, to: recipients, message: message, settings: settings)
+            return try await channel.executeThenClose { inbound, outbound in
+                var session = SMTPSession(
+                    lines: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel, settings: settings)
+                try await session.greet()
+                return try await body(&session)
+            }
         } catch let e as SMTPError {
             throw e
         } catch {
@@ -121,47 +166,88 @@ public enum SMTPClient {
         }
     }
 
-    private static func converse(
-        _ channel: NIOAsyncChannel<String, ByteBuffer>, from: String, to recipients: [String], message: String,
+    private init(
+        lines: NIOAsyncChannelInboundStream<String>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel,
         settings: SMTPSettings
-    ) async throws -> Result {
-        try await channel.executeThenClose { inbound, outbound in
-            var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel, timeout: settings.timeout)
-            try await session.expect(220)
-            var capabilities = try await session.command("EHLO \(settings.heloName)", expect: 250)
-            let offersTLS = capabilities.contains { $0.uppercased().hasPrefix("STARTTLS") }
-            if offersTLS && settings.startTLS != .never {
-                _ = try await session.command("STARTTLS", expect: 220)
-                try await startTLS(on: channel.channel, settings: settings)
-                // RFC 3207 §4.2: forget what was said in the clear and ask again.
-                capabilities = try await session.command("EHLO \(settings.heloName)", expect: 250)
-            } else if settings.startTLS == .required {
-                _ = try? await session.command("QUIT")
-                throw SMTPError(code: nil, message: "\(settings.host) does not offer STARTTLS, and CARELOOP_SMTP_URL requires it")
-            }
-            if let user = settings.username, let password = settings.password {
-                let token = Data("\u{0}\(user)\u{0}\(password)".utf8).base64EncodedString()
-                _ = try await session.command("AUTH PLAIN \(token)", expect: 235)
-            }
-            let eightBit = capabilities.contains { $0.uppercased().hasPrefix("8BITMIME") }
-            _ = try await session.command("MAIL FROM:<\(from)>" + (eightBit ? " BODY=8BITMIME" : ""), expect: 250)
-            var refused: [(String, String)] = []
-            for rcpt in recipients {
-                let reply = try await session.command("RCPT TO:<\(rcpt)>")
-                if reply.code != 250 && reply.code != 251 { refused.append((rcpt, "\(reply.code) \(reply.text)")) }
-            }
-            guard refused.count < recipients.count else {
-                _ = try? await session.command("RSET")
-                let first = refused[0].1
-                throw SMTPError(code: Int(first.prefix(3)), message: "every recipient was refused: \(first)", recipientRefused: true)
-            }
-            _ = try await session.command("DATA", expect: 354)
-            try await session.write(dotStuffed(message) + "\r\n.\r\n")
-            try await session.expect(250)
-            _ = try? await session.command("QUIT")
-            return Result(refused: refused)
-        }
+    ) {
+        self.lines = lines
+        self.outbound = outbound
+        self.channel = channel
+        self.settings = settings
     }
+
+    /// The greeting, EHLO, STARTTLS and AUTH: the session is then ready for transactions.
+    private mutating func greet() async throws {
+        try await expect(220)
+        var capabilities = try await command("EHLO \(settings.heloName)", expect: 250)
+        let offersTLS = capabilities.contains { $0.uppercased().hasPrefix("STARTTLS") }
+        if offersTLS && settings.startTLS != .never {
+            _ = try await command("STARTTLS", expect: 220)
+            try await SMTPSession.startTLS(on: channel, settings: settings)
+            // RFC 3207 §4.2: forget what was said in the clear and ask again.
+            capabilities = try await command("EHLO \(settings.heloName)", expect: 250)
+        } else if settings.startTLS == .required {
+            await quit()
+            throw SMTPError(code: nil, message: "\(settings.host) does not offer STARTTLS, and CARELOOP_SMTP_URL requires it")
+        }
+        if let user = settings.username, let password = settings.password {
+            let token = Data("\u{0}\(user)\u{0}\(password)".utf8).base64EncodedString()
+            _ = try await command("AUTH PLAIN \(token)", expect: 235)
+        }
+        eightBit = capabilities.contains { $0.uppercased().hasPrefix("8BITMIME") }
+        pipelining = capabilities.contains { $0.uppercased().hasPrefix("PIPELINING") }
+    }
+
+    /// One mail transaction: MAIL, RCPT for each recipient, DATA. With PIPELINING the three go in
+    /// one write and their replies are read in order. A refused transaction is reset, so the session
+    /// stays usable for the next one.
+    mutating func transaction(from: String, to recipients: [String], message: String) async throws -> SMTPClient.Result {
+        wroteMessage = false
+        let mail = "MAIL FROM:<\(from)>" + (eightBit ? " BODY=8BITMIME" : "")
+        var mailReply: Reply
+        var rcptReplies: [Reply] = []
+        var dataReply: Reply?
+        if pipelining {
+            try await write(([mail] + recipients.map { "RCPT TO:<\($0)>" } + ["DATA"]).map { $0 + "\r\n" }.joined())
+            mailReply = try await read()
+            for _ in recipients { rcptReplies.append(try await read()) }
+            dataReply = try await read()
+        } else {
+            mailReply = try await command(mail)
+            if mailReply.code == 250 {
+                for rcpt in recipients { rcptReplies.append(try await command("RCPT TO:<\(rcpt)>")) }
+            }
+        }
+        guard mailReply.code == 250 else {
+            if dataReply?.code == 354 { _ = try? await command(".") }
+            _ = try? await command("RSET")
+            throw SMTPError(code: mailReply.code, message: "MAIL: \(mailReply.text)")
+        }
+        var refused: [(String, String)] = []
+        for (rcpt, reply) in zip(recipients, rcptReplies) where reply.code != 250 && reply.code != 251 {
+            refused.append((rcpt, "\(reply.code) \(reply.text)"))
+        }
+        guard refused.count < recipients.count else {
+            // Pipelined, a server may still have said 354 to DATA: end the empty message, then reset.
+            if dataReply?.code == 354 { _ = try? await command(".") }
+            _ = try? await command("RSET")
+            let first = refused[0].1
+            throw SMTPError(code: Int(first.prefix(3)), message: "every recipient was refused: \(first)", recipientRefused: true)
+        }
+        if dataReply == nil { dataReply = try await command("DATA") }
+        guard let dataReply, dataReply.code == 354 else {
+            _ = try? await command("RSET")
+            throw SMTPError(code: dataReply?.code, message: "DATA: \(dataReply?.text ?? "")")
+        }
+        wroteMessage = true
+        try await write(SMTPClient.dotStuffed(message) + "\r\n.\r\n")
+        let done = try await read()
+        guard done.code == 250 else { throw SMTPError(code: done.code, message: done.text) }
+        return SMTPClient.Result(refused: refused)
+    }
+
+    /// Ends the session politely; a server that is gone already is fine.
+    mutating func quit() async { _ = try? await command("QUIT") }
 
     /// Puts TLS under the line decoder: from here on the server's bytes are decrypted before they are
     /// split into lines, and what the session writes is encrypted.
@@ -181,79 +267,58 @@ public enum SMTPClient {
         }
     }
 
-    /// Normalises line ends to CRLF and doubles a leading dot on any line (RFC 5321 §4.5.2).
-    static func dotStuffed(_ message: String) -> String {
-        // Work on lines split at LF (Swift treats CRLF as one Character, so split on bytes' meaning).
-        var lines = message.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
-        while lines.last == "" { lines.removeLast() }
-        return lines.map { $0.hasPrefix(".") ? "." + $0 : $0 }.joined(separator: "\r\n")
+    private mutating func write(_ text: String) async throws {
+        try await outbound.write(ByteBuffer(string: text))
     }
 
-    struct Reply {
-        let code: Int
-        let lines: [String]
-        var text: String { lines.joined(separator: " ") }
+    @discardableResult
+    private mutating func command(_ line: String, expect code: Int) async throws -> [String] {
+        let reply = try await command(line)
+        guard reply.code == code else { throw SMTPError(code: reply.code, message: "\(line.split(separator: " ").first ?? ""): \(reply.text)") }
+        return reply.lines
     }
 
-    struct Session {
-        var lines: NIOAsyncChannelInboundStream<String>.AsyncIterator
-        let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-        let channel: any Channel
-        let timeout: TimeAmount
+    private mutating func command(_ line: String) async throws -> Reply {
+        try await write(line + "\r\n")
+        return try await read()
+    }
 
-        mutating func write(_ text: String) async throws {
-            try await outbound.write(ByteBuffer(string: text))
-        }
+    private mutating func expect(_ code: Int) async throws {
+        let reply = try await read()
+        guard reply.code == code else { throw SMTPError(code: reply.code, message: reply.text) }
+    }
 
-        @discardableResult
-        mutating func command(_ line: String, expect code: Int? = nil) async throws -> [String] {
-            try await write(line + "\r\n")
-            let reply = try await read()
-            if let code, reply.code != code {
-                throw SMTPError(code: reply.code, message: "\(line.split(separator: " ").first ?? ""): \(reply.text)")
+    /// One reply, possibly multi-line (`250-…` lines until `250 …`).
+    private mutating func read() async throws -> Reply {
+        var texts: [String] = []
+        while true {
+            guard let line = try await nextLine() else { throw SMTPError(code: nil, message: "the server closed the connection") }
+            guard line.count >= 3, let code = Int(line.prefix(3)) else {
+                throw SMTPError(code: nil, message: "unreadable reply: \(line.prefix(100))")
             }
-            return reply.lines
+            texts.append(String(line.dropFirst(4)))
+            if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return Reply(code: code, lines: texts) }
+            // A reply of a thousand lines is no SMTP server's.
+            if texts.count > 1_000 { throw SMTPError(code: nil, message: "a reply of more than 1 000 lines") }
         }
+    }
 
-        mutating func command(_ line: String) async throws -> Reply {
-            try await write(line + "\r\n")
-            return try await read()
+    /// The next line, or a timeout: a watchdog on the event loop closes the connection if the
+    /// server stays silent, which ends the wait.
+    private mutating func nextLine() async throws -> String? {
+        let channel = self.channel
+        let timeout = settings.timeout
+        let timedOut = NIOLockedValueBox(false)
+        let watchdog = channel.eventLoop.scheduleTask(in: timeout) {
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
         }
-
-        mutating func expect(_ code: Int) async throws {
-            let reply = try await read()
-            guard reply.code == code else { throw SMTPError(code: reply.code, message: reply.text) }
+        defer { watchdog.cancel() }
+        let line = try? await lines.next()
+        if line == nil, timedOut.withLockedValue({ $0 }) {
+            throw SMTPError(code: nil, message: "no reply within \(timeout.nanoseconds / 1_000_000_000) s")
         }
-
-        /// One reply, possibly multi-line (`250-…` lines until `250 …`).
-        mutating func read() async throws -> Reply {
-            var texts: [String] = []
-            while true {
-                guard let line = try await nextLine() else { throw SMTPError(code: nil, message: "the server closed the connection") }
-                guard line.count >= 3, let code = Int(line.prefix(3)) else {
-                    throw SMTPError(code: nil, message: "unreadable reply: \(line.prefix(100))")
-                }
-                texts.append(String(line.dropFirst(4)))
-                if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return Reply(code: code, lines: texts) }
-            }
-        }
-
-        /// The next line, or a timeout: a watchdog on the event loop closes the connection if the
-        /// server stays silent, which ends the wait.
-        private mutating func nextLine() async throws -> String? {
-            let channel = self.channel
-            let timedOut = NIOLockedValueBox(false)
-            let watchdog = channel.eventLoop.scheduleTask(in: timeout) {
-                timedOut.withLockedValue { $0 = true }
-                channel.close(promise: nil)
-            }
-            defer { watchdog.cancel() }
-            let line = try? await lines.next()
-            if line == nil, timedOut.withLockedValue({ $0 }) {
-                throw SMTPError(code: nil, message: "no reply within \(timeout.nanoseconds / 1_000_000_000) s")
-            }
-            return line ?? nil
-        }
+        return line ?? nil
     }
 }
 

@@ -9,13 +9,18 @@ import Vapor
 /// a job starts as soon as a slot is free (at most `maxInFlight` at once), each store has at most
 /// `perStore` deliveries going and at most `webhooksPerStore` of them webhooks (a store's broken
 /// receiver can take neither another store's slots nor all of its own mail's), and every delivery has
-/// a total deadline. Claims are short leases renewed while a delivery runs, so the jobs of a node
+/// a total deadline. Two lanes: care (a message to a customer in a conversation, webhooks) is claimed
+/// before bulk (review requests, reminders, notifications), and bulk takes at most `bulkInFlight`
+/// slots and `bulkPerStore` of a store's, so a morning's requests never stand between a customer and
+/// the care mail they are owed, in their store or another. Claims are short leases renewed while a delivery runs, so the jobs of a node
 /// that dies are picked up by the others within seconds. Wakes on this node's pokes, and polls every
 /// second for jobs written by other nodes and for retries coming due.
 final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
     static let maxInFlight = 16
     static let perStore = 4
     static let webhooksPerStore = 2
+    static let bulkInFlight = 10
+    static let bulkPerStore = 2
     static let lease: TimeInterval = 20
     static let renewEvery: TimeInterval = 5
     /// A whole delivery, whatever the receiver does: SMTP conversations are longer than a webhook post.
@@ -55,10 +60,16 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
                     }
                     do {
                         let busy = running.busyStores()
-                        let jobs = try await OutboxQueue.claim(
-                            limit: free, lease: Self.lease, kinds: claimKinds,
+                        var jobs = try await OutboxQueue.claim(
+                            limit: free, lease: Self.lease, kinds: claimKinds, lane: 0,
                             excludingStores: busy.full, excludingWebhooksOf: busy.webhooksFull,
                             storage: care.storage, on: db)
+                        let bulkFree = min(free - jobs.count, Self.bulkInFlight - busy.bulk)
+                        if bulkFree > 0, claimKinds.contains(.email) {
+                            jobs += try await OutboxQueue.claim(
+                                limit: bulkFree, lease: Self.lease, kinds: [.email], lane: 1,
+                                excludingStores: busy.full + busy.bulkFull, storage: care.storage, on: db)
+                        }
                         var overCap: [UUID] = []
                         for job in jobs {
                             guard running.start(job) else {
@@ -102,14 +113,17 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
     static func run(_ job: OutboxQueue.Claimed, care: CareServices, db: any Database, logger: Logger) async {
         let deadline = job.kind == .webhook ? webhookDeadline : emailDeadline
         do {
+            let completion = NIOLockedValueBox<OutboxQueue.Completion?>(nil)
             try await withDeadline(seconds: deadline) {
-                try await OutboxDelivery.deliver(
+                let also = try await OutboxDelivery.deliver(
                     job, mail: care.mail, links: care.links, allowPrivateWebhooks: care.config.allowPrivateWebhooks,
                     storage: care.storage, on: db)
+                completion.withLockedValue { $0 = also }
             }
             // Recording has a deadline too: a write caught by a database restart must not hold the slot
             // (and renew the lease) for ever. Unrecorded, the job is delivered again, with the same id.
-            try await withDeadline(seconds: recordDeadline) { try await OutboxQueue.delivered(job, storage: care.storage, on: db) }
+            let also = completion.withLockedValue { $0 }
+            try await withDeadline(seconds: recordDeadline) { try await OutboxQueue.delivered(job, also: also, storage: care.storage, on: db) }
             care.metrics.outboxDelivered()
         } catch {
             let transient: Bool
@@ -137,35 +151,41 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
 
     /// The deliveries this worker has going, by store.
     final class Running: Sendable {
-        private let jobs = NIOLockedValueBox<[UUID: (store: UUID, webhook: Bool)]>([:])
+        private let jobs = NIOLockedValueBox<[UUID: (store: UUID, webhook: Bool, bulk: Bool)]>([:])
 
         var count: Int { jobs.withLockedValue { $0.count } }
         var ids: [UUID] { jobs.withLockedValue { Array($0.keys) } }
 
-        /// Stores at their cap, and stores at their webhook cap.
-        func busyStores() -> (full: [UUID], webhooksFull: [UUID]) {
+        /// Stores at their cap, at their webhook cap and at their bulk cap, and the bulk deliveries going.
+        func busyStores() -> (full: [UUID], webhooksFull: [UUID], bulkFull: [UUID], bulk: Int) {
             jobs.withLockedValue { all in
                 var total: [UUID: Int] = [:]
                 var hooks: [UUID: Int] = [:]
+                var bulk: [UUID: Int] = [:]
                 for j in all.values {
                     total[j.store, default: 0] += 1
                     if j.webhook { hooks[j.store, default: 0] += 1 }
+                    if j.bulk { bulk[j.store, default: 0] += 1 }
                 }
                 return (
                     total.filter { $0.value >= OutboxWorker.perStore }.map(\.key),
-                    hooks.filter { $0.value >= OutboxWorker.webhooksPerStore }.map(\.key)
+                    hooks.filter { $0.value >= OutboxWorker.webhooksPerStore }.map(\.key),
+                    bulk.filter { $0.value >= OutboxWorker.bulkPerStore }.map(\.key),
+                    bulk.values.reduce(0, +)
                 )
             }
         }
 
-        /// Takes the job on, or false when its store is at a cap.
+        /// Takes the job on, or false when its store (or the node's bulk) is at a cap.
         func start(_ job: OutboxQueue.Claimed) -> Bool {
             jobs.withLockedValue { all in
                 let mine = all.values.filter { $0.store == job.storeID }
                 let webhook = job.kind == .webhook
-                guard mine.count < OutboxWorker.perStore, !webhook || mine.filter(\.webhook).count < OutboxWorker.webhooksPerStore
+                let bulk = job.lane == 1
+                guard mine.count < OutboxWorker.perStore, !webhook || mine.filter(\.webhook).count < OutboxWorker.webhooksPerStore,
+                    !bulk || (mine.filter(\.bulk).count < OutboxWorker.bulkPerStore && all.values.filter(\.bulk).count < OutboxWorker.bulkInFlight)
                 else { return false }
-                all[job.id] = (job.storeID, webhook)
+                all[job.id] = (job.storeID, webhook, bulk)
                 return true
             }
         }

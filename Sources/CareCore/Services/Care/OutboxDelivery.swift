@@ -14,14 +14,15 @@ public enum OutboxDelivery {
         }
     }
 
+    /// Delivers the job; what it returns is written with the job's completion, in the same write.
     public static func deliver(
         _ job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, allowPrivateWebhooks: Bool = false,
         storage: CareStorage, on db: any Database
-    ) async throws {
+    ) async throws -> OutboxQueue.Completion? {
         guard let payload = job.payload else { throw Failure.permanent("unreadable outbox payload: \(job.rawPayload.prefix(200))") }
         switch payload {
         case .conversationMessage(let messageID, let automatic):
-            try await sendConversationMessage(messageID, automatic: automatic, job: job, mail: mail, links: links, storage: storage, on: db)
+            return try await sendConversationMessage(messageID, automatic: automatic, job: job, mail: mail, links: links, storage: storage, on: db)
         case .staffNotification(let to, let subject, let body):
             var m = OutgoingMail(
                 fromName: "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
@@ -29,36 +30,56 @@ public enum OutboxDelivery {
                 inReplyTo: nil, references: [], date: storage.now())
             m.automatic = true
             try await send(m, to: to, as: Sending(job: job, kind: "notification", limited: false), mail: mail, links: links, storage: storage, on: db)
+            return nil
         case .reviewRequest(let requestID, let step):
             try await RequestMail.send(requestID: requestID, step: step, job: job, mail: mail, links: links, storage: storage, on: db)
+            return nil
         case .webhook(let endpointID, _, let body):
             try await WebhookDelivery.post(
                 jobID: job.id, endpointID: endpointID, body: body, now: storage.now(), allowPrivate: allowPrivateWebhooks, on: db)
+            return nil
         }
     }
 
     static func sendConversationMessage(
         _ id: UUID, automatic: Bool, job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database
-    ) async throws {
-        guard let message = try await ConversationMessage.find(id, on: db),
-            let conversation = try await Conversation.find(message.conversationID, on: db),
-            let customer = try await Customer.find(conversation.customerID, on: db),
-            let store = try await Store.find(conversation.storeID, on: db)
+    ) async throws -> OutboxQueue.Completion {
+        // Everything the mail needs in one read: the message, its conversation, customer, store and colour.
+        guard
+            let row = try await db.sql.raw(
+                """
+                SELECT m.body, m.created_at, m.conversation_id, c.token, c.subject, c.store_id, u.email, u.name, s.name AS store_name, b.colour
+                FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id JOIN customers u ON u.id = c.customer_id
+                JOIN stores s ON s.id = c.store_id LEFT JOIN store_brands b ON b.store_id = c.store_id
+                WHERE m.id = \(bind: id)
+                """
+            ).first()
         else { throw Failure.permanent("the message or its conversation no longer exists") }
-        guard !customer.email.hasSuffix("@erased.invalid") else { throw Failure.permanent("the customer was erased") }
-        // Thread on every earlier mail of the conversation, in order.
-        let earlier = try await ConversationMessage.query(on: db).filter(\.$conversationID == conversation.id!)
-            .filter(\.$createdAt < message.createdAt).filter(\.$emailMessageID != nil).sort(\.$createdAt).all()
-            .compactMap(\.emailMessageID)
+        let email = try row.decode(column: "email", as: String.self)
+        guard !email.hasSuffix("@erased.invalid") else { throw Failure.permanent("the customer was erased") }
+        let createdAt = try row.decode(column: "created_at", as: Date.self)
+        let token = try row.decode(column: "token", as: String.self)
+        // Thread on the earlier mails of the conversation, in order: the first and the latest 19 are
+        // enough for every mail program (RFC 5322 §3.6.4 keeps the first and the newest).
+        let earlier = try await db.sql.raw(
+            """
+            SELECT email_message_id FROM conversation_messages
+            WHERE conversation_id = \(bind: try row.decode(column: "conversation_id", as: UUID.self)) AND created_at < \(bind: createdAt)
+              AND email_message_id IS NOT NULL ORDER BY created_at
+            """
+        ).all().map { try $0.decode(column: "email_message_id", as: String.self) }
+        let references = earlier.count > 20 ? [earlier[0]] + earlier.suffix(19) : earlier
+        let store = try row.decode(column: "store_name", as: String.self)
         let messageID = mail.messageID(for: id.uuidString)
         let m = MessageFormat.mail(
-            message.body, id: messageID, store: store.name, look: try await StoreBrand.load(storeID: store.requireID(), on: db),
-            to: (customer.email, customer.name), subject: conversation.subject, earlier: earlier,
-            page: links.conversationPage(token: conversation.token, issuedAt: message.createdAt),
-            replyTo: mail.replyAddress(token: conversation.token), from: mail.fromAddress, date: message.createdAt, automatic: automatic)
-        try await send(
-            m, to: [customer.email], as: Sending(job: job, kind: "care", limited: automatic), mail: mail, links: links, storage: storage, on: db)
-        try await storage.write(on: db) { sql in
+            try row.decode(column: "body", as: String.self), id: messageID, store: store,
+            look: StoreBrand.Look(colour: try row.decode(column: "colour", as: String?.self)),
+            to: (email, try row.decode(column: "name", as: String?.self)), subject: try row.decode(column: "subject", as: String.self),
+            earlier: references, page: links.conversationPage(token: token, issuedAt: createdAt), replyTo: mail.replyAddress(token: token),
+            from: mail.fromAddress, date: createdAt, automatic: automatic)
+        try await send(m, to: [email], as: Sending(job: job, kind: "care", limited: automatic), mail: mail, links: links, storage: storage, on: db)
+        // Recorded with the delivery itself, in one write.
+        return { sql in
             try await sql.raw("UPDATE conversation_messages SET email_message_id = \(bind: messageID) WHERE id = \(bind: id)").run()
         }
     }
@@ -79,7 +100,7 @@ public enum OutboxDelivery {
         _ m: OutgoingMail, to: [String], as sending: Sending, mail: MailSettings, links: CareLinks, storage: CareStorage,
         on db: any Database
     ) async throws {
-        guard let smtp = mail.smtp else { throw Failure.transient("no SMTP server configured (CARELOOP_SMTP_URL)") }
+        guard let relay = mail.relay else { throw Failure.transient("no SMTP server configured (CARELOOP_SMTP_URL)") }
         let storeID = sending.job.storeID
         let recipient = m.to.lowercased()
         // Counted against the hourly limit when it was queued; an address that bounced since then is spared.
@@ -95,7 +116,8 @@ public enum OutboxDelivery {
         }
         let returnPath = mail.bounceAddress(token: links.bounceToken(delivery: sending.job.id))
         do {
-            _ = try await SMTPClient.send(from: returnPath, to: to, message: MailComposer.compose(m, signer: signer), settings: smtp)
+            _ = try await relay.send(
+                from: returnPath, to: to, message: MailComposer.compose(m, signer: signer), notAfter: Date().addingTimeInterval(45))
         } catch let e as SMTPError {
             if e.recipientRefused, !e.isTransient {
                 try await storage.write(on: db) { sql in

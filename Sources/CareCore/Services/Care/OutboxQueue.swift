@@ -17,6 +17,8 @@ public enum OutboxQueue {
         public let rawPayload: String
         public let attempts: Int
         public let createdAt: Date
+        /// 0: care (a customer waits for it), 1: bulk.
+        public let lane: Int
     }
 
     public struct RetryPolicy: Sendable {
@@ -41,8 +43,9 @@ public enum OutboxQueue {
 
     /// Leases up to `limit` due jobs. `excludingStores`: stores whose deliveries are at the worker's cap;
     /// `excludingWebhooksOf`: stores at their cap of webhook deliveries.
+    /// `lane`: only that lane's jobs (0 care, 1 bulk: see `OutboxPayload.lane`), earliest first.
     public static func claim(
-        limit: Int, lease: TimeInterval, kinds: [OutboxKind] = [.email, .webhook],
+        limit: Int, lease: TimeInterval, kinds: [OutboxKind] = [.email, .webhook], lane: Int? = nil,
         excludingStores: [UUID] = [], excludingWebhooksOf: [UUID] = [], storage: CareStorage,
         on db: any Database
     ) async throws -> [Claimed] {
@@ -50,6 +53,7 @@ public enum OutboxQueue {
         return try await storage.write(on: db) { sql in
             let lockClause: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
             let notStores: SQLQueryString = excludingStores.isEmpty ? "" : "AND store_id NOT IN \(SQLBind.group(excludingStores))"
+            let inLane: SQLQueryString = lane.map { "AND lane = \(bind: $0)" } ?? ""
             let notHooks: SQLQueryString =
                 excludingWebhooksOf.isEmpty
                 ? ""
@@ -61,9 +65,9 @@ public enum OutboxQueue {
                     SELECT id FROM outbox
                     WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at <= \(bind: now)
                       AND kind IN \(SQLBind.group(kinds.map(\.rawValue)))
-                      AND (locked_until IS NULL OR locked_until < \(bind: now)) \(notStores) \(notHooks)
-                    ORDER BY next_attempt_at LIMIT \(bind: limit)\(lockClause))
-                RETURNING id, store_id, kind, payload, attempts, created_at
+                      AND (locked_until IS NULL OR locked_until < \(bind: now)) \(notStores) \(notHooks) \(inLane)
+                    ORDER BY lane, next_attempt_at LIMIT \(bind: limit)\(lockClause))
+                RETURNING id, store_id, kind, payload, attempts, created_at, lane
                 """
             ).all()
             return try rows.map { row in
@@ -73,7 +77,7 @@ public enum OutboxQueue {
                     kind: OutboxKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .email,
                     payload: try? JSONDecoder().decode(OutboxPayload.self, from: Data(raw.utf8)), rawPayload: raw,
                     attempts: try row.decode(column: "attempts", as: Int.self),
-                    createdAt: try row.decode(column: "created_at", as: Date.self))
+                    createdAt: try row.decode(column: "created_at", as: Date.self), lane: try row.decode(column: "lane", as: Int.self))
             }
         }
     }
@@ -98,9 +102,13 @@ public enum OutboxQueue {
         }
     }
 
-    public static func delivered(_ job: Claimed, storage: CareStorage, on db: any Database) async throws {
+    /// What a delivery records besides its own completion (a mail's Message-ID on its message), in the same write.
+    public typealias Completion = @Sendable (any SQLDatabase) async throws -> Void
+
+    public static func delivered(_ job: Claimed, also: Completion? = nil, storage: CareStorage, on db: any Database) async throws {
         let now = storage.now()
         try await storage.write(on: db) { sql in
+            try await also?(sql)
             try await sql.raw(
                 """
                 UPDATE outbox SET status = \(bind: OutboxStatus.delivered.rawValue), delivered_at = \(bind: now),
