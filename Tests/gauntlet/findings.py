@@ -10,25 +10,13 @@ by XCTest: 6 (slow receiver, testASlowWebhookReceiverDoesNotDelayAnotherStoresMa
 sweeps past 200 conversations) and 13 (schemathesis in fuzz.sh)."""
 import concurrent.futures, http.client, json, os, re, resource, socket, sys, time, urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, Node, cleanup, create_store, request, workdir
+from harness import check_runner, BIN, Node, cleanup, create_store, request, workdir
 
 INT_MAX = 9223372036854775807
 results = []
 
 
-def check(number, title):
-    def wrap(fn):
-        def run():
-            started = time.time()
-            try:
-                ok, detail = fn()
-            except Exception as e:  # a check that blew up is a failed check, not a crashed run
-                ok, detail = False, f"{type(e).__name__}: {e}"
-            results.append((number, title, ok, detail, time.time() - started))
-            print(f"finding {number:>2} {'held  ' if ok else 'FAILED'} {title}: {detail} ({time.time() - started:.1f} s)", flush=True)
-        run.number = number
-        return run
-    return wrap
+check = check_runner(results, "finding")
 
 
 class Server:

@@ -7,6 +7,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.environ.get("CARELOOP_BIN") or os.path.join(ROOT, ".build", "debug", "careloop")
 
 
+def check_runner(results, prefix):
+    """The gauntlet's check decorator: `@check(key, title)` on a function returning (held, detail).
+    Running it catches what blows up (a failed check, not a crashed run), prints one line and keeps
+    (key, title, held, detail, seconds) in `results`."""
+    def check(key, title=""):
+        def wrap(fn):
+            def run():
+                started = time.time()
+                try:
+                    ok, detail = fn()
+                except (Exception, SystemExit) as e:
+                    ok, detail = False, f"{type(e).__name__}: {e}"
+                took = time.time() - started
+                results.append((key, title, ok, detail, took))
+                label = f"{key:>2}" if isinstance(key, int) else f"{key:<7}"
+                print(f"{prefix} {label} {'held  ' if ok else 'FAILED'} {title + ': ' if title else ''}{detail} ({took:.1f} s)", flush=True)
+            run.number = key
+            return run
+        return wrap
+    return check
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -8,26 +8,14 @@ findings it still has. Prints one line per finding and exits 1 if any failed. `m
 runs only findings 3 and 7."""
 import concurrent.futures, csv, http.client, io, json, os, re, resource, selectors, shutil, socket, struct, subprocess, sys, threading, time, urllib.parse, uuid, zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Node, Sink, cleanup, create_store, free_port, request, workdir
+from harness import check_runner, BIN, ROOT, Node, Sink, cleanup, create_store, free_port, request, workdir
 
 DOMAIN = "mail.test"
 OWNER_PASSWORD = "long enough pw"  # what harness.create_store gives every owner
 results = []
 
 
-def check(number, title):
-    def wrap(fn):
-        def run():
-            started = time.time()
-            try:
-                ok, detail = fn()
-            except (Exception, SystemExit) as e:  # a check that blew up is a failed check, not a crashed run
-                ok, detail = False, f"{type(e).__name__}: {e}"
-            results.append((number, title, ok, detail, time.time() - started))
-            print(f"finding {number:>2} {'held  ' if ok else 'FAILED'} {title}: {detail} ({time.time() - started:.1f} s)", flush=True)
-        run.number = number
-        return run
-    return wrap
+check = check_runner(results, "finding")
 
 
 class Server:

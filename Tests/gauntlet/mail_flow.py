@@ -21,7 +21,7 @@ import email, email.policy, json, os, re, shutil, smtplib, subprocess, sys, temp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
-from harness import BIN, ROOT, Dashboard, Node, cleanup, create_store, free_port, request  # noqa: E402
+from harness import check_runner, BIN, ROOT, Dashboard, Node, cleanup, create_store, free_port, request  # noqa: E402
 from postfix import PipeDir, Postfix  # noqa: E402
 import mailcheck  # noqa: E402
 
@@ -30,18 +30,7 @@ PASSWORD = "long enough pw"
 results = []
 
 
-def check(name):
-    def wrap(fn):
-        def run():
-            started = time.time()
-            try:
-                ok, detail = fn()
-            except Exception as e:  # a check that blew up is a failed check
-                ok, detail = False, f"{type(e).__name__}: {e}"
-            results.append(ok)
-            print(f"mail {name:<7} {'held  ' if ok else 'FAILED'} {detail} ({time.time() - started:.1f} s)", flush=True)
-        return run
-    return wrap
+check = check_runner(results, "mail")
 
 
 def readable_dir(prefix):
@@ -378,5 +367,6 @@ if __name__ == "__main__":
     for name, fn in [("ooo", ooo), ("bounce", bounce), ("loop", loop), ("dkim", dkim), ("spam", spam)]:
         if not only or name in only:
             fn()
-    print(f"mail flow: {sum(results)} of {len(results)} held")
-    sys.exit(0 if all(results) else 1)
+    held = sum(1 for r in results if r[2])
+    print(f"mail flow: {held} of {len(results)} held")
+    sys.exit(0 if held == len(results) else 1)
