@@ -34,6 +34,7 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
 
     private var task: Task<Void, Never>?
     private let running = Running()
+    private let completions = OutboxCompletions()
     private let stopping = NIOLockedValueBox(false)
 
     func didBoot(_ app: Application) throws {
@@ -49,6 +50,7 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
         }
         let claimKinds = kinds
         let stopping = stopping
+        let completions = completions
         task = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await Self.renewLeases(running, care: care, db: db, logger: logger) }
@@ -77,7 +79,7 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
                                 continue
                             }
                             group.addTask {
-                                await Self.run(job, care: care, db: db, logger: logger)
+                                await Self.run(job, care: care, db: db, completions: completions, logger: logger)
                                 running.finish(job.id)
                                 care.outboxSignal.poke() // a slot is free: look for more
                             }
@@ -92,7 +94,9 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
                 }
                 // Stopping: nothing more is claimed; what is under way may finish (its lease still renewed).
                 let until = Date().addingTimeInterval(Self.drainSeconds)
-                while !Task.isCancelled, running.count > 0, Date() < until { try? await Task.sleep(nanoseconds: 50_000_000) }
+                while !Task.isCancelled, running.count > 0 || !completions.idle, Date() < until {
+                    try? await Task.sleep(nanoseconds: 50_000_000)
+                }
                 group.cancelAll()
             }
         }
@@ -110,7 +114,7 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
         }
     }
 
-    static func run(_ job: OutboxQueue.Claimed, care: CareServices, db: any Database, logger: Logger) async {
+    static func run(_ job: OutboxQueue.Claimed, care: CareServices, db: any Database, completions: OutboxCompletions, logger: Logger) async {
         let deadline = job.kind == .webhook ? webhookDeadline : emailDeadline
         do {
             let completion = NIOLockedValueBox<OutboxQueue.Completion?>(nil)
@@ -120,11 +124,8 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
                     storage: care.storage, on: db)
                 completion.withLockedValue { $0 = also }
             }
-            // Recording has a deadline too: a write caught by a database restart must not hold the slot
-            // (and renew the lease) for ever. Unrecorded, the job is delivered again, with the same id.
-            let also = completion.withLockedValue { $0 }
-            try await withDeadline(seconds: recordDeadline) { try await OutboxQueue.delivered(job, also: also, storage: care.storage, on: db) }
-            care.metrics.outboxDelivered()
+            // Recorded with the others that finished meanwhile; the slot is free now.
+            completions.add(job, also: completion.withLockedValue { $0 }, care: care, db: db, logger: logger)
         } catch {
             let transient: Bool
             if case OutboxDelivery.Failure.permanent = error { transient = false } else { transient = true }

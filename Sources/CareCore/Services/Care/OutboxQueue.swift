@@ -106,14 +106,20 @@ public enum OutboxQueue {
     public typealias Completion = @Sendable (any SQLDatabase) async throws -> Void
 
     public static func delivered(_ job: Claimed, also: Completion? = nil, storage: CareStorage, on db: any Database) async throws {
+        try await delivered([(job, also)], storage: storage, on: db)
+    }
+
+    /// Several deliveries done, recorded in one write.
+    public static func delivered(_ jobs: [(job: Claimed, also: Completion?)], storage: CareStorage, on db: any Database) async throws {
+        guard !jobs.isEmpty else { return }
         let now = storage.now()
         try await storage.write(on: db) { sql in
-            try await also?(sql)
+            for (_, also) in jobs { try await also?(sql) }
             try await sql.raw(
                 """
                 UPDATE outbox SET status = \(bind: OutboxStatus.delivered.rawValue), delivered_at = \(bind: now),
                     attempts = attempts + 1, locked_until = NULL, last_error = NULL
-                WHERE id = \(bind: job.id)
+                WHERE id IN \(SQLBind.group(jobs.map(\.job.id)))
                 """
             ).run()
         }
