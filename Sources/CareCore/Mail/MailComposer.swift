@@ -136,39 +136,57 @@ public enum MailComposer {
         return words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: " ")
     }
 
-    /// Quoted-printable (RFC 2045 §6.7) with soft line breaks at 76 characters.
+    /// Quoted-printable (RFC 2045 §6.7) with soft line breaks at 76 characters: one pass over the
+    /// bytes (every mail goes through here).
     public static func quotedPrintable(_ text: String) -> String {
-        let normalised = text.replacingOccurrences(of: "\r\n", with: "\n")
-        var out: [String] = []
-        for line in normalised.split(separator: "\n", omittingEmptySubsequences: false) {
-            var encoded = ""
-            var lineLength = 0
-            let bytes = Array(line.utf8)
-            for (i, b) in bytes.enumerated() {
-                let last = i == bytes.count - 1
-                var piece: String
-                if (b >= 33 && b <= 126 && b != UInt8(ascii: "=")) || ((b == 32 || b == 9) && !last) {
-                    piece = String(UnicodeScalar(b))
-                } else {
-                    piece = String(format: "=%02X", b)
-                }
-                if lineLength + piece.count > 75 {
-                    encoded += "=\r\n"
-                    lineLength = 0
-                }
-                encoded += piece
-                lineLength += piece.count
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 8)
+        var lineLength = 0
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            // CRLF or LF: a hard line break.
+            if b == 13, i + 1 < bytes.count, bytes[i + 1] == 10 {
+                i += 1
+                continue
             }
-            out.append(encoded)
+            if b == 10 {
+                out.append(13)
+                out.append(10)
+                lineLength = 0
+                i += 1
+                continue
+            }
+            // A space or tab at a line's end must be encoded (it would be taken for padding).
+            let atLineEnd = i + 1 == bytes.count || bytes[i + 1] == 10 || (bytes[i + 1] == 13 && i + 2 < bytes.count && bytes[i + 2] == 10)
+            let plain = (b >= 33 && b <= 126 && b != UInt8(ascii: "=")) || ((b == 32 || b == 9) && !atLineEnd)
+            let width = plain ? 1 : 3
+            if lineLength + width > 75 {
+                out.append(contentsOf: [UInt8(ascii: "="), 13, 10])
+                lineLength = 0
+            }
+            if plain {
+                out.append(b)
+            } else {
+                out.append(contentsOf: [UInt8(ascii: "="), hex[Int(b >> 4)], hex[Int(b & 0x0F)]])
+            }
+            lineLength += width
+            i += 1
         }
-        return out.joined(separator: "\r\n")
+        return String(decoding: out, as: UTF8.self)
     }
 
+    /// "Mon, 07 Dec 2026 01:20:53 +0000", worked out by hand: no formatter (and its locale) per mail.
     static func rfc5322Date(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return f.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(days[Int(t.tm_wday)]), \(two(t.tm_mday)) \(months[Int(t.tm_mon)]) \(t.tm_year + 1900) "
+            + "\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) +0000"
     }
 }

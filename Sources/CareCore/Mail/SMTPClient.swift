@@ -106,12 +106,27 @@ public enum SMTPClient {
         }
     }
 
-    /// Normalises line ends to CRLF and doubles a leading dot on any line (RFC 5321 §4.5.2).
-    static func dotStuffed(_ message: String) -> String {
-        // Work on lines split at LF (Swift treats CRLF as one Character, so split on bytes' meaning).
-        var lines = message.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
-        while lines.last == "" { lines.removeLast() }
-        return lines.map { $0.hasPrefix(".") ? "." + $0 : $0 }.joined(separator: "\r\n")
+    /// Normalises line ends to CRLF and doubles a leading dot on any line (RFC 5321 §4.5.2), with
+    /// the final "CRLF . CRLF": the bytes DATA sends, in one pass over the message.
+    static func dataBytes(_ message: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(message.utf8.count + 64)
+        var lineStart = true
+        for b in message.utf8 {
+            if b == 13 { continue } // CR: line ends are written as CRLF below, at each LF
+            if lineStart && b == UInt8(ascii: ".") { out.append(b) }
+            if b == 10 {
+                out.append(13)
+                lineStart = true
+            } else {
+                lineStart = false
+            }
+            out.append(b)
+        }
+        // Trailing empty lines go; the message ends with exactly one line break, then the dot.
+        while out.count >= 2, out[out.count - 1] == 10, out[out.count - 2] == 13 { out.removeLast(2) }
+        out.append(contentsOf: [13, 10, UInt8(ascii: "."), 13, 10])
+        return out
     }
 }
 
@@ -240,7 +255,7 @@ struct SMTPSession {
             throw SMTPError(code: dataReply?.code, message: "DATA: \(dataReply?.text ?? "")")
         }
         wroteMessage = true
-        try await write(SMTPClient.dotStuffed(message) + "\r\n.\r\n")
+        try await outbound.write(ByteBuffer(bytes: SMTPClient.dataBytes(message)))
         let done = try await read()
         guard done.code == 250 else { throw SMTPError(code: done.code, message: done.text) }
         return SMTPClient.Result(refused: refused)
