@@ -159,12 +159,13 @@ def run(name, binary, scenario, seconds):
         cpu = server.cpu_seconds() - cpu0
         got = {e: mails[e] for e in acked if e in mails}
         lat = sorted((got[e] - acked[e]) * 1000 for e in got)
-        bulk_during = sum(1 for r in sink.records() if (r.get("to") or "").startswith("buyer") and r["accepted_time"] > started) \
+        bulk_during = sum(1 for r in sink.records()
+                          if email.utils.parseaddr(r.get("to") or "")[1].startswith("buyer") and r["accepted_time"] > started) \
             if kind == "bulk" else 0
         pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
         print(f"{name:>6} {scenario:<16} reviews {len(acked)}/{int(rate * seconds)} (errors {len(errors)}), care mails {len(got)}, "
               f"201→accepted p50 {pct(0.5):.1f} ms p99 {pct(0.99):.1f} ms max {lat[-1] if lat else float('nan'):.1f} ms; "
-              f"server CPU {cpu / max(1, len(acked)) * 1000:.2f} ms a review"
+              f"server CPU {cpu / max(1, len(acked)) * 1000:.2f} ms a review" + (" (with the request mails)" if kind == "bulk" else "")
               + (f"; request mails delivered meanwhile {bulk_during} (before {bulk_before})" if kind == "bulk" else ""), flush=True)
     finally:
         server.stop()

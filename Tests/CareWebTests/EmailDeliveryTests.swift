@@ -190,6 +190,40 @@ final class EmailDeliveryTests: XCTestCase {
         } catch let e as SMTPError { XCTAssertEqual(e.code, 501) }
     }
 
+    func testARelayThatDripsOrAnswersOutOfStepCannotHoldASessionOrMixUpMessages() async throws {
+        func message(_ to: String) -> String {
+            MailComposer.compose(
+                OutgoingMail(
+                    fromName: nil, fromAddress: "care@mail.test", to: to, toName: nil, replyTo: nil, subject: "s", text: "t", html: nil,
+                    messageID: "\(UUID())@mail.test", inReplyTo: nil, references: [], date: Date()))
+        }
+        // a relay that answers the end of a message with "250-still working" for ever: the message ends in time
+        let drip = BadRelay(mode: "drip")
+        try drip.start()
+        defer { drip.stop() }
+        var settings = SMTPSettings(host: "127.0.0.1", port: drip.port, timeout: .seconds(5))
+        settings.messageTimeout = .seconds(2)
+        let dripping = SMTPRelay(settings: settings, maxSessions: 1)
+        let started = Date()
+        do {
+            _ = try await dripping.send(from: "b@mail.test", to: ["slow@example.com"], message: message("slow@example.com"))
+            XCTFail("a reply that never ends must not be waited for")
+        } catch let e as SMTPError { XCTAssertTrue(e.isTransient, e.description) }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        // a relay that answers one reply too many: the session is closed, never reused out of step
+        let extra = BadRelay(mode: "extra")
+        try extra.start()
+        defer { extra.stop() }
+        let stepping = SMTPRelay(settings: SMTPSettings(host: "127.0.0.1", port: extra.port, timeout: .seconds(5)), maxSessions: 1)
+        _ = try await stepping.send(from: "b@mail.test", to: ["one@example.com"], message: message("one@example.com"))
+        _ = try? await stepping.send(from: "b@mail.test", to: ["two@example.com"], message: message("two@example.com"))
+        _ = try await stepping.send(from: "b@mail.test", to: ["three@example.com"], message: message("three@example.com"))
+        let taken = try await extra.waitFor(2, what: "messages") { _ in true }.compactMap { $0["rcpt"] as? String }
+        XCTAssertEqual(Array(taken.prefix(1)), ["one@example.com"])
+        XCTAssertTrue(taken.contains("three@example.com"), "\(taken)")
+        XCTAssertEqual(Set(taken).count, taken.count, "nothing taken twice: \(taken)")
+    }
+
     /// A private certificate authority and a certificate it signs for "localhost", made here with
     /// openssl, as a mail relay on a private network would have. Returns (CA, server cert, server key).
     func makeCertificates() throws -> (ca: String, cert: String, key: String) {

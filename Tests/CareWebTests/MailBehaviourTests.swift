@@ -358,3 +358,59 @@ final class OutboxLaneTests: XCTestCase {
         }
     }
 }
+
+/// A store's own sending address: used only once its domain publishes the key CareLoop made, never
+/// the installation's domain or another store's.
+final class StoreSenderTests: XCTestCase {
+    func testAStoreSendsFromItsOwnDomainOnlyOnceTheDomainPublishesItsKey() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        defer { sink.stop() }
+        let dns = DNSServer()
+        try dns.start()
+        defer { dns.stop() }
+        try await onEachBackend(tweak: { c in
+            mailConfig(sink)(&c)
+            c.dnsResolver = dns.address
+        }) { server in
+            let (store, key, owner) = try await server.storeWithOwner()
+            let (_, _, other) = try await server.storeWithOwner("other")
+            // Unique: the PostgreSQL database is shared with other tests and runs.
+            let domain = "shop-\(UUID().uuidString.prefix(8).lowercased()).example"
+            // bad input: the installation's own domain, then nothing saved
+            let own = try await owner.post("/app/settings/sender", ["from_address": "security@mail.test"])
+            XCTAssertEqual(own.status, .unprocessableEntity, own.text)
+            XCTAssertTrue(own.text.contains("own domain: use your shop"), own.text)
+            // act: the store saves its address; another store may not take the same domain
+            let saved = try await owner.post("/app/settings/sender", ["from_address": "care@\(domain)"])
+            XCTAssertEqual(saved.status, .seeOther, saved.text)
+            let taken = try await other.post("/app/settings/sender", ["from_address": "billing@\(domain)"])
+            XCTAssertEqual(taken.status, .conflict, taken.text)
+            // starting before the record is published is refused, saying where to publish it
+            let early = try await owner.post("/app/settings/sender", ["action": "activate"])
+            XCTAssertEqual(early.status, .conflict, early.text)
+            XCTAssertTrue(early.text.contains("careloop1._domainkey.\(domain) does not carry this key yet"), early.text)
+            // a record with another key is not this one
+            let loaded = try await StoreSender.load(storeID: store.id!, on: server.app.db.sql)
+            let sender = try XCTUnwrap(loaded)
+            try dns.publish([sender.signer.dnsName: ["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnotthiskey"]])
+            let wrongKey = try await owner.post("/app/settings/sender", ["action": "activate"])
+            XCTAssertEqual(wrongKey.status, .conflict)
+            // published (as a DNS tool splits a long value): started
+            let record = sender.signer.dnsRecord
+            try dns.publish([sender.signer.dnsName: [String(record.prefix(200)) + " " + String(record.dropFirst(200))]])
+            let started = try await owner.post("/app/settings/sender", ["action": "activate"])
+            XCTAssertEqual(started.status, .seeOther, started.text)
+            // check: care mail goes From the store's address, signed for its domain
+            let ann = "ann-\(server.backend)@example.com"
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: ann, rating: 1))
+            let mail = try await sink.waitFor(1, to: ann)[0]
+            XCTAssertTrue(mail.header("From")?.contains("<care@\(domain)>") == true, mail.header("From") ?? "")
+            let raw = (mail["raw"] as? String ?? "").replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\n ", with: " ")
+            XCTAssertTrue(raw.contains("d=\(domain); s=careloop1;"), raw)
+            // a new domain's key waits a minute
+            let again = try await owner.post("/app/settings/sender", ["from_address": "care@elsewhere-\(server.backend).example"])
+            XCTAssertEqual(again.status, .tooManyRequests, again.text)
+        }
+    }
+}

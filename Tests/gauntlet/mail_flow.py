@@ -17,7 +17,7 @@ tells an administrator to, with the README's own master.cf line. Checks, each on
 
 Needs root, Debian's postfix and spamassassin/spamd, and PyPI's dkimpy and pynacl. Prints one line
 per check and exits 1 if any failed."""
-import email, email.policy, json, os, re, shutil, smtplib, subprocess, sys, tempfile, time, uuid
+import email, email.policy, html, json, os, re, shutil, smtplib, subprocess, sys, tempfile, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
@@ -63,6 +63,28 @@ def wait(predicate, timeout, every=0.1):
     return predicate()
 
 
+class DNS:
+    """Tests/support/dns_txt.py: the TXT records a store publishes."""
+
+    def __init__(self, folder):
+        self.dir = os.path.join(folder, "dns")
+        self.port = free_port()
+        self.records = {}
+        self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests", "support", "dns_txt.py"), "--port", str(self.port),
+                                      "--dir", self.dir], stdout=subprocess.PIPE)
+        if b"ready" not in self.proc.stdout.readline():
+            raise SystemExit("the DNS server did not start")
+
+    def publish(self, name, record):
+        self.records[name] = [record]
+        with open(os.path.join(self.dir, "records.json"), "w") as f:
+            json.dump(self.records, f)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 class Installation:
     """One CareLoop behind one Postfix: the mail domain piped back in, customers' mailboxes in folders."""
 
@@ -78,6 +100,8 @@ class Installation:
         }
         self.env.update(env or {})
         self.keys = {slug: create_store(self.dir, self.env, slug=slug) for slug in stores}
+        self.dns = DNS(self.dir)
+        self.env["CARELOOP_DNS_RESOLVER"] = f"127.0.0.1:{self.dns.port}"
         # CareLoop first (the stores' own inbound secrets are made on first asking), then Postfix on the
         # port CareLoop already relays to: mail queued before it listens is retried within a second.
         smtp_port = free_port()
@@ -124,6 +148,7 @@ class Installation:
     def close(self):
         self.node.stop()
         self.postfix.stop()
+        self.dns.stop()
         cleanup(self.dir)
 
 
@@ -191,40 +216,54 @@ def ooo():
 
 @check("bounce")
 def bounce():
-    inst = Installation("mail-bounce", dead=["dead.test"],
-                        routes={"shop.test": lambda i: mail_pipe_argv(i.port, i.store_secret_file("shop"))})
+    inst = Installation("mail-bounce")
     try:
         board = inst.dashboard()
         board.post("/app/settings/requests", {"delay_days": "0", "first_reminder": "1", "second_reminder": "", "daily_cap": "1000",
                                               "quiet_start_hour": "0", "quiet_end_hour": "0", "time_zone": "UTC", "language": "en"})
-        ghost = "ghost@dead.test"
+        flaky = "flaky@customers.test"
+        # The mailbox takes the first mail (a care message), then refuses for good (EX_NOUSER: Postfix bounces it).
+        inst.mailbox.set_exit_codes({flaky: [0, 67]})
+        inst.api("POST", "/api/v1/reviews", body=review(flaky, 2))
+        care = wait(lambda: inst.customer_mails(flaky), 20)
+        if not care:
+            return False, f"the care mail never arrived; Postfix log: {inst.postfix.log()[-1000:]}"
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
         status, _ = inst.api("POST", "/api/v1/orders", body={
-            "external_id": "B-1", "customer": {"email": ghost, "name": "Ghost"}, "placed_at": now, "fulfilled_at": now,
+            "external_id": "B-1", "customer": {"email": flaky, "name": "Flaky"}, "placed_at": now, "fulfilled_at": now,
             "items": [{"product": {"external_id": "mug", "name": "Mug"}, "quantity": 1}]})
         listed = wait(lambda: inst.api("GET", "/api/v1/suppressions")[1].get("suppressions"), 40)
         if not listed:
             return False, f"no bounce recorded (order {status}); Postfix log: {inst.postfix.log()[-1500:]}"
         entry = listed[0]
-        dsn_came_back = "status=bounced" in inst.postfix.log() and "careloop" in inst.postfix.log()
-        # The profile and the request say so; no reminder is queued.
-        exported = subprocess.run([BIN, "customer", "export", "--store", "shop", "--email", ghost], env=dict(os.environ, **inst.env),
+        dsn_came_back = "status=bounced" in inst.postfix.log()
+        # The profile and the request say so; no reminder is queued; the customer's export lists it.
+        exported = subprocess.run([BIN, "customer", "export", "--store", "shop", "--email", flaky], env=dict(os.environ, **inst.env),
                                   cwd=inst.dir, capture_output=True, text=True)
         data = json.loads(exported.stdout) if exported.returncode == 0 else {}
-        customers = re.findall(r'href="(/app/customers/[0-9A-Fa-f-]{36})"', board.get("/app/customers?q=ghost")[1])
+        customers = re.findall(r'href="(/app/customers/[0-9A-Fa-f-]{36})"', board.get("/app/customers?q=flaky")[1])
         profile = board.get(customers[0])[1] if customers else ""
         jobs = inst.api("GET", "/api/v1/outbox?kind=email&per_page=100")[1]["jobs"]
         request_mails = [j for j in jobs if j["type"] == "review_request"]
-        # The customer writes in to the store's own address: the address works again.
+        # A forged From proves nothing: mail "from" the address to the store changes nothing...
         inst.send_as_customer(
-            ("From: Ghost <ghost@dead.test>\r\nTo: help@shop.test\r\nSubject: my order\r\n"
-             f"Message-ID: <{uuid.uuid4()}@dead.test>\r\nContent-Type: text/plain\r\n\r\nIt came, thanks. Mailbox fixed.\r\n").encode())
+            (f"From: Flaky <{flaky}>\r\nTo: care@mail.test\r\nSubject: hi\r\nMessage-ID: <{uuid.uuid4()}@customers.test>\r\n"
+             "Content-Type: text/plain\r\n\r\nanyone can write this\r\n").encode())
+        inst.postfix.wait_queue_empty(20)
+        still = inst.api("GET", "/api/v1/suppressions")[1].get("suppressions")
+        # ...the customer answering the care mail they got (its reply address) shows the mailbox works.
+        got = care[0][1]
+        inst.send_as_customer(
+            (f"From: Flaky <{flaky}>\r\nTo: {got['Reply-To']}\r\nSubject: Re: {got['Subject']}\r\n"
+             f"In-Reply-To: {got['Message-ID']}\r\nMessage-ID: <{uuid.uuid4()}@customers.test>\r\n"
+             "Content-Type: text/plain\r\n\r\nMy mailbox is fixed, sorry.\r\n").encode())
         cleared = wait(lambda: inst.api("GET", "/api/v1/suppressions")[1].get("suppressions") == [], 30)
-        ok = (entry["email"] == ghost and entry["status"].startswith("5.") and entry["mail"] == "request" and dsn_came_back
-              and "Email bounced" in profile and len(request_mails) == 1 and len(data.get("mail_bounces", [])) == 1 and cleared)
+        ok = (entry["email"] == flaky and entry["status"].startswith("5.") and entry["mail"] == "request" and dsn_came_back
+              and "Email bounced" in profile and len(request_mails) == 1 and len(data.get("mail_bounces", [])) == 1 and bool(still)
+              and cleared)
         return ok, (f"Postfix's DSN came back through the pipe: {entry['email']} {entry['status']} ({entry['mail']}); "
                     f"request mails queued {len(request_mails)} (no reminder); profile says bounced: {'Email bounced' in profile}; "
-                    f"cleared when the customer wrote in: {bool(cleared)}")
+                    f"a forged From left it listed: {bool(still)}; cleared when the customer answered the care mail: {bool(cleared)}")
     finally:
         inst.close()
 
@@ -237,7 +276,14 @@ def two_stores(name, header_checks=None):
     for slug in ("shop-a", "shop-b"):
         board = inst.dashboard(slug)
         board.post("/app/settings/sender", {"from_address": f"care@{slug[-1]}.test"})
-        board.post("/app/settings/sender", {"action": "activate"})
+        # The store publishes the key CareLoop made (in the test's DNS server), then starts using it.
+        page = board.get("/app/settings")[1]
+        name = re.search(r"Publish this TXT record at <code>([^<]+)</code>", page).group(1)
+        record = html.unescape(re.search(r'<code class="secret" id="dkim-record">([^<]+)</code>', page).group(1))
+        inst.dns.publish(name, record)
+        status, body = board.post("/app/settings/sender", {"action": "activate"})
+        if status != 303:
+            raise SystemExit(f"starting {slug}'s own address answered {status}")
         # Each store answers every new conversation and every reply, automatically.
         for event in ("conversation.opened", "conversation.customer_replied"):
             inst.api("POST", "/api/v1/triggers", slug=slug, body={

@@ -172,21 +172,35 @@ enum MIME {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
-    /// The most parts read at one level of a multipart body, and the deepest nesting followed.
-    static let maxParts = 100
-    static let maxDepth = 8
+    /// The most parts read at one level of a multipart body, the deepest nesting followed, the most
+    /// text parts tried at one level, and the most text bytes decoded in a whole mail (a mail of a
+    /// hundred text parts that each read as empty must not be decoded a hundred times over).
+    static let maxParts = 50
+    static let maxDepth = 5
+    static let maxTextCandidates = 8
+    static let decodeBudget = MIMEMessage.maxTextBytes * 4
 
-    static func bestText(headers: [(name: String, value: String)], body: Bytes, cut: inout Bool, depth: Int = 0) -> String {
+    static func bestText(headers: [(name: String, value: String)], body: Bytes, cut: inout Bool) -> String {
+        var budget = decodeBudget
+        return bestText(headers: headers, body: body, cut: &cut, budget: &budget, depth: 0)
+    }
+
+    static func bestText(
+        headers: [(name: String, value: String)], body: Bytes, cut: inout Bool, budget: inout Int, depth: Int
+    ) -> String {
         let (type, params) = contentType(headerValue(headers, "Content-Type"))
         if type.hasPrefix("multipart/"), let boundary = params["boundary"], depth < maxDepth {
             let parts = splitParts(body, boundary: boundary).map { split($0) }.filter { !$0.tooLarge }
             let candidates = parts.map { (contentType(headerValue($0.headers, "Content-Type")).type, $0) }
             // alternative: prefer text/plain; mixed/related: the first readable text part
             if let plain = candidates.first(where: { $0.0 == "text/plain" && !isAttachment($0.1.headers) }) {
-                return bestText(headers: plain.1.headers, body: plain.1.body, cut: &cut, depth: depth + 1)
+                return bestText(headers: plain.1.headers, body: plain.1.body, cut: &cut, budget: &budget, depth: depth + 1)
             }
-            for (t, part) in candidates where (t.hasPrefix("multipart/") || t == "text/html") && !isAttachment(part.headers) {
-                let text = bestText(headers: part.headers, body: part.body, cut: &cut, depth: depth + 1)
+            for (_, part) in candidates.filter({ ($0.0.hasPrefix("multipart/") || $0.0 == "text/html") && !isAttachment($0.1.headers) })
+                .prefix(maxTextCandidates)
+            {
+                guard budget > 0 else { break }
+                let text = bestText(headers: part.headers, body: part.body, cut: &cut, budget: &budget, depth: depth + 1)
                 if !text.isEmpty { return text }
             }
             return ""
@@ -194,7 +208,12 @@ enum MIME {
         guard type == "text/plain" || type == "text/html" || headerValue(headers, "Content-Type") == nil else { return "" }
         // Encoded text is at most four times its decoded size (quoted-printable's "=XX" is three):
         // a prefix that long holds the `maxTextBytes` kept.
-        let encodedLimit = MIMEMessage.maxTextBytes * 4
+        let encodedLimit = min(MIMEMessage.maxTextBytes * 4, max(0, budget))
+        guard encodedLimit > 0 else {
+            cut = true
+            return ""
+        }
+        budget -= min(body.count, encodedLimit)
         if body.count > encodedLimit { cut = true }
         var decoded = decodeTransfer(Data(body.prefix(encodedLimit)), encoding: headerValue(headers, "Content-Transfer-Encoding"))
         if decoded.count > MIMEMessage.maxTextBytes {
@@ -385,12 +404,16 @@ enum MIME {
         var out = String.UnicodeScalarView()
         out.reserveCapacity(chars.count)
         var i = 0
+        // ASCII letters lower-cased, everything else as it is: tag names are ASCII, and a Unicode
+        // property lookup per character is what made a page of text expensive.
+        func lower(_ c: Unicode.Scalar) -> Unicode.Scalar { (65...90).contains(c.value) ? Unicode.Scalar(c.value + 32)! : c }
+        func isTagStart(_ c: Unicode.Scalar) -> Bool { (65...90).contains(c.value) || (97...122).contains(c.value) || c == "/" || c == "!" }
         // Skips to just past `</name`…`>` (case-insensitive), or to the end: each character is looked at once.
         func skip(pastClosing name: String) {
             let closing = Array(("</" + name).unicodeScalars)
             var matched = 0
             while i < chars.count {
-                let c = chars[i].properties.lowercaseMapping.unicodeScalars.first ?? chars[i]
+                let c = lower(chars[i])
                 i += 1
                 if c == closing[matched] {
                     matched += 1
@@ -406,13 +429,15 @@ enum MIME {
         }
         while i < chars.count {
             let c = chars[i]
-            if c == "<", i + 1 < chars.count, chars[i + 1].properties.isAlphabetic || chars[i + 1] == "/" || chars[i + 1] == "!" {
+            if c == "<", i + 1 < chars.count, isTagStart(chars[i + 1]) {
                 // A tag: read its name, then run to its `>`.
                 var j = i + 1
                 let closing = chars[j] == "/"
                 if closing { j += 1 }
                 var name = ""
-                while j < chars.count, chars[j].properties.isAlphabetic || ("0"..."9").contains(chars[j]), name.unicodeScalars.count < 20 {
+                while j < chars.count, isTagStart(chars[j]) && chars[j] != "/" && chars[j] != "!" || ("0"..."9").contains(chars[j]),
+                    name.unicodeScalars.count < 20
+                {
                     name.unicodeScalars.append(chars[j])
                     j += 1
                 }

@@ -19,6 +19,9 @@ public struct SMTPSettings: Sendable, Equatable {
     public var heloName: String
     /// The longest CareLoop waits for any one reply of the server.
     public var timeout: TimeAmount
+    /// The longest one message may take, from MAIL to the server's last reply, however the server
+    /// drips its replies.
+    public var messageTimeout: TimeAmount = .seconds(40)
     public var startTLS: StartTLS
     /// A PEM file of extra certificate authorities to trust (a private relay's own CA); the system's otherwise.
     public var caFile: String?
@@ -148,6 +151,10 @@ struct SMTPSession {
     /// Whether the current transaction began sending its message (after DATA's 354): past that
     /// point a failure may have delivered it, so it is not sent again on another session.
     private(set) var wroteMessage = false
+    /// The server answered out of step (RSET not accepted after a refusal): the session is not
+    /// used again, so no later message is read against an earlier message's replies.
+    private(set) var broken = false
+    private var transactionDeadline: NIODeadline?
 
     static func open<T: Sendable>(
         _ settings: SMTPSettings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -218,6 +225,16 @@ struct SMTPSession {
     /// stays usable for the next one.
     mutating func transaction(from: String, to recipients: [String], message: String) async throws -> SMTPClient.Result {
         wroteMessage = false
+        let deadline = NIODeadline.now() + settings.messageTimeout
+        transactionDeadline = deadline
+        // Past the deadline the connection closes, whatever the session is waiting for (a reply, or a
+        // server that stopped reading what is written to it): the transaction ends unfinished.
+        let channel = self.channel
+        let guardTask = channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
+        defer {
+            guardTask.cancel()
+            transactionDeadline = nil
+        }
         let mail = "MAIL FROM:<\(from)>" + (eightBit ? " BODY=8BITMIME" : "")
         var mailReply: Reply
         var rcptReplies: [Reply] = []
@@ -235,7 +252,7 @@ struct SMTPSession {
         }
         guard mailReply.code == 250 else {
             if dataReply?.code == 354 { _ = try? await command(".") }
-            _ = try? await command("RSET")
+            await reset()
             throw SMTPError(code: mailReply.code, message: "MAIL: \(mailReply.text)")
         }
         var refused: [(String, String)] = []
@@ -245,20 +262,32 @@ struct SMTPSession {
         guard refused.count < recipients.count else {
             // Pipelined, a server may still have said 354 to DATA: end the empty message, then reset.
             if dataReply?.code == 354 { _ = try? await command(".") }
-            _ = try? await command("RSET")
+            await reset()
             let first = refused[0].1
             throw SMTPError(code: Int(first.prefix(3)), message: "every recipient was refused: \(first)", recipientRefused: true)
         }
         if dataReply == nil { dataReply = try await command("DATA") }
         guard let dataReply, dataReply.code == 354 else {
-            _ = try? await command("RSET")
+            await reset()
             throw SMTPError(code: dataReply?.code, message: "DATA: \(dataReply?.text ?? "")")
         }
         wroteMessage = true
         try await outbound.write(ByteBuffer(bytes: SMTPClient.dataBytes(message)))
         let done = try await read()
-        guard done.code == 250 else { throw SMTPError(code: done.code, message: done.text) }
+        guard done.code == 250 else {
+            await reset()
+            throw SMTPError(code: done.code, message: done.text)
+        }
         return SMTPClient.Result(refused: refused)
+    }
+
+    /// Ends a refused transaction; a server that does not take RSET is out of step, and the session
+    /// is marked broken.
+    private mutating func reset() async {
+        guard let reply = try? await command("RSET"), reply.code == 250 else {
+            broken = true
+            return
+        }
     }
 
     /// Ends the session politely; a server that is gone already is fine.
@@ -313,8 +342,8 @@ struct SMTPSession {
             }
             texts.append(String(line.dropFirst(4)))
             if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return Reply(code: code, lines: texts) }
-            // A reply of a thousand lines is no SMTP server's.
-            if texts.count > 1_000 { throw SMTPError(code: nil, message: "a reply of more than 1 000 lines") }
+            // An EHLO reply has a few dozen lines; a reply of a hundred is no SMTP server's.
+            if texts.count > 100 { throw SMTPError(code: nil, message: "a reply of more than 100 lines") }
         }
     }
 
@@ -324,14 +353,17 @@ struct SMTPSession {
         let channel = self.channel
         let timeout = settings.timeout
         let timedOut = NIOLockedValueBox(false)
-        let watchdog = channel.eventLoop.scheduleTask(in: timeout) {
+        // Each reply within the timeout, and the whole transaction within its deadline.
+        var until = NIODeadline.now() + timeout
+        if let transactionDeadline, transactionDeadline < until { until = transactionDeadline }
+        let watchdog = channel.eventLoop.scheduleTask(deadline: until) {
             timedOut.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
         defer { watchdog.cancel() }
         let line = try? await lines.next()
         if line == nil, timedOut.withLockedValue({ $0 }) {
-            throw SMTPError(code: nil, message: "no reply within \(timeout.nanoseconds / 1_000_000_000) s")
+            throw SMTPError(code: nil, message: "no reply in time (each within \(timeout.nanoseconds / 1_000_000_000) s, a message within \(settings.messageTimeout.nanoseconds / 1_000_000_000) s)")
         }
         return line ?? nil
     }
@@ -343,7 +375,8 @@ struct SMTPLineDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.readableBytes > 64 * 1024 { throw SMTPError(code: nil, message: "reply line too long") }
+            // RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets; 8 KiB is generous.
+            if buffer.readableBytes > 8 * 1024 { throw SMTPError(code: nil, message: "reply line too long") }
             return .needMoreData
         }
         let length = lf - buffer.readerIndex + 1

@@ -108,9 +108,11 @@ public final class SMTPRelay: Sendable {
                                 current = nil
                                 job.done.resume(returning: result)
                             } catch let e as SMTPError where e.code != nil {
-                                // The server refused this message; the session was reset and serves the next one.
+                                // The server refused this message; the session was reset and serves the next one,
+                                // unless the server answered out of step: then it closes.
                                 current = nil
                                 job.done.resume(throwing: e)
+                                if smtp.broken { throw SMTPError(code: nil, message: "the server answered out of step") }
                             } catch {
                                 // The connection failed. On a session that had sat idle, before any of the
                                 // message went, that is the server having closed it: the message tries a new one.

@@ -56,26 +56,43 @@ public enum MailPipeCommand {
         return code
     }
 
+    /// Answers CareLoop gives about the mail itself (too large, unreadable): the mail server bounces
+    /// it. Anything else (a wrong secret or URL, busy, down) keeps the mail queued for another try.
+    static let refusals: Set<UInt> = [400, 413, 415, 422]
+
     static func post(_ raw: Data, to url: String, secret: String, with client: HTTPClient) async -> Int32 {
         var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/v1/inbound-email")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(secret)")
         request.headers.add(name: "Content-Type", value: "message/rfc822")
         request.body = .bytes(ByteBuffer(data: raw))
+        // 45 s for the whole exchange, the answer's body included: a server that drips its answer
+        // must not keep the mail server's pipe past its own limit.
+        let deadline = NIODeadline.now() + .seconds(45)
+        let prepared = request
         do {
-            let response = try await client.execute(request, timeout: .seconds(45))
-            let body = try await response.body.collect(upTo: 64 * 1024)
-            let text = String(buffer: body)
-            switch response.status.code {
+            let (status, text) = try await withThrowingTaskGroup(of: (UInt, String).self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, deadline: deadline)
+                    let body = try await response.body.collect(upTo: 64 * 1024)
+                    return (response.status.code, String(buffer: body))
+                }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: 45_000_000_000)
+                    throw HTTPClientError.deadlineExceeded
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+            switch status {
             case 200..<300:
                 return 0
-            case 401, 403, 429, 500...:
-                // A wrong secret is a setup mistake: keep the mail queued until it is fixed.
-                say("mail-pipe: CareLoop answered \(response.status.code): \(text.prefix(300))")
-                return tempfail
-            default:
-                say("mail-pipe: CareLoop refused the mail (\(response.status.code)): \(text.prefix(300))")
+            case let code where refusals.contains(code):
+                say("mail-pipe: CareLoop refused the mail (\(code)): \(text.prefix(300))")
                 return dataError
+            default:
+                say("mail-pipe: CareLoop answered \(status): \(text.prefix(300)); the mail stays queued")
+                return tempfail
             }
         } catch {
             say("mail-pipe: cannot reach CareLoop at \(url): \(error)")

@@ -126,9 +126,13 @@ enum CustomerPageController {
             ticket = t
         }
         defer { if let ticket { req.care.uploads.release(ticket) } }
-        _ = try await req.body.collect(max: maxReplyBytes).get()
-        try FormParts.check(req)
-        guard let form = try? req.content.decode(ReplyForm.self), let body = form.body else { throw CareError.missing("body") }
+        // Within 20 s in all (25 MB at 1.25 MB/s): a body that trickles in would hold the slot for ever.
+        let raw = try await BodyReader.collect(req, max: maxReplyBytes, seconds: 20)
+        try FormParts.check(req, body: raw)
+        guard let type = req.headers.contentType,
+            let form = try? ContentConfiguration.global.requireDecoder(for: type).decode(ReplyForm.self, from: raw, headers: req.headers),
+            let body = form.body
+        else { throw CareError.missing("body") }
         let photos = try MessagePhotos.prepare((form.photos ?? []).map { Array($0.data.readableBytesView) })
         _ = try await ConversationService.customerReply(
             conversationID: page.conversation.id!, storeID: page.conversation.storeID, body: body, photos: photos,

@@ -26,7 +26,7 @@ enum InboundEmailController {
     /// what was done otherwise (an automatic reply noted, a bounce recorded, or why it was skipped):
     /// a mail pipe should neither bounce nor retry those. 413 for a mail too large or with a header
     /// section no real mail has (the pipe bounces it); 429 when the store's slots are busy (the
-    /// pipe tries again later).
+    /// pipe tries again later); 408 when the body does not arrive within 8 s.
     static func receive(_ req: Request) async throws -> Response {
         guard let bearer = req.headers.bearerAuthorization else {
             throw CareError(
@@ -53,11 +53,12 @@ enum InboundEmailController {
             throw CareError(.rateLimited, code: "busy", message: "this store's mail is being read; try again shortly", retryAfter: 10)
         }
         defer { req.care.inboundMail.release(ticket) }
-        let collected: ByteBuffer?
-        do { collected = try await req.body.collect(max: maxBytes).get() } catch let e as Abort where e.status == .payloadTooLarge {
+        // Read within a few seconds in all: a body that trickles in would hold the slot for ever.
+        let buffer: ByteBuffer
+        do { buffer = try await BodyReader.collect(req, max: maxBytes, seconds: 8) } catch let e as Abort where e.status == .payloadTooLarge {
             throw tooLarge()
         }
-        guard let buffer = collected, buffer.readableBytes > 0 else {
+        guard buffer.readableBytes > 0 else {
             throw CareError(.malformed, code: "empty_body", message: "the request needs one raw email as its body")
         }
         let read = try await req.care.mailReaders.run { try InboundMail.read(Data(buffer: buffer)) }

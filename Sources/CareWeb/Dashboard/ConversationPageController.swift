@@ -359,7 +359,7 @@ enum BounceNotice {
     static func text(_ b: MailBounces.Bounce) -> String {
         b.permanent
             ? "Email bounced: mail to \(b.email) failed for good on \(Shown.day(b.at)) (\(b.status)\(b.diagnostic.map { ": " + $0 } ?? "")). "
-                + "Your reply may not arrive; automatic mail is not sent to this address until the customer writes in or it is cleared in Settings → Email."
+                + "Your reply may not arrive; automatic mail is not sent to this address until the customer answers one of your mails or it is cleared in Settings → Email."
             : "Mail to \(b.email) was delayed on \(Shown.day(b.at)) (\(b.status)\(b.diagnostic.map { ": " + $0 } ?? "")); the receiving server is trying again."
     }
 }

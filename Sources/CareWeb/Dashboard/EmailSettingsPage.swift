@@ -76,13 +76,23 @@ enum EmailSettingsPage {
     static func updateSender(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let form = try req.content.decode(SenderForm.self)
-        switch form.action {
-        case "activate": try await StoreSender.setActive(true, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        case "deactivate": try await StoreSender.setActive(false, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        case "remove": try await StoreSender.remove(storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        default:
-            try await StoreSender.save(
-                storeID: ctx.storeID, fromAddress: form.from_address ?? "", storage: req.care.storage, on: req.db)
+        let mail = req.care.mail
+        do {
+            switch form.action {
+            case "activate":
+                try await StoreSender.setActive(
+                    true, storeID: ctx.storeID, lookup: { try await DNSText.lookup($0, resolver: req.care.config.dnsResolver) },
+                    storage: req.care.storage, on: req.db)
+            case "deactivate": try await StoreSender.setActive(false, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+            case "remove": try await StoreSender.remove(storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+            default:
+                let reserved = [mail.domain, String(mail.fromAddress.split(separator: "@").last ?? "")]
+                try await StoreSender.save(
+                    storeID: ctx.storeID, fromAddress: form.from_address ?? "", reserved: reserved, storage: req.care.storage, on: req.db)
+            }
+        } catch let e as CareError where e.kind != .notFound {
+            // Said on the page, beside the form.
+            return try await SettingsPageController.render(req, revealed: nil, what: nil, notice: e.message, status: e.kind.status)
         }
         return DashboardPage.back(req, to: "/app/settings?notice=saved#email")
     }

@@ -79,6 +79,8 @@ public struct CareConfig: Sendable {
     public var dkimDomain: String?
     public var dkimSelector: String?
     public var dkimKeyFile: String?
+    /// The DNS resolver (`host:port`) asked whether a store published its DKIM record; the system's otherwise.
+    public var dnsResolver: String?
     /// Run the outbox worker in this process (on for `serve` and `worker`).
     public var runOutboxWorker = false
     public var outboxPollSeconds: Double = 1
@@ -210,6 +212,7 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_DKIM_DOMAIN"], !v.isEmpty { c.dkimDomain = v }
         if let v = env["CARELOOP_DKIM_SELECTOR"], !v.isEmpty { c.dkimSelector = v }
         if let v = env["CARELOOP_DKIM_KEY_FILE"], !v.isEmpty { c.dkimKeyFile = v }
+        if let v = env["CARELOOP_DNS_RESOLVER"], !v.isEmpty { c.dnsResolver = v }
         if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
         if let v = env["CARELOOP_RULES_CACHE_SECONDS"], !v.isEmpty {

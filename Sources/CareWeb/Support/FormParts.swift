@@ -12,8 +12,8 @@ enum FormParts {
 
     /// Throws 422 when the (collected) body is a multipart form of more than `maxParts` parts or a
     /// URL-encoded form of more than `maxFields` fields.
-    static func check(_ req: Request) throws {
-        guard let type = req.headers.contentType, let body = req.body.data else { return }
+    static func check(_ req: Request, body read: ByteBuffer? = nil) throws {
+        guard let type = req.headers.contentType, let body = read ?? req.body.data else { return }
         if type.type == "multipart", type.subType == "form-data" {
             guard let boundary = type.parameters["boundary"], !boundary.isEmpty, boundary.utf8.count <= 200 else {
                 throw CareError.invalid("form", "a multipart form needs its boundary")

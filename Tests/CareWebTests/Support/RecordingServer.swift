@@ -103,6 +103,31 @@ final class SMTPSink: RecordingServer, @unchecked Sendable {
     }
 }
 
+/// An SMTP relay that misbehaves (Tests/support/bad_relay.py): drips its replies, or answers out of step.
+final class BadRelay: RecordingServer, @unchecked Sendable {
+    let mode: String
+    init(mode: String) {
+        self.mode = mode
+        super.init(script: "bad_relay.py")
+    }
+
+    func start() throws { try launch(["--mode", mode]) }
+}
+
+/// A DNS server (Tests/support/dns_txt.py) answering the TXT records a test publishes.
+final class DNSServer: RecordingServer, @unchecked Sendable {
+    init() { super.init(script: "dns_txt.py") }
+
+    func start() throws { try launch([]) }
+
+    var address: String { "127.0.0.1:\(port)" }
+
+    func publish(_ records: [String: [String]]) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: records).write(to: URL(fileURLWithPath: dir + "/records.json"))
+    }
+}
+
 /// A real HTTP server (Tests/support/webhook_receiver.py) that records each webhook and checks its
 /// signature with Python's own HMAC against the secret written to `secretFile`.
 final class WebhookReceiver: RecordingServer, @unchecked Sendable {

@@ -223,8 +223,12 @@ public enum InboundMail {
                 return .skipped(reason: "no CareLoop address in this mail names a conversation, and the installation's pipe opens none")
             }
             guard let customer else { return .skipped(reason: "sender is not a customer of this store") }
-            // The customer's mailbox works again: an earlier bounce no longer holds their mail back.
-            if customer.email == from { try await MailBounces.clear(storeID: customer.storeID, email: from, now: now, on: sql) }
+            // An answer to one of the store's own mails (its reply address or Message-ID, which only the
+            // mailbox that got it knows) shows the mailbox works again: an earlier bounce no longer holds
+            // mail back. A From line alone proves nothing, so it clears nothing.
+            if conversation != nil, customer.email == from {
+                try await MailBounces.clear(storeID: customer.storeID, email: from, now: now, on: sql)
+            }
 
             var opened = false
             let c: Conversation

@@ -117,7 +117,7 @@ public enum OutboxDelivery {
         let returnPath = mail.bounceAddress(token: links.bounceToken(delivery: sending.job.id))
         do {
             _ = try await relay.send(
-                from: returnPath, to: to, message: MailComposer.compose(m, signer: signer), notAfter: Date().addingTimeInterval(45))
+                from: returnPath, to: to, message: MailComposer.compose(m, signer: signer), notAfter: Date().addingTimeInterval(15))
         } catch let e as SMTPError {
             if e.recipientRefused, !e.isTransient {
                 try await storage.write(on: db) { sql in

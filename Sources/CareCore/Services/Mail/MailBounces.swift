@@ -4,7 +4,8 @@ import SQLKit
 
 /// What bounced, and the store's suppression list: an address whose mail failed permanently (a
 /// delivery report with a 5.x.x status, or the relay refusing the recipient outright) is
-/// undeliverable for that store until the customer writes in again or staff clear it. Review
+/// undeliverable for that store until the customer answers one of the store's mails (which proves
+/// the mailbox works) or staff clear it. Review
 /// requests, reminders and automatic care mail to it stop; a person may still write (the reply box
 /// warns). A temporary failure (4.x.x) is only noted.
 ///
@@ -55,10 +56,12 @@ public enum MailBounces {
         storeID: UUID, email: String, deliveryID: UUID?, mailKind: String, permanent: Bool, status: String, diagnostic: String?,
         now: Date, on sql: any SQLDatabase
     ) async throws {
-        // A report arriving twice (a mail system retrying its pipe) is kept once.
+        // A report about a delivery counts once, ever (a "delayed" one and then the final "failed" one
+        // are two): sent again (a mail system retrying its pipe, or replayed after staff cleared the
+        // address), it changes nothing.
         if let deliveryID,
             try await sql.raw(
-                "SELECT 1 AS x FROM mail_bounces WHERE outbox_id = \(bind: deliveryID) AND permanent = \(bind: permanent) AND cleared_at IS NULL"
+                "SELECT 1 AS x FROM mail_bounces WHERE outbox_id = \(bind: deliveryID) AND permanent = \(bind: permanent)"
             ).first() != nil
         {
             return

@@ -1,11 +1,14 @@
 import FluentKit
 import Foundation
+import NIOPosix
 import SQLKit
 
 /// A store's own sending address (`care@shop.example` instead of the installation's), with the DKIM
-/// key CareLoop made for its domain. Saved first, used once the owner says the DNS record is
-/// published (mail From a domain that does not vouch for it would fail DMARC). Care mail and
-/// review requests then go From it, signed for its domain; staff mail keeps the installation's.
+/// key CareLoop made for its domain. Saved first, used only once CareLoop finds the key's record
+/// published in the domain's DNS: publishing it is what proves the store controls the domain, so no
+/// store can send as another's domain or as the installation's (those are refused outright too).
+/// Care mail and review requests then go From it, signed for its domain; staff mail keeps the
+/// installation's.
 public enum StoreSender {
     public struct Sender: Sendable {
         public let fromAddress: String
@@ -40,9 +43,20 @@ public enum StoreSender {
 
     /// Sets the store's own address. A new domain gets a new key (RSA 2048: every receiver verifies
     /// it) and waits for the owner to publish its record; the same domain keeps its key and state.
-    public static func save(storeID: UUID, fromAddress raw: String, storage: CareStorage, on db: any Database) async throws {
+    /// `reserved`: the installation's own domains (its From address's, the mail domain): no store may
+    /// send as them, whatever its DNS says, since the return path's alignment would vouch for it.
+    public static func save(
+        storeID: UUID, fromAddress raw: String, reserved: [String], storage: CareStorage, on db: any Database
+    ) async throws {
         let address = try EmailAddress(raw, field: "from_address").value
         let domain = String(address.split(separator: "@").last ?? "")
+        if reserved.contains(where: { aligned($0, domain) }) {
+            throw CareError.invalid("from_address", "\(domain) is this installation's own domain: use your shop's domain")
+        }
+        let taken = try await db.sql.raw(
+            "SELECT from_address FROM store_senders WHERE store_id <> \(bind: storeID)"
+        ).all().contains { (try? $0.decode(column: "from_address", as: String.self))?.split(separator: "@").last.map(String.init) == domain }
+        if taken { throw CareError(.conflict, code: "domain_taken", message: "another store sends from \(domain)", field: "from_address") }
         let existing = try await load(storeID: storeID, on: db.sql)
         let now = storage.now()
         if let existing, existing.domain == domain {
@@ -51,8 +65,14 @@ public enum StoreSender {
             }
             return
         }
-        // Made before the write: generating a key takes a moment, and the writer is never held for it.
-        let pem = try DKIMSigner.generate(.rsa)
+        // A new domain's key at most once a minute a store: an RSA key takes a fifth of a second to make.
+        if let existing, try await db.sql.raw(
+            "SELECT 1 AS x FROM store_senders WHERE store_id = \(bind: storeID) AND created_at > \(bind: now.addingTimeInterval(-60))"
+        ).first() != nil, existing.domain != domain {
+            throw CareError(.rateLimited, code: "busy", message: "a new domain's key was made less than a minute ago; try again shortly", retryAfter: 60)
+        }
+        // Made off the shared threads and before the write: the writer is never held for it.
+        let pem = try await NIOThreadPool.singleton.runIfActive { try DKIMSigner.generate(.rsa) }
         _ = try DKIMSigner(domain: domain, selector: selector, pem: pem)
         try await storage.write(on: db) { tx in
             try await tx.raw(
@@ -66,10 +86,29 @@ public enum StoreSender {
         }
     }
 
-    public static func setActive(_ active: Bool, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+    /// Starts sending from the store's address once its record is in DNS (`lookup` asks the domain's
+    /// TXT records), or stops. Throws, saying what to publish where, while the record is missing.
+    public static func setActive(
+        _ active: Bool, storeID: UUID, lookup: (String) async throws -> [String] = { try await DNSText.lookup($0) }, storage: CareStorage,
+        on db: any Database
+    ) async throws {
+        if active {
+            guard let sender = try await load(storeID: storeID, on: db.sql) else { throw CareError.notFound("sending address") }
+            let published = (try? await lookup(sender.signer.dnsName)) ?? []
+            guard published.contains(where: { key(of: $0) == key(of: sender.signer.dnsRecord) }) else {
+                throw CareError(
+                    .conflict, code: "record_not_published",
+                    message: "\(sender.signer.dnsName) does not carry this key yet: publish the TXT record shown, then try again")
+            }
+        }
         try await storage.write(on: db) { tx in
             try await tx.raw("UPDATE store_senders SET active = \(bind: active) WHERE store_id = \(bind: storeID)").run()
         }
+    }
+
+    /// The `p=` of a DKIM record, without the spaces DNS tools put in long values.
+    static func key(of record: String) -> String? {
+        record.split(separator: ";").map { $0.filter { !$0.isWhitespace } }.first { $0.hasPrefix("p=") }.map { String($0.dropFirst(2)) }
     }
 
     public static func remove(storeID: UUID, storage: CareStorage, on db: any Database) async throws {
