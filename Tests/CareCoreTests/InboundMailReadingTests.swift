@@ -176,4 +176,23 @@ final class InboundMailReadingTests: XCTestCase {
         m.automatic = true
         XCTAssertTrue(MailComposer.compose(m).contains("\r\nAuto-Submitted: auto-generated\r\n"))
     }
+
+    func testAMailOfManyEmptyTextPartsIsReadWithinItsBudget() throws {
+        // setup: 100 HTML parts, each an unclosed <script> of 98 KB (reads as no text), then a real one
+        let part = "--b\r\nContent-Type: text/html\r\n\r\n<script>" + String(repeating: "Ab", count: 49_000) + "\r\n"
+        let raw = Data(
+            ("From: x@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" + String(repeating: part, count: 100)
+                + "--b\r\nContent-Type: text/html\r\n\r\n<p>Real words</p>\r\n--b--\r\n").utf8)
+        // act
+        let m = MIMEMessage(raw: raw)
+        // check: only the first text parts are tried, within the mail's decoding budget, and the cut is said
+        XCTAssertEqual(m.text, "")
+        XCTAssertTrue(m.textCut)
+        XCTAssertLessThanOrEqual(MIME.maxTextCandidates * 2 * 49_000, MIME.decodeBudget * 2, "the budget bounds the work, not the part count")
+        // and the same shape with the real text among the first parts is read
+        let near = Data(
+            ("From: x@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" + String(repeating: part, count: 2)
+                + "--b\r\nContent-Type: text/html\r\n\r\n<p>Real words</p>\r\n--b--\r\n").utf8)
+        XCTAssertEqual(MIMEMessage(raw: near).text.trimmingCharacters(in: .whitespacesAndNewlines), "Real words")
+    }
 }

@@ -665,6 +665,88 @@ def csv_formulas():
         return ok, f"{len(cells)} formula cells exported, {len(unguarded)} without the ' mark" + (f": {unguarded!r}" if unguarded else "")
 
 
+# The attack run on this change (a third review) found these; they are replayed like the others.
+
+@check(11, "a hundred unclosed <script> parts cost their sender a slot for a moment, not the installation")
+def hostile_parts():
+    with Server("parts", stores=("shop", "other")) as s:
+        other = unhappy(s, "calm@example.com", key=s.keys["other"])
+        part = b"--b\r\nContent-Type: text/html\r\n\r\n<script>" + b"Ab" * 49000 + b"\r\n"
+        raw = b"From: x@example.com\r\nTo: reply+nothing@" + DOMAIN.encode() + b"\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" \
+            + part * 100 + b"--b--\r\n"
+        secret = inbound_secret(s)
+        started = time.time()
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            hostile = [pool.submit(post_mail, s.port, secret, raw, 60) for _ in range(6)]
+            time.sleep(0.2)
+            # Meanwhile the other store's customer answers, through its own pipe.
+            answered = post_mail(s.port, inbound_secret(s, s.keys["other"]), customer_reply(other, "calm@example.com", "Still here."))
+            statuses = [f.result()[0] for f in hostile]
+        took = time.time() - started
+        ok = answered[0] == 201 and all(st in (202, 429) for st in statuses)
+        return ok, f"6 hostile mails answered {sorted(set(statuses))} in {took:.1f} s in all; the other store's reply meanwhile {answered[0]}"
+
+
+@check(12, "a body trickled a byte at a time does not hold the store's inbound slots")
+def trickled_bodies():
+    with Server("trickle") as s:
+        c = unhappy(s, "patient@example.com")
+        secret = inbound_secret(s)
+        held = []
+        for _ in range(2):
+            sock = socket.create_connection(("127.0.0.1", s.port))
+            sock.sendall((f"POST /api/v1/inbound-email HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\n"
+                          "Content-Type: message/rfc822\r\nContent-Length: 10000000\r\n\r\nFrom: a").encode())
+            held.append(sock)
+        stop = threading.Event()
+        def trickle():
+            while not stop.wait(2):
+                for sock in held:
+                    try:
+                        sock.sendall(b"x")
+                    except OSError:
+                        pass
+        threading.Thread(target=trickle, daemon=True).start()
+        try:
+            # The slots are taken now; within the reading deadline (8 s) and a margin they are free again.
+            deadline = time.time() + 20
+            status = 0
+            while time.time() < deadline:
+                status, _ = post_mail(s.port, secret, customer_reply(c, "patient@example.com", f"Are you there? {time.time()}"))
+                if status == 201:
+                    break
+                time.sleep(1)
+            answers = []
+            for sock in held:
+                sock.settimeout(2)
+                try:
+                    answers.append(sock.recv(64).split(b"\r\n")[0].decode())
+                except OSError:
+                    answers.append("nothing")
+        finally:
+            stop.set()
+            for sock in held:
+                sock.close()
+        return status == 201, f"the trickling uploads were answered {answers}; a real reply afterwards {status}"
+
+
+@check(13, "no store sends as the installation's domain or another store's")
+def sender_domains():
+    with Server("senders", stores=("shop", "other")) as s:
+        mine_cookie, mine_csrf = staff_session(s)
+        theirs_cookie, theirs_csrf = staff_session(s, email="other@owner.test")
+        def save(cookie, csrf, fields):
+            return form_post(s.port, "/app/settings/sender", {**fields, "_csrf": csrf}, cookie)[0]
+        installation = save(mine_cookie, mine_csrf, {"from_address": f"security@{DOMAIN}"})
+        first = save(theirs_cookie, theirs_csrf, {"from_address": "care@theirs.example"})
+        squat = save(mine_cookie, mine_csrf, {"from_address": "billing@theirs.example"})
+        # With no DNS record published, the other store cannot start using its own address either.
+        unproven = save(theirs_cookie, theirs_csrf, {"action": "activate"})
+        ok = installation == 422 and first == 303 and squat == 409 and unproven == 409
+        return ok, (f"the installation's domain answered {installation}; another store's domain {squat} (its owner's save {first}); "
+                    f"starting without the DNS record {unproven}")
+
+
 if __name__ == "__main__":
     print(f"== mail findings replay against {BIN} ==", flush=True)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # finding 2 holds 200 sockets
@@ -672,7 +754,7 @@ if __name__ == "__main__":
     started = time.time()
     wanted = set(sys.argv[1:])
     for fn in [big_mails, unread_bodies, header_injection, forwarded_for, mail_loop, merged_request_reply, unsubscribe_subject,
-               photo_scrubber, reset_mails, csv_formulas]:
+               photo_scrubber, reset_mails, csv_formulas, hostile_parts, trickled_bodies, sender_domains]:
         if not wanted or str(fn.number) in wanted:
             fn()
     failed = [r for r in results if not r[2]]

@@ -64,7 +64,9 @@ public enum DNSText {
         let id = UInt16.random(in: 0...UInt16.max)
         let request = try message(name, id: id)
         let sent = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard sent == request.count else { throw LookupError(description: "could not send the query") }
         var answer = [UInt8](repeating: 0, count: 4096)

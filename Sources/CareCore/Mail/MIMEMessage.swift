@@ -196,13 +196,14 @@ enum MIME {
             if let plain = candidates.first(where: { $0.0 == "text/plain" && !isAttachment($0.1.headers) }) {
                 return bestText(headers: plain.1.headers, body: plain.1.body, cut: &cut, budget: &budget, depth: depth + 1)
             }
-            for (_, part) in candidates.filter({ ($0.0.hasPrefix("multipart/") || $0.0 == "text/html") && !isAttachment($0.1.headers) })
-                .prefix(maxTextCandidates)
-            {
+            let readable = candidates.filter { ($0.0.hasPrefix("multipart/") || $0.0 == "text/html") && !isAttachment($0.1.headers) }
+            for (_, part) in readable.prefix(maxTextCandidates) {
                 guard budget > 0 else { break }
                 let text = bestText(headers: part.headers, body: part.body, cut: &cut, budget: &budget, depth: depth + 1)
                 if !text.isEmpty { return text }
             }
+            // Parts left unread: the mail says more than was read of it.
+            if readable.count > maxTextCandidates || budget <= 0 { cut = true }
             return ""
         }
         guard type == "text/plain" || type == "text/html" || headerValue(headers, "Content-Type") == nil else { return "" }

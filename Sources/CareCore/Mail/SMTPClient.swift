@@ -363,7 +363,11 @@ struct SMTPSession {
         defer { watchdog.cancel() }
         let line = try? await lines.next()
         if line == nil, timedOut.withLockedValue({ $0 }) {
-            throw SMTPError(code: nil, message: "no reply in time (each within \(timeout.nanoseconds / 1_000_000_000) s, a message within \(settings.messageTimeout.nanoseconds / 1_000_000_000) s)")
+            throw SMTPError(
+                code: nil,
+                message:
+                    "no reply in time (each within \(timeout.nanoseconds / 1_000_000_000) s, a message within \(settings.messageTimeout.nanoseconds / 1_000_000_000) s)"
+            )
         }
         return line ?? nil
     }

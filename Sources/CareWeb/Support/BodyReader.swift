@@ -39,7 +39,9 @@ enum BodyReader {
                 if state.withLockedValue({ s -> Bool in
                     defer { s.done = true }
                     return !s.done
-                }) { promise.fail(error) }
+                }) {
+                    promise.fail(error)
+                }
                 return eventLoop.makeSucceededVoidFuture()
             case .end:
                 let whole = state.withLockedValue { s -> ByteBuffer? in

@@ -66,10 +66,13 @@ public enum StoreSender {
             return
         }
         // A new domain's key at most once a minute a store: an RSA key takes a fifth of a second to make.
-        if let existing, try await db.sql.raw(
-            "SELECT 1 AS x FROM store_senders WHERE store_id = \(bind: storeID) AND created_at > \(bind: now.addingTimeInterval(-60))"
-        ).first() != nil, existing.domain != domain {
-            throw CareError(.rateLimited, code: "busy", message: "a new domain's key was made less than a minute ago; try again shortly", retryAfter: 60)
+        if let existing,
+            try await db.sql.raw(
+                "SELECT 1 AS x FROM store_senders WHERE store_id = \(bind: storeID) AND created_at > \(bind: now.addingTimeInterval(-60))"
+            ).first() != nil, existing.domain != domain
+        {
+            throw CareError(
+                .rateLimited, code: "busy", message: "a new domain's key was made less than a minute ago; try again shortly", retryAfter: 60)
         }
         // Made off the shared threads and before the write: the writer is never held for it.
         let pem = try await NIOThreadPool.singleton.runIfActive { try DKIMSigner.generate(.rsa) }
