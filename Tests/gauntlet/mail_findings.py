@@ -708,7 +708,17 @@ def trickled_bodies():
                         pass
         threading.Thread(target=trickle, daemon=True).start()
         try:
-            # The slots are taken now; within the reading deadline (8 s) and a margin they are free again.
+            # First the two uploads hold the store's two slots (a real reply is told to wait)...
+            busy = False
+            for _ in range(30):
+                status, _ = post_mail(s.port, secret, customer_reply(c, "patient@example.com", f"Too early {time.time()}"))
+                if status == 429:
+                    busy = True
+                    break
+                time.sleep(0.1)
+            if not busy:
+                return False, f"the two trickling uploads never held the slots (a reply answered {status})"
+            # ...then, past the reading deadline (8 s), they are free again.
             deadline = time.time() + 20
             status = 0
             while time.time() < deadline:
