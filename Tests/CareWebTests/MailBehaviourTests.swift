@@ -209,7 +209,7 @@ final class MailBehaviourTests: XCTestCase {
             let notListed = try await server.send(.DELETE, "/api/v1/suppressions/\(gone)", key: key)
             XCTAssertEqual(notListed.status, .notFound)
             let badAddress = try await server.send(.DELETE, "/api/v1/suppressions/not-an-address", key: key)
-            XCTAssertEqual(badAddress.status, .unprocessableEntity)
+            XCTAssertEqual(badAddress.status, .notFound)
         }
     }
 

@@ -78,6 +78,8 @@ export CARELOOP_DATABASE_URL="sqlite://$WORK/fuzz.sqlite"
 export CARELOOP_PUBLIC_REVIEWS_BURST=100000 CARELOOP_PUBLIC_REVIEWS_PER_MINUTE=100000
 export CARELOOP_ALLOW_PRIVATE_WEBHOOKS=1
 unset CARELOOP_SMTP_URL
+# Known here, so fuzz_setup.py can sign a return path and make a bounce (a suppression to clear).
+export CARELOOP_SECRET="fuzz-secret-of-at-least-thirty-two-characters" CARELOOP_MAIL_DOMAIN=fuzz.test
 
 SLUG=fuzz
 "$BIN" create-store --name "Fuzz Store" --slug "$SLUG" --owner-email owner@fuzz.test \

@@ -3,12 +3,17 @@
 Usage: fuzz_setup.py BASE_URL API_KEY SLUG RECEIVER_URL
 
 A 1-star review (the default trigger opens a conversation about it), two triggers (one to change,
-one to delete), two webhooks (one to test, one to delete) and one dead-lettered delivery: the
-webhook's receiver answers 410 Gone, which dead-letters a delivery at once.
+one to delete), two webhooks (one to test, one to delete), one dead-lettered delivery (the
+webhook's receiver answers 410 Gone, which dead-letters a delivery at once) and one suppressed address
+(a delivery report to the care mail's return path, signed with CARELOOP_SECRET as CareLoop signs it).
 """
 
+import hashlib
+import hmac
 import json
+import os
 import shlex
+import uuid
 import sys
 import time
 import urllib.error
@@ -74,6 +79,22 @@ for var, email in (("FUZZ_CUSTOMER_ID", "keep@example.com"), ("FUZZ_ERASE_CUSTOM
 
 _, inbound = call("GET", "/api/v1/settings/inbound-email")
 out["FUZZ_INBOUND_SECRET"] = inbound["secret"]
+
+# A bounce of the care mail: its return path is bounce+HEX(delivery id)+HEX(HMAC[:10])@MAIL_DOMAIN.
+_, jobs = call("GET", "/api/v1/outbox?kind=email")
+delivery = uuid.UUID(jobs["jobs"][0]["id"]).hex
+mac = hmac.new(("careloop-bounce:" + os.environ["CARELOOP_SECRET"]).encode(), delivery.encode(), hashlib.sha256).hexdigest()[:20]
+report = "\r\n".join([
+    "From: MAILER-DAEMON@fuzz.test", f"To: bounce+{delivery}{mac}@{os.environ['CARELOOP_MAIL_DOMAIN']}", "Subject: Undelivered",
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="R"', "", "--R", "Content-Type: message/delivery-status", "",
+    "Reporting-MTA: dns; fuzz.test", "", "Final-Recipient: rfc822; sam@example.com", "Action: failed", "Status: 5.1.1", "--R--", ""])
+req = urllib.request.Request(base + "/api/v1/inbound-email", data=report.encode(), method="POST",
+                             headers={"Authorization": "Bearer " + out["FUZZ_INBOUND_SECRET"], "Content-Type": "message/rfc822"})
+with urllib.request.urlopen(req, timeout=30) as r:
+    answer = json.loads(r.read())
+if answer.get("result") != "bounce":
+    raise SystemExit(f"fuzz setup: the delivery report was not taken as a bounce: {answer}")
+out["FUZZ_SUPPRESSED"] = "sam@example.com"
 
 for k, v in out.items():
     print(f"export {k}={shlex.quote(str(v))}")

@@ -8,8 +8,9 @@ import NIOPosix
 /// Looks up a name's TXT records (RFC 1035) with one UDP query to the system's resolver (the first
 /// `nameserver` of /etc/resolv.conf) or `CARELOOP_DNS_RESOLVER` (`host:port`). Used to check that a
 /// store really published the DKIM record for a domain before mail goes From it: publishing it is
-/// what proves the store controls the domain. Blocking, so it runs on NIO's thread pool; at most
-/// 3 s and one answer of 4 KiB.
+/// what proves the store controls the domain. Blocking, so it runs on its own thread (`SlowWork`);
+/// at most 3 s and one answer of 4 KiB, which must come from the resolver asked (the socket is
+/// connected to it), carry the query's id, be a response and repeat the question asked.
 public enum DNSText {
     public struct LookupError: Error, CustomStringConvertible {
         public let description: String
@@ -17,7 +18,7 @@ public enum DNSText {
 
     public static func lookup(_ name: String, resolver: String? = nil) async throws -> [String] {
         let server = try resolver ?? systemResolver()
-        return try await NIOThreadPool.singleton.runIfActive { try query(name, server: server) }
+        return try await SlowWork.run { try query(name, server: server) }
     }
 
     static func systemResolver() throws -> String {
@@ -63,25 +64,30 @@ public enum DNSText {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         let id = UInt16.random(in: 0...UInt16.max)
         let request = try message(name, id: id)
-        let sent = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        // Connected: the kernel drops datagrams from anyone but the resolver.
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard sent == request.count else { throw LookupError(description: "could not send the query") }
+        guard connected == 0, send(fd, request, request.count, 0) == request.count else {
+            throw LookupError(description: "could not send the query")
+        }
         var answer = [UInt8](repeating: 0, count: 4096)
         let got = recv(fd, &answer, answer.count, 0)
         guard got > 12 else { throw LookupError(description: "no answer from \(server) within 3 s") }
-        return try records(Array(answer[0..<got]), id: id)
+        return try records(Array(answer[0..<got]), id: id, question: Array(request[12..<(request.count - 11)]))
     }
 
     /// The TXT records of an answer, each record's strings joined (RFC 7208 §3.3).
-    static func records(_ a: [UInt8], id: UInt16) throws -> [String] {
+    static func records(_ a: [UInt8], id: UInt16, question: [UInt8]) throws -> [String] {
         func u16(_ i: Int) throws -> Int {
             guard i + 1 < a.count else { throw LookupError(description: "a short answer") }
             return Int(a[i]) << 8 | Int(a[i + 1])
         }
-        guard try u16(0) == Int(id) else { throw LookupError(description: "an answer to another query") }
+        func lower(_ b: UInt8) -> UInt8 { (65...90).contains(b) ? b + 32 : b }
+        // Our id, a response (QR), and our own question echoed (name, type and class, case aside).
+        guard try u16(0) == Int(id), a[2] & 0x80 != 0, try u16(4) == 1, a.count >= 12 + question.count,
+            zip(a[12..<(12 + question.count)], question).allSatisfy({ lower($0) == lower($1) })
+        else { throw LookupError(description: "an answer to another query") }
         guard a[3] & 0x0F == 0 || a[3] & 0x0F == 3 else { throw LookupError(description: "the resolver failed (rcode \(a[3] & 0x0F))") }
         let questions = try u16(4)
         let answers = try u16(6)

@@ -10,13 +10,13 @@ enum SuppressionsController {
         return try JSONBody.response(["suppressions": list.map(SuppressionView.init)])
     }
 
-    /// `DELETE /api/v1/suppressions/{email}`: 204 when it was on the list; 404 when it was not.
+    /// `DELETE /api/v1/suppressions/{email}`: 204 when it was on the list; 404 when it was not (and
+    /// anything that is not an address never is).
     static func clear(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
-        let email = try EmailAddress(req.parameters.get("email") ?? "", field: "email").value
-        guard try await MailBounces.clear(storeID: ctx.storeID, email: email, storage: req.care.storage, on: req.db) else {
-            throw CareError.notFound("suppression")
-        }
+        guard let email = try? EmailAddress(req.parameters.get("email") ?? "", field: "email").value,
+            try await MailBounces.clear(storeID: ctx.storeID, email: email, storage: req.care.storage, on: req.db)
+        else { throw CareError.notFound("suppression") }
         return Response(status: .noContent)
     }
 }

@@ -118,9 +118,10 @@ final class OutboxWorker: LifecycleHandler, @unchecked Sendable {
         let deadline = job.kind == .webhook ? webhookDeadline : emailDeadline
         do {
             let completion = NIOLockedValueBox<OutboxQueue.Completion?>(nil)
+            let givesUp = Date().addingTimeInterval(deadline)
             try await withDeadline(seconds: deadline) {
                 let also = try await OutboxDelivery.deliver(
-                    job, mail: care.mail, links: care.links, allowPrivateWebhooks: care.config.allowPrivateWebhooks,
+                    job, mail: care.mail, links: care.links, allowPrivateWebhooks: care.config.allowPrivateWebhooks, deadline: givesUp,
                     storage: care.storage, on: db)
                 completion.withLockedValue { $0 = also }
             }

@@ -11,7 +11,11 @@ enum BodyReader {
         let state = NIOLockedValueBox<(buffer: ByteBuffer, done: Bool)>((ByteBuffer(), false))
         let timeout = req.eventLoop.scheduleTask(in: .seconds(seconds)) {
             if state.withLockedValue({ s -> Bool in
-                defer { s.done = true }
+                defer {
+                    s.done = true
+                    // What was read goes now, not when the client hangs up.
+                    s.buffer = ByteBuffer()
+                }
                 return !s.done
             }) {
                 promise.fail(Abort(.requestTimeout, reason: "the body did not arrive within \(seconds) s"))
@@ -22,18 +26,18 @@ enum BodyReader {
             switch part {
             case .buffer(var chunk):
                 let refused = state.withLockedValue { s -> (any Error)? in
-                    guard !s.done else { return Abort(.requestTimeout) }
+                    guard !s.done else { return nil }
                     guard s.buffer.readableBytes + chunk.readableBytes <= max else {
                         s.done = true
+                        s.buffer = ByteBuffer()
                         return Abort(.payloadTooLarge)
                     }
                     s.buffer.writeBuffer(&chunk)
                     return nil
                 }
-                if let refused {
-                    promise.fail(refused)
-                    return eventLoop.makeFailedFuture(refused)
-                }
+                // Refused or late: the answer is on its way; what still comes is read and dropped (a failed
+                // future here would close the connection before the answer could be written).
+                if let refused { promise.fail(refused) }
                 return eventLoop.makeSucceededVoidFuture()
             case .error(let error):
                 if state.withLockedValue({ s -> Bool in

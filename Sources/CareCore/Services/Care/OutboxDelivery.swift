@@ -15,24 +15,31 @@ public enum OutboxDelivery {
     }
 
     /// Delivers the job; what it returns is written with the job's completion, in the same write.
+    /// `deadline`: when the caller gives up on this delivery; a mail not begun by then minus the
+    /// relay's message time is not begun at all (else it could still go out after the caller, having
+    /// given up, queued it again).
     public static func deliver(
         _ job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, allowPrivateWebhooks: Bool = false,
-        storage: CareStorage, on db: any Database
+        deadline: Date = Date().addingTimeInterval(60), storage: CareStorage, on db: any Database
     ) async throws -> OutboxQueue.Completion? {
         guard let payload = job.payload else { throw Failure.permanent("unreadable outbox payload: \(job.rawPayload.prefix(200))") }
         switch payload {
         case .conversationMessage(let messageID, let automatic):
-            return try await sendConversationMessage(messageID, automatic: automatic, job: job, mail: mail, links: links, storage: storage, on: db)
+            return try await sendConversationMessage(
+                messageID, automatic: automatic, job: job, deadline: deadline, mail: mail, links: links, storage: storage, on: db)
         case .staffNotification(let to, let subject, let body):
             var m = OutgoingMail(
                 fromName: "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
                 subject: subject, text: body, html: nil, messageID: mail.messageID(for: job.id.uuidString),
                 inReplyTo: nil, references: [], date: storage.now())
             m.automatic = true
-            try await send(m, to: to, as: Sending(job: job, kind: "notification", limited: false), mail: mail, links: links, storage: storage, on: db)
+            try await send(
+                m, to: to, as: Sending(job: job, kind: "notification", limited: false, deadline: deadline), mail: mail, links: links,
+                storage: storage, on: db)
             return nil
         case .reviewRequest(let requestID, let step):
-            try await RequestMail.send(requestID: requestID, step: step, job: job, mail: mail, links: links, storage: storage, on: db)
+            try await RequestMail.send(
+                requestID: requestID, step: step, job: job, deadline: deadline, mail: mail, links: links, storage: storage, on: db)
             return nil
         case .webhook(let endpointID, _, let body):
             try await WebhookDelivery.post(
@@ -42,7 +49,8 @@ public enum OutboxDelivery {
     }
 
     static func sendConversationMessage(
-        _ id: UUID, automatic: Bool, job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database
+        _ id: UUID, automatic: Bool, job: OutboxQueue.Claimed, deadline: Date, mail: MailSettings, links: CareLinks, storage: CareStorage,
+        on db: any Database
     ) async throws -> OutboxQueue.Completion {
         // Everything the mail needs in one read: the message, its conversation, customer, store and colour.
         guard
@@ -77,7 +85,9 @@ public enum OutboxDelivery {
             to: (email, try row.decode(column: "name", as: String?.self)), subject: try row.decode(column: "subject", as: String.self),
             earlier: references, page: links.conversationPage(token: token, issuedAt: createdAt), replyTo: mail.replyAddress(token: token),
             from: mail.fromAddress, date: createdAt, automatic: automatic)
-        try await send(m, to: [email], as: Sending(job: job, kind: "care", limited: automatic), mail: mail, links: links, storage: storage, on: db)
+        try await send(
+            m, to: [email], as: Sending(job: job, kind: "care", limited: automatic, deadline: deadline), mail: mail, links: links, storage: storage,
+            on: db)
         // Recorded with the delivery itself, in one write.
         return { sql in
             try await sql.raw("UPDATE conversation_messages SET email_message_id = \(bind: messageID) WHERE id = \(bind: id)").run()
@@ -92,6 +102,8 @@ public enum OutboxDelivery {
         /// Held back from an address that bounced (automatic mail to customers; a person's reply is
         /// not). The hourly limit was counted when it was queued.
         let limited: Bool
+        /// When the caller gives up on the delivery.
+        let deadline: Date
     }
 
     /// Sends one mail from its own return path (`bounce+TOKEN@`), signed when a DKIM key is set. A
@@ -117,12 +129,16 @@ public enum OutboxDelivery {
         let returnPath = mail.bounceAddress(token: links.bounceToken(delivery: sending.job.id))
         do {
             _ = try await relay.send(
-                from: returnPath, to: to, message: MailComposer.compose(m, signer: signer), notAfter: Date().addingTimeInterval(15))
+                from: returnPath, to: to, message: MailComposer.compose(m, signer: signer),
+                notAfter: min(
+                    Date().addingTimeInterval(15), sending.deadline.addingTimeInterval(-Double(relay.settings.messageTimeout.nanoseconds) / 1e9 - 1)))
         } catch let e as SMTPError {
             if e.recipientRefused, !e.isTransient {
                 try await storage.write(on: db) { sql in
+                    // Not tied to the delivery (the once-a-report rule is for reports): a refusal on a
+                    // later attempt, after staff cleared the address, counts again.
                     try await MailBounces.record(
-                        storeID: storeID, email: recipient, deliveryID: sending.job.id, mailKind: sending.kind, permanent: true,
+                        storeID: storeID, email: recipient, deliveryID: nil, mailKind: sending.kind, permanent: true,
                         status: e.enhancedStatus ?? "5.0.0", diagnostic: "smtp; \(e.description)", now: storage.now(), on: sql)
                 }
             }

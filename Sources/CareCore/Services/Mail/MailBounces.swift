@@ -58,21 +58,18 @@ public enum MailBounces {
     ) async throws {
         // A report about a delivery counts once, ever (a "delayed" one and then the final "failed" one
         // are two): sent again (a mail system retrying its pipe, or replayed after staff cleared the
-        // address), it changes nothing.
-        if let deliveryID,
+        // address), it changes nothing. The unique index decides, so nodes taking it at once agree.
+        let recorded =
             try await sql.raw(
-                "SELECT 1 AS x FROM mail_bounces WHERE outbox_id = \(bind: deliveryID) AND permanent = \(bind: permanent)"
+                """
+                INSERT INTO mail_bounces (id, store_id, email, outbox_id, mail_kind, permanent, status, diagnostic, created_at)
+                VALUES (\(bind: UUID()), \(bind: storeID), \(bind: email), \(bind: deliveryID), \(bind: mailKind), \(bind: permanent),
+                \(bind: String(status.prefix(20))), \(bind: diagnostic.map { String($0.prefix(500)) }), \(bind: now))
+                ON CONFLICT (outbox_id, permanent) DO NOTHING
+                RETURNING id
+                """
             ).first() != nil
-        {
-            return
-        }
-        try await sql.raw(
-            """
-            INSERT INTO mail_bounces (id, store_id, email, outbox_id, mail_kind, permanent, status, diagnostic, created_at)
-            VALUES (\(bind: UUID()), \(bind: storeID), \(bind: email), \(bind: deliveryID), \(bind: mailKind), \(bind: permanent),
-            \(bind: String(status.prefix(20))), \(bind: diagnostic.map { String($0.prefix(500)) }), \(bind: now))
-            """
-        ).run()
+        guard recorded else { return }
         guard permanent else { return }
         try await sql.raw(
             """

@@ -1,6 +1,5 @@
 import FluentKit
 import Foundation
-import NIOPosix
 import SQLKit
 
 /// A store's own sending address (`care@shop.example` instead of the installation's), with the DKIM
@@ -14,6 +13,8 @@ public enum StoreSender {
         public let fromAddress: String
         public let signer: DKIMSigner
         public let active: Bool
+        /// The key as stored: only the key that was checked is started.
+        let pem: String
 
         public var domain: String { String(fromAddress.split(separator: "@").last ?? "") }
     }
@@ -27,12 +28,12 @@ public enum StoreSender {
                 .first()
         else { return nil }
         let from = try row.decode(column: "from_address", as: String.self)
-        guard let domain = from.split(separator: "@").last,
-            let signer = try? DKIMSigner(
-                domain: String(domain), selector: try row.decode(column: "dkim_selector", as: String.self),
-                pem: try row.decode(column: "dkim_key", as: String.self))
+        let pem = try row.decode(column: "dkim_key", as: String.self)
+        // A removed address leaves its row (emptied): see `remove`.
+        guard from.contains("@"), let domain = from.split(separator: "@").last,
+            let signer = try? DKIMSigner(domain: String(domain), selector: try row.decode(column: "dkim_selector", as: String.self), pem: pem)
         else { return nil }
-        return Sender(fromAddress: from, signer: signer, active: try row.decode(column: "active", as: Bool.self))
+        return Sender(fromAddress: from, signer: signer, active: try row.decode(column: "active", as: Bool.self), pem: pem)
     }
 
     /// The store's From address and key, when it sends from its own: else nil (the installation's).
@@ -57,55 +58,72 @@ public enum StoreSender {
             "SELECT from_address FROM store_senders WHERE store_id <> \(bind: storeID)"
         ).all().contains { (try? $0.decode(column: "from_address", as: String.self))?.split(separator: "@").last.map(String.init) == domain }
         if taken { throw CareError(.conflict, code: "domain_taken", message: "another store sends from \(domain)", field: "from_address") }
-        let existing = try await load(storeID: storeID, on: db.sql)
         let now = storage.now()
-        if let existing, existing.domain == domain {
+        if let existing = try await load(storeID: storeID, on: db.sql), existing.domain == domain {
             try await storage.write(on: db) { tx in
                 try await tx.raw("UPDATE store_senders SET from_address = \(bind: address) WHERE store_id = \(bind: storeID)").run()
             }
             return
         }
-        // A new domain's key at most once a minute a store: an RSA key takes a fifth of a second to make.
-        if let existing,
-            try await db.sql.raw(
-                "SELECT 1 AS x FROM store_senders WHERE store_id = \(bind: storeID) AND created_at > \(bind: now.addingTimeInterval(-60))"
-            ).first() != nil, existing.domain != domain
+        // A new domain's key at most once a minute a store: an RSA key takes a fifth of a second to
+        // make. Asked first (nothing is made for a save that would be refused), enforced in the write.
+        let tooSoon = CareError(
+            .rateLimited, code: "busy", message: "a new domain's key was made less than a minute ago; try again shortly", retryAfter: 60)
+        let lastKey = now.addingTimeInterval(-60)
+        if try await db.sql.raw("SELECT 1 AS x FROM store_senders WHERE store_id = \(bind: storeID) AND created_at > \(bind: lastKey)").first()
+            != nil
         {
-            throw CareError(
-                .rateLimited, code: "busy", message: "a new domain's key was made less than a minute ago; try again shortly", retryAfter: 60)
+            throw tooSoon
         }
-        // Made off the shared threads and before the write: the writer is never held for it.
-        let pem = try await NIOThreadPool.singleton.runIfActive { try DKIMSigner.generate(.rsa) }
+        // Made on its own thread, before the write: neither the writer nor the shared threads wait for it.
+        let pem = try await SlowWork.run { try DKIMSigner.generate(.rsa) }
         _ = try DKIMSigner(domain: domain, selector: selector, pem: pem)
-        try await storage.write(on: db) { tx in
+        let saved = try await storage.write(on: db) { tx in
             try await tx.raw(
                 """
                 INSERT INTO store_senders (store_id, from_address, dkim_selector, dkim_key, active, created_at)
                 VALUES (\(bind: storeID), \(bind: address), \(bind: selector), \(bind: pem), \(bind: false), \(bind: now))
                 ON CONFLICT (store_id) DO UPDATE SET from_address = excluded.from_address, dkim_selector = excluded.dkim_selector,
                     dkim_key = excluded.dkim_key, active = excluded.active, created_at = excluded.created_at
+                WHERE store_senders.created_at <= \(bind: lastKey)
+                RETURNING store_id
                 """
-            ).run()
+            ).first() != nil
         }
+        guard saved else { throw tooSoon }
     }
 
     /// Starts sending from the store's address once its record is in DNS (`lookup` asks the domain's
     /// TXT records), or stops. Throws, saying what to publish where, while the record is missing.
+    /// Only the address and key that were checked start: a save that changed them meanwhile starts nothing.
     public static func setActive(
         _ active: Bool, storeID: UUID, lookup: (String) async throws -> [String] = { try await DNSText.lookup($0) }, storage: CareStorage,
         on db: any Database
     ) async throws {
-        if active {
-            guard let sender = try await load(storeID: storeID, on: db.sql) else { throw CareError.notFound("sending address") }
-            let published = (try? await lookup(sender.signer.dnsName)) ?? []
-            guard published.contains(where: { key(of: $0) == key(of: sender.signer.dnsRecord) }) else {
-                throw CareError(
-                    .conflict, code: "record_not_published",
-                    message: "\(sender.signer.dnsName) does not carry this key yet: publish the TXT record shown, then try again")
+        guard active else {
+            try await storage.write(on: db) { tx in
+                try await tx.raw("UPDATE store_senders SET active = \(bind: false) WHERE store_id = \(bind: storeID)").run()
             }
+            return
         }
-        try await storage.write(on: db) { tx in
-            try await tx.raw("UPDATE store_senders SET active = \(bind: active) WHERE store_id = \(bind: storeID)").run()
+        guard let sender = try await load(storeID: storeID, on: db.sql) else { throw CareError.notFound("sending address") }
+        let published = (try? await lookup(sender.signer.dnsName)) ?? []
+        guard published.contains(where: { key(of: $0) == key(of: sender.signer.dnsRecord) }) else {
+            throw CareError(
+                .conflict, code: "record_not_published",
+                message: "\(sender.signer.dnsName) does not carry this key yet: publish the TXT record shown, then try again")
+        }
+        let started = try await storage.write(on: db) { tx in
+            try await tx.raw(
+                """
+                UPDATE store_senders SET active = \(bind: true)
+                WHERE store_id = \(bind: storeID) AND from_address = \(bind: sender.fromAddress) AND dkim_key = \(bind: sender.pem)
+                RETURNING store_id
+                """
+            ).first() != nil
+        }
+        guard started else {
+            throw CareError(.conflict, code: "sender_changed", message: "the sending address changed while it was being checked; check it again")
         }
     }
 
@@ -114,8 +132,12 @@ public enum StoreSender {
         record.split(separator: ";").map { $0.filter { !$0.isWhitespace } }.first { $0.hasPrefix("p=") }.map { String($0.dropFirst(2)) }
     }
 
+    /// Back to the installation's address. The row stays, emptied, so the time its key was made still
+    /// bounds the next one: removing and saving again makes no key sooner.
     public static func remove(storeID: UUID, storage: CareStorage, on db: any Database) async throws {
-        try await storage.write(on: db) { tx in try await tx.raw("DELETE FROM store_senders WHERE store_id = \(bind: storeID)").run() }
+        try await storage.write(on: db) { tx in
+            try await tx.raw("UPDATE store_senders SET from_address = \(bind: ""), active = \(bind: false) WHERE store_id = \(bind: storeID)").run()
+        }
     }
 
     /// DMARC's relaxed alignment, approximately: the last two labels of both domains agree (a

@@ -37,7 +37,8 @@ public enum RequestMail {
     }
 
     static func send(
-        requestID: UUID, step: Int, job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks, storage: CareStorage, on db: any Database
+        requestID: UUID, step: Int, job: OutboxQueue.Claimed, deadline: Date, mail: MailSettings, links: CareLinks, storage: CareStorage,
+        on db: any Database
     ) async throws {
         guard let c = try await load(requestID: requestID, on: db) else {
             throw OutboxDelivery.Failure.permanent("the review request or its order no longer exists")
@@ -53,7 +54,8 @@ public enum RequestMail {
             date: storage.now())
         m.automatic = true
         try await OutboxDelivery.send(
-            m, to: [c.customer.email], as: .init(job: job, kind: "request", limited: true), mail: mail, links: links, storage: storage, on: db)
+            m, to: [c.customer.email], as: .init(job: job, kind: "request", limited: true, deadline: deadline), mail: mail, links: links,
+            storage: storage, on: db)
     }
 
     /// A request email's Message-ID names its request, so a reply (whose In-Reply-To carries it)

@@ -23,6 +23,8 @@ public struct M0028_MailThatBehaves: AsyncMigration {
             .create()
         try await db.sql.create(index: "mail_bounces_by_address").on("mail_bounces").column("store_id").column("email").run()
         try await db.sql.create(index: "mail_bounces_by_time").on("mail_bounces").column("store_id").column("created_at").run()
+        // A delivery's report counts once (a "delayed" and a final "failed" are two), whichever node takes it.
+        try await db.sql.create(index: "mail_bounces_once").on("mail_bounces").column("outbox_id").column("permanent").unique().run()
 
         try await db.schema("automatic_mail_counts")
             .field("store_id", .uuid, .required, .references("stores", "id", onDelete: .cascade))
