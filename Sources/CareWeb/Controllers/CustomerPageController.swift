@@ -125,9 +125,12 @@ enum CustomerPageController {
             }
             ticket = t
         }
-        defer { if let ticket { req.care.uploads.release(ticket) } }
-        // Within 20 s in all (25 MB at 1.25 MB/s): a body that trickles in would hold the slot for ever.
-        let raw = try await BodyReader.collect(req, max: maxReplyBytes, seconds: 20)
+        // The slots themselves, not `req.care`: this may finish after the application has stopped.
+        let uploads = req.care.uploads
+        defer { if let ticket { uploads.release(ticket) } }
+        // Within the route's upload time (a phone on a slow line; see `RequestDeadline.uploadSeconds`):
+        // a body that trickles in past it would otherwise hold the slot for ever.
+        let raw = try await BodyReader.collect(req, max: maxReplyBytes, seconds: 110)
         try FormParts.check(req, body: raw)
         guard let type = req.headers.contentType,
             let form = try? ContentConfiguration.global.requireDecoder(for: type).decode(ReplyForm.self, from: raw, headers: req.headers),

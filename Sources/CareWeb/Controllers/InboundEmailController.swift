@@ -52,7 +52,9 @@ enum InboundEmailController {
         guard let ticket = req.care.inboundMail.take(store: key, conversation: key) else {
             throw CareError(.rateLimited, code: "busy", message: "this store's mail is being read; try again shortly", retryAfter: 10)
         }
-        defer { req.care.inboundMail.release(ticket) }
+        // The slots themselves, not `req.care`: this may finish after the application has stopped.
+        let slots = req.care.inboundMail
+        defer { slots.release(ticket) }
         // Read within a few seconds in all: a body that trickles in would hold the slot for ever.
         let buffer: ByteBuffer
         do { buffer = try await BodyReader.collect(req, max: maxBytes, seconds: 8) } catch let e as Abort where e.status == .payloadTooLarge {

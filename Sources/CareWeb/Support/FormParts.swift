@@ -19,11 +19,13 @@ enum FormParts {
                 throw CareError.invalid("form", "a multipart form needs its boundary")
             }
             // n parts take n + 1 delimiters (the last one closes the form).
-            if count(of: Array(("--" + boundary).utf8), in: body.readableBytesView, stoppingAfter: maxParts + 1) > maxParts + 1 {
+            // Over the raw bytes: a byte-view subscript per byte took seconds on an 8 MB form in a debug build.
+            let delimiter = Array(("--" + boundary).utf8)
+            if body.withUnsafeReadableBytes({ count(of: delimiter, in: $0, stoppingAfter: maxParts + 1) }) > maxParts + 1 {
                 throw CareError.invalid("form", "this form has more parts than any CareLoop form sends")
             }
         } else if type.type == "application", type.subType == "x-www-form-urlencoded" {
-            if count(of: [UInt8(ascii: "&")], in: body.readableBytesView, stoppingAfter: maxFields) >= maxFields {
+            if body.withUnsafeReadableBytes({ count(of: [UInt8(ascii: "&")], in: $0, stoppingAfter: maxFields) }) >= maxFields {
                 throw CareError.invalid("form", "this form has more fields than any CareLoop form sends")
             }
         }
