@@ -25,6 +25,12 @@ public enum Catalog {
                 found.imageURL = image
                 changed = true
             }
+            for (value, keyPath) in [(ref.sku, \Product.sku), (ref.gtin, \Product.gtin), (ref.mpn, \Product.mpn), (ref.brand, \Product.brand)] {
+                if let value, value != found[keyPath: keyPath] {
+                    found[keyPath: keyPath] = value
+                    changed = true
+                }
+            }
             if changed { try await CatalogRows.updateDetails(found, on: sql) }
             return found
         }
@@ -32,6 +38,7 @@ public enum Catalog {
         let product = Product(
             id: UUID(), storeID: storeID, externalID: ref.externalID, name: name,
             url: ref.url, imageURL: ref.imageURL, createdAt: now)
+        (product.sku, product.gtin, product.mpn, product.brand) = (ref.sku, ref.gtin, ref.mpn, ref.brand)
         try await CatalogRows.insert(product, on: sql)
         try await RatingSummaryCounter.createRow(for: try product.requireID(), storeID: storeID, on: sql)
         return product

@@ -118,79 +118,82 @@ public enum CustomerPrivacy {
     /// store's figures do not change. Returns how many reviews were kept anonymously.
     public static func erase(customerID: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Int {
         let now = storage.now()
-        return try await storage.write(on: db) { sql in
-            guard
-                let row = try await sql.raw(
-                    """
-                    SELECT email, erased_at FROM customers WHERE id = \(bind: customerID) AND store_id = \(bind: storeID)
-                    """
-                ).first()
-            else { throw CareError.notFound("customer") }
-            if try row.decode(column: "erased_at", as: Date?.self) != nil {
-                throw CareError(.conflict, code: "already_erased", message: "this customer was erased already")
-            }
-            let email = try row.decode(column: "email", as: String.self)
-            // Their reviews' names and words leave the store's public lists.
-            WriteEffects.noteReviewsChanged(store: storeID, product: nil)
-            try await sql.raw(
+        return try await storage.write(on: db) { sql in try await erase(customerID: customerID, storeID: storeID, now: now, on: sql) }
+    }
+
+    /// `erase`, in the caller's write (a shop's erasure request is recorded in the same one).
+    static func erase(customerID: UUID, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> Int {
+        guard
+            let row = try await sql.raw(
                 """
-                UPDATE customers SET email = \(bind: "erased-\(customerID.uuidString.lowercased())@erased.invalid"), name = NULL,
-                    erased_at = \(bind: now) WHERE id = \(bind: customerID)
+                SELECT email, erased_at FROM customers WHERE id = \(bind: customerID) AND store_id = \(bind: storeID)
                 """
-            ).run()
-            let kept =
-                try await sql.raw("SELECT COUNT(*) AS n FROM reviews WHERE customer_id = \(bind: customerID)")
-                .first()?.decode(column: "n", as: Int.self) ?? 0
-            try await sql.raw(
-                """
-                UPDATE reviews SET title = NULL, body = NULL, author_name = 'Anonymous', updated_at = \(bind: now)
-                WHERE customer_id = \(bind: customerID)
-                """
-            ).run()
-            try await sql.raw(
-                """
-                UPDATE review_edits SET previous_title = NULL, previous_body = NULL
-                WHERE review_id IN (SELECT id FROM reviews WHERE customer_id = \(bind: customerID))
-                """
-            ).run()
-            try await sql.raw(
-                """
-                UPDATE conversation_messages SET body = \(bind: erasedText)
-                WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))
-                """
-            ).run()
-            try await sql.raw(
-                """
-                UPDATE conversations SET subject = \(bind: erasedText), resolution_note = NULL, updated_at = \(bind: now)
-                WHERE customer_id = \(bind: customerID)
-                """
-            ).run()
-            try await sql.raw(
-                "DELETE FROM message_photos WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))"
-            ).run()
-            try await sql.raw("DELETE FROM customer_notes WHERE customer_id = \(bind: customerID)").run()
-            try await sql.raw("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = \(bind: customerID))").run()
-            try await sql.raw("UPDATE reviews SET order_id = NULL WHERE customer_id = \(bind: customerID)").run()
-            try await sql.raw("DELETE FROM orders WHERE customer_id = \(bind: customerID)").run()
-            // Reviews they posted on the public form and never confirmed carry their words too.
-            try await sql.raw(
-                """
-                UPDATE reviews SET title = NULL, body = NULL, author_name = 'Anonymous', updated_at = \(bind: now)
-                WHERE id IN (SELECT review_id FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email))
-                """
-            ).run()
-            try await sql.raw("DELETE FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
-            try await sql.raw("DELETE FROM help_requests WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
-            try await sql.raw("DELETE FROM mail_bounces WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
-            try await sql.raw("DELETE FROM automatic_mail_counts WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
-            // Deliveries that carry their address or words, whatever their state: never sent, retried or shown again.
-            try await sql.raw(
-                """
-                DELETE FROM outbox WHERE store_id = \(bind: storeID)
-                  AND (payload LIKE \(bind: "%" + email + "%") OR payload LIKE \(bind: "%" + customerID.uuidString + "%"))
-                """
-            ).run()
-            return kept
+            ).first()
+        else { throw CareError.notFound("customer") }
+        if try row.decode(column: "erased_at", as: Date?.self) != nil {
+            throw CareError(.conflict, code: "already_erased", message: "this customer was erased already")
         }
+        let email = try row.decode(column: "email", as: String.self)
+        // Their reviews' names and words leave the store's public lists.
+        WriteEffects.noteReviewsChanged(store: storeID, product: nil)
+        try await sql.raw(
+            """
+            UPDATE customers SET email = \(bind: "erased-\(customerID.uuidString.lowercased())@erased.invalid"), name = NULL,
+                erased_at = \(bind: now) WHERE id = \(bind: customerID)
+            """
+        ).run()
+        let kept =
+            try await sql.raw("SELECT COUNT(*) AS n FROM reviews WHERE customer_id = \(bind: customerID)")
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        try await sql.raw(
+            """
+            UPDATE reviews SET title = NULL, body = NULL, author_name = 'Anonymous', updated_at = \(bind: now)
+            WHERE customer_id = \(bind: customerID)
+            """
+        ).run()
+        try await sql.raw(
+            """
+            UPDATE review_edits SET previous_title = NULL, previous_body = NULL
+            WHERE review_id IN (SELECT id FROM reviews WHERE customer_id = \(bind: customerID))
+            """
+        ).run()
+        try await sql.raw(
+            """
+            UPDATE conversation_messages SET body = \(bind: erasedText)
+            WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))
+            """
+        ).run()
+        try await sql.raw(
+            """
+            UPDATE conversations SET subject = \(bind: erasedText), resolution_note = NULL, updated_at = \(bind: now)
+            WHERE customer_id = \(bind: customerID)
+            """
+        ).run()
+        try await sql.raw(
+            "DELETE FROM message_photos WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))"
+        ).run()
+        try await sql.raw("DELETE FROM customer_notes WHERE customer_id = \(bind: customerID)").run()
+        try await sql.raw("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = \(bind: customerID))").run()
+        try await sql.raw("UPDATE reviews SET order_id = NULL WHERE customer_id = \(bind: customerID)").run()
+        try await sql.raw("DELETE FROM orders WHERE customer_id = \(bind: customerID)").run()
+        // Reviews they posted on the public form and never confirmed carry their words too.
+        try await sql.raw(
+            """
+            UPDATE reviews SET title = NULL, body = NULL, author_name = 'Anonymous', updated_at = \(bind: now)
+            WHERE id IN (SELECT review_id FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email))
+            """
+        ).run()
+        try await sql.raw("DELETE FROM review_claims WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+        try await sql.raw("DELETE FROM help_requests WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+        try await sql.raw("DELETE FROM mail_bounces WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+        try await sql.raw("DELETE FROM automatic_mail_counts WHERE store_id = \(bind: storeID) AND email = \(bind: email)").run()
+        // Deliveries that carry their address or words, whatever their state: never sent, retried or shown again.
+        try await sql.raw(
+            """
+            DELETE FROM outbox WHERE store_id = \(bind: storeID)
+              AND (payload LIKE \(bind: "%" + email + "%") OR payload LIKE \(bind: "%" + customerID.uuidString + "%"))
+            """
+        ).run()
+        return kept
     }
 }

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import SQLKit
 
 /// An order as the shop reports it. Re-sending the same `external_id` updates it (fulfilment often
 /// arrives later than the order), so shops can post idempotently.
@@ -8,6 +9,10 @@ public struct OrderSubmission: Sendable {
         public var product: ProductRef
         public var quantity: Int
         public var unitPriceCents: Int?
+        /// The line as the shop names it, the variant's id and SKU (from a shop connection or import).
+        public var name: String?
+        public var variantID: String?
+        public var sku: String?
         public init(product: ProductRef, quantity: Int, unitPriceCents: Int? = nil) {
             self.product = product
             self.quantity = quantity
@@ -24,6 +29,17 @@ public struct OrderSubmission: Sendable {
     public var currency: String?
     /// The buyer's language tag (BCP 47, `_` accepted): requests about the order speak it when they can.
     public var locale: String?
+    /// What a shop connection or a platform's export also says (nil: nothing said, nothing changed).
+    public var cancelledAt: Date?
+    public var refundedAt: Date?
+    public var refundedCents: Int?
+    public var marketingConsent: Bool?
+    public var country: String?
+    /// `api`, `import`, `shopify`, `woocommerce`; and the connection that brought it.
+    public var source = "api"
+    public var connectionID: UUID?
+    /// The platform's time of this state of the order: a state older than the one kept changes nothing.
+    public var sourceUpdatedAt: Date?
 
     public init(
         externalID: String, customer: CustomerRef, items: [Item], placedAt: Date? = nil,
@@ -72,12 +88,23 @@ extension OrderSubmission {
     }
 }
 
+extension Order {
+    /// Why this order's buyer is not asked for a review: `cancelled` or `refunded` (in full).
+    public var requestStopReason: String? {
+        if cancelledAt != nil { return "cancelled" }
+        if refundedAt != nil { return "refunded" }
+        return nil
+    }
+}
+
 public enum OrderIngest {
     public struct Stored: Sendable {
         public let order: Order
         public let customer: Customer
         public let items: [(item: OrderItem, product: Product)]
         public let created: Bool
+        /// An older state of the order than the one kept: nothing was changed.
+        public var stale = false
     }
 
     /// What `check` found valid: the order's id, its customer and its products, trimmed.
@@ -121,58 +148,98 @@ public enum OrderIngest {
         if let l = s.locale, !OrderSubmission.isLanguageTag(l) {
             throw CareError.invalid("locale", "must be a language tag like de, de-AT or en_GB")
         }
+        if let c = s.country, !(c.count == 2 && c.allSatisfy { $0.isASCII && $0.isLetter }) {
+            throw CareError.invalid("country", "must be a two-letter ISO 3166 code")
+        }
+        if let r = s.refundedCents, !(0...OrderSubmission.maxMoney).contains(r) {
+            throw CareError.invalid("refunded", "must be from 0 to \(OrderSubmission.maxMoney) (minor units)")
+        }
+        for (i, item) in s.items.enumerated() {
+            _ = try Text.optional(item.name, field: "items[\(i)].name", max: 500)
+            _ = try Text.optional(item.variantID, field: "items[\(i)].variant_id", max: 100)
+            _ = try Text.optional(item.sku, field: "items[\(i)].sku", max: 200)
+        }
         return Checked(externalID: externalID, email: email, customerName: customerName, products: products)
     }
 
     public static func submit(_ s: OrderSubmission, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> Stored {
         let checked = try check(s)
+        return try await storage.write(on: db) { tx in try await store(s, checked: checked, storeID: storeID, now: storage.now(), on: tx) }
+    }
+
+    /// In the write `tx`: the order `check` passed, created or brought up to date, with its request.
+    static func store(_ s: OrderSubmission, checked: Checked, storeID: UUID, now: Date, on tx: any SQLDatabase) async throws -> Stored {
         let (externalID, email, customerName, checkedProducts) = (checked.externalID, checked.email, checked.customerName, checked.products)
-        return try await storage.write(on: db) { tx in
-            let now = storage.now()
-            let customer = try await Catalog.customer(email: email, name: customerName, storeID: storeID, now: now, on: tx).customer
-            let customerID = try customer.requireID()
-            let order: Order
-            var created = false
-            if let existing = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) }) {
-                // An order never changes hands: a re-send naming another customer is a mistake, not an update.
-                guard existing.customerID == customerID else {
-                    throw CareError(
-                        .conflict, code: "order_customer_mismatch",
-                        message: "external_id: this order belongs to another customer", field: "external_id")
-                }
-                order = existing
-                order.placedAt = s.placedAt ?? order.placedAt
-                order.fulfilledAt = s.fulfilledAt ?? order.fulfilledAt
-                order.totalCents = s.totalCents ?? order.totalCents
-                order.currency = s.currency?.uppercased() ?? order.currency
-                order.locale = s.locale ?? order.locale
-                try await tx.saveChanges(order)
-                try await tx.delete(from: OrderItem.schema).where("order_id", .equal, order.requireID()).run()
-            } else {
-                order = Order(
-                    storeID: storeID, externalID: externalID, customerID: customerID,
-                    placedAt: s.placedAt, fulfilledAt: s.fulfilledAt,
-                    totalCents: s.totalCents, currency: s.currency?.uppercased(), createdAt: now)
-                order.locale = s.locale
-                try await tx.insert(order)
-                created = true
+        let customer = try await Catalog.customer(email: email, name: customerName, storeID: storeID, now: now, on: tx).customer
+        let customerID = try customer.requireID()
+        let order: Order
+        var created = false
+        if let existing = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) }) {
+            // An order never changes hands: a re-send naming another customer is a mistake, not an update.
+            guard existing.customerID == customerID else {
+                throw CareError(
+                    .conflict, code: "order_customer_mismatch",
+                    message: "external_id: this order belongs to another customer", field: "external_id")
             }
-            var stored: [(item: OrderItem, product: Product)] = []
-            for (i, (ref, item)) in zip(checkedProducts, s.items).enumerated() {
-                let product = try await Catalog.product(ref, storeID: storeID, now: now, nameField: "items[\(i)].product.name", on: tx)
-                let row = OrderItem(
-                    storeID: storeID, orderID: try order.requireID(), productID: try product.requireID(),
-                    quantity: item.quantity, unitPriceCents: item.unitPriceCents)
-                try await tx.insert(row)
-                stored.append((item: row, product: product))
+            order = existing
+            // Deliveries arrive out of order: a state older than the one kept is not applied.
+            if let kept = existing.sourceUpdatedAt, let incoming = s.sourceUpdatedAt, incoming < kept {
+                var stale = Stored(order: existing, customer: customer, items: [], created: false)
+                stale.stale = true
+                return stale
             }
-            if order.totalCents == nil, let total = OrderSubmission.itemsTotal(s.items) {
-                order.totalCents = total
-                try await tx.saveChanges(order)
-            }
-            // Fulfilled: the buyer is asked for reviews, whoever they are (written with the order).
-            try await ReviewRequests.schedule(order: order, customer: customer, now: now, on: tx)
-            return Stored(order: order, customer: customer, items: stored, created: created)
+            order.placedAt = s.placedAt ?? order.placedAt
+            order.fulfilledAt = s.fulfilledAt ?? order.fulfilledAt
+            order.totalCents = s.totalCents ?? order.totalCents
+            order.currency = s.currency?.uppercased() ?? order.currency
+            order.locale = s.locale ?? order.locale
+            order.cancelledAt = order.cancelledAt ?? s.cancelledAt
+            order.refundedAt = order.refundedAt ?? s.refundedAt
+            order.refundedCents = s.refundedCents ?? order.refundedCents
+            order.marketingConsent = s.marketingConsent ?? order.marketingConsent
+            order.country = s.country?.uppercased() ?? order.country
+            order.sourceUpdatedAt = s.sourceUpdatedAt ?? order.sourceUpdatedAt
+            order.connectionID = order.connectionID ?? s.connectionID
+            try await tx.saveChanges(order)
+            try await tx.delete(from: OrderItem.schema).where("order_id", .equal, order.requireID()).run()
+        } else {
+            order = Order(
+                storeID: storeID, externalID: externalID, customerID: customerID,
+                placedAt: s.placedAt, fulfilledAt: s.fulfilledAt,
+                totalCents: s.totalCents, currency: s.currency?.uppercased(), createdAt: now)
+            order.locale = s.locale
+            order.cancelledAt = s.cancelledAt
+            order.refundedAt = s.refundedAt
+            order.refundedCents = s.refundedCents
+            order.marketingConsent = s.marketingConsent
+            order.country = s.country?.uppercased()
+            order.source = s.source
+            order.connectionID = s.connectionID
+            order.sourceUpdatedAt = s.sourceUpdatedAt
+            try await tx.insert(order)
+            created = true
         }
+        var stored: [(item: OrderItem, product: Product)] = []
+        for (i, (ref, item)) in zip(checkedProducts, s.items).enumerated() {
+            let product = try await Catalog.product(ref, storeID: storeID, now: now, nameField: "items[\(i)].product.name", on: tx)
+            let row = OrderItem(
+                storeID: storeID, orderID: try order.requireID(), productID: try product.requireID(),
+                quantity: item.quantity, unitPriceCents: item.unitPriceCents)
+            (row.name, row.variantID, row.sku) = (item.name, item.variantID, item.sku)
+            try await tx.insert(row)
+            stored.append((item: row, product: product))
+        }
+        if order.totalCents == nil, let total = OrderSubmission.itemsTotal(s.items) {
+            order.totalCents = total
+            try await tx.saveChanges(order)
+        }
+        // Fulfilled: the buyer is asked for reviews, whoever they are (written with the order);
+        // cancelled or refunded: not, and a request already planned stops.
+        if let reason = order.requestStopReason {
+            try await ReviewRequests.stop(orderID: try order.requireID(), reason: reason, on: tx)
+        } else {
+            try await ReviewRequests.schedule(order: order, customer: customer, now: now, on: tx)
+        }
+        return Stored(order: order, customer: customer, items: stored, created: created)
     }
 }

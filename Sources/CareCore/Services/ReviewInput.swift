@@ -6,6 +6,11 @@ public struct ProductRef: Sendable {
     public var name: String?
     public var url: String?
     public var imageURL: String?
+    /// Identifiers a shop's catalog has (nil: leave what CareLoop knows).
+    public var sku: String?
+    public var gtin: String?
+    public var mpn: String?
+    public var brand: String?
 
     public init(externalID: String, name: String? = nil, url: String? = nil, imageURL: String? = nil) {
         self.externalID = externalID
@@ -77,6 +82,11 @@ public struct ReviewSubmission: Sendable {
         let productName = try Text.optional(product.name, field: "\(productField).name", max: Self.limits.name)
         let url = try Text.url(product.url, field: "\(productField).url")
         let imageURL = try Text.url(product.imageURL, field: "\(productField).image_url")
+        var checkedProduct = ProductRef(externalID: externalID, name: productName, url: url, imageURL: imageURL)
+        checkedProduct.sku = try Text.optional(product.sku, field: "\(productField).sku", max: 200)
+        checkedProduct.gtin = try Text.optional(product.gtin, field: "\(productField).gtin", max: 50)
+        checkedProduct.mpn = try Text.optional(product.mpn, field: "\(productField).mpn", max: 200)
+        checkedProduct.brand = try Text.optional(product.brand, field: "\(productField).brand", max: 200)
         let email = try EmailAddress(customer.email, field: emailField)
         // Names typed into the public form by anyone are shown on the review: never a link.
         if source == .widget {
@@ -84,7 +94,7 @@ public struct ReviewSubmission: Sendable {
             _ = try Text.name(customer.name, field: customerNameField, max: Self.limits.authorName)
         }
         return Valid(
-            product: ProductRef(externalID: externalID, name: productName, url: url, imageURL: imageURL),
+            product: checkedProduct,
             email: email,
             customerName: try Text.optional(customer.name, field: customerNameField, max: Self.limits.authorName),
             rating: try Rating(rating),

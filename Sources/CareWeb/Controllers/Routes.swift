@@ -36,6 +36,7 @@ func routes(_ app: Application) throws {
     app.get("widget.js", use: WidgetAsset.serveScript)
     app.get("widget.css", use: WidgetAsset.serveStylesheet)
     app.get("embed", ":slug", ":external_id", use: EmbedController.fragment)
+    app.get("feeds", ":slug", "google-product-reviews.xml", use: ProductReviewFeedController.feed)
     api.get("public", "stores", ":slug", "summaries", use: SummariesController.list)
     api.get("public", "stores", ":slug", "products", ":external_id", "jsonld", use: EmbedController.jsonld)
     let publicAPI = api.grouped("public", "stores", ":slug", "products", ":external_id", "reviews")
@@ -45,6 +46,9 @@ func routes(_ app: Application) throws {
     // Raw emails may carry attachments (10 MiB): streamed, so the secret is checked before any of the
     // body is read (see `InboundEmailController.receive`).
     api.on(.POST, "inbound-email", body: .stream, use: InboundEmailController.receive)
+    // The shop's webhooks: streamed, so an unknown or paused connection is refused before its body is read.
+    app.on(.POST, "connect", "shopify", ":connection", body: .stream, use: ShopDeliveryController.shopify)
+    app.on(.POST, "connect", "woocommerce", ":connection", body: .stream, use: ShopDeliveryController.woocommerce)
 
     let store = api.grouped(APIKeyAuth(), AuditTrail())
     store.get("settings", "inbound-email", use: InboundEmailController.settings)
@@ -58,6 +62,14 @@ func routes(_ app: Application) throws {
     store.post("reviews", ":id", "publish", use: ReviewsController.publish)
     store.post("reviews", ":id", "reject", use: ReviewsController.reject)
     store.post("orders", use: OrdersController.create)
+    store.get("orders", use: OrdersController.list)
+    store.get("orders", ":external_id", use: OrdersController.show)
+
+    store.get("connections", use: ConnectionsController.list)
+    store.post("connections", use: ConnectionsController.create)
+    store.get("connections", ":id", use: ConnectionsController.show)
+    store.patch("connections", ":id", use: ConnectionsController.update)
+    store.delete("connections", ":id", use: ConnectionsController.delete)
 
     store.get("triggers", use: TriggersController.list)
     store.post("triggers", use: TriggersController.create)

@@ -18,6 +18,15 @@ public struct RequestCustomText: Sendable, Equatable {
     }
 }
 
+/// Whom a store asks only with their marketing consent: nobody (`off`: a review request is a
+/// service mail), every buyer (`everywhere`), or buyers in the countries listed (`countries`:
+/// some countries treat a review request as advertising).
+public enum ConsentRule: String, Sendable, Codable, CaseIterable {
+    case off
+    case everywhere
+    case countries
+}
+
 /// How a store asks for reviews: when, how often, how many a day, and not at night.
 public struct RequestSettings: Sendable, Equatable {
     /// Days from fulfilment to the request email.
@@ -34,8 +43,38 @@ public struct RequestSettings: Sendable, Equatable {
     public var language = RequestLanguage.en
     /// The store's own words, per language; `{store}`, `{order}` and `{name}` are filled in.
     public var texts: [RequestLanguage: RequestCustomText] = [:]
+    /// Ask only buyers who agreed to marketing email: nowhere, everywhere or in `consentCountries`.
+    public var consentRule = ConsentRule.off
+    /// ISO 3166 alpha-2 codes, upper case (used with `.countries`).
+    public var consentCountries: [String] = []
 
     public init() {}
+
+    /// Whether a buyer with this consent (nil: the shop said nothing, which is not a yes) and
+    /// country may be asked.
+    public func consentAllows(consent: Bool?, country: String?) -> Bool {
+        switch consentRule {
+        case .off: return true
+        case .everywhere: return consent == true
+        case .countries:
+            guard let country, consentCountries.contains(country.uppercased()) else { return true }
+            return consent == true
+        }
+    }
+
+    /// `DE, AT,fr` → `["DE", "AT", "FR"]`; a word that is not two letters is refused.
+    public static func countries(from text: String) throws(CareError) -> [String] {
+        var out: [String] = []
+        for part in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }) {
+            guard part.count == 2, part.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw .invalid("consent_countries", "list two-letter country codes such as DE, AT, FR")
+            }
+            let code = part.uppercased()
+            if !out.contains(code) { out.append(code) }
+        }
+        guard out.count <= 250 else { throw .invalid("consent_countries", "at most 250 countries") }
+        return out
+    }
 
     public static let limits = (delayDays: 0...60, reminders: 0...2, reminderDays: 1...90, dailyCap: 1...100_000, hour: 0...23)
 
@@ -50,6 +89,12 @@ public struct RequestSettings: Sendable, Equatable {
         guard Self.limits.dailyCap.contains(dailyCap) else { throw .invalid("daily_cap", "must be from 1 to 100000") }
         guard Self.limits.hour.contains(quietStartHour) else { throw .invalid("quiet_start_hour", "must be an hour from 0 to 23") }
         guard Self.limits.hour.contains(quietEndHour) else { throw .invalid("quiet_end_hour", "must be an hour from 0 to 23") }
+        guard consentCountries.count <= 250,
+            consentCountries.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isUppercase && $0.isLetter } })
+        else { throw .invalid("consent_countries", "list two-letter country codes such as DE, AT, FR") }
+        if consentRule == .countries, consentCountries.isEmpty {
+            throw .invalid("consent_countries", "name at least one country, or ask for consent everywhere")
+        }
         guard timeZone.utf8.count <= 64, TimeZone(identifier: timeZone) != nil else {
             throw .invalid("time_zone", "must be a time zone name such as Europe/Berlin")
         }
@@ -84,8 +129,8 @@ extension RequestSettings {
         guard
             let row = try await sql.raw(
                 """
-                SELECT delay_days, reminder_days, daily_cap, quiet_start_hour, quiet_end_hour, time_zone, language
-                FROM request_settings WHERE store_id = \(bind: storeID)
+                SELECT delay_days, reminder_days, daily_cap, quiet_start_hour, quiet_end_hour, time_zone, language,
+                consent_rule, consent_countries FROM request_settings WHERE store_id = \(bind: storeID)
                 """
             ).first()
         else { return RequestSettings() }
@@ -97,6 +142,8 @@ extension RequestSettings {
         s.quietEndHour = try row.decode(column: "quiet_end_hour", as: Int.self)
         s.timeZone = try row.decode(column: "time_zone", as: String.self)
         s.language = RequestLanguage(rawValue: try row.decode(column: "language", as: String.self)) ?? .en
+        s.consentRule = ConsentRule(rawValue: try row.decode(column: "consent_rule", as: String.self)) ?? .off
+        s.consentCountries = (try? countries(from: try row.decode(column: "consent_countries", as: String.self))) ?? []
         for t in try await sql.raw("SELECT language, subject, intro FROM request_templates WHERE store_id = \(bind: storeID)").all() {
             guard let language = RequestLanguage(rawValue: try t.decode(column: "language", as: String.self)) else { continue }
             s.texts[language] = RequestCustomText(
@@ -111,12 +158,15 @@ extension RequestSettings {
         try await storage.write(on: db) { tx in
             try await tx.raw(
                 """
-                INSERT INTO request_settings (store_id, delay_days, reminder_days, daily_cap, quiet_start_hour, quiet_end_hour, time_zone, language, cap_used)
+                INSERT INTO request_settings (store_id, delay_days, reminder_days, daily_cap, quiet_start_hour, quiet_end_hour, time_zone, language, cap_used,
+                consent_rule, consent_countries)
                 VALUES (\(bind: storeID), \(bind: s.delayDays), \(bind: s.reminderText), \(bind: s.dailyCap), \(bind: s.quietStartHour),
-                \(bind: s.quietEndHour), \(bind: s.timeZone), \(bind: s.language.rawValue), 0)
+                \(bind: s.quietEndHour), \(bind: s.timeZone), \(bind: s.language.rawValue), 0, \(bind: s.consentRule.rawValue),
+                \(bind: s.consentCountries.joined(separator: ",")))
                 ON CONFLICT (store_id) DO UPDATE SET delay_days = excluded.delay_days, reminder_days = excluded.reminder_days,
                 daily_cap = excluded.daily_cap, quiet_start_hour = excluded.quiet_start_hour, quiet_end_hour = excluded.quiet_end_hour,
-                time_zone = excluded.time_zone, language = excluded.language
+                time_zone = excluded.time_zone, language = excluded.language, consent_rule = excluded.consent_rule,
+                consent_countries = excluded.consent_countries
                 """
             ).run()
             try await tx.raw("DELETE FROM request_templates WHERE store_id = \(bind: storeID)").run()

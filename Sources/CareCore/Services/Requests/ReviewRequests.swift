@@ -33,6 +33,16 @@ public enum ReviewRequests {
         ).run()
     }
 
+    /// In the order's transaction: the order was cancelled or refunded, so its request sends nothing more.
+    static func stop(orderID: UUID, reason: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            """
+            UPDATE review_requests SET next_send_at = NULL, stopped_reason = \(bind: reason)
+            WHERE order_id = \(bind: orderID) AND next_send_at IS NOT NULL
+            """
+        ).run()
+    }
+
     /// Queues the emails that are due. Returns how many it queued. Each request is its own short
     /// write (the writer is never held for a batch); pages of `batch` are read until none is due or
     /// `budget` seconds have gone, and the next sweep goes on from there. Every step moves its
@@ -62,7 +72,7 @@ public enum ReviewRequests {
             let due = r.nextSendAt, due <= now
         else { return false }
         let settings = try await RequestSettings.load(storeID: r.storeID, on: tx)
-        if let reason = try await stopReason(r, on: tx) {
+        if let reason = try await stopReason(r, settings: settings, on: tx) {
             r.nextSendAt = nil
             r.stoppedReason = reason
             try await tx.update(r, in: ReviewRequest.table, only: [\ReviewRequest.$nextSendAt, \ReviewRequest.$stoppedReason])
@@ -121,8 +131,16 @@ public enum ReviewRequests {
     /// Why the request must send nothing more, if it must not. The request itself goes to everyone
     /// who has not unsubscribed; reminders also stop once the customer reviewed, or is talking to a
     /// person about this order (they get the person, not a form letter).
-    static func stopReason(_ r: ReviewRequest, on sql: any SQLDatabase) async throws -> String? {
+    static func stopReason(_ r: ReviewRequest, settings: RequestSettings, on sql: any SQLDatabase) async throws -> String? {
         if try await isUnsubscribed(storeID: r.storeID, customerID: r.customerID, on: sql) { return "unsubscribed" }
+        if let order = try await sql.raw(
+            "SELECT cancelled_at, refunded_at, marketing_consent, country FROM orders WHERE id = \(bind: r.orderID)"
+        ).first() {
+            if try order.decode(column: "cancelled_at", as: Date?.self) != nil { return "cancelled" }
+            if try order.decode(column: "refunded_at", as: Date?.self) != nil { return "refunded" }
+            let consent = try order.decode(column: "marketing_consent", as: Bool?.self)
+            if !settings.consentAllows(consent: consent, country: try order.decode(column: "country", as: String?.self)) { return "no_consent" }
+        }
         let customer = try await sql.raw("SELECT email, erased_at FROM customers WHERE id = \(bind: r.customerID)").first()
         if try customer?.decode(column: "erased_at", as: Date?.self) != nil || customer == nil { return "erased" }
         if let email = try customer?.decode(column: "email", as: String.self),

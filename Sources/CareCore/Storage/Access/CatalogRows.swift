@@ -15,7 +15,7 @@ enum CatalogRows {
     }
 
     static func updateDetails(_ p: Product, on sql: any SQLDatabase) async throws {
-        try await sql.update(p, in: Product.table, only: [\.$name, \.$url, \.$imageURL])
+        try await sql.update(p, in: Product.table, only: [\.$name, \.$url, \.$imageURL, \.$sku, \.$gtin, \.$mpn, \.$brand])
     }
 
     static func customer(storeID: UUID, email: String, on sql: any SQLDatabase) async throws -> Customer? {

@@ -8,6 +8,7 @@ extension Product {
         .id(\.$id), .column(\.$storeID, fixed: true),
         .column(\.$externalID, fixed: true), .column(\.$name), .column(\.$url),
         .column(\.$imageURL), .column(\.$createdAt, fixed: true),
+        .column(\.$sku), .column(\.$gtin), .column(\.$mpn), .column(\.$brand),
     ])
 }
 

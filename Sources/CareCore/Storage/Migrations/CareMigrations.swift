@@ -31,5 +31,6 @@ public enum CareMigrations {
         M0026_MergedConversations(),
         M0027_SavedInboxViews(),
         M0028_MailThatBehaves(),
+        M0029_ShopConnections(),
     ]
 }

@@ -12,6 +12,12 @@ public final class Product: Model, @unchecked Sendable {
     @OptionalField(key: "url") public var url: String?
     @OptionalField(key: "image_url") public var imageURL: String?
     @Field(key: "created_at") public var createdAt: Date
+    /// The shop's identifiers, for search engines (JSON-LD, the Google feed): SKU, GTIN (the
+    /// barcode), the maker's part number and the brand (a Shopify product's vendor).
+    @OptionalField(key: "sku") public var sku: String?
+    @OptionalField(key: "gtin") public var gtin: String?
+    @OptionalField(key: "mpn") public var mpn: String?
+    @OptionalField(key: "brand") public var brand: String?
 
     public init() {}
 

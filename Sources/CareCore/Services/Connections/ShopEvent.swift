@@ -1,0 +1,116 @@
+import Foundation
+
+/// What one signed delivery from a shop means for CareLoop, whatever the platform.
+public enum ShopEvent: Sendable {
+    /// The whole order as the shop has it now (created, updated, paid, fulfilled, cancelled).
+    case order(OrderSubmission)
+    /// A fulfilment or a refund of an order, which may not be known yet (deliveries come out of order).
+    case fulfilment(orderID: String, at: Date)
+    case refund(orderID: String, amountCents: Int?, at: Date)
+    case product(ProductRef)
+    /// Shopify's privacy topics: the customer's data asked for, or to be erased; the whole shop's data
+    /// to be erased (48 hours after the app was removed).
+    case dataRequest(email: String)
+    case redactCustomer(email: String)
+    case redactShop
+    /// Nothing for CareLoop in it (another topic, an order without a buyer's email): answered 200, counted.
+    case ignored(String)
+}
+
+/// A delivery that was signed rightly but cannot be read: answered 400 and counted on the connection.
+public struct MalformedDelivery: Error, Sendable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+}
+
+/// Reading what shops send: ids that are numbers or strings, money as decimal text, optional text
+/// trimmed and bounded (an over-long value is refused, never cut).
+enum ShopValues {
+    /// An id the platform writes as a JSON number or a string, kept as its digits (no Double: 64-bit
+    /// ids lose their last digits there).
+    struct ID: Decodable, Sendable {
+        let text: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let n = try? c.decode(UInt64.self) {
+                text = String(n)
+            } else if let n = try? c.decode(Int64.self) {
+                text = String(n)
+            } else {
+                let s = try c.decode(String.self)
+                guard !s.isEmpty, s.utf8.count <= 100 else {
+                    throw DecodingError.dataCorruptedError(in: c, debugDescription: "an id must be 1 to 100 characters")
+                }
+                text = s
+            }
+        }
+    }
+
+    /// A price as text ("49.95") or a number (49.95): read from its digits into minor units.
+    struct Amount: Decodable, Sendable {
+        let text: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) {
+                text = s
+            } else {
+                let d = try c.decode(Decimal.self)
+                text = "\(d)"
+            }
+        }
+        /// Minor units (two decimals, none for currencies without them); nil when it is no amount or
+        /// beyond `OrderSubmission.maxMoney`. A negative amount (WooCommerce writes refunds so) counts as its size.
+        func cents(currency: String?) -> Int? { ShopValues.cents(text, currency: currency) }
+    }
+
+    /// Currencies whose amounts have no minor unit (ISO 4217 exponent 0).
+    static let wholeCurrencies: Set<String> = [
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
+    ]
+
+    static func cents(_ text: String, currency: String?) -> Int? {
+        var s = Substring(text.trimmingCharacters(in: .whitespaces))
+        if s.first == "-" { s = s.dropFirst() }
+        guard !s.isEmpty, s.utf8.count <= 24 else { return nil }
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let digits = wholeCurrencies.contains((currency ?? "").uppercased()) ? 0 : 2
+        // Digits past the minor unit must be zeros (49.950): a shop does not charge fractions of a cent.
+        guard fraction.dropFirst(digits).allSatisfy({ $0 == "0" }) else { return nil }
+        let minor = String(fraction.prefix(digits)).padding(toLength: digits, withPad: "0", startingAt: 0)
+        guard whole.count <= 13, let w = Int(whole), let f = digits == 0 ? 0 : Int(minor) else { return nil }
+        let (scaled, o1) = w.multipliedReportingOverflow(by: digits == 0 ? 1 : 100)
+        let (sum, o2) = scaled.addingReportingOverflow(f)
+        guard !o1, !o2, sum <= OrderSubmission.maxMoney else { return nil }
+        return sum
+    }
+
+    /// Text from the shop, trimmed; nil when empty. Longer than `max` characters is malformed.
+    static func text(_ value: String?, field: String, max: Int) throws -> String? {
+        guard let t = value?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }
+        guard t.count <= max else { throw MalformedDelivery("\(field) is longer than \(max) characters") }
+        return t
+    }
+
+    /// A date as the platforms write it (ISO 8601 with an offset; WooCommerce's `_gmt` fields have
+    /// none and are UTC). A value that is not a date is malformed, not ignored.
+    static func date(_ value: String?, field: String) throws -> Date? {
+        guard let v = value, !v.isEmpty else { return nil }
+        guard v.utf8.count <= 40, let d = ImportDate.parse(v) else { throw MalformedDelivery("\(field) is not a date") }
+        return d
+    }
+
+    /// A two-letter country code, upper case; anything else is dropped (it only narrows consent rules).
+    static func country(_ value: String?) -> String? {
+        guard let v = value, v.count == 2, v.allSatisfy({ $0.isASCII && $0.isLetter }) else { return nil }
+        return v.uppercased()
+    }
+
+    /// A language tag, when it is one (`de`, `en-US`).
+    static func language(_ value: String?) -> String? {
+        guard let v = value, OrderSubmission.isLanguageTag(v) else { return nil }
+        return v
+    }
+}
