@@ -12,6 +12,8 @@ enum ReviewPolicyController {
         let reminders: String
         let holdDays: String
         let invitesUpdate: Bool
+        /// Whom we ask only with their marketing consent, in the store's words (nil: everyone is asked).
+        let consent: String?
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -31,9 +33,19 @@ enum ReviewPolicyController {
         let context = Context(
             storeName: store.name, delayDays: settings.delayDays, reminders: reminders,
             holdDays: hours % 24 == 0 ? "\(hours / 24) day\(hours == 24 ? "" : "s")" : "\(hours) hours",
-            invitesUpdate: store.inviteReviewUpdate)
+            invitesUpdate: store.inviteReviewUpdate, consent: consentText(settings))
         let response = try await req.view.render("review-policy", context).encodeResponse(for: req)
         response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=300")
         return response
+    }
+
+    static func consentText(_ s: RequestSettings) -> String? {
+        switch s.consentRule {
+        case .off: nil
+        case .everywhere: "We ask only buyers who agreed to receive marketing email from us when they ordered."
+        case .countries:
+            "Buyers in these countries are asked only if they agreed to receive marketing email from us when they ordered: "
+                + s.consentCountries.joined(separator: ", ") + "."
+        }
     }
 }

@@ -12,6 +12,10 @@ struct ConversationContext: Encodable {
         let items: [String]
         /// The order the review is about (same product), marked so the agent sees it first.
         let reviewed: Bool
+        /// "cancelled 2026-11-20", "refunded 2026-11-21", "partly refunded 10.00 EUR": said before anything else.
+        let state: String?
+        /// Where it came from when a shop connection brought it ("from Shopify").
+        let source: String?
     }
 
     struct Other: Encodable {
@@ -60,11 +64,14 @@ struct ConversationContext: Encodable {
                     total: o.totalCents.map { Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? "—",
                     when: (o.fulfilledAt.map { "fulfilled " + Shown.day($0) }) ?? (o.placedAt.map { "placed " + Shown.day($0) }) ?? "",
                     items: mine.map { i in
-                        let name = products[i.productID]?.name ?? "a product"
+                        let name = i.name ?? products[i.productID]?.name ?? "a product"
                         let price = i.unitPriceCents.map { " at " + Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") } ?? ""
                         return "\(i.quantity) × \(name)\(price)"
                     },
-                    reviewed: review.map { r in mine.contains { $0.productID == r.productID } } ?? false)
+                    reviewed: review.map { r in mine.contains { $0.productID == r.productID } } ?? false,
+                    state: o.cancelledAt.map { "cancelled " + Shown.day($0) } ?? o.refundedAt.map { "refunded " + Shown.day($0) }
+                        ?? o.refundedCents.flatMap { $0 > 0 ? "partly refunded " + Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") : nil },
+                    source: ShopPlatform(rawValue: o.source).map { "from " + $0.displayName })
             },
             hasOrders: !orders.isEmpty,
             others: others.map {

@@ -19,6 +19,9 @@ enum RequestSettingsPage {
         let previewSubject: String
         let previewText: String
         let texts: [OwnText]
+        /// "Ask only buyers who agreed to marketing email": off, everywhere, or in the listed countries.
+        let consentRules: [Choice]
+        let consentCountries: String
     }
 
     /// One language's own subject and opening paragraph; the built-in text is the field's placeholder.
@@ -47,7 +50,17 @@ enum RequestSettingsPage {
                 return OwnText(
                     code: $0.rawValue, label: $0 == .en ? "English" : "Deutsch", subject: s.texts[$0]?.subject ?? "",
                     intro: s.texts[$0]?.intro ?? "", defaultSubject: t.subject, defaultIntro: t.intro)
-            })
+            },
+            consentRules: ConsentRule.allCases.map { Choice(value: $0.rawValue, label: consentLabel($0), selected: $0 == s.consentRule) },
+            consentCountries: s.consentCountries.joined(separator: ", "))
+    }
+
+    static func consentLabel(_ rule: ConsentRule) -> String {
+        switch rule {
+        case .off: "Ask every buyer (a review request is a service email)"
+        case .everywhere: "Ask only buyers who agreed to marketing email"
+        case .countries: "Ask only buyers who agreed to marketing email, in the countries listed below"
+        }
     }
 
     struct Form: Content {
@@ -63,6 +76,8 @@ enum RequestSettingsPage {
         let intro_en: String?
         let subject_de: String?
         let intro_de: String?
+        let consent_rule: String?
+        let consent_countries: String?
     }
 
     static func update(_ req: Request) async throws -> Response {
@@ -92,6 +107,13 @@ enum RequestSettingsPage {
         s.language = language
         s.texts[.en] = RequestCustomText(subject: form.subject_en, intro: form.intro_en)
         s.texts[.de] = RequestCustomText(subject: form.subject_de, intro: form.intro_de)
+        // An older form without the consent fields keeps what was chosen.
+        let kept = try await RequestSettings.load(storeID: ctx.storeID, on: req.db.sql)
+        s.consentRule = try form.consent_rule.map {
+            guard let rule = ConsentRule(rawValue: $0) else { throw CareError.invalid("consent_rule", "choose one of the options") }
+            return rule
+        } ?? kept.consentRule
+        s.consentCountries = try form.consent_countries.map { try RequestSettings.countries(from: $0) } ?? kept.consentCountries
         try await RequestSettings.save(s, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=saved#review-requests")
     }
