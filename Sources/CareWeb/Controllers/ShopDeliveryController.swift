@@ -76,6 +76,11 @@ enum ShopDeliveryController {
         return try JSONBody.response(DeliveryResult(result: outcome.result, note: outcome.note))
     }
 
+    /// What a shop writes in its signature header for `body` (tests and the benchmark sign with it).
+    static func sign(_ body: Data, secret: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()
+    }
+
     /// Base64 of HMAC-SHA256 over the raw body with the connection's secret, compared in constant time.
     static func signatureMatches(_ header: String, body: Data, secret: String) -> Bool {
         guard header.utf8.count <= 200, let given = Data(base64Encoded: header.trimmingCharacters(in: .whitespaces)) else { return false }
