@@ -33,6 +33,7 @@ public enum Retention {
         let now = storage.now()
         try await HelpRequests.expire(now: now, storage: storage, on: db)
         try await storage.write(on: db) { tx in try await AutomaticMailLimit.forget(before: now.addingTimeInterval(-2 * 3600), on: tx) }
+        try await ShopConnections.forgetDeliveries(before: now.addingTimeInterval(-ShopConnections.deliveriesKept), storage: storage, on: db)
         var total = 0
         for row in try await sql.raw("SELECT id, retention_months FROM stores WHERE retention_months IS NOT NULL").all() {
             let storeID = try row.decode(column: "id", as: UUID.self)

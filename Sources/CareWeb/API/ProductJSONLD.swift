@@ -10,7 +10,7 @@ enum ProductJSONLD {
         let s = page.summary
         guard s.count > 0 else { return nil }
         var product: [String: Any] = [
-            "@context": "https://schema.org", "@type": "Product", "name": page.product.name, "sku": page.product.externalID,
+            "@context": "https://schema.org", "@type": "Product", "name": page.product.name, "sku": page.product.sku ?? page.product.externalID,
             "aggregateRating": [
                 "@type": "AggregateRating", "ratingValue": String(format: "%.2f", s.average), "reviewCount": s.count,
                 "bestRating": 5, "worstRating": 1,
@@ -18,6 +18,10 @@ enum ProductJSONLD {
         ]
         if let url = page.product.url { product["url"] = url }
         if let image = page.product.imageURL { product["image"] = image }
+        // The shop's identifiers, when a connection brought them: what search engines match products by.
+        if let gtin = page.product.gtin { product["gtin"] = gtin }
+        if let mpn = page.product.mpn { product["mpn"] = mpn }
+        if let brand = page.product.brand { product["brand"] = ["@type": "Brand", "name": brand] }
         product["review"] = page.reviews.map { l -> [String: Any] in
             var r: [String: Any] = [
                 "@type": "Review", "author": ["@type": "Person", "name": l.review.authorName],

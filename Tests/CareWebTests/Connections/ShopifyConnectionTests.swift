@@ -147,6 +147,22 @@ final class ShopifyConnectionTests: XCTestCase {
             let recent = try await ShopConnections.activity(UUID(uuidString: connection)!, now: Date(), on: server.app.db).recent
             XCTAssertEqual(Set(recent.map(\.outcome)), ["applied", "stale"], "\(recent.map(\.outcome))")
             XCTAssertEqual(recent.count, 2, "the repeat was not recorded twice")
+
+            // act: another store's key reaches for the connection; then the owner deletes it
+            let (_, otherKey) = try await server.makeStore("other")
+            for (method, body) in [(HTTPMethod.GET, nil), (.PATCH, ["paused": true]), (.DELETE, nil)] as [(HTTPMethod, [String: Any]?)] {
+                let r = try await server.send(method, "/api/v1/connections/\(connection)", key: otherKey, json: body, contentType: body == nil ? nil : "application/json")
+                XCTAssertEqual(r.status, .notFound, "\(method) by another store: \(r.text)")
+            }
+            let deleted = try await server.send(.DELETE, "/api/v1/connections/\(connection)", key: key, contentType: nil)
+            XCTAssertEqual(deleted.status, .noContent, deleted.text)
+            // check: the connection is gone, its deliveries are refused, the order it brought stays
+            let gone = try await server.send(.GET, "/api/v1/connections/\(connection)", key: key, contentType: nil)
+            XCTAssertEqual(gone.status, .notFound)
+            let late = try await server.shopify(connection, topic: "orders/updated", body: try fulfilled.data, secret: secret)
+            XCTAssertEqual(late.status, .notFound)
+            let kept = try await server.order("5938471230981", key: key)
+            XCTAssertNotNil(kept, "deleting a connection keeps its orders")
         }
     }
 }

@@ -132,6 +132,24 @@ public enum ShopConnections {
         }
     }
 
+    /// How long a delivery's record is kept: long enough to drop the platform's retries (Shopify
+    /// retries for 48 hours) and to show a month on the connection page; the table stays bounded.
+    public static let deliveriesKept: TimeInterval = 30 * 86_400
+
+    /// Forgets delivery records older than `before`, a batch at a time (the writer is never held long).
+    static func forgetDeliveries(before: Date, storage: CareStorage, on db: any Database) async throws {
+        while true {
+            let ids = try await db.sql.raw(
+                "SELECT id FROM connection_deliveries WHERE received_at < \(bind: before) LIMIT 1000"
+            ).all().map { try $0.decode(column: "id", as: UUID.self) }
+            guard !ids.isEmpty else { return }
+            try await storage.write(on: db) { tx in
+                try await tx.raw("DELETE FROM connection_deliveries WHERE id IN (\(binds: ids))").run()
+            }
+            if ids.count < 1000 { return }
+        }
+    }
+
     /// What the connection received lately: deliveries per topic in the last 7 days, and the newest few.
     public struct Activity: Sendable {
         public struct Delivery: Sendable {
