@@ -3,7 +3,7 @@ import Foundation
 import Vapor
 
 /// `careloop import reviews --store SLUG --format judgeme|yotpo|okendo|careloop FILE.csv` and
-/// `careloop import orders --store SLUG FILE.csv`: brings a shop's history over. Prints a summary;
+/// `careloop import orders --store SLUG [--format careloop|shopify] FILE.csv`: brings a shop's history over. Prints a summary;
 /// each skipped row goes, with its line and reason, to `FILE.skipped.txt` (or `--skipped`).
 struct ImportCommand: AsyncCommand {
     struct Signature: CommandSignature {
@@ -12,14 +12,15 @@ struct ImportCommand: AsyncCommand {
         @Argument(name: "file", help: "the CSV file")
         var file: String
         @Option(name: "store", help: "the store's slug") var store: String?
-        @Option(name: "format", help: "reviews: judgeme, yotpo, okendo or careloop") var format: String?
+        @Option(name: "format", help: "reviews: judgeme, yotpo, okendo or careloop; orders: careloop (default) or shopify") var format: String?
         @Option(name: "skipped", help: "where skipped rows are listed (default FILE.skipped.txt)") var skipped: String?
         @Option(name: "batch-rows", help: "rows per transaction (1-10000, default 2000)") var batchRows: Int?
         @Flag(name: "dry-run", help: "read and check everything, write nothing") var dryRun: Bool
     }
 
     var help: String {
-        "import reviews|orders --store SLUG [--format judgeme|yotpo|okendo|careloop] [--dry-run] FILE.csv: a shop's history from CSV."
+        "import reviews|orders --store SLUG [--format judgeme|yotpo|okendo|careloop] [--dry-run] FILE.csv: a shop's history from CSV. "
+            + "Orders: CareLoop's layout, or --format shopify for Shopify's own orders export (admin → Orders → Export)."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -68,9 +69,19 @@ struct ImportCommand: AsyncCommand {
                         ? "" : " (\(s.verified) verified by an order, \(s.held) held for a decision), \(s.productsCreated) new products")
                     + ", \(s.alreadyThere) imported before, \(s.skipped) skipped"
             case "orders":
-                let s = try await OrderImport.run(
-                    reader, storeID: storeID, dryRun: signature.dryRun, storage: app.care.storage, on: app.db, skip: skipped.add,
-                    progress: bar.show)
+                let s: OrderImport.Summary
+                switch signature.format ?? "careloop" {
+                case "careloop":
+                    s = try await OrderImport.run(
+                        reader, storeID: storeID, dryRun: signature.dryRun, storage: app.care.storage, on: app.db, skip: skipped.add,
+                        progress: bar.show)
+                case "shopify":
+                    s = try await ShopifyOrderExport.run(
+                        reader, storeID: storeID, dryRun: signature.dryRun, storage: app.care.storage, on: app.db, skip: skipped.add,
+                        progress: bar.show)
+                default:
+                    throw ConfigError("import orders knows --format careloop (the default) or shopify")
+                }
                 line =
                     "orders: \(s.rows) rows read, \(s.created) \(signature.dryRun ? "to import" : "new orders"), \(s.updated) updated, "
                     + "\(s.skipped) rows skipped"

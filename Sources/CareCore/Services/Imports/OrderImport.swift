@@ -103,14 +103,33 @@ public enum OrderImport {
                 skip(record.line, error.message)
             }
         }
-        progress(reader.bytesRead / 2)
-
-        for (n, orderID) in order.enumerated() {
-            guard let rows = rowsByOrder.removeValue(forKey: orderID), let first = rows.first else { continue }
-            let submission = OrderSubmission(
+        try await ingest(
+            order, bytes: reader.bytesRead, dryRun: dryRun, storeID: storeID, storage: storage, on: db, summary: &summary, skip: skip,
+            progress: progress
+        ) { orderID in
+            guard let rows = rowsByOrder.removeValue(forKey: orderID), let first = rows.first else { return nil }
+            var submission = OrderSubmission(
                 externalID: orderID, customer: first.customer, items: rows.map(\.item),
                 placedAt: rows.lazy.compactMap(\.placedAt).first, fulfilledAt: rows.lazy.compactMap(\.fulfilledAt).first,
                 currency: rows.lazy.compactMap(\.currency).first, locale: rows.lazy.compactMap(\.locale).first)
+            submission.source = "import"
+            return (rows.map(\.line), submission)
+        }
+        return summary
+    }
+
+    /// The second half of every order import: each order of the file, in file order, through
+    /// `OrderIngest` (a dry run makes only its checks). `take` hands over an order (its lines and
+    /// submission) by the name its rows carry, and forgets it; a refused order is reported on each
+    /// of its lines, named by `orderName`.
+    static func ingest(
+        _ orderNames: [String], bytes: Int, dryRun: Bool, storeID: UUID, storage: CareStorage, on db: any Database,
+        summary: inout Summary, skip: (Int, String) -> Void, progress: (Int) -> Void,
+        take: (String) -> (lines: [Int], submission: OrderSubmission)?
+    ) async throws {
+        progress(bytes / 2)
+        for (n, orderName) in orderNames.enumerated() {
+            guard let (lines, submission) = take(orderName) else { continue }
             do {
                 if dryRun {
                     try OrderIngest.check(submission)
@@ -120,13 +139,12 @@ public enum OrderImport {
                     if stored.created { summary.created += 1 } else { summary.updated += 1 }
                 }
             } catch let error as CareError {
-                summary.skipped += rows.count
-                for row in rows { skip(row.line, "order \(orderID): \(error.message)") }
+                summary.skipped += lines.count
+                for line in lines { skip(line, "order \(orderName): \(error.message)") }
             }
-            if n % 1000 == 999 { progress(reader.bytesRead / 2 + reader.bytesRead * n / max(order.count, 1) / 2) }
+            if n % 1000 == 999 { progress(bytes / 2 + bytes * n / max(orderNames.count, 1) / 2) }
         }
-        progress(reader.bytesRead)
-        return summary
+        progress(bytes)
     }
 
     /// "12.50", "12.5" and "12" in a two-decimal currency → 1250; at most two decimals, no sign.
