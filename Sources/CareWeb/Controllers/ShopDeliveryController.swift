@@ -28,7 +28,9 @@ enum ShopDeliveryController {
             await noteRefusal(req, id, "a body of \(declared) bytes (the limit is \(maxBytes / 1024) KiB)")
             throw tooLarge()
         }
-        guard let ticket = req.care.shopDeliveries.take(store: connection.storeID, conversation: id) else {
+        // Slots per store and per client address: an outsider who knows a connection's URL and sends
+        // slowly holds at most a few, for at most the read's 10 s.
+        guard let ticket = req.care.shopDeliveries.take(store: connection.storeID, conversation: addressKey(req.clientAddress)) else {
             throw CareError(.rateLimited, code: "busy", message: "this store's deliveries are being read; try again shortly", retryAfter: 5)
         }
         let slots = req.care.shopDeliveries
@@ -74,6 +76,12 @@ enum ShopDeliveryController {
             event, connection: connection, deliveryID: deliveryID, topic: topic.isEmpty ? "(no topic)" : topic, storage: req.care.storage,
             on: req.db)
         return try JSONBody.response(DeliveryResult(result: outcome.result, note: outcome.note))
+    }
+
+    /// A client address as a slot key.
+    static func addressKey(_ address: String) -> UUID {
+        let d = Array(SHA256.hash(data: Data(address.utf8)))
+        return UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
     }
 
     /// What a shop writes in its signature header for `body` (tests and the benchmark sign with it).

@@ -25,7 +25,8 @@ public struct CareServices: Sendable {
     /// Inbound mails read at once: 2 per store (or for the installation's pipe), 4 in all, each up to
     /// `InboundEmailController.maxBytes`: the memory raw mail can take is bounded.
     let inboundMail = UploadSlots(perConversation: 2, perStore: 2, total: 4)
-    /// Shop deliveries read at once (up to `ShopDeliveryController.maxBytes` each): 8 per store, 32 in all.
+    /// Shop deliveries read at once (up to `ShopDeliveryController.maxBytes` each): 8 per client
+    /// address, 8 per store, 32 in all.
     let shopDeliveries = UploadSlots(perConversation: 8, perStore: 8, total: 32)
     /// Which refused shop deliveries are written down (one a second per connection).
     let refusalNotes = RefusalNotes()
