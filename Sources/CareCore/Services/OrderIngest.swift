@@ -40,6 +40,9 @@ public struct OrderSubmission: Sendable {
     public var connectionID: UUID?
     /// The platform's time of this state of the order: a state older than the one kept changes nothing.
     public var sourceUpdatedAt: Date?
+    /// From a platform's export file (no change time of its own): it fills in an order CareLoop does
+    /// not have, and never overwrites one a connection keeps up to date.
+    public var fromExport = false
 
     public init(
         externalID: String, customer: CustomerRef, items: [Item], placedAt: Date? = nil,
@@ -183,7 +186,7 @@ public enum OrderIngest {
             }
             order = existing
             // Deliveries arrive out of order: a state older than the one kept is not applied.
-            if let kept = existing.sourceUpdatedAt, let incoming = s.sourceUpdatedAt, incoming < kept {
+            if let kept = existing.sourceUpdatedAt, s.fromExport || (s.sourceUpdatedAt.map { $0 < kept } ?? false) {
                 var stale = Stored(order: existing, customer: customer, items: [], created: false)
                 stale.stale = true
                 return stale

@@ -28,9 +28,11 @@ enum ShopDeliveryController {
             await noteRefusal(req, id, "a body of \(declared) bytes (the limit is \(maxBytes / 1024) KiB)")
             throw tooLarge()
         }
-        // Slots per store and per client address: an outsider who knows a connection's URL and sends
-        // slowly holds at most a few, for at most the read's 10 s.
-        guard let ticket = req.care.shopDeliveries.take(store: connection.storeID, conversation: addressKey(req.clientAddress)) else {
+        // Memory for the body before any of it is read: its declared length, else the limit. An outsider
+        // who knows a connection's URL and sends slowly holds little, and for at most the read's 10 s.
+        let declared = req.headers.first(name: .contentLength).flatMap { Int($0) }
+        guard let ticket = req.care.shopDeliveries.take(store: connection.storeID, address: req.clientAddress, bytes: max(1, declared ?? maxBytes))
+        else {
             throw CareError(.rateLimited, code: "busy", message: "this store's deliveries are being read; try again shortly", retryAfter: 5)
         }
         let slots = req.care.shopDeliveries
@@ -38,7 +40,9 @@ enum ShopDeliveryController {
         do {
             defer { slots.release(ticket) }
             let buffer: ByteBuffer
-            do { buffer = try await BodyReader.collect(req, max: maxBytes, seconds: 10) } catch let e as Abort where e.status == .payloadTooLarge {
+            do { buffer = try await BodyReader.collect(req, max: min(maxBytes, declared ?? maxBytes), seconds: 10) } catch let e as Abort
+                where e.status == .payloadTooLarge
+            {
                 await noteRefusal(req, id, "a body over \(maxBytes / 1024) KiB")
                 throw tooLarge()
             }
@@ -76,12 +80,6 @@ enum ShopDeliveryController {
             event, connection: connection, deliveryID: deliveryID, topic: topic.isEmpty ? "(no topic)" : topic, storage: req.care.storage,
             on: req.db)
         return try JSONBody.response(DeliveryResult(result: outcome.result, note: outcome.note))
-    }
-
-    /// A client address as a slot key.
-    static func addressKey(_ address: String) -> UUID {
-        let d = Array(SHA256.hash(data: Data(address.utf8)))
-        return UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
     }
 
     /// What a shop writes in its signature header for `body` (tests and the benchmark sign with it).

@@ -156,6 +156,31 @@ final class ShopifyOrderImportTests: XCTestCase {
             }
         }
     }
+
+    func testTheExportNeverOverwritesAnOrderAConnectionKeeps() async throws {
+        try await onEachBackend { server in
+            let (store, key) = try await server.makeStore()
+            // setup: the shop's connection delivered order 5938471230981 (total 129.90, the newer state)
+            let (connection, secret) = try await server.connect("shopify", key: key)
+            let delivered = try await server.shopify(
+                connection, topic: "orders/fulfilled", body: try ShopFixture("shopify-orders-fulfilled").data, secret: secret)
+            XCTAssertEqual(delivered.status, .ok, delivered.text)
+            let before = try await server.shopifyOrder(store, "5938471230981")
+
+            // act: the export, which has the same order in an older state (total 104.75)
+            _ = try await server.importShopify(try shopifyExport(), into: store)
+
+            // check: the connection's state stands; the export's other orders came in
+            let after = try await server.shopifyOrder(store, "5938471230981")
+            XCTAssertEqual(after.totalCents, 12_990)
+            XCTAssertEqual(after.totalCents, before.totalCents)
+            XCTAssertEqual(after.sourceUpdatedAt, before.sourceUpdatedAt)
+            let items = try await OrderItem.query(on: server.app.db).filter(\.$orderID == after.id!).count()
+            XCTAssertEqual(items, 2, "the delivered lines are kept")
+            let all = try await Order.query(on: server.app.db).filter(\.$storeID == store.id!).count()
+            XCTAssertEqual(all, 9)
+        }
+    }
 }
 
 /// The fixture's orders (November 2026) moved to last month, so that its fulfilled orders are

@@ -171,6 +171,7 @@ struct ShopifyExportRow {
             externalID: id, customer: CustomerRef(email: email, name: self[.billingName] ?? self[.shippingName]), items: items,
             placedAt: placed, fulfilledAt: try date(.fulfilledAt), totalCents: try money(.total), currency: self[.currency])
         s.source = "shopify"
+        s.fromExport = true
         s.cancelledAt = try date(.cancelledAt)
         // 0.00 on an order never refunded: only an amount says something.
         if let refunded = try money(.refundedAmount), refunded > 0 { s.refundedCents = refunded }
