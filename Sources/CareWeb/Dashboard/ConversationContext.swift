@@ -70,7 +70,9 @@ struct ConversationContext: Encodable {
                     },
                     reviewed: review.map { r in mine.contains { $0.productID == r.productID } } ?? false,
                     state: o.cancelledAt.map { "cancelled " + Shown.day($0) } ?? o.refundedAt.map { "refunded " + Shown.day($0) }
-                        ?? o.refundedCents.flatMap { $0 > 0 ? "partly refunded " + Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") : nil },
+                        ?? o.refundedCents.flatMap {
+                            $0 > 0 ? "partly refunded " + Money.format(cents: $0) + (o.currency.map { " \($0)" } ?? "") : nil
+                        },
                     source: ShopPlatform(rawValue: o.source).map { "from " + $0.displayName })
             },
             hasOrders: !orders.isEmpty,

@@ -109,10 +109,11 @@ enum RequestSettingsPage {
         s.texts[.de] = RequestCustomText(subject: form.subject_de, intro: form.intro_de)
         // An older form without the consent fields keeps what was chosen.
         let kept = try await RequestSettings.load(storeID: ctx.storeID, on: req.db.sql)
-        s.consentRule = try form.consent_rule.map {
-            guard let rule = ConsentRule(rawValue: $0) else { throw CareError.invalid("consent_rule", "choose one of the options") }
-            return rule
-        } ?? kept.consentRule
+        s.consentRule =
+            try form.consent_rule.map {
+                guard let rule = ConsentRule(rawValue: $0) else { throw CareError.invalid("consent_rule", "choose one of the options") }
+                return rule
+            } ?? kept.consentRule
         s.consentCountries = try form.consent_countries.map { try RequestSettings.countries(from: $0) } ?? kept.consentCountries
         try await RequestSettings.save(s, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         return DashboardPage.back(req, to: "/app/settings?notice=saved#review-requests")

@@ -21,15 +21,48 @@ final class ShopDeliveryRefusalTests: XCTestCase {
 
             // act and check: each refusal, its status and code
             let cases: [(String, TestServer.Reply, HTTPStatus, String)] = [
-                ("no signature", try await server.send(.POST, "/connect/shopify/\(connection)", raw: body, headers: ["X-Shopify-Topic": "orders/create"]), .unauthorized, "missing_signature"),
-                ("a wrong signature", try await server.shopify(connection, topic: "orders/create", body: body, secret: secret, signature: "AAAA"), .unauthorized, "invalid_signature"),
-                ("a signature over other bytes", try await server.shopify(connection, topic: "orders/create", body: tampered, secret: secret, signature: ShopDeliveryController.sign(body, secret: secret)), .unauthorized, "invalid_signature"),
-                ("another connection's secret", try await server.shopify(connection, topic: "orders/create", body: body, secret: otherSecret), .unauthorized, "invalid_signature"),
-                ("a WooCommerce route for a Shopify connection", try await server.woocommerce(connection, topic: "order.created", body: body, secret: secret), .notFound, "not_found"),
-                ("an unknown connection", try await server.shopify(UUID().uuidString, topic: "orders/create", body: body, secret: secret), .notFound, "not_found"),
-                ("a body over the limit", try await server.shopify(connection, topic: "orders/create", body: Data(repeating: 0x20, count: ShopDeliveryController.maxBytes + 1), secret: secret), .payloadTooLarge, "delivery_too_large"),
-                ("malformed JSON after a good signature", try await server.shopify(connection, topic: "orders/create", body: Data("{\"id\": ".utf8), secret: secret), .badRequest, "malformed_delivery"),
-                ("JSON of the wrong shape", try await server.shopify(connection, topic: "orders/create", body: Data("[1,2]".utf8), secret: secret), .badRequest, "malformed_delivery"),
+                (
+                    "no signature",
+                    try await server.send(.POST, "/connect/shopify/\(connection)", raw: body, headers: ["X-Shopify-Topic": "orders/create"]),
+                    .unauthorized, "missing_signature"
+                ),
+                (
+                    "a wrong signature", try await server.shopify(connection, topic: "orders/create", body: body, secret: secret, signature: "AAAA"),
+                    .unauthorized, "invalid_signature"
+                ),
+                (
+                    "a signature over other bytes",
+                    try await server.shopify(
+                        connection, topic: "orders/create", body: tampered, secret: secret,
+                        signature: ShopDeliveryController.sign(body, secret: secret)), .unauthorized, "invalid_signature"
+                ),
+                (
+                    "another connection's secret", try await server.shopify(connection, topic: "orders/create", body: body, secret: otherSecret),
+                    .unauthorized, "invalid_signature"
+                ),
+                (
+                    "a WooCommerce route for a Shopify connection",
+                    try await server.woocommerce(connection, topic: "order.created", body: body, secret: secret), .notFound, "not_found"
+                ),
+                (
+                    "an unknown connection", try await server.shopify(UUID().uuidString, topic: "orders/create", body: body, secret: secret),
+                    .notFound, "not_found"
+                ),
+                (
+                    "a body over the limit",
+                    try await server.shopify(
+                        connection, topic: "orders/create", body: Data(repeating: 0x20, count: ShopDeliveryController.maxBytes + 1), secret: secret),
+                    .payloadTooLarge, "delivery_too_large"
+                ),
+                (
+                    "malformed JSON after a good signature",
+                    try await server.shopify(connection, topic: "orders/create", body: Data("{\"id\": ".utf8), secret: secret), .badRequest,
+                    "malformed_delivery"
+                ),
+                (
+                    "JSON of the wrong shape", try await server.shopify(connection, topic: "orders/create", body: Data("[1,2]".utf8), secret: secret),
+                    .badRequest, "malformed_delivery"
+                ),
             ]
             for (what, reply, status, code) in cases {
                 XCTAssertEqual(reply.status, status, "\(what): \(reply.text)")

@@ -52,7 +52,8 @@ final class ShopifyConnectionTests: XCTestCase {
             XCTAssertEqual(order["review_request"] as? String, "scheduled")
 
             // act: the sweep an hour before fulfilment finds nothing due; at the real time, the request goes
-            let early = try await ReviewRequests.sweep(storage: server.app.care.storage.withClock { fulfilled.addingTimeInterval(-3_600) }, on: server.app.db)
+            let early = try await ReviewRequests.sweep(
+                storage: server.app.care.storage.withClock { fulfilled.addingTimeInterval(-3_600) }, on: server.app.db)
             XCTAssertEqual(early, 0, "not due before the order was fulfilled")
             try await ReviewRequests.sweep(storage: server.app.care.storage, on: server.app.db)
             let v57 = try await sink.waitFor(1, to: buyer).first
@@ -77,14 +78,14 @@ final class ShopifyConnectionTests: XCTestCase {
             // act: a second order, fulfilled, then refunded in full (refunds/create)
             var other = try ShopFixture("shopify-orders-fulfilled")
             try other.moveDates(anchor: "2026-11-23T08:42:17-05:00", to: fulfilled)
-            other.json["id"] = 5938471239999
+            other.json["id"] = 5_938_471_239_999
             other.json["email"] = "max-\(server.backend)@example.com"
             let otherMade = try await server.shopify(connection, topic: "orders/fulfilled", body: try other.data, secret: secret)
             XCTAssertEqual(otherMade.status, .ok, otherMade.text)
             let v82 = try await server.order("5938471239999", key: key)?["review_request"] as? String
             XCTAssertEqual(v82, "scheduled")
             var refund = try ShopFixture("shopify-refunds-create")
-            refund.json["order_id"] = 5938471239999
+            refund.json["order_id"] = 5_938_471_239_999
             let refunded = try await server.shopify(connection, topic: "refunds/create", body: try refund.data, secret: secret)
             XCTAssertEqual(refunded.status, .ok, refunded.text)
             // check: its request stopped, the first order's did not
@@ -151,7 +152,8 @@ final class ShopifyConnectionTests: XCTestCase {
             // act: another store's key reaches for the connection; then the owner deletes it
             let (_, otherKey) = try await server.makeStore("other")
             for (method, body) in [(HTTPMethod.GET, nil), (.PATCH, ["paused": true]), (.DELETE, nil)] as [(HTTPMethod, [String: Any]?)] {
-                let r = try await server.send(method, "/api/v1/connections/\(connection)", key: otherKey, json: body, contentType: body == nil ? nil : "application/json")
+                let r = try await server.send(
+                    method, "/api/v1/connections/\(connection)", key: otherKey, json: body, contentType: body == nil ? nil : "application/json")
                 XCTAssertEqual(r.status, .notFound, "\(method) by another store: \(r.text)")
             }
             let deleted = try await server.send(.DELETE, "/api/v1/connections/\(connection)", key: key, contentType: nil)
