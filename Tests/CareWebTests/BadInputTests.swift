@@ -169,4 +169,20 @@ final class BadInputTests: XCTestCase {
             }
         }
     }
+
+    /// A slug no store can have (a NUL byte: PostgreSQL refuses the text outright) is not found, on
+    /// every public route that starts from a store's slug.
+    func testImpossibleSlugsAreNotFoundOnEveryPublicRoute() async throws {
+        try await onEachBackend { server in
+            for slug in ["%00", "a%00b", "%F0%9F%98%80", String(repeating: "x", count: 300)] {
+                for path in [
+                    "/embed/\(slug)/x", "/s/\(slug)/review-policy", "/s/\(slug)/help", "/feeds/\(slug)/google-product-reviews.xml",
+                    "/api/v1/public/stores/\(slug)/summaries?products=x", "/api/v1/public/stores/\(slug)/products/x/reviews",
+                ] {
+                    let r = try await server.send(.GET, path, contentType: nil)
+                    XCTAssertEqual(r.status, .notFound, "\(server.backend) \(path): \(r.text.prefix(200))")
+                }
+            }
+        }
+    }
 }

@@ -3,9 +3,10 @@
 Usage: fuzz_setup.py BASE_URL API_KEY SLUG RECEIVER_URL
 
 A 1-star review (the default trigger opens a conversation about it), two triggers (one to change,
-one to delete), two webhooks (one to test, one to delete), one dead-lettered delivery (the
-webhook's receiver answers 410 Gone, which dead-letters a delivery at once) and one suppressed address
-(a delivery report to the care mail's return path, signed with CARELOOP_SECRET as CareLoop signs it).
+one to delete), two webhooks (one to test, one to delete), two shop connections (one to read and
+pause, one to delete), one dead-lettered delivery (the webhook's receiver answers 410 Gone, which
+dead-letters a delivery at once) and one suppressed address (a delivery report to the care mail's
+return path, signed with CARELOOP_SECRET as CareLoop signs it).
 """
 
 import hashlib
@@ -76,6 +77,12 @@ for var, email in (("FUZZ_CUSTOMER_ID", "keep@example.com"), ("FUZZ_ERASE_CUSTOM
         "external_id": f"fuzz-{email}", "customer": {"email": email, "name": "Fuzz Customer"},
         "items": [{"product": {"external_id": "fuzz-mug", "name": "Fuzz Mug"}, "quantity": 1, "unit_price": 1200}]})
     out[var] = order["customer"]["id"]
+
+out["FUZZ_ORDER"] = "fuzz-keep@example.com"
+
+for var, domain in (("FUZZ_CONNECTION_ID", "fuzz-shop.myshopify.com"), ("FUZZ_CONNECTION_DELETE_ID", "fuzz-delete.example.com")):
+    _, c = call("POST", "/api/v1/connections", {"platform": "shopify", "shop_domain": domain, "secret": "fuzz-shop-secret"})
+    out[var] = c["id"]
 
 _, inbound = call("GET", "/api/v1/settings/inbound-email")
 out["FUZZ_INBOUND_SECRET"] = inbound["secret"]

@@ -77,7 +77,9 @@ public enum StoreService {
 
     public static func store(slug: String, on db: any Database) async throws -> Store? {
         // Every public request starts here: read through the table's description, not model reflection.
-        try await db.sql.rows(Store.table) { $0.where("slug", .equal, slug).limit(1) }.first
+        // A slug no store can have (a NUL byte, which PostgreSQL refuses outright) is simply not found.
+        guard (try? validateSlug(slug)) != nil else { return nil }
+        return try await db.sql.rows(Store.table) { $0.where("slug", .equal, slug).limit(1) }.first
     }
 
     public static func find(id: UUID, on db: any Database) async throws -> Store {

@@ -43,6 +43,10 @@ enum ConnectionsPage {
     struct Context: Encodable {
         let connections: [Shown]
         let notice: String?
+        /// A refused form: what was wrong (in the form's words), and what was typed, kept.
+        let error: String?
+        let typedDomain: String
+        let typedWoo: Bool
         let maxKB: Int
     }
 
@@ -62,7 +66,9 @@ enum ConnectionsPage {
         try await render(req, notice: req.query[String.self, at: "notice"].flatMap(notice), status: .ok)
     }
 
-    static func render(_ req: Request, notice: String?, status: HTTPResponseStatus) async throws -> Response {
+    static func render(
+        _ req: Request, notice: String?, error: String? = nil, form: CreateForm? = nil, status: HTTPResponseStatus
+    ) async throws -> Response {
         let ctx = try req.staff
         let now = req.care.storage.now()
         var shown: [Shown] = []
@@ -88,7 +94,9 @@ enum ConnectionsPage {
                     lastRefusal: c.lastRefusalAt.map { "\(CareWeb.Shown.time($0)): \(c.lastRefusalReason ?? "")" },
                     shopRedact: c.shopRedactAt.map(CareWeb.Shown.time)))
         }
-        let context = Context(connections: shown, notice: notice, maxKB: ShopDeliveryController.maxBytes / 1024)
+        let context = Context(
+            connections: shown, notice: notice, error: error, typedDomain: form?.shop_domain ?? "", typedWoo: form?.platform == "woocommerce",
+            maxKB: ShopDeliveryController.maxBytes / 1024)
         return try await DashboardPage.render(req, "app-connections", title: "Connections", section: "settings", context, status: status)
     }
 
@@ -106,7 +114,10 @@ enum ConnectionsPage {
                 platform: form.platform ?? "", shopDomain: form.shop_domain ?? "", secret: form.secret ?? "", storeID: ctx.storeID,
                 storage: req.care.storage, on: req.db)
         } catch let e as CareError where e.kind != .notFound {
-            return try await render(req, notice: e.message, status: e.kind.status)
+            // Said beside the form in its own words; the domain typed is kept (the secret is not shown back).
+            let message = e.message.replacingOccurrences(of: "shop_domain: ", with: "Shop domain: ")
+                .replacingOccurrences(of: "secret: ", with: "Signing secret: ").replacingOccurrences(of: "platform: ", with: "Platform: ")
+            return try await render(req, notice: nil, error: message, form: form, status: e.kind.status)
         }
         return DashboardPage.back(req, to: "/app/settings/connections?notice=created")
     }
