@@ -11,6 +11,7 @@ public struct CareError: Error, Sendable, Equatable, CustomStringConvertible {
         case rateLimited // 429
         case gone // 410: it existed, and is no longer available (an expired link)
         case payloadTooLarge // 413: refused for its size, before or while it was read
+        case lengthRequired // 411: a body that must say its length did not
     }
 
     public var kind: Kind

@@ -173,6 +173,14 @@ public enum CustomerPrivacy {
             "DELETE FROM message_photos WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))"
         ).run()
         try await sql.raw("DELETE FROM customer_notes WHERE customer_id = \(bind: customerID)").run()
+        // Their orders' ids stay, bare, so a shop's late delivery of one does not bring the customer back.
+        try await sql.raw(
+            """
+            INSERT INTO erased_orders (store_id, external_id, erased_at)
+            SELECT store_id, external_id, \(bind: now) FROM orders WHERE customer_id = \(bind: customerID)
+            ON CONFLICT (store_id, external_id) DO NOTHING
+            """
+        ).run()
         try await sql.raw("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = \(bind: customerID))").run()
         try await sql.raw("UPDATE reviews SET order_id = NULL WHERE customer_id = \(bind: customerID)").run()
         try await sql.raw("DELETE FROM orders WHERE customer_id = \(bind: customerID)").run()

@@ -43,6 +43,9 @@ public struct OrderSubmission: Sendable {
     /// From a platform's export file (no change time of its own): it fills in an order CareLoop does
     /// not have, and never overwrites one a connection keeps up to date.
     public var fromExport = false
+    /// The shop's whole state of the order (a connection's delivery): what it does not say is not so
+    /// (not cancelled, not refunded), and it may move the order to a corrected buyer address.
+    public var fullState = false
 
     public init(
         externalID: String, customer: CustomerRef, items: [Item], placedAt: Date? = nil,
@@ -158,9 +161,9 @@ public enum OrderIngest {
             throw CareError.invalid("refunded", "must be from 0 to \(OrderSubmission.maxMoney) (minor units)")
         }
         for (i, item) in s.items.enumerated() {
-            _ = try Text.optional(item.name, field: "items[\(i)].name", max: 500)
+            _ = try Text.optional(item.name, field: "items[\(i)].name", max: 1_000)
             _ = try Text.optional(item.variantID, field: "items[\(i)].variant_id", max: 100)
-            _ = try Text.optional(item.sku, field: "items[\(i)].sku", max: 200)
+            _ = try Text.optional(item.sku, field: "items[\(i)].sku", max: 255)
         }
         return Checked(externalID: externalID, email: email, customerName: customerName, products: products)
     }
@@ -173,33 +176,62 @@ public enum OrderIngest {
     /// In the write `tx`: the order `check` passed, created or brought up to date, with its request.
     static func store(_ s: OrderSubmission, checked: Checked, storeID: UUID, now: Date, on tx: any SQLDatabase) async throws -> Stored {
         let (externalID, email, customerName, checkedProducts) = (checked.externalID, checked.email, checked.customerName, checked.products)
+        // An order whose customer was erased is not brought back by a late or replayed delivery.
+        if try await tx.raw("SELECT 1 AS x FROM erased_orders WHERE store_id = \(bind: storeID) AND external_id = \(bind: externalID)").first() != nil
+        {
+            throw CareError(
+                .conflict, code: "order_erased", message: "external_id: this order's customer was erased; the order is not kept again",
+                field: "external_id")
+        }
+        let found = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) })
+        // Deliveries arrive out of order: a state older than the one kept is not applied (nor is its buyer made).
+        if let existing = found, let kept = existing.sourceUpdatedAt, s.fromExport || (s.sourceUpdatedAt.map { $0 < kept } ?? false) {
+            guard let owner = try await tx.rows(Customer.table, { $0.where("id", .equal, existing.customerID) }).first else {
+                throw CareError.notFound("customer")
+            }
+            var stale = Stored(order: existing, customer: owner, items: [], created: false)
+            stale.stale = true
+            return stale
+        }
         let customer = try await Catalog.customer(email: email, name: customerName, storeID: storeID, now: now, on: tx).customer
         let customerID = try customer.requireID()
         let order: Order
         var created = false
-        if let existing = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) }) {
-            // An order never changes hands: a re-send naming another customer is a mistake, not an update.
-            guard existing.customerID == customerID else {
-                throw CareError(
-                    .conflict, code: "order_customer_mismatch",
-                    message: "external_id: this order belongs to another customer", field: "external_id")
+        if let existing = found {
+            if existing.customerID != customerID {
+                // Through the API an order never changes hands: a re-send naming another customer is a
+                // mistake. A shop's own state is the authority: it corrected the order's address, and
+                // the order (with a request not sent yet) follows it.
+                guard s.fullState else {
+                    throw CareError(
+                        .conflict, code: "order_customer_mismatch",
+                        message: "external_id: this order belongs to another customer", field: "external_id")
+                }
+                existing.customerID = customerID
+                try await tx.raw(
+                    """
+                    UPDATE review_requests SET customer_id = \(bind: customerID)
+                    WHERE order_id = \(bind: try existing.requireID()) AND emails_sent = 0
+                    """
+                ).run()
             }
             order = existing
-            // Deliveries arrive out of order: a state older than the one kept is not applied.
-            if let kept = existing.sourceUpdatedAt, s.fromExport || (s.sourceUpdatedAt.map { $0 < kept } ?? false) {
-                var stale = Stored(order: existing, customer: customer, items: [], created: false)
-                stale.stale = true
-                return stale
-            }
             order.placedAt = s.placedAt ?? order.placedAt
             order.fulfilledAt = s.fulfilledAt ?? order.fulfilledAt
             order.totalCents = s.totalCents ?? order.totalCents
             order.currency = s.currency?.uppercased() ?? order.currency
             order.locale = s.locale ?? order.locale
-            order.cancelledAt = order.cancelledAt ?? s.cancelledAt
-            order.refundedAt = order.refundedAt ?? s.refundedAt
+            if s.fullState {
+                // The shop's whole state: an order restored after a cancellation is no longer cancelled.
+                order.cancelledAt = s.cancelledAt
+                order.refundedAt = s.refundedAt
+                order.marketingConsent = s.marketingConsent
+            } else {
+                order.cancelledAt = order.cancelledAt ?? s.cancelledAt
+                order.refundedAt = order.refundedAt ?? s.refundedAt
+                order.marketingConsent = s.marketingConsent ?? order.marketingConsent
+            }
             order.refundedCents = s.refundedCents ?? order.refundedCents
-            order.marketingConsent = s.marketingConsent ?? order.marketingConsent
             order.country = s.country?.uppercased() ?? order.country
             order.sourceUpdatedAt = s.sourceUpdatedAt ?? order.sourceUpdatedAt
             order.connectionID = order.connectionID ?? s.connectionID

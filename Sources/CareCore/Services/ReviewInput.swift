@@ -83,10 +83,10 @@ public struct ReviewSubmission: Sendable {
         let url = try Text.url(product.url, field: "\(productField).url")
         let imageURL = try Text.url(product.imageURL, field: "\(productField).image_url")
         var checkedProduct = ProductRef(externalID: externalID, name: productName, url: url, imageURL: imageURL)
-        checkedProduct.sku = try Text.optional(product.sku, field: "\(productField).sku", max: 200)
-        checkedProduct.gtin = try Text.optional(product.gtin, field: "\(productField).gtin", max: 50)
-        checkedProduct.mpn = try Text.optional(product.mpn, field: "\(productField).mpn", max: 200)
-        checkedProduct.brand = try Text.optional(product.brand, field: "\(productField).brand", max: 200)
+        checkedProduct.sku = try Text.optional(product.sku, field: "\(productField).sku", max: 255)
+        checkedProduct.gtin = try Text.optional(product.gtin, field: "\(productField).gtin", max: 255)
+        checkedProduct.mpn = try Text.optional(product.mpn, field: "\(productField).mpn", max: 255)
+        checkedProduct.brand = try Text.optional(product.brand, field: "\(productField).brand", max: 255)
         let email = try EmailAddress(customer.email, field: emailField)
         // Names typed into the public form by anyone are shown on the review: never a link.
         if source == .widget {

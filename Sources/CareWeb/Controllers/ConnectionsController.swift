@@ -43,8 +43,8 @@ enum ConnectionsController {
         return Response(status: .noContent)
     }
 
-    /// Where the shop posts: one URL per connection (its id is not a secret; the signature is).
+    /// Where the shop posts: one URL per connection, with its unguessable key (the signature is still what proves a body).
     static func webhookURL(_ c: ShopConnection, _ req: Request) -> String {
-        "\(req.care.links.publicURL)/connect/\(c.platformName)/\(c.id?.uuidString.lowercased() ?? "")"
+        "\(req.care.links.publicURL)/connect/\(c.platformName)/\(c.urlKey)"
     }
 }

@@ -29,7 +29,9 @@ enum OrdersController {
     /// `GET /api/v1/orders/{external_id}`.
     static func show(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
+        // No control characters: no order has them in its id (and PostgreSQL refuses a NUL outright).
         guard let externalID = req.parameters.get("external_id"), externalID.utf8.count <= 200,
+            externalID.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }),
             let detail = try await OrderQueries.find(storeID: ctx.storeID, externalID: externalID, on: req.db)
         else { throw CareError.notFound("order") }
         return try JSONBody.response(OrderDetailView(detail: detail))

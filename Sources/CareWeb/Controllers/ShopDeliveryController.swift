@@ -17,36 +17,42 @@ enum ShopDeliveryController {
     static func woocommerce(_ req: Request) async throws -> Response { try await receive(req, platform: .woocommerce) }
 
     static func receive(_ req: Request, platform: ShopPlatform) async throws -> Response {
-        guard let id = req.parameters.get("connection").flatMap(UUID.init(uuidString:)),
-            let connection = try await ShopConnections.forDelivery(id, on: req.db), connection.platform == platform
+        // What the handler needs, taken before the body is awaited: the application may stop meanwhile
+        // (a delivery in flight then ends with an error answer, never by reaching for what is gone).
+        let (db, storage, budget, notes, address) = (req.db, req.care.storage, req.care.shopDeliveries, req.care.refusalNotes, req.clientAddress)
+        guard let key = req.parameters.get("connection"), let connection = try await ShopConnections.forDelivery(urlKey: key, on: db),
+            connection.platform == platform, let id = connection.id
         else { throw CareError.notFound("connection") }
+        func refuse(_ reason: String) async {
+            guard notes.shouldNote(id) else { return }
+            do { try await ShopConnections.noteRefusal(id, reason: reason, storage: storage, on: db) } catch {
+                req.logger.warning("could not note a refused delivery: \(error)")
+            }
+        }
         if connection.paused {
-            await noteRefusal(req, id, "paused: delivery refused")
+            await refuse("paused: delivery refused")
             throw CareError(.forbidden, code: "connection_paused", message: "this connection is paused in CareLoop")
         }
-        if let declared = req.headers.first(name: .contentLength).flatMap({ Int($0) }), declared > maxBytes {
-            await noteRefusal(req, id, "a body of \(declared) bytes (the limit is \(maxBytes / 1024) KiB)")
+        // Shopify and WooCommerce say how long their body is: memory for it is set aside before a byte is read.
+        guard let declared = req.headers.first(name: .contentLength).flatMap({ Int($0) }), declared >= 0 else {
+            throw CareError(.lengthRequired, code: "length_required", message: "send the delivery with a Content-Length")
+        }
+        guard declared <= maxBytes else {
+            await refuse("a body of \(declared) bytes (the limit is \(maxBytes / 1024) KiB)")
             throw tooLarge()
         }
-        // Memory for the body before any of it is read: its declared length, else the limit. An outsider
-        // who knows a connection's URL and sends slowly holds little, and for at most the read's 10 s.
-        let declared = req.headers.first(name: .contentLength).flatMap { Int($0) }
-        guard let ticket = req.care.shopDeliveries.take(store: connection.storeID, address: req.clientAddress, bytes: max(1, declared ?? maxBytes))
-        else {
+        // Held until the delivery is answered: the body, its copy and what it is read into stay counted
+        // while they wait for the database, so a store's large deliveries cannot pile up in memory.
+        guard let ticket = budget.take(store: connection.storeID, address: address, bytes: max(1, declared)) else {
             throw CareError(.rateLimited, code: "busy", message: "this store's deliveries are being read; try again shortly", retryAfter: 5)
         }
-        let slots = req.care.shopDeliveries
+        defer { budget.release(ticket) }
         let body: Data
-        do {
-            defer { slots.release(ticket) }
-            let buffer: ByteBuffer
-            do { buffer = try await BodyReader.collect(req, max: min(maxBytes, declared ?? maxBytes), seconds: 10) } catch let e as Abort
-                where e.status == .payloadTooLarge
-            {
-                await noteRefusal(req, id, "a body over \(maxBytes / 1024) KiB")
-                throw tooLarge()
-            }
-            body = Data(buffer: buffer)
+        do { body = Data(buffer: try await BodyReader.collect(req, max: declared, seconds: 10)) } catch let e as Abort
+            where e.status == .payloadTooLarge
+        {
+            await refuse("a body longer than it said")
+            throw tooLarge()
         }
         // WooCommerce's ping when a webhook is saved is a form post, unsigned: answered, nothing stored.
         if platform == .woocommerce, req.headers.first(name: "X-WC-Webhook-Signature") == nil, isPing(body) {
@@ -54,18 +60,19 @@ enum ShopDeliveryController {
         }
         let signatureHeader = platform == .shopify ? "X-Shopify-Hmac-Sha256" : "X-WC-Webhook-Signature"
         guard let signature = req.headers.first(name: signatureHeader) else {
-            await noteRefusal(req, id, "no \(signatureHeader) header")
+            await refuse("no \(signatureHeader) header")
             throw CareError(.unauthorized, code: "missing_signature", message: "the delivery has no \(signatureHeader) header")
         }
         guard signatureMatches(signature, body: body, secret: connection.secret) else {
-            await noteRefusal(req, id, "the signature does not match this connection's secret")
+            await refuse("the signature does not match this connection's secret")
             throw CareError(.unauthorized, code: "invalid_signature", message: "the signature does not match this connection's secret")
         }
         let topic = headerText(req, platform == .shopify ? "X-Shopify-Topic" : "X-WC-Webhook-Topic") ?? ""
-        // The platform's id for the delivery (the same on its retries); without one, the body is the id.
-        let deliveryID =
-            headerText(req, platform == .shopify ? "X-Shopify-Webhook-Id" : "X-WC-Webhook-Delivery-ID")
-            ?? "sha256:" + Secrets.hex(SHA256.hash(data: body))
+        // Shopify's webhook id is the same on every retry of a delivery. WooCommerce's delivery id is a
+        // hash of the webhook and the second, shared by every delivery in that second: its bodies (each
+        // with the resource's change time) are what tell deliveries apart.
+        let platformID = platform == .shopify ? headerText(req, "X-Shopify-Webhook-Id") : nil
+        let deliveryID = platformID ?? "sha256:" + Secrets.hex(SHA256.hash(data: Data(topic.utf8) + [0] + body))
         let event: ShopEvent
         do {
             event =
@@ -73,12 +80,11 @@ enum ShopDeliveryController {
                 ? try ShopifyDelivery.event(topic: topic, body: body, shopDomain: connection.shopDomain)
                 : try WooCommerceDelivery.event(topic: topic, body: body)
         } catch let e as MalformedDelivery {
-            try await ShopConnections.noteMalformed(id, topic: topic, reason: e.reason, storage: req.care.storage, on: req.db)
+            try await ShopConnections.noteMalformed(id, topic: topic, reason: e.reason, storage: storage, on: db)
             throw CareError(.malformed, code: "malformed_delivery", message: e.reason)
         }
         let outcome = try await ConnectionDeliveries.apply(
-            event, connection: connection, deliveryID: deliveryID, topic: topic.isEmpty ? "(no topic)" : topic, storage: req.care.storage,
-            on: req.db)
+            event, connection: connection, deliveryID: deliveryID, topic: topic.isEmpty ? "(no topic)" : topic, storage: storage, on: db)
         return try JSONBody.response(DeliveryResult(result: outcome.result, note: outcome.note))
     }
 
@@ -106,13 +112,6 @@ enum ShopDeliveryController {
             v.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F })
         else { return nil }
         return v
-    }
-
-    static func noteRefusal(_ req: Request, _ id: UUID, _ reason: String) async {
-        guard req.care.refusalNotes.shouldNote(id) else { return }
-        do { try await ShopConnections.noteRefusal(id, reason: reason, storage: req.care.storage, on: req.db) } catch {
-            req.logger.warning("could not note a refused delivery: \(error)")
-        }
     }
 
     static func tooLarge() -> CareError {

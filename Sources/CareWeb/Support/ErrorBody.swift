@@ -23,6 +23,7 @@ extension CareError.Kind {
         case .rateLimited: .tooManyRequests
         case .gone: .gone
         case .payloadTooLarge: .payloadTooLarge
+        case .lengthRequired: .lengthRequired
         }
     }
 }

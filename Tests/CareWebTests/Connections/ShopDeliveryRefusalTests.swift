@@ -23,7 +23,7 @@ final class ShopDeliveryRefusalTests: XCTestCase {
             let cases: [(String, TestServer.Reply, HTTPStatus, String)] = [
                 (
                     "no signature",
-                    try await server.send(.POST, "/connect/shopify/\(connection)", raw: body, headers: ["X-Shopify-Topic": "orders/create"]),
+                    try await server.send(.POST, "/connect/shopify/\(connection.key)", raw: body, headers: ["X-Shopify-Topic": "orders/create"]),
                     .unauthorized, "missing_signature"
                 ),
                 (
@@ -45,7 +45,7 @@ final class ShopDeliveryRefusalTests: XCTestCase {
                     try await server.woocommerce(connection, topic: "order.created", body: body, secret: secret), .notFound, "not_found"
                 ),
                 (
-                    "an unknown connection", try await server.shopify(UUID().uuidString, topic: "orders/create", body: body, secret: secret),
+                    "an unknown connection", try await server.shopify(.unknown, topic: "orders/create", body: body, secret: secret),
                     .notFound, "not_found"
                 ),
                 (

@@ -37,21 +37,33 @@ struct ShopFixture {
     var data: Data { get throws { try JSONSerialization.data(withJSONObject: json) } }
 }
 
+/// A connection as a test uses it: its API id (what it reads as, in a path) and its delivery URL's key.
+struct ShopLink: CustomStringConvertible {
+    let id: String
+    let key: String
+    var description: String { id }
+    /// A connection nobody made: a well-formed key no store has.
+    static var unknown: ShopLink { ShopLink(id: UUID().uuidString, key: Secrets.randomToken(bytes: 32)) }
+}
+
 extension TestServer {
     /// A connection made through the API, with its secret.
-    func connect(_ platform: String, key: String, domain: String = "bruehwerk.myshopify.com") async throws -> (id: String, secret: String) {
+    func connect(_ platform: String, key: String, domain: String = "bruehwerk.myshopify.com") async throws -> (link: ShopLink, secret: String) {
         let secret = "shpss_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         let made = try await send(.POST, "/api/v1/connections", key: key, json: ["platform": platform, "shop_domain": domain, "secret": secret])
         XCTAssertEqual(made.status, .created, made.text)
-        return (try XCTUnwrap(try made.json["id"] as? String).lowercased(), secret)
+        let url = try XCTUnwrap(try made.json["webhook_url"] as? String)
+        XCTAssertTrue(url.contains("/connect/\(platform)/"), url)
+        let link = ShopLink(id: try XCTUnwrap(try made.json["id"] as? String), key: String(url.split(separator: "/").last ?? ""))
+        return (link, secret)
     }
 
     /// One Shopify delivery, signed with `secret` (or with `signature` as given).
     func shopify(
-        _ connection: String, topic: String, body: Data, secret: String, deliveryID: String = UUID().uuidString, signature: String? = nil
+        _ connection: ShopLink, topic: String, body: Data, secret: String, deliveryID: String = UUID().uuidString, signature: String? = nil
     ) async throws -> Reply {
         try await send(
-            .POST, "/connect/shopify/\(connection)", raw: body,
+            .POST, "/connect/shopify/\(connection.key)", raw: body,
             headers: [
                 "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature ?? ShopDeliveryController.sign(body, secret: secret),
                 "X-Shopify-Webhook-Id": deliveryID, "X-Shopify-Shop-Domain": "bruehwerk.myshopify.com", "X-Shopify-API-Version": "2026-04",
@@ -59,9 +71,10 @@ extension TestServer {
     }
 
     /// One WooCommerce delivery, signed with `secret`.
-    func woocommerce(_ connection: String, topic: String, body: Data, secret: String, deliveryID: String = UUID().uuidString) async throws -> Reply {
+    func woocommerce(_ connection: ShopLink, topic: String, body: Data, secret: String, deliveryID: String = UUID().uuidString) async throws -> Reply
+    {
         try await send(
-            .POST, "/connect/woocommerce/\(connection)", raw: body,
+            .POST, "/connect/woocommerce/\(connection.key)", raw: body,
             headers: [
                 "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Signature": ShopDeliveryController.sign(body, secret: secret),
                 "X-WC-Webhook-Delivery-ID": deliveryID, "X-WC-Webhook-Source": "https://shop.example.com/",

@@ -86,6 +86,7 @@ final class ShopifyConnectionTests: XCTestCase {
             XCTAssertEqual(v82, "scheduled")
             var refund = try ShopFixture("shopify-refunds-create")
             refund.json["order_id"] = 5_938_471_239_999
+            try refund.moveDates(anchor: "2026-11-28T14:03:22-05:00", to: Date())
             let refunded = try await server.shopify(connection, topic: "refunds/create", body: try refund.data, secret: secret)
             XCTAssertEqual(refunded.status, .ok, refunded.text)
             // check: its request stopped, the first order's did not
@@ -145,7 +146,7 @@ final class ShopifyConnectionTests: XCTestCase {
             XCTAssertNotNil(order["fulfilled_at"] as? String, "the older orders/create did not undo the fulfilment")
             let list = try await server.send(.GET, "/api/v1/orders", key: key, contentType: nil)
             XCTAssertEqual(try list.json["total"] as? Int, 1)
-            let recent = try await ShopConnections.activity(UUID(uuidString: connection)!, now: Date(), on: server.app.db).recent
+            let recent = try await ShopConnections.activity(UUID(uuidString: connection.id)!, now: Date(), on: server.app.db).recent
             XCTAssertEqual(Set(recent.map(\.outcome)), ["applied", "stale"], "\(recent.map(\.outcome))")
             XCTAssertEqual(recent.count, 2, "the repeat was not recorded twice")
 

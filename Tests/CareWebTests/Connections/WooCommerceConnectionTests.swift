@@ -17,7 +17,7 @@ final class WooCommerceConnectionTests: XCTestCase {
 
             // act: the ping WooCommerce sends when the webhook is saved (unsigned, a form)
             let ping = try await server.send(
-                .POST, "/connect/woocommerce/\(connection)", raw: Data("webhook_id=17".utf8), contentType: "application/x-www-form-urlencoded")
+                .POST, "/connect/woocommerce/\(connection.key)", raw: Data("webhook_id=17".utf8), contentType: "application/x-www-form-urlencoded")
             XCTAssertEqual(ping.status, .ok, ping.text)
             XCTAssertEqual(try ping.json["result"] as? String, "ping")
 

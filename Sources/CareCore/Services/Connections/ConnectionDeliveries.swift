@@ -18,9 +18,15 @@ public enum ConnectionDeliveries {
         // answered 200 and noted, so the platform does not retry it for days.
         var event = event
         var checked: OrderIngest.Checked?
+        var extraNote: String?
         if case .order(var s) = event {
             s.source = connection.platform.rawValue
             s.connectionID = connection.id
+            // A name longer than CareLoop keeps is left off (and said), rather than the whole order.
+            if let name = s.customer.name, name.count > ReviewSubmission.limits.authorName {
+                s.customer.name = nil
+                extraNote = "the buyer's name (over \(ReviewSubmission.limits.authorName) characters) was not kept"
+            }
             do {
                 checked = try OrderIngest.check(s)
                 event = .order(s)
@@ -37,10 +43,12 @@ public enum ConnectionDeliveries {
         }
         let ready = event
         let readyChecked = checked
+        let note = extraNote
         do {
             return try await storage.write(on: db) { tx in
                 try await record(
-                    ready, checked: readyChecked, connection: connection, deliveryID: deliveryID, topic: topic, now: storage.now(), on: tx)
+                    ready, checked: readyChecked, connection: connection, deliveryID: deliveryID, topic: topic, extraNote: note,
+                    now: storage.now(), on: tx)
             }
         } catch let e as CareError where [.conflict, .notFound, .invalid].contains(e.kind) {
             // The order could not be applied as sent (it names another buyer than before): noted, not retried.
@@ -53,8 +61,8 @@ public enum ConnectionDeliveries {
     }
 
     static func record(
-        _ event: ShopEvent, checked: OrderIngest.Checked?, connection: ShopConnection, deliveryID: String, topic: String, now: Date,
-        on tx: any SQLDatabase
+        _ event: ShopEvent, checked: OrderIngest.Checked?, connection: ShopConnection, deliveryID: String, topic: String,
+        extraNote: String? = nil, now: Date, on tx: any SQLDatabase
     ) async throws -> Outcome {
         let connectionID = try connection.requireID()
         let storeID = connection.storeID
@@ -66,7 +74,9 @@ public enum ConnectionDeliveries {
             """
         ).first()
         guard let fresh else { return Outcome(result: "duplicate", note: nil) }
-        let outcome = try await effect(event, checked: checked, storeID: storeID, connection: connection, topic: topic, now: now, on: tx)
+        let effected = try await effect(event, checked: checked, storeID: storeID, connection: connection, topic: topic, now: now, on: tx)
+        let notes = [effected.note, extraNote].compactMap { $0 }
+        let outcome = Outcome(result: effected.result, note: notes.isEmpty ? nil : notes.joined(separator: "; "))
         try await tx.raw(
             "UPDATE connection_deliveries SET outcome = \(bind: outcome.result), note = \(bind: outcome.note) WHERE id = \(bind: try fresh.decode(column: "id", as: UUID.self))"
         ).run()
@@ -105,6 +115,11 @@ public enum ConnectionDeliveries {
             guard let order = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, orderID) }) else {
                 return Outcome(result: "ignored", note: "order \(orderID) not known yet; its next update brings the refund")
             }
+            // The order's own state, if as new as the refund, already counts it (Shopify sends an order's
+            // update beside its refund, in either order): adding it again would count it twice.
+            if let kept = order.sourceUpdatedAt, kept >= at {
+                return Outcome(result: "stale", note: "order \(orderID): the refund is in the order's state already")
+            }
             if let amount {
                 let (sum, overflow) = (order.refundedCents ?? 0).addingReportingOverflow(amount)
                 order.refundedCents = overflow ? OrderSubmission.maxMoney : min(sum, OrderSubmission.maxMoney)
@@ -113,6 +128,9 @@ public enum ConnectionDeliveries {
             if order.refundedAt == nil, let total = order.totalCents, total > 0, let refunded = order.refundedCents, refunded >= total {
                 order.refundedAt = at
             }
+            // The refund is now part of the state kept: the same refund again (another subscription, a
+            // replay) and order states older than it change nothing.
+            order.sourceUpdatedAt = at
             try await tx.saveChanges(order)
             if let reason = order.requestStopReason { try await ReviewRequests.stop(orderID: try order.requireID(), reason: reason, on: tx) }
             return Outcome(result: "applied", note: order.refundedAt == nil ? "order \(orderID) partly refunded" : "order \(orderID) refunded")
@@ -127,7 +145,16 @@ public enum ConnectionDeliveries {
             try await AuditLog.record(
                 storeID: storeID, actor: connection.platform.rawValue, action: "customer.data_requested", subject: id.uuidString, now: now, on: tx)
             return Outcome(result: "applied", note: "data request: export customer \(id.uuidString.lowercased()) from their profile")
-        case .redactCustomer(let email):
+        case .redactCustomer(let email, let orders):
+            // The orders Shopify names are kept from coming back too, whoever CareLoop has them under.
+            for id in orders {
+                try await tx.raw(
+                    """
+                    INSERT INTO erased_orders (store_id, external_id, erased_at) VALUES (\(bind: storeID), \(bind: id), \(bind: now))
+                    ON CONFLICT (store_id, external_id) DO NOTHING
+                    """
+                ).run()
+            }
             guard let customer = try await customer(email, storeID: storeID, on: tx), customer.erasedAt == nil else {
                 return Outcome(result: "applied", note: "erasure: CareLoop holds nothing for this customer")
             }

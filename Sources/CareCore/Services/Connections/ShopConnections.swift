@@ -26,6 +26,7 @@ public enum ShopConnections {
         c.createdAt = storage.now()
         c.refusedCount = 0
         c.malformedCount = 0
+        c.urlKey = Secrets.randomToken(bytes: 32)
         return try await storage.write(on: db) { tx in
             let count =
                 try await tx.raw("SELECT COUNT(*) AS n FROM shop_connections WHERE store_id = \(bind: storeID)").first()?
@@ -77,9 +78,15 @@ public enum ShopConnections {
         return c
     }
 
-    /// The connection a delivery names, whichever store's it is (its signature says whether it is its).
-    public static func forDelivery(_ id: UUID, on db: any Database) async throws -> ShopConnection? {
-        try await db.sql.first(ShopConnection.self) { $0.where("id", .equal, id) }
+    /// The connection a delivery URL names by its key, whichever store's it is (the signature then says
+    /// whether the body is its shop's).
+    public static func forDelivery(urlKey: String, on db: any Database) async throws -> ShopConnection? {
+        guard (40...50).contains(urlKey.utf8.count),
+            urlKey.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+        else {
+            return nil
+        }
+        return try await db.sql.first(ShopConnection.self) { $0.where("url_key", .equal, urlKey) }
     }
 
     public static func setPaused(_ paused: Bool, id: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws -> ShopConnection {

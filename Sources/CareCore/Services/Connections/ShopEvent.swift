@@ -11,7 +11,7 @@ public enum ShopEvent: Sendable {
     /// Shopify's privacy topics: the customer's data asked for, or to be erased; the whole shop's data
     /// to be erased (48 hours after the app was removed).
     case dataRequest(email: String)
-    case redactCustomer(email: String)
+    case redactCustomer(email: String, orders: [String])
     case redactShop
     /// Nothing for CareLoop in it (another topic, an order without a buyer's email): answered 200, counted.
     case ignored(String)
@@ -38,8 +38,9 @@ enum ShopValues {
                 text = String(n)
             } else {
                 let s = try c.decode(String.self)
-                guard !s.isEmpty, s.utf8.count <= 100 else {
-                    throw DecodingError.dataCorruptedError(in: c, debugDescription: "an id must be 1 to 100 characters")
+                // Printable ASCII only (`gid://shopify/Order/1`): an id goes into queries and notes as it is.
+                guard !s.isEmpty, s.utf8.count <= 100, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                    throw DecodingError.dataCorruptedError(in: c, debugDescription: "an id must be 1 to 100 printable characters")
                 }
                 text = s
             }
@@ -58,9 +59,10 @@ enum ShopValues {
                 text = "\(d)"
             }
         }
-        /// Minor units (two decimals, none for currencies without them); nil when it is no amount or
-        /// beyond `OrderSubmission.maxMoney`. A negative amount (WooCommerce writes refunds so) counts as its size.
-        func cents(currency: String?) -> Int? { ShopValues.cents(text, currency: currency) }
+        /// Minor units (two decimals, none for currencies without them); nil when it is no exact amount
+        /// (a float's tail of digits), negative, or beyond `OrderSubmission.maxMoney`. A refund may be
+        /// written negative (WooCommerce does): it counts as its size.
+        func cents(currency: String?, refund: Bool = false) -> Int? { ShopValues.cents(text, currency: currency, negativeAllowed: refund) }
     }
 
     /// Currencies whose amounts have no minor unit (ISO 4217 exponent 0).
@@ -68,9 +70,12 @@ enum ShopValues {
         "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
     ]
 
-    static func cents(_ text: String, currency: String?) -> Int? {
+    static func cents(_ text: String, currency: String?, negativeAllowed: Bool = false) -> Int? {
         var s = Substring(text.trimmingCharacters(in: .whitespaces))
-        if s.first == "-" { s = s.dropFirst() }
+        if s.first == "-" {
+            guard negativeAllowed else { return nil }
+            s = s.dropFirst()
+        }
         guard !s.isEmpty, s.utf8.count <= 24 else { return nil }
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }

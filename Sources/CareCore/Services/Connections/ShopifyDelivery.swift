@@ -44,7 +44,7 @@ public enum ShopifyDelivery {
         case "customers/redact":
             let p = try decode(PrivacyRequest.self)
             guard let email = p.customer?.email, !email.isEmpty else { return .ignored("an erasure request without an email") }
-            return .redactCustomer(email: email)
+            return .redactCustomer(email: email, orders: (p.orders_to_redact ?? []).prefix(1_000).map(\.text))
         case "shop/redact":
             return .redactShop
         default:
@@ -61,12 +61,12 @@ public enum ShopifyDelivery {
             // A custom line (no product in the catalog) has nothing to review.
             guard let productID = line.product_id?.text, line.quantity ?? 1 > 0 else { continue }
             var ref = ProductRef(externalID: productID, name: try ShopValues.text(line.title ?? line.name, field: "line_items.title", max: 300))
-            ref.brand = try ShopValues.text(line.vendor, field: "line_items.vendor", max: 200)
+            ref.brand = try ShopValues.text(line.vendor, field: "line_items.vendor", max: 255)
             var item = OrderSubmission.Item(
                 product: ref, quantity: max(1, line.quantity ?? 1), unitPriceCents: line.price?.cents(currency: o.currency))
-            item.name = try ShopValues.text(line.name, field: "line_items.name", max: 500)
+            item.name = try ShopValues.text(line.name, field: "line_items.name", max: 1_000)
             item.variantID = line.variant_id?.text
-            item.sku = try ShopValues.text(line.sku, field: "line_items.sku", max: 200)
+            item.sku = try ShopValues.text(line.sku, field: "line_items.sku", max: 255)
             items.append(item)
         }
         guard !items.isEmpty else { return .ignored("an order with no catalog product to review") }
@@ -78,6 +78,7 @@ public enum ShopifyDelivery {
             placedAt: try ShopValues.date(o.processed_at ?? o.created_at, field: "created_at"),
             totalCents: o.total_price?.cents(currency: o.currency), currency: o.currency, locale: ShopValues.language(o.customer_locale))
         s.sourceUpdatedAt = try ShopValues.date(o.updated_at, field: "updated_at")
+        s.fullState = true
         if o.fulfillment_status == "fulfilled" {
             let times = try (o.fulfillments ?? []).filter { $0.status == nil || $0.status == "success" }
                 .compactMap { try ShopValues.date($0.created_at, field: "fulfillments.created_at") }
@@ -122,9 +123,9 @@ public enum ShopifyDelivery {
         }
         ref.imageURL = try ShopValues.text(p.image?.src ?? p.images?.first?.src, field: "image.src", max: 2_000)
         let variant = p.variants?.first
-        ref.sku = try ShopValues.text(variant?.sku, field: "variants.sku", max: 200)
-        ref.gtin = try ShopValues.text(variant?.barcode, field: "variants.barcode", max: 50)
-        ref.brand = try ShopValues.text(p.vendor, field: "vendor", max: 200)
+        ref.sku = try ShopValues.text(variant?.sku, field: "variants.sku", max: 255)
+        ref.gtin = try ShopValues.text(variant?.barcode, field: "variants.barcode", max: 255)
+        ref.brand = try ShopValues.text(p.vendor, field: "vendor", max: 255)
         return ref
     }
 
@@ -205,6 +206,7 @@ public enum ShopifyDelivery {
     }
     struct PrivacyRequest: Decodable {
         let customer: PrivacyCustomer?
+        let orders_to_redact: [ShopValues.ID]?
     }
     struct PrivacyCustomer: Decodable { let email: String? }
 }

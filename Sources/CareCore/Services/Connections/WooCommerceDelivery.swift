@@ -37,9 +37,9 @@ public enum WooCommerceDelivery {
             var item = OrderSubmission.Item(
                 product: ProductRef(externalID: productID, name: try ShopValues.text(line.name, field: "line_items.name", max: 300)),
                 quantity: line.quantity ?? 1, unitPriceCents: line.price?.cents(currency: o.currency))
-            item.name = try ShopValues.text(line.name, field: "line_items.name", max: 500)
+            item.name = try ShopValues.text(line.name, field: "line_items.name", max: 1_000)
             if let variation = line.variation_id?.text, variation != "0" { item.variantID = variation }
-            item.sku = try ShopValues.text(line.sku, field: "line_items.sku", max: 200)
+            item.sku = try ShopValues.text(line.sku, field: "line_items.sku", max: 255)
             items.append(item)
         }
         guard !items.isEmpty else { return .ignored("an order with no catalog product to review") }
@@ -53,6 +53,7 @@ public enum WooCommerceDelivery {
             locale: meta.first { languageKeys.contains($0.key) }.flatMap { ShopValues.language($0.value) })
         let modified = try ShopValues.date(o.date_modified_gmt, field: "date_modified_gmt")
         s.sourceUpdatedAt = modified
+        s.fullState = true
         switch o.status {
         case "completed": s.fulfilledAt = try ShopValues.date(o.date_completed_gmt, field: "date_completed_gmt") ?? modified
         case "cancelled": s.cancelledAt = modified ?? Date()
@@ -82,9 +83,9 @@ public enum WooCommerceDelivery {
             ref.url = link
         }
         ref.imageURL = try ShopValues.text(p.images?.first?.src, field: "images.src", max: 2_000)
-        ref.sku = try ShopValues.text(p.sku, field: "sku", max: 200)
-        ref.gtin = try ShopValues.text(p.global_unique_id, field: "global_unique_id", max: 50)
-        ref.brand = try ShopValues.text(p.brands?.first?.name, field: "brands.name", max: 200)
+        ref.sku = try ShopValues.text(p.sku, field: "sku", max: 255)
+        ref.gtin = try ShopValues.text(p.global_unique_id, field: "global_unique_id", max: 255)
+        ref.brand = try ShopValues.text(p.brands?.first?.name, field: "brands.name", max: 255)
         return ref
     }
 

@@ -35,7 +35,7 @@ public enum ShopifyOrderExport {
                 guard let name = row[.name] else { throw CareError.missing("Name") }
                 if let firstLine = refused[name] { throw CareError.invalid("Name", "order \(name)'s first row (line \(firstLine)) was skipped") }
                 if var order = pending[name] {
-                    let item = try row.item()
+                    let item = try row.item(currency: order.submission.currency)
                     try row.checkContinues(order.submission, firstLine: order.lines[0])
                     order.lines.append(record.line)
                     order.submission.items.append(item)
@@ -46,7 +46,7 @@ public enum ShopifyOrderExport {
                         throw CareError.invalid("file", "has more than \(OrderImport.maxOrders) orders; split it")
                     }
                     do {
-                        let item = try row.item()
+                        let item = try row.item(currency: row[.currency])
                         pending[name] = Pending(lines: [record.line], submission: try row.order(items: [item]))
                         names.append(name)
                         if let sku = item.sku { skus.insert(sku) }
@@ -139,7 +139,8 @@ struct ShopifyExportRow {
     /// "name:" and the line's name keys a product without a SKU: within the product id's limit.
     static let maxNameKey = ReviewSubmission.limits.externalID - 5
 
-    func item() throws -> OrderSubmission.Item {
+    /// A line item; its price in `currency` (the order's, from its first row: later rows leave it blank).
+    func item(currency: String?) throws -> OrderSubmission.Item {
         guard let name = self[.lineName] else { throw CareError.missing("Lineitem name") }
         guard let quantityText = self[.quantity] else { throw CareError.missing("Lineitem quantity") }
         guard let quantity = Int(quantityText) else {
@@ -152,7 +153,7 @@ struct ShopifyExportRow {
         var product = ProductRef(externalID: sku ?? "name:" + name, name: name)
         product.sku = sku
         product.brand = self[.vendor]
-        var item = OrderSubmission.Item(product: product, quantity: quantity, unitPriceCents: try money(.price))
+        var item = OrderSubmission.Item(product: product, quantity: quantity, unitPriceCents: try money(.price, currency: currency))
         item.name = name
         item.sku = sku
         return item
@@ -207,9 +208,12 @@ struct ShopifyExportRow {
         }
     }
 
-    func money(_ column: ShopifyExportColumn) throws -> Int? {
+    func money(_ column: ShopifyExportColumn, currency: String? = nil) throws -> Int? {
         guard let t = self[column] else { return nil }
-        guard let cents = OrderImport.minorUnits(t) else { throw CareError.invalid(column.rawValue, "'\(t.prefix(20))' is not an amount like 12.50") }
+        // In the order's currency's own minor unit (JPY has none), as a shop connection reads amounts.
+        guard let cents = ShopValues.cents(t, currency: currency ?? self[.currency]) else {
+            throw CareError.invalid(column.rawValue, "'\(t.prefix(20))' is not an amount like 12.50")
+        }
         return cents
     }
 

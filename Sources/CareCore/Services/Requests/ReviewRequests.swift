@@ -13,7 +13,8 @@ public enum ReviewRequests {
     static let tooOld: TimeInterval = 60 * 86_400
 
     /// In the order's transaction: schedules the order's request, once. A re-sent order with a
-    /// corrected fulfilment date moves a request not sent yet; one already sent is left alone.
+    /// corrected fulfilment date moves a request not sent yet; one already sent is left alone; one
+    /// stopped because the order was cancelled or refunded starts again when the shop restores it.
     static func schedule(order: Order, customer: Customer, now: Date, on sql: any SQLDatabase) async throws {
         // Not for a fulfilment more than a day ahead (a typo or a time zone): nothing is scheduled for
         // it; the order re-sent with the real date schedules the request then.
@@ -27,8 +28,9 @@ public enum ReviewRequests {
             INSERT INTO review_requests (id, store_id, order_id, customer_id, emails_sent, next_send_at, created_at)
             VALUES (\(bind: UUID()), \(bind: order.storeID), \(bind: try order.requireID()), \(bind: try customer.requireID()), 0,
             \(bind: max(due, now)), \(bind: now))
-            ON CONFLICT (order_id) DO UPDATE SET next_send_at = excluded.next_send_at
-            WHERE review_requests.emails_sent = 0 AND review_requests.stopped_reason IS NULL
+            ON CONFLICT (order_id) DO UPDATE SET next_send_at = excluded.next_send_at, stopped_reason = NULL
+            WHERE review_requests.emails_sent = 0
+              AND (review_requests.stopped_reason IS NULL OR review_requests.stopped_reason IN ('cancelled', 'refunded'))
             """
         ).run()
     }

@@ -25,6 +25,10 @@ public struct M0029_ShopConnections: AsyncMigration {
             .field("last_refusal_at", .datetime)
             .field("last_refusal_reason", .string)
             .field("shop_redact_at", .datetime)
+            // The delivery URL's last part: unguessable, so only the shop (whose admin holds the URL) can
+            // make CareLoop read a body for this connection.
+            .field("url_key", .string, .required)
+            .unique(on: "url_key")
             .create()
         try await db.sql.create(index: "shop_connections_by_store").on("shop_connections").column("store_id").run()
 
@@ -43,6 +47,14 @@ public struct M0029_ShopConnections: AsyncMigration {
             .create()
         try await db.sql.create(index: "connection_deliveries_by_time").on("connection_deliveries").column("connection_id").column("received_at")
             .run()
+
+        // Orders whose customer was erased: a late or replayed delivery of one never brings them back.
+        try await db.schema("erased_orders")
+            .field("store_id", .uuid, .required, .references("stores", "id", onDelete: .cascade))
+            .field("external_id", .string, .required)
+            .field("erased_at", .datetime, .required)
+            .unique(on: "store_id", "external_id")
+            .create()
 
         // One column a statement: SQLite's ALTER TABLE adds one at a time.
         let orderFields: [(String, DatabaseSchema.DataType)] = [
@@ -74,6 +86,7 @@ public struct M0029_ShopConnections: AsyncMigration {
         }
         try await db.schema("request_settings").deleteField("consent_countries").update()
         try await db.schema("request_settings").deleteField("consent_rule").update()
+        try await db.schema("erased_orders").delete()
         try await db.schema("connection_deliveries").delete()
         try await db.schema("shop_connections").delete()
     }

@@ -34,6 +34,9 @@ public final class ShopConnection: Model, @unchecked Sendable {
     @OptionalField(key: "last_refusal_reason") public var lastRefusalReason: String?
     /// When Shopify asked (shop/redact) that the shop's data be erased: the connection is paused.
     @OptionalField(key: "shop_redact_at") public var shopRedactAt: Date?
+    /// The delivery URL's last part (`/connect/shopify/<url_key>`): 32 random bytes, so an outsider
+    /// cannot find a connection to send bodies to. The connection's `id` names it in the API.
+    @Field(key: "url_key") public var urlKey: String
 
     public init() {}
 
