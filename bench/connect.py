@@ -280,11 +280,11 @@ def rss_peak_mb(pid):
     return float("nan")
 
 
-async def drive(port, key, connection_id, orders, rate, seconds, secret):
+async def drive(port, key, url_path, orders, rate, seconds, secret):
     n = min(len(orders), int(rate * seconds))
     loop = asyncio.get_running_loop()
     triggered = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-    path = f"/connect/shopify/{connection_id}"
+    path = url_path  # the connection's delivery URL, with its unguessable key
     prepared = []
     for external_id, body in orders[:n]:
         sig = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
@@ -421,7 +421,8 @@ def run(name, binary, orders, rate, seconds):
         gc.collect()
         gc.freeze()  # the prepared orders stay; no collector pauses over them in the client
         cpu0 = server.cpu_seconds()
-        r = asyncio.run(drive(server.port, key, c["id"], orders, rate, seconds, secret))
+        url_path = "/" + c["webhook_url"].split("/", 3)[3]  # http://host:port/connect/shopify/<key> → the path
+        r = asyncio.run(drive(server.port, key, url_path, orders, rate, seconds, secret))
         r["cpu"] = server.cpu_seconds() - cpu0
         r["rss"] = rss_peak_mb(server.proc.pid)
         r["log"] = log_summary(os.path.join(work, "server.log"))
