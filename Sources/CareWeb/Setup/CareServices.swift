@@ -25,9 +25,10 @@ public struct CareServices: Sendable {
     /// Inbound mails read at once: 2 per store (or for the installation's pipe), 4 in all, each up to
     /// `InboundEmailController.maxBytes`: the memory raw mail can take is bounded.
     let inboundMail = UploadSlots(perConversation: 2, perStore: 2, total: 4)
-    /// Shop deliveries' bodies in memory at once: 8 MiB per store, 32 MiB in all, 16 reads per
-    /// client address (each body up to `ShopDeliveryController.maxBytes`).
-    let shopDeliveries = BodyBudget(perStore: 8 << 20, total: 32 << 20, readsPerAddress: 16)
+    /// Shop deliveries' bodies in memory at once: 8 MiB per store, 32 MiB in all, 64 at once per
+    /// client address (each body up to `ShopDeliveryController.maxBytes`). Only a sender holding a
+    /// connection's URL key gets this far; a platform sends a store's busy hour from few addresses.
+    let shopDeliveries = BodyBudget(perStore: 8 << 20, total: 32 << 20, readsPerAddress: 64)
     /// Which refused shop deliveries are written down (one a second per connection).
     let refusalNotes = RefusalNotes()
     /// The threads raw mail is read on.
