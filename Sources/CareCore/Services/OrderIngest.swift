@@ -183,7 +183,8 @@ public enum OrderIngest {
                 .conflict, code: "order_erased", message: "external_id: this order's customer was erased; the order is not kept again",
                 field: "external_id")
         }
-        let found = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) })
+        // Locked for the write (PostgreSQL): two deliveries of one order apply one after the other.
+        let found = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID).for(.update) })
         // Deliveries arrive out of order: a state older than the one kept is not applied (nor is its buyer made).
         if let existing = found, let kept = existing.sourceUpdatedAt, s.fromExport || (s.sourceUpdatedAt.map { $0 < kept } ?? false) {
             guard let owner = try await tx.rows(Customer.table, { $0.where("id", .equal, existing.customerID) }).first else {
@@ -197,21 +198,43 @@ public enum OrderIngest {
         let customerID = try customer.requireID()
         let order: Order
         var created = false
+        // The shop's whole state decides only about its own order (another connection's, or the API's,
+        // with the same id is not its to change) and only when strictly newer: platforms write their
+        // change times to the second, and a state of the same second may be the older one.
+        let authoritative =
+            s.fullState && (found.map { $0.connectionID == nil || $0.connectionID == s.connectionID } ?? true)
+            && (found?.sourceUpdatedAt.map { kept in s.sourceUpdatedAt.map { $0 > kept } ?? false } ?? true)
         if let existing = found {
             if existing.customerID != customerID {
                 // Through the API an order never changes hands: a re-send naming another customer is a
                 // mistake. A shop's own state is the authority: it corrected the order's address, and
                 // the order (with a request not sent yet) follows it.
-                guard s.fullState else {
+                guard authoritative else {
                     throw CareError(
                         .conflict, code: "order_customer_mismatch",
                         message: "external_id: this order belongs to another customer", field: "external_id")
                 }
+                let orderID = try existing.requireID()
+                let previous = existing.customerID
                 existing.customerID = customerID
                 try await tx.raw(
                     """
                     UPDATE review_requests SET customer_id = \(bind: customerID)
-                    WHERE order_id = \(bind: try existing.requireID()) AND emails_sent = 0
+                    WHERE order_id = \(bind: orderID) AND emails_sent = 0
+                    """
+                ).run()
+                // A request already mailed went to the wrong address: no reminder follows it there.
+                try await tx.raw(
+                    """
+                    UPDATE review_requests SET next_send_at = NULL, stopped_reason = 'customer_changed'
+                    WHERE order_id = \(bind: orderID) AND emails_sent > 0 AND next_send_at IS NOT NULL
+                    """
+                ).run()
+                // Reviews the wrong address wrote about this order no longer stand as its buyer's.
+                try await tx.raw(
+                    """
+                    UPDATE reviews SET order_id = NULL, verified = \(bind: false)
+                    WHERE order_id = \(bind: orderID) AND customer_id = \(bind: previous)
                     """
                 ).run()
             }
@@ -221,7 +244,7 @@ public enum OrderIngest {
             order.totalCents = s.totalCents ?? order.totalCents
             order.currency = s.currency?.uppercased() ?? order.currency
             order.locale = s.locale ?? order.locale
-            if s.fullState {
+            if authoritative {
                 // The shop's whole state: an order restored after a cancellation is no longer cancelled.
                 order.cancelledAt = s.cancelledAt
                 order.refundedAt = s.refundedAt
@@ -231,9 +254,10 @@ public enum OrderIngest {
                 order.refundedAt = order.refundedAt ?? s.refundedAt
                 order.marketingConsent = s.marketingConsent ?? order.marketingConsent
             }
-            order.refundedCents = s.refundedCents ?? order.refundedCents
+            order.refundedCents =
+                authoritative ? (s.refundedCents ?? order.refundedCents) : max(s.refundedCents ?? 0, order.refundedCents ?? 0).nonZero
             order.country = s.country?.uppercased() ?? order.country
-            order.sourceUpdatedAt = s.sourceUpdatedAt ?? order.sourceUpdatedAt
+            order.sourceUpdatedAt = max(s.sourceUpdatedAt ?? .distantPast, order.sourceUpdatedAt ?? .distantPast).known
             order.connectionID = order.connectionID ?? s.connectionID
             try await tx.saveChanges(order)
             try await tx.delete(from: OrderItem.schema).where("order_id", .equal, order.requireID()).run()
@@ -277,4 +301,14 @@ public enum OrderIngest {
         }
         return Stored(order: order, customer: customer, items: stored, created: created)
     }
+}
+
+extension Int {
+    /// Nil for zero: "nothing refunded" is no amount.
+    fileprivate var nonZero: Int? { self == 0 ? nil : self }
+}
+
+extension Date {
+    /// Nil for `distantPast`: no time was known.
+    fileprivate var known: Date? { self == .distantPast ? nil : self }
 }

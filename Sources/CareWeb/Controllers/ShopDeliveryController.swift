@@ -48,7 +48,7 @@ enum ShopDeliveryController {
         }
         defer { budget.release(ticket) }
         let body: Data
-        do { body = Data(buffer: try await BodyReader.collect(req, max: declared, seconds: 10)) } catch let e as Abort
+        do { body = Data(buffer: try await BodyReader.collect(req, max: declared, seconds: 8)) } catch let e as Abort
             where e.status == .payloadTooLarge
         {
             await refuse("a body longer than it said")

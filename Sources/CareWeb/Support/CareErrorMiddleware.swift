@@ -32,7 +32,8 @@ struct CareErrorMiddleware: AsyncMiddleware {
             headers = abort.headers
             detail = .init(code: Self.code(for: abort.status), message: Self.message(for: abort), field: nil)
         case _ where DatabaseOutage.matches(error):
-            request.logger.warning("\(request.method) \(request.url.path) -> 503, the database is unavailable: \(String(reflecting: error))")
+            request.logger.warning(
+                "\(request.method) \(Self.loggedPath(request.url.path)) -> 503, the database is unavailable: \(String(reflecting: error))")
             status = .serviceUnavailable
             headers.replaceOrAdd(name: "Retry-After", value: "5")
             detail = .init(code: "unavailable", message: "the database is unavailable for the moment; try again in a few seconds", field: nil)
@@ -42,7 +43,7 @@ struct CareErrorMiddleware: AsyncMiddleware {
             detail = .init(code: "internal", message: "something went wrong on our side; it has been logged", field: nil)
         }
         if status.code >= 500 && status != .serviceUnavailable {
-            request.logger.error("\(request.method) \(request.url.path) -> \(status.code): \(String(reflecting: error))")
+            request.logger.error("\(request.method) \(Self.loggedPath(request.url.path)) -> \(status.code): \(String(reflecting: error))")
         }
         let body = (try? JSONBody.encoder.encode(ErrorBody(error: detail))) ?? Data()
         headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")
@@ -68,5 +69,11 @@ struct CareErrorMiddleware: AsyncMiddleware {
         case .notFound: abort.reason == "Not Found" ? "no such route" : abort.reason
         default: abort.reason
         }
+    }
+
+    /// A path as logs may show it: a shop connection's delivery URL carries its key, which is a credential.
+    static func loggedPath(_ path: String) -> String {
+        guard path.hasPrefix("/connect/") else { return path }
+        return path.split(separator: "/").prefix(2).map { "/" + $0 }.joined() + "/…"
     }
 }

@@ -163,4 +163,59 @@ final class ShopOrderStateTests: XCTestCase {
             XCTAssertEqual(bad.status, .badRequest, bad.text)
         }
     }
+
+    func testSecondLookCases() async throws {
+        try await onEachBackend { server in
+            let (store, key) = try await server.makeStore()
+            let (shop, secret) = try await server.connect("shopify", key: key)
+            let (staging, stagingSecret) = try await server.connect("shopify", key: key, domain: "staging.myshopify.com")
+            let (woo, wooSecret) = try await server.connect("woocommerce", key: key, domain: "shop.example.com")
+            let t = Date().addingTimeInterval(-600)
+            func shopify(at: Date, _ change: (inout ShopFixture) -> Void = { _ in }) throws -> Data {
+                var o = try ShopFixture("shopify-orders-fulfilled")
+                try o.moveDates(anchor: "2026-11-23T08:42:17-05:00", to: at)
+                change(&o)
+                return try o.data
+            }
+
+            // a WooCommerce partial refund (written negative) is recorded
+            var partly = try ShopFixture("woocommerce-order-completed")
+            try partly.moveDates(anchor: "2026-11-24T10:02:41", to: t)
+            partly.json["refunds"] = [["id": 1, "reason": "", "total": "-15.00"]]
+            _ = try await server.woocommerce(woo, topic: "order.updated", body: try partly.data, secret: wooSecret)
+            let wooOrder = try await server.order("4817", key: key)
+            XCTAssertEqual(wooOrder?["refunded"] as? Int, 1_500)
+
+            // a cancellation and a state without it in the same second: the cancellation stands
+            _ = try await server.shopify(
+                shop, topic: "orders/cancelled", body: try shopify(at: t) { $0.json["cancelled_at"] = ISODate.format(t) }, secret: secret)
+            let same = try await server.shopify(shop, topic: "orders/paid", body: try shopify(at: t), secret: secret)
+            XCTAssertEqual(same.status, .ok, same.text)
+            let kept = try await server.order("5938471230981", key: key)
+            XCTAssertNotNil(kept?["cancelled_at"] as? String, "\(kept ?? [:])")
+
+            // a staging shop with the same order id, another buyer: it does not take the order over
+            let other = try await server.shopify(
+                staging, topic: "orders/updated", body: try shopify(at: t.addingTimeInterval(300)) { $0.json["email"] = "staging@example.com" },
+                secret: stagingSecret)
+            XCTAssertEqual(try other.json["result"] as? String, "ignored", other.text)
+            let still = try await server.order("5938471230981", key: key)
+            XCTAssertEqual((still?["customer"] as? [String: Any])?["email"] as? String, "lena.hoffmann@example.com")
+            XCTAssertNotNil(still?["cancelled_at"] as? String)
+
+            // customers/redact with the buyer's new address erases the customer holding the orders named
+            var redact = try ShopFixture("shopify-customers-redact")
+            var customer = try XCTUnwrap(redact.json["customer"] as? [String: Any])
+            customer["email"] = "lena.new@example.com"
+            redact.json["customer"] = customer
+            redact.json["orders_to_redact"] = [5_938_471_230_981, "not an id \u{0}"]
+            let r = try await server.shopify(shop, topic: "customers/redact", body: try redact.data, secret: secret)
+            XCTAssertEqual(r.status, .ok, r.text)
+            let gone = try await server.order("5938471230981", key: key)
+            XCTAssertNil(gone)
+            let lena = try await Customer.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$email == "lena.hoffmann@example.com")
+                .count()
+            XCTAssertEqual(lena, 0)
+        }
+    }
 }

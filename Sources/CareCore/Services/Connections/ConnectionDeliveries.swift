@@ -23,9 +23,14 @@ public enum ConnectionDeliveries {
             s.source = connection.platform.rawValue
             s.connectionID = connection.id
             // A name longer than CareLoop keeps is left off (and said), rather than the whole order.
-            if let name = s.customer.name, name.count > ReviewSubmission.limits.authorName {
+            if let name = s.customer.name,
+                (try? Text.optional(name, field: "customer.name", max: ReviewSubmission.limits.authorName)) == nil
+            {
                 s.customer.name = nil
-                extraNote = "the buyer's name (over \(ReviewSubmission.limits.authorName) characters) was not kept"
+                extraNote =
+                    name.count > ReviewSubmission.limits.authorName
+                    ? "the buyer's name (over \(ReviewSubmission.limits.authorName) characters) was not kept"
+                    : "the buyer's name was not kept (unreadable)"
             }
             do {
                 checked = try OrderIngest.check(s)
@@ -50,7 +55,7 @@ public enum ConnectionDeliveries {
                     ready, checked: readyChecked, connection: connection, deliveryID: deliveryID, topic: topic, extraNote: note,
                     now: storage.now(), on: tx)
             }
-        } catch let e as CareError where [.conflict, .notFound, .invalid].contains(e.kind) {
+        } catch let e as CareError where [.conflict, .notFound, .invalid].contains(e.kind) && e.code != "customer_race" {
             // The order could not be applied as sent (it names another buyer than before): noted, not retried.
             return try await storage.write(on: db) { tx in
                 try await record(
@@ -98,7 +103,10 @@ public enum ConnectionDeliveries {
                 ? Outcome(result: "stale", note: "order \(s.externalID): an older state than the one kept")
                 : Outcome(result: "applied", note: "order \(s.externalID)")
         case .fulfilment(let orderID, let at):
-            guard let order = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, orderID) }) else {
+            guard
+                let order = try await tx.first(
+                    Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, orderID).for(.update) })
+            else {
                 return Outcome(result: "ignored", note: "order \(orderID) not known yet; its next update brings the fulfilment")
             }
             if order.fulfilledAt == nil {
@@ -112,7 +120,10 @@ public enum ConnectionDeliveries {
             }
             return Outcome(result: "applied", note: "order \(orderID) fulfilled")
         case .refund(let orderID, let amount, let at):
-            guard let order = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, orderID) }) else {
+            guard
+                let order = try await tx.first(
+                    Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, orderID).for(.update) })
+            else {
                 return Outcome(result: "ignored", note: "order \(orderID) not known yet; its next update brings the refund")
             }
             // The order's own state, if as new as the refund, already counts it (Shopify sends an order's
@@ -155,8 +166,26 @@ public enum ConnectionDeliveries {
                     """
                 ).run()
             }
+            // The orders named may be held under an earlier address of the customer's: that customer goes too.
+            var erased = 0
+            for id in orders {
+                guard
+                    let owner = try await tx.raw(
+                        """
+                        SELECT c.id FROM orders o JOIN customers c ON c.id = o.customer_id
+                        WHERE o.store_id = \(bind: storeID) AND o.external_id = \(bind: id) AND c.erased_at IS NULL
+                        """
+                    ).first()?.decode(column: "id", as: UUID.self)
+                else { continue }
+                _ = try await CustomerPrivacy.erase(customerID: owner, storeID: storeID, now: now, on: tx)
+                try await AuditLog.record(
+                    storeID: storeID, actor: connection.platform.rawValue, action: "customer.erased", subject: owner.uuidString, now: now, on: tx)
+                erased += 1
+            }
             guard let customer = try await customer(email, storeID: storeID, on: tx), customer.erasedAt == nil else {
-                return Outcome(result: "applied", note: "erasure: CareLoop holds nothing for this customer")
+                return Outcome(
+                    result: "applied",
+                    note: erased > 0 ? "\(erased) customer(s) holding the orders named erased" : "erasure: CareLoop holds nothing for this customer")
             }
             let id = try customer.requireID()
             _ = try await CustomerPrivacy.erase(customerID: id, storeID: storeID, now: now, on: tx)

@@ -70,6 +70,9 @@ enum ShopValues {
         "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
     ]
 
+    /// Currencies with three decimals (ISO 4217 exponent 3).
+    static let thousandthCurrencies: Set<String> = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"]
+
     static func cents(_ text: String, currency: String?, negativeAllowed: Bool = false) -> Int? {
         var s = Substring(text.trimmingCharacters(in: .whitespaces))
         if s.first == "-" {
@@ -81,22 +84,37 @@ enum ShopValues {
         guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         let fraction = parts.count == 2 ? parts[1] : ""
         guard fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        let digits = wholeCurrencies.contains((currency ?? "").uppercased()) ? 0 : 2
+        let code = (currency ?? "").uppercased()
+        let digits = wholeCurrencies.contains(code) ? 0 : thousandthCurrencies.contains(code) ? 3 : 2
         // Digits past the minor unit must be zeros (49.950): a shop does not charge fractions of a cent.
         guard fraction.dropFirst(digits).allSatisfy({ $0 == "0" }) else { return nil }
         let minor = String(fraction.prefix(digits)).padding(toLength: digits, withPad: "0", startingAt: 0)
         guard whole.count <= 13, let w = Int(whole), let f = digits == 0 ? 0 : Int(minor) else { return nil }
-        let (scaled, o1) = w.multipliedReportingOverflow(by: digits == 0 ? 1 : 100)
+        let (scaled, o1) = w.multipliedReportingOverflow(by: digits == 0 ? 1 : digits == 3 ? 1_000 : 100)
         let (sum, o2) = scaled.addingReportingOverflow(f)
         guard !o1, !o2, sum <= OrderSubmission.maxMoney else { return nil }
         return sum
     }
 
-    /// Text from the shop, trimmed; nil when empty. Longer than `max` characters is malformed.
+    /// Text from the shop, trimmed; nil when empty. Longer than `max` characters: `TooLong`, which
+    /// makes the delivery ignored and said (a 400 would make the platform retry, then switch the
+    /// webhook off, over one product's name).
     static func text(_ value: String?, field: String, max: Int) throws -> String? {
         guard let t = value?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }
-        guard t.count <= max else { throw MalformedDelivery("\(field) is longer than \(max) characters") }
+        guard t.count <= max else { throw TooLong(field: field, max: max) }
         return t
+    }
+
+    struct TooLong: Error {
+        let field: String
+        let max: Int
+        var note: String { "\(field) is longer than the \(max) characters CareLoop keeps: not kept" }
+    }
+
+    /// A list of ids where one unreadable id is skipped rather than failing the whole body.
+    struct LenientID: Decodable {
+        let id: ID?
+        init(from decoder: any Decoder) throws { id = try? ID(from: decoder) }
     }
 
     /// A date as the platforms write it (ISO 8601 with an offset; WooCommerce's `_gmt` fields have

@@ -14,6 +14,10 @@ public enum ShopifyDelivery {
     ]
 
     public static func event(topic: String, body: Data, shopDomain: String) throws -> ShopEvent {
+        do { return try read(topic: topic, body: body, shopDomain: shopDomain) } catch let e as ShopValues.TooLong { return .ignored(e.note) }
+    }
+
+    static func read(topic: String, body: Data, shopDomain: String) throws -> ShopEvent {
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             do { return try decoder.decode(T.self, from: body) } catch {
@@ -44,7 +48,7 @@ public enum ShopifyDelivery {
         case "customers/redact":
             let p = try decode(PrivacyRequest.self)
             guard let email = p.customer?.email, !email.isEmpty else { return .ignored("an erasure request without an email") }
-            return .redactCustomer(email: email, orders: (p.orders_to_redact ?? []).prefix(1_000).map(\.text))
+            return .redactCustomer(email: email, orders: (p.orders_to_redact ?? []).compactMap { $0.id?.text })
         case "shop/redact":
             return .redactShop
         default:
@@ -206,7 +210,7 @@ public enum ShopifyDelivery {
     }
     struct PrivacyRequest: Decodable {
         let customer: PrivacyCustomer?
-        let orders_to_redact: [ShopValues.ID]?
+        let orders_to_redact: [ShopValues.LenientID]?
     }
     struct PrivacyCustomer: Decodable { let email: String? }
 }

@@ -13,6 +13,10 @@ public enum WooCommerceDelivery {
     static let languageKeys: Set<String> = ["wpml_language", "_wpml_language", "pll_language", "language", "_language"]
 
     public static func event(topic: String, body: Data) throws -> ShopEvent {
+        do { return try read(topic: topic, body: body) } catch let e as ShopValues.TooLong { return .ignored(e.note) }
+    }
+
+    static func read(topic: String, body: Data) throws -> ShopEvent {
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             do { return try JSONDecoder().decode(T.self, from: body) } catch {
                 throw MalformedDelivery("the body is not the JSON \(topic) sends")
@@ -62,7 +66,7 @@ public enum WooCommerceDelivery {
         }
         var refunded = 0
         for r in o.refunds ?? [] {
-            if let c = r.total?.cents(currency: o.currency), case (let sum, false) = refunded.addingReportingOverflow(c),
+            if let c = r.total?.cents(currency: o.currency, refund: true), case (let sum, false) = refunded.addingReportingOverflow(c),
                 sum <= OrderSubmission.maxMoney
             {
                 refunded = sum
