@@ -129,14 +129,21 @@ final class CustomerPhotoTests: XCTestCase {
             let review = try await server.send(.POST, "/c/\(token)/review", raw: many.finished(), contentType: many.contentType)
             XCTAssertEqual(review.status, .unsupportedMediaType)
             // a stranger's large body is never read: the link is checked first
-            let stranger = try await reply(
-                server, token: "not-a-token", body: "x", photos: [("x.png", "image/png", Data(repeating: 1, count: 20 * 1_024 * 1_024))])
-            XCTAssertEqual(stranger.status, .notFound)
+            // (The answer comes before the body is sent; a busy client may find the connection closed
+            // before it reads the answer: that is the body refused too.)
+            let stranger = try await answerOrClosed {
+                try await reply(
+                    server, token: "not-a-token", body: "x", photos: [("x.png", "image/png", Data(repeating: 1, count: 20 * 1_024 * 1_024))])
+            }
+            XCTAssertTrue(stranger == nil || stranger == .notFound, "\(String(describing: stranger))")
             XCTAssertEqual(server.app.care.uploads.inUse, 0, "every upload slot was given back")
             // a body past the route's limit is refused before it is read whole
-            let huge = try await reply(
-                server, token: token, body: "x", photos: [("x.png", "image/png", Data(repeating: 1, count: 26 * 1_024 * 1_024))])
-            XCTAssertEqual(huge.status, .payloadTooLarge)
+            let huge = try await answerOrClosed {
+                try await reply(server, token: token, body: "x", photos: [("x.png", "image/png", Data(repeating: 1, count: 26 * 1_024 * 1_024))])
+            }
+            XCTAssertTrue(huge == nil || huge == .payloadTooLarge, "\(String(describing: huge))")
+            let afterHuge = try await messages()
+            XCTAssertEqual(afterHuge, afterCap, "nothing of the refused bodies was stored")
         }
     }
 
@@ -217,4 +224,10 @@ final class CustomerPhotoTests: XCTestCase {
             XCTAssertTrue(still.text.contains("--accent: #ffcc00"), "nothing refused was saved")
         }
     }
+}
+
+/// The status of a request whose body the server refuses before reading it, or nil when the client
+/// found the connection closed before it read the answer (on a busy machine it may).
+func answerOrClosed(_ send: () async throws -> TestServer.Reply) async throws -> HTTPStatus? {
+    do { return try await send().status } catch let e as HTTPClientError where e == .remoteConnectionClosed { return nil }
 }

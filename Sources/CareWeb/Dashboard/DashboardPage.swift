@@ -77,16 +77,18 @@ struct DashboardErrorMiddleware: AsyncMiddleware {
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        // Taken now, as `PageErrorMiddleware` does: the application may stop while the request runs.
+        let views = request.view
         do {
             return try await next.respond(to: request)
         } catch let e as DashboardError {
-            return try await page(request, status: e.status, message: e.message)
+            return try await page(request, views: views, status: e.status, message: e.message)
         } catch let e as CareError {
-            return try await page(request, status: e.kind.status, message: e.message)
+            return try await page(request, views: views, status: e.kind.status, message: e.message)
         }
     }
 
-    func page(_ req: Request, status: HTTPResponseStatus, message: String) async throws -> Response {
+    func page(_ req: Request, views: (any ViewRenderer)? = nil, status: HTTPResponseStatus, message: String) async throws -> Response {
         let title =
             switch status {
             case .notFound: "Not found"
@@ -94,7 +96,7 @@ struct DashboardErrorMiddleware: AsyncMiddleware {
             case .unauthorized: "Please sign in"
             default: "That did not work"
             }
-        let view = try await req.view.render("app-error", ErrorData(title: title, message: message))
+        let view = try await (views ?? req.view).render("app-error", ErrorData(title: title, message: message))
         return DashboardPage.secure(try await view.encodeResponse(status: status, for: req))
     }
 }

@@ -10,6 +10,9 @@ struct PageErrorMiddleware: AsyncMiddleware {
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        // Taken now: a request still in flight when the application stops must not reach for views
+        // the stopped application no longer has (that is a crash, not an error).
+        let views = request.view
         do {
             return try await next.respond(to: request)
         } catch let error as CareError {
@@ -21,7 +24,7 @@ struct PageErrorMiddleware: AsyncMiddleware {
                 default: "That did not work"
                 }
             let message = error.kind == .notFound ? "The link may be incomplete. Please use the link from the shop's latest email." : error.message
-            let view = try await request.view.render("customer-error", Context(title: title, message: message))
+            let view = try await views.render("customer-error", Context(title: title, message: message))
             let response = try await view.encodeResponse(status: status, for: request)
             response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
             return response
