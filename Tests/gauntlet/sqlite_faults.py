@@ -116,11 +116,12 @@ def disk_full():
         acked = [rid for rid in (post_review(node.port, key, n)[1] for n in range(20)) if rid]
         # fill the disk
         filler = os.path.join(mount, "filler")
-        with open(filler, "wb") as f:
+        # Unbuffered: a write the full disk took only part of leaves nothing for close() to flush again
+        # (a buffered file raised ENOSPC from its close, depending on how the free space divided).
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
             except OSError:
                 pass
         full = collections.Counter()
