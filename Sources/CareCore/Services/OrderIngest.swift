@@ -186,7 +186,9 @@ public enum OrderIngest {
         // Locked for the write (PostgreSQL): two deliveries of one order apply one after the other.
         let found = try await tx.first(Order.self, { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID).for(.update) })
         // Deliveries arrive out of order: a state older than the one kept is not applied (nor is its buyer made).
-        if let existing = found, let kept = existing.sourceUpdatedAt, s.fromExport || (s.sourceUpdatedAt.map { $0 < kept } ?? false) {
+        if let existing = found, let kept = existing.sourceUpdatedAt,
+            s.fromExport || (s.sourceUpdatedAt.map { $0.platformSecond < kept.platformSecond } ?? false)
+        {
             guard let owner = try await tx.rows(Customer.table, { $0.where("id", .equal, existing.customerID) }).first else {
                 throw CareError.notFound("customer")
             }
@@ -203,7 +205,7 @@ public enum OrderIngest {
         // change times to the second, and a state of the same second may be the older one.
         let authoritative =
             s.fullState && (found.map { $0.connectionID == nil || $0.connectionID == s.connectionID } ?? true)
-            && (found?.sourceUpdatedAt.map { kept in s.sourceUpdatedAt.map { $0 > kept } ?? false } ?? true)
+            && (found?.sourceUpdatedAt.map { kept in s.sourceUpdatedAt.map { $0.platformSecond > kept.platformSecond } ?? false } ?? true)
         if let existing = found {
             if existing.customerID != customerID {
                 // Through the API an order never changes hands: a re-send naming another customer is a
@@ -311,4 +313,9 @@ extension Int {
 extension Date {
     /// Nil for `distantPast`: no time was known.
     fileprivate var known: Date? { self == .distantPast ? nil : self }
+
+    /// The whole second: platforms write their change times to the second, and a time read back from
+    /// the database may differ from the one parsed in its last binary digits, so states are compared
+    /// by second.
+    var platformSecond: Int64 { Int64((timeIntervalSince1970).rounded(.down)) }
 }

@@ -128,7 +128,7 @@ public enum ConnectionDeliveries {
             }
             // The order's own state, if as new as the refund, already counts it (Shopify sends an order's
             // update beside its refund, in either order): adding it again would count it twice.
-            if let kept = order.sourceUpdatedAt, kept >= at {
+            if let kept = order.sourceUpdatedAt, kept.platformSecond >= at.platformSecond {
                 return Outcome(result: "stale", note: "order \(orderID): the refund is in the order's state already")
             }
             if let amount {
