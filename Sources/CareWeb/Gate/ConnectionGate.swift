@@ -12,6 +12,8 @@ final class ConnectionGate: Server, Sendable {
     let counts: ConnectionCounts
     private let application: Application
     private let listener = NIOLockedValueBox<(any Channel)?>(nil)
+    /// Vapor's private port, known once it listens; the gate accepts nobody before.
+    private let target = NIOLockedValueBox<SocketAddress?>(nil)
 
     init(application: Application, limits: ConnectionCounts.Limits) {
         self.application = application
@@ -32,19 +34,39 @@ final class ConnectionGate: Server, Sendable {
     /// Where clients connect (the relay's own port is private).
     var localAddress: SocketAddress? { listener.withLockedValue { $0?.localAddress } }
 
+    // The public port is bound first: were Vapor's private port taken first, the kernel could give
+    // it the very port the caller had just found free and meant for the public one.
     func start(address: BindAddress?) throws {
-        try inner.start(address: .hostname("127.0.0.1", port: 0))
         try startGate(address: address).wait()
+        do {
+            try inner.start(address: .hostname("127.0.0.1", port: 0))
+            try openGate().wait()
+        } catch {
+            try? listener.withLockedValue { $0 }?.close().wait()
+            throw error
+        }
     }
 
     func start(address: BindAddress?) async throws {
-        try await inner.start(address: .hostname("127.0.0.1", port: 0))
+        try await startGate(address: address).get()
         do {
-            try await startGate(address: address).get()
+            try await inner.start(address: .hostname("127.0.0.1", port: 0))
+            try await openGate().get()
         } catch {
+            try? await listener.withLockedValue { $0 }?.close().get()
             await inner.shutdown()
             throw error
         }
+    }
+
+    /// Starts accepting clients once Vapor's server listens; until then they wait in the backlog.
+    private func openGate() -> EventLoopFuture<Void> {
+        let group = application.eventLoopGroup
+        guard let address = inner.localAddress, let channel = listener.withLockedValue({ $0 }) else {
+            return group.any().makeFailedFuture(ConfigError("the HTTP server behind the connection gate did not start"))
+        }
+        target.withLockedValue { $0 = address }
+        return channel.setOption(ChannelOptions.autoRead, value: true)
     }
 
     func shutdown() {
@@ -59,9 +81,6 @@ final class ConnectionGate: Server, Sendable {
 
     private func startGate(address: BindAddress?) -> EventLoopFuture<Void> {
         let group = application.eventLoopGroup
-        guard let target = inner.localAddress else {
-            return group.any().makeFailedFuture(ConfigError("the HTTP server behind the connection gate did not start"))
-        }
         let configured = application.http.server.configuration
         let host: String
         let port: Int
@@ -73,12 +92,17 @@ final class ConnectionGate: Server, Sendable {
         let counts = self.counts
         let logger = application.logger
         let drainTime = configured.idleTimeout ?? .seconds(15)
+        let target = self.target
         return ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.autoRead, value: false)
             .serverChannelOption(ChannelOptions.backlog, value: Int32(configured.backlog))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { client in
-                ConnectionGate.admit(client, to: target, counts: counts, drainTime: drainTime)
+                guard let address = target.withLockedValue({ $0 }) else {
+                    return client.eventLoop.makeFailedFuture(ConfigError("the connection gate is not open yet"))
+                }
+                return ConnectionGate.admit(client, to: address, counts: counts, drainTime: drainTime)
             }
             .bind(host: host, port: port)
             .map { [listener] channel in
