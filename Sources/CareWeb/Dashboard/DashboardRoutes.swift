@@ -12,6 +12,9 @@ func dashboardRoutes(_ app: Application) throws {
     pages.post("password", "forgot", use: PasswordPageController.requestLink)
     pages.get("password", ":token", use: PasswordPageController.show)
     pages.post("password", ":token", use: PasswordPageController.set)
+    // Signed links from notification mails: they work without a session.
+    pages.get("notifications", "stop", ":token", use: NotificationsPage.stopPage)
+    pages.post("notifications", "stop", ":token", use: NotificationsPage.stop)
 
     let staff = pages.grouped(StaffSessionAuth(), CSRFCheck(), AuditTrail())
     staff.get { req in req.redirect(to: "/app/inbox") }
@@ -30,6 +33,9 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("inbox", "views", use: InboxPageController.saveView)
     staff.post("inbox", "views", ":id", "delete", use: InboxPageController.deleteView)
     staff.post("conversations", ":id", "merge", use: ConversationPageController.merge)
+    staff.post("conversations", ":id", "undo", use: ConversationPageController.undo)
+    staff.get("notifications", use: NotificationsPage.show)
+    staff.post("notifications", "mail", use: NotificationsPage.updateMail)
 
     staff.get("customers", use: CustomersPageController.list)
     staff.get("customers", ":id", use: CustomersPageController.show)

@@ -25,10 +25,21 @@ enum CareActions {
         var raised: [TriggerEvent] = []
         var w = Writes()
         let storeID = try s.store.requireID()
+        // What the customer reads is in their language (asked once, only when a message goes out).
+        var spoken: RequestLanguage?
+        func language() async throws -> RequestLanguage {
+            if let spoken { return spoken }
+            let l = try await CareLanguage.of(customerID: try s.customer.requireID(), storeID: storeID, on: sql)
+            spoken = l
+            return l
+        }
 
-        func staffMessage(_ template: String, in c: Conversation) {
+        func staffMessage(_ template: String, in c: Conversation, language: RequestLanguage) {
+            let text = Template.render(
+                CareLanguage.localized(template, to: language), values: values(s, links, now: now),
+                firstNameFallback: CareLanguage.firstNameFallback(language))
             let (m, email) = Conversations.stageStaffMessage(
-                Template.render(template, values: values(s, links, now: now)), staffID: nil,
+                text, staffID: nil,
                 in: c, now: now, sentAt: now.addingTimeInterval(Double(w.messages.count) / 1000),
                 countsAsResponse: false)
             w.messages.append(m)
@@ -40,17 +51,18 @@ enum CareActions {
             switch action {
             case .openConversation(let template, let subject):
                 // One open thread per subject: a second trigger asking adds to it rather than starting another.
+                let spoken = try await language()
                 if s.conversation == nil {
-                    let c = try Conversations.make(
-                        for: s, subject: Template.render(subject ?? "About your review", values: values(s, links, now: now)), now: now)
+                    let line = CareLanguage.localizedLine(subject ?? "About your review [de] Zu Ihrer Bewertung", to: spoken)
+                    let c = try Conversations.make(for: s, subject: Template.render(line, values: values(s, links, now: now)), now: now)
                     s.conversation = c
                     w.newConversation = c
                     raised.append(.conversationOpened)
                 }
-                staffMessage(template, in: s.conversation!)
+                staffMessage(template, in: s.conversation!, language: spoken)
             case .sendMessage(let template):
                 guard let c = s.conversation else { continue }
-                staffMessage(template, in: c)
+                staffMessage(template, in: c, language: try await language())
             case .addNote(let template):
                 guard let c = s.conversation else { continue }
                 w.messages.append(
@@ -91,6 +103,7 @@ enum CareActions {
 
         if let c = w.newConversation {
             try await Conversations.insert(c, customer: s.customer, now: now, on: sql)
+            try await StaffNotifications.conversationOpened(c, subject: s, links: links, now: now, on: sql)
         } else if w.conversationChanged, let c = s.conversation {
             c.updatedAt = now
             try await CareRows.update(c, on: sql)

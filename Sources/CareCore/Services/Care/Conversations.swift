@@ -116,6 +116,10 @@ public enum Conversations {
         m.emailMessageID = emailMessageID
         // Messages made in one moment keep their order.
         m.createdAt = now
+        if let action = UndoableAction.current {
+            m.actionID = action.id
+            m.heldUntil = action.held
+        }
         return m
     }
 }

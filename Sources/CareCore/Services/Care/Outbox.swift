@@ -8,13 +8,18 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     /// `automatic`: written by a trigger, not a person (it carries `Auto-Submitted`, and counts
     /// towards the automatic-mail limit of its address).
     case conversationMessage(messageID: UUID, automatic: Bool = false)
-    case staffNotification(to: [String], subject: String, body: String)
+    /// A plain mail to a staff member, or a confirmation to someone writing in (`fromName`: the store's).
+    case staffNotification(to: [String], subject: String, body: String, fromName: String? = nil)
+    /// What a staff member is told (`StaffNotifications`): threaded per conversation, with the link
+    /// that stops this kind.
+    case teamNotice(to: String, subject: String, body: String, conversationID: UUID?, stop: String)
     case webhook(endpointID: UUID, event: String, body: String)
     /// A review request (step 0) or its reminders (1, 2), rendered from the stored request when sent.
     case reviewRequest(requestID: UUID, step: Int)
 
     enum CodingKeys: String, CodingKey {
         case type, messageID = "message_id", automatic, to, subject, body, endpointID = "endpoint_id", event, requestID = "request_id", step
+        case fromName = "from_name", conversationID = "conversation_id", stop
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,7 +31,12 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
         case "staff_notification":
             self = .staffNotification(
                 to: try c.decode([String].self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
-                body: try c.decode(String.self, forKey: .body))
+                body: try c.decode(String.self, forKey: .body), fromName: try c.decodeIfPresent(String.self, forKey: .fromName))
+        case "team_notice":
+            self = .teamNotice(
+                to: try c.decode(String.self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
+                body: try c.decode(String.self, forKey: .body), conversationID: try c.decodeIfPresent(UUID.self, forKey: .conversationID),
+                stop: try c.decode(String.self, forKey: .stop))
         case "webhook":
             self = .webhook(
                 endpointID: try c.decode(UUID.self, forKey: .endpointID), event: try c.decode(String.self, forKey: .event),
@@ -44,11 +54,19 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
             try c.encode("conversation_message", forKey: .type)
             try c.encode(id, forKey: .messageID)
             if automatic { try c.encode(true, forKey: .automatic) }
-        case .staffNotification(let to, let subject, let body):
+        case .staffNotification(let to, let subject, let body, let fromName):
             try c.encode("staff_notification", forKey: .type)
             try c.encode(to, forKey: .to)
             try c.encode(subject, forKey: .subject)
             try c.encode(body, forKey: .body)
+            try c.encodeIfPresent(fromName, forKey: .fromName)
+        case .teamNotice(let to, let subject, let body, let conversationID, let stop):
+            try c.encode("team_notice", forKey: .type)
+            try c.encode(to, forKey: .to)
+            try c.encode(subject, forKey: .subject)
+            try c.encode(body, forKey: .body)
+            try c.encodeIfPresent(conversationID, forKey: .conversationID)
+            try c.encode(stop, forKey: .stop)
         case .webhook(let endpointID, let event, let body):
             try c.encode("webhook", forKey: .type)
             try c.encode(endpointID, forKey: .endpointID)
@@ -72,7 +90,7 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     var lane: Int {
         switch self {
         case .conversationMessage, .webhook: 0
-        case .reviewRequest, .staffNotification: 1
+        case .reviewRequest, .staffNotification, .teamNotice: 1
         }
     }
 
@@ -80,7 +98,7 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     var isAutomatic: Bool {
         switch self {
         case .conversationMessage(_, let automatic): automatic
-        case .reviewRequest, .staffNotification: true
+        case .reviewRequest, .staffNotification, .teamNotice: true
         case .webhook: false
         }
     }
@@ -99,6 +117,11 @@ public enum Outbox {
         job.nextAttemptAt = now
         job.createdAt = now
         job.lane = payload.lane
+        if let action = UndoableAction.current {
+            job.nextAttemptAt = max(now, action.until)
+            job.actionID = action.id
+            if payload.kind == .email { job.follows = action.chain(email: job.id!) }
+        }
         try await CareRows.insert(job, on: sql)
         WriteEffects.noteQueuedDelivery()
     }

@@ -7,6 +7,11 @@
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }
   function go(link) { if (link) { window.location.href = link.getAttribute("href"); } }
+  // Single keys act only with the focus on the page itself (or a row of the inbox): never inside a
+  // box, and never on the messages (clicking into them to read or select puts the focus there).
+  function onPage(t) {
+    return !t || t === document.body || t === document.documentElement || (t.matches && t.matches("a.row"));
+  }
   var reply = $("reply-body");
 
   // Times in the viewer's own zone on hover (the page shows the store's).
@@ -89,6 +94,8 @@
         if (form.id === "priority-form") { $("priority-shown").textContent = $("priority").value; }
         if (form.id === "tags-form") { $("tags-shown").textContent = $("tags").value || "none"; }
         if (status) { status.textContent = "Saved."; }
+        // Saved: the keys go back to the page, not into the box.
+        if (document.activeElement && form.contains(document.activeElement)) { document.activeElement.blur(); }
       });
     });
   });
@@ -97,7 +104,10 @@
     if (!form) { return; }
     var data = new URLSearchParams(new FormData(form));
     data.set("assignee", "me");
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" }).then(function () {
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" }).then(function (r) {
+      if (!(r.type === "opaqueredirect" || r.ok)) { if (status) { status.textContent = "Not assigned: reload and try again."; } return; }
+      var select = $("assignee");
+      if (select && select.getAttribute("data-me")) { select.value = select.getAttribute("data-me"); }
       if (status) { status.textContent = "Assigned to you."; }
     });
   }
@@ -121,12 +131,36 @@
     window.setInterval(poll, 10000);
   }
 
+  // The undo bar: counts down to the moment the mail is queued, then goes.
+  var undoBar = $("undo-bar"), undoLeft = $("undo-left");
+  if (undoBar && undoLeft) {
+    var until = parseInt(undoLeft.getAttribute("data-until"), 10);
+    var tick = function () {
+      var left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) { undoBar.hidden = true; return; }
+      undoLeft.textContent = "The customer is emailed in " + left + " s · z undoes";
+      window.setTimeout(tick, 250);
+    };
+    tick();
+  }
+
+  // Esc always leaves a box (the saved-reply picker closes itself first).
   document.addEventListener("keydown", function (e) {
-    if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) { return; }
+    if (e.key === "Escape" && typing(e.target) && e.target.id !== "saved-filter") { e.target.blur(); }
+  }, true);
+
+  document.addEventListener("keydown", function (e) {
+    if (!onPage(e.target) || e.ctrlKey || e.metaKey || e.altKey) { return; }
     var rows = Array.prototype.slice.call(document.querySelectorAll("a.row"));
     var i = rows.indexOf(document.activeElement);
     var help = $("key-help");
-    if (rows.length && (e.key === "j" || e.key === "k")) {
+    if (e.key === "?" && help && help.showModal) {
+      help.showModal();
+      e.preventDefault();
+    } else if (e.key === "z" && undoBar && !undoBar.hidden && $("undo")) {
+      $("undo").click();
+      e.preventDefault();
+    } else if (rows.length && (e.key === "j" || e.key === "k")) {
       var next = e.key === "j" ? Math.min(rows.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
       rows[next].focus();
       e.preventDefault();
@@ -152,9 +186,6 @@
       e.preventDefault();
     } else if (e.key === "#") {
       $("tags").focus();
-      e.preventDefault();
-    } else if (e.key === "?" && help && help.showModal) {
-      help.showModal();
       e.preventDefault();
     }
   });
