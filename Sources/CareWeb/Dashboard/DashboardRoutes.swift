@@ -66,7 +66,12 @@ func dashboardRoutes(_ app: Application) throws {
     owner.get("customers", ":id", "export", use: CustomersPageController.export)
     owner.post("customers", ":id", "erase", use: CustomersPageController.erase)
 
+    owner.post("first-run", "test-request", use: FirstRunCard.sendRequest)
+    owner.post("first-run", "test-care", use: FirstRunCard.sendCare)
+    owner.post("first-run", "dismiss", use: FirstRunCard.dismiss)
+
     owner.get("settings", use: SettingsPageController.show)
+    owner.get("settings", "widget-preview", use: ShowingReviewsPage.preview)
     owner.post("settings", "care", use: SettingsPageController.updateCare)
     owner.post("settings", "requests", use: RequestSettingsPage.update)
     owner.post("settings", "replies", use: ReplyTargetsPage.update)

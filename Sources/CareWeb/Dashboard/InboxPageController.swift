@@ -51,6 +51,8 @@ enum InboxPageController {
         let product: String?
         let overdue: Bool
         let shown: String
+        /// The first hour's checklist, for owners until it is done or put away.
+        let firstRun: FirstRunCard?
     }
 
     struct SavedTab: Encodable {
@@ -167,7 +169,8 @@ enum InboxPageController {
                 FormChoice(value: $0.0, label: $0.1, selected: $0.0 == view.sort.rawValue)
             },
             tag: view.tag, product: productName, overdue: view.overdue,
-            shown: "\(result.total) \(view.status.rawValue)")
+            shown: "\(result.total) \(view.status.rawValue)",
+            firstRun: try await FirstRunCard.load(req))
         return try await DashboardPage.render(req, "app-inbox", title: "Inbox", section: "inbox", data)
     }
 }

@@ -47,6 +47,7 @@ enum SettingsPageController {
         let replies: ReplyTargetsPage.Context
         let brand: BrandSettingsPage.Context
         let email: EmailSettingsPage.Context
+        let showing: ShowingReviewsPage.Context
         let audit: [AuditRow]
         let keys: [Key]
         let hooks: [Hook]
@@ -80,6 +81,7 @@ enum SettingsPageController {
             replies: try await ReplyTargetsPage.context(storeID: ctx.storeID, req: req),
             brand: try await BrandSettingsPage.context(storeID: ctx.storeID, req: req),
             email: try await EmailSettingsPage.context(storeID: ctx.storeID, req: req),
+            showing: try await ShowingReviewsPage.context(req),
             audit: try await AuditLog.latest(storeID: ctx.storeID, limit: 100, on: req.db).map {
                 AuditRow(when: Shown.time($0.at), actor: $0.actor, action: $0.action, subject: $0.subject ?? "")
             },

@@ -13,13 +13,19 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     /// What a staff member is told (`StaffNotifications`): threaded per conversation, with the link
     /// that stops this kind.
     case teamNotice(to: String, subject: String, body: String, conversationID: UUID?, stop: String)
+    /// A sample of a mail customers get, to a staff member trying CareLoop (`FirstRun.sendSample`).
+    case sample(kind: SampleKind, to: String, name: String)
+
+    public enum SampleKind: String, Codable, Sendable {
+        case request, care
+    }
     case webhook(endpointID: UUID, event: String, body: String)
     /// A review request (step 0) or its reminders (1, 2), rendered from the stored request when sent.
     case reviewRequest(requestID: UUID, step: Int)
 
     enum CodingKeys: String, CodingKey {
         case type, messageID = "message_id", automatic, to, subject, body, endpointID = "endpoint_id", event, requestID = "request_id", step
-        case fromName = "from_name", conversationID = "conversation_id", stop
+        case fromName = "from_name", conversationID = "conversation_id", stop, sample, name
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,6 +43,10 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
                 to: try c.decode(String.self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
                 body: try c.decode(String.self, forKey: .body), conversationID: try c.decodeIfPresent(UUID.self, forKey: .conversationID),
                 stop: try c.decode(String.self, forKey: .stop))
+        case "sample":
+            self = .sample(
+                kind: try c.decode(SampleKind.self, forKey: .sample), to: try c.decode(String.self, forKey: .to),
+                name: try c.decode(String.self, forKey: .name))
         case "webhook":
             self = .webhook(
                 endpointID: try c.decode(UUID.self, forKey: .endpointID), event: try c.decode(String.self, forKey: .event),
@@ -67,6 +77,11 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
             try c.encode(body, forKey: .body)
             try c.encodeIfPresent(conversationID, forKey: .conversationID)
             try c.encode(stop, forKey: .stop)
+        case .sample(let kind, let to, let name):
+            try c.encode("sample", forKey: .type)
+            try c.encode(kind, forKey: .sample)
+            try c.encode(to, forKey: .to)
+            try c.encode(name, forKey: .name)
         case .webhook(let endpointID, let event, let body):
             try c.encode("webhook", forKey: .type)
             try c.encode(endpointID, forKey: .endpointID)
@@ -90,7 +105,7 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     var lane: Int {
         switch self {
         case .conversationMessage, .webhook: 0
-        case .reviewRequest, .staffNotification, .teamNotice: 1
+        case .reviewRequest, .staffNotification, .teamNotice, .sample: 1
         }
     }
 
@@ -98,7 +113,7 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     var isAutomatic: Bool {
         switch self {
         case .conversationMessage(_, let automatic): automatic
-        case .reviewRequest, .staffNotification, .teamNotice: true
+        case .reviewRequest, .staffNotification, .teamNotice, .sample: true
         case .webhook: false
         }
     }

@@ -40,6 +40,12 @@ public enum OutboxDelivery {
                 m, to: [to], as: Sending(job: job, kind: "notification", limited: false, deadline: deadline), mail: mail, links: links,
                 storage: storage, on: db)
             return nil
+        case .sample(let kind, let to, let name):
+            let m = try await sample(kind, to: to, name: name, job: job, mail: mail, links: links, storage: storage, on: db)
+            try await send(
+                m, to: [to], as: Sending(job: job, kind: "notification", limited: false, deadline: deadline), mail: mail, links: links,
+                storage: storage, on: db)
+            return nil
         case .staffNotification(let to, let subject, let body, let fromName):
             var m = OutgoingMail(
                 fromName: fromName ?? "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
@@ -107,6 +113,44 @@ public enum OutboxDelivery {
         return { sql in
             try await sql.raw("UPDATE conversation_messages SET email_message_id = \(bind: messageID) WHERE id = \(bind: id)").run()
         }
+    }
+
+    /// A sample mail as a customer of this store would get it, addressed to a staff member trying it.
+    static func sample(
+        _ kind: OutboxPayload.SampleKind, to: String, name: String, job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks,
+        storage: CareStorage, on db: any Database
+    ) async throws -> OutgoingMail {
+        guard let store = try await db.sql.rows(Store.table, { $0.where("id", .equal, job.storeID) }).first else {
+            throw Failure.permanent("the store no longer exists")
+        }
+        let settings = try await RequestSettings.load(storeID: job.storeID, on: db.sql)
+        let language = settings.language
+        var m: OutgoingMail
+        switch kind {
+        case .request:
+            m = RequestMail.preview(
+                store: store, settings: settings, links: links, mailDomain: mail.domain, fromAddress: mail.fromAddress, customer: (to, name))
+        case .care:
+            let first = name.split(separator: " ").first.map(String.init) ?? ""
+            let product = language == .de ? "Beispielprodukt" : "Example product"
+            let values = ["customer.first_name": first, "product.name": product, "store.name": store.name]
+            let text = Template.render(
+                CareLanguage.localized(DefaultTriggers.lowRatingText, to: language), values: values,
+                firstNameFallback: CareLanguage.firstNameFallback(language))
+            let note =
+                language == .de
+                ? "(Ein Test: so schreibt CareLoop einem Kunden nach einer 1★-Bewertung. Antworten auf diese E-Mail gehen nirgendwohin.)"
+                : "(A test: this is how CareLoop writes to a customer after a 1★ review. Replies to this email go nowhere.)"
+            m = MessageFormat.mail(
+                note + "\n\n" + text, id: mail.messageID(for: job.id.uuidString), store: store.name,
+                look: try await StoreBrand.load(storeID: job.storeID, on: db), to: (to, name),
+                subject: Template.render(CareLanguage.localizedLine(DefaultTriggers.lowRatingSubject, to: language), values: values),
+                earlier: [], page: links.publicURL + "/app", replyTo: mail.fromAddress, from: mail.fromAddress, date: storage.now(),
+                automatic: true, language: language)
+        }
+        m.subject = "[Test] " + m.subject
+        m.automatic = true
+        return m
     }
 
     /// What a mail being sent is, for its return path, the automatic-mail limit and its bounces.

@@ -169,7 +169,7 @@ public enum MailBounces {
         case .staffNotification(let to, _, _, _):
             kind = "notification"
             email = to.first
-        case .teamNotice(let to, _, _, _, _):
+        case .teamNotice(let to, _, _, _, _), .sample(_, let to, _):
             kind = "notification"
             email = to
         case .webhook:

@@ -29,6 +29,14 @@ public struct M0030_EveryDay: AsyncMigration {
             .field("until", .datetime, .required)
             .create()
 
+        // The first hour's steps a store has taken (a test request sent, its widget seen on its shop).
+        try await db.schema("store_milestones")
+            .field("store_id", .uuid, .required, .references("stores", "id", onDelete: .cascade))
+            .field("name", .string, .required)
+            .field("reached_at", .datetime, .required)
+            .unique(on: "store_id", "name")
+            .create()
+
         try await db.schema("staff_notifications")
             .id()
             .field("store_id", .uuid, .required, .references("stores", "id", onDelete: .cascade))
@@ -45,6 +53,7 @@ public struct M0030_EveryDay: AsyncMigration {
 
     public func revert(on db: any Database) async throws {
         try await db.schema("staff_notifications").delete()
+        try await db.schema("store_milestones").delete()
         try await db.schema("undo_actions").delete()
         try await db.schema("staff_users").deleteField("notify_off").update()
         try await db.schema("conversation_messages").deleteField("held_until").update()

@@ -131,6 +131,18 @@
     window.setInterval(poll, 10000);
   }
 
+  // "Copy" beside a snippet: the text to the clipboard (the box is selectable without the script too).
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    button.addEventListener("click", function () {
+      var box = $(button.getAttribute("data-copy"));
+      if (!box) { return; }
+      box.select();
+      var done = function () { button.textContent = "Copied"; };
+      if (navigator.clipboard && navigator.clipboard.writeText) { navigator.clipboard.writeText(box.value).then(done, function () { document.execCommand("copy"); done(); }); }
+      else { document.execCommand("copy"); done(); }
+    });
+  });
+
   // The undo bar: counts down to the moment the mail is queued, then goes.
   var undoBar = $("undo-bar"), undoLeft = $("undo-left");
   if (undoBar && undoLeft) {

@@ -24,9 +24,9 @@
       help: "Hilfe bei Ihrer Bestellung? Schreiben Sie uns" }
   }[lang];
   var CSS = ":host{all:initial;display:block;font:15px/1.5 system-ui,sans-serif;color:#1a1a1a}" +
-    ".cl{height:100%;overflow:auto;box-sizing:border-box;padding:.75rem;border:1px solid #ddd;border-radius:8px;background:#fff}" +
+    ".cl{box-sizing:border-box;padding:.75rem;border:1px solid #ddd;border-radius:8px;background:#fff}" +
     "ol{list-style:none;margin:0;padding:0}li.careloop-review{border-top:1px solid #eee;padding:.6rem 0}" +
-    ".careloop-stars,.s{color:#e69b00;margin:0;letter-spacing:1px}.careloop-score{font-size:1.6em;font-weight:700}" +
+    ".careloop-stars,.s{color:#a86200;margin:0;letter-spacing:1px}.careloop-score{font-size:1.6em;font-weight:700}" +
     ".careloop-distribution{list-style:none;padding:0;margin:.25rem 0}.careloop-distribution li{display:flex;gap:.5rem;align-items:center}" +
     "meter{width:8rem}h3{font-size:1em;margin:.2rem 0}p{margin:.2rem 0;overflow-wrap:anywhere;white-space:pre-wrap}" +
     ".careloop-meta{color:#555;font-size:.85em}.careloop-verified{color:#2b6b3a;font-weight:600}" +
@@ -36,7 +36,9 @@
     ".help{margin-left:1rem;color:#1f5fbf}" +
     "a:focus,button:focus,input:focus,textarea:focus{outline:3px solid #f0b400;outline-offset:2px}" +
     "form label{display:block;margin:.4rem 0 .1rem;font-weight:600}input,textarea{font:inherit;width:100%;box-sizing:border-box;padding:.35rem}" +
-    "fieldset{border:0;padding:0;margin:0}fieldset label{display:inline-block;font-weight:400;margin-right:.6rem}fieldset input{width:auto}" +
+    "fieldset{border:0;padding:0;margin:0}fieldset label{display:inline-flex;align-items:center;gap:.3rem;min-width:48px;min-height:48px;" +
+    "box-sizing:border-box;padding:0 .6rem;margin:.2rem .3rem .2rem 0;border:1px solid #bbb;border-radius:8px;font-size:1.15em;font-weight:400;cursor:pointer}" +
+    "fieldset input{width:auto;margin:0}fieldset label:has(input:checked){border-color:#1a1a1a;background:#fff4dd}" +
     ".msg{margin:.5rem 0;padding:.4rem .6rem;border-radius:6px;background:#eef5ff}";
 
   function el(tag, attrs, text) {
@@ -50,8 +52,8 @@
     root.appendChild(el("style", {}, CSS));
     return root;
   }
-  function get(url) {
-    return fetch(url, { credentials: "omit" }).then(function (r) {
+  function get(url, fresh) {
+    return fetch(url, { credentials: "omit", cache: fresh ? "no-cache" : "default" }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.text();
     });
@@ -72,20 +74,23 @@
   }
 
   function reviews(host, product) {
-    // Height reserved before anything loads: the page below never moves.
+    var first = "/embed/" + encodeURIComponent(store) + "/" + encodeURIComponent(product) + "?per_page=5&lang=" + lang;
+    // Height reserved before anything loads (the page below does not move while it fills in); the
+    // widget grows with its reviews past it rather than scrolling inside the shop's page.
     host.style.display = "block";
-    if (!host.style.height) host.style.height = "34rem";
+    if (!host.style.minHeight) host.style.minHeight = "34rem";
     var root = shadow(host);
     var box = el("div", { class: "cl", part: "box" });
     var list = el("div", { "aria-live": "polite" });
     // The form's button first: the list filling in below it moves nothing already shown.
-    box.appendChild(form(product));
+    // A review just sent shows at once: the first page is fetched again past the browser's cache.
+    box.appendChild(form(product, function () { load(first, true); }));
     box.appendChild(list);
     root.appendChild(box);
-    function load(path) {
+    function load(path, fresh) {
       var url = new URL(path, base);
       if (url.origin !== base) return Promise.resolve();
-      return get(url.href).then(function (html) {
+      return get(url.href, fresh).then(function (html) {
         list.replaceChildren(fragment(html));
       }).catch(function () { list.replaceChildren(el("p", {}, T.none)); });
     }
@@ -96,15 +101,15 @@
       load(a.getAttribute("href")).then(function () {
         var nav = list.querySelector("a[rel=" + a.getAttribute("rel") + "]") || list.querySelector("a");
         if (nav) nav.focus();
-        box.scrollTop = 0;
+        if (box.getBoundingClientRect().top < 0) box.scrollIntoView();
       });
     });
     whenVisible(host, function () {
-      load("/embed/" + encodeURIComponent(store) + "/" + encodeURIComponent(product) + "?per_page=5&lang=" + lang);
+      load(first);
     });
   }
 
-  function form(product) {
+  function form(product, sent) {
     var wrap = el("div", {});
     var open = el("button", { type: "button", "aria-expanded": "false" }, T.write);
     var f = el("form", { hidden: "" });
@@ -142,7 +147,7 @@
       }).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (j) {
           msg.hidden = false;
-          if (r.ok) { msg.textContent = T.thanks; f.reset(); f.hidden = true; open.setAttribute("aria-expanded", "false"); }
+          if (r.ok) { msg.textContent = T.thanks; f.reset(); f.hidden = true; open.setAttribute("aria-expanded", "false"); if (sent) sent(); }
           else msg.textContent = T.failed + ((j.error && j.error.message) || ("HTTP " + r.status));
         });
       }).catch(function (err) { msg.hidden = false; msg.textContent = T.failed + err.message; });
