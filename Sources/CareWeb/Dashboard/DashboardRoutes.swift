@@ -88,6 +88,7 @@ func dashboardRoutes(_ app: Application) throws {
     owner.post("settings", "team", use: SettingsPageController.invite)
     owner.post("settings", "saved-replies", use: SettingsPageController.addSavedReply)
     owner.post("settings", "saved-replies", ":id", "delete", use: SettingsPageController.deleteSavedReply)
+    owner.post("settings", "saved-replies", ":id", use: SettingsPageController.updateSavedReply)
     owner.post("settings", "keys", use: SettingsPageController.createKey)
     owner.post("settings", "keys", ":id", "revoke", use: SettingsPageController.revokeKey)
     owner.post("settings", "webhooks", use: SettingsPageController.addWebhook)

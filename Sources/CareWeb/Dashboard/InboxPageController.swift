@@ -154,7 +154,7 @@ enum InboxPageController {
                     starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine,
                     customerWroteLast: r.lastAuthor == "customer",
                     lastBy: r.lastAuthor == "customer"
-                        ? "Customer replied" : r.lastAuthor == "staff" ? "We answered" : r.lastAuthor == "trigger" ? "Care trigger wrote" : "New",
+                        ? "Customer replied" : r.lastAuthor == "staff" ? "We answered" : r.lastAuthor == "trigger" ? "Their review" : "New",
                     ago: Ago.text(r.lastActivity, now: now), exact: Shown.time(r.lastActivity, in: zone), isoTime: ISODate.format(r.lastActivity),
                     product: r.productName, tags: r.tags, priority: r.priority, urgent: r.priority == "urgent" || r.priority == "high",
                     assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)

@@ -153,6 +153,34 @@ public enum ConversationService {
         }
     }
 
+    /// Hands a conversation to a teammate in one write: the text (if any) as an internal note for
+    /// them, the conversation assigned to them, and they are told. Nothing is written for someone who
+    /// is not on the store's team.
+    public static func handOff(
+        conversationID: UUID, storeID: UUID, to email: String, note: String, by: (id: UUID, name: String), links: CareLinks,
+        storage: CareStorage, on db: any Database
+    ) async throws {
+        let text = note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : try Text.required(note, field: "body", max: 20_000)
+        try await storage.write(on: db) { tx in
+            let c = try await load(conversationID, storeID: storeID, on: tx)
+            // An address only ("round_robin" is a trigger's word, not a person).
+            guard email.contains("@"), let to = try await Staff.pick(email.lowercased(), storeID: storeID, on: tx) else {
+                throw CareError.invalid("handoff", "no staff member of this store has that email")
+            }
+            let now = storage.now()
+            if let text { try await Conversations.addMessage(.note, body: text, staffID: by.id, to: c, now: now, on: tx) }
+            let before = c.assigneeID
+            c.assigneeID = to
+            c.updatedAt = now
+            try await CareRows.update(c, on: tx)
+            if to != before, to != by.id {
+                try await StaffNotifications.tell(
+                    [to], .handoff, about: c, text: "\(by.name) handed “\(c.subject)” to you\(text.map { ": \($0.prefix(140))" } ?? ".")",
+                    links: links, now: now, on: tx)
+            }
+        }
+    }
+
     static func load(_ id: UUID, storeID: UUID, on sql: any SQLDatabase) async throws -> Conversation {
         guard let c = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
         else { throw CareError.notFound("conversation") }

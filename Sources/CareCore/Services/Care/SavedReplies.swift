@@ -29,6 +29,22 @@ public enum SavedReplies {
         return reply
     }
 
+    /// Changes a saved reply's title and text, checked as when it was made.
+    public static func update(id: UUID, title: String?, body: String?, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+        let title = try Text.required(title, field: "title", max: 100)
+        let body = try Text.required(body, field: "body", max: 5000)
+        _ = try Template.validate(body, field: "body")
+        try await storage.write(on: db) { sql in
+            let changed = try await sql.raw(
+                """
+                UPDATE saved_replies SET title = \(bind: title), body = \(bind: body)
+                WHERE id = \(bind: id) AND store_id = \(bind: storeID) RETURNING id
+                """
+            ).all()
+            guard !changed.isEmpty else { throw CareError.notFound("saved reply") }
+        }
+    }
+
     public static func delete(id: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
         guard try await SavedReply.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first() != nil
         else { throw CareError.notFound("saved reply") }

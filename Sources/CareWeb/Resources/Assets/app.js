@@ -79,6 +79,64 @@
     });
   }
 
+  // "Use" a saved reply with a draft in the box: the saved text joins the draft where the cursor is,
+  // rather than the page loading it in the draft's place (without the script, the page does that).
+  var savedForm = $("saved-reply-form");
+  if (savedForm && reply && texts) {
+    savedForm.addEventListener("submit", function (e) {
+      var chosen = texts.querySelector("li[data-id='" + $("saved").value + "']");
+      if (!chosen || !reply.value.trim()) { return; }
+      e.preventDefault();
+      var at = reply.selectionStart != null ? reply.selectionEnd : reply.value.length;
+      var before = reply.value.slice(0, at), after = reply.value.slice(at);
+      var glue = before && !/\n$/.test(before) ? "\n\n" : "";
+      reply.value = before + glue + chosen.textContent + after;
+      reply.focus();
+      var end = (before + glue + chosen.textContent).length;
+      reply.setSelectionRange(end, end);
+    });
+  }
+
+  // Opened with the mouse: the reply box takes the focus (the keyboard path keeps the page's keys).
+  if (reply && /[?&]focus=reply(&|$)/.test(window.location.search)) { reply.focus(); }
+  Array.prototype.forEach.call(document.querySelectorAll("a.row"), function (row) {
+    row.addEventListener("click", function (e) {
+      if (e.detail === 0 || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) { return; }
+      e.preventDefault();
+      var href = row.getAttribute("href");
+      window.location.href = href + (href.indexOf("?") >= 0 ? "&" : "?") + "focus=reply";
+    });
+  });
+
+  // "Add as internal note" in place: the note joins the thread, the box empties and keeps the focus.
+  var addNote = $("add-note");
+  if (addNote && reply && window.fetch) {
+    addNote.addEventListener("click", function (e) {
+      if (!reply.value.trim()) { return; }
+      e.preventDefault();
+      var form = $("reply-form"), data = new URLSearchParams(new FormData(form));
+      data.set("then", "note");
+      data.set("internal", "1");
+      var text = reply.value;
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" }).then(function (r) {
+        if (!(r.type === "opaqueredirect" || r.ok)) { form.requestSubmit(addNote); return; }
+        var note = document.createElement("article"), who = document.createElement("div"), body = document.createElement("div");
+        note.className = "msg note";
+        who.className = "who";
+        who.textContent = "Note · you · just now";
+        body.className = "body";
+        body.textContent = text;
+        note.appendChild(who);
+        note.appendChild(body);
+        $("thread").appendChild(note);
+        reply.value = "";
+        reply.focus();
+        var st = $("in-place-status");
+        if (st) { st.textContent = "Note added."; }
+      }, function () { form.requestSubmit(addNote); });
+    });
+  }
+
   // Assign, priority and tags change in place: the half-written reply stays where it is.
   var status = $("in-place-status");
   function submitInPlace(form, done) {
