@@ -133,7 +133,8 @@ final class MIMETests: XCTestCase {
             """)
         XCTAssertEqual(ReplyText.extract(MIMEMessage(raw: gmail).text), "Danke, passt jetzt.")
         XCTAssertEqual(ReplyText.extract("Gut so.\n\nAm 07.12.2026 um 10:00 schrieb Shop\n<care@shop.test>:\n\nalter Text"), "Gut so.")
-        XCTAssertEqual(ReplyText.extract("Am Montag kommt er zurück.\nDanke!"), "Am Montag kommt er zurück.\nDanke!", "a sentence starting with Am stays")
+        XCTAssertEqual(
+            ReplyText.extract("Am Montag kommt er zurück.\nDanke!"), "Am Montag kommt er zurück.\nDanke!", "a sentence starting with Am stays")
     }
 
     func testGarbageNeverCrashesAndReadsAsNothingUseful() {

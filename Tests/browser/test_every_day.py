@@ -123,6 +123,31 @@ def test_send_and_resolve_delivers_the_reply_first_in_twenty_of_twenty(shop, bro
     assert first == 20, first
 
 
+def test_the_conversation_with_its_undo_bar_reads_on_a_phone_and_passes_axe(shop):
+    from conftest import make_driver
+    from test_connections import serious_violations, too_wide
+    email = f"phone-{uuid.uuid4().hex[:6]}@example.com"
+    shop["loop"].review(email, "Pia Phone", 2, body="The handle wobbles.")
+    cid = conversation_of(shop, email)["id"]
+    for width, height in ((1280, 900), (390, 844)):
+        driver = make_driver(width=width, height=height)
+        try:
+            sign_in(driver, shop["base"], OWNER)
+            driver.get(f"{shop['base']}/app/conversations/{cid}")
+            driver.find_element(By.ID, "reply-body").send_keys("Thanks, Pia.")
+            click_and_wait(driver, driver.find_element(By.ID, "send-reply"))
+            assert driver.find_element(By.ID, "undo-bar").is_displayed()
+            assert too_wide(driver) == [], too_wide(driver)
+            assert serious_violations(driver) == []
+            screenshot(driver, f"conversation-undo-{width}")
+            driver.get(shop["base"] + "/app/notifications")
+            assert too_wide(driver) == [], too_wide(driver)
+            assert serious_violations(driver) == []
+            screenshot(driver, f"notifications-{width}")
+        finally:
+            driver.quit()
+
+
 def test_question_mark_lists_the_keys_on_the_inbox(shop, browser):
     sign_in(browser, shop["base"], OWNER)
     browser.get(shop["base"] + "/app/inbox")

@@ -18,7 +18,9 @@ public enum ReplyText {
             if t.hasPrefix("Le ") && t.hasSuffix("a écrit :") { break }
             // German: "Am 7. Dez. 2026 um 10:00 schrieb Shop <care@x>:" (Gmail puts the name after
             // "schrieb"; Apple Mail before it), may wrap onto the next line.
-            if t.hasPrefix("Am ") && (germanAttribution(t) || (i + 1 < lines.count && germanAttribution(t + " " + lines[i + 1].trimmingCharacters(in: .whitespaces)))) {
+            if t.hasPrefix("Am ")
+                && (germanAttribution(t) || (i + 1 < lines.count && germanAttribution(t + " " + lines[i + 1].trimmingCharacters(in: .whitespaces))))
+            {
                 break
             }
             // Outlook

@@ -64,7 +64,8 @@ enum CustomerPageController {
             .filter(\.$author ~~ [MessageAuthor.staff, .customer]).sort(\.$createdAt).all()
             .filter { m in m.heldUntil.map { $0 <= now } ?? true }
         // The buyer's order says; else the reader's browser; else the store's language.
-        var language = try await CareLanguage.spokenFromOrders(customerID: page.conversation.customerID, storeID: page.conversation.storeID, on: req.db.sql)
+        var language = try await CareLanguage.spokenFromOrders(
+            customerID: page.conversation.customerID, storeID: page.conversation.storeID, on: req.db.sql)
         if language == nil { language = CareLanguage.preferred(acceptLanguage: req.headers.first(name: .acceptLanguage)) }
         if language == nil { language = try await RequestSettings.load(storeID: page.conversation.storeID, on: req.db.sql).language }
         let spoken = language ?? .en

@@ -50,7 +50,10 @@ struct CustomerPageText: Encodable {
         case (.resolved, .en): ("Resolved", "\(store) marked this as sorted out. If it is not, reply below and it opens again.")
         case (.open, .de): ("Wir kümmern uns", "Ein Mensch bei \(store) hat Ihre Nachricht und antwortet hier und per E-Mail.")
         case (.waiting, .de):
-            ("Wir haben geantwortet", "Lesen Sie die Antwort unten. Falls noch etwas nicht stimmt, antworten Sie, und dieselbe Person kümmert sich darum.")
+            (
+                "Wir haben geantwortet",
+                "Lesen Sie die Antwort unten. Falls noch etwas nicht stimmt, antworten Sie, und dieselbe Person kümmert sich darum."
+            )
         case (.resolved, .de): ("Gelöst", "\(store) hat dies als erledigt markiert. Falls nicht, antworten Sie unten, und es wird wieder geöffnet.")
         }
     }

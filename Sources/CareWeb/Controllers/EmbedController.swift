@@ -41,6 +41,9 @@ enum EmbedController {
 
     struct Context: Encodable {
         let t: [String: String]
+        /// The store's colour, and the text colour that reads on it (the widget's buttons take them).
+        let accent: String
+        let onAccent: String
         let productName: String
         let policyURL: String
         let average: String
@@ -69,8 +72,9 @@ enum EmbedController {
         let base =
             "\(req.care.links.publicURL)/embed/\(CareLinks.component(slug))/"
             + CareLinks.component(externalID)
+        let look = try await StoreBrand.load(storeID: result.product.storeID, on: req.db)
         let context = Context(
-            t: labels(lang), productName: result.product.name,
+            t: labels(lang), accent: look.accent, onAccent: look.onAccent, productName: result.product.name,
             policyURL: "\(req.care.links.publicURL)/s/\(CareLinks.component(slug))/review-policy", average: String(format: "%.1f", s.average),
             count: s.count,
             bars: (1...5).reversed().map { n in

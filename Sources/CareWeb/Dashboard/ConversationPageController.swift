@@ -142,7 +142,9 @@ enum ConversationPageController {
             seen: String(messages.map(\.createdAt.timeIntervalSince1970).max() ?? 0),
             viewers: activity.viewers.isEmpty ? nil : activity.viewers.joined(separator: ", "), hasViewers: !activity.viewers.isEmpty,
             stale: stale, notice: notice, me: ctx.staff.email,
-            handoffs: staff.filter { $0.id != ctx.staffID }.prefix(6).map { Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID) },
+            handoffs: staff.filter { $0.id != ctx.staffID }.prefix(6).map {
+                Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID)
+            },
             mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" },
             bounce: try await MailBounces.current(storeID: ctx.storeID, email: listedCustomer.email, on: req.db.sql).map(BounceNotice.text))
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data, status: status)
@@ -206,7 +208,7 @@ enum ConversationPageController {
         }
         let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, searches: req.care.inboxSearches, on: req.db)
         // A reply (and the resolution sent with it) is one action: undoable until its mails are queued.
-        let action = isNote ? nil : UndoableAction(now: now, window: req.care.config.undoSeconds)
+        let action = isNote ? nil : UndoableAction(now: now, window: req.care.config.undoSeconds, staffID: ctx.staffID)
         _ = try await ConversationService.reply(
             conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: isNote,
             staffID: ctx.staffID, action: action, storage: req.care.storage, on: req.db)
@@ -238,7 +240,9 @@ enum ConversationPageController {
         guard let raw = try req.content.decode(UndoForm.self).action, raw.utf8.count <= 64, let actionID = UUID(uuidString: raw) else {
             throw CareError.invalid("action", "name the reply or resolution to undo")
         }
-        let undone = try await UndoActions.undo(actionID: actionID, conversationID: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        // Only the person who sent it undoes it.
+        let undone = try await UndoActions.undo(
+            actionID: actionID, conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
         return try await render(req, id: id, view: Inbox.View(), draft: undone.draft, notice: "Undone: nothing was sent to the customer.")
     }
 
@@ -281,7 +285,7 @@ enum ConversationPageController {
         let view = InboxViewQuery.from(viewParameter: form.view)
         let now = req.care.storage.now()
         let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, searches: req.care.inboxSearches, on: req.db)
-        let action = UndoableAction(now: now, window: req.care.config.undoSeconds)
+        let action = UndoableAction(now: now, window: req.care.config.undoSeconds, staffID: ctx.staffID)
         try await ConversationService.resolve(
             conversationID: id, storeID: ctx.storeID, note: form.note, links: req.care.links, action: action, storage: req.care.storage, on: req.db)
         return onward(req, from: id, next: next, view: view, undo: action.held == nil ? nil : action.id)

@@ -29,7 +29,9 @@ struct FirstRunCard: Encodable {
                 Step(id: "team", title: "Invite your team", done: s.teamInvited),
             ],
             done: s.done, snippet: WidgetSnippet.html(publicURL: req.care.links.publicURL, slug: ctx.store.slug),
-            notice: req.query[String.self, at: "sent"].flatMap { $0 == "request" || $0 == "care" ? "The test email is on its way to \(ctx.staff.email)." : nil })
+            notice: req.query[String.self, at: "sent"].flatMap {
+                $0 == "request" || $0 == "care" ? "The test email is on its way to \(ctx.staff.email)." : nil
+            })
     }
 
     static func sendRequest(_ req: Request) async throws -> Response { try await send(.request, req) }
@@ -65,8 +67,12 @@ final class WidgetSightings: Sendable {
     private let seen = NIOLockedValueBox<Set<UUID>>([])
 
     func note(_ req: Request, storeID: UUID) async {
+        // Another site by scheme, host and port (anyone can send an Origin header: a sighting only ticks
+        // a step of a checklist, nothing more).
         guard let origin = req.headers.first(name: .origin), origin.utf8.count <= 300, origin != "null",
-            !req.care.links.publicURL.hasPrefix(origin)
+            let theirs = URLComponents(string: origin), let ours = URLComponents(string: req.care.links.publicURL),
+            theirs.scheme != nil, theirs.host != nil,
+            (theirs.scheme?.lowercased(), theirs.host?.lowercased(), theirs.port) != (ours.scheme?.lowercased(), ours.host?.lowercased(), ours.port)
         else { return }
         guard seen.withLockedValue({ $0.insert(storeID).inserted }) else { return }
         do {

@@ -66,7 +66,9 @@ enum NotificationsPage {
         let kind = try kindOf(token, req)
         let view = try await req.view.render(
             "app-notice-stop",
-            StopData(title: "Stop these emails", message: "Stop emails telling you: \(kind.label.lowercased()). You still see them under Notifications.", token: token))
+            StopData(
+                title: "Stop these emails", message: "Stop emails telling you: \(kind.label.lowercased()). You still see them under Notifications.",
+                token: token))
         return DashboardPage.secure(try await view.encodeResponse(for: req))
     }
 
@@ -77,7 +79,9 @@ enum NotificationsPage {
         try await StaffNotifications.stop(kind, staffID: staffID, storage: req.care.storage, on: req.db)
         let view = try await req.view.render(
             "app-notice-stop",
-            StopData(title: "Stopped", message: "You will get no more of these emails. Notifications in the dashboard lets you turn them on again.", token: nil))
+            StopData(
+                title: "Stopped", message: "You will get no more of these emails. Notifications in the dashboard lets you turn them on again.",
+                token: nil))
         return DashboardPage.secure(try await view.encodeResponse(for: req))
     }
 

@@ -42,7 +42,9 @@ enum ShowingReviewsPage {
         // Framed by the settings page only; the widget's own styles are inline in its shadow root.
         response.headers.replaceOrAdd(
             name: "Content-Security-Policy",
-            value: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'self'; base-uri 'none'")
+            value:
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'self'; base-uri 'none'"
+        )
         response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         return response
     }

@@ -31,7 +31,7 @@ final class CareLanguageTests: XCTestCase {
             // check: the care mails
             let german = try await sink.waitFor(1, to: "hanna-\(store.slug)@example.de")[0]
             let germanText = try XCTUnwrap(german["text"] as? String)
-            XCTAssertTrue(germanText.contains("Hallo Buyer,"), germanText)  // the name the order gave
+            XCTAssertTrue(germanText.contains("Hallo Buyer,"), germanText) // the name the order gave
             XCTAssertTrue(germanText.contains("es tut mir leid, dass Wasserkocher Sie enttäuscht hat"), germanText)
             XCTAssertTrue(germanText.contains("Antworten Sie auf diese E-Mail oder auf Ihrer Seite"), germanText)
             XCTAssertEqual(german.header("Subject"), "Zu Ihrer Bewertung von Wasserkocher")
@@ -44,11 +44,13 @@ final class CareLanguageTests: XCTestCase {
             XCTAssertEqual(english.header("Subject"), "About your Wasserkocher review")
 
             // check: the customer pages, whatever the browser says
-            let germanPage = try await server.send(.GET, try XCTUnwrap(pagePath(in: germanText)), contentType: nil, headers: ["Accept-Language": "en"])
+            let germanPage = try await server.send(
+                .GET, try XCTUnwrap(pagePath(in: germanText)), contentType: nil, headers: ["Accept-Language": "en"])
             XCTAssertTrue(germanPage.text.contains("<html lang=\"de\">"))
             XCTAssertTrue(germanPage.text.contains("Antwort senden"), "German page")
             XCTAssertTrue(germanPage.text.contains("Wir kümmern uns"))
-            let englishPage = try await server.send(.GET, try XCTUnwrap(pagePath(in: englishText)), contentType: nil, headers: ["Accept-Language": "de"])
+            let englishPage = try await server.send(
+                .GET, try XCTUnwrap(pagePath(in: englishText)), contentType: nil, headers: ["Accept-Language": "de"])
             XCTAssertTrue(englishPage.text.contains("<html lang=\"en\">"))
             XCTAssertTrue(englishPage.text.contains("Send my reply"))
 
@@ -70,7 +72,8 @@ final class CareLanguageTests: XCTestCase {
     }
 
     func testTemplatesPickTheirLanguageAndEmptyValuesLeaveNoGap() {
-        let t = "Hi {{customer.first_name}},\nFor {{product.name}} try this.\n\n[de]\nHallo {{customer.first_name}},\nFür {{product.name}} versuchen Sie das."
+        let t =
+            "Hi {{customer.first_name}},\nFor {{product.name}} try this.\n\n[de]\nHallo {{customer.first_name}},\nFür {{product.name}} versuchen Sie das."
         XCTAssertEqual(CareLanguage.localized(t, to: .de), "Hallo {{customer.first_name}},\nFür {{product.name}} versuchen Sie das.")
         XCTAssertEqual(CareLanguage.localized(t, to: .en), "Hi {{customer.first_name}},\nFor {{product.name}} try this.")
         XCTAssertEqual(Template.render("For {{product.name}} try", values: [:]), "For try")

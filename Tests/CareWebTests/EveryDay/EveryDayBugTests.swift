@@ -34,8 +34,25 @@ final class EveryDayBugTests: XCTestCase {
             try await RequestSettings.save(settings, storeID: store.id!, storage: server.app.care.storage, on: server.app.db)
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(rating: 5, body: "Good"))
             let page = try await owner.get("/app/reviews")
-            XCTAssertTrue(page.text.contains(" CET<") || page.text.contains(" CEST<") || page.text.contains(" GMT+1<"), "Berlin time on the Reviews page")
+            XCTAssertTrue(
+                page.text.contains(" CET<") || page.text.contains(" CEST<") || page.text.contains(" GMT+1<"), "Berlin time on the Reviews page")
             XCTAssertFalse(page.text.contains(" UTC<"), "not UTC")
+        }
+    }
+
+    /// The widget takes the store's colour (the fragment carries it for the widget's buttons).
+    func testTheWidgetCarriesTheStoresColour() async throws {
+        try await onEachBackend { server in
+            let (store, key) = try await server.makeStore("colour")
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "kettle", productName: "Kettle", rating: 5))
+            let plain = try await server.send(.GET, "/embed/\(store.slug)/kettle", contentType: nil)
+            XCTAssertTrue(plain.text.contains("data-accent=\"\(StoreBrand.defaultColour)\""), "CareLoop's blue until the store picks one")
+            try await server.app.db.sql.raw(
+                "INSERT INTO store_brands (store_id, colour, updated_at) VALUES (\(bind: store.id!), \(bind: "#7a1f5c"), \(bind: Date()))"
+            ).run()
+            server.app.care.publicListCache.invalidateAll()
+            let coloured = try await server.send(.GET, "/embed/\(store.slug)/kettle", contentType: nil)
+            XCTAssertTrue(coloured.text.contains("data-accent=\"#7a1f5c\" data-on-accent=\"#ffffff\""), coloured.text)
         }
     }
 }

@@ -17,7 +17,8 @@ final class FewerClicksTests: XCTestCase {
             _ = try await Team.add(
                 storeSlug: store.slug, email: agentEmail, name: "Ann Agent", password: "agent password",
                 role: .agent, hasher: server.app.care.hasher, storage: server.app.care.storage, on: server.app.db)
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "h@example.com", name: "Hal", rating: 1, body: "Late"))
+            _ = try await server.send(
+                .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "h@example.com", name: "Hal", rating: 1, body: "Late"))
             let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
             let page = try await owner.get("/app/conversations/\(id)")
             XCTAssertTrue(page.text.contains(">Hand to Ann Agent</button>"), "one button a teammate")
@@ -61,7 +62,8 @@ final class FewerClicksTests: XCTestCase {
             // act: saved right, then edited
             _ = try await owner.post("/app/settings/saved-replies", ["title": "Refund", "body": "Hi {{customer.first_name}}, refunded."])
             let saved = try await SavedReply.query(on: server.app.db).filter(\.$storeID == store.id!).first()!
-            let edited = try await owner.post("/app/settings/saved-replies/\(saved.id!)", ["title": "Refund sent", "body": "Hi {{customer.first_name}}, the refund is on its way."])
+            let edited = try await owner.post(
+                "/app/settings/saved-replies/\(saved.id!)", ["title": "Refund sent", "body": "Hi {{customer.first_name}}, the refund is on its way."])
             XCTAssertEqual(edited.status, .seeOther)
             let after = try await SavedReply.find(saved.id, on: server.app.db)
             XCTAssertEqual(after?.title, "Refund sent")

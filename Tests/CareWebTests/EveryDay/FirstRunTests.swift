@@ -25,7 +25,9 @@ final class FirstRunTests: XCTestCase {
             XCTAssertEqual(refused.status, .forbidden)
 
             // act: an order; the widget read from CareLoop's own page, then from the shop's
-            let order = try await server.send(.POST, "/api/v1/orders", key: key, json: orderJSON(id: "F1", email: "b@example.com", fulfilledDaysAgo: 1, products: [("kettle", "Kettle")]))
+            let order = try await server.send(
+                .POST, "/api/v1/orders", key: key,
+                json: orderJSON(id: "F1", email: "b@example.com", fulfilledDaysAgo: 1, products: [("kettle", "Kettle")]))
             XCTAssertEqual(order.status, .created, order.text)
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "kettle", productName: "Kettle", rating: 5))
             _ = try await server.send(.GET, "/embed/\(store.slug)/kettle", contentType: nil, headers: ["Origin": server.app.care.links.publicURL])

@@ -77,7 +77,8 @@ final class StaffNotificationTests: XCTestCase {
             let page = try await server.send(.GET, stopPath, contentType: nil)
             XCTAssertEqual(page.status, .ok)
             XCTAssertTrue(page.text.contains("id=\"stop\""), "opening the link alone stops nothing: it shows a button")
-            let stopped = try await server.send(.POST, stopPath, raw: Data("List-Unsubscribe=One-Click".utf8), contentType: "application/x-www-form-urlencoded")
+            let stopped = try await server.send(
+                .POST, stopPath, raw: Data("List-Unsubscribe=One-Click".utf8), contentType: "application/x-www-form-urlencoded")
             XCTAssertEqual(stopped.status, .ok, stopped.text)
             let forged = try await server.send(.POST, stopPath.replacingOccurrences(of: "customer_replied", with: "handoff"), contentType: nil)
             XCTAssertEqual(forged.status, .notFound, "a link changed by hand stops nothing")
@@ -90,7 +91,8 @@ final class StaffNotificationTests: XCTestCase {
                     text: "Still dripping today."), contentType: "message/rfc822")
             _ = try await server.send(
                 .POST, "/api/v1/reviews", key: key,
-                json: reviewJSON(product: "mug", productName: "Mug", email: "ben-\(store.slug)@example.com", name: "Ben", rating: 2, body: "Chipped."))
+                json: reviewJSON(product: "mug", productName: "Mug", email: "ben-\(store.slug)@example.com", name: "Ben", rating: 2, body: "Chipped.")
+            )
             let second = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$id != id).first()!.id!
             _ = try await owner.post("/app/conversations/\(second)/assign", ["assignee": agentEmail])
             // check: the handoff mail comes; the second answer's does not (only that kind stopped)

@@ -13,7 +13,10 @@ final class UndoAndOrderTests: XCTestCase {
         let sink = SMTPSink()
         try sink.start()
         defer { sink.stop() }
-        try await onEachBackend(tweak: { c in mailConfig(sink)(&c); c.undoSeconds = 3 }) { server in
+        try await onEachBackend(tweak: { c in
+            mailConfig(sink)(&c)
+            c.undoSeconds = 3
+        }) { server in
             // setup: a 1★ conversation whose care mail has gone
             let (store, key, owner) = try await server.storeWithOwner("undo")
             let grace = "grace-\(store.slug)@example.com"
@@ -39,7 +42,8 @@ final class UndoAndOrderTests: XCTestCase {
             let after = try await Conversation.find(id, on: server.app.db)
             XCTAssertEqual(after?.status, .open)
             XCTAssertNil(after?.resolvedAt)
-            let held = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$actionID == UUID(uuidString: action)).count()
+            let held = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$actionID == UUID(uuidString: action))
+                .count()
             XCTAssertEqual(held, 0, "the held mails are gone")
             try await Task.sleep(nanoseconds: 4_000_000_000)
             XCTAssertEqual(sink.messages().filter { ($0["rcpt_tos"] as? [String]) == [grace] }.count, 1, "only the care mail ever went")

@@ -30,17 +30,18 @@ public enum DefaultTriggers {
 
         {{store.name}}
         """
-    static let lowRatingText = lowRatingEnglish + """
+    static let lowRatingText =
+        lowRatingEnglish + """
 
 
-        [de]
-        Hallo {{customer.first_name}},
+            [de]
+            Hallo {{customer.first_name}},
 
-        es tut mir leid, dass {{product.name}} Sie enttäuscht hat. Ich habe Ihre Bewertung gelesen und möchte das in Ordnung bringen.
-        Was ist schiefgelaufen? Antworten Sie einfach auf diese E-Mail; ein echter Mensch (ich) antwortet Ihnen.
+            es tut mir leid, dass {{product.name}} Sie enttäuscht hat. Ich habe Ihre Bewertung gelesen und möchte das in Ordnung bringen.
+            Was ist schiefgelaufen? Antworten Sie einfach auf diese E-Mail; ein echter Mensch (ich) antwortet Ihnen.
 
-        {{store.name}}
-        """
+            {{store.name}}
+            """
     static let lowRatingSubject = "About your {{product.name}} review [de] Zu Ihrer Bewertung von {{product.name}}"
 
     static let lukewarmEnglish = """
@@ -51,17 +52,18 @@ public enum DefaultTriggers {
 
         {{store.name}}
         """
-    static let lukewarmText = lukewarmEnglish + """
+    static let lukewarmText =
+        lukewarmEnglish + """
 
 
-        [de]
-        Hallo {{customer.first_name}},
+            [de]
+            Hallo {{customer.first_name}},
 
-        danke, dass Sie {{product.name}} bewertet haben. „Gut“ ist gut, aber wir möchten, dass es großartig ist:
-        Was hätte es für Sie großartig gemacht? Antworten Sie einfach; ich lese jede Antwort.
+            danke, dass Sie {{product.name}} bewertet haben. „Gut“ ist gut, aber wir möchten, dass es großartig ist:
+            Was hätte es für Sie großartig gemacht? Antworten Sie einfach; ich lese jede Antwort.
 
-        {{store.name}}
-        """
+            {{store.name}}
+            """
     static let lukewarmSubject = "What would have made {{product.name}} great? [de] Was hätte {{product.name}} großartig gemacht?"
 
     /// The English-only texts stores were given before the defaults spoke German, read as the new ones.

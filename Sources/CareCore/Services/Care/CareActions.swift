@@ -25,6 +25,10 @@ enum CareActions {
         var raised: [TriggerEvent] = []
         var w = Writes()
         let storeID = try s.store.requireID()
+        // A trigger fired by another's action in the same moment writes after what that one wrote,
+        // so the thread reads in the order things happened on every database.
+        let latest = [s.conversation?.lastStaffAt, s.conversation?.lastCustomerAt].compactMap { $0 }.max()
+        let written = latest.map { max(now, $0.addingTimeInterval(0.001)) } ?? now
         // What the customer reads is in their language (asked once, only when a message goes out).
         var spoken: RequestLanguage?
         func language() async throws -> RequestLanguage {
@@ -40,7 +44,7 @@ enum CareActions {
                 firstNameFallback: CareLanguage.firstNameFallback(language))
             let (m, email) = Conversations.stageStaffMessage(
                 text, staffID: nil,
-                in: c, now: now, sentAt: now.addingTimeInterval(Double(w.messages.count) / 1000),
+                in: c, now: now, sentAt: written.addingTimeInterval(Double(w.messages.count) / 1000),
                 countsAsResponse: false)
             w.messages.append(m)
             w.customerMail.append(email)
@@ -68,7 +72,7 @@ enum CareActions {
                 w.messages.append(
                     Conversations.makeMessage(
                         .note, body: Template.render(template, values: values(s, links, now: now)), staffID: nil,
-                        to: c, now: now.addingTimeInterval(Double(w.messages.count) / 1000)))
+                        to: c, now: written.addingTimeInterval(Double(w.messages.count) / 1000)))
             case .assign(let to):
                 guard let c = s.conversation else { continue }
                 c.assigneeID = try await Staff.pick(to, storeID: storeID, on: sql)
@@ -111,7 +115,8 @@ enum CareActions {
         for m in w.messages { try await Conversations.insert(m, now: now, on: sql) }
         for payload in w.outbox { try await Outbox.enqueue(payload, storeID: storeID, now: now, on: sql) }
         for payload in w.customerMail {
-            if let held = try await Outbox.enqueueAutomatic(payload, to: s.customer.email, storeID: storeID, now: now, on: sql),
+            if let held = try await Outbox.enqueueAutomatic(
+                payload, to: s.customer.email, storeID: storeID, now: now, conversationID: s.conversation?.id, on: sql),
                 let c = s.conversation
             {
                 // The message stays in the conversation (and on the customer's page); staff see why no mail went.

@@ -42,53 +42,71 @@ public enum CareLanguage {
             var q = 1.0
             for p in parts.dropFirst() {
                 let kv = p.trimmingCharacters(in: .whitespaces)
-                if kv.hasPrefix("q="), let v = Double(kv.dropFirst(2)), v.isFinite { q = min(1, max(0, v)) }
+                // A quality that is not a number in 0...1 is no preference at all.
+                if kv.hasPrefix("q=") { q = Double(kv.dropFirst(2)).flatMap { $0.isFinite ? min(1, max(0, $0)) : nil } ?? 0 }
             }
             if q > 0, q > (best?.1 ?? -1) { best = (language, q) }
         }
         return best?.0
     }
 
+    /// The marker a line or word is, if it is one: `[en]` or `[de]` exactly (CareLoop's languages only,
+    /// so a "[PS]" or "[UK]" in a text stays text).
+    static func marker(_ s: some StringProtocol) -> String? {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        guard t.count == 4, t.hasPrefix("["), t.hasSuffix("]") else { return nil }
+        let code = String(t.dropFirst().dropLast())
+        return RequestLanguage(rawValue: code) == nil ? nil : code
+    }
+
+    /// The text for `language` from its sections: its own, else the untagged text, else English,
+    /// else any other; a section of only blanks counts as missing, and the whole text is the last
+    /// resort, so what goes out is never empty when the template is not.
+    static func choose(_ sections: [String: String], order: [String], language: RequestLanguage, whole: String) -> String {
+        func filled(_ k: String) -> String? { sections[k].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 } }
+        return filled(language.rawValue) ?? filled("") ?? filled("en") ?? order.lazy.compactMap(filled).first ?? whole
+    }
+
     /// The text of `template` for `language` (see the type's note); built-in texts stored before
-    /// they spoke German are read as the ones that do.
+    /// they spoke German are read as the ones that do. A language marked twice keeps both parts.
     public static func localized(_ template: String, to language: RequestLanguage) -> String {
         let template = DefaultTriggers.bilingual[template] ?? template
         var sections: [String: [Substring]] = [:]
+        var order: [String] = [""]
         var current = ""
+        var marked = false
         for line in template.split(separator: "\n", omittingEmptySubsequences: false) {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.count >= 4, t.count <= 5, t.hasPrefix("["), t.hasSuffix("]"), t.dropFirst().dropLast().allSatisfy({ $0.isLetter && $0.isASCII }) {
-                current = String(t.dropFirst().dropLast()).lowercased()
-                sections[current, default: []] = []
+            if let code = marker(line) {
+                current = code
+                marked = true
+                if sections[code] == nil { order.append(code) }
                 continue
             }
             sections[current, default: []].append(line)
         }
-        guard sections.count > 1 else { return template }
-        let untagged = sections[""].flatMap { $0.contains { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ? $0 : nil }
-        let chosen = sections[language.rawValue] ?? untagged ?? sections["en"] ?? []
-        return chosen.joined(separator: "\n").trimmingCharacters(in: .newlines)
+        guard marked else { return template }
+        let joined = sections.mapValues { $0.joined(separator: "\n").trimmingCharacters(in: .newlines) }
+        return choose(joined, order: order, language: language, whole: template)
     }
 
-    /// A one-line text (a subject) for `language`: ` [de] ` starts the German part of the line.
+    /// A one-line text (a subject) for `language`: a ` [de] ` word starts the German part of the line.
     public static func localizedLine(_ line: String, to language: RequestLanguage) -> String {
         let line = DefaultTriggers.bilingual[line] ?? line
-        guard line.contains(" [") else { return line }
         var parts: [String: String] = [:]
+        var order: [String] = [""]
         var current = ""
-        var text = ""
+        var marked = false
         for word in line.split(separator: " ", omittingEmptySubsequences: false) {
-            if word.count >= 4, word.count <= 5, word.hasPrefix("["), word.hasSuffix("]"), word.dropFirst().dropLast().allSatisfy({ $0.isLetter && $0.isASCII }) {
-                parts[current] = text.trimmingCharacters(in: .whitespaces)
-                current = String(word.dropFirst().dropLast()).lowercased()
-                text = ""
-            } else {
-                text += (text.isEmpty ? "" : " ") + word
+            if let code = marker(word) {
+                current = code
+                marked = true
+                if parts[code] == nil { order.append(code) }
+                continue
             }
+            parts[current] = (parts[current].map { $0 + " " } ?? "") + word
         }
-        parts[current] = text.trimmingCharacters(in: .whitespaces)
-        guard parts.count > 1 else { return line }
-        return parts[language.rawValue] ?? parts[""].flatMap { $0.isEmpty ? nil : $0 } ?? parts["en"] ?? line
+        guard marked else { return line }
+        return choose(parts.mapValues { $0.trimmingCharacters(in: .whitespaces) }, order: order, language: language, whole: line)
     }
 
     /// A greeting placeholder's stand-in when the first name is not known.

@@ -82,7 +82,7 @@ public enum ConversationService {
                 return try await Conversations.sendStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: true, on: tx)
             }
             guard let action else { return try await send() }
-            try await UndoActions.record(action, kind: "send", conversation: c, staffID: staffID, on: tx)
+            try await UndoActions.record(action, kind: "send", conversation: c, on: tx)
             return try await action.binding(send)
         }
     }
@@ -120,7 +120,7 @@ public enum ConversationService {
                 try await fireForConversation(.conversationResolved, c, links: links, now: now, on: tx)
             }
             guard let action else { return try await work() }
-            try await UndoActions.record(action, kind: "resolve", conversation: c, staffID: nil, on: tx)
+            try await UndoActions.record(action, kind: "resolve", conversation: c, on: tx)
             try await action.binding(work)
         }
     }

@@ -121,7 +121,9 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
 
 public enum Outbox {
     /// Queues a delivery in the caller's transaction.
-    static func enqueue(_ payload: OutboxPayload, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
+    /// `conversationID`: a mail to the customer of that conversation, delivered only after the ones
+    /// queued for it before (a reply never overtakes the message before it).
+    static func enqueue(_ payload: OutboxPayload, storeID: UUID, now: Date, conversationID: UUID? = nil, on sql: any SQLDatabase) async throws {
         let job = OutboxJob()
         job.id = UUID()
         job.storeID = storeID
@@ -132,10 +134,23 @@ public enum Outbox {
         job.nextAttemptAt = now
         job.createdAt = now
         job.lane = payload.lane
-        if let action = UndoableAction.current {
+        job.conversationID = conversationID
+        let action = UndoableAction.current
+        if let action {
             job.nextAttemptAt = max(now, action.until)
             job.actionID = action.id
-            if payload.kind == .email { job.follows = action.chain(email: job.id!) }
+        }
+        if payload.kind == .email {
+            var previous = action?.chain(email: job.id!)
+            if previous == nil, let conversationID {
+                previous = try await sql.raw(
+                    """
+                    SELECT id FROM outbox WHERE conversation_id = \(bind: conversationID) AND status = \(bind: OutboxStatus.pending.rawValue)
+                    ORDER BY created_at DESC LIMIT 1
+                    """
+                ).first()?.decode(column: "id", as: UUID.self)
+            }
+            job.follows = previous
         }
         try await CareRows.insert(job, on: sql)
         WriteEffects.noteQueuedDelivery()
@@ -144,16 +159,16 @@ public enum Outbox {
     /// Queues an automatic mail to a customer in the caller's transaction, unless that address
     /// bounced for good or has had this hour's automatic mails (`AutomaticMailLimit`): then nothing
     /// is queued, and the reason comes back for the caller to record.
-    static func enqueueAutomatic(_ payload: OutboxPayload, to email: String, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws
-        -> String?
-    {
+    static func enqueueAutomatic(
+        _ payload: OutboxPayload, to email: String, storeID: UUID, now: Date, conversationID: UUID? = nil, on sql: any SQLDatabase
+    ) async throws -> String? {
         if try await MailBounces.isSuppressed(storeID: storeID, email: email, on: sql) {
             return "Not emailed: mail to \(email) bounced earlier (Settings → Email clears it)."
         }
         guard try await AutomaticMailLimit.take(storeID: storeID, email: email, now: now, on: sql) else {
             return "Not emailed: \(AutomaticMailLimit.perHour) automatic mails went to \(email) this hour (a mail loop is the usual cause)."
         }
-        try await enqueue(payload, storeID: storeID, now: now, on: sql)
+        try await enqueue(payload, storeID: storeID, now: now, conversationID: conversationID, on: sql)
         return nil
     }
 }

@@ -129,7 +129,8 @@ public enum OutboxDelivery {
         switch kind {
         case .request:
             m = RequestMail.preview(
-                store: store, settings: settings, links: links, mailDomain: mail.domain, fromAddress: mail.fromAddress, customer: (to, name))
+                store: store, settings: settings, links: links, mailDomain: mail.domain, fromAddress: mail.fromAddress, customer: (to, name),
+                look: try await StoreBrand.load(storeID: job.storeID, on: db))
         case .care:
             let first = name.split(separator: " ").first.map(String.init) ?? ""
             let product = language == .de ? "Beispielprodukt" : "Example product"
@@ -234,7 +235,9 @@ public enum MessageFormat {
     }
 
     /// The message, then a button to the customer's page in the store's colour (`look`).
-    static func html(_ body: String, link: String, store: String, look: StoreBrand.Look = StoreBrand.Look(), language: RequestLanguage = .en) -> String {
+    static func html(_ body: String, link: String, store: String, look: StoreBrand.Look = StoreBrand.Look(), language: RequestLanguage = .en)
+        -> String
+    {
         let (button, orReply) =
             language == .de
             ? ("Ihr Gespräch öffnen", "Oder antworten Sie einfach auf diese E-Mail.") : ("Open your conversation", "Or simply reply to this email.")

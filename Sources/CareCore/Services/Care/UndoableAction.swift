@@ -10,11 +10,14 @@ public final class UndoableAction: @unchecked Sendable {
     public let id: UUID
     public let startedAt: Date
     public let until: Date
+    /// Who acted: only they may undo it.
+    public let staffID: UUID?
     private let lock = NSLock()
     private var lastEmail: UUID?
 
-    public init(now: Date, window: TimeInterval) {
+    public init(now: Date, window: TimeInterval, staffID: UUID? = nil) {
         id = UUID()
+        self.staffID = staffID
         startedAt = now
         until = now.addingTimeInterval(max(0, window))
     }
@@ -57,7 +60,8 @@ public enum UndoActions {
     }
 
     /// Records what `c` is now, before `action` changes it, in the caller's transaction.
-    static func record(_ action: UndoableAction, kind: String, conversation c: Conversation, staffID: UUID?, on sql: any SQLDatabase) async throws {
+    static func record(_ action: UndoableAction, kind: String, conversation c: Conversation, on sql: any SQLDatabase) async throws {
+        let staffID = action.staffID
         guard action.until > action.startedAt else { return }
         let before = Before(
             status: c.status.rawValue, slaDueAt: c.slaDueAt, slaTarget: c.slaTarget, firstResponseAt: c.firstResponseAt,
@@ -81,7 +85,7 @@ public enum UndoActions {
     /// and none of its mail has been taken for delivery: the messages, the queued mails and webhooks,
     /// and the conversation's status and reply clock as they were.
     public static func undo(
-        actionID: UUID, conversationID: UUID, storeID: UUID, storage: CareStorage, on db: any Database
+        actionID: UUID, conversationID: UUID, storeID: UUID, staffID: UUID, storage: CareStorage, on db: any Database
     ) async throws -> Undone {
         try await storage.write(on: db) { sql in
             let now = storage.now()
@@ -90,7 +94,8 @@ public enum UndoActions {
                 let row = try await sql.raw(
                     """
                     SELECT kind, before, started_at, until FROM undo_actions
-                    WHERE id = \(bind: actionID) AND store_id = \(bind: storeID) AND conversation_id = \(bind: conversationID)\(lock)
+                    WHERE id = \(bind: actionID) AND store_id = \(bind: storeID) AND conversation_id = \(bind: conversationID)
+                      AND staff_id = \(bind: staffID)\(lock)
                     """
                 ).first()
             else { throw CareError.notFound("action to undo") }
@@ -109,8 +114,26 @@ public enum UndoActions {
                 let locked = try j.decode(column: "locked_until", as: Date?.self)
                 guard status == OutboxStatus.pending.rawValue, locked.map({ $0 < now }) ?? true else { throw tooLate }
             }
-            guard let c = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, conversationID).where("store_id", .equal, storeID) })
+            guard
+                let c = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, conversationID).where("store_id", .equal, storeID) })
             else { throw CareError.notFound("conversation") }
+            // Only while nothing happened since: putting the conversation back would undo what came
+            // after (a merge, another action, someone's message).
+            let movedOn = CareError(
+                .conflict, code: "moved_on", message: "the conversation changed since (a merge, a message or another action): nothing was undone")
+            guard c.mergedIntoID == nil else { throw movedOn }
+            let since = try await sql.raw(
+                """
+                SELECT
+                  (SELECT COUNT(*) FROM undo_actions WHERE conversation_id = \(bind: conversationID) AND id <> \(bind: actionID)
+                     AND started_at >= \(bind: startedAt)) AS actions,
+                  (SELECT COUNT(*) FROM conversation_messages WHERE conversation_id = \(bind: conversationID) AND created_at >= \(bind: startedAt)
+                     AND author <> \(bind: MessageAuthor.system.rawValue) AND (action_id IS NULL OR action_id <> \(bind: actionID))) AS messages
+                """
+            ).first()
+            guard try since?.decode(column: "actions", as: Int.self) == 0, try since?.decode(column: "messages", as: Int.self) == 0 else {
+                throw movedOn
+            }
             let before = try JSONDecoder().decode(Before.self, from: Data(try row.decode(column: "before", as: String.self).utf8))
             let reply = try await sql.raw(
                 """
@@ -121,7 +144,7 @@ public enum UndoActions {
                 """
             ).first()?.decode(column: "body", as: String.self)
             try await sql.raw("DELETE FROM outbox WHERE action_id = \(bind: actionID) AND store_id = \(bind: storeID)").run()
-            try await sql.raw("DELETE FROM conversation_messages WHERE action_id = \(bind: actionID) AND conversation_id = \(bind: conversationID)").run()
+            try await sql.raw("DELETE FROM conversation_messages WHERE action_id = \(bind: actionID) AND store_id = \(bind: storeID)").run()
             // The reply-target results the action settled: the clock runs again as it did.
             try await sql.raw("DELETE FROM sla_results WHERE conversation_id = \(bind: conversationID) AND settled_at >= \(bind: startedAt)").run()
             try await sql.raw("DELETE FROM undo_actions WHERE id = \(bind: actionID)").run()
@@ -130,7 +153,7 @@ public enum UndoActions {
             c.slaTarget = before.slaTarget
             c.firstResponseAt = before.firstResponseAt
             c.lastStaffAt = before.lastStaffAt
-            c.assigneeID = before.assigneeID
+            // The assignee stays: a reply that took an unowned conversation leaves it with its taker.
             if c.status != .resolved {
                 c.resolvedAt = nil
                 c.resolutionNote = nil
@@ -144,7 +167,9 @@ public enum UndoActions {
     }
 
     /// Whether an action can still be undone (for the undo bar), and what it did.
-    public static func pending(actionID: UUID, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> (kind: String, until: Date, conversationID: UUID)? {
+    public static func pending(actionID: UUID, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> (
+        kind: String, until: Date, conversationID: UUID
+    )? {
         guard
             let row = try await sql.raw(
                 "SELECT kind, until, conversation_id FROM undo_actions WHERE id = \(bind: actionID) AND store_id = \(bind: storeID)"

@@ -33,7 +33,8 @@ public enum FirstRun {
                 .map { try $0.decode(column: "name", as: String.self) })
         let orders = try await sql.raw("SELECT 1 AS x FROM orders WHERE store_id = \(bind: storeID) LIMIT 1").first() != nil
         let connected = try await sql.raw("SELECT 1 AS x FROM shop_connections WHERE store_id = \(bind: storeID) LIMIT 1").first() != nil
-        let team = try await sql.raw("SELECT COUNT(*) AS n FROM staff_users WHERE store_id = \(bind: storeID)").first()?
+        let team =
+            try await sql.raw("SELECT COUNT(*) AS n FROM staff_users WHERE store_id = \(bind: storeID)").first()?
             .decode(column: "n", as: Int.self) ?? 0
         return Steps(
             ordersIn: orders || connected, widgetSeen: reached.contains(Milestone.widgetSeen.rawValue),
@@ -59,7 +60,9 @@ public enum FirstRun {
 
     /// Queues a sample mail to a staff member (`request`: the store's review request as a buyer gets
     /// it; `care`: the first care message of a 1★ review), and records the step.
-    public static func sendSample(_ kind: OutboxPayload.SampleKind, to email: String, name: String, storeID: UUID, storage: CareStorage, on db: any Database)
+    public static func sendSample(
+        _ kind: OutboxPayload.SampleKind, to email: String, name: String, storeID: UUID, storage: CareStorage, on db: any Database
+    )
         async throws
     {
         let now = storage.now()

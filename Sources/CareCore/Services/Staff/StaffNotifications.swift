@@ -32,6 +32,9 @@ public enum StaffNotifications {
         public let read: Bool
     }
 
+    /// How long an unread notice stands for later ones of its kind about the same conversation.
+    static let quietSeconds: TimeInterval = 600
+
     /// Tells each of `staffIDs` once, in the caller's transaction.
     static func tell(
         _ staffIDs: [UUID], _ kind: NoticeKind, about c: Conversation, text: String, links: CareLinks, now: Date, on sql: any SQLDatabase
@@ -43,6 +46,20 @@ public enum StaffNotifications {
                     "SELECT email, notify_off FROM staff_users WHERE id = \(bind: staffID) AND store_id = \(bind: c.storeID)"
                 ).first()
             else { continue }
+            // A customer writing ten times in a minute is one notice (the latest words) and one mail,
+            // until the person reads it or ten minutes pass.
+            let recent = try await sql.raw(
+                """
+                SELECT id FROM staff_notifications
+                WHERE staff_id = \(bind: staffID) AND conversation_id = \(bind: c.id!) AND kind = \(bind: kind.rawValue)
+                  AND read_at IS NULL AND created_at > \(bind: now.addingTimeInterval(-Self.quietSeconds))
+                ORDER BY created_at DESC LIMIT 1
+                """
+            ).first()?.decode(column: "id", as: UUID.self)
+            if let recent {
+                try await sql.raw("UPDATE staff_notifications SET text = \(bind: text) WHERE id = \(bind: recent)").run()
+                continue
+            }
             try await sql.raw(
                 """
                 INSERT INTO staff_notifications (id, store_id, staff_id, conversation_id, kind, text, created_at)
@@ -117,7 +134,8 @@ public enum StaffNotifications {
 
     /// The kinds this person gets no mail for.
     public static func mailOff(staffID: UUID, on sql: any SQLDatabase) async throws -> Set<NoticeKind> {
-        let raw = try await sql.raw("SELECT notify_off FROM staff_users WHERE id = \(bind: staffID)").first()?
+        let raw =
+            try await sql.raw("SELECT notify_off FROM staff_users WHERE id = \(bind: staffID)").first()?
             .decode(column: "notify_off", as: String.self) ?? ""
         return Set(raw.split(separator: ",").compactMap { NoticeKind(rawValue: String($0)) })
     }
@@ -135,7 +153,8 @@ public enum StaffNotifications {
     public static func stop(_ kind: NoticeKind, staffID: UUID, storage: CareStorage, on db: any Database) async throws {
         try await storage.write(on: db) { sql in
             let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
-            let raw = try await sql.raw("SELECT notify_off FROM staff_users WHERE id = \(bind: staffID)\(lock)").first()?
+            let raw =
+                try await sql.raw("SELECT notify_off FROM staff_users WHERE id = \(bind: staffID)\(lock)").first()?
                 .decode(column: "notify_off", as: String.self) ?? ""
             var off = Set(raw.split(separator: ",").compactMap { NoticeKind(rawValue: String($0)) })
             off.insert(kind)

@@ -58,7 +58,7 @@ extension OutboxJob {
         .column(\.$payload), .text(\.$status), .column(\.$attempts),
         .column(\.$nextAttemptAt), .column(\.$lockedUntil), .column(\.$lastError),
         .column(\.$createdAt, fixed: true), .column(\.$deliveredAt), .column(\.$lane, fixed: true),
-        .column(\.$actionID, fixed: true), .column(\.$follows, fixed: true),
+        .column(\.$actionID, fixed: true), .column(\.$follows, fixed: true), .column(\.$conversationID, fixed: true),
     ])
 }
 

@@ -12,7 +12,9 @@ public struct M0030_EveryDay: AsyncMigration {
         // One column a statement: SQLite's ALTER TABLE adds one at a time.
         try await db.schema("outbox").field("action_id", .uuid).update()
         try await db.schema("outbox").field("follows", .uuid).update()
+        try await db.schema("outbox").field("conversation_id", .uuid).update()
         try await db.sql.create(index: "outbox_by_action").on("outbox").column("action_id").run()
+        try await db.sql.create(index: "outbox_by_conversation").on("outbox").column("conversation_id").column("status").run()
         try await db.schema("conversation_messages").field("action_id", .uuid).update()
         try await db.schema("conversation_messages").field("held_until", .datetime).update()
         try await db.schema("staff_users").field("notify_off", .string, .required, .sql(.default(""))).update()
@@ -58,6 +60,7 @@ public struct M0030_EveryDay: AsyncMigration {
         try await db.schema("staff_users").deleteField("notify_off").update()
         try await db.schema("conversation_messages").deleteField("held_until").update()
         try await db.schema("conversation_messages").deleteField("action_id").update()
+        try await db.schema("outbox").deleteField("conversation_id").update()
         try await db.schema("outbox").deleteField("follows").update()
         try await db.schema("outbox").deleteField("action_id").update()
     }

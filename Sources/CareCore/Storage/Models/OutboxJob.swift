@@ -33,6 +33,8 @@ public final class OutboxJob: Model, @unchecked Sendable {
     @OptionalField(key: "action_id") public var actionID: UUID?
     /// A mail to the same customer that must be delivered first (a reply before its resolution).
     @OptionalField(key: "follows") public var follows: UUID?
+    /// The conversation a customer's mail belongs to: its mails go out in the order written.
+    @OptionalField(key: "conversation_id") public var conversationID: UUID?
 
     public init() {}
 }

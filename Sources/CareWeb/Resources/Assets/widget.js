@@ -17,14 +17,14 @@
   var T = {
     en: { write: "Write a review", rating: "Your rating", title: "Title", body: "Your review", name: "Your name", email: "Your email (not shown)",
       send: "Send review", thanks: "Thank you! Please confirm your review with the link we just emailed you.", failed: "That did not work: ",
-      stars: " out of 5", reviews: " reviews", none: "No reviews yet", help: "Need help with your order? Talk to us" },
+      stars: " out of 5", reviews: " reviews", none: "No reviews yet", help: "Need help with your order? Talk to us", more: "Show all reviews on this page" },
     de: { write: "Bewertung schreiben", rating: "Ihre Bewertung", title: "Titel", body: "Ihre Bewertung", name: "Ihr Name",
       email: "Ihre E-Mail (nicht sichtbar)", send: "Bewertung senden", thanks: "Danke! Bitte bestätigen Sie Ihre Bewertung mit dem Link aus unserer E-Mail.",
       failed: "Das hat nicht geklappt: ", stars: " von 5", reviews: " Bewertungen", none: "Noch keine Bewertungen",
-      help: "Hilfe bei Ihrer Bestellung? Schreiben Sie uns" }
+      help: "Hilfe bei Ihrer Bestellung? Schreiben Sie uns", more: "Alle Bewertungen dieser Seite zeigen" }
   }[lang];
   var CSS = ":host{all:initial;display:block;font:15px/1.5 system-ui,sans-serif;color:#1a1a1a}" +
-    ".cl{box-sizing:border-box;padding:.75rem;border:1px solid #ddd;border-radius:8px;background:#fff}" +
+    ".ol-clip{overflow:hidden}.more{padding:.5rem 0;text-align:center;border-top:1px solid #eee}.cl{box-sizing:border-box;padding:.75rem;border:1px solid #ddd;border-radius:8px;background:#fff}" +
     "ol{list-style:none;margin:0;padding:0}li.careloop-review{border-top:1px solid #eee;padding:.6rem 0}" +
     ".careloop-stars,.s{color:#a86200;margin:0;letter-spacing:1px}.careloop-score{font-size:1.6em;font-weight:700}" +
     ".careloop-distribution{list-style:none;padding:0;margin:.25rem 0}.careloop-distribution li{display:flex;gap:.5rem;align-items:center}" +
@@ -32,7 +32,7 @@
     ".careloop-meta{color:#555;font-size:.85em}.careloop-verified{color:#2b6b3a;font-weight:600}" +
     "blockquote{margin:.4rem 0 0 1rem;padding-left:.6rem;border-left:3px solid #cfd8e3;color:#333}" +
     ".careloop-pages{display:flex;gap:1rem;justify-content:center;padding:.5rem}a{color:#1f5fbf}" +
-    "button{font:inherit;padding:.4rem 1rem;border:0;border-radius:6px;background:#1f5fbf;color:#fff;cursor:pointer}" +
+    "button{font:inherit;padding:.4rem 1rem;border:0;border-radius:6px;background:var(--accent,#1f5fbf);color:var(--on-accent,#fff);cursor:pointer}" +
     ".help{margin-left:1rem;color:#1f5fbf}" +
     "a:focus,button:focus,input:focus,textarea:focus{outline:3px solid #f0b400;outline-offset:2px}" +
     "form label{display:block;margin:.4rem 0 .1rem;font-weight:600}input,textarea{font:inherit;width:100%;box-sizing:border-box;padding:.35rem}" +
@@ -84,14 +84,44 @@
     var list = el("div", { "aria-live": "polite" });
     // The form's button first: the list filling in below it moves nothing already shown.
     // A review just sent shows at once: the first page is fetched again past the browser's cache.
-    box.appendChild(form(product, function () { load(first, true); }));
+    var writing = form(product, function () { load(first, true); });
+    // Writing a review opens the box to its whole length (the form never hides under the fold).
+    writing.querySelector("button").addEventListener("click", function () { box.classList.add("open"); fit(); });
+    box.appendChild(writing);
     box.appendChild(list);
     root.appendChild(box);
+    // Up to the reserved height the page never moves: reviews past it wait behind "Show all" (a press,
+    // not a shift), which opens the widget to its whole length. No scrollbar inside the shop's page.
+    var more = el("div", { class: "more", hidden: "" });
+    var moreButton = el("button", { type: "button" }, T.more);
+    more.appendChild(moreButton);
+    moreButton.addEventListener("click", function () { box.classList.add("open"); fit(); });
+    function fit() {
+      var ol = list.querySelector("ol");
+      more.hidden = true;
+      if (!ol) return;
+      ol.style.maxHeight = "";
+      ol.classList.remove("ol-clip");
+      var reserved = parseFloat(getComputedStyle(host).minHeight) || 0;
+      if (box.classList.contains("open") || !reserved || box.getBoundingClientRect().height <= reserved) return;
+      more.hidden = false;
+      ol.parentNode.insertBefore(more, ol.nextSibling);
+      var over = box.getBoundingClientRect().height - reserved;
+      ol.classList.add("ol-clip");
+      ol.style.maxHeight = Math.max(96, ol.getBoundingClientRect().height - over) + "px";
+    }
     function load(path, fresh) {
       var url = new URL(path, base);
       if (url.origin !== base) return Promise.resolve();
       return get(url.href, fresh).then(function (html) {
         list.replaceChildren(fragment(html));
+        // The store's colour on the widget's buttons (only a plain #rrggbb is taken).
+        var section = list.querySelector("section[data-accent]"), hex = /^#[0-9a-fA-F]{6}$/;
+        if (section && hex.test(section.getAttribute("data-accent")) && hex.test(section.getAttribute("data-on-accent"))) {
+          box.style.setProperty("--accent", section.getAttribute("data-accent"));
+          box.style.setProperty("--on-accent", section.getAttribute("data-on-accent"));
+        }
+        fit();
       }).catch(function () { list.replaceChildren(el("p", {}, T.none)); });
     }
     list.addEventListener("click", function (e) {
