@@ -32,6 +32,9 @@ public enum StaffNotifications {
         public let read: Bool
     }
 
+    /// Notice mails a person gets at most each clock hour (the rest are on the Notifications page).
+    public static let mailsPerHour = 20
+
     /// How long an unread notice stands for later ones of its kind about the same conversation.
     static let quietSeconds: TimeInterval = 600
 
@@ -68,6 +71,18 @@ public enum StaffNotifications {
             ).run()
             let off = Set(try row.decode(column: "notify_off", as: String.self).split(separator: ",").map(String.init))
             guard !off.contains(kind.rawValue) else { continue }
+            // A flood of low ratings is a page of notices, not a mailbox of mails: at most
+            // `mailsPerHour` a person each clock hour, counted in the same statement that takes one.
+            let hour = Int(now.timeIntervalSince1970 / 3600)
+            let taken = try await sql.raw(
+                """
+                UPDATE staff_users SET notice_mails = CASE WHEN notice_hour = \(bind: hour) THEN notice_mails + 1 ELSE 1 END,
+                    notice_hour = \(bind: hour)
+                WHERE id = \(bind: staffID) AND (notice_hour <> \(bind: hour) OR notice_mails < \(bind: Self.mailsPerHour))
+                RETURNING id
+                """
+            ).all()
+            guard !taken.isEmpty else { continue }
             let store = try await sql.raw("SELECT name FROM stores WHERE id = \(bind: c.storeID)").first()?.decode(column: "name", as: String.self)
             let body = "\(text)\n\nOpen the conversation: \(links.publicURL)/app/conversations/\(c.id!.uuidString)"
             try await Outbox.enqueue(

@@ -18,6 +18,9 @@ public struct M0030_EveryDay: AsyncMigration {
         try await db.schema("conversation_messages").field("action_id", .uuid).update()
         try await db.schema("conversation_messages").field("held_until", .datetime).update()
         try await db.schema("staff_users").field("notify_off", .string, .required, .sql(.default(""))).update()
+        // Notice mails a person got this clock hour: at most `StaffNotifications.mailsPerHour`.
+        try await db.schema("staff_users").field("notice_mails", .int, .required, .sql(.default(0))).update()
+        try await db.schema("staff_users").field("notice_hour", .int, .required, .sql(.default(0))).update()
 
         // What an undoable action found, to put back: the conversation's status and reply clock.
         try await db.schema("undo_actions")
@@ -57,6 +60,8 @@ public struct M0030_EveryDay: AsyncMigration {
         try await db.schema("staff_notifications").delete()
         try await db.schema("store_milestones").delete()
         try await db.schema("undo_actions").delete()
+        try await db.schema("staff_users").deleteField("notice_hour").update()
+        try await db.schema("staff_users").deleteField("notice_mails").update()
         try await db.schema("staff_users").deleteField("notify_off").update()
         try await db.schema("conversation_messages").deleteField("held_until").update()
         try await db.schema("conversation_messages").deleteField("action_id").update()
