@@ -32,6 +32,9 @@ public enum StaffNotifications {
         public let read: Bool
     }
 
+    /// Unread notices of one kind a person is given at most in an hour (the inbox holds the rest).
+    public static let unreadPerHour = 50
+
     /// Notice mails a person gets at most each clock hour (the rest are on the Notifications page).
     public static let mailsPerHour = 20
 
@@ -63,6 +66,16 @@ public enum StaffNotifications {
                 try await sql.raw("UPDATE staff_notifications SET text = \(bind: text) WHERE id = \(bind: recent)").run()
                 continue
             }
+            // A flood (thousands of low ratings in an hour) is not a thousand notices: past
+            // `unreadPerHour` unread ones of a kind in the hour, the inbox is where the rest are.
+            let unread = try await sql.raw(
+                """
+                SELECT COUNT(*) AS n FROM staff_notifications
+                WHERE staff_id = \(bind: staffID) AND read_at IS NULL AND created_at > \(bind: now.addingTimeInterval(-3600))
+                  AND kind = \(bind: kind.rawValue)
+                """
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
+            guard unread < Self.unreadPerHour else { continue }
             try await sql.raw(
                 """
                 INSERT INTO staff_notifications (id, store_id, staff_id, conversation_id, kind, text, created_at)
