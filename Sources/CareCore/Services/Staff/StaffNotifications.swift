@@ -68,13 +68,14 @@ public enum StaffNotifications {
             }
             // A flood (thousands of low ratings in an hour) is not a thousand notices: past
             // `unreadPerHour` unread ones of a kind in the hour, the inbox is where the rest are.
-            let unread = try await sql.raw(
-                """
-                SELECT COUNT(*) AS n FROM staff_notifications
-                WHERE staff_id = \(bind: staffID) AND read_at IS NULL AND created_at > \(bind: now.addingTimeInterval(-3600))
-                  AND kind = \(bind: kind.rawValue)
-                """
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
+            let unread =
+                try await sql.raw(
+                    """
+                    SELECT COUNT(*) AS n FROM staff_notifications
+                    WHERE staff_id = \(bind: staffID) AND read_at IS NULL AND created_at > \(bind: now.addingTimeInterval(-3600))
+                      AND kind = \(bind: kind.rawValue)
+                    """
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
             guard unread < Self.unreadPerHour else { continue }
             try await sql.raw(
                 """
