@@ -32,6 +32,5 @@ public enum CareMigrations {
         M0027_SavedInboxViews(),
         M0028_MailThatBehaves(),
         M0029_ShopConnections(),
-        M0030_EveryDay(),
     ]
 }
