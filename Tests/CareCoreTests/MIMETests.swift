@@ -120,6 +120,23 @@ final class MIMETests: XCTestCase {
         XCTAssertEqual(ReplyText.extract(MIMEMessage(raw: raw).text), "Yes please & thanks")
     }
 
+    /// Gmail's German HTML reply: "Am … schrieb Name <address>:" above the quote (the name after
+    /// "schrieb", so the line does not end in "schrieb:"); Apple Mail's, wrapped onto two lines.
+    func testGermanAttributionLinesInHTMLRepliesAreCut() {
+        let gmail = crlf(
+            """
+            From: a@example.de
+            To: reply+h2@mail.shop.test
+            Content-Type: text/html; charset=utf-8
+
+            <div dir="ltr">Danke, passt jetzt.</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">Am Mo., 7. Dez. 2026 um 10:00 Uhr schrieb Shop &lt;<a href="mailto:care@shop.test">care@shop.test</a>&gt;:<br></div><div>## Please reply above this line ##</div></div>
+            """)
+        XCTAssertEqual(ReplyText.extract(MIMEMessage(raw: gmail).text), "Danke, passt jetzt.")
+        XCTAssertEqual(ReplyText.extract("Gut so.\n\nAm 07.12.2026 um 10:00 schrieb Shop\n<care@shop.test>:\n\nalter Text"), "Gut so.")
+        XCTAssertEqual(
+            ReplyText.extract("Am Montag kommt er zurück.\nDanke!"), "Am Montag kommt er zurück.\nDanke!", "a sentence starting with Am stays")
+    }
+
     func testGarbageNeverCrashesAndReadsAsNothingUseful() {
         let samples: [Data] = [
             Data(), Data([0xFF, 0xFE, 0x00, 0x01]), Data("no headers at all".utf8), Data("\r\n\r\n".utf8),

@@ -7,8 +7,9 @@ import XCTest
 
 /// The care loop through the API: a bad review opens a conversation at once, staff work it.
 final class CareLoopAPITests: XCTestCase {
+    /// Mails queued for the store's customers (the care lane; the staff's notices go in the other).
     func outboxCount(_ server: TestServer, storeID: UUID) async throws -> Int {
-        try await OutboxJob.query(on: server.app.db).filter(\.$storeID == storeID).count()
+        try await OutboxJob.query(on: server.app.db).filter(\.$storeID == storeID).filter(\.$lane == 0).count()
     }
 
     func testOneStarReviewOpensAConversationWithItsEmailQueuedAndStaysPublished() async throws {

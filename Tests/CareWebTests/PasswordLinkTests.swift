@@ -12,7 +12,8 @@ final class PasswordLinkTests: XCTestCase {
     func linkPath(_ server: TestServer, to: String) async throws -> String {
         let jobs = try await OutboxJob.query(on: server.app.db).sort(\.$createdAt, .descending).all()
         for job in jobs {
-            guard case .staffNotification(let recipients, _, let body)? = try? JSONDecoder().decode(OutboxPayload.self, from: Data(job.payload.utf8)),
+            guard
+                case .staffNotification(let recipients, _, let body, _)? = try? JSONDecoder().decode(OutboxPayload.self, from: Data(job.payload.utf8)),
                 recipients == [to], let r = body.range(of: "/app/password/")
             else { continue }
             return String(body[r.lowerBound...].prefix { !$0.isWhitespace })

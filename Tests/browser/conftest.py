@@ -127,3 +127,45 @@ def screenshot(driver, name):
     if folder:
         os.makedirs(folder, exist_ok=True)
         driver.save_screenshot(os.path.join(folder, name + ".png"))
+
+
+def start_shop_with_mail(prefix, slug, owner, extra_env=None):
+    """The careloop binary on its own SQLite file with a real SMTP server (aiosmtpd) beside it, and a
+    store whose owner is `owner`. Returns a dict (base, key, mail folder) and a function that stops both."""
+    import sys
+    binary = os.environ.get("CARELOOP_BIN")
+    assert binary and os.path.exists(binary), "set CARELOOP_BIN to the built careloop binary (scripts/test does)"
+    work = tempfile.mkdtemp(prefix=prefix)
+    smtp_port, port = free_port(), free_port()
+    support = os.path.join(os.path.dirname(__file__), "..", "support")
+    sink = subprocess.Popen([sys.executable, os.path.join(support, "smtp_sink.py"), "--port", str(smtp_port), "--dir", f"{work}/mail"],
+                            stdout=subprocess.PIPE, text=True)
+    assert sink.stdout.readline().strip() == "ready"
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, CARELOOP_DATABASE_URL=f"sqlite://{work}/shop.sqlite", CARELOOP_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+               CARELOOP_MAIL_FROM="care@mail.test", CARELOOP_MAIL_DOMAIN="mail.test", CARELOOP_PUBLIC_URL=base, **(extra_env or {}))
+    created = subprocess.run([binary, "create-store", "--name", "Every Day Shop", "--slug", slug, "--owner-email", owner[0],
+                              "--owner-password", owner[1]], env=env, capture_output=True, text=True, check=True)
+    key = json.loads(created.stdout)["api_key"]
+    server = subprocess.Popen([binary, "serve", "--hostname", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=open(f"{work}/server.log", "w"), stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/healthz")
+            break
+        except OSError:
+            time.sleep(0.05)
+
+    def stop():
+        server.kill()
+        server.wait()
+        sink.kill()
+        sink.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    return {"base": base, "key": key, "mail": f"{work}/mail", "work": work, "loop": CareLoop(base, key, None)}, stop
+
+
+def mails(folder):
+    """Every mail the SMTP sink took, in the order it took them."""
+    import glob
+    return [json.load(open(p)) for p in sorted(glob.glob(os.path.join(folder, "*.json")))]

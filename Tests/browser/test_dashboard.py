@@ -236,7 +236,12 @@ def test_edit_a_trigger_in_the_form_editor(careloop, browser):
     sign_in(browser, careloop.base)
     browser.get(careloop.base + "/app/triggers")
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Low rating: reach out"))
-    # act: one more condition and one more action, by hand; test it; save it
+    # check: only the rows in use show (no blank condition, no spare action with all its fields)
+    assert not browser.find_element(By.ID, "c1-attribute").is_displayed()
+    assert not browser.find_element(By.ID, "a3-type").is_displayed()
+    # act: one more condition and one more action, by "+ Add"; test it; save it
+    browser.find_element(By.CSS_SELECTOR, "button.add-row[data-rows=condition]").click()
+    browser.find_element(By.CSS_SELECTOR, "button.add-row[data-rows=action]").click()
     Select(browser.find_element(By.ID, "c1-attribute")).select_by_value("product.external_id")
     Select(browser.find_element(By.ID, "c1-op")).select_by_value("ne")
     browser.find_element(By.ID, "c1-value").send_keys("gift-card")

@@ -89,7 +89,8 @@ out["FUZZ_INBOUND_SECRET"] = inbound["secret"]
 
 # A bounce of the care mail: its return path is bounce+HEX(delivery id)+HEX(HMAC[:10])@MAIL_DOMAIN.
 _, jobs = call("GET", "/api/v1/outbox?kind=email")
-delivery = uuid.UUID(jobs["jobs"][0]["id"]).hex
+# The care mail to the customer (not the owner's notice of the same 1★ review).
+delivery = uuid.UUID(next(j for j in jobs["jobs"] if j["type"] == "conversation_message")["id"]).hex
 mac = hmac.new(("careloop-bounce:" + os.environ["CARELOOP_SECRET"]).encode(), delivery.encode(), hashlib.sha256).hexdigest()[:20]
 report = "\r\n".join([
     "From: MAILER-DAEMON@fuzz.test", f"To: bounce+{delivery}{mac}@{os.environ['CARELOOP_MAIL_DOMAIN']}", "Subject: Undelivered",

@@ -232,7 +232,10 @@ def bounce():
         status, _ = inst.api("POST", "/api/v1/orders", body={
             "external_id": "B-1", "customer": {"email": flaky, "name": "Flaky"}, "placed_at": now, "fulfilled_at": now,
             "items": [{"product": {"external_id": "mug", "name": "Mug"}, "quantity": 1}]})
-        listed = wait(lambda: inst.api("GET", "/api/v1/suppressions")[1].get("suppressions"), 40)
+        # The buyer's entry (the owner's notices go to an address this Postfix does not deliver to, and
+        # bounce too: that is the owner's own entry, not this check's).
+        flaky_entries = lambda: [e for e in inst.api("GET", "/api/v1/suppressions")[1].get("suppressions", []) if e["email"] == flaky]
+        listed = wait(flaky_entries, 40)
         if not listed:
             return False, f"no bounce recorded (order {status}); Postfix log: {inst.postfix.log()[-1500:]}"
         entry = listed[0]
@@ -250,14 +253,14 @@ def bounce():
             (f"From: Flaky <{flaky}>\r\nTo: care@mail.test\r\nSubject: hi\r\nMessage-ID: <{uuid.uuid4()}@customers.test>\r\n"
              "Content-Type: text/plain\r\n\r\nanyone can write this\r\n").encode())
         inst.postfix.wait_queue_empty(20)
-        still = inst.api("GET", "/api/v1/suppressions")[1].get("suppressions")
+        still = flaky_entries()
         # ...the customer answering the care mail they got (its reply address) shows the mailbox works.
         got = care[0][1]
         inst.send_as_customer(
             (f"From: Flaky <{flaky}>\r\nTo: {got['Reply-To']}\r\nSubject: Re: {got['Subject']}\r\n"
              f"In-Reply-To: {got['Message-ID']}\r\nMessage-ID: <{uuid.uuid4()}@customers.test>\r\n"
              "Content-Type: text/plain\r\n\r\nMy mailbox is fixed, sorry.\r\n").encode())
-        cleared = wait(lambda: inst.api("GET", "/api/v1/suppressions")[1].get("suppressions") == [], 30)
+        cleared = wait(lambda: flaky_entries() == [], 30)
         ok = (entry["email"] == flaky and entry["status"].startswith("5.") and entry["mail"] == "request" and dsn_came_back
               and "Email bounced" in profile and len(request_mails) == 1 and len(data.get("mail_bounces", [])) == 1 and bool(still)
               and cleared)
@@ -301,7 +304,8 @@ def exchanged(inst):
     counts = {}
     for slug in ("shop-a", "shop-b"):
         jobs = inst.api("GET", "/api/v1/outbox?kind=email&per_page=100", slug=slug)[1]["jobs"]
-        counts[slug[-1]] = sum(1 for j in jobs if j["status"] == "delivered")
+        # Mails to the other store (its staff's own notices are not part of the exchange).
+        counts[slug[-1]] = sum(1 for j in jobs if j["status"] == "delivered" and j.get("type") != "team_notice")
     return counts
 
 

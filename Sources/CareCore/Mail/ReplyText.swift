@@ -16,7 +16,13 @@ public enum ReplyText {
                 break
             }
             if t.hasPrefix("Le ") && t.hasSuffix("a écrit :") { break }
-            if t.hasPrefix("Am ") && t.hasSuffix("schrieb:") { break }
+            // German: "Am 7. Dez. 2026 um 10:00 schrieb Shop <care@x>:" (Gmail puts the name after
+            // "schrieb"; Apple Mail before it), may wrap onto the next line.
+            if t.hasPrefix("Am ")
+                && (germanAttribution(t) || (i + 1 < lines.count && germanAttribution(t + " " + lines[i + 1].trimmingCharacters(in: .whitespaces))))
+            {
+                break
+            }
             // Outlook
             if t.hasPrefix("-----Original Message-----") || t.hasPrefix("________________________________") { break }
             if t.hasPrefix("From:") && i + 1 < lines.count && (lines[i + 1].hasPrefix("Sent:") || lines[i + 1].hasPrefix("Date:")) { break }
@@ -27,5 +33,9 @@ public enum ReplyText {
             kept.append(line)
         }
         return kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func germanAttribution(_ t: String) -> Bool {
+        t.hasSuffix(":") && (t.hasSuffix("schrieb:") || t.contains(" schrieb "))
     }
 }

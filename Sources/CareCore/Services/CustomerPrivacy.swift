@@ -172,6 +172,10 @@ public enum CustomerPrivacy {
         try await sql.raw(
             "DELETE FROM message_photos WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))"
         ).run()
+        // Staff notices quote the customer's name and words.
+        try await sql.raw(
+            "DELETE FROM staff_notifications WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = \(bind: customerID))"
+        ).run()
         try await sql.raw("DELETE FROM customer_notes WHERE customer_id = \(bind: customerID)").run()
         // Their orders' ids stay, bare, so a shop's late delivery of one does not bring the customer back.
         try await sql.raw(

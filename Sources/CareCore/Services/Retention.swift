@@ -32,7 +32,12 @@ public enum Retention {
         let sql = db.sql
         let now = storage.now()
         try await HelpRequests.expire(now: now, storage: storage, on: db)
-        try await storage.write(on: db) { tx in try await AutomaticMailLimit.forget(before: now.addingTimeInterval(-2 * 3600), on: tx) }
+        try await storage.write(on: db) { tx in
+            try await AutomaticMailLimit.forget(before: now.addingTimeInterval(-2 * 3600), on: tx)
+            try await UndoActions.purge(before: now.addingTimeInterval(-3600), on: tx)
+            // Notices quote customers: kept 90 days, then gone (the conversation itself is the record).
+            try await tx.raw("DELETE FROM staff_notifications WHERE created_at < \(bind: now.addingTimeInterval(-90 * 86_400))").run()
+        }
         try await ShopConnections.forgetDeliveries(before: now.addingTimeInterval(-ShopConnections.deliveriesKept), storage: storage, on: db)
         var total = 0
         for row in try await sql.raw("SELECT id, retention_months FROM stores WHERE retention_months IS NOT NULL").all() {
@@ -62,6 +67,13 @@ public enum Retention {
                     UPDATE conversations SET resolution_note = NULL
                     WHERE store_id = \(bind: storeID) AND status = \(bind: ConversationStatus.resolved.rawValue)
                       AND resolved_at < \(bind: cutoff) AND resolution_note IS NOT NULL
+                    """
+                ).run()
+                try await tx.raw(
+                    """
+                    DELETE FROM staff_notifications WHERE store_id = \(bind: storeID) AND conversation_id IN (
+                        SELECT id FROM conversations WHERE store_id = \(bind: storeID) AND status = \(bind: ConversationStatus.resolved.rawValue)
+                        AND resolved_at < \(bind: cutoff))
                     """
                 ).run()
                 // Photos go with the text they came with.

@@ -60,7 +60,7 @@ public enum ReviewClaims {
             If you did not write a review, ignore this email. You will not get another one about it.
             """
         try await Outbox.enqueue(
-            .staffNotification(to: [email.value], subject: "Please confirm your review for \(store.name)", body: body),
+            .staffNotification(to: [email.value], subject: "Please confirm your review for \(store.name)", body: body, fromName: store.name),
             storeID: storeID, now: now, on: sql)
         return true
     }

@@ -251,3 +251,16 @@ public enum ReviewQueries {
         return Dictionary(rows.compactMap { row in row.id.map { ($0, row) } }, uniquingKeysWith: { a, _ in a })
     }
 }
+
+extension ReviewQueries {
+    /// The external id of the store's product with the most published reviews (for the widget's preview).
+    public static func mostReviewedProduct(storeID: UUID, on sql: any SQLDatabase) async throws -> String? {
+        try await sql.raw(
+            """
+            SELECT p.external_id AS id, COUNT(*) AS n FROM products p JOIN reviews r ON r.product_id = p.id
+            WHERE p.store_id = \(bind: storeID) AND r.status = \(bind: ReviewStatus.published.rawValue)
+            GROUP BY p.id, p.external_id ORDER BY n DESC, p.external_id LIMIT 1
+            """
+        ).first()?.decode(column: "id", as: String.self)
+    }
+}

@@ -9,6 +9,11 @@ public enum StoreBrand {
         public var colour: String?
         public var hasLogo = false
 
+        public init(colour: String? = nil, hasLogo: Bool = false) {
+            self.colour = colour
+            self.hasLogo = hasLogo
+        }
+
         /// The colour used: the store's, or the default.
         public var accent: String { colour ?? StoreBrand.defaultColour }
         /// Black or white, whichever reads better on the accent (WCAG contrast of at least 4.5:1 where either can).

@@ -48,7 +48,8 @@ enum ConversationsController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "conversation")
         let p = try JSONBody.decode(AssignPayload.self, from: req)
-        try await ConversationService.assign(conversationID: id, storeID: ctx.storeID, to: p.assignee, storage: req.care.storage, on: req.db)
+        try await ConversationService.assign(
+            conversationID: id, storeID: ctx.storeID, to: p.assignee, links: req.care.links, storage: req.care.storage, on: req.db)
         return try await show(req)
     }
 }

@@ -47,6 +47,7 @@ enum CustomerPageController {
         let reviewUpdated: Bool
         let maxPhotos: Int
         let maxPhotoMB: Int
+        let t: CustomerPageText
     }
 
     struct ExpiredContext: Encodable {
@@ -57,8 +58,17 @@ enum CustomerPageController {
     static func show(_ req: Request) async throws -> Response {
         let page = try await load(req)
         let conversationID = try page.conversation.requireID()
+        let now = req.care.storage.now()
+        // A reply or resolution still in its undo window is not the customer's to read yet.
         let messages = try await ConversationMessage.query(on: req.db).filter(\.$conversationID == conversationID)
             .filter(\.$author ~~ [MessageAuthor.staff, .customer]).sort(\.$createdAt).all()
+            .filter { m in m.heldUntil.map { $0 <= now } ?? true }
+        // The buyer's order says; else the reader's browser; else the store's language.
+        var language = try await CareLanguage.spokenFromOrders(
+            customerID: page.conversation.customerID, storeID: page.conversation.storeID, on: req.db.sql)
+        if language == nil { language = CareLanguage.preferred(acceptLanguage: req.headers.first(name: .acceptLanguage)) }
+        if language == nil { language = try await RequestSettings.load(storeID: page.conversation.storeID, on: req.db.sql).language }
+        let spoken = language ?? .en
         let photos = Dictionary(
             grouping: try await MessagePhotos.list(conversationID: conversationID, storeID: page.conversation.storeID, on: req.db),
             by: \.messageID)
@@ -66,17 +76,14 @@ enum CustomerPageController {
         if let r = page.review {
             let product = try await Product.find(r.productID, on: req.db)
             review = ReviewContext(
-                productName: product?.name ?? "your purchase", rating: r.rating, title: r.title ?? "", body: r.body ?? "",
+                productName: product?.name ?? "—", rating: r.rating, title: r.title ?? "", body: r.body ?? "",
                 stars: [5, 4, 3, 2, 1])
         }
         let brand = try await StoreBrand.load(storeID: page.conversation.storeID, on: req.db)
         let store = page.store.name
-        let (state, stateClass, stateText): (String, String, String) =
-            switch page.conversation.status {
-            case .open: ("We're on it", "open", "A person at \(store) has your message and will answer here and by email.")
-            case .waiting: ("We've replied", "waiting", "Read the answer below. If anything is still wrong, reply and the same person picks it up.")
-            case .resolved: ("Resolved", "resolved", "\(store) marked this as sorted out. If it is not, reply below and it opens again.")
-            }
+        let (state, stateText) = CustomerPageText.state(page.conversation.status, store: store, language: spoken)
+        let stateClass = page.conversation.status.rawValue
+        let t = CustomerPageText.of(spoken, store: store, maxPhotos: MessagePhotos.maxPerMessage, maxMB: MessagePhotos.maxBytes / 1_048_576)
         // Leaf escapes every #( ) value: what the customer or staff wrote is shown as text, never markup.
         let view = try await req.view.render(
             "customer-conversation",
@@ -89,12 +96,12 @@ enum CustomerPageController {
                         PhotoContext(href: "/c/\(page.pageToken)/photos/\($0.id)", width: $0.width, height: $0.height)
                     }
                     return MessageContext(
-                        author: m.author.rawValue, who: m.author == .customer ? "You" : store, at: JSONBody.formatDate(m.createdAt),
+                        author: m.author.rawValue, who: m.author == .customer ? t.you : store, at: JSONBody.formatDate(m.createdAt),
                         when: JSONBody.formatDate(m.createdAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC",
                         body: m.body, photos: shown, hasPhotos: !shown.isEmpty)
                 },
                 review: review, reviewUpdated: req.query[String.self, at: "updated"] == "1",
-                maxPhotos: MessagePhotos.maxPerMessage, maxPhotoMB: MessagePhotos.maxBytes / 1_048_576))
+                maxPhotos: MessagePhotos.maxPerMessage, maxPhotoMB: MessagePhotos.maxBytes / 1_048_576, t: t))
         let response = try await view.encodeResponse(for: req)
         // The page address is a credential: keep it out of other sites' logs.
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")

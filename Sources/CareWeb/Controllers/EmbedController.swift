@@ -30,17 +30,20 @@ enum EmbedController {
             ? [
                 "lang": "de", "aria": "Kundenbewertungen", "outOf": "von 5", "reviews": "Bewertungen", "verified": "Verifizierter Kauf",
                 "page": "Seite", "of": "von", "previous": "Zurück", "next": "Weiter", "pages": "Bewertungsseiten", "reply": "Antwort des Shops",
-                "none": "Noch keine Bewertungen.", "policy": "Wie wir Bewertungen sammeln",
+                "none": "Noch keine Bewertungen. Schreiben Sie die erste!", "policy": "Wie wir Bewertungen sammeln",
             ]
             : [
                 "lang": "en", "aria": "Customer reviews", "outOf": "out of 5", "reviews": "reviews", "verified": "Verified buyer",
                 "page": "Page", "of": "of", "previous": "Previous", "next": "Next", "pages": "Review pages", "reply": "The shop's reply",
-                "none": "No reviews yet.", "policy": "How reviews are collected",
+                "none": "No reviews yet. Be the first to write one!", "policy": "How reviews are collected",
             ]
     }
 
     struct Context: Encodable {
         let t: [String: String]
+        /// The store's colour, and the text colour that reads on it (the widget's buttons take them).
+        let accent: String
+        let onAccent: String
         let productName: String
         let policyURL: String
         let average: String
@@ -69,8 +72,9 @@ enum EmbedController {
         let base =
             "\(req.care.links.publicURL)/embed/\(CareLinks.component(slug))/"
             + CareLinks.component(externalID)
+        let look = try await StoreBrand.load(storeID: result.product.storeID, on: req.db)
         let context = Context(
-            t: labels(lang), productName: result.product.name,
+            t: labels(lang), accent: look.accent, onAccent: look.onAccent, productName: result.product.name,
             policyURL: "\(req.care.links.publicURL)/s/\(CareLinks.component(slug))/review-policy", average: String(format: "%.1f", s.average),
             count: s.count,
             bars: (1...5).reversed().map { n in
@@ -92,6 +96,8 @@ enum EmbedController {
             body += Data("<script type=\"application/ld+json\">\(ProductJSONLD.forHTML(jsonld))</script>\n".utf8)
         }
         cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
+        // Read from the shop's own site: its widget is in place (noted on a miss, once a process).
+        await req.care.widgetSightings.note(req, storeID: result.product.storeID)
         return PublicCaching.response(req, body: body, contentType: "text/html; charset=utf-8")
     }
 

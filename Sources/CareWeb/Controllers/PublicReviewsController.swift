@@ -20,6 +20,8 @@ enum PublicReviewsController {
                     summary: SummaryView(result.summary), reviews: result.reviews.map(PublicReviewView.init),
                     page: page.number, perPage: page.size))
             cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
+            // Read from the shop's own site: its widget is in place (noted on a miss, once a process).
+            await req.care.widgetSightings.note(req, storeID: result.product.storeID)
         }
         // The widget is embedded on the shop's own pages: any origin may read published reviews.
         return PublicCaching.response(req, body: body, contentType: "application/json; charset=utf-8")

@@ -56,6 +56,12 @@ enum ReviewRequestPageController {
             }
             id = found
         }
+        // A sample request (Settings' preview, the first hour's test mail): its links land here, never on a 404.
+        guard id != RequestMail.sampleRequestID else {
+            throw CareError(
+                .gone, code: "sample_request",
+                message: "This was a test review request: your buyers' links open the review form for their order here. Nothing was recorded.")
+        }
         guard let content = try await RequestMail.load(requestID: id, on: req.db) else { throw CareError.notFound("request") }
         guard content.customer.erasedAt == nil else {
             throw CareError(.gone, code: "link_expired", message: "This link no longer works.")

@@ -17,6 +17,7 @@ func routes(_ app: Application) throws {
     page.get("confirm", ":token", use: ReviewConfirmationController.show)
     page.post("confirm", ":token", use: ReviewConfirmationController.confirm)
     page.get("s", ":slug", "review-policy", use: ReviewPolicyController.show)
+    page.get("s", ":slug", "logo", use: StoreLogoController.show)
     page.get("r", ":token", use: ReviewRequestPageController.form)
     // 20 000 characters of text may take 80 000 bytes as UTF-8, more when form-encoded.
     page.on(.POST, "r", ":token", body: .collect(maxSize: "256kb"), use: ReviewRequestPageController.submit)

@@ -61,6 +61,12 @@ enum ConversationPageController {
         let hasViewers: Bool
         /// Set when a send was stopped because somebody wrote in the meantime.
         let stale: String?
+        /// What just happened (an undo).
+        let notice: String?
+        /// The signed-in person's email, for "assign to me".
+        let me: String
+        /// One button a teammate (up to six) to hand the conversation over.
+        let handoffs: [Option]
         /// Where this conversation's messages went, when it was merged.
         let mergedInto: String?
         /// The customer's address bounced: what the reply box warns of.
@@ -75,7 +81,8 @@ enum ConversationPageController {
     }
 
     static func render(
-        _ req: Request, id: UUID, view: Inbox.View, draft keptDraft: String? = nil, stale: String? = nil, status: HTTPResponseStatus = .ok
+        _ req: Request, id: UUID, view: Inbox.View, draft keptDraft: String? = nil, stale: String? = nil, notice: String? = nil,
+        status: HTTPResponseStatus = .ok
     ) async throws -> Response {
         let ctx = try req.staff
         let (listed, messages) = try await ConversationService.find(id: id, storeID: ctx.storeID, on: req.db)
@@ -134,7 +141,11 @@ enum ConversationPageController {
             previousHref: previous.map { href($0, viewString) }, nextHref: next.map { href($0, viewString) }, position: position,
             seen: String(messages.map(\.createdAt.timeIntervalSince1970).max() ?? 0),
             viewers: activity.viewers.isEmpty ? nil : activity.viewers.joined(separator: ", "), hasViewers: !activity.viewers.isEmpty,
-            stale: stale, mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" },
+            stale: stale, notice: notice, me: ctx.staff.email,
+            handoffs: staff.filter { $0.id != ctx.staffID }.prefix(6).map {
+                Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID)
+            },
+            mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" },
             bounce: try await MailBounces.current(storeID: ctx.storeID, email: listedCustomer.email, on: req.db.sql).map(BounceNotice.text))
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data, status: status)
     }
@@ -162,6 +173,8 @@ enum ConversationPageController {
         let seen: String?
         /// Send even though somebody wrote since the page was loaded (the agent has seen the warning).
         let force: String?
+        /// Hand the conversation to this teammate, with the text (if any) as an internal note for them.
+        let handoff: String?
     }
     struct AssignForm: Content { let assignee: String? }
     struct PriorityForm: Content { let priority: String? }
@@ -175,9 +188,11 @@ enum ConversationPageController {
         let (ctx, id) = try target(req)
         let form = try req.content.decode(ReplyForm.self)
         let view = InboxViewQuery.from(viewParameter: form.view)
-        let isNote = form.`internal` == "1"
+        if let to = form.handoff, !to.isEmpty { return try await handOff(req, ctx: ctx, id: id, to: to, note: form.body ?? "", view: view) }
         let then = form.then ?? "send"
-        guard ["send", "next", "resolve"].contains(then) else { throw CareError.invalid("then", "use send, next or resolve") }
+        // "Add as note" beside Send: the same box, never emailed.
+        let isNote = form.`internal` == "1" || then == "note"
+        guard ["send", "next", "resolve", "note"].contains(then) else { throw CareError.invalid("then", "use send, next, resolve or note") }
         let now = req.care.storage.now()
         // A reply on a stale page: somebody wrote since it was loaded. Show what is new, keep the draft.
         if !isNote, form.force != "1", let raw = form.seen, raw.utf8.count <= 32, let seen = Double(raw), seen.isFinite {
@@ -192,22 +207,50 @@ enum ConversationPageController {
             }
         }
         let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, searches: req.care.inboxSearches, on: req.db)
+        // A reply (and the resolution sent with it) is one action: undoable until its mails are queued.
+        let action = isNote ? nil : UndoableAction(now: now, window: req.care.config.undoSeconds, staffID: ctx.staffID)
         _ = try await ConversationService.reply(
             conversationID: id, storeID: ctx.storeID, body: form.body ?? "", isInternal: isNote,
-            staffID: ctx.staffID, storage: req.care.storage, on: req.db)
+            staffID: ctx.staffID, action: action, storage: req.care.storage, on: req.db)
         if then == "resolve" {
             try await ConversationService.resolve(
-                conversationID: id, storeID: ctx.storeID, note: nil, links: req.care.links, storage: req.care.storage, on: req.db)
+                conversationID: id, storeID: ctx.storeID, note: nil, links: req.care.links, action: action, storage: req.care.storage, on: req.db)
         }
-        if then == "send" { return DashboardPage.back(req, to: href(id, InboxViewQuery.string(view))) }
+        let undo = action.flatMap { $0.held == nil ? nil : $0.id }
+        if then == "send" || then == "note" { return DashboardPage.back(req, to: UndoBar.offer(undo, on: href(id, InboxViewQuery.string(view)))) }
+        return onward(req, from: id, next: next, view: view, undo: undo)
+    }
+
+    /// One press: the text as an internal note for the teammate, and the conversation assigned to them
+    /// (they are told); then the view's next conversation.
+    static func handOff(_ req: Request, ctx: StaffContext, id: UUID, to: String, note: String, view: Inbox.View) async throws -> Response {
+        guard to.utf8.count <= 320 else { throw CareError.invalid("handoff", "choose a teammate") }
+        let now = req.care.storage.now()
+        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, searches: req.care.inboxSearches, on: req.db)
+        try await ConversationService.handOff(
+            conversationID: id, storeID: ctx.storeID, to: to, note: note, by: (ctx.staffID, ctx.staff.name), links: req.care.links,
+            storage: req.care.storage, on: req.db)
         return onward(req, from: id, next: next, view: view)
     }
 
+    /// Takes back a reply or resolution whose mail has not gone yet: the reply returns to the box.
+    static func undo(_ req: Request) async throws -> Response {
+        let (ctx, id) = try target(req)
+        struct UndoForm: Content { let action: String? }
+        guard let raw = try req.content.decode(UndoForm.self).action, raw.utf8.count <= 64, let actionID = UUID(uuidString: raw) else {
+            throw CareError.invalid("action", "name the reply or resolution to undo")
+        }
+        // Only the person who sent it undoes it.
+        let undone = try await UndoActions.undo(
+            actionID: actionID, conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
+        return try await render(req, id: id, view: Inbox.View(), draft: undone.draft, notice: "Undone: nothing was sent to the customer.")
+    }
+
     /// After sending-and-next or resolving: the view's next conversation, or the view itself when none is left.
-    static func onward(_ req: Request, from id: UUID, next: UUID?, view: Inbox.View) -> Response {
+    static func onward(_ req: Request, from id: UUID, next: UUID?, view: Inbox.View, undo: UUID? = nil) -> Response {
         let viewString = InboxViewQuery.string(view)
-        guard let next, next != id else { return DashboardPage.back(req, to: "/app/inbox?" + viewString) }
-        return DashboardPage.back(req, to: href(next, viewString))
+        guard let next, next != id else { return DashboardPage.back(req, to: UndoBar.offer(undo, on: "/app/inbox?" + viewString)) }
+        return DashboardPage.back(req, to: UndoBar.offer(undo, on: href(next, viewString)))
     }
 
     static func assign(_ req: Request) async throws -> Response {
@@ -215,7 +258,7 @@ enum ConversationPageController {
         let raw = try req.content.decode(AssignForm.self).assignee ?? ""
         let email = raw == "me" ? ctx.staff.email : raw
         try await ConversationService.assign(
-            conversationID: id, storeID: ctx.storeID, to: email.isEmpty ? nil : email,
+            conversationID: id, storeID: ctx.storeID, to: email.isEmpty ? nil : email, by: (ctx.staffID, ctx.staff.name), links: req.care.links,
             storage: req.care.storage, on: req.db)
         return back(req, id)
     }
@@ -240,10 +283,12 @@ enum ConversationPageController {
         let (ctx, id) = try target(req)
         let form = try req.content.decode(ResolveForm.self)
         let view = InboxViewQuery.from(viewParameter: form.view)
-        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: req.care.storage.now(), searches: req.care.inboxSearches, on: req.db)
+        let now = req.care.storage.now()
+        let (_, next, _) = try await neighbours(of: id, in: view, ctx: ctx, now: now, searches: req.care.inboxSearches, on: req.db)
+        let action = UndoableAction(now: now, window: req.care.config.undoSeconds, staffID: ctx.staffID)
         try await ConversationService.resolve(
-            conversationID: id, storeID: ctx.storeID, note: form.note, links: req.care.links, storage: req.care.storage, on: req.db)
-        return onward(req, from: id, next: next, view: view)
+            conversationID: id, storeID: ctx.storeID, note: form.note, links: req.care.links, action: action, storage: req.care.storage, on: req.db)
+        return onward(req, from: id, next: next, view: view, undo: action.held == nil ? nil : action.id)
     }
 
     struct MergeForm: Content { let from: String? }

@@ -13,6 +13,10 @@ struct Chrome: Encodable {
     let isOwner: Bool
     /// Reviews held for a person's decision: a badge on "Reviews".
     let heldReviews: Int
+    /// A reply or resolution that can still be undone.
+    let undo: UndoBar?
+    /// Notifications this person has not read: a count on "Notifications".
+    let unread: Int
 }
 
 struct PageContext<Data: Encodable>: Encodable {
@@ -41,7 +45,9 @@ enum DashboardPage {
         let ctx = try req.staff
         let chrome = Chrome(
             title: title, section: section, staffName: ctx.staff.name, storeName: ctx.store.name, csrf: ctx.csrf, isOwner: ctx.isOwner,
-            heldReviews: try await ReviewDecisions.held(storeID: ctx.storeID, on: req.db))
+            heldReviews: try await ReviewDecisions.held(storeID: ctx.storeID, on: req.db),
+            undo: try await UndoBar.load(req, storeID: ctx.storeID),
+            unread: try await StaffNotifications.unread(staffID: ctx.staffID, on: req.db.sql))
         let view = try await req.view.render(template, PageContext(chrome: chrome, data: data))
         return try await secure(view.encodeResponse(status: status, for: req))
     }

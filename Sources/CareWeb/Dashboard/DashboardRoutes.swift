@@ -12,6 +12,9 @@ func dashboardRoutes(_ app: Application) throws {
     pages.post("password", "forgot", use: PasswordPageController.requestLink)
     pages.get("password", ":token", use: PasswordPageController.show)
     pages.post("password", ":token", use: PasswordPageController.set)
+    // Signed links from notification mails: they work without a session.
+    pages.get("notifications", "stop", ":token", use: NotificationsPage.stopPage)
+    pages.post("notifications", "stop", ":token", use: NotificationsPage.stop)
 
     let staff = pages.grouped(StaffSessionAuth(), CSRFCheck(), AuditTrail())
     staff.get { req in req.redirect(to: "/app/inbox") }
@@ -30,6 +33,9 @@ func dashboardRoutes(_ app: Application) throws {
     staff.post("inbox", "views", use: InboxPageController.saveView)
     staff.post("inbox", "views", ":id", "delete", use: InboxPageController.deleteView)
     staff.post("conversations", ":id", "merge", use: ConversationPageController.merge)
+    staff.post("conversations", ":id", "undo", use: ConversationPageController.undo)
+    staff.get("notifications", use: NotificationsPage.show)
+    staff.post("notifications", "mail", use: NotificationsPage.updateMail)
 
     staff.get("customers", use: CustomersPageController.list)
     staff.get("customers", ":id", use: CustomersPageController.show)
@@ -60,7 +66,12 @@ func dashboardRoutes(_ app: Application) throws {
     owner.get("customers", ":id", "export", use: CustomersPageController.export)
     owner.post("customers", ":id", "erase", use: CustomersPageController.erase)
 
+    owner.post("first-run", "test-request", use: FirstRunCard.sendRequest)
+    owner.post("first-run", "test-care", use: FirstRunCard.sendCare)
+    owner.post("first-run", "dismiss", use: FirstRunCard.dismiss)
+
     owner.get("settings", use: SettingsPageController.show)
+    owner.get("settings", "widget-preview", use: ShowingReviewsPage.preview)
     owner.post("settings", "care", use: SettingsPageController.updateCare)
     owner.post("settings", "requests", use: RequestSettingsPage.update)
     owner.post("settings", "replies", use: ReplyTargetsPage.update)
@@ -77,6 +88,7 @@ func dashboardRoutes(_ app: Application) throws {
     owner.post("settings", "team", use: SettingsPageController.invite)
     owner.post("settings", "saved-replies", use: SettingsPageController.addSavedReply)
     owner.post("settings", "saved-replies", ":id", "delete", use: SettingsPageController.deleteSavedReply)
+    owner.post("settings", "saved-replies", ":id", use: SettingsPageController.updateSavedReply)
     owner.post("settings", "keys", use: SettingsPageController.createKey)
     owner.post("settings", "keys", ":id", "revoke", use: SettingsPageController.revokeKey)
     owner.post("settings", "webhooks", use: SettingsPageController.addWebhook)

@@ -51,6 +51,8 @@ enum InboxPageController {
         let product: String?
         let overdue: Bool
         let shown: String
+        /// The first hour's checklist, for owners until it is done or put away.
+        let firstRun: FirstRunCard?
     }
 
     struct SavedTab: Encodable {
@@ -152,7 +154,7 @@ enum InboxPageController {
                     starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine,
                     customerWroteLast: r.lastAuthor == "customer",
                     lastBy: r.lastAuthor == "customer"
-                        ? "Customer replied" : r.lastAuthor == "staff" ? "We answered" : r.lastAuthor == "trigger" ? "Care trigger wrote" : "New",
+                        ? "Customer replied" : r.lastAuthor == "staff" ? "We answered" : r.lastAuthor == "trigger" ? "Their review" : "New",
                     ago: Ago.text(r.lastActivity, now: now), exact: Shown.time(r.lastActivity, in: zone), isoTime: ISODate.format(r.lastActivity),
                     product: r.productName, tags: r.tags, priority: r.priority, urgent: r.priority == "urgent" || r.priority == "high",
                     assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
@@ -167,7 +169,8 @@ enum InboxPageController {
                 FormChoice(value: $0.0, label: $0.1, selected: $0.0 == view.sort.rawValue)
             },
             tag: view.tag, product: productName, overdue: view.overdue,
-            shown: "\(result.total) \(view.status.rawValue)")
+            shown: "\(result.total) \(view.status.rawValue)",
+            firstRun: try await FirstRunCard.load(req))
         return try await DashboardPage.render(req, "app-inbox", title: "Inbox", section: "inbox", data)
     }
 }

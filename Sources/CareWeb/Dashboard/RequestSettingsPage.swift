@@ -36,7 +36,9 @@ enum RequestSettingsPage {
 
     static func context(storeID: UUID, store: Store, req: Request) async throws -> Context {
         let s = try await RequestSettings.load(storeID: storeID, on: req.db.sql)
-        let preview = RequestMail.preview(store: store, settings: s, links: req.care.links, mailDomain: req.care.mail.domain)
+        let preview = RequestMail.preview(
+            store: store, settings: s, links: req.care.links, mailDomain: req.care.mail.domain,
+            look: try await StoreBrand.load(storeID: storeID, on: req.db))
         return Context(
             delayDays: s.delayDays, firstReminder: s.reminderDays.first.map(String.init) ?? "",
             secondReminder: s.reminderDays.dropFirst().first.map(String.init) ?? "", dailyCap: s.dailyCap,

@@ -101,6 +101,8 @@ enum ReviewsPageController {
         var query = req.url.query.map { "?" + $0 } ?? "?"
         query = query.replacingOccurrences(of: #"&?page=\d+"#, with: "", options: .regularExpression)
         let pageLink = { (n: Int) in "/app/reviews\(query)\(query.count > 1 ? "&" : "")page=\(n)" }
+        // Times in the store's zone, as the conversations show them.
+        let zone = try await StoreZone.of(ctx.storeID, on: req.db)
         let data = Data(
             tabs: tabs,
             items: result.reviews.map { l in
@@ -110,8 +112,8 @@ enum ReviewsPageController {
                     rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
                     customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id!)" },
                     status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,
-                    moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map(Shown.time) ?? "")" }, verified: r.verified,
-                    when: Shown.time(r.createdAt), reply: l.reply?.body,
+                    moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map { Shown.time($0, in: zone) } ?? "")" }, verified: r.verified,
+                    when: Shown.time(r.createdAt, in: zone), reply: l.reply?.body,
                     conversationHref: conversations.first { $0.reviewID == r.id }.map { "/app/conversations/\($0.id!)" },
                     edits: edits.filter { $0.reviewID == r.id }.count,
                     publishesOn: r.status == .pending ? r.publishAfter.map(Shown.day) : nil)

@@ -35,6 +35,15 @@ enum SettingsPageController {
         let id: String
         let title: String
         let body: String
+        /// Why the last edit of this reply was refused (its typed text is kept in the form).
+        var error: String? = nil
+    }
+    /// A saved reply being written or edited that was refused: what was typed, and why.
+    struct SavedDraft: Encodable {
+        let id: String?
+        let title: String
+        let body: String
+        let error: String
     }
     struct EventChoice: Encodable { let name: String }
 
@@ -47,6 +56,7 @@ enum SettingsPageController {
         let replies: ReplyTargetsPage.Context
         let brand: BrandSettingsPage.Context
         let email: EmailSettingsPage.Context
+        let showing: ShowingReviewsPage.Context
         let audit: [AuditRow]
         let keys: [Key]
         let hooks: [Hook]
@@ -59,13 +69,17 @@ enum SettingsPageController {
         let revealed: String?
         let revealedWhat: String?
         let notice: String?
+        /// A new saved reply that was refused, kept in its form.
+        let savedDraft: SavedDraft?
     }
 
     static func show(_ req: Request) async throws -> Response {
         try await render(req, revealed: nil, what: nil, notice: req.query[String.self, at: "notice"].flatMap(Notice.text))
     }
 
-    static func render(_ req: Request, revealed: String?, what: String?, notice: String?, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func render(
+        _ req: Request, revealed: String?, what: String?, notice: String?, savedDraft: SavedDraft? = nil, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let ctx = try req.staff
         let store = try await StoreService.find(id: ctx.storeID, on: req.db)
         let keys = try await APIKeys.list(storeID: ctx.storeID, on: req.db)
@@ -80,6 +94,7 @@ enum SettingsPageController {
             replies: try await ReplyTargetsPage.context(storeID: ctx.storeID, req: req),
             brand: try await BrandSettingsPage.context(storeID: ctx.storeID, req: req),
             email: try await EmailSettingsPage.context(storeID: ctx.storeID, req: req),
+            showing: try await ShowingReviewsPage.context(req),
             audit: try await AuditLog.latest(storeID: ctx.storeID, limit: 100, on: req.db).map {
                 AuditRow(when: Shown.time($0.at), actor: $0.actor, action: $0.action, subject: $0.subject ?? "")
             },
@@ -99,10 +114,12 @@ enum SettingsPageController {
             events: Webhooks.events.map(EventChoice.init),
             team: team.map { Member(name: $0.name, email: $0.email, role: $0.role.rawValue) },
             savedReplies: try await SavedReplies.list(storeID: ctx.storeID, on: req.db).map {
-                Saved(id: $0.id!.uuidString, title: $0.title, body: $0.body)
+                // A refused edit shows what was typed, with the reason, in that reply's form.
+                if let d = savedDraft, d.id == $0.id!.uuidString { return Saved(id: d.id!, title: d.title, body: d.body, error: d.error) }
+                return Saved(id: $0.id!.uuidString, title: $0.title, body: $0.body)
             },
             placeholders: Template.placeholders.sorted().map { "{{\($0)}}" }.joined(separator: " "),
-            revealed: revealed, revealedWhat: what, notice: notice)
+            revealed: revealed, revealedWhat: what, notice: notice, savedDraft: savedDraft?.id == nil ? savedDraft : nil)
         return try await DashboardPage.render(req, "app-settings", title: "Settings", section: "settings", data, status: status)
     }
 
@@ -131,7 +148,26 @@ enum SettingsPageController {
     static func addSavedReply(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let form = try req.content.decode(SavedForm.self)
-        _ = try await SavedReplies.create(title: form.title, body: form.body, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        do {
+            _ = try await SavedReplies.create(title: form.title, body: form.body, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        } catch let e as CareError where [.badRequest, .unprocessableEntity].contains(e.kind.status) {
+            // Refused (an unknown placeholder, say): the page comes back with what was typed, and why.
+            let draft = SavedDraft(id: nil, title: form.title ?? "", body: form.body ?? "", error: e.message)
+            return try await render(req, revealed: nil, what: nil, notice: nil, savedDraft: draft, status: e.kind.status)
+        }
+        return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
+    }
+
+    static func updateSavedReply(_ req: Request) async throws -> Response {
+        let ctx = try req.staff
+        let id = try req.uuidParameter("id", what: "saved reply")
+        let form = try req.content.decode(SavedForm.self)
+        do {
+            try await SavedReplies.update(id: id, title: form.title, body: form.body, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
+        } catch let e as CareError where [.badRequest, .unprocessableEntity].contains(e.kind.status) {
+            let draft = SavedDraft(id: id.uuidString, title: form.title ?? "", body: form.body ?? "", error: e.message)
+            return try await render(req, revealed: nil, what: nil, notice: nil, savedDraft: draft, status: e.kind.status)
+        }
         return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
     }
 

@@ -116,6 +116,43 @@ struct TriggerForm: Codable {
         }
     }
 
+    /// Every problem at once, each in the form's words: the trigger's own fields, then each condition
+    /// and action row checked on its own (with the form's event, so a row is judged as it would be),
+    /// so one save shows them all rather than one per save.
+    func allErrors() -> [String] {
+        guard (try? TriggerJSON.parse(json())) == nil else { return [] }
+        func problem(_ f: TriggerForm) -> String? {
+            do {
+                _ = try TriggerJSON.parse(f.json())
+                return nil
+            } catch {
+                return Self.humanPath(error.message)
+            }
+        }
+        var out: [String] = []
+        var bare = self
+        bare.conditions = nil
+        bare.actions = ["0": ActionRow(type: TriggerActionType.sendWebhook.rawValue)]
+        let whole = problem(bare)
+        if let whole { out.append(whole) }
+        // Rows are judged with a name and, when the form's event is refused, the first event.
+        var base = bare
+        if (name ?? "").trimmingCharacters(in: .whitespaces).isEmpty { base.name = "row" }
+        if whole != nil, TriggerEvent(rawValue: event ?? "") == nil { base.event = TriggerEvent.allCases.first?.rawValue }
+        if problem(base) != nil { base.after_minutes = nil }
+        for (i, row) in conditionList.enumerated() where !(row.attribute ?? "").isEmpty {
+            var one = base
+            one.conditions = ["0": row]
+            if let e = problem(one) { out.append(e.replacingOccurrences(of: "Condition 1", with: "Condition \(i + 1)")) }
+        }
+        for (i, row) in actionList.enumerated() where !(row.type ?? "").isEmpty {
+            var one = base
+            one.actions = ["0": row]
+            if let e = problem(one) { out.append(e.replacingOccurrences(of: "Action 1", with: "Action \(i + 1)")) }
+        }
+        return out
+    }
+
     static func humanPath(_ message: String) -> String {
         var out = message
         for (pattern, word) in [(#"conditions\.(all|any)\[(\d+)\]"#, "Condition"), (#"actions\[(\d+)\]"#, "Action")] {

@@ -99,6 +99,8 @@ enum TriggersPageController {
         let conditions: [ConditionRowView]
         let actions: [ActionRowView]
         let error: String?
+        /// Every problem, when there is more than one.
+        let errors: [String]
         let nestedJSON: String?
         let exportHref: String?
         let preview: [PreviewRow]?
@@ -130,14 +132,16 @@ enum TriggersPageController {
     ) async throws -> Response {
         let ctx = try req.staff
         let staff = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).all()
-        // "Condition 2: …" and "Action 1: …" are shown beside that row as well as at the top.
+        // Every problem at once; "Condition 2: …" and "Action 1: …" are shown beside that row as well as at the top.
         let error = error.map { $0.hasPrefix("trigger: ") ? String($0.dropFirst("trigger: ".count)) : $0 }
+        let errors = error == nil || nestedJSON != nil ? [] : form.allErrors()
+        let listed = errors.isEmpty ? error.map { [$0] } ?? [] : errors
         func rowError(_ word: String, _ number: Int) -> String? {
-            guard let error, error.hasPrefix("\(word) \(number),") || error.hasPrefix("\(word) \(number):") else { return nil }
-            return error
+            listed.first { $0.hasPrefix("\(word) \(number),") || $0.hasPrefix("\(word) \(number):") }
         }
-        let usedConditions = form.conditionList.filter { !($0.attribute ?? "").isEmpty }.count
-        let usedActions = form.actionList.filter { !($0.type ?? "").isEmpty }.count
+        // The rows in use, and one blank row when none is (the rest open with "+ Add").
+        let usedConditions = max(1, form.conditionList.filter { !($0.attribute ?? "").isEmpty }.count)
+        let usedActions = max(1, form.actionList.filter { !($0.type ?? "").isEmpty }.count)
         let tags = try await SavedInboxViews.tagsInUse(storeID: ctx.storeID, on: req.db)
         let products = try await Product.byName(storeID: ctx.storeID, on: req.db)
         let data = EditData(
@@ -156,7 +160,7 @@ enum TriggersPageController {
                     ops: TriggerOperator.allCases.map {
                         Option(value: $0.rawValue, label: TriggerWords.op($0), selected: $0.rawValue == (row.op ?? "eq"))
                     },
-                    value: row.value ?? "", spare: i > usedConditions, error: rowError("Condition", i + 1))
+                    value: row.value ?? "", spare: i >= usedConditions, error: rowError("Condition", i + 1))
             },
             actions: form.actionList.enumerated().map { i, row in
                 ActionRowView(
@@ -184,9 +188,10 @@ enum TriggersPageController {
                     settingLabel: TriggerWords.uses(row.type.flatMap(TriggerActionType.init(rawValue:))).setting,
                     showAgent: TriggerWords.uses(row.type.flatMap(TriggerActionType.init(rawValue:))).agent,
                     showPriority: TriggerWords.uses(row.type.flatMap(TriggerActionType.init(rawValue:))).priority,
-                    spare: i > usedActions, error: rowError("Action", i + 1))
+                    spare: i >= usedActions, error: rowError("Action", i + 1))
             },
-            error: error, nestedJSON: nestedJSON, exportHref: id.map { "/app/triggers/\($0)/export" },
+            error: listed.count > 1 ? "\(listed.count) things to fix:" : listed.first, errors: listed.count > 1 ? listed : [],
+            nestedJSON: nestedJSON, exportHref: id.map { "/app/triggers/\($0)/export" },
             preview: preview.map {
                 $0.map { PreviewRow(customer: $0.customer, stars: $0.stars.map { "\($0)★" }, text: $0.text, fires: $0.wouldFire) }
             },

@@ -46,6 +46,8 @@ final class OutboxCompletions: Sendable {
                     try await OutboxQueue.delivered(batch, storage: care.storage, on: db)
                 }
                 for _ in batch { care.metrics.outboxDelivered() }
+                // A mail that follows one of these (the conversation's next) can be claimed now.
+                care.outboxSignal.poke()
             } catch {
                 logger.warning("recording \(batch.count) deliveries failed (they go again after their leases): \(error)")
             }

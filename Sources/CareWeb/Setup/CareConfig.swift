@@ -84,6 +84,8 @@ public struct CareConfig: Sendable {
     /// Run the outbox worker in this process (on for `serve` and `worker`).
     public var runOutboxWorker = false
     public var outboxPollSeconds: Double = 1
+    /// How long a person's reply or resolution waits before its mail is queued, so it can be undone.
+    public var undoSeconds: Double = 10
     public var retryPolicy = OutboxQueue.RetryPolicy()
     /// How long the link to a customer's page in an email keeps working.
     public var pageLinkDays: Double = 90
@@ -213,6 +215,10 @@ public struct CareConfig: Sendable {
         if let v = env["CARELOOP_DKIM_SELECTOR"], !v.isEmpty { c.dkimSelector = v }
         if let v = env["CARELOOP_DKIM_KEY_FILE"], !v.isEmpty { c.dkimKeyFile = v }
         if let v = env["CARELOOP_DNS_RESOLVER"], !v.isEmpty { c.dnsResolver = v }
+        if let v = env["CARELOOP_UNDO_SECONDS"], !v.isEmpty {
+            guard let n = Double(v), n.isFinite, (0...60).contains(n) else { throw ConfigError("CARELOOP_UNDO_SECONDS must be 0 to 60") }
+            c.undoSeconds = n
+        }
         if let v = env["CARELOOP_RETRY_BASE_SECONDS"], let n = Double(v), n > 0 { c.retryPolicy.baseDelay = n }
         if let v = env["CARELOOP_PUBLIC_CACHE_SECONDS"], let n = Double(v), n >= 0 { c.publicCacheSeconds = n }
         if let v = env["CARELOOP_RULES_CACHE_SECONDS"], !v.isEmpty {

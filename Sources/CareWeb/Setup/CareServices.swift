@@ -31,6 +31,8 @@ public struct CareServices: Sendable {
     let shopDeliveries = BodyBudget(perStore: 8 << 20, total: 32 << 20, readsPerAddress: 64)
     /// Which refused shop deliveries are written down (one a second per connection).
     let refusalNotes = RefusalNotes()
+    /// Stores whose widget was seen on their own site, for the first-run checklist.
+    let widgetSightings = WidgetSightings()
     /// The threads raw mail is read on.
     let mailReaders: MailReaders
 }

@@ -19,6 +19,7 @@ struct PageErrorMiddleware: AsyncMiddleware {
             let status = error.kind.status
             let title =
                 switch error.kind {
+                case .gone where error.code == "sample_request": "A test review request"
                 case .gone: "This link has expired"
                 case .notFound: "This page does not exist"
                 default: "That did not work"

@@ -47,6 +47,8 @@ final class TestServer: @unchecked Sendable {
         config.bcryptCost = 4
         // The tests' webhook receivers listen on loopback; the SSRF tests turn this off again.
         config.allowPrivateWebhooks = true
+        // Mails go at once unless a test is about the undo window.
+        config.undoSeconds = 0
         tweak(&config)
         let app = try await buildApplication(config: config, environment: .testing)
         app.logger.logLevel = .warning

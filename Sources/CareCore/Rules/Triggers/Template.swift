@@ -28,22 +28,27 @@ public enum Template {
         return found
     }
 
-    /// Fills the slots; a value that is missing reads as empty, except a missing first name, which
-    /// reads as "there" ("Hi there,").
-    public static func render(_ template: String, values: [String: String]) -> String {
-        render(template, values: values, maxBytes: .max)!
+    /// Fills the slots; a value that is missing reads as empty (taking the space before it along, so
+    /// "For {{product.name}} try" never reads "For  try"), except a missing first name, which reads as
+    /// `firstNameFallback` ("Hi there,"; German greets "Hallo," with none).
+    public static func render(_ template: String, values: [String: String], firstNameFallback: String = "there") -> String {
+        render(template, values: values, maxBytes: .max, firstNameFallback: firstNameFallback)!
     }
 
     /// As `render`, but nil as soon as the text would pass `maxBytes` (a template repeating a long
     /// placeholder hundreds of times is stopped before it is built).
-    public static func render(_ template: String, values: [String: String], maxBytes: Int) -> String? {
+    public static func render(_ template: String, values: [String: String], maxBytes: Int, firstNameFallback: String = "there") -> String? {
         var out = ""
         var rest = Substring(template)
         while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
             out += rest[..<open.lowerBound]
             let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            let value = values[name].flatMap { $0.isEmpty ? nil : $0 }
-            out += value ?? (name == "customer.first_name" ? "there" : "")
+            let value = values[name].flatMap { $0.isEmpty ? nil : $0 } ?? (name == "customer.first_name" ? firstNameFallback : "")
+            let after = rest[close.upperBound...].first
+            if value.isEmpty, out.last == " ", after == nil || after == " " || after == "," || after == "." || after == "!" || after == "?" {
+                out.removeLast()
+            }
+            out += value
             guard out.utf8.count <= maxBytes else { return nil }
             rest = rest[close.upperBound...]
         }

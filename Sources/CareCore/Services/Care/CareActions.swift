@@ -25,11 +25,26 @@ enum CareActions {
         var raised: [TriggerEvent] = []
         var w = Writes()
         let storeID = try s.store.requireID()
+        // A trigger fired by another's action in the same moment writes after what that one wrote,
+        // so the thread reads in the order things happened on every database.
+        let latest = [s.conversation?.lastStaffAt, s.conversation?.lastCustomerAt].compactMap { $0 }.max()
+        let written = latest.map { max(now, $0.addingTimeInterval(0.001)) } ?? now
+        // What the customer reads is in their language (asked once, only when a message goes out).
+        var spoken: RequestLanguage?
+        func language() async throws -> RequestLanguage {
+            if let spoken { return spoken }
+            let l = try await CareLanguage.of(customerID: try s.customer.requireID(), storeID: storeID, on: sql)
+            spoken = l
+            return l
+        }
 
-        func staffMessage(_ template: String, in c: Conversation) {
+        func staffMessage(_ template: String, in c: Conversation, language: RequestLanguage) {
+            let text = Template.render(
+                CareLanguage.localized(template, to: language), values: values(s, links, now: now),
+                firstNameFallback: CareLanguage.firstNameFallback(language))
             let (m, email) = Conversations.stageStaffMessage(
-                Template.render(template, values: values(s, links, now: now)), staffID: nil,
-                in: c, now: now, sentAt: now.addingTimeInterval(Double(w.messages.count) / 1000),
+                text, staffID: nil,
+                in: c, now: now, sentAt: written.addingTimeInterval(Double(w.messages.count) / 1000),
                 countsAsResponse: false)
             w.messages.append(m)
             w.customerMail.append(email)
@@ -40,23 +55,24 @@ enum CareActions {
             switch action {
             case .openConversation(let template, let subject):
                 // One open thread per subject: a second trigger asking adds to it rather than starting another.
+                let spoken = try await language()
                 if s.conversation == nil {
-                    let c = try Conversations.make(
-                        for: s, subject: Template.render(subject ?? "About your review", values: values(s, links, now: now)), now: now)
+                    let line = CareLanguage.localizedLine(subject ?? "About your review [de] Zu Ihrer Bewertung", to: spoken)
+                    let c = try Conversations.make(for: s, subject: Template.render(line, values: values(s, links, now: now)), now: now)
                     s.conversation = c
                     w.newConversation = c
                     raised.append(.conversationOpened)
                 }
-                staffMessage(template, in: s.conversation!)
+                staffMessage(template, in: s.conversation!, language: spoken)
             case .sendMessage(let template):
                 guard let c = s.conversation else { continue }
-                staffMessage(template, in: c)
+                staffMessage(template, in: c, language: try await language())
             case .addNote(let template):
                 guard let c = s.conversation else { continue }
                 w.messages.append(
                     Conversations.makeMessage(
                         .note, body: Template.render(template, values: values(s, links, now: now)), staffID: nil,
-                        to: c, now: now.addingTimeInterval(Double(w.messages.count) / 1000)))
+                        to: c, now: written.addingTimeInterval(Double(w.messages.count) / 1000)))
             case .assign(let to):
                 guard let c = s.conversation else { continue }
                 c.assigneeID = try await Staff.pick(to, storeID: storeID, on: sql)
@@ -91,6 +107,7 @@ enum CareActions {
 
         if let c = w.newConversation {
             try await Conversations.insert(c, customer: s.customer, now: now, on: sql)
+            try await StaffNotifications.conversationOpened(c, subject: s, links: links, now: now, on: sql)
         } else if w.conversationChanged, let c = s.conversation {
             c.updatedAt = now
             try await CareRows.update(c, on: sql)
@@ -98,7 +115,8 @@ enum CareActions {
         for m in w.messages { try await Conversations.insert(m, now: now, on: sql) }
         for payload in w.outbox { try await Outbox.enqueue(payload, storeID: storeID, now: now, on: sql) }
         for payload in w.customerMail {
-            if let held = try await Outbox.enqueueAutomatic(payload, to: s.customer.email, storeID: storeID, now: now, on: sql),
+            if let held = try await Outbox.enqueueAutomatic(
+                payload, to: s.customer.email, storeID: storeID, now: now, conversationID: s.conversation?.id, on: sql),
                 let c = s.conversation
             {
                 // The message stays in the conversation (and on the customer's page); staff see why no mail went.

@@ -14,6 +14,8 @@ public struct CareLinks: Sendable {
     private let requestKey: SymmetricKey
     /// Return paths (`bounce+TOKEN@`) are signed with a third key.
     private let bounceKey: SymmetricKey
+    /// Links that stop one kind of staff notification mail are signed with a fourth.
+    private let notifyKey: SymmetricKey
     public let pageLinkLifetime: TimeInterval
     /// A review request's links work this long after the request was made.
     public static let requestLinkLifetime: TimeInterval = 180 * 86_400
@@ -23,6 +25,7 @@ public struct CareLinks: Sendable {
         self.key = SymmetricKey(data: Data(("careloop-page:" + secret).utf8))
         self.requestKey = SymmetricKey(data: Data(("careloop-request:" + secret).utf8))
         self.bounceKey = SymmetricKey(data: Data(("careloop-bounce:" + secret).utf8))
+        self.notifyKey = SymmetricKey(data: Data(("careloop-notify:" + secret).utf8))
         self.pageLinkLifetime = pageLinkLifetime
     }
 
@@ -55,6 +58,21 @@ public struct CareLinks: Sendable {
     }
 
     public func requestUnsubscribe(token: String) -> String { "\(publicURL)/u/\(token)" }
+
+    /// The link in a staff notification mail that stops that kind of mail for that person (it does
+    /// not expire: an old mail's link still stops them).
+    public func notificationStop(staffID: UUID, kind: String) -> String {
+        let subject = "\(staffID.uuidString.lowercased())~\(kind)"
+        return "\(publicURL)/app/notifications/stop/\(subject).0.\(signature(subject, "0", key: notifyKey))"
+    }
+
+    /// The person and kind a stop link names, if it is signed by this installation.
+    public func openNotificationStop(_ token: String) -> (staffID: UUID, kind: String)? {
+        guard let (subject, _) = verify(token, key: notifyKey) else { return nil }
+        let parts = subject.split(separator: "~")
+        guard parts.count == 2, let id = UUID(uuidString: String(parts[0])) else { return nil }
+        return (id, String(parts[1]))
+    }
 
     /// The token of a mail's return path, `bounce+TOKEN@MAIL_DOMAIN`: the outbox delivery the mail
     /// is, in hex, and 80 bits of its HMAC. Lower-case hex only, so a mail system that changes the

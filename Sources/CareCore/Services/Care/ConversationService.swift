@@ -65,7 +65,7 @@ public enum ConversationService {
     /// A staff reply (emailed to the customer) or an internal note (never sent).
     public static func reply(
         conversationID: UUID, storeID: UUID, body: String, isInternal: Bool, staffID: UUID?,
-        storage: CareStorage, on db: any Database
+        action: UndoableAction? = nil, storage: CareStorage, on db: any Database
     ) async throws -> ConversationMessage {
         let body = try Text.required(body, field: "body", max: 20_000)
         return try await storage.write(on: db) { tx in
@@ -74,19 +74,25 @@ public enum ConversationService {
             if isInternal {
                 return try await Conversations.addMessage(.note, body: body, staffID: staffID, to: c, now: now, on: tx)
             }
-            // Whoever answers an unowned conversation owns it (unless the store turned that off).
-            if c.assigneeID == nil, let staffID, try await ReplyTargets.load(storeID: storeID, on: tx).assignOnReply {
-                c.assigneeID = staffID
+            let send = { () async throws -> ConversationMessage in
+                // Whoever answers an unowned conversation owns it (unless the store turned that off).
+                if c.assigneeID == nil, let staffID, try await ReplyTargets.load(storeID: storeID, on: tx).assignOnReply {
+                    c.assigneeID = staffID
+                }
+                return try await Conversations.sendStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: true, on: tx)
             }
-            return try await Conversations.sendStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: true, on: tx)
+            guard let action else { return try await send() }
+            try await UndoActions.record(action, kind: "send", conversation: c, on: tx)
+            return try await action.binding(send)
         }
     }
 
     /// Resolves a conversation with an optional note. When it is about a review and the store invites
     /// review updates, the customer gets one plain message saying they may update their review if they
-    /// wish: nothing is offered for it, and nothing depends on it.
+    /// wish: nothing is offered for it, and nothing depends on it. With `action`, the mails wait for
+    /// its undo window and follow the mails it queued before (a reply sent with the resolution).
     public static func resolve(
-        conversationID: UUID, storeID: UUID, note: String?, links: CareLinks,
+        conversationID: UUID, storeID: UUID, note: String?, links: CareLinks, action: UndoableAction? = nil,
         storage: CareStorage, on db: any Database
     ) async throws {
         let note = try Text.optional(note, field: "resolution_note", max: 5000)
@@ -94,29 +100,40 @@ public enum ConversationService {
             let c = try await load(conversationID, storeID: storeID, on: tx)
             guard c.status != .resolved else { return }
             let now = storage.now()
-            let customer = try await tx.first(Customer.self, { $0.where("id", .equal, c.customerID) })
-            try await Conversations.markResolved(c, note: note, customer: customer, now: now, on: tx)
-            try await CareRows.update(c, on: tx)
-            try await Conversations.addMessage(.system, body: "Resolved" + (note.map { ": \($0)" } ?? "."), staffID: nil, to: c, now: now, on: tx)
-            if let reviewID = c.reviewID,
-                let store = try await tx.first(Store.self, { $0.where("id", .equal, storeID) }), store.inviteReviewUpdate,
-                let review = try await tx.first(Review.self, { $0.where("id", .equal, reviewID) }), review.status != .rejected
-            {
-                let invitation = ReviewUpdateInvitation.text(
-                    customerName: customer?.name, storeName: store.name,
-                    link: links.conversationPage(token: c.token, issuedAt: now) + "#review")
-                try await Conversations.sendStaffMessage(
-                    invitation, staffID: nil, in: c, now: now.addingTimeInterval(0.001),
-                    countsAsResponse: false, automaticTo: customer?.email, on: tx)
+            let work = { () async throws -> Void in
+                let customer = try await tx.first(Customer.self, { $0.where("id", .equal, c.customerID) })
+                try await Conversations.markResolved(c, note: note, customer: customer, now: now, on: tx)
+                try await CareRows.update(c, on: tx)
+                try await Conversations.addMessage(.system, body: "Resolved" + (note.map { ": \($0)" } ?? "."), staffID: nil, to: c, now: now, on: tx)
+                if let reviewID = c.reviewID,
+                    let store = try await tx.first(Store.self, { $0.where("id", .equal, storeID) }), store.inviteReviewUpdate,
+                    let review = try await tx.first(Review.self, { $0.where("id", .equal, reviewID) }), review.status != .rejected
+                {
+                    let language = try await CareLanguage.of(customerID: c.customerID, storeID: storeID, on: tx)
+                    let invitation = ReviewUpdateInvitation.text(
+                        customerName: customer?.name, storeName: store.name,
+                        link: links.conversationPage(token: c.token, issuedAt: now) + "#review", language: language)
+                    try await Conversations.sendStaffMessage(
+                        invitation, staffID: nil, in: c, now: now.addingTimeInterval(0.001),
+                        countsAsResponse: false, automaticTo: customer?.email, on: tx)
+                }
+                try await fireForConversation(.conversationResolved, c, links: links, now: now, on: tx)
             }
-            try await fireForConversation(.conversationResolved, c, links: links, now: now, on: tx)
+            guard let action else { return try await work() }
+            try await UndoActions.record(action, kind: "resolve", conversation: c, on: tx)
+            try await action.binding(work)
         }
     }
 
     /// Assigns to a staff member by email, or unassigns with nil.
-    public static func assign(conversationID: UUID, storeID: UUID, to email: String?, storage: CareStorage, on db: any Database) async throws {
+    /// `by`: who assigned it; the new assignee hears of it when it was somebody else (a handoff).
+    public static func assign(
+        conversationID: UUID, storeID: UUID, to email: String?, by: (id: UUID, name: String)? = nil, links: CareLinks? = nil,
+        storage: CareStorage, on db: any Database
+    ) async throws {
         try await storage.write(on: db) { tx in
             let c = try await load(conversationID, storeID: storeID, on: tx)
+            let before = c.assigneeID
             if let email {
                 guard let id = try await Staff.pick(email.lowercased(), storeID: storeID, on: tx) else {
                     throw CareError.invalid("assignee", "no staff member of this store has that email")
@@ -125,8 +142,42 @@ public enum ConversationService {
             } else {
                 c.assigneeID = nil
             }
-            c.updatedAt = storage.now()
+            let now = storage.now()
+            c.updatedAt = now
             try await CareRows.update(c, on: tx)
+            if let to = c.assigneeID, to != before, let links, to != by?.id {
+                let from = by?.name ?? "Somebody"
+                try await StaffNotifications.tell(
+                    [to], .handoff, about: c, text: "\(from) handed “\(c.subject)” to you.", links: links, now: now, on: tx)
+            }
+        }
+    }
+
+    /// Hands a conversation to a teammate in one write: the text (if any) as an internal note for
+    /// them, the conversation assigned to them, and they are told. Nothing is written for someone who
+    /// is not on the store's team.
+    public static func handOff(
+        conversationID: UUID, storeID: UUID, to email: String, note: String, by: (id: UUID, name: String), links: CareLinks,
+        storage: CareStorage, on db: any Database
+    ) async throws {
+        let text = note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : try Text.required(note, field: "body", max: 20_000)
+        try await storage.write(on: db) { tx in
+            let c = try await load(conversationID, storeID: storeID, on: tx)
+            // An address only ("round_robin" is a trigger's word, not a person).
+            guard email.contains("@"), let to = try await Staff.pick(email.lowercased(), storeID: storeID, on: tx) else {
+                throw CareError.invalid("handoff", "no staff member of this store has that email")
+            }
+            let now = storage.now()
+            if let text { try await Conversations.addMessage(.note, body: text, staffID: by.id, to: c, now: now, on: tx) }
+            let before = c.assigneeID
+            c.assigneeID = to
+            c.updatedAt = now
+            try await CareRows.update(c, on: tx)
+            if to != before, to != by.id {
+                try await StaffNotifications.tell(
+                    [to], .handoff, about: c, text: "\(by.name) handed “\(c.subject)” to you\(text.map { ": \($0.prefix(140))" } ?? ".")",
+                    links: links, now: now, on: tx)
+            }
         }
     }
 

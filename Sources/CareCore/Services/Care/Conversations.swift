@@ -40,11 +40,11 @@ public enum Conversations {
         let (m, email) = stageStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: countsAsResponse)
         try await insert(m, now: now, on: sql)
         if !countsAsResponse, let to = automaticTo {
-            if let held = try await Outbox.enqueueAutomatic(email, to: to, storeID: c.storeID, now: now, on: sql) {
+            if let held = try await Outbox.enqueueAutomatic(email, to: to, storeID: c.storeID, now: now, conversationID: c.id, on: sql) {
                 try await addMessage(.system, body: held, staffID: nil, to: c, now: now.addingTimeInterval(0.001), on: sql)
             }
         } else {
-            try await Outbox.enqueue(email, storeID: c.storeID, now: now, on: sql)
+            try await Outbox.enqueue(email, storeID: c.storeID, now: now, conversationID: c.id, on: sql)
         }
         c.updatedAt = now
         try await CareRows.update(c, on: sql)
@@ -116,6 +116,10 @@ public enum Conversations {
         m.emailMessageID = emailMessageID
         // Messages made in one moment keep their order.
         m.createdAt = now
+        if let action = UndoableAction.current {
+            m.actionID = action.id
+            m.heldUntil = action.held
+        }
         return m
     }
 }

@@ -17,6 +17,12 @@ enum CustomerReply {
         try await SLAClock.customerWrote(c, now: now, on: sql)
         c.updatedAt = now
         try await CareRows.update(c, on: sql)
+        if let assignee = c.assigneeID {
+            let who = subject.customer.name ?? subject.customer.email
+            let preview = body.count > 140 ? String(body.prefix(140)) + "…" : body
+            try await StaffNotifications.tell(
+                [assignee], .customerReplied, about: c, text: "\(who) answered “\(c.subject)”: \(preview)", links: links, now: now, on: sql)
+        }
         if opened { try await TriggerRunner.fire(.conversationOpened, subject: subject, links: links, now: now, on: sql) }
         try await TriggerRunner.fire(.conversationCustomerReplied, subject: subject, links: links, now: now, on: sql)
         return m

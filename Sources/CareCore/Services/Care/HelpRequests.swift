@@ -66,7 +66,7 @@ public enum HelpRequests {
                 If you did not write to \(store.name), ignore this email. You will not get another one about it today.
                 """
             try await Outbox.enqueue(
-                .staffNotification(to: [email.value], subject: "Please confirm your message to \(store.name)", body: body),
+                .staffNotification(to: [email.value], subject: "Please confirm your message to \(store.name)", body: body, fromName: store.name),
                 storeID: storeID, now: now, on: sql)
         }
     }

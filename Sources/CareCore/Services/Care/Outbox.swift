@@ -8,13 +8,24 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     /// `automatic`: written by a trigger, not a person (it carries `Auto-Submitted`, and counts
     /// towards the automatic-mail limit of its address).
     case conversationMessage(messageID: UUID, automatic: Bool = false)
-    case staffNotification(to: [String], subject: String, body: String)
+    /// A plain mail to a staff member, or a confirmation to someone writing in (`fromName`: the store's).
+    case staffNotification(to: [String], subject: String, body: String, fromName: String? = nil)
+    /// What a staff member is told (`StaffNotifications`): threaded per conversation, with the link
+    /// that stops this kind.
+    case teamNotice(to: String, subject: String, body: String, conversationID: UUID?, stop: String)
+    /// A sample of a mail customers get, to a staff member trying CareLoop (`FirstRun.sendSample`).
+    case sample(kind: SampleKind, to: String, name: String)
+
+    public enum SampleKind: String, Codable, Sendable {
+        case request, care
+    }
     case webhook(endpointID: UUID, event: String, body: String)
     /// A review request (step 0) or its reminders (1, 2), rendered from the stored request when sent.
     case reviewRequest(requestID: UUID, step: Int)
 
     enum CodingKeys: String, CodingKey {
         case type, messageID = "message_id", automatic, to, subject, body, endpointID = "endpoint_id", event, requestID = "request_id", step
+        case fromName = "from_name", conversationID = "conversation_id", stop, sample, name
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,7 +37,16 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
         case "staff_notification":
             self = .staffNotification(
                 to: try c.decode([String].self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
-                body: try c.decode(String.self, forKey: .body))
+                body: try c.decode(String.self, forKey: .body), fromName: try c.decodeIfPresent(String.self, forKey: .fromName))
+        case "team_notice":
+            self = .teamNotice(
+                to: try c.decode(String.self, forKey: .to), subject: try c.decode(String.self, forKey: .subject),
+                body: try c.decode(String.self, forKey: .body), conversationID: try c.decodeIfPresent(UUID.self, forKey: .conversationID),
+                stop: try c.decode(String.self, forKey: .stop))
+        case "sample":
+            self = .sample(
+                kind: try c.decode(SampleKind.self, forKey: .sample), to: try c.decode(String.self, forKey: .to),
+                name: try c.decode(String.self, forKey: .name))
         case "webhook":
             self = .webhook(
                 endpointID: try c.decode(UUID.self, forKey: .endpointID), event: try c.decode(String.self, forKey: .event),
@@ -44,11 +64,24 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
             try c.encode("conversation_message", forKey: .type)
             try c.encode(id, forKey: .messageID)
             if automatic { try c.encode(true, forKey: .automatic) }
-        case .staffNotification(let to, let subject, let body):
+        case .staffNotification(let to, let subject, let body, let fromName):
             try c.encode("staff_notification", forKey: .type)
             try c.encode(to, forKey: .to)
             try c.encode(subject, forKey: .subject)
             try c.encode(body, forKey: .body)
+            try c.encodeIfPresent(fromName, forKey: .fromName)
+        case .teamNotice(let to, let subject, let body, let conversationID, let stop):
+            try c.encode("team_notice", forKey: .type)
+            try c.encode(to, forKey: .to)
+            try c.encode(subject, forKey: .subject)
+            try c.encode(body, forKey: .body)
+            try c.encodeIfPresent(conversationID, forKey: .conversationID)
+            try c.encode(stop, forKey: .stop)
+        case .sample(let kind, let to, let name):
+            try c.encode("sample", forKey: .type)
+            try c.encode(kind, forKey: .sample)
+            try c.encode(to, forKey: .to)
+            try c.encode(name, forKey: .name)
         case .webhook(let endpointID, let event, let body):
             try c.encode("webhook", forKey: .type)
             try c.encode(endpointID, forKey: .endpointID)
@@ -72,7 +105,7 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     var lane: Int {
         switch self {
         case .conversationMessage, .webhook: 0
-        case .reviewRequest, .staffNotification: 1
+        case .reviewRequest, .staffNotification, .teamNotice, .sample: 1
         }
     }
 
@@ -80,7 +113,7 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
     var isAutomatic: Bool {
         switch self {
         case .conversationMessage(_, let automatic): automatic
-        case .reviewRequest, .staffNotification: true
+        case .reviewRequest, .staffNotification, .teamNotice, .sample: true
         case .webhook: false
         }
     }
@@ -88,7 +121,9 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
 
 public enum Outbox {
     /// Queues a delivery in the caller's transaction.
-    static func enqueue(_ payload: OutboxPayload, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws {
+    /// `conversationID`: a mail to the customer of that conversation, delivered only after the ones
+    /// queued for it before (a reply never overtakes the message before it).
+    static func enqueue(_ payload: OutboxPayload, storeID: UUID, now: Date, conversationID: UUID? = nil, on sql: any SQLDatabase) async throws {
         let job = OutboxJob()
         job.id = UUID()
         job.storeID = storeID
@@ -99,6 +134,24 @@ public enum Outbox {
         job.nextAttemptAt = now
         job.createdAt = now
         job.lane = payload.lane
+        job.conversationID = conversationID
+        let action = UndoableAction.current
+        if let action {
+            job.nextAttemptAt = max(now, action.until)
+            job.actionID = action.id
+        }
+        if payload.kind == .email {
+            var previous = action?.chain(email: job.id!)
+            if previous == nil, let conversationID {
+                previous = try await sql.raw(
+                    """
+                    SELECT id FROM outbox WHERE conversation_id = \(bind: conversationID) AND status = \(bind: OutboxStatus.pending.rawValue)
+                    ORDER BY created_at DESC LIMIT 1
+                    """
+                ).first()?.decode(column: "id", as: UUID.self)
+            }
+            job.follows = previous
+        }
         try await CareRows.insert(job, on: sql)
         WriteEffects.noteQueuedDelivery()
     }
@@ -106,16 +159,16 @@ public enum Outbox {
     /// Queues an automatic mail to a customer in the caller's transaction, unless that address
     /// bounced for good or has had this hour's automatic mails (`AutomaticMailLimit`): then nothing
     /// is queued, and the reason comes back for the caller to record.
-    static func enqueueAutomatic(_ payload: OutboxPayload, to email: String, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws
-        -> String?
-    {
+    static func enqueueAutomatic(
+        _ payload: OutboxPayload, to email: String, storeID: UUID, now: Date, conversationID: UUID? = nil, on sql: any SQLDatabase
+    ) async throws -> String? {
         if try await MailBounces.isSuppressed(storeID: storeID, email: email, on: sql) {
             return "Not emailed: mail to \(email) bounced earlier (Settings → Email clears it)."
         }
         guard try await AutomaticMailLimit.take(storeID: storeID, email: email, now: now, on: sql) else {
             return "Not emailed: \(AutomaticMailLimit.perHour) automatic mails went to \(email) this hour (a mail loop is the usual cause)."
         }
-        try await enqueue(payload, storeID: storeID, now: now, on: sql)
+        try await enqueue(payload, storeID: storeID, now: now, conversationID: conversationID, on: sql)
         return nil
     }
 }

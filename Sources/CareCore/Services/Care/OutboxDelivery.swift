@@ -27,9 +27,28 @@ public enum OutboxDelivery {
         case .conversationMessage(let messageID, let automatic):
             return try await sendConversationMessage(
                 messageID, automatic: automatic, job: job, deadline: deadline, mail: mail, links: links, storage: storage, on: db)
-        case .staffNotification(let to, let subject, let body):
+        case .teamNotice(let to, let subject, let body, let conversationID, let stop):
+            // Every notice about one conversation threads on the same (never sent) root message.
+            let root = conversationID.map { mail.messageID(for: "notices-\($0.uuidString)") }
             var m = OutgoingMail(
-                fromName: "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
+                fromName: "CareLoop", fromAddress: mail.fromAddress, to: to, toName: nil, replyTo: nil,
+                subject: subject, text: body + "\n\n--\nStop these emails: \(stop)\n", html: nil,
+                messageID: mail.messageID(for: job.id.uuidString), inReplyTo: root, references: root.map { [$0] } ?? [], date: storage.now())
+            m.automatic = true
+            m.extraHeaders = [("List-Unsubscribe", "<\(stop)>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+            try await send(
+                m, to: [to], as: Sending(job: job, kind: "notification", limited: false, deadline: deadline), mail: mail, links: links,
+                storage: storage, on: db)
+            return nil
+        case .sample(let kind, let to, let name):
+            let m = try await sample(kind, to: to, name: name, job: job, mail: mail, links: links, storage: storage, on: db)
+            try await send(
+                m, to: [to], as: Sending(job: job, kind: "notification", limited: false, deadline: deadline), mail: mail, links: links,
+                storage: storage, on: db)
+            return nil
+        case .staffNotification(let to, let subject, let body, let fromName):
+            var m = OutgoingMail(
+                fromName: fromName ?? "CareLoop", fromAddress: mail.fromAddress, to: to[0], toName: nil, replyTo: nil,
                 subject: subject, text: body, html: nil, messageID: mail.messageID(for: job.id.uuidString),
                 inReplyTo: nil, references: [], date: storage.now())
             m.automatic = true
@@ -56,7 +75,7 @@ public enum OutboxDelivery {
         guard
             let row = try await db.sql.raw(
                 """
-                SELECT m.body, m.created_at, m.conversation_id, c.token, c.subject, c.store_id, u.email, u.name, s.name AS store_name, b.colour
+                SELECT m.body, m.created_at, m.conversation_id, c.token, c.subject, c.store_id, c.customer_id, u.email, u.name, s.name AS store_name, b.colour
                 FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id JOIN customers u ON u.id = c.customer_id
                 JOIN stores s ON s.id = c.store_id LEFT JOIN store_brands b ON b.store_id = c.store_id
                 WHERE m.id = \(bind: id)
@@ -79,12 +98,14 @@ public enum OutboxDelivery {
         let references = earlier.count > 20 ? [earlier[0]] + earlier.suffix(19) : earlier
         let store = try row.decode(column: "store_name", as: String.self)
         let messageID = mail.messageID(for: id.uuidString)
+        let language = try await CareLanguage.of(
+            customerID: try row.decode(column: "customer_id", as: UUID.self), storeID: try row.decode(column: "store_id", as: UUID.self), on: db.sql)
         let m = MessageFormat.mail(
             try row.decode(column: "body", as: String.self), id: messageID, store: store,
             look: StoreBrand.Look(colour: try row.decode(column: "colour", as: String?.self)),
             to: (email, try row.decode(column: "name", as: String?.self)), subject: try row.decode(column: "subject", as: String.self),
             earlier: references, page: links.conversationPage(token: token, issuedAt: createdAt), replyTo: mail.replyAddress(token: token),
-            from: mail.fromAddress, date: createdAt, automatic: automatic)
+            from: mail.fromAddress, date: createdAt, automatic: automatic, language: language)
         try await send(
             m, to: [email], as: Sending(job: job, kind: "care", limited: automatic, deadline: deadline), mail: mail, links: links, storage: storage,
             on: db)
@@ -92,6 +113,45 @@ public enum OutboxDelivery {
         return { sql in
             try await sql.raw("UPDATE conversation_messages SET email_message_id = \(bind: messageID) WHERE id = \(bind: id)").run()
         }
+    }
+
+    /// A sample mail as a customer of this store would get it, addressed to a staff member trying it.
+    static func sample(
+        _ kind: OutboxPayload.SampleKind, to: String, name: String, job: OutboxQueue.Claimed, mail: MailSettings, links: CareLinks,
+        storage: CareStorage, on db: any Database
+    ) async throws -> OutgoingMail {
+        guard let store = try await db.sql.rows(Store.table, { $0.where("id", .equal, job.storeID) }).first else {
+            throw Failure.permanent("the store no longer exists")
+        }
+        let settings = try await RequestSettings.load(storeID: job.storeID, on: db.sql)
+        let language = settings.language
+        var m: OutgoingMail
+        switch kind {
+        case .request:
+            m = RequestMail.preview(
+                store: store, settings: settings, links: links, mailDomain: mail.domain, fromAddress: mail.fromAddress, customer: (to, name),
+                look: try await StoreBrand.load(storeID: job.storeID, on: db))
+        case .care:
+            let first = name.split(separator: " ").first.map(String.init) ?? ""
+            let product = language == .de ? "Beispielprodukt" : "Example product"
+            let values = ["customer.first_name": first, "product.name": product, "store.name": store.name]
+            let text = Template.render(
+                CareLanguage.localized(DefaultTriggers.lowRatingText, to: language), values: values,
+                firstNameFallback: CareLanguage.firstNameFallback(language))
+            let note =
+                language == .de
+                ? "(Ein Test: so schreibt CareLoop einem Kunden nach einer 1★-Bewertung. Antworten auf diese E-Mail gehen nirgendwohin.)"
+                : "(A test: this is how CareLoop writes to a customer after a 1★ review. Replies to this email go nowhere.)"
+            m = MessageFormat.mail(
+                note + "\n\n" + text, id: mail.messageID(for: job.id.uuidString), store: store.name,
+                look: try await StoreBrand.load(storeID: job.storeID, on: db), to: (to, name),
+                subject: Template.render(CareLanguage.localizedLine(DefaultTriggers.lowRatingSubject, to: language), values: values),
+                earlier: [], page: links.publicURL + "/app", replyTo: mail.fromAddress, from: mail.fromAddress, date: storage.now(),
+                automatic: true, language: language)
+        }
+        m.subject = "[Test] " + m.subject
+        m.automatic = true
+        return m
     }
 
     /// What a mail being sent is, for its return path, the automatic-mail limit and its bounces.
@@ -156,23 +216,31 @@ public enum MessageFormat {
     /// customer's page linked and the reply address that brings an answer back.
     static func mail(
         _ body: String, id: String, store: String, look: StoreBrand.Look, to: (email: String, name: String?), subject: String, earlier: [String],
-        page: String, replyTo: String, from: String, date: Date, automatic: Bool
+        page: String, replyTo: String, from: String, date: Date, automatic: Bool, language: RequestLanguage = .en
     ) -> OutgoingMail {
         var m = OutgoingMail(
             fromName: store, fromAddress: from, to: to.email, toName: to.name, replyTo: replyTo,
             subject: earlier.isEmpty ? subject : "Re: \(subject)",
-            text: text(body, link: page), html: html(body, link: page, store: store, look: look), messageID: id, inReplyTo: earlier.last,
+            text: text(body, link: page, language: language), html: html(body, link: page, store: store, look: look, language: language),
+            messageID: id, inReplyTo: earlier.last,
             references: earlier, date: date)
         m.automatic = automatic
         return m
     }
 
-    static func text(_ body: String, link: String) -> String {
-        "\(replyMarker)\n\n\(body)\n\n--\nReply to this email, or answer on your page: \(link)\n"
+    // The reply marker stays English in every language: inbound mail is cut at it.
+    static func text(_ body: String, link: String, language: RequestLanguage = .en) -> String {
+        let footer = language == .de ? "Antworten Sie auf diese E-Mail oder auf Ihrer Seite" : "Reply to this email, or answer on your page"
+        return "\(replyMarker)\n\n\(body)\n\n--\n\(footer): \(link)\n"
     }
 
     /// The message, then a button to the customer's page in the store's colour (`look`).
-    static func html(_ body: String, link: String, store: String, look: StoreBrand.Look = StoreBrand.Look()) -> String {
+    static func html(_ body: String, link: String, store: String, look: StoreBrand.Look = StoreBrand.Look(), language: RequestLanguage = .en)
+        -> String
+    {
+        let (button, orReply) =
+            language == .de
+            ? ("Ihr Gespräch öffnen", "Oder antworten Sie einfach auf diese E-Mail.") : ("Open your conversation", "Or simply reply to this email.")
         let paragraphs = body.components(separatedBy: "\n\n").map { "<p>" + escape($0).replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
         // Colours come from `StoreBrand.colour`, which admits only #rrggbb.
         return """
@@ -180,8 +248,8 @@ public enum MessageFormat {
             <p style="color:#888;font-size:12px">\(escape(replyMarker))</p>
             \(paragraphs.joined(separator: "\n"))
             <p style="margin:2em 0 1em"><a href="\(escape(link))" style="display:inline-block;padding:12px 22px;border-radius:8px;\
-            background:\(look.accent);color:\(look.onAccent);font-weight:bold;text-decoration:none">Open your conversation</a></p>
-            <p style="font-size:13px;color:#555">Or simply reply to this email. — \(escape(store))</p>
+            background:\(look.accent);color:\(look.onAccent);font-weight:bold;text-decoration:none">\(button)</a></p>
+            <p style="font-size:13px;color:#555">\(orReply) — \(escape(store))</p>
             </body></html>
             """
     }

@@ -6,7 +6,7 @@ import SQLKit
 ///
 /// A worker claims due jobs by leasing them (`locked_until`); on PostgreSQL the claim skips rows
 /// another node is claiming at the same moment (`FOR UPDATE SKIP LOCKED`), so two nodes never take
-/// the same job. A node that dies mid-delivery leaves its lease to run out, and the job is delivered
+/// the same job. A mail that `follows` another waits until that one is delivered or dead. A node that dies mid-delivery leaves its lease to run out, and the job is delivered
 /// again, once, with the same Message-ID / webhook id so the receiver can tell.
 public enum OutboxQueue {
     public struct Claimed: Sendable {
@@ -66,6 +66,8 @@ public enum OutboxQueue {
                     WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at <= \(bind: now)
                       AND kind IN \(SQLBind.group(kinds.map(\.rawValue)))
                       AND (locked_until IS NULL OR locked_until < \(bind: now)) \(notStores) \(notHooks) \(inLane)
+                      AND (follows IS NULL OR NOT EXISTS (
+                          SELECT 1 FROM outbox AS earlier WHERE earlier.id = outbox.follows AND earlier.status = \(bind: OutboxStatus.pending.rawValue)))
                     ORDER BY lane, next_attempt_at LIMIT \(bind: limit)\(lockClause))
                 RETURNING id, store_id, kind, payload, attempts, created_at, lane
                 """

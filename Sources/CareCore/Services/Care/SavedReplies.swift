@@ -29,6 +29,22 @@ public enum SavedReplies {
         return reply
     }
 
+    /// Changes a saved reply's title and text, checked as when it was made.
+    public static func update(id: UUID, title: String?, body: String?, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
+        let title = try Text.required(title, field: "title", max: 100)
+        let body = try Text.required(body, field: "body", max: 5000)
+        _ = try Template.validate(body, field: "body")
+        try await storage.write(on: db) { sql in
+            let changed = try await sql.raw(
+                """
+                UPDATE saved_replies SET title = \(bind: title), body = \(bind: body)
+                WHERE id = \(bind: id) AND store_id = \(bind: storeID) RETURNING id
+                """
+            ).all()
+            guard !changed.isEmpty else { throw CareError.notFound("saved reply") }
+        }
+    }
+
     public static func delete(id: UUID, storeID: UUID, storage: CareStorage, on db: any Database) async throws {
         guard try await SavedReply.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first() != nil
         else { throw CareError.notFound("saved reply") }
@@ -49,12 +65,16 @@ public enum SavedReplies {
             let subject = try await CareSubject.of(c, on: db.sql)
         else { return [] }
         let values = CareActions.values(subject, links, now: now)
+        let language = try await CareLanguage.of(customerID: c.customerID, storeID: storeID, on: db.sql)
         // Bounded: a filled-in reply longer than a reply may be is left out (it could not be sent), and
         // the page carries at most `pickerCharacters` of them in all.
         var out: [(id: UUID, title: String, text: String)] = []
         var total = 0
         for r in replies {
-            guard let text = Template.render(r.body, values: values, maxBytes: min(20_000 * 4, pickerCharacters - total)), text.count <= 20_000
+            guard
+                let text = Template.render(
+                    CareLanguage.localized(r.body, to: language), values: values, maxBytes: min(20_000 * 4, pickerCharacters - total),
+                    firstNameFallback: CareLanguage.firstNameFallback(language)), text.count <= 20_000
             else { continue }
             let size = text.utf8.count
             total += size
@@ -70,6 +90,9 @@ public enum SavedReplies {
             let c = try await Conversation.query(on: db).filter(\.$id == conversationID).filter(\.$storeID == storeID).first(),
             let subject = try await CareSubject.of(c, on: db.sql)
         else { throw CareError.notFound("saved reply") }
-        return Template.render(reply.body, values: CareActions.values(subject, links, now: now))
+        let language = try await CareLanguage.of(customerID: c.customerID, storeID: storeID, on: db.sql)
+        return Template.render(
+            CareLanguage.localized(reply.body, to: language), values: CareActions.values(subject, links, now: now),
+            firstNameFallback: CareLanguage.firstNameFallback(language))
     }
 }

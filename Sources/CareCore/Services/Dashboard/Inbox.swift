@@ -263,15 +263,18 @@ public enum Inbox {
             let lastBody = try row.decode(column: "last_body", as: String?.self)
             let updated = try row.decode(column: "updated_at", as: Date.self)
             let tagsJSON = try row.decode(column: "tags", as: String.self)
+            let lastAuthor = try row.decode(column: "last_author", as: String?.self).map { author in
+                author == "staff" && (try? row.decode(column: "last_staff", as: UUID?.self)) == nil ? "trigger" : author
+            }
+            // Only the care trigger has written: the row tells what the customer said (their review).
+            let review = [title, body].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: " — ")
+            let preview = lastAuthor == "trigger" && !review.isEmpty ? review : (lastBody ?? title ?? body ?? subject)
             return Row(
                 conversationID: try row.decode(column: "id", as: UUID.self), subject: subject,
                 status: try row.decode(column: "status", as: String.self), priority: try row.decode(column: "priority", as: String.self),
                 customerID: try row.decode(column: "customer_id", as: UUID.self), customerName: try row.decode(column: "name", as: String?.self),
                 customerEmail: try row.decode(column: "email", as: String.self), stars: try row.decode(column: "rating", as: Int?.self),
-                firstLine: firstLine(lastBody ?? title ?? body ?? subject),
-                lastAuthor: try row.decode(column: "last_author", as: String?.self).map { author in
-                    author == "staff" && (try? row.decode(column: "last_staff", as: UUID?.self)) == nil ? "trigger" : author
-                },
+                firstLine: firstLine(preview), lastAuthor: lastAuthor,
                 lastActivity: max(updated, try row.decode(column: "last_at", as: Date?.self) ?? updated),
                 productName: try row.decode(column: "product_name", as: String?.self),
                 tags: (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? [],

@@ -107,7 +107,9 @@ public enum ReviewImport {
             switch review.before {
             case .shown: decision = .rules(moderation.decide(ReviewContent(title: review.title, body: review.body)))
             case .notShown: decision = .rules(.hold(rule: "import", reason: "not shown on the platform it was imported from"))
-            case .rejected: decision = .rejected
+            case .rejected: decision = .rejected("rejected before it was imported")
+            // Spam is a decision, not a delay: held reviews publish themselves after the hold.
+            case .spam: decision = .rejected("marked spam on the platform it was imported from")
             }
             batch.append(Row(review: review, key: key, decision: decision))
             if batch.count >= options.batchSize { try await flush() }
@@ -133,7 +135,7 @@ public enum ReviewImport {
     /// The content rules' decision, or a person's earlier rejection, which stands.
     enum Decision: Sendable {
         case rules(ModerationDecision)
-        case rejected
+        case rejected(String)
     }
 
     /// The platform's own review id when the file has one; otherwise a hash of what the row says, so
@@ -266,9 +268,9 @@ public enum ReviewImport {
                 review.createdAt = r.date
                 review.updatedAt = now
                 switch decision {
-                case .rejected:
+                case .rejected(let reason):
                     review.status = .rejected
-                    review.statusReason = "rejected before it was imported"
+                    review.statusReason = reason
                     review.moderatedBy = "import"
                     review.moderatedAt = now
                 case .rules(.publish):

@@ -79,7 +79,7 @@ struct ImportedReview: Sendable {
     var before: Before
 
     /// What the old platform did with the review.
-    enum Before: Sendable { case shown, notShown, rejected }
+    enum Before: Sendable { case shown, notShown, rejected, spam }
 }
 
 /// Reads rows of one layout: which column holds which field is settled once, from the header.
@@ -179,7 +179,8 @@ struct ReviewImportRows {
         guard let v = value?.lowercased() else { return .shown }
         // A person's decision (CareLoop's own `rejected`, with its reason) stands.
         if v == "rejected" { return .rejected }
-        return ["false", "0", "no", "n", "spam", "hidden", "unpublished", "not-yet", "pending", "archived"].contains(v) ? .notShown : .shown
+        if v == "spam" { return .spam }
+        return ["false", "0", "no", "n", "hidden", "unpublished", "not-yet", "pending", "archived"].contains(v) ? .notShown : .shown
     }
 
     /// CareLoop's own CSV export puts `'` before a cell that a spreadsheet would run as a formula (and

@@ -166,9 +166,12 @@ public enum MailBounces {
             email = try await sql.raw(
                 "SELECT u.email FROM review_requests r JOIN customers u ON u.id = r.customer_id WHERE r.id = \(bind: requestID)"
             ).first()?.decode(column: "email", as: String.self)
-        case .staffNotification(let to, _, _):
+        case .staffNotification(let to, _, _, _):
             kind = "notification"
             email = to.first
+        case .teamNotice(let to, _, _, _, _), .sample(_, let to, _):
+            kind = "notification"
+            email = to
         case .webhook:
             return nil
         }

@@ -16,6 +16,8 @@ public enum RequestMail {
         public let products: [Product]
         public let request: ReviewRequest
         public let settings: RequestSettings
+        /// The store's colour and whether it has a logo (`/s/{slug}/logo`), for the mail's look.
+        public var look = StoreBrand.Look()
     }
 
     public static func load(requestID: UUID, on db: any Database) async throws -> Content? {
@@ -33,7 +35,9 @@ public enum RequestMail {
         if let tag = order.locale, let spoken = RequestLanguage(rawValue: String(tag.prefix { $0.isLetter }).lowercased()) {
             settings.language = spoken
         }
-        return Content(store: store, customer: customer, order: order, products: products, request: r, settings: settings)
+        var content = Content(store: store, customer: customer, order: order, products: products, request: r, settings: settings)
+        content.look = try await StoreBrand.load(storeID: r.storeID, on: db)
+        return content
     }
 
     static func send(
@@ -80,9 +84,12 @@ public enum RequestMail {
     }
 
     /// The request email for a made-up order of one product, as the store's buyers would get it.
+    /// The request id of every sample mail: its signed links open a page saying it was a test.
+    public static let sampleRequestID = UUID(uuidString: "00000000-0000-0000-0000-0000000c0de0")!
+
     public static func preview(
         store: Store, settings: RequestSettings, links: CareLinks, mailDomain: String, step: Int = 0, fromAddress: String = "",
-        customer: (email: String, name: String) = ("buyer@example.com", "Alex")
+        customer: (email: String, name: String) = ("buyer@example.com", "Alex Morgan"), look: StoreBrand.Look = StoreBrand.Look()
     ) -> OutgoingMail {
         let customer = Customer(storeID: store.id ?? UUID(), email: customer.email, name: customer.name, createdAt: Date())
         let order = Order(
@@ -92,9 +99,10 @@ public enum RequestMail {
         product.name = settings.language == .de ? "Beispielprodukt" : "Example product"
         product.externalID = "example"
         let request = ReviewRequest()
-        request.id = UUID()
+        request.id = sampleRequestID
         request.createdAt = Date()
-        let content = Content(store: store, customer: customer, order: order, products: [product], request: request, settings: settings)
+        var content = Content(store: store, customer: customer, order: order, products: [product], request: request, settings: settings)
+        content.look = look
         return compose(
             content, step: step, messageID: "preview.\(step).\(UUID().uuidString.lowercased())@\(mailDomain)", fromAddress: fromAddress,
             mailDomain: mailDomain, links: links, date: Date())
@@ -105,28 +113,46 @@ public enum RequestMail {
     ) -> OutgoingMail {
         let t = RequestTexts.of(c.settings.language)
         let token = links.requestToken(c.request.id!, createdAt: c.request.createdAt)
-        let values = ["store": c.store.name, "order": c.order.externalID, "name": c.customer.name ?? ""]
-        let greeting = c.customer.name.map { RequestTexts.fill(t.greeting, ["name": $0]) } ?? t.greetingNoName
+        // Greeted by the first name, as a person writes ("Hi Ben," not "Hi Ben Nguyen,").
+        let first = c.customer.name.flatMap { $0.split(separator: " ").first.map(String.init) }.flatMap { Text.carriesLink($0) ? nil : $0 }
+        let values = [
+            "store": c.store.name, "order": c.order.externalID, "name": first ?? "",
+            "product": c.products.first?.name ?? (c.settings.language == .de ? "Ihre Bestellung" : "your order"),
+        ]
+        let greeting = first.map { RequestTexts.fill(t.greeting, ["name": $0]) } ?? t.greetingNoName
+        let accent = c.look.accent
         let unsubscribeURL = links.requestUnsubscribe(token: token)
 
         let own = c.settings.texts[c.settings.language]
         let intro = RequestTexts.fill(own?.intro ?? t.intro, values)
         var text = "\(greeting)\n\n\(intro)\n\(t.starsHint)\n"
+        // The store's logo (served at /s/{slug}/logo) and colour: the mail looks like the shop's.
+        let logo =
+            c.look.hasLogo
+            ? "<p><img src=\"\(MessageFormat.escape(links.publicURL))/s/\(MessageFormat.escape(CareLinks.component(c.store.slug)))/logo\" alt=\"\(MessageFormat.escape(c.store.name))\" style=\"max-height:48px;max-width:200px\"></p>"
+            : ""
         var html = """
             <!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">
+            <div style="border-top:4px solid \(accent);padding-top:.5em">\(logo)
             <p>\(MessageFormat.escape(greeting))</p><p>\(MessageFormat.escape(intro))</p>
             <p style="color:#555">\(MessageFormat.escape(t.starsHint))</p>
             """
         // Ten products' stars at most in an email (an order may have 500): the form lists them all.
         for p in c.products.prefix(maxProductsInMail) {
             text += "\n\(p.name)\n"
-            html += "<p style=\"margin:1.25em 0 .25em;font-weight:600\">\(MessageFormat.escape(p.name))</p><p style=\"font-size:28px;margin:0\">"
+            // The product's picture when the shop gave one (http or https only).
+            let image =
+                p.imageURL.flatMap { u in (u.hasPrefix("https://") || u.hasPrefix("http://")) && u.utf8.count <= 1_000 ? u : nil }.map {
+                    "<img src=\"\(MessageFormat.escape($0))\" alt=\"\" width=\"64\" height=\"64\" style=\"vertical-align:middle;margin-right:.5em;border-radius:6px;object-fit:cover\">"
+                } ?? ""
+            html +=
+                "<p style=\"margin:1.25em 0 .25em;font-weight:600\">\(image)\(MessageFormat.escape(p.name))</p><p style=\"font-size:28px;margin:0\">"
             for n in 1...5 {
                 let url = links.requestForm(token: token, product: p.externalID, stars: n)
                 let label = RequestTexts.fill(t.starLabel, ["n": String(n)])
                 text += "  \(String(repeating: "★", count: n))\(String(repeating: "☆", count: 5 - n)) \(label): \(url)\n"
                 html +=
-                    "<a href=\"\(MessageFormat.escape(url))\" title=\"\(MessageFormat.escape(label))\" aria-label=\"\(MessageFormat.escape(label))\" style=\"color:#f0a000;text-decoration:none\">★</a>"
+                    "<a href=\"\(MessageFormat.escape(url))\" title=\"\(MessageFormat.escape(label))\" aria-label=\"\(MessageFormat.escape(label))\" style=\"color:#b36b00;text-decoration:none\">★</a>"
             }
             html += "</p>"
         }
@@ -139,10 +165,10 @@ public enum RequestMail {
         let help = form + "/help"
         text += "\n\(t.formLink): \(form)\n\n\(t.helpLink): \(help)\n\n--\n\(t.unsubscribe): \(unsubscribeURL)\n"
         html += """
-            <p style="margin-top:1.5em"><a href="\(MessageFormat.escape(form))">\(MessageFormat.escape(t.formLink))</a></p>
+            <p style="margin-top:1.5em"><a href="\(MessageFormat.escape(form))" style="display:inline-block;padding:10px 20px;border-radius:8px;background:\(accent);color:\(c.look.onAccent);font-weight:bold;text-decoration:none">\(MessageFormat.escape(t.formLink))</a></p>
             <p><a href="\(MessageFormat.escape(help))">\(MessageFormat.escape(t.helpLink))</a></p>
-            <p style="margin-top:2em;font-size:12px;color:#777"><a href="\(MessageFormat.escape(unsubscribeURL))" style="color:#777">\(MessageFormat.escape(t.unsubscribe))</a></p>
-            </body></html>
+            <p style="margin-top:2em;font-size:12px;color:#666"><a href="\(MessageFormat.escape(unsubscribeURL))" style="color:#666">\(MessageFormat.escape(t.unsubscribe))</a></p>
+            </div></body></html>
             """
         var m = OutgoingMail(
             fromName: c.store.name, fromAddress: fromAddress, to: c.customer.email, toName: c.customer.name, replyTo: nil,

@@ -41,7 +41,8 @@ public struct RequestSettings: Sendable, Equatable {
     public var quietEndHour = 8
     public var timeZone = "UTC"
     public var language = RequestLanguage.en
-    /// The store's own words, per language; `{store}`, `{order}` and `{name}` are filled in.
+    /// The store's own words, per language; `{store}`, `{order}`, `{name}` (the first name) and
+    /// `{product}` (the first product's name) are filled in.
     public var texts: [RequestLanguage: RequestCustomText] = [:]
     /// Ask only buyers who agreed to marketing email: nowhere, everywhere or in `consentCountries`.
     public var consentRule = ConsentRule.off
@@ -105,7 +106,7 @@ public struct RequestSettings: Sendable, Equatable {
             let intro = try Text.optional(t.intro, field: "intro_\(language.rawValue)", max: 2_000)
             for (field, value) in [("subject_\(language.rawValue)", subject), ("intro_\(language.rawValue)", intro)] {
                 if let unknown = value.flatMap({ RequestTexts.unknownPlaceholders($0).first }) {
-                    throw .invalid(field, "{\(unknown)} is not a placeholder; use {store}, {order} or {name}")
+                    throw .invalid(field, "{\(unknown)} is not a placeholder; use {store}, {order}, {name} or {product}")
                 }
             }
             checked.texts[language] = subject == nil && intro == nil ? nil : RequestCustomText(subject: subject, intro: intro)

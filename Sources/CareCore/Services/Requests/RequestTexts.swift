@@ -74,7 +74,7 @@ public struct RequestTexts: Sendable {
 
     /// `text` with each `{key}` replaced.
     /// The placeholders a store may use in its own texts.
-    public static let placeholders: Set<String> = ["store", "order", "name"]
+    public static let placeholders: Set<String> = ["store", "order", "name", "product"]
 
     /// `{word}`s in `text` that are not placeholders (a typo would be mailed as it is).
     public static func unknownPlaceholders(_ text: String) -> [String] {

@@ -48,7 +48,7 @@ extension ConversationMessage {
         .id(\.$id), .column(\.$storeID, fixed: true),
         .column(\.$conversationID, fixed: true), .text(\.$author, fixed: true),
         .column(\.$staffID, fixed: true), .column(\.$body), .column(\.$emailMessageID),
-        .column(\.$createdAt, fixed: true),
+        .column(\.$createdAt, fixed: true), .column(\.$actionID, fixed: true), .column(\.$heldUntil),
     ])
 }
 
@@ -58,6 +58,7 @@ extension OutboxJob {
         .column(\.$payload), .text(\.$status), .column(\.$attempts),
         .column(\.$nextAttemptAt), .column(\.$lockedUntil), .column(\.$lastError),
         .column(\.$createdAt, fixed: true), .column(\.$deliveredAt), .column(\.$lane, fixed: true),
+        .column(\.$actionID, fixed: true), .column(\.$follows, fixed: true), .column(\.$conversationID, fixed: true),
     ])
 }
 

@@ -32,5 +32,6 @@ public enum CareMigrations {
         M0027_SavedInboxViews(),
         M0028_MailThatBehaves(),
         M0029_ShopConnections(),
+        M0030_EveryDay(),
     ]
 }

@@ -64,6 +64,10 @@ public final class ConversationMessage: Model, @unchecked Sendable {
     /// The RFC 5322 Message-ID of the email that carried it (sent or received), for threading.
     @OptionalField(key: "email_message_id") public var emailMessageID: String?
     @Field(key: "created_at") public var createdAt: Date
+    /// The undoable action (a reply, a resolution) that wrote it; the customer sees it only from
+    /// `heldUntil`, when the undo window is over.
+    @OptionalField(key: "action_id") public var actionID: UUID?
+    @OptionalField(key: "held_until") public var heldUntil: Date?
 
     public init() {}
 }

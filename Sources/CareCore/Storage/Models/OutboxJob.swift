@@ -29,6 +29,12 @@ public final class OutboxJob: Model, @unchecked Sendable {
     @OptionalField(key: "delivered_at") public var deliveredAt: Date?
     /// Which line the job waits in: care mail (0) goes before bulk mail (1) of the same store.
     @Field(key: "lane") public var lane: Int
+    /// The undoable action that queued it (held until its window is over, deleted if undone).
+    @OptionalField(key: "action_id") public var actionID: UUID?
+    /// A mail to the same customer that must be delivered first (a reply before its resolution).
+    @OptionalField(key: "follows") public var follows: UUID?
+    /// The conversation a customer's mail belongs to: its mails go out in the order written.
+    @OptionalField(key: "conversation_id") public var conversationID: UUID?
 
     public init() {}
 }

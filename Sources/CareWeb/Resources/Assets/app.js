@@ -7,6 +7,11 @@
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }
   function go(link) { if (link) { window.location.href = link.getAttribute("href"); } }
+  // Single keys act only with the focus on the page itself (or a row of the inbox): never inside a
+  // box, and never on the messages (clicking into them to read or select puts the focus there).
+  function onPage(t) {
+    return !t || t === document.body || t === document.documentElement || (t.matches && t.matches("a.row"));
+  }
   var reply = $("reply-body");
 
   // Times in the viewer's own zone on hover (the page shows the store's).
@@ -74,6 +79,64 @@
     });
   }
 
+  // "Use" a saved reply with a draft in the box: the saved text joins the draft where the cursor is,
+  // rather than the page loading it in the draft's place (without the script, the page does that).
+  var savedForm = $("saved-reply-form");
+  if (savedForm && reply && texts) {
+    savedForm.addEventListener("submit", function (e) {
+      var chosen = texts.querySelector("li[data-id='" + $("saved").value + "']");
+      if (!chosen || !reply.value.trim()) { return; }
+      e.preventDefault();
+      var at = reply.selectionStart != null ? reply.selectionEnd : reply.value.length;
+      var before = reply.value.slice(0, at), after = reply.value.slice(at);
+      var glue = before && !/\n$/.test(before) ? "\n\n" : "";
+      reply.value = before + glue + chosen.textContent + after;
+      reply.focus();
+      var end = (before + glue + chosen.textContent).length;
+      reply.setSelectionRange(end, end);
+    });
+  }
+
+  // Opened with the mouse: the reply box takes the focus (the keyboard path keeps the page's keys).
+  if (reply && /[?&]focus=reply(&|$)/.test(window.location.search)) { reply.focus(); }
+  Array.prototype.forEach.call(document.querySelectorAll("a.row"), function (row) {
+    row.addEventListener("click", function (e) {
+      if (e.detail === 0 || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) { return; }
+      e.preventDefault();
+      var href = row.getAttribute("href");
+      window.location.href = href + (href.indexOf("?") >= 0 ? "&" : "?") + "focus=reply";
+    });
+  });
+
+  // "Add as internal note" in place: the note joins the thread, the box empties and keeps the focus.
+  var addNote = $("add-note");
+  if (addNote && reply && window.fetch) {
+    addNote.addEventListener("click", function (e) {
+      if (!reply.value.trim()) { return; }
+      e.preventDefault();
+      var form = $("reply-form"), data = new URLSearchParams(new FormData(form));
+      data.set("then", "note");
+      data.set("internal", "1");
+      var text = reply.value;
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" }).then(function (r) {
+        if (!(r.type === "opaqueredirect" || r.ok)) { form.requestSubmit(addNote); return; }
+        var note = document.createElement("article"), who = document.createElement("div"), body = document.createElement("div");
+        note.className = "msg note";
+        who.className = "who";
+        who.textContent = "Note · you · just now";
+        body.className = "body";
+        body.textContent = text;
+        note.appendChild(who);
+        note.appendChild(body);
+        $("thread").appendChild(note);
+        reply.value = "";
+        reply.focus();
+        var st = $("in-place-status");
+        if (st) { st.textContent = "Note added."; }
+      }, function () { form.requestSubmit(addNote); });
+    });
+  }
+
   // Assign, priority and tags change in place: the half-written reply stays where it is.
   var status = $("in-place-status");
   function submitInPlace(form, done) {
@@ -89,6 +152,8 @@
         if (form.id === "priority-form") { $("priority-shown").textContent = $("priority").value; }
         if (form.id === "tags-form") { $("tags-shown").textContent = $("tags").value || "none"; }
         if (status) { status.textContent = "Saved."; }
+        // Saved: the keys go back to the page, not into the box.
+        if (document.activeElement && form.contains(document.activeElement)) { document.activeElement.blur(); }
       });
     });
   });
@@ -97,7 +162,10 @@
     if (!form) { return; }
     var data = new URLSearchParams(new FormData(form));
     data.set("assignee", "me");
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" }).then(function () {
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" }).then(function (r) {
+      if (!(r.type === "opaqueredirect" || r.ok)) { if (status) { status.textContent = "Not assigned: reload and try again."; } return; }
+      var select = $("assignee");
+      if (select && select.getAttribute("data-me")) { select.value = select.getAttribute("data-me"); }
       if (status) { status.textContent = "Assigned to you."; }
     });
   }
@@ -121,12 +189,48 @@
     window.setInterval(poll, 10000);
   }
 
+  // "Copy" beside a snippet: the text to the clipboard (the box is selectable without the script too).
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    button.addEventListener("click", function () {
+      var box = $(button.getAttribute("data-copy"));
+      if (!box) { return; }
+      box.select();
+      var done = function () { button.textContent = "Copied"; };
+      if (navigator.clipboard && navigator.clipboard.writeText) { navigator.clipboard.writeText(box.value).then(done, function () { document.execCommand("copy"); done(); }); }
+      else { document.execCommand("copy"); done(); }
+    });
+  });
+
+  // The undo bar: counts down to the moment the mail is queued, then goes.
+  var undoBar = $("undo-bar"), undoLeft = $("undo-left");
+  if (undoBar && undoLeft) {
+    var until = parseInt(undoLeft.getAttribute("data-until"), 10);
+    var tick = function () {
+      var left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) { undoBar.hidden = true; return; }
+      undoLeft.textContent = "The customer is emailed in " + left + " s · z undoes";
+      window.setTimeout(tick, 250);
+    };
+    tick();
+  }
+
+  // Esc always leaves a box (the saved-reply picker closes itself first).
   document.addEventListener("keydown", function (e) {
-    if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) { return; }
+    if (e.key === "Escape" && typing(e.target) && e.target.id !== "saved-filter") { e.target.blur(); }
+  }, true);
+
+  document.addEventListener("keydown", function (e) {
+    if (!onPage(e.target) || e.ctrlKey || e.metaKey || e.altKey) { return; }
     var rows = Array.prototype.slice.call(document.querySelectorAll("a.row"));
     var i = rows.indexOf(document.activeElement);
     var help = $("key-help");
-    if (rows.length && (e.key === "j" || e.key === "k")) {
+    if (e.key === "?" && help && help.showModal) {
+      help.showModal();
+      e.preventDefault();
+    } else if (e.key === "z" && undoBar && !undoBar.hidden && $("undo")) {
+      $("undo").click();
+      e.preventDefault();
+    } else if (rows.length && (e.key === "j" || e.key === "k")) {
       var next = e.key === "j" ? Math.min(rows.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
       rows[next].focus();
       e.preventDefault();
@@ -152,9 +256,6 @@
       e.preventDefault();
     } else if (e.key === "#") {
       $("tags").focus();
-      e.preventDefault();
-    } else if (e.key === "?" && help && help.showModal) {
-      help.showModal();
       e.preventDefault();
     }
   });

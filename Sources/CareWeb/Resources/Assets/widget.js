@@ -17,26 +17,28 @@
   var T = {
     en: { write: "Write a review", rating: "Your rating", title: "Title", body: "Your review", name: "Your name", email: "Your email (not shown)",
       send: "Send review", thanks: "Thank you! Please confirm your review with the link we just emailed you.", failed: "That did not work: ",
-      stars: " out of 5", reviews: " reviews", none: "No reviews yet", help: "Need help with your order? Talk to us" },
+      stars: " out of 5", reviews: " reviews", none: "No reviews yet", help: "Need help with your order? Talk to us", more: "Show all reviews on this page" },
     de: { write: "Bewertung schreiben", rating: "Ihre Bewertung", title: "Titel", body: "Ihre Bewertung", name: "Ihr Name",
       email: "Ihre E-Mail (nicht sichtbar)", send: "Bewertung senden", thanks: "Danke! Bitte bestätigen Sie Ihre Bewertung mit dem Link aus unserer E-Mail.",
       failed: "Das hat nicht geklappt: ", stars: " von 5", reviews: " Bewertungen", none: "Noch keine Bewertungen",
-      help: "Hilfe bei Ihrer Bestellung? Schreiben Sie uns" }
+      help: "Hilfe bei Ihrer Bestellung? Schreiben Sie uns", more: "Alle Bewertungen dieser Seite zeigen" }
   }[lang];
   var CSS = ":host{all:initial;display:block;font:15px/1.5 system-ui,sans-serif;color:#1a1a1a}" +
-    ".cl{height:100%;overflow:auto;box-sizing:border-box;padding:.75rem;border:1px solid #ddd;border-radius:8px;background:#fff}" +
+    ".ol-clip{overflow:hidden}.more{padding:.5rem 0;text-align:center;border-top:1px solid #eee}.cl{box-sizing:border-box;padding:.75rem;border:1px solid #ddd;border-radius:8px;background:#fff}" +
     "ol{list-style:none;margin:0;padding:0}li.careloop-review{border-top:1px solid #eee;padding:.6rem 0}" +
-    ".careloop-stars,.s{color:#e69b00;margin:0;letter-spacing:1px}.careloop-score{font-size:1.6em;font-weight:700}" +
+    ".careloop-stars,.s{color:#a86200;margin:0;letter-spacing:1px}.careloop-score{font-size:1.6em;font-weight:700}" +
     ".careloop-distribution{list-style:none;padding:0;margin:.25rem 0}.careloop-distribution li{display:flex;gap:.5rem;align-items:center}" +
     "meter{width:8rem}h3{font-size:1em;margin:.2rem 0}p{margin:.2rem 0;overflow-wrap:anywhere;white-space:pre-wrap}" +
     ".careloop-meta{color:#555;font-size:.85em}.careloop-verified{color:#2b6b3a;font-weight:600}" +
     "blockquote{margin:.4rem 0 0 1rem;padding-left:.6rem;border-left:3px solid #cfd8e3;color:#333}" +
     ".careloop-pages{display:flex;gap:1rem;justify-content:center;padding:.5rem}a{color:#1f5fbf}" +
-    "button{font:inherit;padding:.4rem 1rem;border:0;border-radius:6px;background:#1f5fbf;color:#fff;cursor:pointer}" +
+    "button{font:inherit;padding:.4rem 1rem;border:0;border-radius:6px;background:var(--accent,#1f5fbf);color:var(--on-accent,#fff);cursor:pointer}" +
     ".help{margin-left:1rem;color:#1f5fbf}" +
     "a:focus,button:focus,input:focus,textarea:focus{outline:3px solid #f0b400;outline-offset:2px}" +
     "form label{display:block;margin:.4rem 0 .1rem;font-weight:600}input,textarea{font:inherit;width:100%;box-sizing:border-box;padding:.35rem}" +
-    "fieldset{border:0;padding:0;margin:0}fieldset label{display:inline-block;font-weight:400;margin-right:.6rem}fieldset input{width:auto}" +
+    "fieldset{border:0;padding:0;margin:0}fieldset label{display:inline-flex;align-items:center;gap:.3rem;min-width:48px;min-height:48px;" +
+    "box-sizing:border-box;padding:0 .6rem;margin:.2rem .3rem .2rem 0;border:1px solid #bbb;border-radius:8px;font-size:1.15em;font-weight:400;cursor:pointer}" +
+    "fieldset input{width:auto;margin:0}fieldset label:has(input:checked){border-color:#1a1a1a;background:#fff4dd}" +
     ".msg{margin:.5rem 0;padding:.4rem .6rem;border-radius:6px;background:#eef5ff}";
 
   function el(tag, attrs, text) {
@@ -50,8 +52,8 @@
     root.appendChild(el("style", {}, CSS));
     return root;
   }
-  function get(url) {
-    return fetch(url, { credentials: "omit" }).then(function (r) {
+  function get(url, fresh) {
+    return fetch(url, { credentials: "omit", cache: fresh ? "no-cache" : "default" }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.text();
     });
@@ -72,21 +74,54 @@
   }
 
   function reviews(host, product) {
-    // Height reserved before anything loads: the page below never moves.
+    var first = "/embed/" + encodeURIComponent(store) + "/" + encodeURIComponent(product) + "?per_page=5&lang=" + lang;
+    // Height reserved before anything loads (the page below does not move while it fills in); the
+    // widget grows with its reviews past it rather than scrolling inside the shop's page.
     host.style.display = "block";
-    if (!host.style.height) host.style.height = "34rem";
+    if (!host.style.minHeight) host.style.minHeight = "34rem";
     var root = shadow(host);
     var box = el("div", { class: "cl", part: "box" });
     var list = el("div", { "aria-live": "polite" });
     // The form's button first: the list filling in below it moves nothing already shown.
-    box.appendChild(form(product));
+    // A review just sent shows at once: the first page is fetched again past the browser's cache.
+    var writing = form(product, function () { load(first, true); });
+    // Writing a review opens the box to its whole length (the form never hides under the fold).
+    writing.querySelector("button").addEventListener("click", function () { box.classList.add("open"); fit(); });
+    box.appendChild(writing);
     box.appendChild(list);
     root.appendChild(box);
-    function load(path) {
+    // Up to the reserved height the page never moves: reviews past it wait behind "Show all" (a press,
+    // not a shift), which opens the widget to its whole length. No scrollbar inside the shop's page.
+    var more = el("div", { class: "more", hidden: "" });
+    var moreButton = el("button", { type: "button" }, T.more);
+    more.appendChild(moreButton);
+    moreButton.addEventListener("click", function () { box.classList.add("open"); fit(); });
+    function fit() {
+      var ol = list.querySelector("ol");
+      more.hidden = true;
+      if (!ol) return;
+      ol.style.maxHeight = "";
+      ol.classList.remove("ol-clip");
+      var reserved = parseFloat(getComputedStyle(host).minHeight) || 0;
+      if (box.classList.contains("open") || !reserved || box.getBoundingClientRect().height <= reserved) return;
+      more.hidden = false;
+      ol.parentNode.insertBefore(more, ol.nextSibling);
+      var over = box.getBoundingClientRect().height - reserved;
+      ol.classList.add("ol-clip");
+      ol.style.maxHeight = Math.max(96, ol.getBoundingClientRect().height - over) + "px";
+    }
+    function load(path, fresh) {
       var url = new URL(path, base);
       if (url.origin !== base) return Promise.resolve();
-      return get(url.href).then(function (html) {
+      return get(url.href, fresh).then(function (html) {
         list.replaceChildren(fragment(html));
+        // The store's colour on the widget's buttons (only a plain #rrggbb is taken).
+        var section = list.querySelector("section[data-accent]"), hex = /^#[0-9a-fA-F]{6}$/;
+        if (section && hex.test(section.getAttribute("data-accent")) && hex.test(section.getAttribute("data-on-accent"))) {
+          box.style.setProperty("--accent", section.getAttribute("data-accent"));
+          box.style.setProperty("--on-accent", section.getAttribute("data-on-accent"));
+        }
+        fit();
       }).catch(function () { list.replaceChildren(el("p", {}, T.none)); });
     }
     list.addEventListener("click", function (e) {
@@ -96,15 +131,15 @@
       load(a.getAttribute("href")).then(function () {
         var nav = list.querySelector("a[rel=" + a.getAttribute("rel") + "]") || list.querySelector("a");
         if (nav) nav.focus();
-        box.scrollTop = 0;
+        if (box.getBoundingClientRect().top < 0) box.scrollIntoView();
       });
     });
     whenVisible(host, function () {
-      load("/embed/" + encodeURIComponent(store) + "/" + encodeURIComponent(product) + "?per_page=5&lang=" + lang);
+      load(first);
     });
   }
 
-  function form(product) {
+  function form(product, sent) {
     var wrap = el("div", {});
     var open = el("button", { type: "button", "aria-expanded": "false" }, T.write);
     var f = el("form", { hidden: "" });
@@ -142,7 +177,7 @@
       }).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (j) {
           msg.hidden = false;
-          if (r.ok) { msg.textContent = T.thanks; f.reset(); f.hidden = true; open.setAttribute("aria-expanded", "false"); }
+          if (r.ok) { msg.textContent = T.thanks; f.reset(); f.hidden = true; open.setAttribute("aria-expanded", "false"); if (sent) sent(); }
           else msg.textContent = T.failed + ((j.error && j.error.message) || ("HTTP " + r.status));
         });
       }).catch(function (err) { msg.hidden = false; msg.textContent = T.failed + err.message; });

@@ -1,0 +1,109 @@
+import CareCore
+import Fluent
+import Foundation
+import XCTest
+
+@testable import CareWeb
+
+/// Nothing irreversible from one press: a reply or resolution waits out its undo window before its
+/// mail is queued, and undoing it takes everything back; a reply sent with its resolution reaches the
+/// customer before the resolution mail, every time.
+final class UndoAndOrderTests: XCTestCase {
+    func testResolveThenUndoSendsNothingAndAnUndoneReplyComesBackToTheBox() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        defer { sink.stop() }
+        try await onEachBackend(tweak: { c in
+            mailConfig(sink)(&c)
+            c.undoSeconds = 3
+        }) { server in
+            // setup: a 1★ conversation whose care mail has gone
+            let (store, key, owner) = try await server.storeWithOwner("undo")
+            let grace = "grace-\(store.slug)@example.com"
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: grace, name: "Grace", rating: 1, body: "Leaks."))
+            _ = try await sink.waitFor(1, to: grace)
+            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+
+            // act: resolve
+            let resolved = try await owner.post("/app/conversations/\(id)/resolve", ["note": "sorted"])
+            XCTAssertEqual(resolved.status, .seeOther)
+            let location = try XCTUnwrap(resolved.headers.first(name: .location))
+            let action = try XCTUnwrap(location.components(separatedBy: "undo=").last)
+            // check: resolved at once, the mail held, and the customer's page does not show it yet
+            let conversation = try await Conversation.find(id, on: server.app.db)
+            XCTAssertEqual(conversation?.status, .resolved)
+            let next = try await owner.get(location)
+            XCTAssertTrue(next.text.contains("id=\"undo-bar\""), "the next page offers the undo")
+            // act: undo
+            let undone = try await owner.post("/app/conversations/\(id)/undo", ["action": action])
+            XCTAssertEqual(undone.status, .ok, undone.text)
+            XCTAssertTrue(undone.text.contains("Undone: nothing was sent to the customer."))
+            // check: open again, no resolution mail, ever
+            let after = try await Conversation.find(id, on: server.app.db)
+            XCTAssertEqual(after?.status, .open)
+            XCTAssertNil(after?.resolvedAt)
+            let held = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$actionID == UUID(uuidString: action))
+                .count()
+            XCTAssertEqual(held, 0, "the held mails are gone")
+            try await Task.sleep(nanoseconds: 4_000_000_000)
+            XCTAssertEqual(sink.messages().filter { ($0["rcpt_tos"] as? [String]) == [grace] }.count, 1, "only the care mail ever went")
+
+            // act: a reply, then undo
+            let replied = try await owner.post("/app/conversations/\(id)/reply", ["body": "We are sending a new lid.", "then": "send"])
+            let replyAction = try XCTUnwrap(replied.headers.first(name: .location)?.components(separatedBy: "undo=").last)
+            let back = try await owner.post("/app/conversations/\(id)/undo", ["action": replyAction])
+            // check: the reply is back in the box, not in the thread, and never mailed
+            XCTAssertTrue(back.text.contains(">We are sending a new lid.</textarea>"), "the reply returns to the box")
+            let messages = try await ConversationMessage.query(on: server.app.db).filter(\.$conversationID == id).filter(\.$author == .staff).count()
+            XCTAssertEqual(messages, 1, "only the care trigger's message stays")
+            // act: a second undo of the same action, and an undo once the window is over
+            let again = try await owner.post("/app/conversations/\(id)/undo", ["action": replyAction])
+            XCTAssertEqual(again.status, .notFound)
+            let late = try await owner.post("/app/conversations/\(id)/reply", ["body": "Sent for real.", "then": "send"])
+            let lateAction = try XCTUnwrap(late.headers.first(name: .location)?.components(separatedBy: "undo=").last)
+            let mails = try await sink.waitFor(2, to: grace, timeout: 15)
+            XCTAssertTrue((mails[1]["text"] as? String)?.contains("Sent for real.") == true)
+            let tooLate = try await owner.post("/app/conversations/\(id)/undo", ["action": lateAction])
+            XCTAssertEqual(tooLate.status, .conflict, "once the mail has gone, nothing is undone")
+            // another store's owner cannot undo this store's action
+            let (_, _, stranger) = try await server.storeWithOwner("other")
+            let foreign = try await stranger.post("/app/conversations/\(id)/undo", ["action": lateAction])
+            XCTAssertEqual(foreign.status, .notFound)
+        }
+    }
+
+    func testSendAndResolveDeliversTheReplyBeforeTheResolutionMailTwentyTimesOutOfTwenty() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        defer { sink.stop() }
+        try await onEachBackend(tweak: mailConfig(sink)) { server in
+            // setup: 20 conversations, care mails gone
+            let (store, key, owner) = try await server.storeWithOwner("order")
+            let customers = (0..<20).map { "c\($0)-\(store.slug)@example.com" }
+            for email in customers {
+                _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: email, name: "Kim", rating: 1, body: "Broken."))
+            }
+            _ = try await sink.waitFor(20, what: "care mails", timeout: 30) { m in customers.contains((m["rcpt_tos"] as? [String])?.first ?? "") }
+            let ids = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).all().map { $0.id! }
+            XCTAssertEqual(ids.count, 20)
+
+            // act: send and resolve on each
+            for id in ids {
+                let r = try await owner.post("/app/conversations/\(id)/reply", ["body": "Reply first.", "then": "resolve"])
+                XCTAssertEqual(r.status, .seeOther, r.text)
+            }
+            // check: each customer got the reply, then the resolution mail, in that order
+            let all = try await sink.waitFor(60, what: "mails", timeout: 60) { m in customers.contains((m["rcpt_tos"] as? [String])?.first ?? "") }
+            var inOrder = 0
+            for email in customers {
+                let theirs = all.filter { ($0["rcpt_tos"] as? [String])?.first == email }.map { ($0["text"] as? String) ?? "" }
+                XCTAssertEqual(theirs.count, 3, email)
+                guard let reply = theirs.firstIndex(where: { $0.contains("Reply first.") }),
+                    let resolution = theirs.firstIndex(where: { $0.contains("marked this conversation as resolved") })
+                else { continue }
+                if reply < resolution { inOrder += 1 }
+            }
+            XCTAssertEqual(inOrder, 20, "the reply arrives before the resolution mail in every conversation")
+        }
+    }
+}
