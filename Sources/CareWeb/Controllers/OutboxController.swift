@@ -30,7 +30,7 @@ struct OutboxJobView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, kind, type, status, attempts, nextAttemptAt = "next_attempt_at", lastError = "last_error"
-        case createdAt = "created_at", deliveredAt = "delivered_at"
+        case createdAt = "created_at", deliveredAt = "delivered_at", waitingFor = "waiting_for"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -43,7 +43,10 @@ struct OutboxJobView: Encodable {
         try c.encode(type, forKey: .type)
         try c.encode(job.status.rawValue, forKey: .status)
         try c.encode(job.attempts, forKey: .attempts)
-        try c.encode(job.nextAttemptAt, forKey: .nextAttemptAt)
+        // A mail waiting for the conversation's earlier one has no time of its own yet.
+        let waiting = job.status == .pending && job.nextAttemptAt >= Outbox.waiting
+        try c.encode(waiting ? nil : job.nextAttemptAt, forKey: .nextAttemptAt)
+        try c.encode(waiting ? job.follows : nil, forKey: .waitingFor)
         try c.encode(job.lastError, forKey: .lastError)
         try c.encode(job.createdAt, forKey: .createdAt)
         try c.encode(job.deliveredAt, forKey: .deliveredAt)

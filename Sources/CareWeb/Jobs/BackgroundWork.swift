@@ -7,7 +7,8 @@ enum BackgroundWork {
         var work: [any LifecycleHandler] = []
         if periodic {
             work += [
-                PeriodicJob.moderationDeadline, PeriodicJob.retention, PeriodicJob.timedTriggers(every: config.timedTriggerSeconds),
+                PeriodicJob.moderationDeadline, PeriodicJob.retention, PeriodicJob.strandedMail,
+                PeriodicJob.timedTriggers(every: config.timedTriggerSeconds),
                 PeriodicJob.reviewRequests(every: config.requestSweepSeconds),
             ]
         }

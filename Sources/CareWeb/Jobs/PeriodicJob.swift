@@ -65,6 +65,12 @@ extension PeriodicJob {
         }
     }
 
+    /// Every minute, mails left waiting for one that vanished (removed with its customer) come due.
+    static let strandedMail = PeriodicJob(name: "stranded mail", every: .seconds(60), initialDelay: .seconds(20)) { care, db, logger in
+        let n = try await OutboxQueue.releaseStranded(storage: care.storage, on: db)
+        if n > 0 { logger.info("released \(n) mail(s) whose earlier mail was gone") }
+    }
+
     /// Hourly, removes the text of resolved conversations past a store's retention setting.
     static let retention = PeriodicJob(name: "retention", every: .seconds(3600), initialDelay: .seconds(30)) { care, db, logger in
         let n = try await Retention.purge(storage: care.storage, on: db)

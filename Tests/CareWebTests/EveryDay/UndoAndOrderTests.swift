@@ -106,4 +106,79 @@ final class UndoAndOrderTests: XCTestCase {
             XCTAssertEqual(inOrder, 20, "the reply arrives before the resolution mail in every conversation")
         }
     }
+
+    func testAMailBehindAHeldReplyWaitsOutsideTheQueueAndFollowsItOut() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        defer { sink.stop() }
+        try await onEachBackend(tweak: { c in
+            mailConfig(sink)(&c)
+            c.undoSeconds = 3
+        }) { server in
+            // setup: a 1★ conversation whose care mail has gone
+            let (store, key, owner) = try await server.storeWithOwner("chain")
+            let kim = "kim-\(store.slug)@example.com"
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: kim, name: "Kim", rating: 1, body: "Cracked."))
+            _ = try await sink.waitFor(1, to: kim)
+            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+
+            // act: a reply held for its undo window, then a message through the API behind it
+            let held = try await owner.post("/app/conversations/\(id)/reply", ["body": "First, the held reply.", "then": "send"])
+            XCTAssertEqual(held.status, .seeOther, held.text)
+            let api = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Second, from the API."])
+            XCTAssertEqual(api.status, .created, api.text)
+
+            // check: the API's mail waits for the held one, outside the due range, and says so
+            let pending = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$status == .pending).all()
+            XCTAssertEqual(pending.count, 2)
+            let first = try XCTUnwrap(pending.first { $0.actionID != nil })
+            let second = try XCTUnwrap(pending.first { $0.actionID == nil })
+            XCTAssertEqual(second.follows, first.id)
+            XCTAssertGreaterThanOrEqual(second.nextAttemptAt, Outbox.waiting)
+            let listed = try await server.send(.GET, "/api/v1/outbox?status=pending", key: key)
+            let jobs = try XCTUnwrap(listed.json["jobs"] as? [[String: Any]])
+            let shown = try XCTUnwrap(jobs.first { ($0["id"] as? String) == second.id!.uuidString })
+            XCTAssertEqual(shown["waiting_for"] as? String, first.id!.uuidString)
+            XCTAssertTrue(shown["next_attempt_at"] is NSNull, "a waiting mail has no time of its own")
+
+            // check: once the window runs out, both go, the held reply first
+            let mails = try await sink.waitFor(3, to: kim, timeout: 30).map { ($0["text"] as? String) ?? "" }
+            let a = try XCTUnwrap(mails.firstIndex { $0.contains("First, the held reply.") })
+            let b = try XCTUnwrap(mails.firstIndex { $0.contains("Second, from the API.") })
+            XCTAssertLessThan(a, b)
+        }
+    }
+
+    func testAMailWhoseEarlierMailVanishedIsReleased() async throws {
+        let sink = SMTPSink()
+        try sink.start()
+        defer { sink.stop() }
+        try await onEachBackend(tweak: { c in
+            mailConfig(sink)(&c)
+            c.undoSeconds = 3600
+        }) { server in
+            // setup: a held reply, and an API message waiting behind it
+            let (store, key, owner) = try await server.storeWithOwner("stranded")
+            let lee = "lee-\(store.slug)@example.com"
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: lee, name: "Lee", rating: 2, body: "Late."))
+            _ = try await sink.waitFor(1, to: lee)
+            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+            _ = try await owner.post("/app/conversations/\(id)/reply", ["body": "Held for an hour.", "then": "send"])
+            _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Behind it."])
+            let heldJob = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$actionID != nil).first()
+            let held = try XCTUnwrap(heldJob)
+            // check: nothing to release while the earlier mail is there
+            let none = try await OutboxQueue.releaseStranded(storage: server.app.care.storage, on: server.app.db)
+            XCTAssertEqual(none, 0)
+
+            // act: the earlier mail vanishes (as when its customer is erased), and the periodic sweep runs
+            try await held.delete(on: server.app.db)
+            let released = try await OutboxQueue.releaseStranded(storage: server.app.care.storage, on: server.app.db)
+
+            // check: the waiting mail is released and delivered
+            XCTAssertEqual(released, 1)
+            let mails = try await sink.waitFor(2, to: lee, timeout: 30)
+            XCTAssertTrue(mails.contains { (($0["text"] as? String) ?? "").contains("Behind it.") })
+        }
+    }
 }

@@ -120,6 +120,9 @@ public enum OutboxPayload: Codable, Sendable, Equatable {
 }
 
 public enum Outbox {
+    /// `next_attempt_at` of a mail waiting for the one before it: past any real date, outside every claim's range.
+    public static let waiting = Date(timeIntervalSince1970: 32_503_680_000) // 3000-01-01
+
     /// Queues a delivery in the caller's transaction.
     /// `conversationID`: a mail to the customer of that conversation, delivered only after the ones
     /// queued for it before (a reply never overtakes the message before it).
@@ -150,7 +153,12 @@ public enum Outbox {
                     """
                 ).first()?.decode(column: "id", as: UUID.self)
             }
-            job.follows = previous
+            // A mail behind another waits out of the due range (so claims never scan a long chain),
+            // until the one before it is delivered or dead (`OutboxQueue.releaseFollowers`).
+            if let previous {
+                job.follows = previous
+                job.nextAttemptAt = Outbox.waiting
+            }
         }
         try await CareRows.insert(job, on: sql)
         WriteEffects.noteQueuedDelivery()

@@ -6,7 +6,8 @@ import SQLKit
 ///
 /// A worker claims due jobs by leasing them (`locked_until`); on PostgreSQL the claim skips rows
 /// another node is claiming at the same moment (`FOR UPDATE SKIP LOCKED`), so two nodes never take
-/// the same job. A mail that `follows` another waits until that one is delivered or dead. A node that dies mid-delivery leaves its lease to run out, and the job is delivered
+/// the same job. A mail that `follows` another waits (`Outbox.waiting`) until that one is delivered or dead.
+/// A node that dies mid-delivery leaves its lease to run out, and the job is delivered
 /// again, once, with the same Message-ID / webhook id so the receiver can tell.
 public enum OutboxQueue {
     public struct Claimed: Sendable {
@@ -124,7 +125,49 @@ public enum OutboxQueue {
                 WHERE id IN \(SQLBind.group(jobs.map(\.job.id)))
                 """
             ).run()
+            try await releaseFollowers(of: jobs.map(\.job.id), now: now, on: sql)
         }
+    }
+
+    /// When a waiting mail may go once it stops waiting: now, or when its own undo window ends.
+    private static func dueWhenReleased(now: Date, on sql: any SQLDatabase) -> SQLQueryString {
+        let greatest: SQLQueryString = sql.dialect.name == "postgresql" ? "GREATEST" : "MAX"
+        return "\(greatest)(\(bind: now), COALESCE((SELECT u.until FROM undo_actions AS u WHERE u.id = outbox.action_id), \(bind: now)))"
+    }
+
+    /// The mails that waited for `ids` (delivered or dead now) come due, in the caller's write.
+    static func releaseFollowers(of ids: [UUID], now: Date, on sql: any SQLDatabase) async throws {
+        guard !ids.isEmpty else { return }
+        try await sql.raw(
+            """
+            UPDATE outbox SET next_attempt_at = \(dueWhenReleased(now: now, on: sql))
+            WHERE follows IN \(SQLBind.group(ids)) AND status = \(bind: OutboxStatus.pending.rawValue)
+              AND next_attempt_at >= \(bind: Outbox.waiting)
+            """
+        ).run()
+    }
+
+    /// Waiting mails whose earlier mail is gone or no longer pending (removed with a customer, taken
+    /// back by an undo) come due; `conversationID` narrows it to one conversation. A chain never
+    /// stalls on a row that vanished. Returns how many.
+    @discardableResult
+    static func releaseStranded(conversationID: UUID? = nil, now: Date, on sql: any SQLDatabase) async throws -> Int {
+        let narrow: SQLQueryString = conversationID.map { "AND conversation_id = \(bind: $0)" } ?? ""
+        let rows = try await sql.raw(
+            """
+            UPDATE outbox SET next_attempt_at = \(dueWhenReleased(now: now, on: sql))
+            WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at >= \(bind: Outbox.waiting) \(narrow)
+              AND NOT EXISTS (
+                  SELECT 1 FROM outbox AS earlier WHERE earlier.id = outbox.follows AND earlier.status = \(bind: OutboxStatus.pending.rawValue))
+            RETURNING id
+            """
+        ).all()
+        return rows.count
+    }
+
+    /// The periodic safety net for `releaseStranded`, in its own write.
+    public static func releaseStranded(storage: CareStorage, on db: any Database) async throws -> Int {
+        try await storage.write(on: db) { sql in try await releaseStranded(now: storage.now(), on: sql) }
     }
 
     /// Records a failed attempt: retried later, or dead-lettered when it cannot succeed or its window is over.
@@ -146,6 +189,7 @@ public enum OutboxQueue {
                 WHERE id = \(bind: job.id)
                 """
             ).run()
+            if dead { try await releaseFollowers(of: [job.id], now: now, on: sql) }
         }
         return status
     }

@@ -143,7 +143,17 @@ public enum UndoActions {
                 ORDER BY created_at LIMIT 1
                 """
             ).first()?.decode(column: "body", as: String.self)
+            // Mails queued after the action's own wait for what the action's mails waited for.
+            let taken = try await sql.raw(
+                "SELECT id FROM outbox WHERE action_id = \(bind: actionID) AND store_id = \(bind: storeID) ORDER BY created_at"
+            ).all().map { try $0.decode(column: "id", as: UUID.self) }
+            for id in taken {
+                try await sql.raw(
+                    "UPDATE outbox SET follows = (SELECT d.follows FROM outbox AS d WHERE d.id = \(bind: id)) WHERE follows = \(bind: id)"
+                ).run()
+            }
             try await sql.raw("DELETE FROM outbox WHERE action_id = \(bind: actionID) AND store_id = \(bind: storeID)").run()
+            try await OutboxQueue.releaseStranded(conversationID: conversationID, now: now, on: sql)
             try await sql.raw("DELETE FROM conversation_messages WHERE action_id = \(bind: actionID) AND store_id = \(bind: storeID)").run()
             // The reply-target results the action settled: the clock runs again as it did.
             try await sql.raw("DELETE FROM sla_results WHERE conversation_id = \(bind: conversationID) AND settled_at >= \(bind: startedAt)").run()

@@ -14,7 +14,9 @@ public struct M0030_EveryDay: AsyncMigration {
         try await db.schema("outbox").field("follows", .uuid).update()
         try await db.schema("outbox").field("conversation_id", .uuid).update()
         try await db.sql.create(index: "outbox_by_action").on("outbox").column("action_id").run()
-        try await db.sql.create(index: "outbox_by_conversation").on("outbox").column("conversation_id").column("status").run()
+        // The tail of a conversation's mails (its newest pending one) without sorting, and the mails waiting for one.
+        try await db.sql.create(index: "outbox_by_conversation").on("outbox").column("conversation_id").column("status").column("created_at").run()
+        try await db.sql.create(index: "outbox_by_follows").on("outbox").column("follows").run()
         try await db.schema("conversation_messages").field("action_id", .uuid).update()
         try await db.schema("conversation_messages").field("held_until", .datetime).update()
         try await db.schema("staff_users").field("notify_off", .string, .required, .sql(.default(""))).update()
@@ -63,6 +65,9 @@ public struct M0030_EveryDay: AsyncMigration {
         try await db.schema("staff_users").deleteField("notice_hour").update()
         try await db.schema("staff_users").deleteField("notice_mails").update()
         try await db.schema("staff_users").deleteField("notify_off").update()
+        for index in ["outbox_by_follows", "outbox_by_conversation", "outbox_by_action"] {
+            try await db.sql.drop(index: index).run()
+        }
         try await db.schema("conversation_messages").deleteField("held_until").update()
         try await db.schema("conversation_messages").deleteField("action_id").update()
         try await db.schema("outbox").deleteField("conversation_id").update()
