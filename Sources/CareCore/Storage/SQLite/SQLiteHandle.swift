@@ -11,7 +11,10 @@ import NIOConcurrencyHelpers
 /// its lock only guards against a transaction's closure running two statements at once.
 final class SQLiteHandle: @unchecked Sendable {
     private var db: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: CachedStatement] = [:]
+    /// What the kept statements hold (SQLite's own count), and a clock for which was used last.
+    private var cachedBytes = 0
+    private var uses: UInt64 = 0
     private let lock = NIOLock()
     let path: String
 
@@ -93,7 +96,7 @@ final class SQLiteHandle: @unchecked Sendable {
     }
 
     deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for cached in statements.values { sqlite3_finalize(cached.statement) }
         sqlite3_close_v2(db)
     }
 
@@ -102,17 +105,27 @@ final class SQLiteHandle: @unchecked Sendable {
         _ = try query(sql, [])
     }
 
+    /// How many statements are kept prepared, and the bytes SQLite counts for them.
+    var statementCache: (count: Int, bytes: Int) {
+        lock.withLock { (statements.count, cachedBytes) }
+    }
+
     /// Prepares (once), binds, steps and collects the rows of one statement.
     func query(_ sql: String, _ binds: [SQLiteValue]) throws -> [DirectSQLiteRow] {
         lock.lock()
         defer { lock.unlock() }
-        let statement = try prepared(sql)
+        let (sql, binds) = Self.bindingPaging(sql, binds)
+        let (statement, kept) = try prepared(sql)
         stoppedForBudget = false
         budgetEnd = inlineBudgetNanos > 0 && sqlite3_stmt_readonly(statement) != 0 ? Self.threadCPUTime() + inlineBudgetNanos : 0
         defer {
             budgetEnd = 0
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
+            if kept {
+                sqlite3_reset(statement)
+                sqlite3_clear_bindings(statement)
+            } else {
+                sqlite3_finalize(statement)
+            }
         }
         for (i, value) in binds.enumerated() {
             try check(bind(value, at: Int32(i + 1), in: statement), sql)
@@ -135,21 +148,92 @@ final class SQLiteHandle: @unchecked Sendable {
         }
     }
 
-    /// Statements kept prepared. The SQL texts are the code's own, but a few carry one placeholder per
-    /// item of a list from outside (`IN (?, ?, …)`), so the cache is bounded all the same.
-    static let maxCachedStatements = 512
+    private struct CachedStatement {
+        let statement: OpaquePointer
+        let bytes: Int
+        var lastUsed: UInt64
+    }
 
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let cached = statements[sql] { return cached }
-        if statements.count >= Self.maxCachedStatements {
-            for statement in statements.values { sqlite3_finalize(statement) }
-            statements.removeAll(keepingCapacity: true)
+    /// Statements kept prepared, at most this many and this many bytes a connection (a statement
+    /// over a wide table holds ~13 KB). The least recently used go first. Most SQL texts are the
+    /// code's own, but some carry one placeholder per item of a list from outside (`IN (?, ?, …)`).
+    static let maxCachedStatements = 256
+    static let maxCachedBytes = 1_536 * 1024
+
+    /// Prepares `sql`, or takes it from the cache. `kept`: the statement stays cached (reset after
+    /// use); otherwise the caller finalizes it. Schema changes and pragmas run once and are not kept.
+    private func prepared(_ sql: String) throws -> (statement: OpaquePointer, kept: Bool) {
+        uses &+= 1
+        if let cached = statements[sql] {
+            statements[sql]?.lastUsed = uses
+            return (cached.statement, true)
         }
         var statement: OpaquePointer?
         try check(sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil), sql)
         guard let statement else { throw DirectSQLiteError(code: SQLITE_MISUSE, message: "empty statement: \(sql)") }
-        statements[sql] = statement
-        return statement
+        guard Self.worthKeeping(sql) else { return (statement, false) }
+        let bytes = Int(sqlite3_stmt_status(statement, SQLITE_STMTSTATUS_MEMUSED, 0))
+        if statements.count >= Self.maxCachedStatements || cachedBytes + bytes > Self.maxCachedBytes {
+            evict(toFit: bytes)
+        }
+        statements[sql] = CachedStatement(statement: statement, bytes: bytes, lastUsed: uses)
+        cachedBytes += bytes
+        return (statement, true)
+    }
+
+    /// Drops the least recently used statements until a quarter of the room is free besides `bytes`,
+    /// so a run of new statements does not evict on every call.
+    private func evict(toFit bytes: Int) {
+        let byAge = statements.sorted { $0.value.lastUsed < $1.value.lastUsed }
+        var index = byAge.startIndex
+        while index < byAge.endIndex,
+            statements.count > Self.maxCachedStatements * 3 / 4 || cachedBytes + bytes > Self.maxCachedBytes * 3 / 4
+        {
+            let (sql, cached) = byAge[index]
+            sqlite3_finalize(cached.statement)
+            statements[sql] = nil
+            cachedBytes -= cached.bytes
+            index += 1
+        }
+    }
+
+    /// Statements that run once (creating tables and indexes, pragmas) are not worth their memory.
+    static func worthKeeping(_ sql: String) -> Bool {
+        let head = sql.utf8.prefix(8)
+        for word in ["CREATE", "DROP", "ALTER", "PRAGMA"] where head.starts(with: word.utf8) { return false }
+        return true
+    }
+
+    /// A page's `LIMIT n OFFSET m`, which the query builder writes as numbers into the text, bound as
+    /// parameters instead: one prepared statement serves every page and page size an outsider asks for.
+    static func bindingPaging(_ sql: String, _ binds: [SQLiteValue]) -> (String, [SQLiteValue]) {
+        let utf8 = sql.utf8
+        var end = utf8.endIndex
+        /// The digits just before `end`, and the keyword before them, if they are there.
+        func number(after keyword: String) -> (value: Int64, start: String.Index)? {
+            var start = end
+            while start > utf8.startIndex, let d = Optional(utf8[utf8.index(before: start)]), d >= 0x30 && d <= 0x39 {
+                start = utf8.index(before: start)
+            }
+            guard start < end, utf8.distance(from: start, to: end) <= 18,
+                let value = Int64(String(decoding: utf8[start..<end], as: UTF8.self)),
+                utf8[..<start].reversed().starts(with: (" " + keyword + " ").utf8.reversed())
+            else { return nil }
+            return (value, utf8.index(start, offsetBy: -(keyword.utf8.count + 2)))
+        }
+        var offset: Int64?
+        if let o = number(after: "OFFSET") {
+            offset = o.value
+            end = o.start
+        }
+        guard let limit = number(after: "LIMIT") else { return (sql, binds) }
+        var text = String(sql[..<limit.start]) + " LIMIT ?\(binds.count + 1)"
+        var all = binds + [.integer(limit.value)]
+        if let offset {
+            text += " OFFSET ?\(binds.count + 2)"
+            all.append(.integer(offset))
+        }
+        return (text, all)
     }
 
     private func bind(_ value: SQLiteValue, at index: Int32, in statement: OpaquePointer) -> Int32 {
