@@ -289,6 +289,23 @@ final class GauntletTests: XCTestCase {
         XCTAssertEqual(cache.size.bytes, 0)
     }
 
+    func testListsPastTheirAgeAreDroppedNotKeptUntilTheBound() {
+        // setup: 40 products' lists put at one moment
+        let cache = PublicListCache(maxAge: 2)
+        let start = Date()
+        let body = Data(repeating: 65, count: 1000)
+        for product in 0..<40 {
+            cache.put(product: "p\(product)", store: UUID(), productID: UUID(), variant: "1/10", body: body, now: start)
+        }
+        XCTAssertEqual(cache.size.products, 40)
+        // act: one more list three seconds later
+        cache.put(product: "fresh", store: UUID(), productID: UUID(), variant: "1/10", body: body, now: start.addingTimeInterval(3))
+        // check: only the fresh list is held, and its bytes counted exactly
+        XCTAssertEqual(cache.size.products, 1)
+        XCTAssertEqual(cache.size.bytes, 1000)
+        XCTAssertNotNil(cache.get(product: "fresh", variant: "1/10", now: start.addingTimeInterval(3)))
+    }
+
     // MARK: 8 — the lockout counter changes atomically
 
     func testParallelWrongPasswordsAllCountAndLock() async throws {

@@ -19,6 +19,8 @@ public final class PublicListCache: Sendable {
         /// learned when a list is put, so a write that knows only ids can drop them.
         var keysByProduct: [UUID: Set<String>] = [:]
         var keysByStore: [UUID: Set<String>] = [:]
+        /// When lists past their age were last dropped.
+        var swept = Date.distantPast
     }
     private let state = NIOLockedValueBox(State())
     private let maxAge: TimeInterval
@@ -47,6 +49,9 @@ public final class PublicListCache: Sendable {
             if s.bytes + body.count > maxBytes || (s.entries.count >= maxProducts && s.entries[product] == nil) {
                 s = State()
             }
+            // Lists past their age answer nobody: dropped once every `maxAge`, so the memory held
+            // is a few seconds' lists, not the bound.
+            if now.timeIntervalSince(s.swept) >= maxAge { Self.dropStale(&s, before: now.addingTimeInterval(-maxAge), now: now) }
             var variants = s.entries[product] ?? [:]
             if variants.count >= maxVariantsPerProduct && variants[variant] == nil {
                 s.bytes -= variants.values.reduce(0) { $0 + $1.body.count }
@@ -58,6 +63,23 @@ public final class PublicListCache: Sendable {
             s.keysByProduct[productID, default: []].insert(product)
             s.keysByStore[store, default: []].insert(product)
         }
+    }
+
+    private static func dropStale(_ s: inout State, before cutoff: Date, now: Date) {
+        s.swept = now
+        for (product, variants) in s.entries {
+            let fresh = variants.filter { $0.value.stored >= cutoff }
+            guard fresh.count < variants.count else { continue }
+            s.bytes -= variants.values.reduce(0) { $0 + $1.body.count } - fresh.values.reduce(0) { $0 + $1.body.count }
+            s.entries[product] = fresh.isEmpty ? nil : fresh
+        }
+        let entries = s.entries
+        let held = { (keys: Set<String>) -> Set<String>? in
+            let kept = keys.filter { entries[$0] != nil }
+            return kept.isEmpty ? nil : kept
+        }
+        s.keysByProduct = s.keysByProduct.compactMapValues(held)
+        s.keysByStore = s.keysByStore.compactMapValues(held)
     }
 
     /// What the cache holds now (for tests of its bounds).

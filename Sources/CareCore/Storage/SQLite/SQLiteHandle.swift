@@ -33,6 +33,9 @@ final class SQLiteHandle: @unchecked Sendable {
         sqlite3_busy_timeout(db, 30_000)
         try execute("PRAGMA foreign_keys = ON")
         if writer { try execute("PRAGMA journal_mode = WAL") }
+        // Read connections come and go with the load; each keeps 1 MiB of pages (SQLite's default is
+        // 2 MiB) and finds the rest in the system's file cache, so a node's memory settles early.
+        if !writer { try execute("PRAGMA cache_size = -1024") }
         try execute("PRAGMA synchronous = FULL")
         // Every few thousand steps SQLite asks whether to go on: a read over its inline budget stops
         // (and is run again on a reader thread, see `SQLiteConnections`).
