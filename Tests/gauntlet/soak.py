@@ -14,21 +14,12 @@ from harness import Node, Sink, cleanup, create_store, request, workdir  # noqa:
 SECONDS = max(60, min(int(os.environ.get("SOAK_SECONDS", "300")), 3600))
 
 
-def sqlite_kib(port):
-    """What SQLite holds, from /metrics (None when it cannot be read)."""
-    status, text = request(port, "GET", "/metrics", headers={"Authorization": "Bearer soak-metrics"})
-    for line in (text if status == 200 and isinstance(text, str) else "").splitlines():
-        if line.startswith("careloop_sqlite_memory_bytes"):
-            return float(line.split()[-1]) / 1024
-    return None
-
-
 def main():
     wd = workdir("soak")
     sink = Sink(wd)
     env = {"CARELOOP_DATABASE_URL": "sqlite://care.sqlite", "CARELOOP_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
            "CARELOOP_MAIL_DOMAIN": "mail.test", "CARELOOP_PUBLIC_REVIEWS_BURST": "1000000",
-           "CARELOOP_PUBLIC_REVIEWS_PER_MINUTE": "1000000", "CARELOOP_METRICS_TOKEN": "soak-metrics"}
+           "CARELOOP_PUBLIC_REVIEWS_PER_MINUTE": "1000000"}
     node = Node(wd, env)
     statuses = collections.Counter()
     lock = threading.Lock()
@@ -78,13 +69,12 @@ def main():
         threads = [threading.Thread(target=writer) for _ in range(3)] + [threading.Thread(target=reader) for _ in range(2)]
         for t in threads:
             t.start()
-        samples, sqlite = [], []
+        samples = []
         warmup = max(30, SECONDS // 5)
         started = time.time()
         while time.time() < stop_at:
             time.sleep(5)
             samples.append((time.time() - started, node.rss_kib()))
-            sqlite.append((samples[-1][0], sqlite_kib(node.port)))
         for t in threads:
             t.join()
         after_warmup = [rss for t, rss in samples if t >= warmup]
@@ -92,12 +82,9 @@ def main():
         peak = max(after_warmup)
         growth = (end - base) / base
         mails = len(sink.mails())
-        held = [kib for t, kib in sqlite if t >= warmup and kib is not None]
         print(f"soak: {SECONDS} s, {sum(statuses.values())} requests {dict(statuses)}, {mails} care mails delivered")
         print(f"  resident memory: {samples[0][1] / 1024:.1f} MiB at 5 s, {base / 1024:.1f} MiB after the {warmup} s warm-up, "
               f"{end / 1024:.1f} MiB at the end (peak {peak / 1024:.1f}): growth {growth * 100:+.1f} %")
-        if held:
-            print(f"  of which SQLite (page caches, statements): {held[0] / 1024:.1f} MiB after warm-up, {held[-1] / 1024:.1f} MiB at the end")
         failures = []
         if growth >= 0.10: failures.append(f"resident memory grew {growth * 100:.1f} % after warm-up (limit 10 %)")
         if statuses.get(500): failures.append(f"{statuses[500]} requests answered 500")
