@@ -22,16 +22,25 @@ final class SQLiteStatementCacheTests: XCTestCase {
         let (text, binds) = SQLiteHandle.bindingPaging("SELECT id FROM reviews WHERE store_id = ?1 ORDER BY id LIMIT 10 OFFSET 120", [.text("s")])
         XCTAssertEqual(text, "SELECT id FROM reviews WHERE store_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3")
         XCTAssertEqual(binds, [.text("s"), .integer(10), .integer(120)])
-        let (limitOnly, one) = SQLiteHandle.bindingPaging("SELECT 1 FROM t LIMIT 5", [])
-        XCTAssertEqual(limitOnly, "SELECT 1 FROM t LIMIT ?1")
-        XCTAssertEqual(one, [.integer(5)])
-        // already bound, inside a subquery, or not a LIMIT: untouched
+        // a lone LIMIT (SQLite plans with its number), already bound, inside a subquery, or not a LIMIT: untouched
         for sql in [
-            "SELECT 1 FROM t LIMIT ?1", "SELECT * FROM (SELECT 1 FROM t LIMIT 3)", "SELECT 5", "SELECT a FROM t WHERE b = 'x OFFSET 4'",
+            "SELECT 1 FROM t LIMIT 5", "SELECT 1 FROM t LIMIT ?1 OFFSET 4", "SELECT 1 FROM t LIMIT ?1", "SELECT * FROM (SELECT 1 FROM t LIMIT 3)",
+            "SELECT 5", "SELECT a FROM t WHERE b = 'x OFFSET 4'",
             "SELECT a FROM t ORDER BY b OFFSET 4", "SELECT a FROM t WHERE UNLIMIT 9",
         ] {
             XCTAssertEqual(SQLiteHandle.bindingPaging(sql, []).0, sql)
         }
+    }
+
+    func testTextTheRewriteMisreadsRunsAsWritten() throws {
+        // setup
+        let handle = try SQLiteHandle(path: path)
+        try handle.execute("CREATE TABLE items (n INTEGER)")
+        _ = try handle.query("INSERT INTO items (n) VALUES (1), (2), (3)", [])
+        // act: a statement whose text ends in a comment that looks like a page
+        let rows = try handle.query("SELECT n FROM items ORDER BY n -- LIMIT 1 OFFSET 1", [])
+        // check: all three rows, no bind error
+        XCTAssertEqual(rows.count, 3)
     }
 
     func testEveryPageOfAListIsOneStatement() throws {

@@ -45,13 +45,13 @@ public final class PublicListCache: Sendable {
     func put(product: String, store: UUID, productID: UUID, variant: String, body: Data, now: Date = Date()) {
         guard maxAge > 0, body.count <= maxBytes / 64 else { return }
         state.withLockedValue { s in
+            // Lists past their age answer nobody: dropped once every `maxAge`, so the memory held
+            // is a few seconds' lists, not the bound.
+            if now.timeIntervalSince(s.swept) >= maxAge { Self.dropStale(&s, before: now.addingTimeInterval(-maxAge), now: now) }
             // Over a bound, start afresh: entries live two seconds, so losing them costs one read each.
             if s.bytes + body.count > maxBytes || (s.entries.count >= maxProducts && s.entries[product] == nil) {
                 s = State()
             }
-            // Lists past their age answer nobody: dropped once every `maxAge`, so the memory held
-            // is a few seconds' lists, not the bound.
-            if now.timeIntervalSince(s.swept) >= maxAge { Self.dropStale(&s, before: now.addingTimeInterval(-maxAge), now: now) }
             var variants = s.entries[product] ?? [:]
             if variants.count >= maxVariantsPerProduct && variants[variant] == nil {
                 s.bytes -= variants.values.reduce(0) { $0 + $1.body.count }

@@ -1,8 +1,8 @@
-import CareCore
 import Fluent
 import Foundation
 import XCTest
 
+@testable import CareCore
 @testable import CareWeb
 
 /// Nothing irreversible from one press: a reply or resolution waits out its undo window before its
@@ -179,6 +179,42 @@ final class UndoAndOrderTests: XCTestCase {
             XCTAssertEqual(released, 1)
             let mails = try await sink.waitFor(2, to: lee, timeout: 30)
             XCTAssertTrue(mails.contains { (($0["text"] as? String) ?? "").contains("Behind it.") })
+        }
+    }
+
+    func testMailsQueuedAtOneMomentFormOneLineAndAStaleActionLinkIsIgnored() async throws {
+        try await onEachBackend { server in
+            // setup: a conversation
+            let (store, key) = try await server.makeStore()
+            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "line-\(store.slug)@example.com", rating: 1))
+            let conversation = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()
+            let c = try XCTUnwrap(conversation)
+            try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).delete()
+            let storage = server.app.care.storage
+            // An hour ahead, so no worker takes one meanwhile.
+            let now = storage.now().addingTimeInterval(3600)
+            let mail: @Sendable () -> OutboxPayload = { .conversationMessage(messageID: UUID()) }
+
+            // act: three mails at the same moment, then one from an action whose last mail was never kept
+            try await storage.write(on: server.app.db) { sql in
+                for _ in 0..<3 { try await Outbox.enqueue(mail(), storeID: store.id!, now: now, conversationID: c.id!, on: sql) }
+            }
+            let action = UndoableAction(now: now, window: 0)
+            _ = action.chain(email: UUID()) // as after a write that rolled back
+            try await action.binding {
+                try await storage.write(on: server.app.db) { sql in
+                    try await Outbox.enqueue(mail(), storeID: store.id!, now: now, conversationID: c.id!, on: sql)
+                }
+            }
+
+            // check: one line, each mail after exactly one other, none pointing at a mail that does not exist
+            let jobs = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).all()
+            XCTAssertEqual(jobs.count, 4)
+            let ids = Set(jobs.map(\.id!))
+            let follows = jobs.compactMap(\.follows)
+            XCTAssertEqual(follows.count, 3, "all but the first wait")
+            XCTAssertEqual(Set(follows).count, 3, "no two mails wait for the same one")
+            XCTAssertTrue(follows.allSatisfy(ids.contains), "every mail waits for one that exists")
         }
     }
 }

@@ -28,6 +28,10 @@ public enum ConversationMerge {
                 try await tx.raw("SELECT COUNT(*) AS n FROM conversation_messages WHERE conversation_id = \(bind: fromID)")
                 .first()?.decode(column: "n", as: Int.self) ?? 0
             try await tx.raw("UPDATE conversation_messages SET conversation_id = \(bind: intoID) WHERE conversation_id = \(bind: fromID)").run()
+            // Mails still to go join the conversation's line, so what is written next waits for them.
+            try await tx.raw(
+                "UPDATE outbox SET conversation_id = \(bind: intoID) WHERE conversation_id = \(bind: fromID) AND status = \(bind: OutboxStatus.pending.rawValue)"
+            ).run()
             try await tx.raw("UPDATE message_photos SET conversation_id = \(bind: intoID) WHERE conversation_id = \(bind: fromID)").run()
             try await tx.raw("DELETE FROM conversation_viewers WHERE conversation_id = \(bind: fromID)").run()
             // A reply owed on either is owed on the kept one, by the sooner deadline.

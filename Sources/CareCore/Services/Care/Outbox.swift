@@ -144,12 +144,24 @@ public enum Outbox {
             job.actionID = action.id
         }
         if payload.kind == .email {
+            // On PostgreSQL the earlier mail is locked, so a delivery recorded meanwhile either sees
+            // this one (and releases it) or is seen here as no longer pending.
+            let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+            let pending = OutboxStatus.pending.rawValue
             var previous = action?.chain(email: job.id!)
+            // A write run again (after its batch rolled back) may name a mail that was never kept.
+            if let earlier = previous,
+                try await sql.raw("SELECT id FROM outbox WHERE id = \(bind: earlier) AND status = \(bind: pending)\(lock)").first() == nil
+            {
+                previous = nil
+            }
             if previous == nil, let conversationID {
+                // The end of the conversation's line: its newest pending mail that no pending mail follows yet.
                 previous = try await sql.raw(
                     """
-                    SELECT id FROM outbox WHERE conversation_id = \(bind: conversationID) AND status = \(bind: OutboxStatus.pending.rawValue)
-                    ORDER BY created_at DESC LIMIT 1
+                    SELECT id FROM outbox AS o WHERE conversation_id = \(bind: conversationID) AND status = \(bind: pending)
+                      AND NOT EXISTS (SELECT 1 FROM outbox AS f WHERE f.follows = o.id AND f.status = \(bind: pending))
+                    ORDER BY created_at DESC LIMIT 1\(lock)
                     """
                 ).first()?.decode(column: "id", as: UUID.self)
             }

@@ -114,11 +114,17 @@ final class SQLiteHandle: @unchecked Sendable {
     }
 
     /// Prepares (once), binds, steps and collects the rows of one statement.
-    func query(_ sql: String, _ binds: [SQLiteValue]) throws -> [DirectSQLiteRow] {
+    func query(_ original: String, _ originalBinds: [SQLiteValue]) throws -> [DirectSQLiteRow] {
         lock.lock()
         defer { lock.unlock() }
-        let (sql, binds) = Self.bindingPaging(sql, binds)
-        let (statement, kept) = try prepared(sql)
+        var (sql, binds) = Self.worthKeeping(original) ? Self.bindingPaging(original, originalBinds) : (original, originalBinds)
+        var (statement, kept) = try prepared(sql)
+        // Text the rewrite misread (a comment, several statements) runs as it was written.
+        if Int(sqlite3_bind_parameter_count(statement)) != binds.count, sql != original {
+            if !kept { sqlite3_finalize(statement) }
+            (sql, binds) = (original, originalBinds)
+            (statement, kept) = try prepared(sql)
+        }
         stoppedForBudget = false
         budgetEnd = inlineBudgetNanos > 0 && sqlite3_stmt_readonly(statement) != 0 ? Self.threadCPUTime() + inlineBudgetNanos : 0
         defer {
@@ -176,6 +182,8 @@ final class SQLiteHandle: @unchecked Sendable {
         guard let statement else { throw DirectSQLiteError(code: SQLITE_MISUSE, message: "empty statement: \(sql)") }
         guard Self.worthKeeping(sql) else { return (statement, false) }
         let bytes = Int(sqlite3_stmt_status(statement, SQLITE_STMTSTATUS_MEMUSED, 0))
+        // One statement as big as a good part of the room would empty the cache for itself.
+        guard bytes <= Self.maxCachedBytes / 4 else { return (statement, false) }
         if statements.count >= Self.maxCachedStatements || cachedBytes + bytes > Self.maxCachedBytes {
             evict(toFit: bytes)
         }
@@ -224,19 +232,12 @@ final class SQLiteHandle: @unchecked Sendable {
             else { return nil }
             return (value, utf8.index(start, offsetBy: -(keyword.utf8.count + 2)))
         }
-        var offset: Int64?
-        if let o = number(after: "OFFSET") {
-            offset = o.value
-            end = o.start
-        }
+        // Only a page (LIMIT with OFFSET): a lone `LIMIT 1` keeps its number, which SQLite plans with.
+        guard let offset = number(after: "OFFSET") else { return (sql, binds) }
+        end = offset.start
         guard let limit = number(after: "LIMIT") else { return (sql, binds) }
-        var text = String(sql[..<limit.start]) + " LIMIT ?\(binds.count + 1)"
-        var all = binds + [.integer(limit.value)]
-        if let offset {
-            text += " OFFSET ?\(binds.count + 2)"
-            all.append(.integer(offset))
-        }
-        return (text, all)
+        let text = String(sql[..<limit.start]) + " LIMIT ?\(binds.count + 1) OFFSET ?\(binds.count + 2)"
+        return (text, binds + [.integer(limit.value), .integer(offset.value)])
     }
 
     private func bind(_ value: SQLiteValue, at index: Int32, in statement: OpaquePointer) -> Int32 {
