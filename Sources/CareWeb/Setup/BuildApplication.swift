@@ -91,6 +91,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     }
     app.views.use(.leaf)
     app.middleware = Middlewares()
+    app.middleware.use(RequestServices(care: app.care))
     app.middleware.use(CareErrorMiddleware(environment: app.environment))
     app.middleware.use(RequestDeadline(seconds: 10))
     app.middleware.use(MultipartOnlyForFiles())

@@ -50,7 +50,21 @@ extension Application {
 }
 
 extension Request {
-    var care: CareServices { application.care }
+    fileprivate struct CareServicesKey: StorageKey { typealias Value = CareServices }
+
+    /// The services this request started with (`RequestServices`): still here when the application
+    /// stops while the request runs, so its last steps (releasing an upload slot) end cleanly.
+    var care: CareServices { storage[CareServicesKey.self] ?? application.care }
+}
+
+/// Gives each request the application's services as it comes in, before anything else runs.
+struct RequestServices: AsyncMiddleware {
+    let care: CareServices
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        request.storage[Request.CareServicesKey.self] = care
+        return try await next.respond(to: request)
+    }
 }
 
 /// Staff passwords, hashed with Vapor's bcrypt.
