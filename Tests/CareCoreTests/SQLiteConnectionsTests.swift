@@ -7,17 +7,7 @@ import XCTest
 
 @testable import CareCore
 
-final class SQLiteConnectionsTests: XCTestCase {
-    private var path = ""
-
-    override func setUp() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("careloop-connections-\(UUID()).sqlite").path
-    }
-
-    override func tearDown() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-
+final class SQLiteConnectionsTests: SQLiteFileTestCase {
     /// Two copies of SQLite in one process, each with its own file locks, corrupt a shared file.
     /// CareLoop's calls must reach the system library, and no vendored copy may be linked beside it.
     func testTheOnlySQLiteIsTheSystemLibrary() throws {

@@ -6,17 +6,7 @@ import XCTest
 /// A connection keeps its prepared statements within a fixed memory, whatever SQL an outsider's
 /// requests lead to: a page's LIMIT and OFFSET are bound, not written into the text, the least
 /// recently used statements go first, and statements that run once are not kept.
-final class SQLiteStatementCacheTests: XCTestCase {
-    private var path = ""
-
-    override func setUp() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("careloop-statements-\(UUID()).sqlite").path
-    }
-
-    override func tearDown() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-
+final class SQLiteStatementCacheTests: SQLiteFileTestCase {
     func testPagingNumbersBecomeParametersAndNothingElseChanges() {
         // act + check: LIMIT and OFFSET at the end become the next parameters
         let (text, binds) = SQLiteHandle.bindingPaging("SELECT id FROM reviews WHERE store_id = ?1 ORDER BY id LIMIT 10 OFFSET 120", [.text("s")])

@@ -18,11 +18,7 @@ final class UndoAndOrderTests: XCTestCase {
             c.undoSeconds = 3
         }) { server in
             // setup: a 1★ conversation whose care mail has gone
-            let (store, key, owner) = try await server.storeWithOwner("undo")
-            let grace = "grace-\(store.slug)@example.com"
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: grace, name: "Grace", rating: 1, body: "Leaks."))
-            _ = try await sink.waitFor(1, to: grace)
-            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+            let (store, _, owner, grace, id) = try await conversationAfterCareMail(server, sink: sink, label: "undo", customer: "Grace")
 
             // act: resolve
             let resolved = try await owner.post("/app/conversations/\(id)/resolve", ["note": "sorted"])
@@ -116,11 +112,7 @@ final class UndoAndOrderTests: XCTestCase {
             c.undoSeconds = 3
         }) { server in
             // setup: a 1★ conversation whose care mail has gone
-            let (store, key, owner) = try await server.storeWithOwner("chain")
-            let kim = "kim-\(store.slug)@example.com"
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: kim, name: "Kim", rating: 1, body: "Cracked."))
-            _ = try await sink.waitFor(1, to: kim)
-            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+            let (store, key, owner, kim, id) = try await conversationAfterCareMail(server, sink: sink, label: "chain", customer: "Kim")
 
             // act: a reply held for its undo window, then a message through the API behind it
             let held = try await owner.post("/app/conversations/\(id)/reply", ["body": "First, the held reply.", "then": "send"])
@@ -158,11 +150,7 @@ final class UndoAndOrderTests: XCTestCase {
             c.undoSeconds = 3600
         }) { server in
             // setup: a held reply, and an API message waiting behind it
-            let (store, key, owner) = try await server.storeWithOwner("stranded")
-            let lee = "lee-\(store.slug)@example.com"
-            _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: lee, name: "Lee", rating: 2, body: "Late."))
-            _ = try await sink.waitFor(1, to: lee)
-            let id = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!.id!
+            let (store, key, owner, lee, id) = try await conversationAfterCareMail(server, sink: sink, label: "stranded", customer: "Lee")
             _ = try await owner.post("/app/conversations/\(id)/reply", ["body": "Held for an hour.", "then": "send"])
             _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Behind it."])
             let heldJob = try await OutboxJob.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$actionID != nil).first()
@@ -217,4 +205,16 @@ final class UndoAndOrderTests: XCTestCase {
             XCTAssertTrue(follows.allSatisfy(ids.contains), "every mail waits for one that exists")
         }
     }
+}
+
+/// A store with its owner signed in, and a customer's 1★ conversation whose care mail reached `sink`.
+private func conversationAfterCareMail(
+    _ server: TestServer, sink: SMTPSink, label: String, customer name: String
+) async throws -> (store: Store, key: String, owner: StaffClient, email: String, id: UUID) {
+    let (store, key, owner) = try await server.storeWithOwner(label)
+    let email = "\(name.lowercased())-\(store.slug)@example.com"
+    _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: email, name: name, rating: 1, body: "It broke."))
+    _ = try await sink.waitFor(1, to: email)
+    let conversation = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()
+    return (store, key, owner, email, try XCTUnwrap(conversation?.id))
 }

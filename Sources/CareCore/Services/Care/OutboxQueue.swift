@@ -147,6 +147,11 @@ public enum OutboxQueue {
         ).run()
     }
 
+    /// Waiting mails one round looks at, so the write it holds stays short however many wait. Those
+    /// looked at leave the waiting set as their lines move (at the latest when an earlier mail's
+    /// retries end), so later rounds reach the rest.
+    static let strandedPerRound = 1000
+
     /// Waiting mails whose earlier mail is gone or no longer pending (removed with a customer, taken
     /// back by an undo) come due; `conversationID` narrows it to one conversation. A chain never
     /// stalls on a row that vanished. Returns how many.
@@ -156,7 +161,9 @@ public enum OutboxQueue {
         let rows = try await sql.raw(
             """
             UPDATE outbox SET next_attempt_at = \(dueWhenReleased(now: now, on: sql))
-            WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at >= \(bind: Outbox.waiting) \(narrow)
+            WHERE id IN (
+                SELECT id FROM outbox WHERE status = \(bind: OutboxStatus.pending.rawValue) AND next_attempt_at >= \(bind: Outbox.waiting) \(narrow)
+                LIMIT \(bind: strandedPerRound))
               AND NOT EXISTS (
                   SELECT 1 FROM outbox AS earlier WHERE earlier.id = outbox.follows AND earlier.status = \(bind: OutboxStatus.pending.rawValue))
             RETURNING id
