@@ -31,7 +31,7 @@ final class FewerClicksTests: XCTestCase {
             XCTAssertEqual(handed.status, .seeOther)
 
             // check: two notes, nothing emailed for them, assigned, and Ann was told
-            let messages = try await ConversationMessage.query(on: server.app.db).filter(\.$conversationID == id).all()
+            let messages = try await ConversationMessage.query(on: server.app.db).filter(\.$conversationID == id).sort(\.$createdAt).all()
             XCTAssertEqual(messages.filter { $0.author == .note }.map(\.body), ["Checked the courier.", "Ann, a refund: yours."])
             XCTAssertEqual(messages.filter { $0.author == .staff }.count, 1, "only the care trigger's message went to the customer")
             let c = try await Conversation.find(id, on: server.app.db)
