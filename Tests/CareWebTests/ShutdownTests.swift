@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import CareCore
 import Foundation
+import NIOCore
 import Vapor
 import XCTest
 
@@ -37,5 +39,64 @@ final class ShutdownTests: XCTestCase {
         let response = try await answer.value
         XCTAssertEqual(response.status, .ok)
         XCTAssertEqual(response.body.string, "7.0")
+    }
+
+    /// Over real HTTP: the server stops while a slow request runs. The client gets its answer or a
+    /// closed connection; the process goes on (a crash here kills the whole test run).
+    func testAServerStoppingWithASlowRequestInFlightAnswersOrClosesIt() async throws {
+        // setup: a real server on a free port with a handler that waits until told to go on
+        let path = NSTemporaryDirectory() + "careloop-shutdown-\(UUID().uuidString).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        var config = CareConfig()
+        config.database = .sqlite(path: path)
+        config.bcryptCost = 4
+        config.undoSeconds = 7
+        let app = try await buildApplication(config: config, environment: .testing)
+        app.logger.logLevel = .critical
+        let (entered, enteredGo) = AsyncStream<Void>.makeStream()
+        let (release, releaseGo) = AsyncStream<Void>.makeStream()
+        app.get("slow") { req async throws -> String in
+            enteredGo.yield()
+            for await _ in release { break }
+            return "\(req.care.config.undoSeconds)"
+        }
+        try await app.asyncBoot()
+        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+        let port = try XCTUnwrap(app.listeningAddress?.port)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let answer = Task { () -> Result<(UInt, String), any Error> in
+            do {
+                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow"), timeout: .seconds(60))
+                let body = try await response.body.collect(upTo: 1024)
+                return .success((response.status.code, String(buffer: body)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        for await _ in entered { break }
+
+        // act: the server and the application stop while the request runs; the handler goes on meanwhile
+        let stopping = Task {
+            await app.server.shutdown()
+            try await app.asyncShutdown()
+        }
+        // Most likely the server is stopping by now; either order must end cleanly, so this pause
+        // only makes the interesting one likely, and the verdict does not depend on it.
+        try await Task.sleep(nanoseconds: 100_000_000)
+        releaseGo.yield()
+        try await stopping.value
+
+        // check: an answer, or a connection closed; never a hang or a crash
+        switch await answer.value {
+        case .success(let (status, body)):
+            print("ShutdownTests: the client got its answer, \(status)")
+            XCTAssertEqual(status, 200)
+            XCTAssertEqual(body, "7.0")
+        case .failure(let error):
+            print("ShutdownTests: the client saw \(error)")
+            let closed = (error as? HTTPClientError).map { $0 == .remoteConnectionClosed } ?? false
+            XCTAssertTrue(closed, "the client got \(error), not an answer or a closed connection")
+        }
+        try await client.shutdown()
     }
 }

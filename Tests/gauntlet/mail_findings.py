@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The second security review's findings (the mail paths), replayed against a real `careloop serve`
-with a real SMTP sink (and HAProxy in front where the finding needs the README's proxy setup).
+with a real SMTP sink (and HAProxy in front where the finding needs docs/operations.md's proxy setup).
 
 Each check sends the review's own input and says whether the server now holds. Run against the
 current build in CI; run against an older binary (CARELOOP_BIN=/path/to/old/careloop) to see which
@@ -68,7 +68,7 @@ class Server:
 
 
 class Proxy:
-    """HAProxy in `mode http` with `option forwardfor` in front of one node: the README's setup."""
+    """HAProxy in `mode http` with `option forwardfor` in front of one node: docs/operations.md's setup."""
 
     CONFIG = """\
 global

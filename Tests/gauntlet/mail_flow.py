@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mail as it really flows: CareLoop relays through a real Postfix (Debian's), and Postfix pipes the
-mail domain's mail (replies, bounces, unsubscribes) into `careloop mail-pipe` exactly as the README
-tells an administrator to, with the README's own master.cf line. Checks, each on a fresh server:
+mail domain's mail (replies, bounces, unsubscribes) into `careloop mail-pipe` exactly as docs/mail.md
+tells an administrator to, with its own master.cf line. Checks, each on a fresh server:
 
   ooo      a resolved care conversation, the customer's mailbox answers with out-of-office replies
            (Exchange, Gmail and plain RFC 3834 shapes): it stays resolved, no clock, nothing sent
@@ -41,7 +41,7 @@ def readable_dir(prefix):
 
 
 def mail_pipe_argv(port, secret_file):
-    # The README's line: `careloop mail-pipe --url URL --secret-file FILE`, run by pipe(8) as nobody.
+    # docs/mail.md's line: `careloop mail-pipe --url URL --secret-file FILE`, run by pipe(8) as nobody.
     return [BIN, "mail-pipe", "--url", f"http://127.0.0.1:{port}", "--secret-file", secret_file]
 
 

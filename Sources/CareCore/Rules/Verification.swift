@@ -1,5 +1,5 @@
 /// The "verified buyer" badge. Only a real order of this customer that contains this product earns it;
-/// there is no way for a store to set it by hand. Published rule (README "How verification works"):
+/// there is no way for a store to set it by hand. Published rule (docs/privacy.md, "How verification works"):
 /// - if the review names an order, that order must belong to the reviewer and contain the product;
 /// - if it names none, any order of the reviewer containing the product counts.
 public enum Verification {

@@ -20,7 +20,7 @@ struct CustomerCommand: AsyncCommand {
         guard let slug = signature.store, let raw = signature.email else { throw ConfigError("customer export needs --store and --email") }
         guard let store = try await StoreService.store(slug: slug, on: app.db) else { throw ConfigError("no store '\(slug)'") }
         let email = try EmailAddress(raw)
-        guard let customer = try await Customer.query(on: app.db).filter(\.$storeID == store.id!).filter(\.$email == email.value).first()
+        guard let customer = try await CustomerPrivacy.customer(storeID: store.id!, email: email, on: app.db)
         else { throw ConfigError("no customer \(email.value) in '\(slug)'") }
         let data = try await CustomerPrivacy.export(customerID: customer.id!, storeID: store.id!, now: Date(), on: app.db)
         try await AuditLog.record(

@@ -42,10 +42,7 @@ struct ImportCommand: AsyncCommand {
         // Opened before anything is read: rows are never skipped into a file that cannot be written.
         let skipped = try SkippedRows(path: skippedPath)
         if app.care.config.database.isSQLite, !signature.dryRun {
-            // An import writes index pages all over the file (ids are random): a 64 MiB page cache for
-            // this process's writer keeps them in memory instead of reading them back row by row. Only
-            // here: a server keeps SQLite's small default, so its memory stays flat.
-            try await app.care.storage.write(on: app.db) { tx in try await tx.raw("PRAGMA cache_size = -65536").run() }
+            try await SQLiteFile.useImportCache(storage: app.care.storage, on: app.db)
         }
         let bar = ImportProgress(total: size, toTerminal: isatty(STDERR_FILENO) == 1)
         let started = Date()

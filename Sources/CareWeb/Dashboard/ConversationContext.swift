@@ -41,20 +41,9 @@ struct ConversationContext: Encodable {
     static func make(
         conversation c: Conversation, review: Review?, storeID: UUID, zone: TimeZone, on db: any Database
     ) async throws -> ConversationContext {
-        let orders = try await Order.query(on: db).filter(\.$storeID == storeID).filter(\.$customerID == c.customerID)
-            .sort(\.$createdAt, .descending).limit(ordersShown).all()
-        let orderIDs = orders.compactMap(\.id)
-        let items =
-            orderIDs.isEmpty ? [] : try await OrderItem.query(on: db).filter(\.$storeID == storeID).filter(\.$orderID ~~ orderIDs).limit(60).all()
-        let productIDs = Set(items.map(\.productID) + (review.map { [$0.productID] } ?? []))
-        let products =
-            productIDs.isEmpty
-            ? [:]
-            : Dictionary(
-                try await Product.query(on: db).filter(\.$storeID == storeID).filter(\.$id ~~ Array(productIDs)).all().map { ($0.id!, $0) },
-                uniquingKeysWith: { a, _ in a })
-        let others = try await Conversation.query(on: db).filter(\.$storeID == storeID).filter(\.$customerID == c.customerID)
-            .filter(\.$id != c.id!).filter(\.$status != .resolved).sort(\.$updatedAt, .descending).limit(othersShown).all()
+        let facts = try await ConversationPageQueries.context(
+            conversation: c, review: review, storeID: storeID, orders: ordersShown, others: othersShown, on: db)
+        let (orders, items, products, others) = (facts.orders, facts.items, facts.products, facts.others)
         let product = review.flatMap { products[$0.productID] }
         return ConversationContext(
             orders: orders.map { o in

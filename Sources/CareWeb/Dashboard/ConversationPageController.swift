@@ -87,9 +87,9 @@ enum ConversationPageController {
         let ctx = try req.staff
         let (listed, messages) = try await ConversationService.find(id: id, storeID: ctx.storeID, on: req.db)
         let c = listed.conversation
-        let staff = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).all()
+        let staff = try await Team.byName(storeID: ctx.storeID, on: req.db)
         let names = Dictionary(staff.compactMap { s in s.id.map { ($0, s.name) } }, uniquingKeysWith: { a, _ in a })
-        let review = try await c.reviewID.asyncMap { try await Review.find($0, on: req.db) } ?? nil
+        let review = try await ConversationPageQueries.review(id: c.reviewID, on: req.db)
         let now = req.care.storage.now()
         let zone = try await StoreZone.of(ctx.storeID, on: req.db)
         let invites = try await StoreService.find(id: ctx.storeID, on: req.db).inviteReviewUpdate && review != nil && review?.status != .rejected
@@ -146,7 +146,7 @@ enum ConversationPageController {
                 Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID)
             },
             mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" },
-            bounce: try await MailBounces.current(storeID: ctx.storeID, email: listedCustomer.email, on: req.db.sql).map(BounceNotice.text))
+            bounce: try await MailBounces.current(storeID: ctx.storeID, email: listedCustomer.email, on: req.db).map(BounceNotice.text))
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data, status: status)
     }
 
@@ -320,7 +320,7 @@ enum ConversationPageController {
         let since = req.query[String.self, at: "since"].flatMap { $0.utf8.count <= 32 ? Double($0) : nil }.flatMap {
             $0.isFinite ? Date(timeIntervalSince1970: $0) : nil
         }
-        guard try await Conversation.query(on: req.db).filter(\.$id == id).filter(\.$storeID == ctx.storeID).count() == 1 else {
+        guard try await ConversationPageQueries.exists(id: id, storeID: ctx.storeID, on: req.db) else {
             throw CareError.notFound("conversation")
         }
         try await Collision.checkIn(conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)

@@ -126,7 +126,7 @@ enum CustomersPageController {
             },
             notes: p.notes.map { NoteRow(body: $0.note.body, author: $0.author ?? "—", when: Shown.time($0.note.createdAt)) },
             tags: tags, hasTags: !tags.isEmpty,
-            bounce: try await MailBounces.current(storeID: ctx.storeID, email: p.customer.email, on: req.db.sql).map(BounceNotice.text))
+            bounce: try await MailBounces.current(storeID: ctx.storeID, email: p.customer.email, on: req.db).map(BounceNotice.text))
         return try await DashboardPage.render(req, "app-customer", title: card.name, section: "customers", data)
     }
 

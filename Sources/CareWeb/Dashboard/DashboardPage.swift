@@ -47,7 +47,7 @@ enum DashboardPage {
             title: title, section: section, staffName: ctx.staff.name, storeName: ctx.store.name, csrf: ctx.csrf, isOwner: ctx.isOwner,
             heldReviews: try await ReviewDecisions.held(storeID: ctx.storeID, on: req.db),
             undo: try await UndoBar.load(req, storeID: ctx.storeID),
-            unread: try await StaffNotifications.unread(staffID: ctx.staffID, on: req.db.sql))
+            unread: try await StaffNotifications.unread(staffID: ctx.staffID, on: req.db))
         let view = try await req.view.render(template, PageContext(chrome: chrome, data: data))
         return try await secure(view.encodeResponse(status: status, for: req))
     }

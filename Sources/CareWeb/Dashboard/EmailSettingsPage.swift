@@ -39,13 +39,13 @@ enum EmailSettingsPage {
 
     static func context(storeID: UUID, req: Request) async throws -> Context {
         let mail = req.care.mail
-        let own = try await StoreSender.load(storeID: storeID, on: req.db.sql)
+        let own = try await StoreSender.load(storeID: storeID, on: req.db)
         let from = own?.active == true ? own!.fromAddress : mail.fromAddress
         let fromDomain = String(from.split(separator: "@").last ?? "")
         let signer = own?.active == true ? own?.signer : mail.dkim
         // The record shown is the one the owner must publish: their own key's while it waits.
         let shownSigner = own?.signer ?? mail.dkim
-        let suppressions = try await MailBounces.suppressions(storeID: storeID, on: req.db.sql)
+        let suppressions = try await MailBounces.suppressions(storeID: storeID, on: req.db)
         return Context(
             smtp: mail.smtp.map { "\($0.host):\($0.port) (STARTTLS \($0.startTLS.rawValue))" }
                 ?? "Not set: emails wait in the outbox until CARELOOP_SMTP_URL is set",

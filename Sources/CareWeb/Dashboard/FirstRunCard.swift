@@ -18,7 +18,7 @@ struct FirstRunCard: Encodable {
     static func load(_ req: Request) async throws -> FirstRunCard? {
         let ctx = try req.staff
         guard ctx.isOwner else { return nil }
-        let s = try await FirstRun.steps(storeID: ctx.storeID, on: req.db.sql)
+        let s = try await FirstRun.steps(storeID: ctx.storeID, on: req.db)
         guard s.showing else { return nil }
         return FirstRunCard(
             steps: [

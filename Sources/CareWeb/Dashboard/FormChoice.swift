@@ -26,10 +26,3 @@ enum SearchWords {
     /// The same check for a value carried in a link: anything it would refuse is left out.
     static func kept(_ raw: String?, max: Int) -> String? { (try? checked(raw, max: max)) ?? nil }
 }
-
-extension Product {
-    /// The store's products by name, for a picker (bounded).
-    static func byName(storeID: UUID, limit: Int = 300, on db: any Database) async throws -> [Product] {
-        try await Product.query(on: db).filter(\.$storeID == storeID).sort(\.$name).limit(limit).all()
-    }
-}

@@ -122,9 +122,7 @@ enum InboxPageController {
             saved.append(SavedTab(id: s.id.uuidString, label: s.name, href: link(v, 1), count: n, current: v == view))
         }
         let productName =
-            try await view.productID.asyncMap {
-                try await Product.query(on: req.db).filter(\.$id == $0).filter(\.$storeID == ctx.storeID).first()?.name
-            } ?? nil
+            try await view.productID.asyncMap { try await ProductPicker.name(productID: $0, storeID: ctx.storeID, on: req.db) } ?? nil
         let data = Data(
             statusTabs: ConversationStatus.allCases.map { s in
                 Tab(
@@ -141,7 +139,7 @@ enum InboxPageController {
                     Choice(value: $0, label: $0, selected: $0 == view.tag)
                 },
             products: [Choice(value: "", label: "Any product", selected: view.productID == nil)]
-                + (try await Product.byName(storeID: ctx.storeID, on: req.db)).map {
+                + (try await ProductPicker.byName(storeID: ctx.storeID, on: req.db)).map {
                     Choice(value: $0.id!.uuidString, label: $0.name, selected: $0.id == view.productID)
                 },
             rows: result.rows.map { r in

@@ -25,8 +25,8 @@ enum NotificationsPage {
     static func show(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let zone = try await StoreZone.of(ctx.storeID, on: req.db)
-        let notices = try await StaffNotifications.list(staffID: ctx.staffID, on: req.db.sql)
-        let off = try await StaffNotifications.mailOff(staffID: ctx.staffID, on: req.db.sql)
+        let notices = try await StaffNotifications.list(staffID: ctx.staffID, on: req.db)
+        let off = try await StaffNotifications.mailOff(staffID: ctx.staffID, on: req.db)
         let data = Data(
             rows: notices.map {
                 Row(

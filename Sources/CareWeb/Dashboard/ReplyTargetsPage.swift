@@ -23,7 +23,7 @@ enum ReplyTargetsPage {
     static let dayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
     static func context(storeID: UUID, req: Request) async throws -> Context {
-        let t = try await ReplyTargets.load(storeID: storeID, on: req.db.sql)
+        let t = try await ReplyTargets.load(storeID: storeID, on: req.db)
         return Context(
             nextReplyHours: t.nextReplyMinutes.map { hours($0) } ?? "", businessHours: t.businessHours, openHour: t.openHour,
             closeHour: t.closeHour,

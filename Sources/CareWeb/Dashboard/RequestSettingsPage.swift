@@ -35,7 +35,7 @@ enum RequestSettingsPage {
     }
 
     static func context(storeID: UUID, store: Store, req: Request) async throws -> Context {
-        let s = try await RequestSettings.load(storeID: storeID, on: req.db.sql)
+        let s = try await RequestSettings.load(storeID: storeID, on: req.db)
         let preview = RequestMail.preview(
             store: store, settings: s, links: req.care.links, mailDomain: req.care.mail.domain,
             look: try await StoreBrand.load(storeID: storeID, on: req.db))
@@ -110,7 +110,7 @@ enum RequestSettingsPage {
         s.texts[.en] = RequestCustomText(subject: form.subject_en, intro: form.intro_en)
         s.texts[.de] = RequestCustomText(subject: form.subject_de, intro: form.intro_de)
         // An older form without the consent fields keeps what was chosen.
-        let kept = try await RequestSettings.load(storeID: ctx.storeID, on: req.db.sql)
+        let kept = try await RequestSettings.load(storeID: ctx.storeID, on: req.db)
         s.consentRule =
             try form.consent_rule.map {
                 guard let rule = ConsentRule(rawValue: $0) else { throw CareError.invalid("consent_rule", "choose one of the options") }

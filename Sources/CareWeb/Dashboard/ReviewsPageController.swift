@@ -85,7 +85,7 @@ enum ReviewsPageController {
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 25)
         let result = try await ReviewQueries.storePage(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
         let total = try await ReviewQueries.storeCount(storeID: ctx.storeID, filter: filter, on: req.db)
-        let products = try await Product.byName(storeID: ctx.storeID, limit: pickedProducts, on: req.db)
+        let products = try await ProductPicker.byName(storeID: ctx.storeID, limit: pickedProducts, on: req.db)
         let counts = try await ReviewDecisions.counts(storeID: ctx.storeID, on: req.db)
         let tabs = [
             Tab(label: "Needs a decision", href: "/app/reviews?status=pending", count: counts.pending, current: filter.status == .pending),
@@ -94,9 +94,7 @@ enum ReviewsPageController {
             Tab(label: "All", href: "/app/reviews", count: counts.all, current: filter.status == nil),
         ]
         let ids = result.reviews.compactMap(\.review.id)
-        let conversations =
-            ids.isEmpty ? [] : try await Conversation.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$reviewID ~~ ids).all()
-        let edits = ids.isEmpty ? [] : try await ReviewEdit.query(on: req.db).filter(\.$reviewID ~~ ids).all()
+        let (conversations, edits) = try await ReviewQueries.conversationsAndEdits(reviewIDs: ids, storeID: ctx.storeID, on: req.db)
         let status = filter.status?.rawValue ?? ""
         var query = req.url.query.map { "?" + $0 } ?? "?"
         query = query.replacingOccurrences(of: #"&?page=\d+"#, with: "", options: .regularExpression)

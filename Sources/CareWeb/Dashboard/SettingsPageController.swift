@@ -84,9 +84,8 @@ enum SettingsPageController {
         let store = try await StoreService.find(id: ctx.storeID, on: req.db)
         let keys = try await APIKeys.list(storeID: ctx.storeID, on: req.db)
         let hooks = try await Webhooks.list(storeID: ctx.storeID, on: req.db)
-        let jobs = try await OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID).filter(\.$kind == .webhook)
-            .sort(\.$createdAt, .descending).limit(20).all()
-        let team = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$createdAt).all()
+        let jobs = try await OutboxListing.latestWebhooks(storeID: ctx.storeID, on: req.db)
+        let team = try await Team.byJoining(storeID: ctx.storeID, on: req.db)
         let data = Data(
             storeName: store.name, holdDays: store.moderationHoldHours / 24, inviteReviewUpdate: store.inviteReviewUpdate,
             retentionMonths: try await Retention.months(storeID: ctx.storeID, on: req.db).map(String.init) ?? "",

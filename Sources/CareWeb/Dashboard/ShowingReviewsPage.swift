@@ -13,7 +13,7 @@ enum ShowingReviewsPage {
     static func context(_ req: Request) async throws -> Context {
         let ctx = try req.staff
         let publicURL = req.care.links.publicURL
-        let product = try await ReviewQueries.mostReviewedProduct(storeID: ctx.storeID, on: req.db.sql)
+        let product = try await ReviewQueries.mostReviewedProduct(storeID: ctx.storeID, on: req.db)
         return Context(
             snippet: WidgetSnippet.html(publicURL: publicURL, slug: ctx.store.slug),
             cardSnippet: "<div data-careloop-product=\"PRODUCT_ID\"></div>", previewProduct: product)
@@ -22,7 +22,7 @@ enum ShowingReviewsPage {
     /// The preview, framed by the settings page: the real widget on the store's busiest product.
     static func preview(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        guard let product = try await ReviewQueries.mostReviewedProduct(storeID: ctx.storeID, on: req.db.sql) else {
+        guard let product = try await ReviewQueries.mostReviewedProduct(storeID: ctx.storeID, on: req.db) else {
             throw CareError.notFound("product with reviews")
         }
         // The product id comes from the shop's data: escaped for an attribute.

@@ -131,7 +131,7 @@ enum TriggersPageController {
         preview: [TriggerPreview.Row]? = nil, status: HTTPResponseStatus = .ok
     ) async throws -> Response {
         let ctx = try req.staff
-        let staff = try await StaffUser.query(on: req.db).filter(\.$storeID == ctx.storeID).sort(\.$name).all()
+        let staff = try await Team.byName(storeID: ctx.storeID, on: req.db)
         // Every problem at once; "Condition 2: …" and "Action 1: …" are shown beside that row as well as at the top.
         let error = error.map { $0.hasPrefix("trigger: ") ? String($0.dropFirst("trigger: ".count)) : $0 }
         let errors = error == nil || nestedJSON != nil ? [] : form.allErrors()
@@ -143,7 +143,7 @@ enum TriggersPageController {
         let usedConditions = max(1, form.conditionList.filter { !($0.attribute ?? "").isEmpty }.count)
         let usedActions = max(1, form.actionList.filter { !($0.type ?? "").isEmpty }.count)
         let tags = try await SavedInboxViews.tagsInUse(storeID: ctx.storeID, on: req.db)
-        let products = try await Product.byName(storeID: ctx.storeID, on: req.db)
+        let products = try await ProductPicker.byName(storeID: ctx.storeID, on: req.db)
         let data = EditData(
             valueSuggestions: Array(Set(products.flatMap { [$0.name, $0.externalID] } + tags)).sorted(), tagSuggestions: tags,
             id: id?.uuidString, action: id.map { "/app/triggers/\($0)" } ?? "/app/triggers",
@@ -222,7 +222,7 @@ enum TriggersPageController {
     /// in turn): anyone else would leave the conversation silently unassigned when the trigger fires.
     static func definition(_ form: TriggerForm, _ req: Request) async throws -> TriggerDefinition {
         let storeID = try req.staff.storeID
-        let team = Set(try await StaffUser.query(on: req.db).filter(\.$storeID == storeID).all().map { $0.email.lowercased() })
+        let team = try await Team.emails(storeID: storeID, on: req.db)
         for (i, row) in form.actionList.enumerated() where row.type == TriggerActionType.assign.rawValue {
             let who = (row.agent.flatMap { $0.isEmpty ? nil : $0 } ?? row.setting ?? "").trimmingCharacters(in: .whitespaces).lowercased()
             guard who == "round_robin" || team.contains(who) else {

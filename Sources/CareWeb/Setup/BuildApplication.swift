@@ -3,7 +3,6 @@ import Fluent
 import FluentPostgresDriver
 import Leaf
 import LeafKit
-import SQLKit
 import Vapor
 
 /// Builds the whole application from a config: used by `main` and by every test, so both run the same thing.
@@ -133,19 +132,7 @@ private func useDatabase(_ location: CareConfig.DatabaseLocation, on app: Applic
         app.databases.use(.sqlite(SQLiteConnections(path: path)), as: .sqlite)
         // WAL: readers never wait for the writer. The default synchronous=FULL syncs the WAL at every
         // commit, so a review answered with 201 is on disk, even if the machine loses power.
-        let sql = app.db.sql
-        // Turning a new file to WAL needs it alone for a moment: another process creating or migrating
-        // the same file (two commands started together) answers "database is locked". Wait for it, 10 s at most.
-        for attempt in 1...100 {
-            do {
-                try await sql.raw("PRAGMA journal_mode=WAL").run()
-                break
-            } catch {
-                guard StorageOutage.isBusy(error), attempt < 100 else { throw error }
-                try await Task.sleep(nanoseconds: 100_000_000)
-            }
-        }
-        let sync = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+        let sync = try await SQLiteFile.useWAL(on: app.db)
         app.logger.notice("SQLite \(path): journal_mode=wal synchronous=\(sync.map(String.init) ?? "?") (2 = FULL)")
     case .postgres(let url):
         try app.databases.use(.postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)

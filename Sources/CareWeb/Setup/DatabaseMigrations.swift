@@ -1,7 +1,6 @@
 import CareCore
 import Fluent
 import NIOPosix
-import SQLKit
 import Vapor
 
 #if canImport(Glibc)
@@ -13,11 +12,6 @@ import Vapor
 /// PostgreSQL advisory lock, or an exclusive `flock` on a file beside the SQLite database — and the
 /// others take turns instead of racing to create the same tables.
 enum DatabaseMigrations {
-    /// An arbitrary, fixed number that names CareLoop's migration lock in `pg_advisory_lock`.
-    static let lockKey: Int64 = 0x43_61_72_65_4C_6F_6F_70 // "CareLoop"
-    /// The table Fluent records applied migrations in.
-    static let table = "_fluent_migrations"
-
     /// Applies what is pending; returns the names of the migrations applied (also kept on the
     /// application, for `careloop migrate` to report what its start-up applied).
     @discardableResult
@@ -36,18 +30,8 @@ enum DatabaseMigrations {
     /// The names of the migrations not yet applied, read without changing anything (a role that may
     /// only read and write rows can ask).
     static func pending(_ app: Application) async throws -> [String] {
-        let sql = app.db.sql
-        let all = CareMigrations.all.map(\.name)
-        let present =
-            if sql.dialect.name == "postgresql" {
-                try await sql.raw("SELECT to_regclass(\(bind: table)) IS NOT NULL AS present").first()?.decode(column: "present", as: Bool.self)
-                    ?? false
-            } else {
-                try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)").first() != nil
-            }
-        guard present else { return all }
-        let applied = Set(try await sql.raw("SELECT name FROM \(ident: table)").all().map { try $0.decode(column: "name", as: String.self) })
-        return all.filter { !applied.contains($0) }
+        let applied = try await MigrationLedger.applied(on: app.db)
+        return CareMigrations.all.map(\.name).filter { !applied.contains($0) }
     }
 
     private struct AppliedKey: StorageKey { typealias Value = [String] }
@@ -58,25 +42,11 @@ enum DatabaseMigrations {
 
     /// Runs `body` holding the migration lock.
     private static func locked<T: Sendable>(_ app: Application, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        guard app.db.sql.dialect.name == "postgresql" else {
+        guard MigrationLedger.isPostgreSQL(app.db) else {
             guard let file = app.storage[SQLiteFileKey.self] else { return try await body() }
             return try await withFileLock(file + ".migrate-lock", body)
         }
-        // The lock belongs to one session: hold one connection for it while the migrator uses others.
-        return try await app.db.withConnection { conn in
-            let session = conn.sql
-            try await session.raw("SELECT pg_advisory_lock(\(bind: lockKey))").run()
-            let result: T
-            do {
-                result = try await body()
-            } catch {
-                _ = try? await session.raw("SELECT pg_advisory_unlock(\(bind: lockKey))").run()
-                throw error
-            }
-            // A failed unlock does not undo the migration: the lock goes with the session in any case.
-            _ = try? await session.raw("SELECT pg_advisory_unlock(\(bind: lockKey))").run()
-            return result
-        }
+        return try await MigrationLedger.withPostgreSQLLock(on: app.db, body)
     }
 
     private static func withFileLock<T: Sendable>(_ path: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {

@@ -65,7 +65,7 @@ struct CareErrorMiddleware: AsyncMiddleware {
 
     static func message(for abort: any AbortError) -> String {
         switch abort.status {
-        case .payloadTooLarge: "the request body is larger than this address takes (64 KiB for most; see the README)"
+        case .payloadTooLarge: "the request body is larger than this address takes (64 KiB for most; see docs/api.md)"
         case .notFound: abort.reason == "Not Found" ? "no such route" : abort.reason
         default: abort.reason
         }

@@ -108,8 +108,8 @@ public enum MailBounces {
 
     /// The latest failure not cleared for an address, permanent first: what the profile, the
     /// conversation and the reply box say.
-    public static func current(storeID: UUID, email: String, on sql: any SQLDatabase) async throws -> Bounce? {
-        try await sql.raw(
+    public static func current(storeID: UUID, email: String, on db: any Database) async throws -> Bounce? {
+        return try await db.sql.raw(
             """
             SELECT email, mail_kind, permanent, status, diagnostic, created_at FROM mail_bounces
             WHERE store_id = \(bind: storeID) AND email = \(bind: email) AND cleared_at IS NULL
@@ -119,7 +119,8 @@ public enum MailBounces {
     }
 
     /// The suppression list: addresses whose last uncleared failure was permanent, newest first.
-    public static func suppressions(storeID: UUID, limit: Int = 500, on sql: any SQLDatabase) async throws -> [Bounce] {
+    public static func suppressions(storeID: UUID, limit: Int = 500, on db: any Database) async throws -> [Bounce] {
+        let sql = db.sql
         let rows = try await sql.raw(
             """
             SELECT email, mail_kind, permanent, status, diagnostic, created_at FROM mail_bounces

@@ -22,6 +22,11 @@ public enum StoreSender {
     /// The selector of keys CareLoop makes for stores.
     public static let selector = "careloop1"
 
+    /// The same, read outside a write (the pages).
+    public static func load(storeID: UUID, on db: any Database) async throws -> Sender? {
+        try await load(storeID: storeID, on: db.sql)
+    }
+
     public static func load(storeID: UUID, on sql: any SQLDatabase) async throws -> Sender? {
         guard
             let row = try await sql.raw("SELECT from_address, dkim_selector, dkim_key, active FROM store_senders WHERE store_id = \(bind: storeID)")

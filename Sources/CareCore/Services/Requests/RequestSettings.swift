@@ -125,6 +125,11 @@ public struct RequestSettings: Sendable, Equatable {
 }
 
 extension RequestSettings {
+    /// The same, read outside a write (the pages).
+    public static func load(storeID: UUID, on db: any Database) async throws -> RequestSettings {
+        try await load(storeID: storeID, on: db.sql)
+    }
+
     /// The store's settings, or the defaults when it never changed them.
     public static func load(storeID: UUID, on sql: any SQLDatabase) async throws -> RequestSettings {
         guard

@@ -8,6 +8,12 @@ import SQLKit
 /// under its daily cap, as an outbox job written in the same transaction as the request's step:
 /// a crash or an SMTP outage loses none and sends none twice.
 public enum ReviewRequests {
+    /// The products of an order already reviewed (whatever became of the review).
+    public static func reviewedProducts(orderID: UUID, on db: any Database) async throws -> Set<UUID> {
+        let rows = try await db.sql.raw("SELECT product_id FROM reviews WHERE order_id = \(bind: orderID)").all()
+        return Set(try rows.map { try $0.decode(column: "product_id", as: UUID.self) })
+    }
+
     /// An order fulfilled longer ago than this gets no request: importing last year's orders must
     /// not mail every one of their buyers.
     static let tooOld: TimeInterval = 60 * 86_400

@@ -27,7 +27,8 @@ public enum FirstRun {
         public var showing: Bool { !complete && !dismissed }
     }
 
-    public static func steps(storeID: UUID, on sql: any SQLDatabase) async throws -> Steps {
+    public static func steps(storeID: UUID, on db: any Database) async throws -> Steps {
+        let sql = db.sql
         let reached = Set(
             try await sql.raw("SELECT name FROM store_milestones WHERE store_id = \(bind: storeID)").all()
                 .map { try $0.decode(column: "name", as: String.self) })

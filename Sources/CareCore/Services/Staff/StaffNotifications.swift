@@ -133,9 +133,14 @@ public enum StaffNotifications {
         }
     }
 
-    public static func unread(staffID: UUID, on sql: any SQLDatabase) async throws -> Int {
-        try await sql.raw("SELECT COUNT(*) AS n FROM staff_notifications WHERE staff_id = \(bind: staffID) AND read_at IS NULL")
+    public static func unread(staffID: UUID, on db: any Database) async throws -> Int {
+        return try await db.sql.raw("SELECT COUNT(*) AS n FROM staff_notifications WHERE staff_id = \(bind: staffID) AND read_at IS NULL")
             .first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// The same, read outside a write (the pages).
+    public static func list(staffID: UUID, limit: Int = 50, on db: any Database) async throws -> [Notice] {
+        try await list(staffID: staffID, limit: limit, on: db.sql)
     }
 
     /// A person's latest notices, newest first.
@@ -162,7 +167,8 @@ public enum StaffNotifications {
     }
 
     /// The kinds this person gets no mail for.
-    public static func mailOff(staffID: UUID, on sql: any SQLDatabase) async throws -> Set<NoticeKind> {
+    public static func mailOff(staffID: UUID, on db: any Database) async throws -> Set<NoticeKind> {
+        let sql = db.sql
         let raw =
             try await sql.raw("SELECT notify_off FROM staff_users WHERE id = \(bind: staffID)").first()?
             .decode(column: "notify_off", as: String.self) ?? ""

@@ -58,7 +58,7 @@ public struct M0002_CreateCatalog: AsyncMigration {
             .field("unit_price_cents", .int64)
             .create()
 
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.create(index: "orders_by_customer").on("orders").column("customer_id").run()
         try await sql.create(index: "order_items_by_order").on("order_items").column("order_id").run()
         try await sql.create(index: "order_items_by_product").on("order_items").column("product_id").run()

@@ -48,7 +48,7 @@ public struct M0003_CreateReviews: AsyncMigration {
             .unique(on: "review_id")
             .create()
 
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         // The public list: one product's published reviews, newest first.
         try await sql.create(index: "reviews_public_list").on("reviews")
             .column("product_id").column("status").column("created_at").run()

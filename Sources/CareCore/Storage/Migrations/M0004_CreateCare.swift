@@ -75,7 +75,7 @@ public struct M0004_CreateCare: AsyncMigration {
             .field("delivered_at", .datetime)
             .create()
 
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.create(index: "triggers_by_store_event").on("triggers").column("store_id").column("event").run()
         try await sql.create(index: "conversations_inbox").on("conversations").column("store_id").column("status").column("sla_due_at").run()
         try await sql.create(index: "conversations_by_customer").on("conversations").column("customer_id").run()

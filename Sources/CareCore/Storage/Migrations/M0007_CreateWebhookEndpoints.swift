@@ -16,7 +16,7 @@ public struct M0007_CreateWebhookEndpoints: AsyncMigration {
             .field("enabled", .bool, .required)
             .field("created_at", .datetime, .required)
             .create()
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.create(index: "webhook_endpoints_by_store").on("webhook_endpoints").column("store_id").run()
     }
 

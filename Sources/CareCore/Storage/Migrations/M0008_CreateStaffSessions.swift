@@ -27,7 +27,7 @@ public struct M0008_CreateStaffSessions: AsyncMigration {
             .field("body", .string, .required)
             .field("created_at", .datetime, .required)
             .create()
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.create(index: "customer_notes_by_customer").on("customer_notes").column("customer_id").run()
     }
 

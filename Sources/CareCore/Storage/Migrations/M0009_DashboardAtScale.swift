@@ -16,7 +16,7 @@ public struct M0009_DashboardAtScale: AsyncMigration {
             .field("stars", .int, .required)
             .unique(on: "store_id", "day")
             .create()
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         // The earliest rating of every review a customer already edited.
         try await sql.raw(
             """
@@ -51,7 +51,7 @@ public struct M0009_DashboardAtScale: AsyncMigration {
     }
 
     public func revert(on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         for index in [
             "conversations_by_store_newest", "customers_by_store_newest", "conversations_by_assignee", "conversations_inbox_ordered",
             "reviews_by_store_rating", "reviews_by_store_newest",

@@ -13,7 +13,7 @@ public struct M0010_CreateSavedReplies: AsyncMigration {
             .field("body", .string, .required)
             .field("created_at", .datetime, .required)
             .create()
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.create(index: "saved_replies_by_store").on("saved_replies").column("store_id").column("title").run()
     }
 

@@ -13,7 +13,7 @@ public struct M0011_CreateTriggerSweeps: AsyncMigration {
             .field("swept_until", .datetime, .required)
             .field("swept_at", .datetime, .required)
             .create()
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         // The sweep's second way in: conversations changed since the last sweep.
         try await sql.create(index: "conversations_by_store_status_updated").on("conversations")
             .column("store_id").column("status").column("updated_at").run()

@@ -18,7 +18,7 @@ public struct M0012_CreateReviewClaims: AsyncMigration {
             .field("mailed_at", .datetime)
             .field("confirmed_at", .datetime)
             .create()
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         // "Was this address mailed in the last day?" — the mail-bomb brake.
         try await sql.create(index: "review_claims_by_address").on("review_claims").column("store_id").column("email").column("mailed_at").run()
     }

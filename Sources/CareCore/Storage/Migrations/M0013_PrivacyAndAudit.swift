@@ -18,7 +18,7 @@ public struct M0013_PrivacyAndAudit: AsyncMigration {
             .create()
         try await db.schema("customers").field("erased_at", .datetime).update()
         try await db.schema("stores").field("retention_months", .int).update()
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.create(index: "audit_events_by_store").on("audit_events").column("store_id").column("at").run()
     }
 

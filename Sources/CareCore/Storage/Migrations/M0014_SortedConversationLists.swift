@@ -8,14 +8,14 @@ public struct M0014_SortedConversationLists: AsyncMigration {
     public init() {}
 
     public func prepare(on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.raw(
             "CREATE INDEX conversations_inbox_sorted ON conversations (store_id, status, sla_due_at, created_at DESC)"
         ).run()
     }
 
     public func revert(on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
+        let sql = db.sql
         try await sql.drop(index: "conversations_inbox_sorted").run()
     }
 }

@@ -6,7 +6,7 @@ enum SuppressionsController {
     /// `GET /api/v1/suppressions`: newest first, at most 500.
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
-        let list = try await MailBounces.suppressions(storeID: ctx.storeID, on: req.db.sql)
+        let list = try await MailBounces.suppressions(storeID: ctx.storeID, on: req.db)
         return try JSONBody.response(["suppressions": list.map(SuppressionView.init)])
     }
 

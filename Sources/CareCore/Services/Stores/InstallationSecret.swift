@@ -1,13 +1,13 @@
-import CareCore
-import Fluent
+import FluentKit
 import FluentSQL
+import Foundation
 
 /// The secret that signs tokens when `CARELOOP_SECRET` is not set: made once, kept in the database,
 /// so every node sharing the database signs alike and restarts don't invalidate links already sent.
-enum InstallationSecret {
+public enum InstallationSecret {
     static let key = "installation_secret"
 
-    static func loadOrCreate(storage: CareStorage, on db: any Database) async throws -> String {
+    public static func loadOrCreate(storage: CareStorage, on db: any Database) async throws -> String {
         if let found = try await Setting.find(key, on: db) { return found.value }
         do {
             let value = Secrets.randomToken(bytes: 48)

@@ -19,7 +19,7 @@ enum ReviewPolicyController {
     static func show(_ req: Request) async throws -> Response {
         let slug = try req.parameters.require("slug")
         guard slug.utf8.count <= 100, let store = try await StoreService.store(slug: slug, on: req.db) else { throw CareError.notFound("store") }
-        let settings = try await RequestSettings.load(storeID: try store.requireID(), on: req.db.sql)
+        let settings = try await RequestSettings.load(storeID: try store.requireID(), on: req.db)
         let reminders: String
         switch settings.reminderDays.count {
         case 0: reminders = "No reminder follows."

@@ -101,6 +101,11 @@ public enum HelpRequests {
         }
     }
 
+    /// The conversation a confirmed request opened (its link, opened again, leads there).
+    public static func conversation(id: UUID, on db: any Database) async throws -> Conversation? {
+        try await Conversation.find(id, on: db)
+    }
+
     /// What the link opens, changing nothing (mail scanners open every link): every message written
     /// with the same address at the same store within the link's lifetime and not sent yet.
     public static func check(token: String, links: CareLinks, now: Date, on db: any Database) async throws -> Pending {

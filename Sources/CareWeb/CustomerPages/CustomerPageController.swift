@@ -59,24 +59,18 @@ enum CustomerPageController {
         let page = try await load(req)
         let conversationID = try page.conversation.requireID()
         let now = req.care.storage.now()
-        // A reply or resolution still in its undo window is not the customer's to read yet.
-        let messages = try await ConversationMessage.query(on: req.db).filter(\.$conversationID == conversationID)
-            .filter(\.$author ~~ [MessageAuthor.staff, .customer]).sort(\.$createdAt).all()
-            .filter { m in m.heldUntil.map { $0 <= now } ?? true }
-        // The buyer's order says; else the reader's browser; else the store's language.
-        var language = try await CareLanguage.spokenFromOrders(
-            customerID: page.conversation.customerID, storeID: page.conversation.storeID, on: req.db.sql)
-        if language == nil { language = CareLanguage.preferred(acceptLanguage: req.headers.first(name: .acceptLanguage)) }
-        if language == nil { language = try await RequestSettings.load(storeID: page.conversation.storeID, on: req.db.sql).language }
-        let spoken = language ?? .en
+        let messages = try await CustomerPageQueries.messages(conversationID: conversationID, now: now, on: req.db)
+        let spoken = try await CustomerPageQueries.language(
+            customerID: page.conversation.customerID, storeID: page.conversation.storeID,
+            acceptLanguage: req.headers.first(name: .acceptLanguage), on: req.db)
         let photos = Dictionary(
             grouping: try await MessagePhotos.list(conversationID: conversationID, storeID: page.conversation.storeID, on: req.db),
             by: \.messageID)
         var review: ReviewContext?
         if let r = page.review {
-            let product = try await Product.find(r.productID, on: req.db)
             review = ReviewContext(
-                productName: product?.name ?? "—", rating: r.rating, title: r.title ?? "", body: r.body ?? "",
+                productName: try await CustomerPageQueries.productName(id: r.productID, on: req.db) ?? "—", rating: r.rating, title: r.title ?? "",
+                body: r.body ?? "",
                 stars: [5, 4, 3, 2, 1])
         }
         let brand = try await StoreBrand.load(storeID: page.conversation.storeID, on: req.db)
@@ -205,14 +199,9 @@ enum CustomerPageController {
                 .gone, code: "link_expired",
                 message: "This link has expired. Reply to any email from the shop and a person will answer; the next email carries a fresh link.")
         case .open(let token):
-            guard let found = try await Conversation.query(on: req.db).filter(\.$token == token).first(),
-                // A merged conversation's page shows, and writes to, the one it was merged into.
-                case let conversation = try await ConversationMerge.kept(found, on: req.db.sql),
-                let store = try await Store.find(conversation.storeID, on: req.db)
-            else { throw CareError.notFound("conversation") }
-            var review: Review?
-            if let id = conversation.reviewID { review = try await Review.find(id, on: req.db) }
-            return Page(pageToken: pageToken, conversation: conversation, store: store, review: review?.status == .rejected ? nil : review)
+            // A merged conversation's page shows, and writes to, the one it was merged into.
+            guard let o = try await CustomerPageQueries.opened(token: token, on: req.db) else { throw CareError.notFound("conversation") }
+            return Page(pageToken: pageToken, conversation: o.conversation, store: o.store, review: o.review)
         }
     }
 }

@@ -253,9 +253,22 @@ public enum ReviewQueries {
 }
 
 extension ReviewQueries {
+    /// What the dashboard's review list shows beside a page of reviews: the conversations about them
+    /// and their edit histories.
+    public static func conversationsAndEdits(reviewIDs ids: [UUID], storeID: UUID, on db: any Database) async throws -> (
+        conversations: [Conversation], edits: [ReviewEdit]
+    ) {
+        guard !ids.isEmpty else { return ([], []) }
+        let conversations = try await Conversation.query(on: db).filter(\.$storeID == storeID).filter(\.$reviewID ~~ ids).all()
+        let edits = try await ReviewEdit.query(on: db).filter(\.$reviewID ~~ ids).all()
+        return (conversations, edits)
+    }
+}
+
+extension ReviewQueries {
     /// The external id of the store's product with the most published reviews (for the widget's preview).
-    public static func mostReviewedProduct(storeID: UUID, on sql: any SQLDatabase) async throws -> String? {
-        try await sql.raw(
+    public static func mostReviewedProduct(storeID: UUID, on db: any Database) async throws -> String? {
+        return try await db.sql.raw(
             """
             SELECT p.external_id AS id, COUNT(*) AS n FROM products p JOIN reviews r ON r.product_id = p.id
             WHERE p.store_id = \(bind: storeID) AND r.status = \(bind: ReviewStatus.published.rawValue)

@@ -189,8 +189,7 @@ enum ReviewRequestPageController {
     }
 
     static func reviewedProducts(_ c: RequestMail.Content, on db: any Database) async throws -> Set<UUID> {
-        let rows = try await db.sql.raw("SELECT product_id FROM reviews WHERE order_id = \(bind: c.order.id!)").all()
-        return Set(try rows.map { try $0.decode(column: "product_id", as: UUID.self) })
+        try await ReviewRequests.reviewedProducts(orderID: c.order.id!, on: db)
     }
 
     static func alreadyReviewed(_ c: RequestMail.Content) -> CareError {

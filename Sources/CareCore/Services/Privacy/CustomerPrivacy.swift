@@ -6,6 +6,11 @@ import SQLKit
 /// stored, as one JSON document; and erasure, which removes who they are and what they wrote while
 /// each review's rating stays in the store's figures as an anonymous review.
 public enum CustomerPrivacy {
+    /// The store's customer with this address (`careloop customer export`).
+    public static func customer(storeID: UUID, email: EmailAddress, on db: any Database) async throws -> Customer? {
+        try await Customer.query(on: db).filter(\.$storeID == storeID).filter(\.$email == email.value).first()
+    }
+
     static let erasedText = "[erased at the customer's request]"
 
     /// Everything stored about one customer of one store (another store's id is not found).

@@ -69,6 +69,11 @@ public struct ReplyTargets: Sendable, Equatable {
 
     var workDaysText: String { workDays.sorted().map(String.init).joined() }
 
+    /// The same, read outside a write (the pages).
+    public static func load(storeID: UUID, on db: any Database) async throws -> ReplyTargets {
+        try await load(storeID: storeID, on: db.sql)
+    }
+
     /// The store's targets, or the defaults when it never changed them.
     public static func load(storeID: UUID, on sql: any SQLDatabase) async throws -> ReplyTargets {
         var t = ReplyTargets()

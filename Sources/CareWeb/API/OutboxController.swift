@@ -6,12 +6,10 @@ import Vapor
 enum OutboxController {
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
-        let query = OutboxJob.query(on: req.db).filter(\.$storeID == ctx.storeID)
-        if let status = try req.enumQuery("status", as: OutboxStatus.self) { query.filter(\.$status == status) }
-        if let kind = try req.enumQuery("kind", as: OutboxKind.self) { query.filter(\.$kind == kind) }
+        let status = try req.enumQuery("status", as: OutboxStatus.self)
+        let kind = try req.enumQuery("kind", as: OutboxKind.self)
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
-        let total = try await query.copy().count()
-        let jobs = try await query.sort(\.$createdAt, .descending).range(page.offset..<(page.offset + page.size)).all()
+        let (jobs, total) = try await OutboxListing.page(storeID: ctx.storeID, status: status, kind: kind, page: page, on: req.db)
         return try JSONBody.response(PageView(key: "jobs", items: jobs.map(OutboxJobView.init), page: page, total: total))
     }
 

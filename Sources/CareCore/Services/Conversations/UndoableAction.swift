@@ -177,9 +177,10 @@ public enum UndoActions {
     }
 
     /// Whether an action can still be undone (for the undo bar), and what it did.
-    public static func pending(actionID: UUID, storeID: UUID, now: Date, on sql: any SQLDatabase) async throws -> (
+    public static func pending(actionID: UUID, storeID: UUID, now: Date, on db: any Database) async throws -> (
         kind: String, until: Date, conversationID: UUID
     )? {
+        let sql = db.sql
         guard
             let row = try await sql.raw(
                 "SELECT kind, until, conversation_id FROM undo_actions WHERE id = \(bind: actionID) AND store_id = \(bind: storeID)"

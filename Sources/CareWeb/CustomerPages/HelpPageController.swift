@@ -90,7 +90,9 @@ enum HelpPageController {
         if req.method == .GET {
             // Already sent: the link leads to the conversation. A GET opens nothing new.
             let pending = try await HelpRequests.check(token: token, links: req.care.links, now: req.care.storage.now(), on: req.db)
-            guard let id = pending.conversationID, let c = try await Conversation.find(id, on: req.db) else { throw CareError.notFound("message") }
+            guard let id = pending.conversationID, let c = try await HelpRequests.conversation(id: id, on: req.db) else {
+                throw CareError.notFound("message")
+            }
             return redirect(req, to: c)
         }
         try FormParts.check(req)
