@@ -7,6 +7,8 @@ import Vapor
 
 // The `careloop` executable: serve (the default), migrate, worker, create-store and the ops commands.
 // All wiring lives in CareWeb's buildApplication so tests run exactly what this runs.
+// First, while this is the only thread: few allocator arenas, so a busy node's memory stays flat.
+Allocator.limitArenas()
 // Commands that touch no database and start no server: run before anything else is set up (the
 // mail pipe runs as the mail server's unprivileged user, for every mail).
 switch CommandLine.arguments.dropFirst().first {

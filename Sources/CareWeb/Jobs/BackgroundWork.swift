@@ -4,7 +4,7 @@ import Vapor
 /// list, run by `serve` (unless `CARELOOP_SERVE_WORKER=0`) and by `careloop worker`.
 enum BackgroundWork {
     static func handlers(config: CareConfig, outbox: Bool, periodic: Bool) -> [any LifecycleHandler] {
-        var work: [any LifecycleHandler] = [PeriodicJob.freedMemory]
+        var work: [any LifecycleHandler] = []
         if periodic {
             work += [
                 PeriodicJob.moderationDeadline, PeriodicJob.retention, PeriodicJob.strandedMail,

@@ -3,10 +3,6 @@ import Fluent
 import NIOCore
 import Vapor
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Work that runs every so often inside the server process (held reviews, time triggers). A failed
 /// round is logged and the next one runs as usual.
 struct PeriodicJob: LifecycleHandler {
@@ -74,24 +70,6 @@ extension PeriodicJob {
         let n = try await OutboxQueue.releaseStranded(storage: care.storage, on: db)
         if n > 0 { logger.info("released \(n) mail(s) whose earlier mail was gone") }
     }
-
-    /// Every 30 s, hands memory the allocator keeps after a burst back to the system. glibc keeps freed
-    /// pages inside its heaps, so a node's resident size creeps up with every burst of large requests
-    /// even though nothing it holds grows; trimming keeps what `ps` shows close to what CareLoop uses.
-    static let freedMemory = PeriodicJob(name: "returning freed memory", every: .seconds(30), initialDelay: .seconds(30)) { _, _, _ in
-        mallocTrim?(0)
-    }
-
-    /// glibc's `malloc_trim`, looked up at run time (Swift's Glibc module leaves out `malloc.h`; another
-    /// C library simply has none, and nothing is trimmed).
-    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
-        #if canImport(Glibc)
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-            return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-        #else
-            return nil
-        #endif
-    }()
 
     /// Hourly, removes the text of resolved conversations past a store's retention setting.
     static let retention = PeriodicJob(name: "retention", every: .seconds(3600), initialDelay: .seconds(30)) { care, db, logger in
