@@ -4,7 +4,7 @@ command the README and docs/ quote exists, and their links between each other le
 `scripts/test` sets CARELOOP_BIN to the binary it just built. Run alone:
     CARELOOP_BIN=.build/debug/careloop python3 -m pytest -q -p no:cacheprovider Tests/docs
 Standard library and pytest only."""
-import glob, json, os, re, shlex, shutil, socket, subprocess, tempfile, time, urllib.request
+import glob, json, os, re, shlex, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
 import pytest
 
@@ -160,7 +160,11 @@ class Server:
             while time.time() < deadline and self.proc.poll() is None:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
-                        if r.status == 200 and wait_for in read(log_path):
+                        # Our own server answered (another program may hold the port we chose): it
+                        # says it listens on this port ("Connection gate on …:PORT:"), and it runs.
+                        log_text = read(log_path)
+                        if (r.status == 200 and wait_for in log_text and f"127.0.0.1:{self.port}:" in log_text
+                                and self.proc.poll() is None):
                             return log_path
                 except OSError:
                     pass
@@ -300,8 +304,10 @@ def test_the_tour_runs(server):
     sink_log = os.path.join(server.work, "sink.log")
     server.stop()
     with open(sink_log, "w") as log:
-        sink = subprocess.Popen(shlex.split(sink_command.replace(sink_command_address(sink_command), f"127.0.0.1:{sink_port}")),
-                                env=clean_env(), stdout=log, stderr=subprocess.STDOUT)
+        # The README's `python3`, as the interpreter running this test (the one aiosmtpd was checked in).
+        argv = shlex.split(sink_command.replace(sink_command_address(sink_command), f"127.0.0.1:{sink_port}"))
+        argv[0] = sys.executable if argv[0] == "python3" else argv[0]
+        sink = subprocess.Popen(argv, env=clean_env(), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(sink_port, sink, sink_log)
         smtp_url = smtp_url.replace(sink_command_address(sink_command), f"127.0.0.1:{sink_port}")

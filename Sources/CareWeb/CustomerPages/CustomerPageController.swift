@@ -69,7 +69,8 @@ enum CustomerPageController {
         var review: ReviewContext?
         if let r = page.review {
             review = ReviewContext(
-                productName: try await CustomerPageQueries.productName(id: r.productID, on: req.db) ?? "—", rating: r.rating, title: r.title ?? "",
+                productName: try await CustomerPageQueries.productName(id: r.productID, storeID: page.conversation.storeID, on: req.db) ?? "—",
+                rating: r.rating, title: r.title ?? "",
                 body: r.body ?? "",
                 stars: [5, 4, 3, 2, 1])
         }

@@ -89,7 +89,7 @@ enum ConversationPageController {
         let c = listed.conversation
         let staff = try await Team.byName(storeID: ctx.storeID, on: req.db)
         let names = Dictionary(staff.compactMap { s in s.id.map { ($0, s.name) } }, uniquingKeysWith: { a, _ in a })
-        let review = try await ConversationPageQueries.review(id: c.reviewID, on: req.db)
+        let review = try await ConversationPageQueries.review(id: c.reviewID, storeID: ctx.storeID, on: req.db)
         let now = req.care.storage.now()
         let zone = try await StoreZone.of(ctx.storeID, on: req.db)
         let invites = try await StoreService.find(id: ctx.storeID, on: req.db).inviteReviewUpdate && review != nil && review?.status != .rejected

@@ -8,10 +8,11 @@ import NIOCore
 /// size therefore crept up, about 2 MiB a minute in the soak, while what it held stayed flat (heaptrack:
 /// the live heap grew 1 MiB in four minutes). One arena for every four cores keeps what `ps` shows
 /// close to what CareLoop uses (soak: +8 to +13 % after warm-up became +4.6 %, at the same request
-/// rate on 2 cores). An operator's own `MALLOC_ARENA_MAX` wins.
+/// rate on 2 cores). An operator's own `MALLOC_ARENA_MAX` (or `glibc.malloc.arena_max` tunable) wins.
 public enum Allocator {
     public static func limitArenas(cores: Int = System.coreCount) {
-        guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
+        let env = ProcessInfo.processInfo.environment
+        guard env["MALLOC_ARENA_MAX"] == nil, env["GLIBC_TUNABLES"]?.contains("glibc.malloc.arena_max") != true else { return }
         #if canImport(Glibc)
             // mallopt is looked up at run time: Swift's Glibc module leaves out malloc.h, and another
             // C library simply has none.

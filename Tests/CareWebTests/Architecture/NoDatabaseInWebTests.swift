@@ -21,11 +21,12 @@ final class NoDatabaseInWebTests: XCTestCase {
         return names
     }
 
-    /// The lines of `text` that touch the database: a Fluent query or filter, a model's `find`, raw
-    /// SQL, the SQL view of a database, or the SQL libraries themselves.
+    /// The lines of `text` that touch the database: a Fluent query or filter, a model's `find` or
+    /// save, a transaction or a write, raw SQL, the SQL view of a database, or the SQL libraries.
     static func databaseLines(in text: String, models: [String]) throws -> [String] {
         let patterns = try [
             #"\.query\(on:"#, #"\.raw\("#, #"\.sql\b"#, #"^\s*import (SQLKit|FluentSQL)\b"#, #"\.filter\(\\\.\$"#,
+            #"\.(save|create|update|delete)\(on:"#, #"\.transaction\s*[({]"#, #"\.withConnection\b"#, #"\.storage\.write\("#,
             #"\b(\#(models.joined(separator: "|")))\.find\("#,
         ].map { try NSRegularExpression(pattern: $0) }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { line in
@@ -58,6 +59,9 @@ final class NoDatabaseInWebTests: XCTestCase {
             "let sql = app.db.sql",
             "import SQLKit",
             #"    .filter(\.$storeID == id)"#,
+            "try await note.save(on: req.db)",
+            "try await req.db.transaction { tx in }",
+            "try await req.care.storage.write(on: req.db) { tx in }",
         ]
         for line in touching {
             XCTAssertEqual(try Self.databaseLines(in: line, models: models), [line], line)

@@ -3,9 +3,10 @@ import Foundation
 
 /// What the dashboard's conversation page reads besides the thread itself.
 public enum ConversationPageQueries {
-    public static func review(id: UUID?, on db: any Database) async throws -> Review? {
+    /// The conversation's review, if it is one of this store's.
+    public static func review(id: UUID?, storeID: UUID, on db: any Database) async throws -> Review? {
         guard let id else { return nil }
-        return try await Review.find(id, on: db)
+        return try await Review.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first()
     }
 
     /// Whether the conversation is one of this store's.

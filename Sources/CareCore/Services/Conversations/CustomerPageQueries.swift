@@ -39,7 +39,8 @@ public enum CustomerPageQueries {
         return try await RequestSettings.load(storeID: storeID, on: sql).language
     }
 
-    public static func productName(id: UUID, on db: any Database) async throws -> String? {
-        try await Product.find(id, on: db)?.name
+    /// The name of one of the store's products.
+    public static func productName(id: UUID, storeID: UUID, on db: any Database) async throws -> String? {
+        try await Product.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first()?.name
     }
 }
