@@ -15,7 +15,7 @@ enum PublicReviewsController {
             body = cached
         } else {
             let result = try await ReviewQueries.publicPage(storeSlug: slug, productExternalID: externalID, page: page, on: req.db)
-            body = try JSONBody.encoder.encode(
+            body = try JSONBody.data(
                 PublicListView(
                     summary: SummaryView(result.summary), reviews: result.reviews.map(PublicReviewView.init),
                     page: page.number, perPage: page.size))

@@ -153,7 +153,7 @@ enum SummariesController {
         let found = try await ReviewQueries.summaries(storeSlug: slug, externalIDs: ids, on: req.db)
         var products: [String: Entry] = [:]
         for (id, s) in found { products[id] = Entry(count: s.count, average: (s.average * 100).rounded() / 100) }
-        let body = try JSONBody.encoder.encode(Body(products: products))
+        let body = try JSONBody.data(Body(products: products))
         return PublicCaching.response(req, body: body, contentType: "application/json; charset=utf-8")
     }
 }

@@ -28,7 +28,8 @@ struct PageContext<Data: Encodable>: Encodable {
 struct DashboardTab: Encodable {
     let label: String
     let href: String
-    let count: Int
+    /// As shown: a number, or "1000+" where only so many were counted.
+    let count: String
     let current: Bool
 }
 

@@ -59,7 +59,7 @@ enum InboxPageController {
         let id: String
         let label: String
         let href: String
-        let count: Int
+        let count: String
         let current: Bool
     }
 
@@ -112,25 +112,25 @@ enum InboxPageController {
         var views: [Tab] = []
         for (label, v) in [("Overdue", overdueView), ("Unassigned", unassignedView), ("Mine", mineView)] {
             let n = try await Inbox.count(storeID: ctx.storeID, staffID: ctx.staffID, view: v, now: now, on: req.db)
-            views.append(Tab(label: label, href: link(v, 1), count: n, current: v == view))
+            views.append(Tab(label: label, href: link(v, 1), count: Inbox.shown(n), current: v == view))
         }
         // This person's named views, each with its count (a search reuses what it found lately).
         var saved: [SavedTab] = []
         for s in try await SavedInboxViews.list(storeID: ctx.storeID, staffID: ctx.staffID, on: req.db) {
             let v = InboxViewQuery.from(viewParameter: s.query)
             let n = try await Inbox.count(storeID: ctx.storeID, staffID: ctx.staffID, view: v, now: now, searches: req.care.inboxSearches, on: req.db)
-            saved.append(SavedTab(id: s.id.uuidString, label: s.name, href: link(v, 1), count: n, current: v == view))
+            saved.append(SavedTab(id: s.id.uuidString, label: s.name, href: link(v, 1), count: Inbox.shown(n), current: v == view))
         }
         let productName =
             try await view.productID.asyncMap { try await ProductPicker.name(productID: $0, storeID: ctx.storeID, on: req.db) } ?? nil
         let data = Data(
             statusTabs: ConversationStatus.allCases.map { s in
                 Tab(
-                    label: s.rawValue.capitalized, href: link(with { $0.status = s }, 1), count: result.counts[s.rawValue] ?? 0,
+                    label: s.rawValue.capitalized, href: link(with { $0.status = s }, 1), count: String(result.counts[s.rawValue] ?? 0),
                     current: s == view.status)
             },
             whoTabs: Inbox.Who.allCases.map { w in
-                Tab(label: w.rawValue.capitalized, href: link(with { $0.who = w }, 1), count: 0, current: w == view.who)
+                Tab(label: w.rawValue.capitalized, href: link(with { $0.who = w }, 1), count: "0", current: w == view.who)
             },
             quickViews: views,
             savedViews: saved, hasSavedViews: !saved.isEmpty, viewParameter: viewParameter,
@@ -140,7 +140,7 @@ enum InboxPageController {
                 },
             products: [Choice(value: "", label: "Any product", selected: view.productID == nil)]
                 + (try await ProductPicker.byName(storeID: ctx.storeID, on: req.db)).map {
-                    Choice(value: $0.id!.uuidString, label: $0.name, selected: $0.id == view.productID)
+                    Choice(value: $0.id.uuidString, label: $0.name, selected: $0.id == view.productID)
                 },
             rows: result.rows.map { r in
                 let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: view.status, now: now)

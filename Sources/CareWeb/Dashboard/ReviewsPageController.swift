@@ -88,10 +88,10 @@ enum ReviewsPageController {
         let products = try await ProductPicker.byName(storeID: ctx.storeID, limit: pickedProducts, on: req.db)
         let counts = try await ReviewDecisions.counts(storeID: ctx.storeID, on: req.db)
         let tabs = [
-            Tab(label: "Needs a decision", href: "/app/reviews?status=pending", count: counts.pending, current: filter.status == .pending),
-            Tab(label: "Published", href: "/app/reviews?status=published", count: counts.published, current: filter.status == .published),
-            Tab(label: "Rejected", href: "/app/reviews?status=rejected", count: counts.rejected, current: filter.status == .rejected),
-            Tab(label: "All", href: "/app/reviews", count: counts.all, current: filter.status == nil),
+            Tab(label: "Needs a decision", href: "/app/reviews?status=pending", count: String(counts.pending), current: filter.status == .pending),
+            Tab(label: "Published", href: "/app/reviews?status=published", count: String(counts.published), current: filter.status == .published),
+            Tab(label: "Rejected", href: "/app/reviews?status=rejected", count: String(counts.rejected), current: filter.status == .rejected),
+            Tab(label: "All", href: "/app/reviews", count: String(counts.all), current: filter.status == nil),
         ]
         let ids = result.reviews.compactMap(\.review.id)
         let (conversations, edits) = try await ReviewQueries.conversationsAndEdits(reviewIDs: ids, storeID: ctx.storeID, on: req.db)

@@ -45,7 +45,7 @@ struct CareErrorMiddleware: AsyncMiddleware {
         if status.code >= 500 && status != .serviceUnavailable {
             request.logger.error("\(request.method) \(Self.loggedPath(request.url.path)) -> \(status.code): \(String(reflecting: error))")
         }
-        let body = (try? JSONBody.encoder.encode(ErrorBody(error: detail))) ?? Data()
+        let body = (try? JSONBody.data(ErrorBody(error: detail))) ?? Data()
         headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")
         return Response(status: status, headers: headers, body: .init(data: body))
     }

@@ -89,9 +89,20 @@ enum JSONBody {
         }
     }
 
+    /// A value's JSON: written in order by `JSONStream`, or by Foundation when that cannot (which
+    /// also explains a value that is not JSON, such as an infinite number).
+    static func data<T: Encodable>(_ value: T) throws -> Data {
+        if let bytes = try? JSONStream.encode(value) { return Data(bytes) }
+        return try encoder.encode(value)
+    }
+
     static func response<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) throws -> Response {
-        let data = try encoder.encode(value)
-        return Response(status: status, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(data: data))
+        let headers: HTTPHeaders = ["Content-Type": "application/json; charset=utf-8"]
+        guard let bytes = try? JSONStream.encode(value) else {
+            // What JSONStream cannot write in order (or refuses), Foundation writes (or explains).
+            return Response(status: status, headers: headers, body: .init(data: try encoder.encode(value)))
+        }
+        return Response(status: status, headers: headers, body: .init(buffer: ByteBuffer(bytes: bytes)))
     }
 }
 

@@ -38,9 +38,12 @@ public enum ConversationService {
             return q
         }
         let sql = db.sql
+        // The store's tallies answer a status alone; only a person's list is counted.
         let total =
-            try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Conversation.schema))
-            .first()?.decode(column: "n", as: Int.self) ?? 0
+            filter.assignee == nil
+            ? try await Tallies.conversations(storeID: storeID, status: filter.status?.rawValue, on: sql)
+            : try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Conversation.schema))
+                .first()?.decode(column: "n", as: Int.self) ?? 0
         // Soonest SLA first, then newest: the order of the index conversations_inbox_sorted, so only a page is read.
         let rows = try await sql.rows(Conversation.table) {
             filtered($0).orderBy("sla_due_at", .ascending).orderBy("created_at", .descending)

@@ -196,23 +196,33 @@ public enum Inbox {
             rows = try await rowsOf(sql, from, "\(filter) ORDER BY c.created_at ASC, c.id LIMIT \(bind: pageSize) OFFSET \(bind: offset)")
         }
         var counts: [String: Int] = [:]
-        for row in try await sql.raw("SELECT c.status, COUNT(*) AS n FROM \(from) WHERE \(base) GROUP BY c.status").all() {
-            counts[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        if view.who == .all, !view.overdue, view.tag == nil, view.productID == nil, matches == nil {
+            counts = try await Tallies.conversations(storeID: storeID, on: sql) // the store's whole tabs: tallied
+        } else {
+            for row in try await sql.raw("SELECT c.status, COUNT(*) AS n FROM \(from) WHERE \(base) GROUP BY c.status").all() {
+                counts[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
+            }
         }
         return Page(rows: rows, counts: counts, total: counts[view.status.rawValue] ?? 0)
     }
 
-    /// How many conversations a view holds (in its status).
+    /// How many conversations a view holds (in its status), counted up to `atMost + 1`: the inbox's
+    /// ready-made views say "1000+" rather than count a big store's every open conversation per page.
     public static func count(
-        storeID: UUID, staffID: UUID, view searched: View, now: Date, searches: InboxSearches? = nil, on db: any Database
+        storeID: UUID, staffID: UUID, view searched: View, now: Date, atMost: Int = 1_000, searches: InboxSearches? = nil,
+        on db: any Database
     ) async throws -> Int {
         let (view, matches) = try await resolved(
             storeID: storeID, staffID: staffID, view: searched, now: now, searches: searches, reuse: true, on: db.sql)
         let filter: SQLQueryString =
             "\(matching(conditions(storeID: storeID, staffID: staffID, view: view, now: now), matches)) AND c.status = \(bind: view.status.rawValue)"
-        return try await db.sql.raw("SELECT COUNT(*) AS n FROM \(source(matches, on: db.sql)) WHERE \(filter)").first()?.decode(
-            column: "n", as: Int.self) ?? 0
+        return try await db.sql.raw(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM \(source(matches, on: db.sql)) WHERE \(filter) LIMIT \(bind: max(0, atMost) + 1)) counted"
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
     }
+
+    /// A count as a tab shows it: "1000+" past what was counted.
+    public static func shown(_ n: Int, atMost: Int = 1_000) -> String { n > atMost ? "\(atMost)+" : String(n) }
 
     /// The conversations of a view in its order, ids only, up to `limit`: previous / next, and what
     /// opens after sending or resolving.

@@ -73,8 +73,12 @@ public enum SavedInboxViews {
     /// Tags in use on the store's latest conversations, for the inbox's tag picker (bounded).
     public static func tagsInUse(storeID: UUID, on db: any Database) async throws -> [String] {
         var tags = Set<String>()
+        // Among the store's latest 500 conversations (an index walk of 500 rows, however few have tags).
         for row in try await db.sql.raw(
-            "SELECT tags FROM conversations WHERE store_id = \(bind: storeID) AND tags <> '[]' ORDER BY updated_at DESC LIMIT 500"
+            """
+            SELECT tags FROM (SELECT tags FROM conversations WHERE store_id = \(bind: storeID) ORDER BY updated_at DESC LIMIT 500) latest
+            WHERE tags <> '[]'
+            """
         ).all() {
             let json = try row.decode(column: "tags", as: String.self)
             for t in (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? [] where tags.count < 50 { tags.insert(t) }

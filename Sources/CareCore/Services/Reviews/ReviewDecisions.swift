@@ -10,32 +10,25 @@ public enum ReviewDecisions {
         public var published = 0
         public var rejected = 0
         public var all: Int { pending + published + rejected }
+
+        public init(pending: Int = 0, published: Int = 0, rejected: Int = 0) {
+            self.pending = pending
+            self.published = published
+            self.rejected = rejected
+        }
     }
 
-    /// Counted through reviews_by_store_status for the held and rejected ones (few), and from the
-    /// running per-day counts for the published ones (never a walk of a big store's reviews).
+    /// Read from the store's review tallies (`Tallies`): a few rows, whatever the store holds.
     public static func counts(storeID: UUID, on db: any Database) async throws -> Counts {
-        let sql = db.sql
-        var c = Counts()
-        for row in try await sql.raw(
-            """
-            SELECT status, COUNT(*) AS n FROM reviews WHERE store_id = \(bind: storeID) AND status IN ('pending', 'rejected') GROUP BY status
-            """
-        ).all() {
-            let n = try row.decode(column: "n", as: Int.self)
-            if try row.decode(column: "status", as: String.self) == "pending" { c.pending = n } else { c.rejected = n }
-        }
-        c.published =
-            try await sql.raw(
-                "SELECT CAST(COALESCE(SUM(published), 0) AS BIGINT) AS n FROM store_daily_reviews WHERE store_id = \(bind: storeID)"
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
-        return c
+        let byStatus = try await Tallies.reviewsByStatus(storeID: storeID, on: db.sql)
+        return Counts(
+            pending: byStatus[ReviewStatus.pending.rawValue] ?? 0, published: byStatus[ReviewStatus.published.rawValue] ?? 0,
+            rejected: byStatus[ReviewStatus.rejected.rawValue] ?? 0)
     }
 
     /// Held reviews of the store (the navigation's badge).
     public static func held(storeID: UUID, on db: any Database) async throws -> Int {
-        try await db.sql.raw("SELECT COUNT(*) AS n FROM reviews WHERE store_id = \(bind: storeID) AND status = 'pending'")
-            .first()?.decode(column: "n", as: Int.self) ?? 0
+        try await Tallies.reviews(storeID: storeID, status: ReviewStatus.pending.rawValue, rating: nil, on: db.sql)
     }
 
     public enum Decision: String, Sendable, CaseIterable {

@@ -136,9 +136,15 @@ public enum ReviewQueries {
     {
         guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], 0) }
         let sql = db.sql
+        // A status and a rating are the store's tallies; anything narrower is counted.
+        let tallied =
+            filter.productExternalID == nil && filter.verified == nil && filter.from == nil && filter.to == nil
+            && filter.reviewID == nil && (filter.search ?? "").isEmpty
         let total =
-            try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Review.schema))
-            .first()?.decode(column: "n", as: Int.self) ?? 0
+            tallied
+            ? try await Tallies.reviews(storeID: storeID, status: filter.status?.rawValue, rating: filter.rating?.stars, on: sql)
+            : try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Review.schema))
+                .first()?.decode(column: "n", as: Int.self) ?? 0
         let reviews = try await sql.rows(Review.table) { newestFirst(filtered($0)).limit(page.size).offset(page.offset) }
         return (try await listed(reviews, on: db), total)
     }

@@ -33,5 +33,6 @@ public enum CareMigrations {
         M0028_MailThatBehaves(),
         M0029_ShopConnections(),
         M0030_EveryDay(),
+        M0031_ListTallies(),
     ]
 }

@@ -1,0 +1,242 @@
+import CareCore
+import Foundation
+
+/// Writes an `Encodable` value as JSON straight into bytes, in the order its `encode(to:)` writes
+/// it: no tree of values in between and no key sorting, which made Foundation's encoder the biggest
+/// cost of an API list. The API's views write their keys one after another; a value that reaches back
+/// into a container it already left (legal for `Encodable`, never done here) makes `encode` throw
+/// `JSONStream.OutOfOrder`, and `JSONBody` then uses Foundation's encoder for it.
+enum JSONStream {
+    struct OutOfOrder: Error {}
+
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let sink = Sink()
+        try sink.value(value, codingPath: [])
+        return sink.bytes
+    }
+
+    /// Where the bytes go, and the containers open now (innermost last).
+    final class Sink {
+        var bytes: [UInt8] = []
+        /// Each open container: its identity, whether it is an object, whether it holds an item yet.
+        var open: [(id: Int, object: Bool, used: Bool)] = []
+        private var nextID = 0
+
+        init() { bytes.reserveCapacity(4096) }
+
+        func begin(object: Bool) -> Int {
+            nextID += 1
+            bytes.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            open.append((nextID, object, false))
+            return nextID
+        }
+
+        /// Closes every container opened after `depth` ones.
+        func close(downTo depth: Int) {
+            while open.count > depth {
+                bytes.append(open.removeLast().object ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+            }
+        }
+
+        /// Gets container `id` (at `depth`) ready for its next item: closes what was opened inside it,
+        /// writes the comma. Throws when the container was closed already.
+        func next(in id: Int, at depth: Int) throws {
+            guard open.count >= depth, open[depth - 1].id == id else { throw OutOfOrder() }
+            close(downTo: depth)
+            if open[depth - 1].used { bytes.append(UInt8(ascii: ",")) }
+            open[depth - 1].used = true
+        }
+
+        func key(_ key: some CodingKey, in id: Int, at depth: Int) throws {
+            try next(in: id, at: depth)
+            string(key.stringValue)
+            bytes.append(UInt8(ascii: ":"))
+        }
+
+        /// One value at the current position.
+        func value<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+            switch value {
+            case let s as String: string(s)
+            case let b as Bool: bytes.append(contentsOf: (b ? "true" : "false").utf8)
+            case let n as any BinaryInteger: bytes.append(contentsOf: String(describing: n).utf8)
+            case let d as Double: try number(d)
+            case let f as Float: try number(Double(f), text: f.description)
+            case let d as Decimal: bytes.append(contentsOf: d.description.utf8)
+            case let date as Date: string(ISODate.format(date))
+            case let id as UUID: string(id.uuidString)
+            case let url as URL: string(url.absoluteString)
+            default:
+                let depth = open.count
+                let before = bytes.count
+                try value.encode(to: Writer(sink: self, depth: depth, codingPath: codingPath))
+                if bytes.count == before { bytes.append(contentsOf: "{}".utf8) } // nothing written: an empty object, as Foundation does
+                close(downTo: depth)
+            }
+        }
+
+        func number(_ d: Double, text: String? = nil) throws {
+            guard d.isFinite else { throw EncodingError.invalidValue(d, .init(codingPath: [], debugDescription: "not a finite number")) }
+            // Whole numbers without ".0", as Foundation writes them.
+            if d == d.rounded(), abs(d) < 1e15 {
+                bytes.append(contentsOf: String(Int64(d)).utf8)
+            } else {
+                bytes.append(contentsOf: (text ?? d.description).utf8)
+            }
+        }
+
+        func string(_ s: String) {
+            bytes.append(UInt8(ascii: "\""))
+            var s = s
+            s.withUTF8 { utf8 in
+                var start = 0
+                for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+                    start = i + 1
+                    switch byte {
+                    case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+                    case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+                    case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
+                    case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
+                    case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
+                    default:
+                        let hex = Array("0123456789abcdef".utf8)
+                        bytes.append(contentsOf: #"\u00"#.utf8)
+                        bytes.append(hex[Int(byte >> 4)])
+                        bytes.append(hex[Int(byte & 0xF)])
+                    }
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+
+    /// The `Encoder` a value writes itself to; `depth` is how many containers were open around it.
+    struct Writer: Encoder {
+        let sink: Sink
+        let depth: Int
+        let codingPath: [any CodingKey]
+        var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+        /// The container this value opened, opened on first use (a value asking twice gets the same one).
+        private func opened(object: Bool) -> Int {
+            if sink.open.count > depth, sink.open[depth].object == object { return sink.open[depth].id }
+            sink.close(downTo: depth)
+            return sink.begin(object: object)
+        }
+
+        func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+            KeyedEncodingContainer(Object<Key>(sink: sink, id: opened(object: true), depth: depth + 1, codingPath: codingPath))
+        }
+
+        func unkeyedContainer() -> any UnkeyedEncodingContainer {
+            List(sink: sink, id: opened(object: false), depth: depth + 1, codingPath: codingPath)
+        }
+
+        func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: sink, codingPath: codingPath) }
+    }
+
+    struct Object<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let sink: Sink
+        let id: Int
+        let depth: Int
+        let codingPath: [any CodingKey]
+
+        mutating func encodeNil(forKey key: Key) throws {
+            try sink.key(key, in: id, at: depth)
+            sink.bytes.append(contentsOf: "null".utf8)
+        }
+
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+            try sink.key(key, in: id, at: depth)
+            try sink.value(value, codingPath: codingPath + [key])
+        }
+
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+            // Cannot throw here: a misplaced key leaves the sink as it is, and the next write throws.
+            if (try? sink.key(key, in: id, at: depth)) == nil {
+                return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath))
+            }
+            return KeyedEncodingContainer(
+                Object<NestedKey>(sink: sink, id: sink.begin(object: true), depth: depth + 1, codingPath: codingPath + [key]))
+        }
+
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+            if (try? sink.key(key, in: id, at: depth)) == nil { return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath) }
+            return List(sink: sink, id: sink.begin(object: false), depth: depth + 1, codingPath: codingPath + [key])
+        }
+
+        mutating func superEncoder() -> any Encoder { Refused(codingPath: codingPath) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { Refused(codingPath: codingPath) }
+    }
+
+    struct List: UnkeyedEncodingContainer {
+        let sink: Sink
+        let id: Int
+        let depth: Int
+        let codingPath: [any CodingKey]
+        private(set) var count = 0
+
+        init(sink: Sink, id: Int, depth: Int, codingPath: [any CodingKey]) {
+            self.sink = sink
+            self.id = id
+            self.depth = depth
+            self.codingPath = codingPath
+        }
+
+        mutating func encodeNil() throws {
+            try sink.next(in: id, at: depth)
+            sink.bytes.append(contentsOf: "null".utf8)
+            count += 1
+        }
+
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            try sink.next(in: id, at: depth)
+            try sink.value(value, codingPath: codingPath)
+            count += 1
+        }
+
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+            count += 1
+            if (try? sink.next(in: id, at: depth)) == nil {
+                return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath))
+            }
+            return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: sink.begin(object: true), depth: depth + 1, codingPath: codingPath))
+        }
+
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+            count += 1
+            if (try? sink.next(in: id, at: depth)) == nil { return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath) }
+            return List(sink: sink, id: sink.begin(object: false), depth: depth + 1, codingPath: codingPath)
+        }
+
+        mutating func superEncoder() -> any Encoder { Refused(codingPath: codingPath) }
+    }
+
+    struct Single: SingleValueEncodingContainer {
+        let sink: Sink
+        let codingPath: [any CodingKey]
+        var refused = false
+
+        mutating func encodeNil() throws {
+            if refused { throw OutOfOrder() }
+            sink.bytes.append(contentsOf: "null".utf8)
+        }
+
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            if refused { throw OutOfOrder() }
+            try sink.value(value, codingPath: codingPath)
+        }
+    }
+
+    /// `superEncoder` (class hierarchies) is not written in order; asking for it ends the attempt.
+    struct Refused: Encoder {
+        let codingPath: [any CodingKey]
+        var userInfo: [CodingUserInfoKey: Any] { [:] }
+        func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+            KeyedEncodingContainer(Object<Key>(sink: Sink(), id: -1, depth: 1, codingPath: codingPath))
+        }
+        func unkeyedContainer() -> any UnkeyedEncodingContainer { List(sink: Sink(), id: -1, depth: 1, codingPath: codingPath) }
+        func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: Sink(), codingPath: codingPath, refused: true) }
+    }
+}

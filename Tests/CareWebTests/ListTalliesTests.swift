@@ -1,0 +1,105 @@
+import CareCore
+import Fluent
+import SQLKit
+import Vapor
+import XCTest
+
+@testable import CareWeb
+
+/// The tallies the lists' totals and the inbox's tabs read (kept by database triggers) always equal
+/// the rows they stand for, whatever wrote them: ingest, a resolution, a customer reopening, a
+/// moderator's rejection, an erasure.
+final class ListTalliesTests: XCTestCase {
+    /// Every store's (status → count) as counted from the rows, and as tallied.
+    func counted(_ sql: any SQLDatabase, _ query: SQLQueryString) async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for row in try await sql.raw(query).all() {
+            let n = try row.decode(column: "n", as: Int.self)
+            if n != 0 { out[try row.decode(column: "k", as: String.self)] = n }
+        }
+        return out
+    }
+
+    func assertTalliesMatchTheRows(_ server: TestServer, _ moment: String) async throws {
+        let sql = server.app.db.sql
+        let conversations = try await counted(
+            sql, "SELECT CAST(store_id AS TEXT) || '/' || status AS k, COUNT(*) AS n FROM conversations GROUP BY store_id, status")
+        let conversationTallies = try await counted(sql, "SELECT CAST(store_id AS TEXT) || '/' || status AS k, n FROM conversation_tallies")
+        XCTAssertEqual(conversationTallies, conversations, "[\(server.backend)] conversations \(moment)")
+        let reviews = try await counted(
+            sql,
+            "SELECT CAST(store_id AS TEXT) || '/' || status || '/' || CAST(rating AS TEXT) AS k, COUNT(*) AS n FROM reviews GROUP BY store_id, status, rating"
+        )
+        let reviewTallies = try await counted(
+            sql, "SELECT CAST(store_id AS TEXT) || '/' || status || '/' || CAST(rating AS TEXT) AS k, n FROM review_tallies")
+        XCTAssertEqual(reviewTallies, reviews, "[\(server.backend)] reviews \(moment)")
+        XCTAssertFalse(conversations.isEmpty, "the test wrote conversations")
+    }
+
+    func total(_ server: TestServer, _ path: String, key: String) async throws -> Int? {
+        try await server.send(.GET, path, key: key).json["total"] as? Int
+    }
+
+    func testTalliesFollowEveryWriteAndTheListsTotalsReadThem() async throws {
+        try await onEachBackend { server in
+            let (store, key) = try await server.makeStore("tallied")
+            let (_, otherKey) = try await server.makeStore("other")
+            for (i, rating) in [1, 2, 1, 5, 4].enumerated() {
+                let r = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "t\(i)@example.com", rating: rating))
+                XCTAssertEqual(r.status, .created, r.text)
+            }
+            _ = try await server.send(.POST, "/api/v1/reviews", key: otherKey, json: reviewJSON(email: "o@example.com", rating: 1))
+            try await assertTalliesMatchTheRows(server, "after ingest")
+            let open = try await server.send(.GET, "/api/v1/conversations?status=open", key: key).json["conversations"] as? [[String: Any]] ?? []
+            XCTAssertEqual(open.count, 3)
+            let totalOpenBefore = try await total(server, "/api/v1/conversations?status=open", key: key)
+            XCTAssertEqual(totalOpenBefore, 3)
+
+            // a resolution, then the customer writing again on the page (which reopens it)
+            let first = try XCTUnwrap(open.first?["id"] as? String)
+            let resolved = try await server.send(.POST, "/api/v1/conversations/\(first)/resolve", key: key, json: ["note": "Sent a new one."])
+            XCTAssertEqual(resolved.status, .ok, resolved.text)
+            try await assertTalliesMatchTheRows(server, "after a resolution")
+            let resolvedTotal = try await total(server, "/api/v1/conversations?status=resolved", key: key)
+            XCTAssertEqual(resolvedTotal, 1)
+            let detail = try await server.send(.GET, "/api/v1/conversations/\(first)", key: key).json
+            let page = try XCTUnwrap(URL(string: detail["page_url"] as? String ?? "")?.path)
+            _ = try await server.send(.POST, page, raw: Data("body=It+broke+again.".utf8), contentType: "application/x-www-form-urlencoded")
+            try await assertTalliesMatchTheRows(server, "after the customer wrote again")
+
+            // a moderator's rejection moves a review between statuses
+            let reviews = try await server.send(.GET, "/api/v1/reviews?rating=5", key: key).json["reviews"] as? [[String: Any]] ?? []
+            let five = try XCTUnwrap(reviews.first?["id"] as? String)
+            let rejected = try await server.send(.POST, "/api/v1/reviews/\(five)/reject", key: key, json: ["reason": "spam"])
+            XCTAssertEqual(rejected.status, .ok, rejected.text)
+            try await assertTalliesMatchTheRows(server, "after a rejection")
+            let publishedTotal = try await total(server, "/api/v1/reviews?status=published", key: key)
+            XCTAssertEqual(publishedTotal, 4)
+            let oneStarTotal = try await total(server, "/api/v1/reviews?rating=1", key: key)
+            XCTAssertEqual(oneStarTotal, 2)
+            let allTotal = try await total(server, "/api/v1/reviews", key: key)
+            XCTAssertEqual(allTotal, 5)
+
+            // an erasure keeps the customer's review and conversation (anonymised): nothing moves
+            let customer = try XCTUnwrap((open.last?["customer"] as? [String: Any])?["id"] as? String)
+            let erased = try await server.send(.DELETE, "/api/v1/customers/\(customer)", key: key)
+            XCTAssertLessThan(erased.status.code, 300, erased.text)
+            try await assertTalliesMatchTheRows(server, "after an erasure")
+            let allAfter = try await total(server, "/api/v1/reviews", key: key)
+            XCTAssertEqual(allAfter, 5)
+            // a row deleted by any statement at all leaves its tally
+            let gone = try XCTUnwrap(open.last?["id"] as? String)
+            try await server.app.db.sql.raw("DELETE FROM conversations WHERE id = \(bind: UUID(uuidString: gone)!)").run()
+            try await assertTalliesMatchTheRows(server, "after a conversation was deleted")
+            let openAfter = try await total(server, "/api/v1/conversations?status=open", key: key)
+            let openRows = try await server.app.db.sql.raw(
+                "SELECT COUNT(*) AS n FROM conversations WHERE store_id = \(bind: store.id!) AND status = 'open'"
+            ).first()?.decode(column: "n", as: Int.self)
+            XCTAssertEqual(openAfter, openRows)
+            XCTAssertEqual(openAfter.map { $0 < 3 }, true, "one open conversation fewer")
+            // the other store's totals never moved
+            let otherOpen = try await total(server, "/api/v1/conversations?status=open", key: otherKey)
+            XCTAssertEqual(otherOpen, 1)
+        }
+    }
+}
