@@ -78,3 +78,22 @@ final class SQLiteStatementCacheTests: SQLiteFileTestCase {
         XCTAssertEqual(try again.first?.decode(column: "x", as: Int.self), 3)
     }
 }
+
+/// CareLoop's own reading of a UUID's text agrees with Foundation's, and refuses what it refuses.
+final class UUIDTextTests: XCTestCase {
+    func testReadsWhatFoundationReadsAndRefusesTheRest() {
+        for _ in 0..<200 {
+            let u = UUID()
+            XCTAssertEqual(UUIDText.parse(u.uuidString), u)
+            XCTAssertEqual(UUIDText.parse(u.uuidString.lowercased()), u)
+        }
+        let good = UUID().uuidString
+        for bad in [
+            "", "x", String(good.dropLast()), good + "0", good.replacingOccurrences(of: "-", with: "_"),
+            "G" + good.dropFirst(), String(good.prefix(8)) + "0" + good.dropFirst(9), "é" + good.dropFirst(2),
+        ] {
+            XCTAssertNil(UUIDText.parse(bad), bad)
+            XCTAssertNil(UUID(uuidString: bad), "Foundation refuses \(bad) too")
+        }
+    }
+}

@@ -53,7 +53,7 @@ final class PublicEmbedTests: XCTestCase {
             XCTAssertFalse(text.contains("<img"))
             XCTAssertEqual(text.components(separatedBy: "<script").count - 1, 1)
             XCTAssertEqual(text.components(separatedBy: "</script>").count - 1, 1)
-            XCTAssertTrue(text.contains("\\u003c\\/script\\u003e\\u003cimg"), "the JSON-LD has the text, with < > escaped")
+            XCTAssertTrue(text.contains("\\u003c/script\\u003e\\u003cimg"), "the JSON-LD has the text, with < > escaped")
             XCTAssertTrue(text.contains("3.7</span> out of 5 · 3 reviews"), text)
             XCTAssertTrue(
                 text.contains("Page 1 of 2")

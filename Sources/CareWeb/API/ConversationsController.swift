@@ -20,7 +20,7 @@ enum ConversationsController {
         let ctx = try req.storeContext
         let id = try req.uuidParameter("id", what: "conversation")
         let (listed, messages) = try await ConversationService.find(id: id, storeID: ctx.storeID, on: req.db)
-        let page = req.care.links.conversationPage(token: listed.conversation.token, issuedAt: req.care.storage.now())
+        let page = req.care.links.conversationPage(token: listed.token, issuedAt: req.care.storage.now())
         return try JSONBody.response(ConversationView(listed: listed, messages: messages, pageURL: page))
     }
 

@@ -90,8 +90,7 @@ enum EmbedController {
             previous: page.number > 1 ? "\(base)?page=\(page.number - 1)&per_page=\(page.size)&lang=\(lang)" : nil,
             next: page.number < pages ? "\(base)?page=\(page.number + 1)&per_page=\(page.size)&lang=\(lang)" : nil,
             page: page.number, pages: pages)
-        let view = try await req.view.render("embed-reviews", context)
-        var body = Data(buffer: view.data)
+        var body = Data(EmbedFragment.html(context).utf8)
         if let jsonld = try ProductJSONLD.make(result) {
             body += Data("<script type=\"application/ld+json\">\(ProductJSONLD.forHTML(jsonld))</script>\n".utf8)
         }

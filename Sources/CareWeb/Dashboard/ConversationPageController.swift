@@ -85,8 +85,7 @@ enum ConversationPageController {
         status: HTTPResponseStatus = .ok
     ) async throws -> Response {
         let ctx = try req.staff
-        let (listed, messages) = try await ConversationService.find(id: id, storeID: ctx.storeID, on: req.db)
-        let c = listed.conversation
+        let (c, listedCustomer, messages) = try await ConversationPageQueries.conversation(id: id, storeID: ctx.storeID, on: req.db)
         let staff = try await Team.byName(storeID: ctx.storeID, on: req.db)
         let names = Dictionary(staff.compactMap { s in s.id.map { ($0, s.name) } }, uniquingKeysWith: { a, _ in a })
         let review = try await ConversationPageQueries.review(id: c.reviewID, storeID: ctx.storeID, on: req.db)
@@ -94,7 +93,6 @@ enum ConversationPageController {
         let zone = try await StoreZone.of(ctx.storeID, on: req.db)
         let invites = try await StoreService.find(id: ctx.storeID, on: req.db).inviteReviewUpdate && review != nil && review?.status != .rejected
         let (due, overdue) = TimeLeft.describe(c.slaDueAt, target: c.slaTarget, status: c.status, now: now)
-        guard let listedCustomer = listed.customer else { throw CareError.notFound("customer") }
         let customer = try await CustomerCard.make(listedCustomer, ctx: ctx, on: req.db)
         let saved = try await SavedReplies.list(storeID: ctx.storeID, on: req.db)
         let chosen = req.query[String.self, at: "saved"].flatMap(UUID.init(uuidString:))
@@ -112,7 +110,7 @@ enum ConversationPageController {
             messages: messages.map { m in
                 let who =
                     switch m.author {
-                    case .customer: listed.customer?.name ?? listed.customer?.email ?? "Customer"
+                    case .customer: listedCustomer.name ?? listedCustomer.email
                     case .staff: m.staffID.flatMap { names[$0] } ?? "Care trigger"
                     case .note: "Note · " + (m.staffID.flatMap { names[$0] } ?? "trigger")
                     case .system: "CareLoop"

@@ -7,7 +7,7 @@ import Vapor
 enum InboxPageController {
     typealias Tab = DashboardTab
 
-    struct Row: Encodable {
+    struct Row {
         let href: String
         let customer: String
         let stars: String?
@@ -38,7 +38,8 @@ enum InboxPageController {
         let viewParameter: String
         let tags: [Choice]
         let products: [Choice]
-        let rows: [Row]
+        /// The rows, written by `InboxRows`.
+        let rowsHTML: String
         let empty: Bool
         let emptyText: String
         let nextPage: String?
@@ -123,6 +124,21 @@ enum InboxPageController {
         }
         let productName =
             try await view.productID.asyncMap { try await ProductPicker.name(productID: $0, storeID: ctx.storeID, on: req.db) } ?? nil
+        let rows = result.rows.map { r in
+            let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: view.status, now: now)
+            return Row(
+                href: "/app/conversations/\(r.conversationID)?view=" + viewParameter.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics)!,
+                customer: r.customerName ?? r.customerEmail,
+                stars: r.stars.map { Shown.stars($0) },
+                starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine,
+                customerWroteLast: r.lastAuthor == "customer",
+                lastBy: r.lastAuthor == "customer"
+                    ? "Customer replied" : r.lastAuthor == "staff" ? "We answered" : r.lastAuthor == "trigger" ? "Their review" : "New",
+                ago: Ago.text(r.lastActivity, now: now), exact: Shown.time(r.lastActivity, in: zone), isoTime: ISODate.format(r.lastActivity),
+                product: r.productName, tags: r.tags, priority: r.priority, urgent: r.priority == "urgent" || r.priority == "high",
+                assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
+        }
         let data = Data(
             statusTabs: ConversationStatus.allCases.map { s in
                 Tab(
@@ -142,22 +158,7 @@ enum InboxPageController {
                 + (try await ProductPicker.byName(storeID: ctx.storeID, on: req.db)).map {
                     Choice(value: $0.id.uuidString, label: $0.name, selected: $0.id == view.productID)
                 },
-            rows: result.rows.map { r in
-                let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: view.status, now: now)
-                return Row(
-                    href: "/app/conversations/\(r.conversationID)?view=" + viewParameter.addingPercentEncoding(
-                        withAllowedCharacters: .alphanumerics)!,
-                    customer: r.customerName ?? r.customerEmail,
-                    stars: r.stars.map { Shown.stars($0) },
-                    starsLabel: r.stars.map { "\($0) out of 5 stars" }, firstLine: r.firstLine,
-                    customerWroteLast: r.lastAuthor == "customer",
-                    lastBy: r.lastAuthor == "customer"
-                        ? "Customer replied" : r.lastAuthor == "staff" ? "We answered" : r.lastAuthor == "trigger" ? "Their review" : "New",
-                    ago: Ago.text(r.lastActivity, now: now), exact: Shown.time(r.lastActivity, in: zone), isoTime: ISODate.format(r.lastActivity),
-                    product: r.productName, tags: r.tags, priority: r.priority, urgent: r.priority == "urgent" || r.priority == "high",
-                    assignee: r.assigneeName ?? "Unassigned", due: due, overdue: overdue)
-            },
-            empty: result.rows.isEmpty,
+            rowsHTML: InboxRows.html(rows), empty: result.rows.isEmpty,
             emptyText: view.search != nil || view.tag != nil || view.productID != nil || view.overdue
                 ? "No conversation matches this view." : "Nothing here. Every conversation in this view is taken care of.",
             nextPage: page * Inbox.pageSize < result.total ? link(view, page + 1) : nil,

@@ -108,7 +108,7 @@ enum ReviewsPageController {
                 return Item(
                     id: r.id!.uuidString, stars: Shown.stars(r.rating),
                     rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
-                    customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id!)" },
+                    customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id)" },
                     status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,
                     moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map { Shown.time($0, in: zone) } ?? "")" }, verified: r.verified,
                     when: Shown.time(r.createdAt, in: zone), reply: l.reply?.body,

@@ -88,10 +88,16 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
                 fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
                 sandboxDirectory: views, viewDirectory: views))
     }
-    app.views.use(.leaf)
-    // The templates are part of the build: read and parsed once, whatever the environment (Vapor
-    // caches them only in production, and reading them again cost an inbox page a fifth of its time).
-    app.leaf.cache.isEnabled = true
+    // The templates are part of the build: read and parsed once, whatever the environment. Leaf's
+    // own renderer turns its cache off in development (the default environment of `careloop serve`),
+    // and lexing and parsing each template again cost an inbox page over a fifth of its time.
+    app.views.use { app in
+        var userInfo = app.leaf.userInfo
+        userInfo["application"] = app
+        return LeafRenderer(
+            configuration: app.leaf.configuration, tags: app.leaf.tags, cache: app.leaf.cache, sources: app.leaf.sources,
+            eventLoop: app.eventLoopGroup.next(), userInfo: userInfo)
+    }
     app.middleware = Middlewares()
     app.middleware.use(RequestServices(care: app.care))
     app.middleware.use(CareErrorMiddleware(environment: app.environment))

@@ -55,6 +55,15 @@ enum JSONStream {
 
         /// One value at the current position.
         func value<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+            // The types views write most, recognised by their type alone (a cast per value cost more
+            // than writing it).
+            if T.self == String.self { return string(unsafeBitCast(value, to: String.self)) }
+            if T.self == String?.self { return unsafeBitCast(value, to: String?.self).map(string) ?? null() }
+            if T.self == Int.self { return bytes.append(contentsOf: String(unsafeBitCast(value, to: Int.self)).utf8) }
+            if T.self == Int?.self {
+                return unsafeBitCast(value, to: Int?.self).map { bytes.append(contentsOf: String($0).utf8) } ?? null()
+            }
+            if T.self == Bool.self { return bytes.append(contentsOf: (unsafeBitCast(value, to: Bool.self) ? "true" : "false").utf8) }
             switch value {
             case let s as String: string(s)
             case let b as Bool: bytes.append(contentsOf: (b ? "true" : "false").utf8)
@@ -73,6 +82,8 @@ enum JSONStream {
                 close(downTo: depth)
             }
         }
+
+        func null() { bytes.append(contentsOf: "null".utf8) }
 
         func number(_ d: Double, text: String? = nil) throws {
             guard d.isFinite else { throw EncodingError.invalidValue(d, .init(codingPath: [], debugDescription: "not a finite number")) }

@@ -4,6 +4,17 @@ import Foundation
 /// What the dashboard's conversation page reads besides the thread itself.
 public enum ConversationPageQueries {
     /// The conversation's review, if it is one of this store's.
+    /// The store's conversation with its customer and its messages, as the conversation page shows them.
+    public static func conversation(id: UUID, storeID: UUID, on db: any Database) async throws -> (
+        conversation: Conversation, customer: Customer, messages: [ConversationMessage]
+    ) {
+        guard let c = try await Conversation.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first(),
+            let customer = try await Customer.find(c.customerID, on: db)
+        else { throw CareError.notFound("conversation") }
+        let messages = try await ConversationMessage.query(on: db).filter(\.$conversationID == id).sort(\.$createdAt).all()
+        return (c, customer, messages)
+    }
+
     public static func review(id: UUID?, storeID: UUID, on db: any Database) async throws -> Review? {
         guard let id else { return nil }
         return try await Review.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first()

@@ -14,55 +14,101 @@ public enum ConversationService {
         }
     }
 
+    /// A conversation as a list shows it, with its customer and assignee: plain values read in one
+    /// query (no model objects, no second look-up per page).
     public struct Listed: Sendable {
-        public let conversation: Conversation
-        public let customer: Customer?
-        public let assignee: StaffUser?
+        public struct Person: Sendable {
+            public let id: UUID
+            public let email: String
+            public let name: String?
+        }
+
+        public let id: UUID
+        public let reviewID: UUID?
+        public let token: String
+        public let subject: String
+        public let status: ConversationStatus
+        public let priority: ConversationPriority
+        public let tags: [String]
+        public let slaDueAt: Date?
+        public let slaTarget: String?
+        public let firstResponseAt: Date?
+        public let resolvedAt: Date?
+        public let resolutionNote: String?
+        public let createdAt: Date
+        public let updatedAt: Date
+        public let customer: Person?
+        public let assignee: Person?
     }
 
     /// The inbox: most urgent SLA first, then newest.
     public static func list(storeID: UUID, filter: Filter, page: ReviewQueries.Page, on db: any Database) async throws -> (
         items: [Listed], total: Int
     ) {
-        var assigneeID: UUID?
-        if let assignee = filter.assignee, assignee != "none" {
-            guard let staff = try await StaffUser.query(on: db).filter(\.$storeID == storeID).filter(\.$email == assignee.lowercased()).first()
-            else { return ([], 0) }
-            assigneeID = staff.id
-        }
-        let filtered: (SQLSelectBuilder) -> SQLSelectBuilder = { query in
-            let q = query.where("store_id", .equal, storeID)
-            if let status = filter.status { q.where("status", .equal, status.rawValue) }
-            if filter.assignee == "none" { q.where("assignee_id", .is, SQLLiteral.null) }
-            if let assigneeID { q.where("assignee_id", .equal, assigneeID) }
-            return q
-        }
         let sql = db.sql
+        var conditions: SQLQueryString = "c.store_id = \(bind: storeID)"
+        if let status = filter.status { conditions = "\(conditions) AND c.status = \(bind: status.rawValue)" }
+        if let assignee = filter.assignee {
+            if assignee == "none" {
+                conditions = "\(conditions) AND c.assignee_id IS NULL"
+            } else {
+                guard
+                    let staff = try await sql.raw(
+                        "SELECT id FROM staff_users WHERE store_id = \(bind: storeID) AND email = \(bind: assignee.lowercased())"
+                    ).first()?.decode(column: "id", as: UUID.self)
+                else { return ([], 0) }
+                conditions = "\(conditions) AND c.assignee_id = \(bind: staff)"
+            }
+        }
         // The store's tallies answer a status alone; only a person's list is counted.
         let total =
             filter.assignee == nil
             ? try await Tallies.conversations(storeID: storeID, status: filter.status?.rawValue, on: sql)
-            : try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Conversation.schema))
-                .first()?.decode(column: "n", as: Int.self) ?? 0
+            : try await sql.raw("SELECT COUNT(*) AS n FROM conversations c WHERE \(conditions)").first()?.decode(column: "n", as: Int.self) ?? 0
         // Soonest SLA first, then newest: the order of the index conversations_inbox_sorted, so only a page is read.
-        let rows = try await sql.rows(Conversation.table) {
-            filtered($0).orderBy("sla_due_at", .ascending).orderBy("created_at", .descending)
-                .limit(page.size).offset(page.offset)
-        }
-        return (try await attach(rows, on: db), total)
+        let items = try await listed(
+            "\(conditions) ORDER BY c.sla_due_at ASC, c.created_at DESC LIMIT \(bind: page.size) OFFSET \(bind: page.offset)", on: sql)
+        return (items, total)
     }
 
     public static func find(id: UUID, storeID: UUID, on db: any Database) async throws -> (Listed, [ConversationMessage]) {
-        guard let c = try await Conversation.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first()
+        guard let c = try await listed("c.id = \(bind: id) AND c.store_id = \(bind: storeID)", on: db.sql).first
         else { throw CareError.notFound("conversation") }
         let messages = try await ConversationMessage.query(on: db).filter(\.$conversationID == id).sort(\.$createdAt).all()
-        return (try await attach([c], on: db)[0], messages)
+        return (c, messages)
     }
 
-    static func attach(_ rows: [Conversation], on db: any Database) async throws -> [Listed] {
-        let customers = try await ReviewQueries.byID(Customer.table, ids: Set(rows.map(\.customerID)), on: db)
-        let staff = try await ReviewQueries.byID(StaffUser.self, ids: Set(rows.compactMap(\.assigneeID)), on: db)
-        return rows.map { Listed(conversation: $0, customer: customers[$0.customerID], assignee: $0.assigneeID.flatMap { staff[$0] }) }
+    static func listed(_ whereOrderLimit: SQLQueryString, on sql: any SQLDatabase) async throws -> [Listed] {
+        try await sql.raw(
+            """
+            SELECT c.id, c.review_id, c.token, c.subject, c.status, c.priority, c.tags, c.sla_due_at, c.sla_target,
+                   c.first_response_at, c.resolved_at, c.resolution_note, c.created_at, c.updated_at,
+                   cu.id AS customer_id, cu.email AS customer_email, cu.name AS customer_name,
+                   s.id AS staff_id, s.email AS staff_email, s.name AS staff_name
+            FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id LEFT JOIN staff_users s ON s.id = c.assignee_id
+            WHERE \(whereOrderLimit)
+            """
+        ).all().map { row in
+            func person(_ prefix: String) throws -> Listed.Person? {
+                guard let id = try row.decode(column: prefix + "_id", as: UUID?.self) else { return nil }
+                return Listed.Person(
+                    id: id, email: try row.decode(column: prefix + "_email", as: String.self),
+                    name: try row.decode(column: prefix + "_name", as: String?.self))
+            }
+            let status = try row.decode(column: "status", as: String.self)
+            let priority = try row.decode(column: "priority", as: String.self)
+            return Listed(
+                id: try row.decode(column: "id", as: UUID.self), reviewID: try row.decode(column: "review_id", as: UUID?.self),
+                token: try row.decode(column: "token", as: String.self), subject: try row.decode(column: "subject", as: String.self),
+                status: ConversationStatus(rawValue: status) ?? .open, priority: ConversationPriority(rawValue: priority) ?? .normal,
+                tags: ConversationTags.read(try row.decode(column: "tags", as: String.self)),
+                slaDueAt: try row.decode(column: "sla_due_at", as: Date?.self), slaTarget: try row.decode(column: "sla_target", as: String?.self),
+                firstResponseAt: try row.decode(column: "first_response_at", as: Date?.self),
+                resolvedAt: try row.decode(column: "resolved_at", as: Date?.self),
+                resolutionNote: try row.decode(column: "resolution_note", as: String?.self),
+                createdAt: try row.decode(column: "created_at", as: Date.self), updatedAt: try row.decode(column: "updated_at", as: Date.self),
+                customer: try person("customer"), assignee: try person("staff"))
+        }
     }
 
     /// A staff reply (emailed to the customer) or an internal note (never sent).

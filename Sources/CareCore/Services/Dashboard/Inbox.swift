@@ -287,7 +287,7 @@ public enum Inbox {
                 firstLine: firstLine(preview), lastAuthor: lastAuthor,
                 lastActivity: max(updated, try row.decode(column: "last_at", as: Date?.self) ?? updated),
                 productName: try row.decode(column: "product_name", as: String?.self),
-                tags: (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? [],
+                tags: ConversationTags.read(tagsJSON),
                 assigneeName: try row.decode(column: "assignee", as: String?.self),
                 slaDueAt: try row.decode(column: "sla_due_at", as: Date?.self),
                 slaTarget: try row.decode(column: "sla_target", as: String?.self), createdAt: try row.decode(column: "created_at", as: Date.self))

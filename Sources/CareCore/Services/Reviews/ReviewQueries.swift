@@ -22,17 +22,41 @@ public enum ReviewQueries {
         }
     }
 
+    /// A review with what its lists show beside it: plain values read in one joined query.
     public struct Listed: Sendable {
-        public let review: Review
-        public let reply: ReviewReply?
-        public let product: Product?
-        public let customer: Customer?
+        public struct Reply: Sendable {
+            public let body: String
+            public let createdAt: Date
+            public let updatedAt: Date
+        }
+        public struct ProductBrief: Sendable {
+            public let externalID: String
+            public let name: String
+        }
+        public struct CustomerBrief: Sendable {
+            public let id: UUID
+            public let email: String
+            public let name: String?
+        }
 
-        public init(review: Review, reply: ReviewReply?, product: Product?, customer: Customer?) {
+        public let review: Review
+        public let reply: Reply?
+        public let product: ProductBrief?
+        public let customer: CustomerBrief?
+
+        public init(review: Review, reply: Reply?, product: ProductBrief?, customer: CustomerBrief?) {
             self.review = review
             self.reply = reply
             self.product = product
             self.customer = customer
+        }
+
+        /// A review just written, with the product and customer it was written for.
+        public init(review: Review, product: Product, customer: Customer) {
+            self.review = review
+            self.reply = nil
+            self.product = ProductBrief(externalID: product.externalID, name: product.name)
+            self.customer = customer.id.map { CustomerBrief(id: $0, email: customer.email, name: customer.name) }
         }
     }
 
@@ -220,28 +244,68 @@ public enum ReviewQueries {
         query.orderBy("created_at", .descending).orderBy("id", .descending)
     }
 
+    /// Each review's product, customer and reply, in one query for the page.
     static func listed(_ reviews: [Review], on db: any Database) async throws -> [Listed] {
-        let replies = try await repliesByReview(reviews, on: db)
-        let products = try await byID(Product.table, ids: Set(reviews.map(\.productID)), on: db)
-        let customers = try await byID(Customer.table, ids: Set(reviews.map(\.customerID)), on: db)
-        return reviews.map { Listed(review: $0, reply: replies[$0.id!], product: products[$0.productID], customer: customers[$0.customerID]) }
+        let ids = reviews.compactMap(\.id)
+        guard !ids.isEmpty else { return [] }
+        var beside: [UUID: (ReviewQueries.Listed.Reply?, Listed.ProductBrief?, Listed.CustomerBrief?)] = [:]
+        for row in try await db.sql.raw(
+            """
+            SELECT r.id AS review_id, p.external_id AS product_external_id, p.name AS product_name,
+                   cu.id AS customer_id, cu.email AS customer_email, cu.name AS customer_name,
+                   rr.body AS reply_body, rr.created_at AS reply_created_at, rr.updated_at AS reply_updated_at
+            FROM reviews r LEFT JOIN products p ON p.id = r.product_id LEFT JOIN customers cu ON cu.id = r.customer_id
+            LEFT JOIN review_replies rr ON rr.review_id = r.id
+            WHERE r.id IN (\(binds: ids))
+            """
+        ).all() {
+            let id = try row.decode(column: "review_id", as: UUID.self)
+            guard beside[id] == nil else { continue }
+            beside[id] = (
+                try reply(row),
+                try row.decode(column: "product_external_id", as: String?.self).map {
+                    Listed.ProductBrief(externalID: $0, name: try row.decode(column: "product_name", as: String.self))
+                },
+                try row.decode(column: "customer_id", as: UUID?.self).map {
+                    Listed.CustomerBrief(
+                        id: $0, email: try row.decode(column: "customer_email", as: String.self),
+                        name: try row.decode(column: "customer_name", as: String?.self))
+                }
+            )
+        }
+        return reviews.map { r in
+            let b = r.id.flatMap { beside[$0] }
+            return Listed(review: r, reply: b?.0, product: b?.1, customer: b?.2)
+        }
     }
 
     /// One review of the store, with its product, customer and reply.
     public static func one(reviewID: UUID, storeID: UUID, on db: any Database) async throws -> Listed {
         let review = try await ReviewModeration.load(reviewID, storeID: storeID, on: db)
-        return Listed(
-            review: review,
-            reply: try await ReviewReply.query(on: db).filter(\.$reviewID == reviewID).first(),
-            product: try await Product.find(review.productID, on: db),
-            customer: try await Customer.find(review.customerID, on: db))
+        return try await listed([review], on: db)[0]
     }
 
-    static func repliesByReview(_ reviews: [Review], on db: any Database) async throws -> [UUID: ReviewReply] {
+    static func reply(_ row: any SQLRow) throws -> Listed.Reply? {
+        guard let body = try row.decode(column: "reply_body", as: String?.self) else { return nil }
+        return Listed.Reply(
+            body: body, createdAt: try row.decode(column: "reply_created_at", as: Date.self),
+            updatedAt: try row.decode(column: "reply_updated_at", as: Date.self))
+    }
+
+    static func repliesByReview(_ reviews: [Review], on db: any Database) async throws -> [UUID: Listed.Reply] {
         let ids = reviews.compactMap(\.id)
         guard !ids.isEmpty else { return [:] }
-        let replies = try await db.sql.rows(ReviewReply.table) { $0.where("review_id", .in, ids) }
-        return Dictionary(replies.map { ($0.reviewID, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [UUID: Listed.Reply] = [:]
+        for row in try await db.sql.raw(
+            """
+            SELECT review_id, body AS reply_body, created_at AS reply_created_at, updated_at AS reply_updated_at
+            FROM review_replies WHERE review_id IN (\(binds: ids))
+            """
+        ).all() {
+            let id = try row.decode(column: "review_id", as: UUID.self)
+            if out[id] == nil { out[id] = try reply(row) }
+        }
+        return out
     }
 
     /// Rows of a described table by id, read through its description (no model reflection).

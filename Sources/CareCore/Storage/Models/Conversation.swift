@@ -43,8 +43,17 @@ public final class Conversation: Model, @unchecked Sendable {
     public init() {}
 
     public var tags: [String] {
-        get { (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? [] }
+        get { ConversationTags.read(tagsJSON) }
         set { tagsJSON = String(decoding: (try? JSONEncoder().encode(newValue)) ?? Data("[]".utf8), as: UTF8.self) }
+    }
+}
+
+/// A conversation's tags as stored: a JSON list of strings.
+public enum ConversationTags {
+    /// The tags of a stored list; most conversations have none, read without a decoder.
+    public static func read(_ json: String) -> [String] {
+        if json == "[]" || json.isEmpty { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 }
 

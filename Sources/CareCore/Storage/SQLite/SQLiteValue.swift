@@ -72,15 +72,15 @@ enum SQLiteCoding {
     private static func decodeDirect<T>(_ type: T.Type, from value: SQLiteValue) throws -> T? {
         if T.self == String.self {
             switch value {
-            case .text(let s): return (s as! T)
+            case .text(let s): return unsafeBitCast(s, to: T.self)
             case .integer(let n): return (String(n) as! T)
             case .float(let x): return (String(x) as! T)
             default: throw mismatch(T.self, value)
             }
         }
         if T.self == UUID.self {
-            guard case .text(let s) = value, let uuid = UUID(uuidString: s) else { throw mismatch(T.self, value) }
-            return (uuid as! T)
+            guard case .text(let s) = value, let uuid = UUIDText.parse(s) else { throw mismatch(T.self, value) }
+            return unsafeBitCast(uuid, to: T.self)
         }
         if T.self == Date.self {
             let seconds: Double
@@ -94,11 +94,11 @@ enum SQLiteCoding {
             }
             // Microseconds, as the Fluent driver did, so a date read back equals the one written.
             let sinceReference = seconds - Date.timeIntervalBetween1970AndReferenceDate
-            return (Date(timeIntervalSinceReferenceDate: (sinceReference * 1e6).rounded() / 1e6) as! T)
+            return unsafeBitCast(Date(timeIntervalSinceReferenceDate: (sinceReference * 1e6).rounded() / 1e6), to: T.self)
         }
         if T.self == Int.self {
             guard case .integer(let n) = value, let int = Int(exactly: n) else { throw mismatch(T.self, value) }
-            return (int as! T)
+            return unsafeBitCast(int, to: T.self)
         }
         if let integer = T.self as? any FixedWidthInteger.Type {
             guard case .integer(let n) = value, let exact = exactly(integer, n) else { throw mismatch(T.self, value) }

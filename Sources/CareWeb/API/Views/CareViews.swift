@@ -49,15 +49,15 @@ struct ConversationView: Encodable {
     }
 
     func encode(to encoder: any Encoder) throws {
-        let cv = listed.conversation
+        let cv = listed
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeID(cv.id, forKey: .id)
         try c.encodeID(cv.reviewID, forKey: .reviewId)
-        try c.encode(listed.customer.map { StoreReviewView.CustomerBrief(id: $0.id!, email: $0.email, name: $0.name) }, forKey: .customer)
+        try c.encode(cv.customer.map { StoreReviewView.CustomerBrief(id: $0.id, email: $0.email, name: $0.name) }, forKey: .customer)
         try c.encode(cv.subject, forKey: .subject)
         try c.encode(cv.status.rawValue, forKey: .status)
         try c.encode(cv.priority.rawValue, forKey: .priority)
-        try c.encode(listed.assignee.map { StaffBrief(id: $0.id!.uuidString, email: $0.email, name: $0.name) }, forKey: .assignee)
+        try c.encode(cv.assignee.map { StaffBrief(id: $0.id.uuidString, email: $0.email, name: $0.name ?? "") }, forKey: .assignee)
         try c.encode(cv.tags, forKey: .tags)
         try c.encodeDate(cv.slaDueAt, forKey: .slaDueAt)
         try c.encode(cv.slaTarget, forKey: .slaTarget)

@@ -9,30 +9,74 @@ enum ProductJSONLD {
     static func make(_ page: ReviewQueries.PublicPage) throws -> Data? {
         let s = page.summary
         guard s.count > 0 else { return nil }
-        var product: [String: Any] = [
-            "@context": "https://schema.org", "@type": "Product", "name": page.product.name, "sku": page.product.sku ?? page.product.externalID,
-            "aggregateRating": [
-                "@type": "AggregateRating", "ratingValue": String(format: "%.2f", s.average), "reviewCount": s.count,
-                "bestRating": 5, "worstRating": 1,
-            ],
-        ]
-        if let url = page.product.url { product["url"] = url }
-        if let image = page.product.imageURL { product["image"] = image }
-        // The shop's identifiers, when a connection brought them: what search engines match products by.
-        if let gtin = page.product.gtin { product["gtin"] = gtin }
-        if let mpn = page.product.mpn { product["mpn"] = mpn }
-        if let brand = page.product.brand { product["brand"] = ["@type": "Brand", "name": brand] }
-        product["review"] = page.reviews.map { l -> [String: Any] in
-            var r: [String: Any] = [
-                "@type": "Review", "author": ["@type": "Person", "name": l.review.authorName],
-                "datePublished": String(ISODate.format(l.review.createdAt).prefix(10)),
-                "reviewRating": ["@type": "Rating", "ratingValue": l.review.rating, "bestRating": 5, "worstRating": 1],
-            ]
-            if let title = l.review.title { r["name"] = title }
-            if let body = l.review.body { r["reviewBody"] = body }
-            return r
+        let p = page.product
+        return try JSONBody.data(
+            Product(
+                name: p.name, sku: p.sku ?? p.externalID, url: p.url, image: p.imageURL, gtin: p.gtin, mpn: p.mpn,
+                brand: p.brand.map { Brand(name: $0) },
+                aggregateRating: Aggregate(ratingValue: String(format: "%.2f", s.average), reviewCount: s.count),
+                review: page.reviews.map { l in
+                    Review(
+                        author: Person(name: l.review.authorName), datePublished: String(ISODate.format(l.review.createdAt).prefix(10)),
+                        reviewRating: Rating(ratingValue: l.review.rating), name: l.review.title, reviewBody: l.review.body)
+                }))
+    }
+
+    // schema.org's own names: the JSON keys are the property names (absent ones are left out).
+    struct Product: Encodable {
+        let context = "https://schema.org"
+        let type = "Product"
+        let name: String
+        let sku: String
+        let url: String?
+        let image: String?
+        let gtin: String?
+        let mpn: String?
+        let brand: Brand?
+        let aggregateRating: Aggregate
+        let review: [Review]
+        enum CodingKeys: String, CodingKey {
+            case context = "@context", type = "@type", name, sku, url, image, gtin, mpn, brand, aggregateRating, review
         }
-        return try JSONSerialization.data(withJSONObject: product, options: [.sortedKeys])
+    }
+
+    struct Brand: Encodable {
+        let type = "Brand"
+        let name: String
+        enum CodingKeys: String, CodingKey { case type = "@type", name }
+    }
+
+    struct Aggregate: Encodable {
+        let type = "AggregateRating"
+        let ratingValue: String
+        let reviewCount: Int
+        let bestRating = 5
+        let worstRating = 1
+        enum CodingKeys: String, CodingKey { case type = "@type", ratingValue, reviewCount, bestRating, worstRating }
+    }
+
+    struct Review: Encodable {
+        let type = "Review"
+        let author: Person
+        let datePublished: String
+        let reviewRating: Rating
+        let name: String?
+        let reviewBody: String?
+        enum CodingKeys: String, CodingKey { case type = "@type", author, datePublished, reviewRating, name, reviewBody }
+    }
+
+    struct Person: Encodable {
+        let type = "Person"
+        let name: String
+        enum CodingKeys: String, CodingKey { case type = "@type", name }
+    }
+
+    struct Rating: Encodable {
+        let type = "Rating"
+        let ratingValue: Int
+        let bestRating = 5
+        let worstRating = 1
+        enum CodingKeys: String, CodingKey { case type = "@type", ratingValue, bestRating, worstRating }
     }
 
     /// The JSON-LD made safe inside an HTML `<script>`: no `<`, `>` or `&` left to end the element.

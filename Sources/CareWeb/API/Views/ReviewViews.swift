@@ -11,7 +11,7 @@ struct ReplyView: Encodable {
 
     enum CodingKeys: String, CodingKey { case body, createdAt = "created_at", updatedAt = "updated_at" }
 
-    init(_ r: ReviewReply) {
+    init(_ r: ReviewQueries.Listed.Reply) {
         body = r.body
         createdAt = JSONBody.formatDate(r.createdAt)
         updatedAt = JSONBody.formatDate(r.updatedAt)
@@ -108,7 +108,7 @@ struct StoreReviewView: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeID(r.id, forKey: .id)
         try c.encode(listed.product.map { ProductBrief(externalId: $0.externalID, name: $0.name) }, forKey: .product)
-        try c.encode(listed.customer.map { CustomerBrief(id: $0.id!, email: $0.email, name: $0.name) }, forKey: .customer)
+        try c.encode(listed.customer.map { CustomerBrief(id: $0.id, email: $0.email, name: $0.name) }, forKey: .customer)
         try c.encode(r.rating, forKey: .rating)
         try c.encode(r.title, forKey: .title)
         try c.encode(r.body, forKey: .body)
