@@ -54,19 +54,50 @@ enum JSONStream {
         }
 
         /// One value at the current position.
-        func value<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
-            // The types views write most, recognised by their type alone (a cast per value cost more
-            // than writing it).
-            if T.self == String.self { return string(unsafeBitCast(value, to: String.self)) }
-            if T.self == String?.self { return unsafeBitCast(value, to: String?.self).map(string) ?? null() }
-            if T.self == Int.self { return bytes.append(contentsOf: String(unsafeBitCast(value, to: Int.self)).utf8) }
-            if T.self == Int?.self {
-                return unsafeBitCast(value, to: Int?.self).map { bytes.append(contentsOf: String($0).utf8) } ?? null()
+        /// The types views write most, known by their type's identity alone: the metadata of
+        /// `String?` and the like looked up per value, or a cast tried per value, cost more than
+        /// writing the value.
+        private static let stringType = ObjectIdentifier(String.self)
+        private static let optionalStringType = ObjectIdentifier(String?.self)
+        private static let intType = ObjectIdentifier(Int.self)
+        private static let optionalIntType = ObjectIdentifier(Int?.self)
+        private static let boolType = ObjectIdentifier(Bool.self)
+        private static let optionalBoolType = ObjectIdentifier(Bool?.self)
+        private static let doubleType = ObjectIdentifier(Double.self)
+        private static let dateType = ObjectIdentifier(Date.self)
+        private static let uuidType = ObjectIdentifier(UUID.self)
+
+        /// Writes `value` if its type is one of those; false otherwise.
+        private func known<T>(_ value: T) throws -> Bool {
+            switch ObjectIdentifier(T.self) {
+            case Self.stringType: string(unsafeBitCast(value, to: String.self))
+            case Self.optionalStringType: unsafeBitCast(value, to: String?.self).map(string) ?? null()
+            case Self.intType: bytes.append(contentsOf: String(unsafeBitCast(value, to: Int.self)).utf8)
+            case Self.optionalIntType: unsafeBitCast(value, to: Int?.self).map { bytes.append(contentsOf: String($0).utf8) } ?? null()
+            case Self.boolType: bool(unsafeBitCast(value, to: Bool.self))
+            case Self.optionalBoolType: unsafeBitCast(value, to: Bool?.self).map(bool) ?? null()
+            case Self.doubleType: try number(unsafeBitCast(value, to: Double.self))
+            case Self.dateType: string(ISODate.format(unsafeBitCast(value, to: Date.self)))
+            case Self.uuidType: string(unsafeBitCast(value, to: UUID.self).uuidString)
+            default: return false
             }
-            if T.self == Bool.self { return bytes.append(contentsOf: (unsafeBitCast(value, to: Bool.self) ? "true" : "false").utf8) }
+            return true
+        }
+
+        /// One value at the current position (a container's item): a known type, or the value
+        /// writing itself.
+        func value<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+            if try known(value) { return }
+            try nested(value, codingPath: codingPath)
+        }
+
+        /// What a single-value container is given: besides the known types, any other primitive
+        /// (a value's own `encode(to:)` hands those back here, so they must end here).
+        func primitive<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+            if try known(value) { return }
             switch value {
             case let s as String: string(s)
-            case let b as Bool: bytes.append(contentsOf: (b ? "true" : "false").utf8)
+            case let b as Bool: bool(b)
             case let n as any BinaryInteger: bytes.append(contentsOf: String(describing: n).utf8)
             case let d as Double: try number(d)
             case let f as Float: try number(Double(f), text: f.description)
@@ -74,14 +105,19 @@ enum JSONStream {
             case let date as Date: string(ISODate.format(date))
             case let id as UUID: string(id.uuidString)
             case let url as URL: string(url.absoluteString)
-            default:
-                let depth = open.count
-                let before = bytes.count
-                try value.encode(to: Writer(sink: self, depth: depth, codingPath: codingPath))
-                if bytes.count == before { bytes.append(contentsOf: "{}".utf8) } // nothing written: an empty object, as Foundation does
-                close(downTo: depth)
+            default: try nested(value, codingPath: codingPath)
             }
         }
+
+        private func nested<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+            let depth = open.count
+            let before = bytes.count
+            try value.encode(to: Writer(sink: self, depth: depth, codingPath: codingPath))
+            if bytes.count == before { bytes.append(contentsOf: "{}".utf8) } // nothing written: an empty object, as Foundation does
+            close(downTo: depth)
+        }
+
+        func bool(_ b: Bool) { bytes.append(contentsOf: (b ? "true" : "false").utf8) }
 
         func null() { bytes.append(contentsOf: "null".utf8) }
 
@@ -236,7 +272,7 @@ enum JSONStream {
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             if refused { throw OutOfOrder() }
-            try sink.value(value, codingPath: codingPath)
+            try sink.primitive(value, codingPath: codingPath)
         }
     }
 

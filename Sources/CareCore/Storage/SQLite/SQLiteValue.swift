@@ -45,6 +45,14 @@ enum SQLiteCoding {
 
     static func decode<T: Decodable>(_ type: T.Type, from value: SQLiteValue) throws -> T {
         if let direct = try decodeDirect(type, from: value) { return direct }
+        // The optional columns every row has, known by identity: no conformance look-up, no cast.
+        switch ObjectIdentifier(T.self) {
+        case optionalString: return unsafeBitCast(try optional(String.self, value), to: T.self)
+        case optionalUUID: return unsafeBitCast(try optional(UUID.self, value), to: T.self)
+        case optionalDate: return unsafeBitCast(try optional(Date.self, value), to: T.self)
+        case optionalInt: return unsafeBitCast(try optional(Int.self, value), to: T.self)
+        default: break
+        }
         if let optional = T.self as? any OptionalDecodable.Type {
             return try optional.decodeOptional(from: value) as! T
         }
@@ -58,6 +66,17 @@ enum SQLiteCoding {
         default: throw mismatch(T.self, value)
         }
         return try JSONDecoder().decode(T.self, from: Data(bytes))
+    }
+
+    private static let optionalString = ObjectIdentifier(String?.self)
+    private static let optionalUUID = ObjectIdentifier(UUID?.self)
+    private static let optionalDate = ObjectIdentifier(Date?.self)
+    private static let optionalInt = ObjectIdentifier(Int?.self)
+
+    private static func optional<W>(_ type: W.Type, _ value: SQLiteValue) throws -> W? {
+        if case .null = value { return nil }
+        guard let wrapped = try decodeDirect(W.self, from: value) else { throw mismatch(W.self, value) }
+        return wrapped
     }
 
     private static func decodeRaw<R: RawRepresentable>(_ type: R.Type, from value: SQLiteValue) throws -> R {
