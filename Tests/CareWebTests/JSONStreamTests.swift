@@ -73,4 +73,28 @@ final class JSONStreamTests: XCTestCase {
         XCTAssertThrowsError(try JSONStream.encode(Double.nan))
         XCTAssertThrowsError(try JSONBody.data(Double.infinity), "not JSON at all: an error, never bytes")
     }
+
+    /// Asks for a keyed container, then an unkeyed one, of the same encoder.
+    struct TwoKinds: Encodable {
+        enum K: String, CodingKey { case a }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: K.self)
+            try c.encode(1, forKey: .a)
+            var l = encoder.unkeyedContainer()
+            try l.encode(2)
+        }
+    }
+
+    func testDictionariesAreWrittenWithSortedKeysSoTheSameContentIsTheSameBytes() throws {
+        let map = Dictionary(uniqueKeysWithValues: (0..<50).map { ("k\($0)", $0) })
+        let text = String(decoding: try JSONStream.encode(["outer": map]), as: UTF8.self)
+        let keys = map.keys.sorted()
+        var at = text.startIndex
+        for k in keys {
+            let found = try XCTUnwrap(text.range(of: "\"\(k)\":", range: at..<text.endIndex), "\(k) after the key before it")
+            at = found.upperBound
+        }
+        // (Foundation's encoder stops the process on this misuse; JSONStream at least refuses it.)
+        XCTAssertThrowsError(try JSONStream.encode(TwoKinds()), "two containers of different kinds cannot be written in order")
+    }
 }

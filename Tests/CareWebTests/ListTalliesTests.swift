@@ -102,4 +102,60 @@ final class ListTalliesTests: XCTestCase {
             XCTAssertEqual(otherOpen, 1)
         }
     }
+
+    /// Two writes that change tallied rows in opposite orders meet in a deadlock on PostgreSQL; the
+    /// database ends one, and the storage runs it again: both land, and the tallies still match.
+    func testTwoWritesMeetingOnTheTalliesInOppositeOrdersBothLand() async throws {
+        try await onEachBackend { server in
+            guard server.backend == .postgres else { return } // SQLite's one writer never interleaves them
+            let (store, key) = try await server.makeStore("crossed")
+            var written: [UUID] = []
+            for (i, rating) in [5, 4, 4, 5].enumerated() {
+                let r = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "x\(i)@example.com", rating: rating))
+                written.append(try XCTUnwrap(UUID(uuidString: r.json["id"] as? String ?? "")))
+            }
+            let ids = written
+            let steps = Steps()
+            let storage = server.app.care.storage
+            let db = server.app.db
+            @Sendable func reject(_ id: UUID, _ sql: any SQLDatabase) async throws {
+                try await sql.raw("UPDATE reviews SET status = 'rejected' WHERE id = \(bind: id)").run()
+            }
+            // A holds the 5★ tallies and wants the 4★ ones; B holds the 4★ ones and wants the 5★.
+            async let a: Void = storage.write(on: db) { sql in
+                try await reject(ids[0], sql)
+                await steps.signal("a")
+                await steps.wait("b")
+                try await reject(ids[2], sql)
+            }
+            async let b: Void = storage.write(on: db) { sql in
+                await steps.wait("a")
+                try await reject(ids[1], sql)
+                await steps.signal("b")
+                try await reject(ids[3], sql)
+            }
+            _ = try await (a, b)
+            try await assertTalliesMatchTheRows(server, "after two crossed writes")
+            let rejected = try await total(server, "/api/v1/reviews?status=rejected", key: key)
+            XCTAssertEqual(rejected, 4)
+            XCTAssertNotNil(store.id)
+        }
+    }
+}
+
+/// Steps two concurrent writes wait for; a step signalled once stays signalled (a write run again
+/// does not wait a second time).
+actor Steps {
+    private var done: Set<String> = []
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func signal(_ step: String) {
+        done.insert(step)
+        for w in waiting.removeValue(forKey: step) ?? [] { w.resume() }
+    }
+
+    func wait(_ step: String) async {
+        if done.contains(step) { return }
+        await withCheckedContinuation { waiting[step, default: []].append($0) }
+    }
 }

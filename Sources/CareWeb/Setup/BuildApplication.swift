@@ -53,7 +53,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     let outboxSignal = OutboxSignal()
     let publicListCache = PublicListCache(maxAge: config.publicCacheSeconds)
     let storage = CareStorage(
-        sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost,
+        sqlitePath: sqlitePath, connectionLost: DatabaseOutage.connectionLost, gaveWay: DatabaseOutage.gaveWay,
         rules: StoreRulesCache(maxAge: config.rulesCacheSeconds),
         afterCommit: { effects in
             if effects.queuedDelivery { outboxSignal.poke() }

@@ -21,6 +21,14 @@ enum DatabaseOutage {
         }
     }
 
+    /// PostgreSQL ended the transaction to let another go on (40P01 deadlock, 40001 serialization
+    /// failure): running it again is the remedy.
+    @Sendable static func gaveWay(_ error: any Error) -> Bool {
+        guard let e = error as? PSQLError, e.code == .server else { return false }
+        let state = e.serverInfo?[.sqlState] ?? ""
+        return state == "40P01" || state == "40001"
+    }
+
     static func matches(_ error: any Error) -> Bool {
         switch error {
         case let e as PSQLError:

@@ -12,6 +12,7 @@ enum JSONStream {
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let sink = Sink()
         try sink.value(value, codingPath: [])
+        if sink.outOfOrder { throw OutOfOrder() }
         return sink.bytes
     }
 
@@ -20,6 +21,9 @@ enum JSONStream {
         var bytes: [UInt8] = []
         /// Each open container: its identity, whether it is an object, whether it holds an item yet.
         var open: [(id: Int, object: Bool, used: Bool)] = []
+        /// Set when a value asked for something that cannot be written in order where no error can be
+        /// thrown (a second container of the other kind, a container nested in a closed one).
+        var outOfOrder = false
         private var nextID = 0
 
         init() { bytes.reserveCapacity(4096) }
@@ -110,6 +114,9 @@ enum JSONStream {
         }
 
         private func nested<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+            // A dictionary's keys come in hash order, which differs from process to process: written
+            // sorted, the same content is the same bytes (and ETag) on every node and after a restart.
+            if let map = value as? any SortedMap { return try map.writeSorted(to: self, codingPath: codingPath) }
             let depth = open.count
             let before = bytes.count
             try value.encode(to: Writer(sink: self, depth: depth, codingPath: codingPath))
@@ -167,7 +174,10 @@ enum JSONStream {
 
         /// The container this value opened, opened on first use (a value asking twice gets the same one).
         private func opened(object: Bool) -> Int {
-            if sink.open.count > depth, sink.open[depth].object == object { return sink.open[depth].id }
+            if sink.open.count > depth {
+                if sink.open[depth].object == object { return sink.open[depth].id }
+                sink.outOfOrder = true
+            }
             sink.close(downTo: depth)
             return sink.begin(object: object)
         }
@@ -202,6 +212,7 @@ enum JSONStream {
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
             // Cannot throw here: a misplaced key leaves the sink as it is, and the next write throws.
             if (try? sink.key(key, in: id, at: depth)) == nil {
+                sink.outOfOrder = true
                 return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath))
             }
             return KeyedEncodingContainer(
@@ -209,7 +220,10 @@ enum JSONStream {
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            if (try? sink.key(key, in: id, at: depth)) == nil { return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath) }
+            if (try? sink.key(key, in: id, at: depth)) == nil {
+                sink.outOfOrder = true
+                return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath)
+            }
             return List(sink: sink, id: sink.begin(object: false), depth: depth + 1, codingPath: codingPath + [key])
         }
 
@@ -246,6 +260,7 @@ enum JSONStream {
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
             count += 1
             if (try? sink.next(in: id, at: depth)) == nil {
+                sink.outOfOrder = true
                 return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath))
             }
             return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: sink.begin(object: true), depth: depth + 1, codingPath: codingPath))
@@ -253,7 +268,10 @@ enum JSONStream {
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             count += 1
-            if (try? sink.next(in: id, at: depth)) == nil { return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath) }
+            if (try? sink.next(in: id, at: depth)) == nil {
+                sink.outOfOrder = true
+                return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath)
+            }
             return List(sink: sink, id: sink.begin(object: false), depth: depth + 1, codingPath: codingPath)
         }
 
@@ -285,5 +303,31 @@ enum JSONStream {
         }
         func unkeyedContainer() -> any UnkeyedEncodingContainer { List(sink: Sink(), id: -1, depth: 1, codingPath: codingPath) }
         func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: Sink(), codingPath: codingPath, refused: true) }
+    }
+
+    /// A dictionary with text keys, written with its keys sorted.
+    protocol SortedMap {
+        func writeSorted(to sink: Sink, codingPath: [any CodingKey]) throws
+    }
+
+    struct TextKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+extension Dictionary: JSONStream.SortedMap where Key == String, Value: Encodable {
+    func writeSorted(to sink: JSONStream.Sink, codingPath: [any CodingKey]) throws {
+        let outer = sink.open.count
+        let id = sink.begin(object: true)
+        for key in keys.sorted() {
+            let k = JSONStream.TextKey(key)
+            try sink.key(k, in: id, at: outer + 1)
+            try sink.value(self[key]!, codingPath: codingPath + [k])
+        }
+        sink.close(downTo: outer)
     }
 }

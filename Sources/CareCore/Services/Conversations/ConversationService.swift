@@ -85,7 +85,8 @@ public enum ConversationService {
                    c.first_response_at, c.resolved_at, c.resolution_note, c.created_at, c.updated_at,
                    cu.id AS customer_id, cu.email AS customer_email, cu.name AS customer_name,
                    s.id AS staff_id, s.email AS staff_email, s.name AS staff_name
-            FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id LEFT JOIN staff_users s ON s.id = c.assignee_id
+            FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id AND cu.store_id = c.store_id
+            LEFT JOIN staff_users s ON s.id = c.assignee_id AND s.store_id = c.store_id
             WHERE \(whereOrderLimit)
             """
         ).all().map { row in

@@ -254,8 +254,9 @@ public enum ReviewQueries {
             SELECT r.id AS review_id, p.external_id AS product_external_id, p.name AS product_name,
                    cu.id AS customer_id, cu.email AS customer_email, cu.name AS customer_name,
                    rr.body AS reply_body, rr.created_at AS reply_created_at, rr.updated_at AS reply_updated_at
-            FROM reviews r LEFT JOIN products p ON p.id = r.product_id LEFT JOIN customers cu ON cu.id = r.customer_id
-            LEFT JOIN review_replies rr ON rr.review_id = r.id
+            FROM reviews r LEFT JOIN products p ON p.id = r.product_id AND p.store_id = r.store_id
+            LEFT JOIN customers cu ON cu.id = r.customer_id AND cu.store_id = r.store_id
+            LEFT JOIN review_replies rr ON rr.review_id = r.id AND rr.store_id = r.store_id
             WHERE r.id IN (\(binds: ids))
             """
         ).all() {

@@ -20,6 +20,11 @@ public struct CareStorage: Sendable {
     /// transaction is not rolled back on it (the server ended it; a ROLLBACK sent on a closing
     /// connection was seen to never return, holding the request and the pooled connection forever).
     let connectionLost: @Sendable (any Error) -> Bool
+    /// Whether an error means the database chose this transaction to give way to another (a
+    /// deadlock or serialization failure on PostgreSQL): it is rolled back and run again, as a race
+    /// on a unique key is. Two writes that each change several tallied rows can lock them in
+    /// opposite orders; PostgreSQL then ends one of them, and the person sees only a short wait.
+    let gaveWay: @Sendable (any Error) -> Bool
     /// Runs after every committed write with what it did (wakes the outbox worker, say).
     let afterCommit: @Sendable (WriteEffects) -> Void
     /// This application's cache of each store's triggers and webhooks: writes read through it, and
@@ -30,28 +35,30 @@ public struct CareStorage: Sendable {
     public init(
         sqlitePath: String?, now: @escaping @Sendable () -> Date = { Date() },
         connectionLost: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        gaveWay: @escaping @Sendable (any Error) -> Bool = { _ in false },
         rules: StoreRulesCache = StoreRulesCache(),
         afterCommit: @escaping @Sendable (WriteEffects) -> Void = { _ in }
     ) {
         self.init(
-            queue: sqlitePath.map { WriteQueue(path: $0) }, now: now, connectionLost: connectionLost, rules: rules,
+            queue: sqlitePath.map { WriteQueue(path: $0) }, now: now, connectionLost: connectionLost, gaveWay: gaveWay, rules: rules,
             afterCommit: afterCommit)
     }
 
     private init(
         queue: WriteQueue?, now: @escaping @Sendable () -> Date, connectionLost: @escaping @Sendable (any Error) -> Bool,
-        rules: StoreRulesCache, afterCommit: @escaping @Sendable (WriteEffects) -> Void
+        gaveWay: @escaping @Sendable (any Error) -> Bool, rules: StoreRulesCache, afterCommit: @escaping @Sendable (WriteEffects) -> Void
     ) {
         self.queue = queue
         self.now = now
         self.connectionLost = connectionLost
+        self.gaveWay = gaveWay
         self.rules = rules
         self.afterCommit = afterCommit
     }
 
     /// The same writer with another clock (tests of deadlines, jobs that act "as of" a time).
     public func withClock(_ now: @escaping @Sendable () -> Date) -> CareStorage {
-        CareStorage(queue: queue, now: now, connectionLost: connectionLost, rules: rules, afterCommit: afterCommit)
+        CareStorage(queue: queue, now: now, connectionLost: connectionLost, gaveWay: gaveWay, rules: rules, afterCommit: afterCommit)
     }
 
     /// Runs `body` in a write transaction, then the after-commit hook with what it did. The body may
@@ -84,6 +91,8 @@ public struct CareStorage: Sendable {
             do {
                 return try await withinDeadline(Self.transactionDeadline) { try await self.transaction(on: db, body) }
             } catch let error as any DatabaseError where error.isConstraintFailure && attempt < attempts {
+                attempt += 1
+            } catch  where gaveWay(error) && attempt < attempts + 2 {
                 attempt += 1
             }
         }

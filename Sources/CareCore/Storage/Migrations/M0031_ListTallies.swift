@@ -23,21 +23,31 @@ public struct M0031_ListTallies: AsyncMigration {
             .unique(on: "store_id", "status", "rating")
             .create()
         let sql = db.sql
-        // The tags in use are read from a store's latest conversations; and the product pickers by name.
-        try await sql.create(index: "conversations_by_store_updated").on("conversations").column("store_id").column("updated_at").run()
+        // The product pickers, by name.
         try await sql.create(index: "products_by_store_name").on("products").column("store_id").column("name").run()
+        if sql.dialect.name == "postgresql" {
+            // The triggers and the counts they start from in one transaction, with writers held off:
+            // a row written by another node meanwhile is either counted or seen by a trigger, never lost.
+            try await db.transaction { tx in
+                let sql = tx.sql
+                try await sql.raw("LOCK TABLE conversations, reviews IN SHARE ROW EXCLUSIVE MODE").run()
+                for statement in Self.postgres { try await sql.raw(SQLQueryString(statement)).run() }
+                try await Self.countExisting(on: sql)
+            }
+        } else {
+            // SQLite has one writer, and migrations run before this process serves.
+            for statement in Self.sqlite { try await sql.raw(SQLQueryString(statement)).run() }
+            try await Self.countExisting(on: sql)
+        }
+    }
+
+    static func countExisting(on sql: any SQLDatabase) async throws {
         try await sql.raw(
             "INSERT INTO conversation_tallies (store_id, status, n) SELECT store_id, status, COUNT(*) FROM conversations GROUP BY store_id, status"
-        )
-        .run()
+        ).run()
         try await sql.raw(
             "INSERT INTO review_tallies (store_id, status, rating, n) SELECT store_id, status, rating, COUNT(*) FROM reviews GROUP BY store_id, status, rating"
         ).run()
-        if sql.dialect.name == "postgresql" {
-            for statement in Self.postgres { try await sql.raw(SQLQueryString(statement)).run() }
-        } else {
-            for statement in Self.sqlite { try await sql.raw(SQLQueryString(statement)).run() }
-        }
     }
 
     public func revert(on db: any Database) async throws {
@@ -55,7 +65,6 @@ public struct M0031_ListTallies: AsyncMigration {
                 try await sql.raw("DROP TRIGGER IF EXISTS \(unsafeRaw: name)").run()
             }
         }
-        try await sql.drop(index: "conversations_by_store_updated").run()
         try await sql.drop(index: "products_by_store_name").run()
         try await db.schema("review_tallies").delete()
         try await db.schema("conversation_tallies").delete()
@@ -103,8 +112,9 @@ public struct M0031_ListTallies: AsyncMigration {
         """,
     ]
 
-    // PostgreSQL: the two rows a change moves between are locked in one order (the smaller key
-    // first), so two nodes resolving and reopening at once cannot deadlock on them.
+    // PostgreSQL: the two rows one change moves between are locked in one order (the smaller key
+    // first). A transaction changing several rows can still meet another in opposite orders; then
+    // PostgreSQL ends one, and `CareStorage` runs it again (`gaveWay`).
     static let postgres = [
         """
         CREATE FUNCTION careloop_conversation_tally() RETURNS trigger LANGUAGE plpgsql AS $$
