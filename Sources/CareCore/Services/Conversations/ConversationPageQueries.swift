@@ -11,8 +11,7 @@ public enum ConversationPageQueries {
         guard let c = try await Conversation.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first(),
             let customer = try await Customer.find(c.customerID, on: db)
         else { throw CareError.notFound("conversation") }
-        let messages = try await ConversationMessage.query(on: db).filter(\.$conversationID == id).sort(\.$createdAt).all()
-        return (c, customer, messages)
+        return (c, customer, try await ConversationService.thread(id, on: db))
     }
 
     public static func review(id: UUID?, storeID: UUID, on db: any Database) async throws -> Review? {

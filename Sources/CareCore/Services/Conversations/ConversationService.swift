@@ -74,8 +74,12 @@ public enum ConversationService {
     public static func find(id: UUID, storeID: UUID, on db: any Database) async throws -> (Listed, [ConversationMessage]) {
         guard let c = try await listed("c.id = \(bind: id) AND c.store_id = \(bind: storeID)", on: db.sql).first
         else { throw CareError.notFound("conversation") }
-        let messages = try await ConversationMessage.query(on: db).filter(\.$conversationID == id).sort(\.$createdAt).all()
-        return (c, messages)
+        return (c, try await thread(id, on: db))
+    }
+
+    /// A conversation's messages, oldest first.
+    static func thread(_ id: UUID, on db: any Database) async throws -> [ConversationMessage] {
+        try await ConversationMessage.query(on: db).filter(\.$conversationID == id).sort(\.$createdAt).all()
     }
 
     static func listed(_ whereOrderLimit: SQLQueryString, on sql: any SQLDatabase) async throws -> [Listed] {

@@ -309,13 +309,6 @@ public enum ReviewQueries {
         return out
     }
 
-    /// Rows of a described table by id, read through its description (no model reflection).
-    static func byID<M: Model>(_ table: RowTable<M>, ids: Set<UUID>, on db: any Database) async throws -> [UUID: M] where M.IDValue == UUID {
-        guard !ids.isEmpty else { return [:] }
-        let rows = try await db.sql.rows(table) { $0.where("id", .in, Array(ids)) }
-        return Dictionary(rows.compactMap { row in row.id.map { ($0, row) } }, uniquingKeysWith: { a, _ in a })
-    }
-
     static func byID<M: Model>(_ type: M.Type, ids: Set<UUID>, on db: any Database) async throws -> [UUID: M] where M.IDValue == UUID {
         guard !ids.isEmpty else { return [:] }
         let rows = try await M.query(on: db).filter(\._$id ~~ Array(ids)).all()
