@@ -19,7 +19,7 @@ enum PublicReviewsController {
                 PublicListView(
                     summary: SummaryView(result.summary), reviews: result.reviews.map(PublicReviewView.init),
                     page: page.number, perPage: page.size))
-            cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
+            cache.put(product: productKey, store: result.product.storeID, productID: result.product.id, variant: variant, body: body)
             // Read from the shop's own site: its widget is in place (noted on a miss, once a process).
             await req.care.widgetSightings.note(req, storeID: result.product.storeID)
         }
@@ -44,7 +44,7 @@ enum PublicReviewsController {
         let stored = try await ReviewIngest.submit(
             submission, store: store, links: req.care.links, storage: req.care.storage, on: req.db)
         let response = try JSONBody.response(
-            PublicReviewView(.init(review: stored.review, reply: nil, product: nil, customer: nil)), status: .created)
+            PublicReviewView(.init(review: try ReviewRow(stored.review), reply: nil, product: nil, customer: nil)), status: .created)
         response.headers.add(name: "X-Review-Status", value: stored.review.status.rawValue)
         response.headers.add(name: "Access-Control-Allow-Origin", value: "*")
         return response

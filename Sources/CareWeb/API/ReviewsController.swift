@@ -12,7 +12,7 @@ enum ReviewsController {
                 body: p.body, authorName: p.authorName, orderExternalID: p.orderExternalId, source: .api),
             store: ctx.store, links: req.care.links, storage: req.care.storage, on: req.db)
         return try JSONBody.response(
-            StoreReviewView(listed: .init(review: stored.review, product: stored.product, customer: stored.customer)), status: .created)
+            StoreReviewView(listed: try .init(review: stored.review, product: stored.product, customer: stored.customer)), status: .created)
     }
 
     static func list(_ req: Request) async throws -> Response {

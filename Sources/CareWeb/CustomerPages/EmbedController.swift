@@ -94,7 +94,7 @@ enum EmbedController {
         if let jsonld = try ProductJSONLD.make(result) {
             body += Data("<script type=\"application/ld+json\">\(ProductJSONLD.forHTML(jsonld))</script>\n".utf8)
         }
-        cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
+        cache.put(product: productKey, store: result.product.storeID, productID: result.product.id, variant: variant, body: body)
         // Read from the shop's own site: its widget is in place (noted on a miss, once a process).
         await req.care.widgetSightings.note(req, storeID: result.product.storeID)
         return PublicCaching.response(req, body: body, contentType: "text/html; charset=utf-8")
@@ -111,7 +111,7 @@ enum EmbedController {
         } else {
             let result = try await ReviewQueries.publicPage(storeSlug: slug, productExternalID: externalID, page: page, on: req.db)
             body = try ProductJSONLD.make(result) ?? Data()
-            cache.put(product: productKey, store: result.product.storeID, productID: try result.product.requireID(), variant: variant, body: body)
+            cache.put(product: productKey, store: result.product.storeID, productID: result.product.id, variant: variant, body: body)
         }
         // A product without a published review has no rating to show: nothing is emitted.
         guard !body.isEmpty else {

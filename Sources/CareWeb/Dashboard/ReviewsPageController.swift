@@ -93,7 +93,7 @@ enum ReviewsPageController {
             Tab(label: "Rejected", href: "/app/reviews?status=rejected", count: String(counts.rejected), current: filter.status == .rejected),
             Tab(label: "All", href: "/app/reviews", count: String(counts.all), current: filter.status == nil),
         ]
-        let ids = result.reviews.compactMap(\.review.id)
+        let ids = result.reviews.map(\.review.id)
         let (conversations, edits) = try await ReviewQueries.conversationsAndEdits(reviewIDs: ids, storeID: ctx.storeID, on: req.db)
         let status = filter.status?.rawValue ?? ""
         var query = req.url.query.map { "?" + $0 } ?? "?"
@@ -106,7 +106,7 @@ enum ReviewsPageController {
             items: result.reviews.map { l in
                 let r = l.review
                 return Item(
-                    id: r.id!.uuidString, stars: Shown.stars(r.rating),
+                    id: r.id.uuidString, stars: Shown.stars(r.rating),
                     rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
                     customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id)" },
                     status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,

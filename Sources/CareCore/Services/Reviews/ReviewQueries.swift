@@ -39,12 +39,12 @@ public enum ReviewQueries {
             public let name: String?
         }
 
-        public let review: Review
+        public let review: ReviewRow
         public let reply: Reply?
         public let product: ProductBrief?
         public let customer: CustomerBrief?
 
-        public init(review: Review, reply: Reply?, product: ProductBrief?, customer: CustomerBrief?) {
+        public init(review: ReviewRow, reply: Reply?, product: ProductBrief?, customer: CustomerBrief?) {
             self.review = review
             self.reply = reply
             self.product = product
@@ -52,44 +52,78 @@ public enum ReviewQueries {
         }
 
         /// A review just written, with the product and customer it was written for.
-        public init(review: Review, product: Product, customer: Customer) {
-            self.review = review
+        public init(review: Review, product: Product, customer: Customer) throws {
+            self.review = try ReviewRow(review)
             self.reply = nil
             self.product = ProductBrief(externalID: product.externalID, name: product.name)
             self.customer = customer.id.map { CustomerBrief(id: $0, email: customer.email, name: customer.name) }
         }
     }
 
+    /// A product as its public pages show it (the widget, the embed, JSON-LD).
+    public struct PublicProduct: Sendable {
+        public let id: UUID
+        public let storeID: UUID
+        public let externalID: String
+        public let name: String
+        public let url: String?
+        public let imageURL: String?
+        public let sku: String?
+        public let gtin: String?
+        public let mpn: String?
+        public let brand: String?
+    }
+
     public struct PublicPage: Sendable {
-        public let product: Product
+        public let product: PublicProduct
         public let summary: RatingSummary
         public let reviews: [Listed]
     }
 
-    /// One product's published reviews, newest first, with the summary of all of them.
+    /// One product's published reviews, newest first, with the summary of all of them. Two queries:
+    /// the store, product and summary together, then the page with its replies.
     public static func publicPage(storeSlug: String, productExternalID: String, page: Page, on db: any Database) async throws -> PublicPage {
-        guard let store = try await StoreService.store(slug: storeSlug, on: db) else { throw CareError.notFound("store") }
-        let storeID = try store.requireID()
+        // A slug no store can have (a NUL byte, which PostgreSQL refuses outright) is simply not found.
+        guard (try? StoreService.validateSlug(storeSlug)) != nil else { throw CareError.notFound("store") }
         guard
-            let product = try await db.sql.rows(
-                Product.table,
-                {
-                    $0.where("store_id", .equal, storeID).where("external_id", .equal, productExternalID).limit(1)
-                }
-            ).first
-        else { throw CareError.notFound("product") }
-        let productID = try product.requireID()
-        let summary = try await RatingSummaryCounter.summary(for: productID, on: db)
-        let reviews = try await db.sql.rows(Review.table) {
-            $0.where("product_id", .equal, productID).where("status", .equal, ReviewStatus.published.rawValue)
-                .orderBy("created_at", .descending).orderBy("id", .descending).limit(page.size).offset(page.offset)
+            let row = try await db.sql.raw(
+                """
+                SELECT p.id, p.store_id, p.external_id, p.name, p.url, p.image_url, p.sku, p.gtin, p.mpn, p.brand,
+                       s.stars_1, s.stars_2, s.stars_3, s.stars_4, s.stars_5
+                FROM stores st JOIN products p ON p.store_id = st.id
+                LEFT JOIN product_rating_summaries s ON s.product_id = p.id
+                WHERE st.slug = \(bind: storeSlug) AND p.external_id = \(bind: productExternalID) LIMIT 1
+                """
+            ).first()
+        else {
+            // Which one is missing, said as the API always has.
+            guard try await StoreService.store(slug: storeSlug, on: db) != nil else { throw CareError.notFound("store") }
+            throw CareError.notFound("product")
         }
-        let replies = try await repliesByReview(reviews, on: db)
-        return PublicPage(
-            product: product, summary: summary,
-            reviews: reviews.map {
-                Listed(review: $0, reply: replies[$0.id!], product: nil, customer: nil)
-            })
+        let product = PublicProduct(
+            id: try row.decode(column: "id", as: UUID.self), storeID: try row.decode(column: "store_id", as: UUID.self),
+            externalID: try row.decode(column: "external_id", as: String.self), name: try row.decode(column: "name", as: String.self),
+            url: try row.decode(column: "url", as: String?.self), imageURL: try row.decode(column: "image_url", as: String?.self),
+            sku: try row.decode(column: "sku", as: String?.self), gtin: try row.decode(column: "gtin", as: String?.self),
+            mpn: try row.decode(column: "mpn", as: String?.self), brand: try row.decode(column: "brand", as: String?.self))
+        let productID = product.id
+        let summary = RatingSummary(stars: try (1...5).map { try row.decode(column: "stars_\($0)", as: Int?.self) ?? 0 })
+        // The page and each review's reply in one query (a reply is one per review).
+        var reviews: [Listed] = []
+        for row in try await db.sql.raw(
+            """
+            SELECT \(unsafeRaw: ReviewRow.selectList(alias: "r")),
+                   rr.body AS reply_body, rr.created_at AS reply_created_at, rr.updated_at AS reply_updated_at
+            FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id AND rr.store_id = r.store_id
+            WHERE r.product_id = \(bind: productID) AND r.status = \(bind: ReviewStatus.published.rawValue)
+            ORDER BY r.created_at DESC, r.id DESC LIMIT \(bind: page.size) OFFSET \(bind: page.offset)
+            """
+        ).all() {
+            let review = try ReviewRow(row: row)
+            guard reviews.last?.review.id != review.id else { continue }
+            reviews.append(Listed(review: review, reply: try reply(row), product: nil, customer: nil))
+        }
+        return PublicPage(product: product, summary: summary, reviews: reviews)
     }
 
     /// Most products one summaries request may name (a category page's product cards).
@@ -169,7 +203,7 @@ public enum ReviewQueries {
             ? try await Tallies.reviews(storeID: storeID, status: filter.status?.rawValue, rating: filter.rating?.stars, on: sql)
             : try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Review.schema))
                 .first()?.decode(column: "n", as: Int.self) ?? 0
-        let reviews = try await sql.rows(Review.table) { newestFirst(filtered($0)).limit(page.size).offset(page.offset) }
+        let reviews = try await newestFirst(filtered(reviewColumns(sql))).limit(page.size).offset(page.offset).all().map(ReviewRow.init(row:))
         return (try await listed(reviews, on: db), total)
     }
 
@@ -179,7 +213,8 @@ public enum ReviewQueries {
         reviews: [Listed], hasMore: Bool
     ) {
         guard let filtered = try await storeQuery(storeID: storeID, filter: filter, on: db) else { return ([], false) }
-        let reviews = try await db.sql.rows(Review.table) { ordered(filtered($0), filter.sort).limit(page.size + 1).offset(page.offset) }
+        let reviews = try await ordered(filtered(reviewColumns(db.sql)), filter.sort).limit(page.size + 1).offset(page.offset).all()
+            .map(ReviewRow.init(row:))
         return (try await listed(Array(reviews.prefix(page.size)), on: db), reviews.count > page.size)
     }
 
@@ -240,13 +275,18 @@ public enum ReviewQueries {
         }
     }
 
+    /// `SELECT` of a `ReviewRow`'s columns from `reviews`, for a filter to narrow.
+    static func reviewColumns(_ sql: any SQLDatabase) -> SQLSelectBuilder {
+        sql.select().columns(ReviewRow.columns.map { SQLIdentifier($0) }).from(Review.schema)
+    }
+
     static func newestFirst(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
         query.orderBy("created_at", .descending).orderBy("id", .descending)
     }
 
     /// Each review's product, customer and reply, in one query for the page.
-    static func listed(_ reviews: [Review], on db: any Database) async throws -> [Listed] {
-        let ids = reviews.compactMap(\.id)
+    static func listed(_ reviews: [ReviewRow], on db: any Database) async throws -> [Listed] {
+        let ids = reviews.map(\.id)
         guard !ids.isEmpty else { return [] }
         var beside: [UUID: (ReviewQueries.Listed.Reply?, Listed.ProductBrief?, Listed.CustomerBrief?)] = [:]
         for row in try await db.sql.raw(
@@ -275,7 +315,7 @@ public enum ReviewQueries {
             )
         }
         return reviews.map { r in
-            let b = r.id.flatMap { beside[$0] }
+            let b = beside[r.id]
             return Listed(review: r, reply: b?.0, product: b?.1, customer: b?.2)
         }
     }
@@ -283,7 +323,7 @@ public enum ReviewQueries {
     /// One review of the store, with its product, customer and reply.
     public static func one(reviewID: UUID, storeID: UUID, on db: any Database) async throws -> Listed {
         let review = try await ReviewModeration.load(reviewID, storeID: storeID, on: db)
-        return try await listed([review], on: db)[0]
+        return try await listed([try ReviewRow(review)], on: db)[0]
     }
 
     static func reply(_ row: any SQLRow) throws -> Listed.Reply? {
@@ -291,22 +331,6 @@ public enum ReviewQueries {
         return Listed.Reply(
             body: body, createdAt: try row.decode(column: "reply_created_at", as: Date.self),
             updatedAt: try row.decode(column: "reply_updated_at", as: Date.self))
-    }
-
-    static func repliesByReview(_ reviews: [Review], on db: any Database) async throws -> [UUID: Listed.Reply] {
-        let ids = reviews.compactMap(\.id)
-        guard !ids.isEmpty else { return [:] }
-        var out: [UUID: Listed.Reply] = [:]
-        for row in try await db.sql.raw(
-            """
-            SELECT review_id, body AS reply_body, created_at AS reply_created_at, updated_at AS reply_updated_at
-            FROM review_replies WHERE review_id IN (\(binds: ids))
-            """
-        ).all() {
-            let id = try row.decode(column: "review_id", as: UUID.self)
-            if out[id] == nil { out[id] = try reply(row) }
-        }
-        return out
     }
 
     static func byID<M: Model>(_ type: M.Type, ids: Set<UUID>, on db: any Database) async throws -> [UUID: M] where M.IDValue == UUID {

@@ -30,7 +30,7 @@ struct PublicReviewView: Encodable {
     let reply: ReplyView?
 
     init(_ l: ReviewQueries.Listed) {
-        id = l.review.id!
+        id = l.review.id
         rating = l.review.rating
         title = l.review.title
         body = l.review.body
