@@ -22,7 +22,8 @@ public struct CareError: Error, Sendable, Equatable, CustomStringConvertible {
     /// For a refusal that passes (busy, rate-limited): when to try again, in seconds (`Retry-After`).
     public var retryAfter: Int?
 
-    public init(_ kind: Kind, code: String, message: String, field: String? = nil, retryAfter: Int? = nil) {
+    // Internal: every code is a named constructor (CareErrorCodes.swift), so none is spelled twice.
+    init(_ kind: Kind, code: String, message: String, field: String? = nil, retryAfter: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message

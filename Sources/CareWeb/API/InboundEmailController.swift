@@ -29,8 +29,7 @@ enum InboundEmailController {
     /// pipe tries again later); 408 when the body does not arrive within 8 s.
     static func receive(_ req: Request) async throws -> Response {
         guard let bearer = req.headers.bearerAuthorization else {
-            throw CareError(
-                .unauthorized, code: "missing_inbound_secret", message: "send the store's inbound secret as 'Authorization: Bearer <secret>'")
+            throw CareError.missingInboundSecret(message: "send the store's inbound secret as 'Authorization: Bearer <secret>'")
         }
         let scope: InboundMail.Scope
         if let installation = req.care.config.inboundSecret, Secrets.constantTimeEqual(bearer.token, installation) {
@@ -38,19 +37,19 @@ enum InboundEmailController {
         } else if let store = try await InboundMail.store(forSecret: bearer.token, on: req.db) {
             scope = .store(store)
         } else {
-            throw CareError(.unauthorized, code: "invalid_inbound_secret", message: "this inbound secret is not valid")
+            throw CareError.invalidInboundSecret(message: "this inbound secret is not valid")
         }
         if let type = req.headers.contentType, !(type.type == "message" && type.subType == "rfc822"),
             !(type.type == "text" && type.subType == "plain")
         {
-            throw CareError(.malformed, code: "unsupported_media_type", message: "send one raw email as message/rfc822")
+            throw CareError.unsupportedMediaType(message: "send one raw email as message/rfc822")
         }
         if let declared = req.headers.first(name: .contentLength).flatMap({ Int($0) }), declared > maxBytes {
             throw tooLarge()
         }
         let key = scope.storeID ?? installationKey
         guard let ticket = req.care.inboundMail.take(store: key, conversation: key) else {
-            throw CareError(.rateLimited, code: "busy", message: "this store's mail is being read; try again shortly", retryAfter: 10)
+            throw CareError.busy(message: "this store's mail is being read; try again shortly", retryAfter: 10)
         }
         // The slots themselves, not `req.care`: this may finish after the application has stopped.
         let slots = req.care.inboundMail
@@ -61,7 +60,7 @@ enum InboundEmailController {
             throw tooLarge()
         }
         guard buffer.readableBytes > 0 else {
-            throw CareError(.malformed, code: "empty_body", message: "the request needs one raw email as its body")
+            throw CareError.emptyBody(message: "the request needs one raw email as its body")
         }
         let read = try await req.care.mailReaders.run { try InboundMail.read(Data(buffer: buffer)) }
         let outcome = try await InboundMail.receive(
@@ -89,7 +88,7 @@ enum InboundEmailController {
     }
 
     static func tooLarge() -> CareError {
-        CareError(.payloadTooLarge, code: "mail_too_large", message: "a raw email may be at most \(maxBytes / 1_048_576) MiB")
+        CareError.mailTooLarge(message: "a raw email may be at most \(maxBytes / 1_048_576) MiB")
     }
 }
 

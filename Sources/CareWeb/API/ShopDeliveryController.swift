@@ -31,11 +31,11 @@ enum ShopDeliveryController {
         }
         if connection.paused {
             await refuse("paused: delivery refused")
-            throw CareError(.forbidden, code: "connection_paused", message: "this connection is paused in CareLoop")
+            throw CareError.connectionPaused(message: "this connection is paused in CareLoop")
         }
         // Shopify and WooCommerce say how long their body is: memory for it is set aside before a byte is read.
         guard let declared = req.headers.first(name: .contentLength).flatMap({ Int($0) }), declared >= 0 else {
-            throw CareError(.lengthRequired, code: "length_required", message: "send the delivery with a Content-Length")
+            throw CareError.lengthRequired(message: "send the delivery with a Content-Length")
         }
         guard declared <= maxBytes else {
             await refuse("a body of \(declared) bytes (the limit is \(maxBytes / 1024) KiB)")
@@ -44,7 +44,7 @@ enum ShopDeliveryController {
         // Held until the delivery is answered: the body, its copy and what it is read into stay counted
         // while they wait for the database, so a store's large deliveries cannot pile up in memory.
         guard let ticket = budget.take(store: connection.storeID, address: address, bytes: max(1, declared)) else {
-            throw CareError(.rateLimited, code: "busy", message: "this store's deliveries are being read; try again shortly", retryAfter: 5)
+            throw CareError.busy(message: "this store's deliveries are being read; try again shortly", retryAfter: 5)
         }
         defer { budget.release(ticket) }
         let body: Data
@@ -61,11 +61,11 @@ enum ShopDeliveryController {
         let signatureHeader = platform == .shopify ? "X-Shopify-Hmac-Sha256" : "X-WC-Webhook-Signature"
         guard let signature = req.headers.first(name: signatureHeader) else {
             await refuse("no \(signatureHeader) header")
-            throw CareError(.unauthorized, code: "missing_signature", message: "the delivery has no \(signatureHeader) header")
+            throw CareError.missingSignature(message: "the delivery has no \(signatureHeader) header")
         }
         guard signatureMatches(signature, body: body, secret: connection.secret) else {
             await refuse("the signature does not match this connection's secret")
-            throw CareError(.unauthorized, code: "invalid_signature", message: "the signature does not match this connection's secret")
+            throw CareError.invalidSignature(message: "the signature does not match this connection's secret")
         }
         let topic = headerText(req, platform == .shopify ? "X-Shopify-Topic" : "X-WC-Webhook-Topic") ?? ""
         // Shopify's webhook id is the same on every retry of a delivery. WooCommerce's delivery id is a
@@ -81,7 +81,7 @@ enum ShopDeliveryController {
                 : try WooCommerceDelivery.event(topic: topic, body: body)
         } catch let e as MalformedDelivery {
             try await ShopConnections.noteMalformed(id, topic: topic, reason: e.reason, storage: storage, on: db)
-            throw CareError(.malformed, code: "malformed_delivery", message: e.reason)
+            throw CareError.malformedDelivery(message: e.reason)
         }
         let outcome = try await ConnectionDeliveries.apply(
             event, connection: connection, deliveryID: deliveryID, topic: topic.isEmpty ? "(no topic)" : topic, storage: storage, on: db)
@@ -115,7 +115,7 @@ enum ShopDeliveryController {
     }
 
     static func tooLarge() -> CareError {
-        CareError(.payloadTooLarge, code: "delivery_too_large", message: "a delivery may be at most \(maxBytes / 1024) KiB")
+        CareError.deliveryTooLarge(message: "a delivery may be at most \(maxBytes / 1024) KiB")
     }
 }
 

@@ -46,13 +46,13 @@ enum TriggersController {
     /// PATCH, a body holding only "enabled" switches the trigger on or off.
     private static func parse(_ req: Request, definitionRequired: Bool) throws -> (TriggerDefinition?, Bool?) {
         guard let buffer = req.body.data, buffer.readableBytes > 0 else {
-            throw CareError(.malformed, code: "empty_body", message: "the request needs a JSON body")
+            throw CareError.emptyBody(message: "the request needs a JSON body")
         }
         let data = Data(buffer: buffer)
         guard let root = try? JSONDecoder().decode(JSONNode.self, from: data) else {
-            throw CareError(.malformed, code: "malformed_json", message: "the body is not valid JSON (or not valid UTF-8)")
+            throw CareError.malformedJSON(message: "the body is not valid JSON (or not valid UTF-8)")
         }
-        guard case .object(let obj) = root else { throw CareError(.malformed, code: "malformed_json", message: "the body must be a JSON object") }
+        guard case .object(let obj) = root else { throw CareError.malformedJSON(message: "the body must be a JSON object") }
         var enabled: Bool?
         if let e = obj["enabled"] {
             guard case .bool(let b) = e else { throw CareError.invalid("enabled", "must be true or false") }

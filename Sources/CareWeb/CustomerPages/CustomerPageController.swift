@@ -123,7 +123,7 @@ enum CustomerPageController {
         var ticket: UploadSlots.Ticket?
         if declared.map({ $0 > 65_536 }) ?? true {
             guard let t = req.care.uploads.take(store: page.conversation.storeID, conversation: try page.conversation.requireID()) else {
-                throw CareError(.rateLimited, code: "busy", message: "Too many photos are being sent right now. Please try again in a minute.")
+                throw CareError.busy(message: "Too many photos are being sent right now. Please try again in a minute.")
             }
             ticket = t
         }
@@ -196,9 +196,7 @@ enum CustomerPageController {
         case .invalid:
             throw CareError.notFound("conversation")
         case .expired:
-            throw CareError(
-                .gone, code: "link_expired",
-                message: "This link has expired. Reply to any email from the shop and a person will answer; the next email carries a fresh link.")
+            throw CareError.linkExpired(message: "This link has expired. Reply to any email from the shop and a person will answer; the next email carries a fresh link.")
         case .open(let token):
             // A merged conversation's page shows, and writes to, the one it was merged into.
             guard let o = try await CustomerPageQueries.opened(token: token, on: req.db) else { throw CareError.notFound("conversation") }

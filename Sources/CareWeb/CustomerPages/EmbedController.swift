@@ -92,7 +92,7 @@ enum EmbedController {
             page: page.number, pages: pages)
         var body = Data(EmbedFragment.html(context).utf8)
         if let jsonld = try ProductJSONLD.make(result) {
-            body += Data("<script type=\"application/ld+json\">\(ProductJSONLD.forHTML(jsonld))</script>\n".utf8)
+            body += Data("<script type=\"application/ld+json\">".utf8) + ProductJSONLD.forHTML(jsonld) + Data("</script>\n".utf8)
         }
         cache.put(product: productKey, store: result.product.storeID, productID: result.product.id, variant: variant, body: body)
         // Read from the shop's own site: its widget is in place (noted on a miss, once a process).

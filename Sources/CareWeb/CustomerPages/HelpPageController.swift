@@ -78,7 +78,7 @@ enum HelpPageController {
                 id: $0.id.uuidString, name: $0.name, order: $0.order, text: $0.text,
                 written: ISODate.format($0.writtenAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC")
         }
-        guard !items.isEmpty else { throw CareError(.gone, code: "link_expired", message: "this message has expired; send it again") }
+        guard !items.isEmpty else { throw CareError.linkExpired(message: "this message has expired; send it again") }
         return try await page(req, "help-confirm", ConfirmPage(store: pending.storeName, token: token, messages: items, several: items.count > 1))
     }
 

@@ -52,19 +52,17 @@ enum ReviewRequestPageController {
         case .open(let found): id = found
         case .expired(let found):
             guard allowExpired else {
-                throw CareError(.gone, code: "link_expired", message: "This review link has expired. Thank you for shopping with us.")
+                throw CareError.linkExpired(message: "This review link has expired. Thank you for shopping with us.")
             }
             id = found
         }
         // A sample request (Settings' preview, the first hour's test mail): its links land here, never on a 404.
         guard id != RequestMail.sampleRequestID else {
-            throw CareError(
-                .gone, code: "sample_request",
-                message: "This was a test review request: your buyers' links open the review form for their order here. Nothing was recorded.")
+            throw CareError.sampleRequest(message: "This was a test review request: your buyers' links open the review form for their order here. Nothing was recorded.")
         }
         guard let content = try await RequestMail.load(requestID: id, on: req.db) else { throw CareError.notFound("request") }
         guard content.customer.erasedAt == nil else {
-            throw CareError(.gone, code: "link_expired", message: "This link no longer works.")
+            throw CareError.linkExpired(message: "This link no longer works.")
         }
         return Opened(token: token, content: content)
     }
@@ -193,7 +191,7 @@ enum ReviewRequestPageController {
     }
 
     static func alreadyReviewed(_ c: RequestMail.Content) -> CareError {
-        CareError(.conflict, code: "already_reviewed", message: RequestTexts.of(c.settings.language).alreadyReviewed)
+        CareError.alreadyReviewed(message: RequestTexts.of(c.settings.language).alreadyReviewed)
     }
 
     static func blankIsNil(_ s: String?) -> String? {

@@ -37,10 +37,10 @@ enum JSONBody {
     /// Decodes the request body; any problem becomes a `CareError` naming the field.
     static func decode<T: Decodable>(_ type: T.Type, from req: Request) throws -> T {
         guard let buffer = req.body.data, buffer.readableBytes > 0 else {
-            throw CareError(.malformed, code: "empty_body", message: "the request needs a JSON body")
+            throw CareError.emptyBody(message: "the request needs a JSON body")
         }
         if let type = req.headers.contentType, type != .json, !(type.type == "application" && type.subType.hasSuffix("+json")) {
-            throw CareError(.malformed, code: "unsupported_media_type", message: "send the body as application/json")
+            throw CareError.unsupportedMediaType(message: "send the body as application/json")
         }
         do {
             return try decoder.decode(T.self, from: Data(buffer: buffer))
@@ -65,16 +65,16 @@ enum JSONBody {
         case .typeMismatch(let type, let ctx):
             let field = path(ctx.codingPath)
             return field.isEmpty
-                ? CareError(.malformed, code: "malformed_json", message: "the body must be a JSON object")
+                ? CareError.malformedJSON(message: "the body must be a JSON object")
                 : .invalid(field, "must be \(describe(type))")
         case .dataCorrupted(let ctx):
             let field = path(ctx.codingPath)
             if field.isEmpty {
-                return CareError(.malformed, code: "malformed_json", message: "the body is not valid JSON (or not valid UTF-8)")
+                return CareError.malformedJSON(message: "the body is not valid JSON (or not valid UTF-8)")
             }
             return .invalid(field, ctx.debugDescription)
         @unknown default:
-            return CareError(.malformed, code: "malformed_json", message: "the body could not be read")
+            return CareError.malformedJSON(message: "the body could not be read")
         }
     }
 

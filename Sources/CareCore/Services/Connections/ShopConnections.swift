@@ -32,7 +32,7 @@ public enum ShopConnections {
                 try await tx.raw("SELECT COUNT(*) AS n FROM shop_connections WHERE store_id = \(bind: storeID)").first()?
                 .decode(column: "n", as: Int.self) ?? 0
             guard count < perStore else {
-                throw CareError(.conflict, code: "too_many_connections", message: "a store may have at most \(perStore) connections")
+                throw CareError.tooManyConnections(message: "a store may have at most \(perStore) connections")
             }
             try await tx.insert(c)
             try await AuditLog.record(

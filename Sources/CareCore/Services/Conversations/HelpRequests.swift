@@ -91,7 +91,7 @@ public enum HelpRequests {
 
     static func requestID(token: String, links: CareLinks, now: Date) throws -> UUID {
         switch links.openPage(token, now: now) {
-        case .expired: throw CareError(.gone, code: "link_expired", message: "this link has expired; send your message again")
+        case .expired: throw CareError.linkExpired(message: "this link has expired; send your message again")
         case .invalid: throw CareError.notFound("message")
         case .open(let t):
             guard t.hasPrefix(tokenPrefix), let id = UUID(uuidString: String(t.dropFirst(tokenPrefix.count))) else {

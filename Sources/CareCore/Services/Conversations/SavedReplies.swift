@@ -22,7 +22,7 @@ public enum SavedReplies {
                 try await sql.raw("SELECT COUNT(*) AS n FROM saved_replies WHERE store_id = \(bind: storeID)").first()?.decode(
                     column: "n", as: Int.self) ?? 0
             guard count < 200 else {
-                throw CareError(.conflict, code: "too_many_saved_replies", message: "a store can keep at most 200 saved replies")
+                throw CareError.tooManySavedReplies(message: "a store can keep at most 200 saved replies")
             }
             try await sql.insert(reply)
         }

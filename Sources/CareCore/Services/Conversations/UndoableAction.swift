@@ -102,7 +102,7 @@ public enum UndoActions {
             let until = try row.decode(column: "until", as: Date.self)
             let startedAt = try row.decode(column: "started_at", as: Date.self)
             let kind = try row.decode(column: "kind", as: String.self)
-            let tooLate = CareError(.conflict, code: "too_late", message: "too late to undo: the mail has gone to the customer")
+            let tooLate = CareError.tooLate(message: "too late to undo: the mail has gone to the customer")
             guard now < until else { throw tooLate }
             let jobs = try await sql.raw(
                 """
@@ -119,8 +119,7 @@ public enum UndoActions {
             else { throw CareError.notFound("conversation") }
             // Only while nothing happened since: putting the conversation back would undo what came
             // after (a merge, another action, someone's message).
-            let movedOn = CareError(
-                .conflict, code: "moved_on", message: "the conversation changed since (a merge, a message or another action): nothing was undone")
+            let movedOn = CareError.movedOn(message: "the conversation changed since (a merge, a message or another action): nothing was undone")
             guard c.mergedIntoID == nil else { throw movedOn }
             let since = try await sql.raw(
                 """

@@ -62,7 +62,7 @@ public enum StoreSender {
         let taken = try await db.sql.raw(
             "SELECT from_address FROM store_senders WHERE store_id <> \(bind: storeID)"
         ).all().contains { (try? $0.decode(column: "from_address", as: String.self))?.split(separator: "@").last.map(String.init) == domain }
-        if taken { throw CareError(.conflict, code: "domain_taken", message: "another store sends from \(domain)", field: "from_address") }
+        if taken { throw CareError.domainTaken(message: "another store sends from \(domain)", field: "from_address") }
         let now = storage.now()
         if let existing = try await load(storeID: storeID, on: db.sql), existing.domain == domain {
             try await storage.write(on: db) { tx in
@@ -72,8 +72,7 @@ public enum StoreSender {
         }
         // A new domain's key at most once a minute a store: an RSA key takes a fifth of a second to
         // make. Asked first (nothing is made for a save that would be refused), enforced in the write.
-        let tooSoon = CareError(
-            .rateLimited, code: "busy", message: "a new domain's key was made less than a minute ago; try again shortly", retryAfter: 60)
+        let tooSoon = CareError.busy(message: "a new domain's key was made less than a minute ago; try again shortly", retryAfter: 60)
         let lastKey = now.addingTimeInterval(-60)
         if try await db.sql.raw("SELECT 1 AS x FROM store_senders WHERE store_id = \(bind: storeID) AND created_at > \(bind: lastKey)").first()
             != nil
@@ -114,9 +113,7 @@ public enum StoreSender {
         guard let sender = try await load(storeID: storeID, on: db.sql) else { throw CareError.notFound("sending address") }
         let published = (try? await lookup(sender.signer.dnsName)) ?? []
         guard published.contains(where: { key(of: $0) == key(of: sender.signer.dnsRecord) }) else {
-            throw CareError(
-                .conflict, code: "record_not_published",
-                message: "\(sender.signer.dnsName) does not carry this key yet: publish the TXT record shown, then try again")
+            throw CareError.recordNotPublished(message: "\(sender.signer.dnsName) does not carry this key yet: publish the TXT record shown, then try again")
         }
         let started = try await storage.write(on: db) { tx in
             try await tx.raw(
@@ -128,7 +125,7 @@ public enum StoreSender {
             ).first() != nil
         }
         guard started else {
-            throw CareError(.conflict, code: "sender_changed", message: "the sending address changed while it was being checked; check it again")
+            throw CareError.senderChanged(message: "the sending address changed while it was being checked; check it again")
         }
     }
 

@@ -60,7 +60,7 @@ public enum Catalog {
             return (customer, true)
         }
         guard let found = try await CatalogRows.customer(storeID: storeID, email: email.value, on: sql) else {
-            throw CareError(.conflict, code: "customer_race", message: "the customer changed while being saved; try again")
+            throw CareError.customerRace(message: "the customer changed while being saved; try again")
         }
         if found.name == nil, let name {
             found.name = name

@@ -179,8 +179,7 @@ public enum OrderIngest {
         // An order whose customer was erased is not brought back by a late or replayed delivery.
         if try await tx.raw("SELECT 1 AS x FROM erased_orders WHERE store_id = \(bind: storeID) AND external_id = \(bind: externalID)").first() != nil
         {
-            throw CareError(
-                .conflict, code: "order_erased", message: "external_id: this order's customer was erased; the order is not kept again",
+            throw CareError.orderErased(message: "external_id: this order's customer was erased; the order is not kept again",
                 field: "external_id")
         }
         // Locked for the write (PostgreSQL): two deliveries of one order apply one after the other.
@@ -212,9 +211,7 @@ public enum OrderIngest {
                 // mistake. A shop's own state is the authority: it corrected the order's address, and
                 // the order (with a request not sent yet) follows it.
                 guard authoritative else {
-                    throw CareError(
-                        .conflict, code: "order_customer_mismatch",
-                        message: "external_id: this order belongs to another customer", field: "external_id")
+                    throw CareError.orderCustomerMismatch(message: "external_id: this order belongs to another customer", field: "external_id")
                 }
                 let orderID = try existing.requireID()
                 let previous = existing.customerID

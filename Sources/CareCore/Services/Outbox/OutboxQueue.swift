@@ -207,7 +207,7 @@ public enum OutboxQueue {
         guard let job = try await OutboxJob.query(on: db).filter(\.$id == id).filter(\.$storeID == storeID).first()
         else { throw CareError.notFound("delivery") }
         guard job.status == .dead else {
-            throw CareError(.conflict, code: "not_dead", message: "only dead-lettered deliveries can be retried by hand")
+            throw CareError.notDead(message: "only dead-lettered deliveries can be retried by hand")
         }
         let now = storage.now()
         try await storage.write(on: db) { sql in

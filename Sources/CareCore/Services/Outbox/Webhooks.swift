@@ -41,7 +41,7 @@ public enum Webhooks {
             let count =
                 try await sql.raw("SELECT COUNT(*) AS n FROM webhook_endpoints WHERE store_id = \(bind: storeID)")
                 .first()?.decode(column: "n", as: Int.self) ?? 0
-            guard count < 20 else { throw CareError(.conflict, code: "too_many_webhooks", message: "a store can have at most 20 webhook endpoints") }
+            guard count < 20 else { throw CareError.tooManyWebhooks(message: "a store can have at most 20 webhook endpoints") }
             try await sql.insert(endpoint)
         }
         return endpoint

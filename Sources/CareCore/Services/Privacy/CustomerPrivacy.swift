@@ -136,7 +136,7 @@ public enum CustomerPrivacy {
             ).first()
         else { throw CareError.notFound("customer") }
         if try row.decode(column: "erased_at", as: Date?.self) != nil {
-            throw CareError(.conflict, code: "already_erased", message: "this customer was erased already")
+            throw CareError.alreadyErased(message: "this customer was erased already")
         }
         let email = try row.decode(column: "email", as: String.self)
         // Their reviews' names and words leave the store's public lists.

@@ -77,7 +77,7 @@ public enum ReviewClaims {
     /// The claim a confirmation token names, or a not-found / gone error.
     static func claimID(token: String, links: CareLinks, now: Date) throws -> UUID {
         switch links.openPage(token, now: now) {
-        case .expired: throw CareError(.gone, code: "link_expired", message: "this confirmation link has expired")
+        case .expired: throw CareError.linkExpired(message: "this confirmation link has expired")
         case .invalid: throw CareError.notFound("confirmation")
         case .open(let t):
             guard t.hasPrefix(tokenPrefix), let id = UUID(uuidString: String(t.dropFirst(tokenPrefix.count))) else {

@@ -30,7 +30,7 @@ public enum ReviewUpdates {
             else { throw CareError.notFound("review") }
             // A person rejected it with a recorded reason: an edit does not undo that decision.
             guard review.status != .rejected else {
-                throw CareError(.conflict, code: "review_rejected", message: "this review was removed by the store and cannot be updated")
+                throw CareError.reviewRejected(message: "this review was removed by the store and cannot be updated")
             }
             let previous = review.rating
             guard rating.stars != review.rating || title != review.title || body != review.body else {

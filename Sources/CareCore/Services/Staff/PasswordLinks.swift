@@ -82,7 +82,7 @@ extension StaffAuth {
         storage: CareStorage, on db: any Database
     ) async throws -> StaffUser {
         guard let staff = try await links.staff(for: token, now: storage.now(), on: db) else {
-            throw CareError(.gone, code: "link_expired", message: "This link has expired or was already used. Ask for a new one.")
+            throw CareError.linkExpired(message: "This link has expired or was already used. Ask for a new one.")
         }
         guard password.count >= 10 else { throw CareError.invalid("password", "use at least 10 characters") }
         guard password.count <= 200 else { throw CareError.invalid("password", "use at most 200 characters") }

@@ -111,11 +111,9 @@ public enum StaffAuth {
         min(3600, 30 * pow(2, Double(max(0, n - freeFailures))))
     }
 
-    static let wrongCredentials = CareError(.unauthorized, code: "wrong_credentials", message: "that email and password do not match")
+    static let wrongCredentials = CareError.wrongCredentials(message: "that email and password do not match")
 
     static func locked(until: Date, now: Date) -> CareError {
-        CareError(
-            .rateLimited, code: "locked",
-            message: "too many failed sign-ins: try again in \(Int(until.timeIntervalSince(now).rounded(.up))) seconds")
+        CareError.locked(message: "too many failed sign-ins: try again in \(Int(until.timeIntervalSince(now).rounded(.up))) seconds")
     }
 }

@@ -27,7 +27,7 @@ public enum Team {
         let email = try EmailAddress(rawEmail, field: "email")
         guard password.count >= 8 else { throw CareError.invalid("password", "must be at least 8 characters") }
         if try await StaffUser.query(on: db).filter(\.$email == email.value).first() != nil {
-            throw CareError(.conflict, code: "email_taken", message: "email: already a staff member of a store", field: "email")
+            throw CareError.emailTaken(message: "email: already a staff member of a store", field: "email")
         }
         let staff = StaffUser(
             storeID: try store.requireID(), email: email.value,

@@ -32,10 +32,10 @@ public enum StoreService {
         let now = storage.now()
 
         if try await Store.query(on: db).filter(\.$slug == slug).first() != nil {
-            throw CareError(.conflict, code: "slug_taken", message: "slug: a store called '\(slug)' exists", field: "slug")
+            throw CareError.slugTaken(message: "slug: a store called '\(slug)' exists", field: "slug")
         }
         if try await StaffUser.query(on: db).filter(\.$email == email.value).first() != nil {
-            throw CareError(.conflict, code: "email_taken", message: "owner_email: already a staff member of a store", field: "owner_email")
+            throw CareError.emailTaken(message: "owner_email: already a staff member of a store", field: "owner_email")
         }
 
         return try await storage.write(on: db) { tx in

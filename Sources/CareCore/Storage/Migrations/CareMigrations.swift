@@ -34,5 +34,6 @@ public enum CareMigrations {
         M0029_ShopConnections(),
         M0030_EveryDay(),
         M0031_ListTallies(),
+        M0032_PublicListOrder(),
     ]
 }

@@ -79,9 +79,20 @@ enum ProductJSONLD {
         enum CodingKeys: String, CodingKey { case type = "@type", ratingValue, bestRating, worstRating }
     }
 
-    /// The JSON-LD made safe inside an HTML `<script>`: no `<`, `>` or `&` left to end the element.
-    static func forHTML(_ json: Data) -> String {
-        String(decoding: json, as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
-            .replacingOccurrences(of: ">", with: "\\u003e").replacingOccurrences(of: "&", with: "\\u0026")
+    /// The JSON-LD made safe inside an HTML `<script>`: no `<`, `>` or `&` left to end the element
+    /// (each only ever appears inside a JSON string, where `\u003c` means the same). Byte by byte:
+    /// Foundation's `replacingOccurrences` was a quarter of the embed fragment's time.
+    static func forHTML(_ json: Data) -> Data {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count + 64)
+        for byte in json {
+            switch byte {
+            case UInt8(ascii: "<"): out.append(contentsOf: #"\u003c"#.utf8)
+            case UInt8(ascii: ">"): out.append(contentsOf: #"\u003e"#.utf8)
+            case UInt8(ascii: "&"): out.append(contentsOf: #"\u0026"#.utf8)
+            default: out.append(byte)
+            }
+        }
+        return Data(out)
     }
 }

@@ -9,7 +9,7 @@ public enum TriggerJSON {
         }
         let root: JSONNode
         do { root = try JSONDecoder().decode(JSONNode.self, from: data) } catch {
-            throw CareError(.malformed, code: "malformed_json", message: "the trigger is not valid JSON")
+            throw CareError.malformedJSON(message: "the trigger is not valid JSON")
         }
         return try parse(root)
     }

@@ -18,16 +18,14 @@ public enum TriggerLimits {
         let others = try await sql.raw("SELECT id, definition FROM triggers WHERE store_id = \(bind: storeID)").all()
             .filter { (try? $0.decode(column: "id", as: UUID.self)) != id }
         if id == nil, others.count >= triggersPerStore {
-            throw CareError(.conflict, code: "too_many_triggers", message: "a store can have at most \(triggersPerStore) triggers")
+            throw CareError.tooManyTriggers(message: "a store can have at most \(triggersPerStore) triggers")
         }
         var patterns = d.conditions.patternCount
         for row in others {
             patterns += TriggerCache.definition(try row.decode(column: "definition", as: String.self))?.conditions.patternCount ?? 0
         }
         if patterns > patternsPerStore {
-            throw CareError(
-                .conflict, code: "too_many_patterns",
-                message: "a store's triggers can have at most \(patternsPerStore) 'matches' conditions in all")
+            throw CareError.tooManyPatterns(message: "a store's triggers can have at most \(patternsPerStore) 'matches' conditions in all")
         }
     }
 }
