@@ -18,10 +18,10 @@ struct BackupCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         guard let target = signature.to, !target.isEmpty else { throw CareError.missing("--to") }
         guard context.application.care.config.database.isSQLite else {
-            throw CareError(.conflict, code: "postgres_backup", message: "on PostgreSQL, back up with pg_dump (see docs/operations.md)")
+            throw CareError.postgresBackup(message: "on PostgreSQL, back up with pg_dump (see docs/operations.md)")
         }
         guard !FileManager.default.fileExists(atPath: target) else {
-            throw CareError(.conflict, code: "exists", message: "\(target) exists already; choose a new file")
+            throw CareError.exists(message: "\(target) exists already; choose a new file")
         }
         let started = Date()
         try await SQLiteFile.backUp(into: target, on: context.application.db)

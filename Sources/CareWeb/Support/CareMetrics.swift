@@ -29,7 +29,7 @@ public struct CareMetrics: Sendable {
     static func render(_ req: Request) async throws -> Response {
         guard let token = req.care.config.metricsToken else { throw Abort(.notFound) }
         guard let given = req.headers.bearerAuthorization?.token, Secrets.constantTimeEqual(given, token) else {
-            throw CareError(.unauthorized, code: "metrics_token", message: "send the metrics token as 'Authorization: Bearer <token>'")
+            throw CareError.metricsToken(message: "send the metrics token as 'Authorization: Bearer <token>'")
         }
         return Response(
             status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
