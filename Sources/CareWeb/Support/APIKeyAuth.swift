@@ -13,7 +13,7 @@ struct StoreContext: Sendable {
 struct APIKeyAuth: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let bearer = request.headers.bearerAuthorization else {
-            throw CareError(.unauthorized, code: "missing_api_key", message: "send your API key as 'Authorization: Bearer <key>'")
+            throw CareError.missingAPIKey(message: "send your API key as 'Authorization: Bearer <key>'")
         }
         let cache = request.care.apiKeyCache
         let hash = Secrets.sha256Hex(bearer.token)
@@ -22,7 +22,7 @@ struct APIKeyAuth: AsyncMiddleware {
             store = known
         } else {
             guard let found = try await StoreService.store(forAPIKey: bearer.token, on: request.db) else {
-                throw CareError(.unauthorized, code: "invalid_api_key", message: "this API key is not valid (unknown or revoked)")
+                throw CareError.invalidAPIKey(message: "this API key is not valid (unknown or revoked)")
             }
             cache.remember(found, forKeyHash: hash)
             store = found
@@ -39,7 +39,7 @@ extension Request {
     var storeContext: StoreContext {
         get throws {
             guard let c = storage[APIKeyAuth.Key.self] else {
-                throw CareError(.unauthorized, code: "missing_api_key", message: "this route needs an API key")
+                throw CareError.missingAPIKey(message: "this route needs an API key")
             }
             return c
         }
