@@ -196,7 +196,8 @@ enum CustomerPageController {
         case .invalid:
             throw CareError.notFound("conversation")
         case .expired:
-            throw CareError.linkExpired(message: "This link has expired. Reply to any email from the shop and a person will answer; the next email carries a fresh link.")
+            throw CareError.linkExpired(
+                message: "This link has expired. Reply to any email from the shop and a person will answer; the next email carries a fresh link.")
         case .open(let token):
             // A merged conversation's page shows, and writes to, the one it was merged into.
             guard let o = try await CustomerPageQueries.opened(token: token, on: req.db) else { throw CareError.notFound("conversation") }

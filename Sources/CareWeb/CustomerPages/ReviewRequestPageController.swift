@@ -58,7 +58,8 @@ enum ReviewRequestPageController {
         }
         // A sample request (Settings' preview, the first hour's test mail): its links land here, never on a 404.
         guard id != RequestMail.sampleRequestID else {
-            throw CareError.sampleRequest(message: "This was a test review request: your buyers' links open the review form for their order here. Nothing was recorded.")
+            throw CareError.sampleRequest(
+                message: "This was a test review request: your buyers' links open the review form for their order here. Nothing was recorded.")
         }
         guard let content = try await RequestMail.load(requestID: id, on: req.db) else { throw CareError.notFound("request") }
         guard content.customer.erasedAt == nil else {

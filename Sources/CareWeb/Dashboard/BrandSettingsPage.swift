@@ -31,7 +31,7 @@ enum BrandSettingsPage {
         try await StoreBrand.save(
             storeID: ctx.storeID, colour: form.colour, logo: form.logo.map { Array($0.data.readableBytesView) },
             removeLogo: form.remove_logo == "1", storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=saved#brand")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved, anchor: "brand"))
     }
 
     /// The store's logo, for its staff (the settings preview).

@@ -63,7 +63,7 @@ enum ConnectionsPage {
     ]
 
     static func show(_ req: Request) async throws -> Response {
-        try await render(req, notice: req.query[String.self, at: "notice"].flatMap(notice), status: .ok)
+        try await render(req, notice: Notice.shown(req), status: .ok)
     }
 
     static func render(
@@ -119,7 +119,7 @@ enum ConnectionsPage {
                 .replacingOccurrences(of: "secret: ", with: "Signing secret: ").replacingOccurrences(of: "platform: ", with: "Platform: ")
             return try await render(req, notice: nil, error: message, form: form, status: e.kind.status)
         }
-        return DashboardPage.back(req, to: "/app/settings/connections?notice=created")
+        return DashboardPage.back(req, to: SitePath.connections.href(notice: .connectionCreated))
     }
 
     struct PauseForm: Content { let paused: String? }
@@ -129,21 +129,12 @@ enum ConnectionsPage {
         let id = try req.uuidParameter("id", what: "connection")
         let paused = try req.content.decode(PauseForm.self).paused == "1"
         _ = try await ShopConnections.setPaused(paused, id: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings/connections?notice=\(paused ? "paused" : "resumed")")
+        return DashboardPage.back(req, to: SitePath.connections.href(notice: paused ? .connectionPaused : .connectionResumed))
     }
 
     static func delete(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await ShopConnections.delete(try req.uuidParameter("id", what: "connection"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings/connections?notice=deleted")
-    }
-
-    static func notice(_ code: String) -> String? {
-        [
-            "created": "Connected on CareLoop's side. Now make the webhooks in your shop's admin, as shown below.",
-            "paused": "Paused: deliveries are refused until you resume (the shop retries them for a while).",
-            "resumed": "Resumed: deliveries are taken again.",
-            "deleted": "The connection is deleted. The orders and products it brought stay.",
-        ][code]
+        return DashboardPage.back(req, to: SitePath.connections.href(notice: .connectionDeleted))
     }
 }

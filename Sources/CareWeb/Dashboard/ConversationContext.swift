@@ -66,11 +66,13 @@ struct ConversationContext: Encodable {
             },
             hasOrders: !orders.isEmpty,
             others: others.map {
-                Other(id: $0.id!.uuidString, href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue)
+                Other(id: $0.id!.uuidString, href: SitePath.conversation.href($0.id!), subject: $0.subject, status: $0.status.rawValue)
             },
             hasOthers: !others.isEmpty,
             product: product?.name,
-            productHref: product.map { "/app/reviews?product=" + ($0.externalID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") },
+            productHref: product.map {
+                SitePath.reviews.href + "?product=" + ($0.externalID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            },
             productPage: product?.url.flatMap { $0.hasPrefix("https://") || $0.hasPrefix("http://") ? $0 : nil },
             reviewWhen: review.map { Shown.time($0.createdAt, in: zone) }, verified: review?.verified ?? false)
     }

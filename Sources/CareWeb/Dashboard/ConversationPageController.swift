@@ -116,7 +116,7 @@ enum ConversationPageController {
                     case .system: "CareLoop"
                     }
                 let shown = (m.id.flatMap { photos[$0] } ?? []).map {
-                    CustomerPageController.PhotoContext(href: "/app/photos/\($0.id)", width: $0.width, height: $0.height)
+                    CustomerPageController.PhotoContext(href: SitePath.photo.href($0.id), width: $0.width, height: $0.height)
                 }
                 return Message(
                     author: m.author.rawValue, who: who, when: Shown.time(m.createdAt, in: zone), body: m.body, photos: shown,
@@ -135,7 +135,7 @@ enum ConversationPageController {
                 .map { SavedChoice(id: $0.id.uuidString, title: $0.title, text: $0.text) },
             draft: draft,
             resolveLabel: invites ? "Resolve and invite the customer to update their review" : "Resolve",
-            view: viewString, inboxHref: "/app/inbox?" + viewString,
+            view: viewString, inboxHref: SitePath.inbox.href(query: viewString),
             previousHref: previous.map { href($0, viewString) }, nextHref: next.map { href($0, viewString) }, position: position,
             seen: String(messages.map(\.createdAt.timeIntervalSince1970).max() ?? 0),
             viewers: activity.viewers.isEmpty ? nil : activity.viewers.joined(separator: ", "), hasViewers: !activity.viewers.isEmpty,
@@ -143,13 +143,13 @@ enum ConversationPageController {
             handoffs: staff.filter { $0.id != ctx.staffID }.prefix(6).map {
                 Option(value: $0.email, label: $0.name, selected: $0.id == c.assigneeID)
             },
-            mergedInto: c.mergedIntoID.map { "/app/conversations/\($0)" },
+            mergedInto: c.mergedIntoID.map { SitePath.conversation.href($0) },
             bounce: try await MailBounces.current(storeID: ctx.storeID, email: listedCustomer.email, on: req.db).map(BounceNotice.text))
         return try await DashboardPage.render(req, "app-conversation", title: c.subject, section: "inbox", data, status: status)
     }
 
     static func href(_ id: UUID, _ view: String) -> String {
-        "/app/conversations/\(id)?view=" + view.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        SitePath.conversation.href(id) + "?view=" + view.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
     }
 
     /// The conversations before and after this one in the view, and "3 of 12"; when this one is not in
@@ -247,7 +247,7 @@ enum ConversationPageController {
     /// After sending-and-next or resolving: the view's next conversation, or the view itself when none is left.
     static func onward(_ req: Request, from id: UUID, next: UUID?, view: Inbox.View, undo: UUID? = nil) -> Response {
         let viewString = InboxViewQuery.string(view)
-        guard let next, next != id else { return DashboardPage.back(req, to: UndoBar.offer(undo, on: "/app/inbox?" + viewString)) }
+        guard let next, next != id else { return DashboardPage.back(req, to: UndoBar.offer(undo, on: SitePath.inbox.href(query: viewString))) }
         return DashboardPage.back(req, to: UndoBar.offer(undo, on: href(next, viewString)))
     }
 
@@ -343,7 +343,7 @@ enum ConversationPageController {
     }
 
     private static func back(_ req: Request, _ id: UUID) -> Response {
-        DashboardPage.back(req, to: "/app/conversations/\(id)")
+        DashboardPage.back(req, to: SitePath.conversation.href(id))
     }
 }
 
@@ -370,7 +370,7 @@ struct CustomerCard: Encodable {
         let f: CustomerProfile.Figures
         if let figures { f = figures } else { f = try await CustomerProfile.figures(customerID: customerID, storeID: ctx.storeID, on: db) }
         return CustomerCard(
-            href: "/app/customers/\(customerID)", name: customer.name ?? customer.email, email: customer.email,
+            href: SitePath.customer.href(customerID), name: customer.name ?? customer.email, email: customer.email,
             firstSeen: Shown.day(f.firstSeen), orders: f.orderCount, lifetimeValue: Money.format(cents: f.lifetimeValueCents),
             reviews: f.reviewCount, averageRating: f.averageRatingGiven.map { String(format: "%.1f★", $0) } ?? "—",
             openConversations: f.openConversations, outlier: f.isOutlier)
@@ -392,7 +392,7 @@ struct ReviewCard: Encodable {
         title = r.title
         body = r.body
         status = r.status.rawValue
-        href = "/app/reviews?review=\(r.id!)"
+        href = SitePath.reviews.href(query: "review=\(r.id!)")
     }
 }
 

@@ -23,7 +23,7 @@ enum CustomersPageController {
         let data = ListData(
             query: q,
             customers: found.map {
-                Found(href: "/app/customers/\($0.id!)", name: $0.name ?? "—", email: $0.email, since: Shown.day($0.createdAt))
+                Found(href: SitePath.customer.href($0.id!), name: $0.name ?? "—", email: $0.email, since: Shown.day($0.createdAt))
             })
         return try await DashboardPage.render(req, "app-customers", title: "Customers", section: "customers", data)
     }
@@ -121,7 +121,7 @@ enum CustomersPageController {
             },
             conversations: p.conversations.map {
                 ConversationRow(
-                    href: "/app/conversations/\($0.id!)", subject: $0.subject, status: $0.status.rawValue,
+                    href: SitePath.conversation.href($0.id!), subject: $0.subject, status: $0.status.rawValue,
                     when: Shown.day($0.createdAt))
             },
             notes: p.notes.map { NoteRow(body: $0.note.body, author: $0.author ?? "—", when: Shown.time($0.note.createdAt)) },
@@ -147,7 +147,7 @@ enum CustomersPageController {
             throw DashboardError(status: .unprocessableEntity, message: "Type ERASE to confirm erasing this customer.")
         }
         _ = try await CustomerPrivacy.erase(customerID: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/customers/\(id)")
+        return DashboardPage.back(req, to: SitePath.customer.href(id))
     }
 
     static func addNote(_ req: Request) async throws -> Response {
@@ -156,6 +156,6 @@ enum CustomersPageController {
         try await CustomerProfile.addNote(
             customerID: id, storeID: ctx.storeID, staffID: ctx.staffID, body: try req.content.decode(NoteForm.self).note ?? "",
             storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/customers/\(id)")
+        return DashboardPage.back(req, to: SitePath.customer.href(id))
     }
 }

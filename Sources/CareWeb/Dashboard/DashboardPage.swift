@@ -62,7 +62,7 @@ enum DashboardPage {
 
     /// Back to where a form was posted from (a path on this site only).
     static func back(_ req: Request, to path: String) -> Response {
-        req.redirect(to: path.hasPrefix("/app") && isPlainPath(path) ? path : "/app", redirectType: .normal)
+        req.redirect(to: path.hasPrefix(SitePath.root) && isPlainPath(path) ? path : SitePath.root, redirectType: .normal)
     }
 
     /// A path of this site that is safe in a Location header: no control characters (a line break

@@ -94,7 +94,7 @@ enum EmailSettingsPage {
             // Said on the page, beside the form.
             return try await SettingsPageController.render(req, revealed: nil, what: nil, notice: e.message, status: e.kind.status)
         }
-        return DashboardPage.back(req, to: "/app/settings?notice=saved#email")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved, anchor: "email"))
     }
 
     struct ClearForm: Content { let email: String? }
@@ -104,6 +104,6 @@ enum EmailSettingsPage {
         let ctx = try req.staff
         let email = try EmailAddress(try req.content.decode(ClearForm.self).email ?? "").value
         _ = try await MailBounces.clear(storeID: ctx.storeID, email: email, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=suppression-cleared#email")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .suppressionCleared, anchor: "email"))
     }
 }

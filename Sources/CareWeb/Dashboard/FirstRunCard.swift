@@ -40,13 +40,13 @@ struct FirstRunCard: Encodable {
     private static func send(_ kind: OutboxPayload.SampleKind, _ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await FirstRun.sendSample(kind, to: ctx.staff.email, name: ctx.staff.name, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/inbox?sent=\(kind.rawValue)")
+        return DashboardPage.back(req, to: SitePath.inbox.href(query: "sent=\(kind.rawValue)"))
     }
 
     static func dismiss(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await FirstRun.reach(.dismissed, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/inbox")
+        return DashboardPage.back(req, to: SitePath.inbox.href)
     }
 }
 

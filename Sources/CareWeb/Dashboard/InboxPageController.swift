@@ -78,14 +78,14 @@ enum InboxPageController {
         let query = InboxViewQuery.string(InboxViewQuery.from(viewParameter: form.view))
         try await SavedInboxViews.save(
             name: form.name, query: query, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/inbox?" + query)
+        return DashboardPage.back(req, to: SitePath.inbox.href(query: query))
     }
 
     static func deleteView(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let id = try req.uuidParameter("id", what: "view")
         try await SavedInboxViews.delete(id: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/inbox")
+        return DashboardPage.back(req, to: SitePath.inbox.href)
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -96,7 +96,7 @@ enum InboxPageController {
         let result = try await Inbox.page(
             storeID: ctx.storeID, staffID: ctx.staffID, view: view, page: page, now: now, searches: req.care.inboxSearches, on: req.db)
         let zone = try await StoreZone.of(ctx.storeID, on: req.db)
-        let link = { (v: Inbox.View, p: Int) in "/app/inbox?" + InboxViewQuery.string(v, page: p) }
+        let link = { (v: Inbox.View, p: Int) in SitePath.inbox.href(query: InboxViewQuery.string(v, page: p)) }
         let viewParameter = InboxViewQuery.string(view)
         func with(_ edit: (inout Inbox.View) -> Void) -> Inbox.View {
             var v = view
@@ -127,7 +127,7 @@ enum InboxPageController {
         let rows = result.rows.map { r in
             let (due, overdue) = TimeLeft.describe(r.slaDueAt, target: r.slaTarget, status: view.status, now: now)
             return Row(
-                href: "/app/conversations/\(r.conversationID)?view=" + viewParameter.addingPercentEncoding(
+                href: SitePath.conversation.href(r.conversationID) + "?view=" + viewParameter.addingPercentEncoding(
                     withAllowedCharacters: .alphanumerics)!,
                 customer: r.customerName ?? r.customerEmail,
                 stars: r.stars.map { Shown.stars($0) },

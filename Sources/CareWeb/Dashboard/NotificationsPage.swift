@@ -30,7 +30,7 @@ enum NotificationsPage {
         let data = Data(
             rows: notices.map {
                 Row(
-                    text: $0.text, href: $0.conversationID.map { "/app/conversations/\($0)" }, when: Shown.time($0.createdAt, in: zone),
+                    text: $0.text, href: $0.conversationID.map { SitePath.conversation.href($0) }, when: Shown.time($0.createdAt, in: zone),
                     unread: !$0.read)
             },
             hasRows: !notices.isEmpty,
@@ -50,7 +50,7 @@ enum NotificationsPage {
         let chosen = Set((try req.content.decode(Form.self).mail ?? []).prefix(NoticeKind.allCases.count * 2).compactMap(NoticeKind.init(rawValue:)))
         try await StaffNotifications.setMailOff(
             Set(NoticeKind.allCases).subtracting(chosen), staffID: ctx.staffID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/notifications?saved=1")
+        return DashboardPage.back(req, to: SitePath.notifications.href(query: "saved=1"))
     }
 
     struct StopData: Encodable {

@@ -40,7 +40,7 @@ enum PasswordPageController {
     static func show(_ req: Request) async throws -> Response {
         let token = try linkToken(req)
         guard try await req.care.passwordLinks.staff(for: token, now: req.care.storage.now(), on: req.db) != nil else {
-            throw CareError(.gone, code: "link_expired", message: "This link has expired or was already used. Ask for a new one.")
+            throw CareError.linkExpired(message: "This link has expired or was already used. Ask for a new one.")
         }
         return try await render(req, "app-password-set", Page(token: token, sent: false, error: nil))
     }
@@ -61,7 +61,7 @@ enum PasswordPageController {
         } catch let e as CareError where e.kind == .invalid {
             return try await render(req, "app-password-set", Page(token: token, sent: false, error: e.message), status: .unprocessableEntity)
         }
-        return req.redirect(to: "/app/login?notice=password-set", redirectType: .normal)
+        return req.redirect(to: SitePath.login.href(notice: .passwordSet), redirectType: .normal)
     }
 
     private static func linkToken(_ req: Request) throws -> String {

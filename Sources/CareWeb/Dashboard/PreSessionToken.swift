@@ -17,7 +17,7 @@ enum PreSessionToken {
     static func remember(_ token: (value: String, isNew: Bool), on response: Response, secure: Bool) {
         guard token.isNew else { return }
         response.cookies[cookie] = HTTPCookies.Value(
-            string: token.value, expires: nil, maxAge: 24 * 3600, domain: nil, path: "/app",
+            string: token.value, expires: nil, maxAge: 24 * 3600, domain: nil, path: SitePath.root,
             isSecure: secure, isHTTPOnly: true, sameSite: .strict)
     }
 

@@ -79,6 +79,6 @@ enum ReplyTargetsPage {
         t.workDays = days.isEmpty && !t.businessHours ? ReplyTargets().workDays : days
         t.assignOnReply = form.assign_on_reply == "1"
         try await ReplyTargets.save(t, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=saved#replies")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved, anchor: "replies"))
     }
 }

@@ -118,6 +118,6 @@ enum RequestSettingsPage {
             } ?? kept.consentRule
         s.consentCountries = try form.consent_countries.map { try RequestSettings.countries(from: $0) } ?? kept.consentCountries
         try await RequestSettings.save(s, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=saved#review-requests")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved, anchor: "review-requests"))
     }
 }

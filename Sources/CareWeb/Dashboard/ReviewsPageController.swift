@@ -88,17 +88,23 @@ enum ReviewsPageController {
         let products = try await ProductPicker.byName(storeID: ctx.storeID, limit: pickedProducts, on: req.db)
         let counts = try await ReviewDecisions.counts(storeID: ctx.storeID, on: req.db)
         let tabs = [
-            Tab(label: "Needs a decision", href: "/app/reviews?status=pending", count: String(counts.pending), current: filter.status == .pending),
-            Tab(label: "Published", href: "/app/reviews?status=published", count: String(counts.published), current: filter.status == .published),
-            Tab(label: "Rejected", href: "/app/reviews?status=rejected", count: String(counts.rejected), current: filter.status == .rejected),
-            Tab(label: "All", href: "/app/reviews", count: String(counts.all), current: filter.status == nil),
+            Tab(
+                label: "Needs a decision", href: SitePath.reviews.href(query: "status=pending"), count: String(counts.pending),
+                current: filter.status == .pending),
+            Tab(
+                label: "Published", href: SitePath.reviews.href(query: "status=published"), count: String(counts.published),
+                current: filter.status == .published),
+            Tab(
+                label: "Rejected", href: SitePath.reviews.href(query: "status=rejected"), count: String(counts.rejected),
+                current: filter.status == .rejected),
+            Tab(label: "All", href: SitePath.reviews.href, count: String(counts.all), current: filter.status == nil),
         ]
         let ids = result.reviews.map(\.review.id)
         let (conversations, edits) = try await ReviewQueries.conversationsAndEdits(reviewIDs: ids, storeID: ctx.storeID, on: req.db)
         let status = filter.status?.rawValue ?? ""
         var query = req.url.query.map { "?" + $0 } ?? "?"
         query = query.replacingOccurrences(of: #"&?page=\d+"#, with: "", options: .regularExpression)
-        let pageLink = { (n: Int) in "/app/reviews\(query)\(query.count > 1 ? "&" : "")page=\(n)" }
+        let pageLink = { (n: Int) in "\(SitePath.reviews.href)\(query)\(query.count > 1 ? "&" : "")page=\(n)" }
         // Times in the store's zone, as the conversations show them.
         let zone = try await StoreZone.of(ctx.storeID, on: req.db)
         let data = Data(
@@ -108,11 +114,11 @@ enum ReviewsPageController {
                 return Item(
                     id: r.id.uuidString, stars: Shown.stars(r.rating),
                     rating: r.rating, title: r.title, body: r.body, product: l.product?.name ?? "—",
-                    customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { "/app/customers/\($0.id)" },
+                    customer: l.customer.map { $0.name ?? $0.email } ?? r.authorName, customerHref: l.customer.map { SitePath.customer.href($0.id) },
                     status: r.status.rawValue, pending: r.status == .pending, rejected: r.status == .rejected, statusReason: r.statusReason,
                     moderated: r.moderatedBy.map { by in "\(by), \(r.moderatedAt.map { Shown.time($0, in: zone) } ?? "")" }, verified: r.verified,
                     when: Shown.time(r.createdAt, in: zone), reply: l.reply?.body,
-                    conversationHref: conversations.first { $0.reviewID == r.id }.map { "/app/conversations/\($0.id!)" },
+                    conversationHref: conversations.first { $0.reviewID == r.id }.map { SitePath.conversation.href($0.id!) },
                     edits: edits.filter { $0.reviewID == r.id }.count,
                     publishesOn: r.status == .pending ? r.publishAfter.map(Shown.day) : nil)
             },
@@ -139,7 +145,7 @@ enum ReviewsPageController {
             products: [Option(value: "", label: "Any product", selected: product.isEmpty)]
                 + products.map { Option(value: $0.externalID, label: $0.name, selected: $0.externalID == product) }
                 + (product.isEmpty || products.contains { $0.externalID == product } ? [] : [Option(value: product, label: product, selected: true)]),
-            back: "/app/reviews" + (req.url.query.map { "?" + $0 } ?? ""))
+            back: SitePath.reviews.href + (req.url.query.map { "?" + $0 } ?? ""))
         return try await DashboardPage.render(req, "app-reviews", title: "Reviews", section: "reviews", data)
     }
 
@@ -214,8 +220,10 @@ enum ReviewsPageController {
         let n = try await ReviewDecisions.decide(
             decision, reviewIDs: ids, reason: form.reason, storeID: ctx.storeID, by: ctx.staff.email, storage: req.care.storage, on: req.db)
         let back =
-            form.back.flatMap { ($0 == "/app/reviews" || $0.hasPrefix("/app/reviews?")) && DashboardPage.isPlainPath($0) ? $0 : nil }
-            ?? "/app/reviews"
+            form.back.flatMap {
+                ($0 == SitePath.reviews.href || $0.hasPrefix(SitePath.reviews.href + "?")) && DashboardPage.isPlainPath($0) ? $0 : nil
+            }
+            ?? SitePath.reviews.href
         _ = n
         return DashboardPage.back(req, to: back)
     }
@@ -233,6 +241,6 @@ enum ReviewsPageController {
     }
 
     private static func back(_ req: Request, _ id: UUID) -> Response {
-        DashboardPage.back(req, to: "/app/reviews?review=\(id)")
+        DashboardPage.back(req, to: SitePath.reviews.href(query: "review=\(id)"))
     }
 }

@@ -74,7 +74,7 @@ enum SettingsPageController {
     }
 
     static func show(_ req: Request) async throws -> Response {
-        try await render(req, revealed: nil, what: nil, notice: req.query[String.self, at: "notice"].flatMap(Notice.text))
+        try await render(req, revealed: nil, what: nil, notice: Notice.shown(req))
     }
 
     static func render(
@@ -141,7 +141,7 @@ enum SettingsPageController {
         let ctx = try req.staff
         let form = try req.content.decode(ProfileForm.self)
         try await StoreService.updateProfile(name: form.name, holdDays: form.hold_days, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=saved")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved))
     }
 
     static func addSavedReply(_ req: Request) async throws -> Response {
@@ -154,7 +154,7 @@ enum SettingsPageController {
             let draft = SavedDraft(id: nil, title: form.title ?? "", body: form.body ?? "", error: e.message)
             return try await render(req, revealed: nil, what: nil, notice: nil, savedDraft: draft, status: e.kind.status)
         }
-        return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved, anchor: "saved-replies"))
     }
 
     static func updateSavedReply(_ req: Request) async throws -> Response {
@@ -167,14 +167,14 @@ enum SettingsPageController {
             let draft = SavedDraft(id: id.uuidString, title: form.title ?? "", body: form.body ?? "", error: e.message)
             return try await render(req, revealed: nil, what: nil, notice: nil, savedDraft: draft, status: e.kind.status)
         }
-        return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved, anchor: "saved-replies"))
     }
 
     static func deleteSavedReply(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await SavedReplies.delete(
             id: try req.uuidParameter("id", what: "saved reply"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=saved#saved-replies")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved, anchor: "saved-replies"))
     }
 
     /// Adds a teammate and emails them a link to set their password.
@@ -186,7 +186,7 @@ enum SettingsPageController {
             email: form.email ?? "", name: form.name, role: role, storeID: ctx.storeID, invitedBy: ctx.staff.name,
             links: req.care.passwordLinks, publicURL: req.care.links.publicURL, hasher: req.care.hasher,
             storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=invited")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .invited))
     }
     struct CareForm: Content {
         let invite_review_update: String?
@@ -215,7 +215,7 @@ enum SettingsPageController {
         let id = try req.uuidParameter("id", what: "API key")
         let hash = try await APIKeys.revoke(id: id, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         req.care.apiKeyCache.forget(keyHash: hash)
-        return DashboardPage.back(req, to: "/app/settings?notice=key-revoked")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .keyRevoked))
     }
 
     static func updateCare(_ req: Request) async throws -> Response {
@@ -225,7 +225,7 @@ enum SettingsPageController {
         guard raw.isEmpty || Int(raw) != nil else { throw CareError.invalid("retention_months", "must be a whole number of months, or empty") }
         try await Retention.setMonths(Int(raw), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
         try await StoreService.setInviteReviewUpdate(form.invite_review_update == "1", storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=saved")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .saved))
     }
 
     static func addWebhook(_ req: Request) async throws -> Response {
@@ -240,20 +240,20 @@ enum SettingsPageController {
     static func testWebhook(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await Webhooks.sendTest(id: try req.uuidParameter("id", what: "webhook"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=test-queued")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .testQueued))
     }
 
     static func deleteWebhook(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await Webhooks.delete(id: try req.uuidParameter("id", what: "webhook"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=webhook-deleted")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .webhookDeleted))
     }
 
     static func retryDelivery(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await OutboxQueue.retryDead(
             id: try req.uuidParameter("id", what: "delivery"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=retry-queued")
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .retryQueued))
     }
 
     /// Queues a test email to the signed-in owner through the outbox, as every email goes.
@@ -263,20 +263,6 @@ enum SettingsPageController {
             to: ctx.staff.email, subject: "[\(ctx.store.name)] CareLoop test email",
             body: "This is a test email from CareLoop's settings page. If you can read it, outbound mail works.",
             storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/settings?notice=mail-queued")
-    }
-
-    /// Short notices after a redirect, by a fixed code (never text from the address bar).
-    enum Notice {
-        static func text(_ code: String) -> String? {
-            [
-                "saved": "Saved.", "key-revoked": "The key is revoked: it stops working at once.",
-                "test-queued": "A test event is queued: see the delivery log.",
-                "webhook-deleted": "The webhook is deleted.", "retry-queued": "The delivery is queued again.",
-                "mail-queued": "A test email to you is queued: see the outbox if it does not arrive.",
-                "invited": "The invitation is on its way: the link in it works for a week.",
-                "suppression-cleared": "The address is off the suppression list: mail to it goes again.",
-            ][code]
-        }
+        return DashboardPage.back(req, to: SitePath.settings.href(notice: .mailQueued))
     }
 }

@@ -19,7 +19,7 @@ enum SignInController {
     }
 
     static func show(_ req: Request) async throws -> Response {
-        let notice = req.query[String.self, at: "notice"] == "password-set" ? "Your password is set. Sign in with it." : nil
+        let notice = Notice.shown(req)
         return try await page(req, LoginPage(email: "", next: safeNext(req.query[String.self, at: "next"]), error: nil, notice: notice), status: .ok)
     }
 
@@ -54,7 +54,7 @@ enum SignInController {
         if let token = req.cookies[SessionCookie.name]?.string {
             try await StaffAuth.signOut(token: token, storage: req.care.storage, on: req.db)
         }
-        let response = req.redirect(to: "/app/login", redirectType: .normal)
+        let response = req.redirect(to: SitePath.login.href, redirectType: .normal)
         response.cookies[SessionCookie.name] = SessionCookie.make("", secure: req.care.config.publicURL.hasPrefix("https://"), maxAge: 0)
         return response
     }
@@ -71,7 +71,7 @@ enum SignInController {
 
     /// Only a path inside the dashboard: never send a person elsewhere after signing in.
     static func safeNext(_ raw: String?) -> String {
-        guard let raw, raw.hasPrefix("/app/"), DashboardPage.isPlainPath(raw) else { return "/app/inbox" }
+        guard let raw, raw.hasPrefix(SitePath.root + "/"), DashboardPage.isPlainPath(raw) else { return SitePath.inbox.href }
         return raw
     }
 }

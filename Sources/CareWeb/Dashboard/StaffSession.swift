@@ -31,7 +31,8 @@ struct StaffSessionAuth: AsyncMiddleware {
         else {
             if request.method == .GET {
                 let back = request.url.path + (request.url.query.map { "?\($0)" } ?? "")
-                return request.redirect(to: "/app/login?next=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+                return request.redirect(
+                    to: SitePath.login.href + "?next=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
             }
             throw DashboardError(status: .unauthorized, message: "Your session has ended. Please sign in again.")
         }

@@ -146,7 +146,7 @@ enum TriggersPageController {
         let products = try await ProductPicker.byName(storeID: ctx.storeID, on: req.db)
         let data = EditData(
             valueSuggestions: Array(Set(products.flatMap { [$0.name, $0.externalID] } + tags)).sorted(), tagSuggestions: tags,
-            id: id?.uuidString, action: id.map { "/app/triggers/\($0)" } ?? "/app/triggers",
+            id: id?.uuidString, action: id.map { SitePath.trigger.href($0) } ?? SitePath.triggers.href,
             name: form.name ?? "",
             events: TriggerEvent.allCases.map { Option(value: $0.rawValue, label: TriggerWords.event($0), selected: $0.rawValue == form.event) },
             matchAll: form.match != "any", afterMinutes: form.after_minutes ?? "", oncePerSubject: form.once_per_subject == "1",
@@ -191,7 +191,7 @@ enum TriggersPageController {
                     spare: i >= usedActions, error: rowError("Action", i + 1))
             },
             error: listed.count > 1 ? "\(listed.count) things to fix:" : listed.first, errors: listed.count > 1 ? listed : [],
-            nestedJSON: nestedJSON, exportHref: id.map { "/app/triggers/\($0)/export" },
+            nestedJSON: nestedJSON, exportHref: id.map { SitePath.triggerExport.href($0) },
             preview: preview.map {
                 $0.map { PreviewRow(customer: $0.customer, stars: $0.stars.map { "\($0)★" }, text: $0.text, fires: $0.wouldFire) }
             },
@@ -238,7 +238,7 @@ enum TriggersPageController {
         do {
             let t = try await TriggerService.create(
                 try await definition(form, req), enabled: true, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-            return DashboardPage.back(req, to: "/app/triggers/\(t.id!)?saved=1")
+            return DashboardPage.back(req, to: SitePath.trigger.href(t.id!) + "?saved=1")
         } catch let e as CareError where e.kind == .invalid {
             return try await renderEditor(req, id: nil, form: form, error: e.message, status: .unprocessableEntity)
         }
@@ -253,7 +253,7 @@ enum TriggersPageController {
             _ = try await TriggerService.update(
                 id: id, storeID: ctx.storeID, definition: try await definition(form, req), enabled: nil,
                 storage: req.care.storage, on: req.db)
-            return DashboardPage.back(req, to: "/app/triggers/\(id)?saved=1")
+            return DashboardPage.back(req, to: SitePath.trigger.href(id) + "?saved=1")
         } catch let e as CareError where e.kind == .invalid {
             return try await renderEditor(req, id: id, form: form, error: e.message, status: .unprocessableEntity)
         }
@@ -280,13 +280,13 @@ enum TriggersPageController {
         let id = try req.uuidParameter("id", what: "trigger")
         let on = try req.content.decode(EnabledForm.self).enabled == "1"
         _ = try await TriggerService.update(id: id, storeID: ctx.storeID, definition: nil, enabled: on, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/triggers")
+        return DashboardPage.back(req, to: SitePath.triggers.href)
     }
 
     static func delete(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         try await TriggerService.delete(id: try req.uuidParameter("id", what: "trigger"), storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-        return DashboardPage.back(req, to: "/app/triggers")
+        return DashboardPage.back(req, to: SitePath.triggers.href)
     }
 
     struct ImportForm: Content { let json: String? }
@@ -297,7 +297,7 @@ enum TriggersPageController {
         do {
             let d = try TriggerJSON.parse(Data(text.utf8))
             let t = try await TriggerService.create(d, enabled: true, storeID: ctx.storeID, storage: req.care.storage, on: req.db)
-            return DashboardPage.back(req, to: "/app/triggers/\(t.id!)?saved=1")
+            return DashboardPage.back(req, to: SitePath.trigger.href(t.id!) + "?saved=1")
         } catch let e as CareError where e.kind == .invalid || e.kind == .malformed {
             return try await renderList(req, error: e.message, importText: String(text.prefix(20_000)), status: .unprocessableEntity)
         }
@@ -333,7 +333,7 @@ extension TriggersPageController {
             _ = try await TriggerService.update(
                 id: id, storeID: ctx.storeID, definition: try TriggerJSON.parse(Data(text.utf8)), enabled: nil,
                 storage: req.care.storage, on: req.db)
-            return DashboardPage.back(req, to: "/app/triggers/\(id)?saved=1")
+            return DashboardPage.back(req, to: SitePath.trigger.href(id) + "?saved=1")
         } catch let e as CareError where e.kind == .invalid || e.kind == .malformed {
             return try await renderEditor(req, id: id, form: TriggerForm(), error: e.message, nestedJSON: text, status: .unprocessableEntity)
         }

@@ -91,6 +91,7 @@ public func configure(_ app: Application, config: CareConfig, metrics: CareMetri
     // The templates are part of the build: read and parsed once, whatever the environment. Leaf's
     // own renderer turns its cache off in development (the default environment of `careloop serve`),
     // and lexing and parsing each template again cost an inbox page over a fifth of its time.
+    app.leaf.tags["link"] = SiteLinkTag()
     app.views.use { app in
         var userInfo = app.leaf.userInfo
         userInfo["application"] = app

@@ -58,7 +58,7 @@ struct MultipartOnlyForFiles: AsyncMiddleware {
         guard request.method == .POST else { return false }
         let parts = request.url.path.split(separator: "/", omittingEmptySubsequences: false)
         // "/c/TOKEN" and "/app/settings/brand"
-        return (parts.count == 3 && parts[1] == "c") || request.url.path == "/app/settings/brand"
+        return (parts.count == 3 && parts[1] == "c") || request.url.path == SitePath.settingsBrand.href
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {

@@ -100,7 +100,8 @@ public enum InboundMail {
     public static func read(_ raw: Data) throws -> Read {
         let message = MIMEMessage(raw: raw)
         if message.headersTooLarge {
-            throw CareError.mailHeadersTooLarge(message:
+            throw CareError.mailHeadersTooLarge(
+                message:
                     "the mail's header section is larger than \(MIMEMessage.maxHeaderBytes / 1024) KiB or has more than \(MIMEMessage.maxHeaderLines) lines"
             )
         }

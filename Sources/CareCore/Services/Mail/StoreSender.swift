@@ -113,7 +113,8 @@ public enum StoreSender {
         guard let sender = try await load(storeID: storeID, on: db.sql) else { throw CareError.notFound("sending address") }
         let published = (try? await lookup(sender.signer.dnsName)) ?? []
         guard published.contains(where: { key(of: $0) == key(of: sender.signer.dnsRecord) }) else {
-            throw CareError.recordNotPublished(message: "\(sender.signer.dnsName) does not carry this key yet: publish the TXT record shown, then try again")
+            throw CareError.recordNotPublished(
+                message: "\(sender.signer.dnsName) does not carry this key yet: publish the TXT record shown, then try again")
         }
         let started = try await storage.write(on: db) { tx in
             try await tx.raw(

@@ -179,7 +179,8 @@ public enum OrderIngest {
         // An order whose customer was erased is not brought back by a late or replayed delivery.
         if try await tx.raw("SELECT 1 AS x FROM erased_orders WHERE store_id = \(bind: storeID) AND external_id = \(bind: externalID)").first() != nil
         {
-            throw CareError.orderErased(message: "external_id: this order's customer was erased; the order is not kept again",
+            throw CareError.orderErased(
+                message: "external_id: this order's customer was erased; the order is not kept again",
                 field: "external_id")
         }
         // Locked for the write (PostgreSQL): two deliveries of one order apply one after the other.
