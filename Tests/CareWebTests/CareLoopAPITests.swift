@@ -25,22 +25,22 @@ final class CareLoopAPITests: XCTestCase {
                     product: "kettle", productName: "Gooseneck Kettle", email: "grace@example.com", name: "Grace Hopper",
                     rating: 1, title: "Leaks", body: "Water everywhere"))
             // check: the review is published exactly as without triggers
-            XCTAssertEqual(try review.json["status"] as? String, "published")
-            let reviewID = try XCTUnwrap(try review.json["id"] as? String)
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            XCTAssertEqual(list["total"] as? Int, 1)
-            let c = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first)
-            XCTAssertEqual(c["review_id"] as? String, reviewID)
-            XCTAssertEqual(c["priority"] as? String, "high")
-            XCTAssertEqual(c["status"] as? String, "open")
-            XCTAssertEqual((c["customer"] as? [String: Any])?["email"] as? String, "grace@example.com")
-            let due = try XCTUnwrap(JSONBody.parseDate(try XCTUnwrap(c["sla_due_at"] as? String)))
+            let written: API.Review = try review.decoded()
+            XCTAssertEqual(written.status, "published")
+            let list: API.ConversationList = try await server.send(.GET, "/api/v1/conversations", key: key).decoded()
+            XCTAssertEqual(list.total, 1)
+            let c = try XCTUnwrap(list.conversations.first)
+            XCTAssertEqual(c.reviewId, written.id)
+            XCTAssertEqual(c.priority, "high")
+            XCTAssertEqual(c.status, "open")
+            XCTAssertEqual(c.customer?.email, "grace@example.com")
+            let due = try XCTUnwrap(JSONBody.parseDate(try XCTUnwrap(c.slaDueAt)))
             XCTAssertEqual(due.timeIntervalSinceNow, 3600, accuracy: 120, "SLA 60 minutes")
-            let detail = try await server.send(.GET, "/api/v1/conversations/\(try XCTUnwrap(c["id"] as? String))", key: key).json
-            let messages = try XCTUnwrap(detail["messages"] as? [[String: Any]])
+            let detail: API.Conversation = try await server.send(.GET, "/api/v1/conversations/\(c.id)", key: key).decoded()
+            let messages = try XCTUnwrap(detail.messages)
             XCTAssertEqual(messages.count, 1)
-            XCTAssertEqual(messages[0]["author"] as? String, "staff")
-            let body = try XCTUnwrap(messages[0]["body"] as? String)
+            XCTAssertEqual(messages[0].author, "staff")
+            let body = messages[0].body
             XCTAssertTrue(body.hasPrefix("Hi Grace,"), body)
             XCTAssertTrue(body.contains("Gooseneck Kettle"), body)
             XCTAssertTrue(body.contains(store.name), body)
@@ -55,16 +55,15 @@ final class CareLoopAPITests: XCTestCase {
             _ = try await server.send(
                 .POST, "/api/v1/reviews", key: key,
                 json: reviewJSON(email: "happy@example.com", rating: 5, body: "Pours beautifully, the handle stays cool"))
-            var total = try await server.send(.GET, "/api/v1/conversations", key: key).json["total"] as? Int
-            XCTAssertEqual(total, 0)
+            let none: API.ConversationList = try await server.send(.GET, "/api/v1/conversations", key: key).decoded()
+            XCTAssertEqual(none.total, 0)
             _ = try await server.send(
                 .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "meh@example.com", name: "Sam Lee", rating: 4, body: "good"))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            total = list["total"] as? Int
-            XCTAssertEqual(total, 1)
-            let c = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first)
-            XCTAssertEqual(c["priority"] as? String, "normal")
-            XCTAssertTrue((c["subject"] as? String)?.contains("great") == true)
+            let list: API.ConversationList = try await server.send(.GET, "/api/v1/conversations", key: key).decoded()
+            XCTAssertEqual(list.total, 1)
+            let c = try XCTUnwrap(list.conversations.first)
+            XCTAssertEqual(c.priority, "normal")
+            XCTAssertTrue(c.subject.contains("great"), c.subject)
         }
     }
 
@@ -105,13 +104,12 @@ final class CareLoopAPITests: XCTestCase {
             XCTAssertEqual(created.status, .created, created.text)
             let customID = try XCTUnwrap(try created.json["id"] as? String)
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "vip-1", email: "v@example.com", rating: 2))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let c = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first)
-            XCTAssertEqual(c["tags"] as? [String], ["vip"])
-            XCTAssertEqual(
-                (c["assignee"] as? [String: Any])?["email"] as? String, "\(store.slug)@owner.test", "round robin picks the only staff member")
-            let detail = try await server.send(.GET, "/api/v1/conversations/\(try XCTUnwrap(c["id"] as? String))", key: key).json
-            XCTAssertEqual((detail["messages"] as? [[String: Any]])?.map { $0["author"] as? String }, ["staff", "note"])
+            let list: API.ConversationList = try await server.send(.GET, "/api/v1/conversations", key: key).decoded()
+            let c = try XCTUnwrap(list.conversations.first)
+            XCTAssertEqual(c.tags, ["vip"])
+            XCTAssertEqual(c.assignee?.email, "\(store.slug)@owner.test", "round robin picks the only staff member")
+            let detail: API.Conversation = try await server.send(.GET, "/api/v1/conversations/\(c.id)", key: key).decoded()
+            XCTAssertEqual(detail.messages?.map(\.author), ["staff", "note"])
 
             // bad triggers: a clear 4xx naming the node
             var bad = custom
@@ -154,10 +152,10 @@ final class CareLoopAPITests: XCTestCase {
             let created = try await server.send(.POST, "/api/v1/triggers", key: key, json: echo)
             XCTAssertEqual(created.status, .created, created.text)
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "loop@example.com", rating: 1))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let c = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first)
-            let detail = try await server.send(.GET, "/api/v1/conversations/\(try XCTUnwrap(c["id"] as? String))", key: key).json
-            let authors = (detail["messages"] as? [[String: Any]])?.compactMap { $0["author"] as? String }
+            let list: API.ConversationList = try await server.send(.GET, "/api/v1/conversations", key: key).decoded()
+            let c = try XCTUnwrap(list.conversations.first)
+            let detail: API.Conversation = try await server.send(.GET, "/api/v1/conversations/\(c.id)", key: key).decoded()
+            let authors = detail.messages?.map(\.author)
             XCTAssertEqual(authors, ["staff", "note", "staff"], "the echo trigger ran once")
         }
     }
@@ -167,9 +165,8 @@ final class CareLoopAPITests: XCTestCase {
             // setup
             let (store, key) = try await server.makeStore()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "ann@example.com", rating: 2, body: "late"))
-            let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let c = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first)
-            let id = try XCTUnwrap(c["id"] as? String)
+            let inbox: API.ConversationList = try await server.send(.GET, "/api/v1/conversations", key: key).decoded()
+            let id = try XCTUnwrap(inbox.conversations.first).id
             let before = try await outboxCount(server, storeID: store.id!)
 
             // act
@@ -186,23 +183,23 @@ final class CareLoopAPITests: XCTestCase {
 
             // check
             XCTAssertEqual(note.status, .created)
-            XCTAssertEqual(try note.json["author"] as? String, "note")
+            XCTAssertEqual(try note.decoded(API.Message.self).author, "note")
             XCTAssertEqual(afterNote, before, "a note is never sent")
-            XCTAssertEqual(try reply.json["author"] as? String, "staff")
+            XCTAssertEqual(try reply.decoded(API.Message.self).author, "staff")
             XCTAssertEqual(afterReply, before + 1, "a reply is emailed")
-            XCTAssertEqual((try assigned.json["assignee"] as? [String: Any])?["email"] as? String, "\(store.slug)@owner.test")
+            XCTAssertEqual(try assigned.decoded(API.Conversation.self).assignee?.email, "\(store.slug)@owner.test")
             XCTAssertEqual(badAssignee.status, .unprocessableEntity)
-            let r = try resolved.json
-            XCTAssertEqual(r["status"] as? String, "resolved")
-            XCTAssertEqual(r["resolution_note"] as? String, "Replacement sent")
-            XCTAssertNotNil(r["first_response_at"] as? String, "the person's reply was the first response")
+            let r: API.Conversation = try resolved.decoded()
+            XCTAssertEqual(r.status, "resolved")
+            XCTAssertEqual(r.resolutionNote, "Replacement sent")
+            XCTAssertNotNil(r.firstResponseAt, "the person's reply was the first response")
             // the system line, then (the store invites review updates by default) the invitation to the customer
-            let last = (r["messages"] as? [[String: Any]] ?? []).suffix(2)
-            XCTAssertEqual(last.map { $0["author"] as? String }, ["system", "staff"])
-            XCTAssertEqual(last.first?["body"] as? String, "Resolved: Replacement sent")
-            XCTAssertTrue((last.last?["body"] as? String)?.contains("you can update your review") == true)
-            let waiting = try await server.send(.GET, "/api/v1/conversations?status=resolved", key: key).json["total"] as? Int
-            XCTAssertEqual(waiting, 1)
+            let last = (r.messages ?? []).suffix(2)
+            XCTAssertEqual(last.map(\.author), ["system", "staff"])
+            XCTAssertEqual(last.first?.body, "Resolved: Replacement sent")
+            XCTAssertTrue(last.last?.body.contains("you can update your review") == true)
+            let waiting: API.ConversationList = try await server.send(.GET, "/api/v1/conversations?status=resolved", key: key).decoded()
+            XCTAssertEqual(waiting.total, 1)
 
             // bad input and other stores
             let (_, otherKey) = try await server.makeStore("other")

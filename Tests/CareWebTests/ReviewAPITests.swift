@@ -18,25 +18,23 @@ final class ReviewAPITests: XCTestCase {
                     name: "Ann Smith", rating: 4, title: "Nice", body: "Keeps warm"))
             // check
             XCTAssertEqual(r.status, .created, r.text)
-            let json = try r.json
-            XCTAssertNotNil(json["id"] as? String)
-            XCTAssertEqual(json["status"] as? String, "published")
-            XCTAssertEqual(json["verified"] as? Bool, false)
-            XCTAssertEqual(json["rating"] as? Int, 4)
-            XCTAssertEqual(json["source"] as? String, "api")
-            XCTAssertEqual(json["author_name"] as? String, "Ann S.")
-            XCTAssertNotNil(json["created_at"] as? String)
-            XCTAssertEqual((json["customer"] as? [String: Any])?["email"] as? String, "ann@example.com")
-            XCTAssertEqual((json["product"] as? [String: Any])?["external_id"] as? String, "mug")
-            XCTAssertTrue(json["reply"] is NSNull, "reply is written as null")
+            let review: API.Review = try r.decoded()
+            XCTAssertNotNil(UUID(uuidString: review.id))
+            XCTAssertEqual(review.status, "published")
+            XCTAssertEqual(review.verified, false)
+            XCTAssertEqual(review.rating, 4)
+            XCTAssertEqual(review.source, "api")
+            XCTAssertEqual(review.authorName, "Ann S.")
+            XCTAssertNotNil(API.date(review.createdAt), "a date as the API writes them")
+            XCTAssertEqual(review.customer?.email, "ann@example.com")
+            XCTAssertEqual(review.product?.externalId, "mug")
+            XCTAssertTrue(try r.json["reply"] is NSNull, "reply is written as null")
 
             // The same customer in other spelling is the same customer.
             let again = try await server.send(
                 .POST, "/api/v1/reviews", key: key,
                 json: reviewJSON(product: "mug", email: "ann@example.com", rating: 2, body: "cracked"))
-            XCTAssertEqual(
-                ((try again.json)["customer"] as? [String: Any])?["id"] as? String,
-                (json["customer"] as? [String: Any])?["id"] as? String)
+            XCTAssertEqual(try again.decoded(API.Review.self).customer?.id, try XCTUnwrap(review.customer?.id))
         }
     }
 
@@ -65,12 +63,12 @@ final class ReviewAPITests: XCTestCase {
             let noSuchOrder = try await server.send(
                 .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", email: "ann@example.com", body: "third", order: "nope"))
             // check
-            XCTAssertEqual(try named.json["verified"] as? Bool, true)
-            XCTAssertNotNil(try named.json["order_id"] as? String)
-            XCTAssertEqual(try unnamed.json["verified"] as? Bool, true, "any order of the reviewer with the product verifies")
-            XCTAssertEqual(try otherCustomer.json["verified"] as? Bool, false, "someone else's order never verifies")
-            XCTAssertEqual(try otherProduct.json["verified"] as? Bool, false, "an order without the product never verifies")
-            XCTAssertEqual(try noSuchOrder.json["verified"] as? Bool, false)
+            XCTAssertEqual(try named.decoded(API.Review.self).verified, true)
+            XCTAssertNotNil(try named.decoded(API.Review.self).orderId)
+            XCTAssertEqual(try unnamed.decoded(API.Review.self).verified, true, "any order of the reviewer with the product verifies")
+            XCTAssertEqual(try otherCustomer.decoded(API.Review.self).verified, false, "someone else's order never verifies")
+            XCTAssertEqual(try otherProduct.decoded(API.Review.self).verified, false, "an order without the product never verifies")
+            XCTAssertEqual(try noSuchOrder.decoded(API.Review.self).verified, false)
         }
     }
 
@@ -110,22 +108,28 @@ final class ReviewAPITests: XCTestCase {
                 .POST, "/api/v1/reviews", key: key,
                 json: reviewJSON(
                     product: "p0", email: "spam@example.com", rating: 5, body: "buy at http://a.example and http://b.example"))
-            XCTAssertEqual(try held.json["status"] as? String, "pending")
+            XCTAssertEqual(try held.decoded(API.Review.self).status, "pending")
             // act / check
-            let all = try await server.send(.GET, "/api/v1/reviews?per_page=2", key: key).json
-            XCTAssertEqual(all["total"] as? Int, 5)
-            XCTAssertEqual((all["reviews"] as? [Any])?.count, 2)
-            XCTAssertEqual(all["per_page"] as? Int, 2)
-            let pending = try await server.send(.GET, "/api/v1/reviews?status=pending", key: key).json
-            XCTAssertEqual(pending["total"] as? Int, 1)
-            let fives = try await server.send(.GET, "/api/v1/reviews?rating=5", key: key).json
-            XCTAssertEqual(fives["total"] as? Int, 3)
-            let p1 = try await server.send(.GET, "/api/v1/reviews?product=p1", key: key).json
-            XCTAssertEqual(p1["total"] as? Int, 2)
-            let unknown = try await server.send(.GET, "/api/v1/reviews?product=nope", key: key).json
-            XCTAssertEqual(unknown["total"] as? Int, 0)
-            let page3 = try await server.send(.GET, "/api/v1/reviews?per_page=2&page=3", key: key).json
-            XCTAssertEqual((page3["reviews"] as? [Any])?.count, 1)
+            func list(_ query: String) async throws -> API.ReviewList {
+                try await server.send(.GET, "/api/v1/reviews?" + query, key: key).decoded()
+            }
+            let all = try await list("per_page=2")
+            XCTAssertEqual(all.total, 5)
+            XCTAssertEqual(all.reviews.count, 2)
+            XCTAssertEqual(all.perPage, 2)
+            let pending = try await list("status=pending")
+            XCTAssertEqual(pending.total, 1)
+            XCTAssertEqual(pending.reviews.map(\.status), ["pending"])
+            let fives = try await list("rating=5")
+            XCTAssertEqual(fives.total, 3)
+            XCTAssertEqual(Set(fives.reviews.map(\.rating)), [5])
+            let p1 = try await list("product=p1")
+            XCTAssertEqual(p1.total, 2)
+            XCTAssertEqual(Set(p1.reviews.compactMap(\.product?.externalId)), ["p1"])
+            let unknown = try await list("product=nope")
+            XCTAssertEqual(unknown.total, 0)
+            let page3 = try await list("per_page=2&page=3")
+            XCTAssertEqual(page3.reviews.count, 1)
         }
     }
 
@@ -133,18 +137,18 @@ final class ReviewAPITests: XCTestCase {
         try await onEachBackend { server in
             let (store, key) = try await server.makeStore()
             let created = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "k", rating: 1, body: "leaks"))
-            let id = try XCTUnwrap(try created.json["id"] as? String)
+            let id = try created.decoded(API.Review.self).id
             // act
             let first = try await server.send(.POST, "/api/v1/reviews/\(id)/reply", key: key, json: ["body": "Sorry! A new lid is on its way."])
             let second = try await server.send(.POST, "/api/v1/reviews/\(id)/reply", key: key, json: ["body": "Sorry! A new kettle is on its way."])
             // check
             XCTAssertEqual(first.status, .created, first.text)
             XCTAssertEqual(second.status, .created)
-            let shown = try await server.send(.GET, "/api/v1/reviews/\(id)", key: key).json
-            XCTAssertEqual((shown["reply"] as? [String: Any])?["body"] as? String, "Sorry! A new kettle is on its way.")
-            let page = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/products/k/reviews").json
-            let review = try XCTUnwrap((page["reviews"] as? [[String: Any]])?.first)
-            XCTAssertEqual((review["reply"] as? [String: Any])?["body"] as? String, "Sorry! A new kettle is on its way.")
+            let shown: API.Review = try await server.send(.GET, "/api/v1/reviews/\(id)", key: key).decoded()
+            XCTAssertEqual(shown.reply?.body, "Sorry! A new kettle is on its way.")
+            let page: API.PublicReviewList = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/products/k/reviews").decoded()
+            let review = try XCTUnwrap(page.reviews.first)
+            XCTAssertEqual(review.reply?.body, "Sorry! A new kettle is on its way.")
         }
     }
 
@@ -153,7 +157,7 @@ final class ReviewAPITests: XCTestCase {
             let (store, key) = try await server.makeStore()
             let created = try await server.send(
                 .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "k", rating: 2, body: "my phone number is 555-0100"))
-            let id = try XCTUnwrap(try created.json["id"] as? String)
+            let id = try created.decoded(API.Review.self).id
             func summaryCount() async throws -> Int? { try await server.publicSummary(store.slug, "k")["count"] as? Int }
             let before = try await summaryCount()
             XCTAssertEqual(before, 1)
@@ -162,13 +166,14 @@ final class ReviewAPITests: XCTestCase {
             XCTAssertEqual(noReason.status, .unprocessableEntity)
             let rejected = try await server.send(.POST, "/api/v1/reviews/\(id)/reject", key: key, json: ["reason": "personal data"])
             // check
-            XCTAssertEqual(try rejected.json["status"] as? String, "rejected")
-            XCTAssertEqual(try rejected.json["status_reason"] as? String, "personal data")
-            XCTAssertEqual(try rejected.json["moderated_by"] as? String, "api")
+            let refused: API.Review = try rejected.decoded()
+            XCTAssertEqual(refused.status, "rejected")
+            XCTAssertEqual(refused.statusReason, "personal data")
+            XCTAssertEqual(refused.moderatedBy, "api")
             let afterReject = try await summaryCount()
             XCTAssertEqual(afterReject, 0)
             let published = try await server.send(.POST, "/api/v1/reviews/\(id)/publish", key: key)
-            XCTAssertEqual(try published.json["status"] as? String, "published")
+            XCTAssertEqual(try published.decoded(API.Review.self).status, "published")
             let afterPublish = try await summaryCount()
             XCTAssertEqual(afterPublish, 1)
         }
