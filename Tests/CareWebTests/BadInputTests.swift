@@ -183,6 +183,21 @@ final class BadInputTests: XCTestCase {
                     XCTAssertEqual(r.status, .notFound, "\(server.backend) \(path): \(r.text.prefix(200))")
                 }
             }
+            // A product id no store can have, on a store that exists: not found too (PostgreSQL
+            // refuses a NUL byte in any text, which was a 500).
+            let (store, _) = try await server.makeStore()
+            for id in ["%00", "a%00b", String(repeating: "x", count: 1_000)] {
+                for path in [
+                    "/embed/\(store.slug)/\(id)", "/api/v1/public/stores/\(store.slug)/products/\(id)/reviews",
+                    "/api/v1/public/stores/\(store.slug)/products/\(id)/jsonld",
+                ] {
+                    let r = try await server.send(.GET, path, contentType: nil)
+                    XCTAssertEqual(r.status, .notFound, "\(server.backend) \(path): \(r.text.prefix(200))")
+                    XCTAssertTrue(r.text.contains("product not found"), r.text)
+                }
+                let summaries = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/summaries?products=\(id)", contentType: nil)
+                XCTAssertEqual(summaries.status, .ok, "\(server.backend): \(summaries.text.prefix(200))")
+            }
         }
     }
 }

@@ -361,10 +361,10 @@ final class GauntletTests: XCTestCase {
                     customer.email = "c\(i)@example.com"
                     customer.createdAt = base
                     try await sql.insert(customer)
-                    let c = try Conversations.make(
+                    let c = try ConversationThread.make(
                         for: CareSubject(store: store, customer: customer), subject: "s\(i)", now: base.addingTimeInterval(Double(i)))
                     if i == 204 { c.tags = ["vip"] }
-                    try await Conversations.insert(c, customer: customer, now: base.addingTimeInterval(Double(i)), on: sql)
+                    try await ConversationThread.insert(c, customer: customer, now: base.addingTimeInterval(Double(i)), on: sql)
                     ids.append(c.id!)
                 }
                 return ids

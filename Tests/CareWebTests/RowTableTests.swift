@@ -59,7 +59,7 @@ final class RowTableTests: XCTestCase {
             // act
             try await storage.write(on: server.app.db) { sql in
                 try await sql.insert(product, into: Product.table)
-                _ = try await CatalogRows.insertIfNew(customer, on: sql)
+                _ = try await Catalog.insertIfNew(customer, on: sql)
                 try await sql.insert(review, into: Review.table)
             }
             let sql = try XCTUnwrap(server.app.db as? any SQLDatabase)
@@ -70,7 +70,7 @@ final class RowTableTests: XCTestCase {
             for column in Review.table.columns {
                 XCTAssertEqual(String(describing: column.value(read)), String(describing: column.value(review)), column.name)
             }
-            let found = try await CatalogRows.product(storeID: store.id!, externalID: product.externalID, on: sql)
+            let found = try await Catalog.storedProduct(storeID: store.id!, externalID: product.externalID, on: sql)
             let fetched = try XCTUnwrap(found)
             XCTAssertEqual(fetched.imageURL, product.imageURL)
         }

@@ -63,7 +63,7 @@ enum ConnectionsPage {
     ]
 
     static func show(_ req: Request) async throws -> Response {
-        try await render(req, notice: Notice.shown(req), status: .ok)
+        try await render(req, notice: Notice.shown(req, among: Notice.onConnections), status: .ok)
     }
 
     static func render(

@@ -35,10 +35,17 @@ enum Notice: String, CaseIterable, Sendable {
         }
     }
 
-    /// The notice a request's `?notice=` names, as text.
-    static func shown(_ req: Request) -> String? {
-        req.query[String.self, at: "notice"].flatMap(Notice.init(rawValue:))?.text
+    /// The notice a request's `?notice=` names, as text, when it is one this page says.
+    static func shown(_ req: Request, among page: Set<Notice>) -> String? {
+        req.query[String.self, at: "notice"].flatMap(Notice.init(rawValue:)).flatMap { page.contains($0) ? $0.text : nil }
     }
+
+    /// What each page may say.
+    static let onSettings: Set<Notice> = [
+        .saved, .keyRevoked, .testQueued, .webhookDeleted, .retryQueued, .mailQueued, .invited, .suppressionCleared,
+    ]
+    static let onConnections: Set<Notice> = [.connectionCreated, .connectionPaused, .connectionResumed, .connectionDeleted]
+    static let onLogin: Set<Notice> = [.passwordSet]
 }
 
 extension SitePath {

@@ -74,7 +74,7 @@ enum SettingsPageController {
     }
 
     static func show(_ req: Request) async throws -> Response {
-        try await render(req, revealed: nil, what: nil, notice: Notice.shown(req))
+        try await render(req, revealed: nil, what: nil, notice: Notice.shown(req, among: Notice.onSettings))
     }
 
     static func render(

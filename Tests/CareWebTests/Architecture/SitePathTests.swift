@@ -28,6 +28,8 @@ final class SitePathTests: XCTestCase {
         XCTAssertEqual(SitePath.settings.href(notice: .saved, anchor: "email"), "/app/settings?notice=saved#email")
         // A value is one path segment, whatever it holds.
         XCTAssertEqual(SitePath.password.href("a/b?c#d"), "/app/password/a%2Fb%3Fc%23d")
+        XCTAssertEqual(SitePath.password.href(".."), "/app/password/%2E%2E")
+        XCTAssertEqual(SitePath.password.href("a.b~c_d-e"), "/app/password/a.b~c_d-e")
     }
 
     /// Every `#link(...)` in a template names a SitePath and gives it a value exactly when it takes one;
@@ -69,6 +71,7 @@ final class SitePathTests: XCTestCase {
 
     func testANoticeIsShownByItsNameOnlyAndEachHasText() async throws {
         for notice in Notice.allCases { XCTAssertFalse(notice.text.isEmpty) }
+        XCTAssertEqual(Notice.onSettings.union(Notice.onConnections).union(Notice.onLogin), Set(Notice.allCases), "every notice is said somewhere")
         XCTAssertEqual(Set(Notice.allCases.map(\.rawValue)).count, Notice.allCases.count)
         let server = try await TestServer.start(.sqlite)
         do {
@@ -78,6 +81,9 @@ final class SitePathTests: XCTestCase {
             let page = String(buffer: forged.body ?? ByteBuffer())
             XCTAssertEqual(forged.status, .ok)
             XCTAssertFalse(page.contains("your account is closed") || page.contains(Notice.passwordSet.text))
+            // Another page's notice is not this page's to say.
+            let elsewhere = try await server.app.client.get(URI(string: server.baseURL + SitePath.login.href(notice: .keyRevoked)))
+            XCTAssertFalse(String(buffer: elsewhere.body ?? ByteBuffer()).contains(Notice.keyRevoked.text))
         } catch {
             await server.stop()
             throw error

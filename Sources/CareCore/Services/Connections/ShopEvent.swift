@@ -105,6 +105,35 @@ enum ShopValues {
         return t
     }
 
+    /// A delivery's body as the topic's resource; anything else is malformed.
+    static func decode<T: Decodable>(_ type: T.Type, from body: Data, topic: String) throws -> T {
+        do { return try JSONDecoder().decode(T.self, from: body) } catch {
+            throw MalformedDelivery("the body is not the JSON \(topic) sends")
+        }
+    }
+
+    /// Reads a delivery with `read`; a value longer than CareLoop keeps makes the delivery ignored, said why.
+    static func event(_ read: () throws -> ShopEvent) throws -> ShopEvent {
+        do { return try read() } catch let e as TooLong { return .ignored(e.note) }
+    }
+
+    /// Amounts in minor units added up (0 for none); nil when the sum passes `maxMoney`.
+    static func total(_ amounts: [Int]) -> Int? {
+        var total = 0
+        for a in amounts {
+            let (sum, overflow) = total.addingReportingOverflow(a)
+            guard !overflow, sum <= OrderSubmission.maxMoney else { return nil }
+            total = sum
+        }
+        return total
+    }
+
+    /// "First Last" from the parts a shop has, trimmed; nil when there are none.
+    static func fullName(_ parts: String?...) -> String? {
+        let name = parts.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        return name.isEmpty ? nil : name
+    }
+
     struct TooLong: Error {
         let field: String
         let max: Int

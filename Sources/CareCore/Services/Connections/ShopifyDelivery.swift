@@ -14,16 +14,11 @@ public enum ShopifyDelivery {
     ]
 
     public static func event(topic: String, body: Data, shopDomain: String) throws -> ShopEvent {
-        do { return try read(topic: topic, body: body, shopDomain: shopDomain) } catch let e as ShopValues.TooLong { return .ignored(e.note) }
+        try ShopValues.event { try read(topic: topic, body: body, shopDomain: shopDomain) }
     }
 
     static func read(topic: String, body: Data, shopDomain: String) throws -> ShopEvent {
-        let decoder = JSONDecoder()
-        func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            do { return try decoder.decode(T.self, from: body) } catch {
-                throw MalformedDelivery("the body is not the JSON \(topic) sends")
-            }
-        }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try ShopValues.decode(T.self, from: body, topic: topic) }
         switch topic {
         case _ where orderTopics.contains(topic):
             return try order(decode(Order.self))
@@ -74,9 +69,7 @@ public enum ShopifyDelivery {
             items.append(item)
         }
         guard !items.isEmpty else { return .ignored("an order with no catalog product to review") }
-        let customerName =
-            [o.customer.map { [$0.first_name, $0.last_name].compactMap { $0 }.joined(separator: " ") }, o.billing_address?.name]
-            .compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        let customerName = ShopValues.fullName(o.customer?.first_name, o.customer?.last_name) ?? ShopValues.fullName(o.billing_address?.name)
         var s = OrderSubmission(
             externalID: o.id.text, customer: CustomerRef(email: email, name: customerName), items: items,
             placedAt: try ShopValues.date(o.processed_at ?? o.created_at, field: "created_at"),
@@ -108,14 +101,7 @@ public enum ShopifyDelivery {
     static func refunded(_ transactions: [Transaction], currency: String?) -> Int? {
         let done = transactions.filter { ($0.kind == nil || $0.kind == "refund") && ($0.status == nil || $0.status == "success") }
         guard !done.isEmpty else { return nil }
-        var total = 0
-        for t in done {
-            guard let c = t.amount?.cents(currency: t.currency ?? currency) else { continue }
-            let (sum, overflow) = total.addingReportingOverflow(c)
-            guard !overflow, sum <= OrderSubmission.maxMoney else { return nil }
-            total = sum
-        }
-        return total
+        return ShopValues.total(done.compactMap { $0.amount?.cents(currency: $0.currency ?? currency) })
     }
 
     static func product(_ p: Product, shopDomain: String) throws -> ProductRef {

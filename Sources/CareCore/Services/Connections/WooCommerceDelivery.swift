@@ -13,15 +13,11 @@ public enum WooCommerceDelivery {
     static let languageKeys: Set<String> = ["wpml_language", "_wpml_language", "pll_language", "language", "_language"]
 
     public static func event(topic: String, body: Data) throws -> ShopEvent {
-        do { return try read(topic: topic, body: body) } catch let e as ShopValues.TooLong { return .ignored(e.note) }
+        try ShopValues.event { try read(topic: topic, body: body) }
     }
 
     static func read(topic: String, body: Data) throws -> ShopEvent {
-        func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            do { return try JSONDecoder().decode(T.self, from: body) } catch {
-                throw MalformedDelivery("the body is not the JSON \(topic) sends")
-            }
-        }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try ShopValues.decode(T.self, from: body, topic: topic) }
         switch topic {
         case "order.created", "order.updated", "order.restored":
             return try order(decode(Order.self))
@@ -47,11 +43,10 @@ public enum WooCommerceDelivery {
             items.append(item)
         }
         guard !items.isEmpty else { return .ignored("an order with no catalog product to review") }
-        let name = [o.billing?.first_name, o.billing?.last_name].compactMap { $0?.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: " ")
         let meta = Dictionary((o.meta_data ?? []).compactMap { m in m.key.map { ($0, m.value?.text ?? "") } }, uniquingKeysWith: { a, _ in a })
         var s = OrderSubmission(
-            externalID: o.id.text, customer: CustomerRef(email: email, name: name.isEmpty ? nil : name), items: items,
+            externalID: o.id.text, customer: CustomerRef(email: email, name: ShopValues.fullName(o.billing?.first_name, o.billing?.last_name)),
+            items: items,
             placedAt: try ShopValues.date(o.date_created_gmt, field: "date_created_gmt"),
             totalCents: o.total?.cents(currency: o.currency), currency: o.currency,
             locale: meta.first { languageKeys.contains($0.key) }.flatMap { ShopValues.language($0.value) })
@@ -64,15 +59,10 @@ public enum WooCommerceDelivery {
         case "refunded": s.refundedAt = modified ?? Date()
         default: break
         }
-        var refunded = 0
-        for r in o.refunds ?? [] {
-            if let c = r.total?.cents(currency: o.currency, refund: true), case (let sum, false) = refunded.addingReportingOverflow(c),
-                sum <= OrderSubmission.maxMoney
-            {
-                refunded = sum
-            }
+        // A sum past what an order can hold is not recorded (as Shopify's).
+        if let refunded = ShopValues.total((o.refunds ?? []).compactMap { $0.total?.cents(currency: o.currency, refund: true) }), refunded > 0 {
+            s.refundedCents = refunded
         }
-        if refunded > 0 { s.refundedCents = refunded }
         if let consent = meta.first(where: { consentKeys.contains($0.key) })?.value.lowercased() {
             s.marketingConsent =
                 ["yes", "true", "1", "on"].contains(consent) ? true : ["no", "false", "0", "off", ""].contains(consent) ? false : nil

@@ -46,7 +46,7 @@ public enum ConversationMerge {
             into.tags = Array(NSOrderedSet(array: into.tags + from.tags).compactMap { $0 as? String }.prefix(20))
             into.lastCustomerAt = [into.lastCustomerAt, from.lastCustomerAt].compactMap { $0 }.max()
             into.updatedAt = now
-            try await CareRows.update(into, on: tx)
+            try await ConversationThread.update(into, on: tx)
             // The merged one keeps no deadline: its reply is owed on the kept one now.
             from.status = .resolved
             from.resolvedAt = now
@@ -55,10 +55,10 @@ public enum ConversationMerge {
             from.mergedIntoID = intoID
             from.resolutionNote = "Merged into “\(into.subject)”."
             from.updatedAt = now
-            try await CareRows.update(from, on: tx)
-            try await Conversations.addMessage(
+            try await ConversationThread.update(from, on: tx)
+            try await ConversationThread.addMessage(
                 .system, body: "Merged into “\(into.subject)” by \(staffName).", staffID: nil, to: from, now: now, on: tx)
-            try await Conversations.addMessage(
+            try await ConversationThread.addMessage(
                 .system, body: "\(staffName) merged “\(from.subject)” into this conversation (\(moved) message\(moved == 1 ? "" : "s") moved).",
                 staffID: nil, to: into, now: now, on: tx)
         }

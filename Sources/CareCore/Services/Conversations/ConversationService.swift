@@ -126,14 +126,14 @@ public enum ConversationService {
             let c = try await load(conversationID, storeID: storeID, on: tx)
             let now = storage.now()
             if isInternal {
-                return try await Conversations.addMessage(.note, body: body, staffID: staffID, to: c, now: now, on: tx)
+                return try await ConversationThread.addMessage(.note, body: body, staffID: staffID, to: c, now: now, on: tx)
             }
             let send = { () async throws -> ConversationMessage in
                 // Whoever answers an unowned conversation owns it (unless the store turned that off).
                 if c.assigneeID == nil, let staffID, try await ReplyTargets.load(storeID: storeID, on: tx).assignOnReply {
                     c.assigneeID = staffID
                 }
-                return try await Conversations.sendStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: true, on: tx)
+                return try await ConversationThread.sendStaffMessage(body, staffID: staffID, in: c, now: now, countsAsResponse: true, on: tx)
             }
             guard let action else { return try await send() }
             try await UndoActions.record(action, kind: "send", conversation: c, on: tx)
@@ -156,9 +156,10 @@ public enum ConversationService {
             let now = storage.now()
             let work = { () async throws -> Void in
                 let customer = try await tx.first(Customer.self, { $0.where("id", .equal, c.customerID) })
-                try await Conversations.markResolved(c, note: note, customer: customer, now: now, on: tx)
-                try await CareRows.update(c, on: tx)
-                try await Conversations.addMessage(.system, body: "Resolved" + (note.map { ": \($0)" } ?? "."), staffID: nil, to: c, now: now, on: tx)
+                try await ConversationThread.markResolved(c, note: note, customer: customer, now: now, on: tx)
+                try await ConversationThread.update(c, on: tx)
+                try await ConversationThread.addMessage(
+                    .system, body: "Resolved" + (note.map { ": \($0)" } ?? "."), staffID: nil, to: c, now: now, on: tx)
                 if let reviewID = c.reviewID,
                     let store = try await tx.first(Store.self, { $0.where("id", .equal, storeID) }), store.inviteReviewUpdate,
                     let review = try await tx.first(Review.self, { $0.where("id", .equal, reviewID) }), review.status != .rejected
@@ -167,7 +168,7 @@ public enum ConversationService {
                     let invitation = ReviewUpdateInvitation.text(
                         customerName: customer?.name, storeName: store.name,
                         link: links.conversationPage(token: c.token, issuedAt: now) + "#review", language: language)
-                    try await Conversations.sendStaffMessage(
+                    try await ConversationThread.sendStaffMessage(
                         invitation, staffID: nil, in: c, now: now.addingTimeInterval(0.001),
                         countsAsResponse: false, automaticTo: customer?.email, on: tx)
                 }
@@ -198,7 +199,7 @@ public enum ConversationService {
             }
             let now = storage.now()
             c.updatedAt = now
-            try await CareRows.update(c, on: tx)
+            try await ConversationThread.update(c, on: tx)
             if let to = c.assigneeID, to != before, let links, to != by?.id {
                 let from = by?.name ?? "Somebody"
                 try await StaffNotifications.tell(
@@ -222,11 +223,11 @@ public enum ConversationService {
                 throw CareError.invalid("handoff", "no staff member of this store has that email")
             }
             let now = storage.now()
-            if let text { try await Conversations.addMessage(.note, body: text, staffID: by.id, to: c, now: now, on: tx) }
+            if let text { try await ConversationThread.addMessage(.note, body: text, staffID: by.id, to: c, now: now, on: tx) }
             let before = c.assigneeID
             c.assigneeID = to
             c.updatedAt = now
-            try await CareRows.update(c, on: tx)
+            try await ConversationThread.update(c, on: tx)
             if to != before, to != by.id {
                 try await StaffNotifications.tell(
                     [to], .handoff, about: c, text: "\(by.name) handed “\(c.subject)” to you\(text.map { ": \($0.prefix(140))" } ?? ".")",
@@ -236,7 +237,7 @@ public enum ConversationService {
     }
 
     static func load(_ id: UUID, storeID: UUID, on sql: any SQLDatabase) async throws -> Conversation {
-        guard let c = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
+        guard let c = try await ConversationThread.loadForChange(on: sql, { $0.where("id", .equal, id).where("store_id", .equal, storeID) })
         else { throw CareError.notFound("conversation") }
         return c
     }
@@ -303,8 +304,8 @@ extension ConversationService {
             c.status = .open
             c.resolvedAt = nil
             c.updatedAt = now
-            try await CareRows.update(c, on: tx)
-            try await Conversations.addMessage(.system, body: "Reopened.", staffID: nil, to: c, now: now, on: tx)
+            try await ConversationThread.update(c, on: tx)
+            try await ConversationThread.addMessage(.system, body: "Reopened.", staffID: nil, to: c, now: now, on: tx)
         }
     }
 
@@ -316,7 +317,7 @@ extension ConversationService {
             let c = try await load(id, storeID: storeID, on: tx)
             edit(c)
             c.updatedAt = storage.now()
-            try await CareRows.update(c, on: tx)
+            try await ConversationThread.update(c, on: tx)
         }
     }
 }

@@ -10,13 +10,13 @@ enum CustomerReply {
         _ body: String, to c: Conversation, subject: CareSubject, opened: Bool = false, emailMessageID: String? = nil,
         links: CareLinks, now: Date, on sql: any SQLDatabase
     ) async throws -> ConversationMessage {
-        let m = try await Conversations.addMessage(.customer, body: body, staffID: nil, to: c, now: now, emailMessageID: emailMessageID, on: sql)
+        let m = try await ConversationThread.addMessage(.customer, body: body, staffID: nil, to: c, now: now, emailMessageID: emailMessageID, on: sql)
         c.status = .open
         c.resolvedAt = nil
         c.lastCustomerAt = now
         try await SLAClock.customerWrote(c, now: now, on: sql)
         c.updatedAt = now
-        try await CareRows.update(c, on: sql)
+        try await ConversationThread.update(c, on: sql)
         if let assignee = c.assigneeID {
             let who = subject.customer.name ?? subject.customer.email
             let preview = body.count > 140 ? String(body.prefix(140)) + "…" : body

@@ -196,8 +196,8 @@ public enum HelpRequests {
             {
                 subject = "Help with order \(ref)"
             }
-            let c = try Conversations.make(for: CareSubject(store: store, customer: customer), subject: subject, now: now)
-            try await Conversations.insert(c, customer: customer, now: now, on: sql)
+            let c = try ConversationThread.make(for: CareSubject(store: store, customer: customer), subject: subject, now: now)
+            try await ConversationThread.insert(c, customer: customer, now: now, on: sql)
             let careSubject = try await CareSubject.of(c, store: store, customer: customer, on: sql)
             _ = try await CustomerReply.record(
                 try row.decode(column: "message", as: String.self), to: c, subject: careSubject, opened: true, links: links, now: now, on: sql)

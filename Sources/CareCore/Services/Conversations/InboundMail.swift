@@ -148,7 +148,7 @@ public enum InboundMail {
             let now = storage.now()
             var conversation: Conversation?
             if let token {
-                conversation = try await Conversations.loadForChange(on: sql) { q in
+                conversation = try await ConversationThread.loadForChange(on: sql) { q in
                     let byToken = q.where("token", .equal, token)
                     return scopeStoreID.map { byToken.where("store_id", .equal, $0) } ?? byToken
                 }
@@ -164,7 +164,7 @@ public enum InboundMail {
                     WHERE \(storeClause)email_message_id IN \(SQLBind.group(references)) LIMIT 1
                     """
                 ).first()?.decode(column: "conversation_id", as: UUID.self)
-                if let known, let c = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, known) }) {
+                if let known, let c = try await ConversationThread.loadForChange(on: sql, { $0.where("id", .equal, known) }) {
                     conversation = try await ConversationMerge.kept(c, forUpdate: true, on: sql)
                 }
             }
@@ -200,7 +200,7 @@ public enum InboundMail {
             }
             if let c = conversation, mail.kind != .person {
                 // Kept where staff can read it ("away until Monday"); the conversation stays as it was.
-                let m = try await Conversations.addMessage(
+                let m = try await ConversationThread.addMessage(
                     .system, body: mail.automaticNote, staffID: nil, to: c, now: now, emailMessageID: inboundID, on: sql)
                 return .automatic(conversationID: c.id!, messageID: m.id!)
             }
@@ -217,7 +217,7 @@ public enum InboundMail {
                 store = s
             } else if case .store(let s) = scope {
                 store = s
-                customer = try await CatalogRows.customer(storeID: try s.requireID(), email: from, on: sql)
+                customer = try await Catalog.storedCustomer(storeID: try s.requireID(), email: from, on: sql)
             } else {
                 return .skipped(reason: "no CareLoop address in this mail names a conversation, and the installation's pipe opens none")
             }
@@ -234,10 +234,10 @@ public enum InboundMail {
             if let found = conversation {
                 c = found
             } else {
-                c = try Conversations.make(
+                c = try ConversationThread.make(
                     for: CareSubject(store: store, customer: customer),
                     subject: mailSubject ?? "Message from \(customer.name ?? customer.email)", now: now)
-                try await Conversations.insert(c, customer: customer, now: now, on: sql)
+                try await ConversationThread.insert(c, customer: customer, now: now, on: sql)
                 opened = true
             }
             let subject = try await CareSubject.of(c, store: store, customer: customer, on: sql)

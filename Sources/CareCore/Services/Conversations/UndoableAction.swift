@@ -115,7 +115,8 @@ public enum UndoActions {
                 guard status == OutboxStatus.pending.rawValue, locked.map({ $0 < now }) ?? true else { throw tooLate }
             }
             guard
-                let c = try await Conversations.loadForChange(on: sql, { $0.where("id", .equal, conversationID).where("store_id", .equal, storeID) })
+                let c = try await ConversationThread.loadForChange(
+                    on: sql, { $0.where("id", .equal, conversationID).where("store_id", .equal, storeID) })
             else { throw CareError.notFound("conversation") }
             // Only while nothing happened since: putting the conversation back would undo what came
             // after (a merge, another action, someone's message).
@@ -168,9 +169,9 @@ public enum UndoActions {
                 c.resolutionNote = nil
             }
             c.updatedAt = now
-            try await CareRows.update(c, on: sql)
+            try await ConversationThread.update(c, on: sql)
             let what = kind == "send" ? "Reply" : kind == "resolve" ? "Resolution" : "Reply and resolution"
-            try await Conversations.addMessage(.system, body: "\(what) undone before anything was sent.", staffID: nil, to: c, now: now, on: sql)
+            try await ConversationThread.addMessage(.system, body: "\(what) undone before anything was sent.", staffID: nil, to: c, now: now, on: sql)
             return Undone(draft: reply, kind: kind)
         }
     }

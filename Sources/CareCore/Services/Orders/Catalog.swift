@@ -10,7 +10,7 @@ public enum Catalog {
     static func product(
         _ ref: ProductRef, storeID: UUID, now: Date, nameField: String = "product.name", on sql: any SQLDatabase
     ) async throws -> Product {
-        if let found = try await findProduct(externalID: ref.externalID, storeID: storeID, on: sql) {
+        if let found = try await storedProduct(storeID: storeID, externalID: ref.externalID, on: sql) {
             // The shop's catalog is the authority on names and links: follow it when it changes.
             var changed = false
             if let name = ref.name, name != found.name {
@@ -31,7 +31,7 @@ public enum Catalog {
                     changed = true
                 }
             }
-            if changed { try await CatalogRows.updateDetails(found, on: sql) }
+            if changed { try await Catalog.updateDetails(found, on: sql) }
             return found
         }
         guard let name = ref.name else { throw CareError.invalid(nameField, "is required for a product new to this store") }
@@ -39,13 +39,9 @@ public enum Catalog {
             id: UUID(), storeID: storeID, externalID: ref.externalID, name: name,
             url: ref.url, imageURL: ref.imageURL, createdAt: now)
         (product.sku, product.gtin, product.mpn, product.brand) = (ref.sku, ref.gtin, ref.mpn, ref.brand)
-        try await CatalogRows.insert(product, on: sql)
+        try await Catalog.insert(product, on: sql)
         try await RatingSummaryCounter.createRow(for: try product.requireID(), storeID: storeID, on: sql)
         return product
-    }
-
-    static func findProduct(externalID: String, storeID: UUID, on sql: any SQLDatabase) async throws -> Product? {
-        try await CatalogRows.product(storeID: storeID, externalID: externalID, on: sql)
     }
 
     /// The customer with this email, and whether they were created just now (a new customer has no
@@ -56,15 +52,15 @@ public enum Catalog {
         // Most reviewers are new: try the insert first (one statement), look up only when they exist.
         let customer = Customer(storeID: storeID, email: email.value, name: name, createdAt: now)
         customer.id = UUID()
-        if try await CatalogRows.insertIfNew(customer, on: sql) {
+        if try await Catalog.insertIfNew(customer, on: sql) {
             return (customer, true)
         }
-        guard let found = try await CatalogRows.customer(storeID: storeID, email: email.value, on: sql) else {
+        guard let found = try await Catalog.storedCustomer(storeID: storeID, email: email.value, on: sql) else {
             throw CareError.customerRace(message: "the customer changed while being saved; try again")
         }
         if found.name == nil, let name {
             found.name = name
-            try await CatalogRows.setName(found, on: sql)
+            try await Catalog.setName(found, on: sql)
         }
         return (found, false)
     }

@@ -172,7 +172,7 @@ public enum Outbox {
                 job.nextAttemptAt = Outbox.waiting
             }
         }
-        try await CareRows.insert(job, on: sql)
+        try await sql.insert(job, into: OutboxJob.table)
         WriteEffects.noteQueuedDelivery()
     }
 

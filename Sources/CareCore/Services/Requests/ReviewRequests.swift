@@ -261,13 +261,13 @@ extension ReviewRequests {
         else { throw CareError.notFound("request") }
         var opened = false
         let c: Conversation
-        if let id = r.conversationID, let existing = try await Conversations.loadForChange(on: tx, { $0.where("id", .equal, id) }) {
+        if let id = r.conversationID, let existing = try await ConversationThread.loadForChange(on: tx, { $0.where("id", .equal, id) }) {
             // Merged since: the message belongs to the conversation it was merged into.
             c = try await ConversationMerge.kept(existing, forUpdate: true, on: tx)
         } else {
-            c = try Conversations.make(
+            c = try ConversationThread.make(
                 for: CareSubject(store: store, customer: customer), subject: "Help with order \(order.externalID)", now: now)
-            try await Conversations.insert(c, customer: customer, now: now, on: tx)
+            try await ConversationThread.insert(c, customer: customer, now: now, on: tx)
             opened = true
         }
         let subject = try await CareSubject.of(c, store: store, customer: customer, on: tx)

@@ -24,7 +24,7 @@ public enum ReviewIngest {
             let now = storage.now()
             let product: Product
             if input.mustBeKnownProduct {
-                guard let found = try await Catalog.findProduct(externalID: input.product.externalID, storeID: storeID, on: tx)
+                guard let found = try await Catalog.storedProduct(storeID: storeID, externalID: input.product.externalID, on: tx)
                 else { throw CareError.notFound("product") }
                 product = found
             } else {
@@ -47,7 +47,7 @@ public enum ReviewIngest {
                 : try await verifyingOrderID(
                     orderExternalID: input.orderExternalID, customerID: customerID, productID: productID,
                     storeID: storeID, on: tx)
-            let earlier = isNewCustomer ? [] : try await CatalogRows.recentTexts(customerID: customerID, on: tx)
+            let earlier = isNewCustomer ? [] : try await Catalog.recentTexts(customerID: customerID, on: tx)
             let decision = moderation.decide(ReviewContent(title: input.title, body: input.body, earlierTextsBySameCustomer: earlier))
 
             let review = Review()
@@ -73,7 +73,7 @@ public enum ReviewIngest {
                 review.statusReason = reason
                 review.publishAfter = now.addingTimeInterval(TimeInterval(holdHours) * 3600)
             }
-            try await CatalogRows.insert(review, on: tx)
+            try await Catalog.insert(review, on: tx)
             if review.status == .published {
                 try await RatingSummaryCounter.add(input.rating, productID: productID, storeID: storeID, writtenAt: now, on: tx)
             }

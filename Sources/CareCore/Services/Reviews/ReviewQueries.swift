@@ -83,8 +83,12 @@ public enum ReviewQueries {
     /// One product's published reviews, newest first, with the summary of all of them. Two queries:
     /// the store, product and summary together, then the page with its replies.
     public static func publicPage(storeSlug: String, productExternalID: String, page: Page, on db: any Database) async throws -> PublicPage {
-        // A slug no store can have (a NUL byte, which PostgreSQL refuses outright) is simply not found.
+        // A slug or id no store can have (a NUL byte, which PostgreSQL refuses outright) is simply not found.
         guard (try? StoreService.validateSlug(storeSlug)) != nil else { throw CareError.notFound("store") }
+        guard isPossibleExternalID(productExternalID) else {
+            guard try await StoreService.store(slug: storeSlug, on: db) != nil else { throw CareError.notFound("store") }
+            throw CareError.notFound("product")
+        }
         guard
             let row = try await db.sql.raw(
                 """
@@ -126,6 +130,12 @@ public enum ReviewQueries {
         return PublicPage(product: product, summary: summary, reviews: reviews)
     }
 
+    /// Whether a product id from a URL could be stored at all: no NUL (PostgreSQL refuses it in any
+    /// text) and no longer than the longest id a review or order may carry.
+    static func isPossibleExternalID(_ id: String) -> Bool {
+        id.utf8.count <= ReviewSubmission.limits.externalID * 4 && !id.utf8.contains(0)
+    }
+
     /// Most products one summaries request may name (a category page's product cards).
     public static let maxSummaries = 50
 
@@ -133,6 +143,7 @@ public enum ReviewQueries {
     /// category page. Unknown ids are left out; a store that does not exist is 404.
     public static func summaries(storeSlug: String, externalIDs: [String], on db: any Database) async throws -> [(String, RatingSummary)] {
         guard let store = try await StoreService.store(slug: storeSlug, on: db) else { throw CareError.notFound("store") }
+        let externalIDs = externalIDs.filter(isPossibleExternalID)
         guard !externalIDs.isEmpty else { return [] }
         let rows = try await db.sql.raw(
             """
@@ -243,7 +254,7 @@ public enum ReviewQueries {
     {
         var productID: UUID?
         if let externalID = filter.productExternalID {
-            guard let product = try await CatalogRows.product(storeID: storeID, externalID: externalID, on: db.sql) else { return nil }
+            guard let product = try await Catalog.storedProduct(storeID: storeID, externalID: externalID, on: db.sql) else { return nil }
             productID = product.id
         }
         let productFilter = productID

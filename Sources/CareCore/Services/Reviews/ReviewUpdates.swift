@@ -41,7 +41,7 @@ public enum ReviewUpdates {
                 ReviewEdit(
                     storeID: storeID, reviewID: reviewID, previousRating: review.rating,
                     previousTitle: review.title, previousBody: review.body, editedAt: now))
-            let earlier = try await CatalogRows.recentTexts(customerID: review.customerID, excluding: reviewID, on: sql)
+            let earlier = try await Catalog.recentTexts(customerID: review.customerID, excluding: reviewID, on: sql)
             let decision = moderation.decide(ReviewContent(title: title, body: body, earlierTextsBySameCustomer: earlier))
             let wasPublished = review.status == .published
             if review.originalRating == nil { review.originalRating = previous }
@@ -72,12 +72,12 @@ public enum ReviewUpdates {
             }
 
             let product = try await sql.first(Product.self, { $0.where("id", .equal, review.productID) })
-            let conversation = try await Conversations.loadForChange(on: sql) {
+            let conversation = try await ConversationThread.loadForChange(on: sql) {
                 $0.where("review_id", .equal, reviewID).orderBy("created_at", .descending).limit(1)
             }
             if let conversation {
                 let stars = { (n: Int) in "\(n)★" }
-                try await Conversations.addMessage(
+                try await ConversationThread.addMessage(
                     .system, body: "The customer updated their review: \(stars(previous)) → \(stars(rating.stars)).",
                     staffID: nil, to: conversation, now: now, on: sql)
             }

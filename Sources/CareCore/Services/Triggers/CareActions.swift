@@ -42,7 +42,7 @@ enum CareActions {
             let text = Template.render(
                 CareLanguage.localized(template, to: language), values: values(s, links, now: now),
                 firstNameFallback: CareLanguage.firstNameFallback(language))
-            let (m, email) = Conversations.stageStaffMessage(
+            let (m, email) = ConversationThread.stageStaffMessage(
                 text, staffID: nil,
                 in: c, now: now, sentAt: written.addingTimeInterval(Double(w.messages.count) / 1000),
                 countsAsResponse: false)
@@ -58,7 +58,7 @@ enum CareActions {
                 let spoken = try await language()
                 if s.conversation == nil {
                     let line = CareLanguage.localizedLine(subject ?? "About your review [de] Zu Ihrer Bewertung", to: spoken)
-                    let c = try Conversations.make(for: s, subject: Template.render(line, values: values(s, links, now: now)), now: now)
+                    let c = try ConversationThread.make(for: s, subject: Template.render(line, values: values(s, links, now: now)), now: now)
                     s.conversation = c
                     w.newConversation = c
                     raised.append(.conversationOpened)
@@ -70,7 +70,7 @@ enum CareActions {
             case .addNote(let template):
                 guard let c = s.conversation else { continue }
                 w.messages.append(
-                    Conversations.makeMessage(
+                    ConversationThread.makeMessage(
                         .note, body: Template.render(template, values: values(s, links, now: now)), staffID: nil,
                         to: c, now: written.addingTimeInterval(Double(w.messages.count) / 1000)))
             case .assign(let to):
@@ -99,20 +99,20 @@ enum CareActions {
                 try await Webhooks.enqueue(.triggerFired, data: triggerFired(name: triggerName, s), storeID: storeID, now: now, on: sql)
             case .resolve(let note):
                 guard let c = s.conversation, c.status != .resolved else { continue }
-                try await Conversations.markResolved(c, note: note, customer: s.customer, now: now, on: sql)
+                try await ConversationThread.markResolved(c, note: note, customer: s.customer, now: now, on: sql)
                 w.conversationChanged = true
                 raised.append(.conversationResolved)
             }
         }
 
         if let c = w.newConversation {
-            try await Conversations.insert(c, customer: s.customer, now: now, on: sql)
+            try await ConversationThread.insert(c, customer: s.customer, now: now, on: sql)
             try await StaffNotifications.conversationOpened(c, subject: s, links: links, now: now, on: sql)
         } else if w.conversationChanged, let c = s.conversation {
             c.updatedAt = now
-            try await CareRows.update(c, on: sql)
+            try await ConversationThread.update(c, on: sql)
         }
-        for m in w.messages { try await Conversations.insert(m, now: now, on: sql) }
+        for m in w.messages { try await ConversationThread.insert(m, now: now, on: sql) }
         for payload in w.outbox { try await Outbox.enqueue(payload, storeID: storeID, now: now, on: sql) }
         for payload in w.customerMail {
             if let held = try await Outbox.enqueueAutomatic(
@@ -120,7 +120,7 @@ enum CareActions {
                 let c = s.conversation
             {
                 // The message stays in the conversation (and on the customer's page); staff see why no mail went.
-                try await Conversations.addMessage(.system, body: held, staffID: nil, to: c, now: now.addingTimeInterval(0.01), on: sql)
+                try await ConversationThread.addMessage(.system, body: held, staffID: nil, to: c, now: now.addingTimeInterval(0.01), on: sql)
             }
         }
         return (s, raised)

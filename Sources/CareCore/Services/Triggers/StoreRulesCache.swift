@@ -29,6 +29,12 @@ public final class StoreRulesCache: Sendable {
     /// Bounds memory when very many stores are active: past it the cache starts over.
     static let maxEntries = 20_000
     private let state = NIOLockedValueBox(State())
+    /// Parsed trigger definitions and compiled patterns, by their text: never stale, so kept across
+    /// invalidations; bounded (patterns come from stores' rules, at most 20 a store).
+    private let parsed = NIOLockedValueBox<[String: TriggerDefinition]>([:])
+    private let compiled = NIOLockedValueBox<[String: LinearPattern]>([:])
+    static let maxParsed = 5_000
+    static let maxCompiled = 2_000
 
     public init(maxAge: TimeInterval = 2) {
         self.maxAge = maxAge
@@ -69,6 +75,28 @@ public final class StoreRulesCache: Sendable {
                 for event in TriggerEvent.allCases { s.triggers.removeValue(forKey: TriggerKey(store: store, event: event)) }
             }
         }
+    }
+
+    /// A trigger's definition parsed from its stored JSON, once.
+    func definition(_ json: String) -> TriggerDefinition? {
+        if let hit = parsed.withLockedValue({ $0[json] }) { return hit }
+        guard let d = try? TriggerJSON.parse(Data(json.utf8)) else { return nil }
+        parsed.withLockedValue { all in
+            if all.count >= Self.maxParsed { all.removeAll() }
+            all[json] = d
+        }
+        return d
+    }
+
+    /// A rule's pattern compiled once, not on every review.
+    func pattern(_ source: String) -> LinearPattern? {
+        if let hit = compiled.withLockedValue({ $0[source] }) { return hit }
+        guard let p = try? LinearPattern(source) else { return nil }
+        compiled.withLockedValue { all in
+            if all.count >= Self.maxCompiled { all.removeAll() }
+            all[source] = p
+        }
+        return p
     }
 
     private func fresh<T: Sendable>(_ entry: Entry<T>, now: Date) -> T? {

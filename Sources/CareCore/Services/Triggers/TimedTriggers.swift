@@ -36,7 +36,9 @@ public enum TimedTriggers {
         ).all()
         var fired = 0
         for row in rows {
-            guard let d = TriggerCache.definition(try row.decode(column: "definition", as: String.self)), let minutes = d.afterMinutes else {
+            guard let d = TriggerCache.definition(try row.decode(column: "definition", as: String.self), rules: storage.rules),
+                let minutes = d.afterMinutes
+            else {
                 continue
             }
             let due = Due(
@@ -84,7 +86,7 @@ public enum TimedTriggers {
         let key = d.oncePerSubject ? conversationID : episodeKey(conversationID, since: silentSince)
         return try await storage.write(on: db) { tx -> Bool in
             // Re-read in the transaction: a reply may have arrived since the scan.
-            guard let c = try await Conversations.loadForChange(on: tx, { $0.where("id", .equal, conversationID) }),
+            guard let c = try await ConversationThread.loadForChange(on: tx, { $0.where("id", .equal, conversationID) }),
                 c.status == (d.event == .conversationUnanswered ? .open : .waiting),
                 let subject = try await CareSubject.of(c, on: tx)
             else { return false }

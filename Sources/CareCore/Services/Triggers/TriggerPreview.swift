@@ -18,9 +18,12 @@ public enum TriggerPreview {
 
     /// Pattern conditions read whole texts: evaluated on the thread pool, never on the cooperative
     /// threads that answer every other request.
-    static func matches(_ trigger: TriggerDefinition, _ facts: TriggerFacts) async throws -> Bool {
+    /// `patterns` holds the trigger's compiled patterns for the whole preview (compiled once, not per subject).
+    static func matches(_ trigger: TriggerDefinition, _ facts: TriggerFacts, patterns: StoreRulesCache) async throws -> Bool {
         guard trigger.conditions.patternCount > 0 else { return trigger.conditions.matches(facts) }
-        return try await NIOThreadPool.singleton.runIfActive { trigger.conditions.matches(facts) }
+        return try await NIOThreadPool.singleton.runIfActive {
+            WriteEffects.$current.withValue(WriteEffects(rules: patterns)) { trigger.conditions.matches(facts) }
+        }
     }
 
     public static func run(_ trigger: TriggerDefinition, storeID: UUID, now: Date, limit: Int = 50, on db: any Database) async throws -> [Row] {
@@ -28,6 +31,7 @@ public enum TriggerPreview {
         guard let store = try await Store.query(on: db).filter(\.$id == storeID).first()
         else { throw CareError.notFound("store") }
         var rows: [Row] = []
+        let patterns = StoreRulesCache(maxAge: 0)
         if trigger.event == .reviewCreated || trigger.event == .reviewUpdated {
             let reviews = try await Review.query(on: db).filter(\.$storeID == storeID).sort(\.$createdAt, .descending).limit(limit).all()
             let customers = try await ReviewQueries.byID(Customer.self, ids: Set(reviews.map(\.customerID)), on: db)
@@ -40,7 +44,7 @@ public enum TriggerPreview {
                 rows.append(
                     Row(
                         reviewID: r.id, conversationID: nil, customer: customer.name ?? customer.email, stars: r.rating,
-                        text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: try await matches(trigger, facts)))
+                        text: Inbox.firstLine(r.title ?? r.body ?? ""), wouldFire: try await matches(trigger, facts, patterns: patterns)))
             }
         } else {
             let conversations = try await Conversation.query(on: db).filter(\.$storeID == storeID).sort(\.$createdAt, .descending).limit(limit).all()
@@ -52,7 +56,7 @@ public enum TriggerPreview {
                 rows.append(
                     Row(
                         reviewID: c.reviewID, conversationID: c.id, customer: customer.name ?? customer.email, stars: nil,
-                        text: Inbox.firstLine(c.subject), wouldFire: try await matches(trigger, facts)))
+                        text: Inbox.firstLine(c.subject), wouldFire: try await matches(trigger, facts, patterns: patterns)))
             }
         }
         return rows

@@ -49,7 +49,7 @@ public enum TriggerRunner {
         if let cached = cache?.triggers(storeID: storeID, event: event) {
             stored = cached
         } else {
-            stored = try await CareRows.triggers(storeID: storeID, event: event, on: sql)
+            stored = try await triggers(storeID: storeID, event: event, on: sql)
             cache?.put(triggers: stored, storeID: storeID, event: event)
         }
         guard !stored.isEmpty else { return subject }
@@ -65,7 +65,7 @@ public enum TriggerRunner {
             guard trigger.conditions.matches(facts!) else { continue }
             // review.created and conversation.opened happen once per subject by nature: no guard row needed.
             if trigger.oncePerSubject, !event.happensOncePerSubject, let subjectID = subject.subjectID {
-                guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: subjectID, storeID: storeID, at: now, on: sql)
+                guard try await recordFiring(triggerID: triggerID, subjectID: subjectID, storeID: storeID, at: now, on: sql)
                 else { continue }
             }
             try await TriggerActivity.count(triggerID: triggerID, storeID: storeID, now: now, on: sql)
@@ -91,12 +91,37 @@ public enum TriggerRunner {
         let storeID = try subject.store.requireID()
         let facts = try await Facts.collect(for: subject, needing: trigger, now: now, on: sql)
         guard trigger.conditions.matches(facts) else { return false }
-        guard try await CareRows.recordFiring(triggerID: triggerID, subjectID: guardKey, storeID: storeID, at: now, on: sql) else { return false }
+        guard try await recordFiring(triggerID: triggerID, subjectID: guardKey, storeID: storeID, at: now, on: sql) else { return false }
         try await TriggerActivity.count(triggerID: triggerID, storeID: storeID, now: now, on: sql)
         var (s, raised) = try await CareActions.run(trigger.actions, of: trigger.name, on: subject, links: links, now: now, sql: sql)
         for next in raised {
             s = try await fire(next, subject: s, links: links, now: now, excluding: [triggerID], depth: 1, on: sql)
         }
         return true
+    }
+}
+
+extension TriggerRunner {
+    /// Records that a trigger fired for a subject; false when it already had (the once-per-subject guard).
+    static func recordFiring(triggerID: UUID, subjectID: UUID, storeID: UUID, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
+        let rows = try await sql.raw(
+            """
+            INSERT INTO trigger_firings (id, store_id, trigger_id, subject_id, fired_at)
+            VALUES (\(bind: UUID()), \(bind: storeID), \(bind: triggerID), \(bind: subjectID), \(bind: now))
+            ON CONFLICT (trigger_id, subject_id) DO NOTHING RETURNING id
+            """
+        ).all()
+        return !rows.isEmpty
+    }
+
+    /// The store's enabled triggers for an event, in order: (id, definition JSON).
+    static func triggers(storeID: UUID, event: TriggerEvent, on sql: any SQLDatabase) async throws -> [(UUID, String)] {
+        try await sql.raw(
+            """
+            SELECT id, definition FROM triggers
+            WHERE store_id = \(bind: storeID) AND event = \(bind: event.rawValue) AND enabled = \(bind: true)
+            ORDER BY position, created_at
+            """
+        ).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "definition", as: String.self)) }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 
 /// A tree of conditions: `{"all": [...]}`, `{"any": [...]}`, `{"not": {...}}` or a comparison
 /// `{"attribute": "review.rating", "op": "lte", "value": 2}`. An empty `all` is always true.
@@ -36,7 +35,7 @@ public indirect enum TriggerCondition: Sendable, Equatable {
         case (.contains, .list(let tags), _): return tags.contains { equal($0, value) }
         case (.matches, .string(let a), .string(let pattern)):
             // Linear time whatever the pattern: rules run inside every store's write path.
-            return LinearPatternCache.pattern(pattern)?.matches(in: a) ?? false
+            return TriggerCache.pattern(pattern)?.matches(in: a) ?? false
         default: return false
         }
     }
@@ -51,19 +50,3 @@ public indirect enum TriggerCondition: Sendable, Equatable {
 
 /// The facts about one event's subject: attribute name → value.
 public typealias TriggerFacts = [TriggerAttribute: TriggerValue]
-
-/// Compiled patterns, so a rule's pattern is compiled once, not on every review. Bounded: patterns come
-/// from stores' rules (at most 20 a store).
-enum LinearPatternCache {
-    private static let compiled = NIOLockedValueBox<[String: LinearPattern]>([:])
-
-    static func pattern(_ source: String) -> LinearPattern? {
-        if let hit = compiled.withLockedValue({ $0[source] }) { return hit }
-        guard let p = try? LinearPattern(source) else { return nil }
-        compiled.withLockedValue { all in
-            if all.count >= 2_000 { all.removeAll() }
-            all[source] = p
-        }
-        return p
-    }
-}

@@ -2,9 +2,10 @@ import FluentKit
 import Foundation
 import SQLKit
 
-/// Opening conversations and adding to them. Every message to the customer queues its email in the
-/// same transaction.
-public enum Conversations {
+/// A conversation's thread: opening a conversation and adding messages to it. Every message to the
+/// customer queues its email in the same transaction. (What staff do with conversations is
+/// `ConversationService`.)
+public enum ConversationThread {
     /// A new conversation, not yet stored.
     static func make(for s: CareSubject, subject: String, now: Date) throws -> Conversation {
         let c = Conversation()
@@ -47,7 +48,7 @@ public enum Conversations {
             try await Outbox.enqueue(email, storeID: c.storeID, now: now, conversationID: c.id, on: sql)
         }
         c.updatedAt = now
-        try await CareRows.update(c, on: sql)
+        try await ConversationThread.update(c, on: sql)
         return m
     }
 
@@ -80,13 +81,13 @@ public enum Conversations {
 
     /// Stores a new conversation and tells the store's webhooks it opened.
     static func insert(_ c: Conversation, customer: Customer, now: Date, on sql: any SQLDatabase) async throws {
-        try await CareRows.insert(c, on: sql)
+        try await insertRow(c, on: sql)
         try await Webhooks.enqueue(.conversationOpened, data: WebhookData.conversation(c, customer: customer), storeID: c.storeID, now: now, on: sql)
     }
 
     /// Stores a new message and tells the store's webhooks.
     static func insert(_ m: ConversationMessage, now: Date, on sql: any SQLDatabase) async throws {
-        try await CareRows.insert(m, on: sql)
+        try await insertRow(m, on: sql)
         try await Webhooks.enqueue(.conversationMessageCreated, data: WebhookData.message(m), storeID: m.storeID, now: now, on: sql)
     }
 
@@ -121,5 +122,21 @@ public enum Conversations {
             m.heldUntil = action.held
         }
         return m
+    }
+}
+
+extension ConversationThread {
+    /// The rows, through their `RowTable` descriptions.
+    static func insertRow(_ c: Conversation, on sql: any SQLDatabase) async throws {
+        try await sql.insert(c, into: Conversation.table)
+    }
+
+    /// Writes every changeable field of a conversation back.
+    static func update(_ c: Conversation, on sql: any SQLDatabase) async throws {
+        try await sql.update(c, in: Conversation.table)
+    }
+
+    static func insertRow(_ m: ConversationMessage, on sql: any SQLDatabase) async throws {
+        try await sql.insert(m, into: ConversationMessage.table)
     }
 }

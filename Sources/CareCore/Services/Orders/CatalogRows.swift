@@ -5,8 +5,8 @@ import SQLKit
 
 /// The rows every review touches (products, customers, reviews), through their `RowTable`
 /// descriptions: on the path a review takes in, Fluent's reflection would cost more than the SQL.
-enum CatalogRows {
-    static func product(storeID: UUID, externalID: String, on sql: any SQLDatabase) async throws -> Product? {
+extension Catalog {
+    static func storedProduct(storeID: UUID, externalID: String, on sql: any SQLDatabase) async throws -> Product? {
         try await sql.rows(Product.table) { $0.where("store_id", .equal, storeID).where("external_id", .equal, externalID) }.first
     }
 
@@ -18,7 +18,7 @@ enum CatalogRows {
         try await sql.update(p, in: Product.table, only: [\.$name, \.$url, \.$imageURL, \.$sku, \.$gtin, \.$mpn, \.$brand])
     }
 
-    static func customer(storeID: UUID, email: String, on sql: any SQLDatabase) async throws -> Customer? {
+    static func storedCustomer(storeID: UUID, email: String, on sql: any SQLDatabase) async throws -> Customer? {
         try await sql.rows(Customer.table) { $0.where("store_id", .equal, storeID).where("email", .equal, email) }.first
     }
 
