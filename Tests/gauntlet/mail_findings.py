@@ -689,54 +689,56 @@ def hostile_parts():
 
 @check(12, "a body trickled a byte at a time does not hold the store's inbound slots")
 def trickled_bodies():
+    # Two uploads that trickle a byte every 2 s take the store's two slots. Each must be cut at the
+    # reading deadline (8 s: answered 408, which only a request holding a slot can be), and a real
+    # reply then goes through. Nothing else is sent while they are read: a reply racing the second
+    # upload for its slot (on a busy machine) would make the second upload a 429, a verdict about
+    # the machine's speed rather than the server. Without the deadline the uploads are never answered.
     with Server("trickle") as s:
         c = unhappy(s, "patient@example.com")
         secret = inbound_secret(s)
-        held = []
-        for _ in range(2):
-            sock = socket.create_connection(("127.0.0.1", s.port))
-            sock.sendall((f"POST /api/v1/inbound-email HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\n"
-                          "Content-Type: message/rfc822\r\nContent-Length: 10000000\r\n\r\nFrom: a").encode())
-            held.append(sock)
-        stop = threading.Event()
-        def trickle():
-            while not stop.wait(2):
+        answers = []
+        for _ in range(3):
+            held = []
+            for _ in range(2):
+                sock = socket.create_connection(("127.0.0.1", s.port))
+                sock.sendall((f"POST /api/v1/inbound-email HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\n"
+                              "Content-Type: message/rfc822\r\nContent-Length: 10000000\r\n\r\nFrom: a").encode())
+                held.append(sock)
+            stop = threading.Event()
+            def trickle():
+                while not stop.wait(2):
+                    for sock in held:
+                        try:
+                            sock.sendall(b"x")
+                        except OSError:
+                            pass
+            threading.Thread(target=trickle, daemon=True).start()
+            try:
+                answers = []
                 for sock in held:
+                    sock.settimeout(40)
                     try:
-                        sock.sendall(b"x")
+                        answers.append(sock.recv(64).split(b"\r\n")[0].decode())
                     except OSError:
-                        pass
-        threading.Thread(target=trickle, daemon=True).start()
-        try:
-            # First the two uploads hold the store's two slots (a real reply is told to wait)...
-            busy = False
-            for _ in range(30):
-                status, _ = post_mail(s.port, secret, customer_reply(c, "patient@example.com", f"Too early {time.time()}"))
-                if status == 429:
-                    busy = True
-                    break
-                time.sleep(0.1)
-            if not busy:
-                return False, f"the two trickling uploads never held the slots (a reply answered {status})"
-            # ...then, past the reading deadline (8 s), they are free again.
-            deadline = time.time() + 20
-            status = 0
-            while time.time() < deadline:
-                status, _ = post_mail(s.port, secret, customer_reply(c, "patient@example.com", f"Are you there? {time.time()}"))
-                if status == 201:
-                    break
-                time.sleep(1)
-            answers = []
-            for sock in held:
-                sock.settimeout(2)
-                try:
-                    answers.append(sock.recv(64).split(b"\r\n")[0].decode())
-                except OSError:
-                    answers.append("nothing")
-        finally:
-            stop.set()
-            for sock in held:
-                sock.close()
+                        answers.append("nothing within 40 s")
+            finally:
+                stop.set()
+                for sock in held:
+                    sock.close()
+            # A 429 means something else still held a slot (the last attempt's upload not yet let go):
+            # try again, three times at most.
+            if not any(" 429 " in a for a in answers):
+                break
+        if answers != ["HTTP/1.1 408 Request Timeout"] * 2:
+            return False, f"the trickling uploads were answered {answers}, not cut at the reading deadline"
+        deadline = time.time() + 20
+        status = 0
+        while time.time() < deadline:
+            status, _ = post_mail(s.port, secret, customer_reply(c, "patient@example.com", f"Are you there? {time.time()}"))
+            if status == 201:
+                break
+            time.sleep(1)
         return status == 201, f"the trickling uploads were answered {answers}; a real reply afterwards {status}"
 
 
