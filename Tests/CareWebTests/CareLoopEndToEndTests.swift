@@ -73,8 +73,7 @@ final class CareLoopEndToEndTests: XCTestCase {
         XCTAssertTrue(pageView.text.contains("Your review of Gooseneck Kettle"), "the page offers the review update")
 
         // act: the staff reply
-        let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
-        let conversationID = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+        let conversationID = try unwrapped(try await server.conversations(key: key).first?.id)
         _ = try await server.send(
             .POST, "/api/v1/conversations/\(conversationID)/messages", key: key,
             json: ["body": "So sorry. A new lid is on its way today."])
@@ -95,14 +94,14 @@ final class CareLoopEndToEndTests: XCTestCase {
         // check: the same conversation, quote stripped
         XCTAssertEqual(posted.status, .created, posted.text)
         XCTAssertEqual(try posted.json["conversation_id"] as? String, conversationID)
-        let thread = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json
-        XCTAssertEqual((thread["messages"] as? [[String: Any]])?.last?["body"] as? String, "Thank you, the new lid fits.")
+        let thread = try await server.conversation(conversationID, key: key)
+        XCTAssertEqual(thread.messages?.last?.body, "Thank you, the new lid fits.")
 
         // act: resolve
         let resolved = try await server.send(
             .POST, "/api/v1/conversations/\(conversationID)/resolve", key: key,
             json: ["resolution_note": "Replacement lid sent"])
-        XCTAssertEqual(try resolved.json["status"] as? String, "resolved")
+        XCTAssertEqual(try resolved.decoded(API.Conversation.self).status, "resolved")
         // check: one invitation to update the review, if they wish, offering nothing for it
         let invitation = try await sink.waitFor(3, to: grace)[2]
         let invitationText = try XCTUnwrap(invitation["text"] as? String)
@@ -121,16 +120,16 @@ final class CareLoopEndToEndTests: XCTestCase {
         XCTAssertEqual(update.status, .seeOther, update.text)
 
         // check: the review keeps its history, the summary counts it at 4★, recovery is counted
-        let review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).json
-        XCTAssertEqual(review["rating"] as? Int, 4)
-        XCTAssertEqual(review["status"] as? String, "published")
-        let history = try XCTUnwrap(review["history"] as? [[String: Any]])
-        XCTAssertEqual(history.map { $0["previous_rating"] as? Int }, [1])
-        XCTAssertEqual(history.first?["previous_body"] as? String, "The lid leaks.")
+        let review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).decoded(API.Review.self)
+        XCTAssertEqual(review.rating, 4)
+        XCTAssertEqual(review.status, "published")
+        let history = try XCTUnwrap(review.history)
+        XCTAssertEqual(history.map(\.previousRating), [1])
+        XCTAssertEqual(history.first?.previousBody, "The lid leaks.")
         let summary = try await server.publicSummary(store.slug, "kettle")
-        XCTAssertEqual(summary["count"] as? Int, 1)
-        XCTAssertEqual((summary["distribution"] as? [String: Int])?["4"], 1)
-        XCTAssertEqual((summary["distribution"] as? [String: Int])?["1"], 0)
+        XCTAssertEqual(summary.count, 1)
+        XCTAssertEqual(summary.distribution["4"], 1)
+        XCTAssertEqual(summary.distribution["1"], 0)
         let recovery = try await server.send(.GET, "/api/v1/reports/recovery", key: key).json
         XCTAssertEqual(recovery["cared_for"] as? Int, 1)
         XCTAssertEqual(recovery["recovered"] as? Int, 1)

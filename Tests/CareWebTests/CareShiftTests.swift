@@ -19,8 +19,7 @@ final class CareShiftTests: XCTestCase {
                     body: "Problem number \(i)"))
             XCTAssertEqual(r.status, .created, r.text)
         }
-        let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-        return ((list["conversations"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+        return try await server.conversations(key: key).map(\.id)
     }
 
     func location(_ r: TestServer.Reply) -> String { r.headers.first(name: .location) ?? "" }

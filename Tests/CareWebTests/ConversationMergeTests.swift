@@ -8,8 +8,8 @@ import XCTest
 /// One customer, two conversations about one problem: a person merges them, and whatever the
 /// customer does through the merged one (its page, its reply address) lands in the kept one.
 final class ConversationMergeTests: XCTestCase {
-    func messages(_ server: TestServer, _ key: String, _ id: UUID) async throws -> [[String: Any]] {
-        (try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json["messages"] as? [[String: Any]]) ?? []
+    func messages(_ server: TestServer, _ key: String, _ id: UUID) async throws -> [API.Message] {
+        try await server.conversation(id.uuidString, key: key).messages ?? []
     }
 
     func testMergingMovesTheThreadAndTheMergedLinksLeadToTheKeptOne() async throws {
@@ -41,9 +41,9 @@ final class ConversationMergeTests: XCTestCase {
             XCTAssertEqual(merged.status, .seeOther, merged.text)
             let kept = try await messages(server, key, into.id!)
             XCTAssertEqual(kept.count, before + 1)
-            XCTAssertTrue(kept.contains { $0["body"] as? String == "Also the lid." })
-            XCTAssertTrue(kept.contains { ($0["body"] as? String)?.contains("merged “") == true }, "\(kept)")
-            let dates = kept.compactMap { $0["created_at"] as? String }
+            XCTAssertTrue(kept.contains { $0.body == "Also the lid." })
+            XCTAssertTrue(kept.contains { $0.body.contains("merged “") }, "\(kept)")
+            let dates = kept.map(\.createdAt)
             XCTAssertEqual(dates, dates.sorted())
             let keptRow = try await Conversation.find(into.id!, on: server.app.db)
             XCTAssertEqual(keptRow?.status, .open)
@@ -58,7 +58,7 @@ final class ConversationMergeTests: XCTestCase {
             XCTAssertTrue(customerPage.text.contains("Also the lid."), customerPage.text)
             _ = try await server.send(.POST, fromToken, raw: Data("body=Any+news%3F".utf8), contentType: "application/x-www-form-urlencoded")
             let afterPage = try await messages(server, key, into.id!)
-            XCTAssertEqual(afterPage.last?["body"] as? String, "Any news?")
+            XCTAssertEqual(afterPage.last?.body, "Any news?")
             // and so does a reply to the merged one's email address
             let inbound = try await server.send(.GET, "/api/v1/settings/inbound-email", key: key).json
             let secret = try XCTUnwrap(inbound["secret"] as? String)
@@ -68,7 +68,7 @@ final class ConversationMergeTests: XCTestCase {
                 .POST, "/api/v1/inbound-email", raw: Data(raw.utf8), contentType: "message/rfc822", headers: ["Authorization": "Bearer \(secret)"])
             XCTAssertEqual(mailed.status, .created, mailed.text)
             let afterMail = try await messages(server, key, into.id!)
-            XCTAssertEqual(afterMail.last?["body"] as? String, "By mail now.")
+            XCTAssertEqual(afterMail.last?.body, "By mail now.")
 
             // bad input: another customer's conversation, itself, merged twice, another store's, junk
             for (what, id, status) in [

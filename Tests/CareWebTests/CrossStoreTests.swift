@@ -56,9 +56,9 @@ final class CrossStoreTests: XCTestCase {
             let bNow = try await server.send(.GET, "/api/v1/reviews/\(bID)", key: keyB).json
             XCTAssertEqual(bNow["status"] as? String, "published")
             XCTAssertTrue(bNow["reply"] is NSNull)
-            let bPublic = try await server.send(.GET, "/api/v1/public/stores/\(storeB.slug)/products/shared/reviews").json
-            XCTAssertEqual((bPublic["summary"] as? [String: Any])?["count"] as? Int, 1)
-            XCTAssertEqual((bPublic["summary"] as? [String: Any])?["average"] as? Double, 2.0)
+            let bSummary = try await server.publicSummary(storeB.slug, "shared")
+            XCTAssertEqual(bSummary.count, 1)
+            XCTAssertEqual(bSummary.average, 2.0)
         }
     }
 }

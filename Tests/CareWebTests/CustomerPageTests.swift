@@ -15,10 +15,8 @@ final class CustomerPageTests: XCTestCase {
                 json: reviewJSON(
                     email: "xss-\(server.backend)@example.com", name: "<script>alert(1)</script> Smith", rating: 1,
                     body: "<img src=x onerror=alert(2)>"))
-            let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
-            let fetched1 = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json["page_url"] as? String
-            let pageURL = try XCTUnwrap(fetched1)
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
+            let pageURL = try unwrapped(try await server.conversation(id, key: key).pageUrl)
             let token = String(try XCTUnwrap(URL(string: pageURL)?.path).dropFirst("/c/".count))
 
             // act
@@ -36,10 +34,9 @@ final class CustomerPageTests: XCTestCase {
                 contentType: "application/x-www-form-urlencoded")
             XCTAssertEqual(posted.status, .seeOther)
             XCTAssertEqual(posted.headers.first(name: .location), "/c/\(token)")
-            let detail = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-            let last = try XCTUnwrap((detail["messages"] as? [[String: Any]])?.last)
-            XCTAssertEqual(last["author"] as? String, "customer")
-            XCTAssertEqual(last["body"] as? String, "It leaks <b>every</b> time")
+            let last = try unwrapped(try await server.conversation(id, key: key).messages?.last)
+            XCTAssertEqual(last.author, "customer")
+            XCTAssertEqual(last.body, "It leaks <b>every</b> time")
             let again = try await server.send(.GET, "/c/\(token)", contentType: nil)
             XCTAssertTrue(again.text.contains("It leaks &lt;b&gt;every&lt;/b&gt; time"))
 
@@ -57,8 +54,7 @@ final class CustomerPageTests: XCTestCase {
             // setup: a conversation and its page token
             let (_, key) = try await server.makeStore()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "t-\(server.backend)@example.com", rating: 2))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
             let conversation = try await Conversation.find(UUID(uuidString: id), on: server.app.db)!
             let links = server.app.care.links
             let valid = links.pageToken(conversation.token, expires: Date().addingTimeInterval(3600))
@@ -89,8 +85,8 @@ final class CustomerPageTests: XCTestCase {
             XCTAssertTrue(old.text.contains("This link has expired"), old.text)
             let late = try await server.send(.POST, "/c/\(expired)", raw: Data("body=hello".utf8), contentType: "application/x-www-form-urlencoded")
             XCTAssertEqual(late.status, .gone)
-            let detail = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-            XCTAssertFalse((detail["messages"] as? [[String: Any]] ?? []).contains { $0["author"] as? String == "customer" })
+            let messages = try unwrapped(try await server.conversation(id, key: key).messages)
+            XCTAssertFalse(messages.contains { $0.author == "customer" })
         }
     }
 }

@@ -11,10 +11,8 @@ final class CustomerPhotoTests: XCTestCase {
     /// A 1★ review's conversation: its id and the customer's page token.
     func unhappyCustomer(_ server: TestServer, key: String, email: String) async throws -> (id: String, token: String) {
         _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: email, rating: 1, body: "Arrived cracked"))
-        let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-        let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
-        let detail = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-        let url = try XCTUnwrap(detail["page_url"] as? String)
+        let id = try unwrapped(try await server.conversations(key: key).first?.id)
+        let url = try unwrapped(try await server.conversation(id, key: key).pageUrl)
         return (id, String(try XCTUnwrap(URL(string: url)?.path).dropFirst("/c/".count)))
     }
 

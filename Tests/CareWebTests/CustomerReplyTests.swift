@@ -29,8 +29,7 @@ final class CustomerReplyTests: XCTestCase {
             let byMail = try await conversation(of: "mail-\(server.backend)@example.com")
 
             // act: one replies on the page, the other by email
-            let detail = try await server.send(.GET, "/api/v1/conversations/\(onPage.id!)", key: key).json
-            let pageLink = try XCTUnwrap(detail["page_url"] as? String)
+            let pageLink = try unwrapped(try await server.conversation(onPage.id!.uuidString, key: key).pageUrl)
             let token = String(try XCTUnwrap(URL(string: pageLink)?.path).dropFirst("/c/".count))
             let posted = try await server.send(
                 .POST, "/c/\(token)", raw: Data("body=Still+broken.".utf8), contentType: "application/x-www-form-urlencoded")
@@ -53,9 +52,9 @@ final class CustomerReplyTests: XCTestCase {
 
             // check: the trigger fired for both replies
             for c in [onPage, byMail] {
-                let detail = try await server.send(.GET, "/api/v1/conversations/\(c.id!)", key: key).json
-                XCTAssertEqual(detail["tags"] as? [String], ["unhappy-reply"], "conversation of \(c.customerID)")
-                XCTAssertEqual((detail["messages"] as? [[String: Any]])?.last?["body"] as? String, "Still broken.")
+                let detail = try await server.conversation(c.id!.uuidString, key: key)
+                XCTAssertEqual(detail.tags, ["unhappy-reply"], "conversation of \(c.customerID)")
+                XCTAssertEqual(detail.messages?.last?.body, "Still broken.")
             }
         }
     }

@@ -35,8 +35,7 @@ final class EmailDeliveryTests: XCTestCase {
             XCTAssertTrue(firstID.hasPrefix("<careloop.") && firstID.hasSuffix("@mail.test>"), firstID)
 
             // act: the staff reply
-            let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
             _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "A new lid is on its way.\n.\nSorry!"])
             let second = try await sink.waitFor(2, to: grace)[1]
             // check: threaded on the first, dot-stuffing undone by the server

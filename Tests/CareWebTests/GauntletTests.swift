@@ -36,7 +36,7 @@ final class GauntletTests: XCTestCase {
             for (json, field) in refused {
                 let r = try await server.send(.POST, "/api/v1/orders", key: key, json: json)
                 XCTAssertEqual(r.status, .unprocessableEntity, "\(json): \(r.text)")
-                XCTAssertEqual((try? r.json["error"] as? [String: Any])??["field"] as? String, field)
+                XCTAssertEqual(try r.apiError.field, field)
             }
             // a number too big for any integer type is unreadable JSON for that field, not a crash
             let huge = try await server.send(
@@ -396,8 +396,7 @@ final class GauntletTests: XCTestCase {
                     headers: ["Authorization": "Bearer \(secret)"])
                 XCTAssertEqual(r.status, .created, r.text)
                 let id = try XCTUnwrap(try r.json["conversation_id"] as? String)
-                let c = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-                return try XCTUnwrap(((c["messages"] as? [[String: Any]])?.last { $0["author"] as? String == "customer" })?["body"] as? String)
+                return try unwrapped(try await server.conversation(id, key: key).messages?.last { $0.author == "customer" }?.body)
             }
             // a NUL in the middle: the rest is kept, the NUL shown as a replacement character
             let withNUL = try await post("before\u{0}after the nul", subject: "nul")

@@ -25,8 +25,7 @@ final class InboundEmailTests: XCTestCase {
             _ = try await server.send(
                 .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: grace, name: "Grace Hopper", rating: 1, body: "Leaks"))
             let careMail = try await sink.waitFor(1, to: grace)[0]
-            let inbox = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let conversationID = try XCTUnwrap((inbox["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            let conversationID = try unwrapped(try await server.conversations(key: key).first?.id)
             _ = try await server.send(.POST, "/api/v1/conversations/\(conversationID)/messages", key: key, json: ["body": "Which model do you have?"])
             let staffMail = try await sink.waitFor(2, to: grace)[1]
             let replyTo = try XCTUnwrap(staffMail.header("Reply-To"))
@@ -48,11 +47,11 @@ final class InboundEmailTests: XCTestCase {
             // check: in the same conversation, history stripped, back on the store's side
             XCTAssertEqual(r.status, .created, r.text)
             XCTAssertEqual(try r.json["conversation_id"] as? String, conversationID)
-            var detail = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json
-            var messages = try XCTUnwrap(detail["messages"] as? [[String: Any]])
-            XCTAssertEqual(messages.map { $0["author"] as? String }, ["staff", "staff", "customer"])
-            XCTAssertEqual(messages.last?["body"] as? String, "It's the 1 litre one, bought in May.")
-            XCTAssertEqual(detail["status"] as? String, "open")
+            var detail = try await server.conversation(conversationID, key: key)
+            var messages = try XCTUnwrap(detail.messages)
+            XCTAssertEqual(messages.map(\.author), ["staff", "staff", "customer"])
+            XCTAssertEqual(messages.last?.body, "It's the 1 litre one, bought in May.")
+            XCTAssertEqual(detail.status, "open")
 
             // the same email delivered twice is kept once
             let again = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: reply, contentType: "message/rfc822")
@@ -67,11 +66,11 @@ final class InboundEmailTests: XCTestCase {
                 text: "Got the lid, all good now!\n\n-----Original Message-----\nFrom: Shop\nSent: Monday\n")
             let reopened = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: late, contentType: "message/rfc822")
             XCTAssertEqual(reopened.status, .created, reopened.text)
-            detail = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json
-            messages = try XCTUnwrap(detail["messages"] as? [[String: Any]])
-            XCTAssertEqual(messages.last?["body"] as? String, "Got the lid, all good now!")
-            XCTAssertEqual(detail["status"] as? String, "open", "a customer reply reopens a resolved conversation")
-            XCTAssertTrue(detail["resolved_at"] is NSNull)
+            detail = try await server.conversation(conversationID, key: key)
+            messages = try XCTUnwrap(detail.messages)
+            XCTAssertEqual(messages.last?.body, "Got the lid, all good now!")
+            XCTAssertEqual(detail.status, "open", "a customer reply reopens a resolved conversation")
+            XCTAssertNil(detail.resolvedAt)
 
             // bad input: wrong secret, garbage, another store's secret with this store's token, strangers
             let wrong = try await server.send(.POST, "/api/v1/inbound-email", key: "inb_nope", raw: reply, contentType: "message/rfc822")
@@ -93,9 +92,9 @@ final class InboundEmailTests: XCTestCase {
             XCTAssertEqual(try skipped.json["reason"] as? String, "sender is not a customer of this store")
             let json = try await server.send(.POST, "/api/v1/inbound-email", key: secret, json: ["hello": "world"])
             XCTAssertEqual(json.status, .badRequest)
-            detail = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json
+            detail = try await server.conversation(conversationID, key: key)
             XCTAssertEqual(
-                (detail["messages"] as? [[String: Any]])?.filter { $0["author"] as? String == "customer" }.count, 2,
+                detail.messages?.filter { $0.author == "customer" }.count, 2,
                 "nothing from the skipped mails landed")
 
             // a known customer writing fresh (no token, no references) opens a new conversation

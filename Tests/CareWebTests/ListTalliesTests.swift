@@ -50,26 +50,25 @@ final class ListTalliesTests: XCTestCase {
             }
             _ = try await server.send(.POST, "/api/v1/reviews", key: otherKey, json: reviewJSON(email: "o@example.com", rating: 1))
             try await assertTalliesMatchTheRows(server, "after ingest")
-            let open = try await server.send(.GET, "/api/v1/conversations?status=open", key: key).json["conversations"] as? [[String: Any]] ?? []
+            let open = try await server.send(.GET, "/api/v1/conversations?status=open", key: key).decoded(API.ConversationList.self).conversations
             XCTAssertEqual(open.count, 3)
             let totalOpenBefore = try await total(server, "/api/v1/conversations?status=open", key: key)
             XCTAssertEqual(totalOpenBefore, 3)
 
             // a resolution, then the customer writing again on the page (which reopens it)
-            let first = try XCTUnwrap(open.first?["id"] as? String)
+            let first = try XCTUnwrap(open.first?.id)
             let resolved = try await server.send(.POST, "/api/v1/conversations/\(first)/resolve", key: key, json: ["note": "Sent a new one."])
             XCTAssertEqual(resolved.status, .ok, resolved.text)
             try await assertTalliesMatchTheRows(server, "after a resolution")
             let resolvedTotal = try await total(server, "/api/v1/conversations?status=resolved", key: key)
             XCTAssertEqual(resolvedTotal, 1)
-            let detail = try await server.send(.GET, "/api/v1/conversations/\(first)", key: key).json
-            let page = try XCTUnwrap(URL(string: detail["page_url"] as? String ?? "")?.path)
+            let page = try unwrapped(URL(string: try await server.conversation(first, key: key).pageUrl ?? "")?.path)
             _ = try await server.send(.POST, page, raw: Data("body=It+broke+again.".utf8), contentType: "application/x-www-form-urlencoded")
             try await assertTalliesMatchTheRows(server, "after the customer wrote again")
 
             // a moderator's rejection moves a review between statuses
-            let reviews = try await server.send(.GET, "/api/v1/reviews?rating=5", key: key).json["reviews"] as? [[String: Any]] ?? []
-            let five = try XCTUnwrap(reviews.first?["id"] as? String)
+            let reviews = try await server.send(.GET, "/api/v1/reviews?rating=5", key: key).decoded(API.ReviewList.self).reviews
+            let five = try XCTUnwrap(reviews.first?.id)
             let rejected = try await server.send(.POST, "/api/v1/reviews/\(five)/reject", key: key, json: ["reason": "spam"])
             XCTAssertEqual(rejected.status, .ok, rejected.text)
             try await assertTalliesMatchTheRows(server, "after a rejection")
@@ -81,14 +80,14 @@ final class ListTalliesTests: XCTestCase {
             XCTAssertEqual(allTotal, 5)
 
             // an erasure keeps the customer's review and conversation (anonymised): nothing moves
-            let customer = try XCTUnwrap((open.last?["customer"] as? [String: Any])?["id"] as? String)
+            let customer = try XCTUnwrap(open.last?.customer?.id)
             let erased = try await server.send(.DELETE, "/api/v1/customers/\(customer)", key: key)
             XCTAssertLessThan(erased.status.code, 300, erased.text)
             try await assertTalliesMatchTheRows(server, "after an erasure")
             let allAfter = try await total(server, "/api/v1/reviews", key: key)
             XCTAssertEqual(allAfter, 5)
             // a row deleted by any statement at all leaves its tally
-            let gone = try XCTUnwrap(open.last?["id"] as? String)
+            let gone = try XCTUnwrap(open.last?.id)
             try await server.app.db.sql.raw("DELETE FROM conversations WHERE id = \(bind: UUID(uuidString: gone)!)").run()
             try await assertTalliesMatchTheRows(server, "after a conversation was deleted")
             let openAfter = try await total(server, "/api/v1/conversations?status=open", key: key)

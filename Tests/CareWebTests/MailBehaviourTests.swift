@@ -27,8 +27,8 @@ final class MailBehaviourTests: XCTestCase {
         return Data(all.joined(separator: "\r\n").utf8)
     }
 
-    func conversation(_ server: TestServer, key: String, _ id: String) async throws -> [String: Any] {
-        try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
+    func conversation(_ server: TestServer, key: String, _ id: String) async throws -> API.Conversation {
+        try await server.conversation(id, key: key)
     }
 
     func inboundSecret(_ server: TestServer, key: String) async throws -> String {
@@ -37,8 +37,7 @@ final class MailBehaviourTests: XCTestCase {
     }
 
     func firstConversationID(_ server: TestServer, key: String) async throws -> String {
-        let list = try await server.send(.GET, "/api/v1/conversations", key: key).json["conversations"] as? [[String: Any]]
-        return try XCTUnwrap(list?.first?["id"] as? String)
+        try unwrapped(try await server.conversations(key: key).first?.id)
     }
 
     func suppressions(_ server: TestServer, key: String) async throws -> [[String: Any]] {
@@ -94,13 +93,13 @@ final class MailBehaviourTests: XCTestCase {
 
             // check: still resolved, no clock, nothing queued to answer them, and staff can read each
             let after = try await conversation(server, key: key, id)
-            XCTAssertEqual(after["status"] as? String, "resolved")
-            XCTAssertTrue(after["sla_due_at"] is NSNull, "\(after["sla_due_at"] ?? "")")
-            let messages = try XCTUnwrap(after["messages"] as? [[String: Any]])
-            let automatic = messages.filter { ($0["body"] as? String)?.hasPrefix("Automatic reply") == true }
+            XCTAssertEqual(after.status, "resolved")
+            XCTAssertNil(after.slaDueAt)
+            let messages = try XCTUnwrap(after.messages)
+            let automatic = messages.filter { $0.body.hasPrefix("Automatic reply") }
             XCTAssertEqual(automatic.count, 3)
-            XCTAssertEqual(Set(automatic.map { $0["author"] as? String }), ["system"])
-            XCTAssertTrue(automatic.contains { ($0["body"] as? String)?.contains("away until Monday 14 December (exchange)") == true })
+            XCTAssertEqual(Set(automatic.map(\.author)), ["system"])
+            XCTAssertTrue(automatic.contains { $0.body.contains("away until Monday 14 December (exchange)") })
             let jobsAfter = try await emailJobs(server, key: key).count
             XCTAssertEqual(jobsAfter, jobsBefore, "no mail answers an automatic one")
 
@@ -109,7 +108,7 @@ final class MailBehaviourTests: XCTestCase {
                 from: grace, to: replyTo, inReplyTo: staffID, references: [], messageID: "p-\(UUID())@example.com", text: "The new lid fits!")
             let reopened = try await server.send(.POST, "/api/v1/inbound-email", key: secret, raw: person, contentType: "message/rfc822")
             XCTAssertEqual(reopened.status, .created, reopened.text)
-            let reopenedStatus = try await conversation(server, key: key, id)["status"] as? String
+            let reopenedStatus = try await conversation(server, key: key, id).status
             XCTAssertEqual(reopenedStatus, "open")
             let jobsAnswered = try await emailJobs(server, key: key).count
             XCTAssertEqual(jobsAnswered, jobsBefore + 1)
@@ -270,12 +269,12 @@ final class MailBehaviourTests: XCTestCase {
             XCTAssertTrue(jobs.allSatisfy { $0["status"] as? String == "delivered" }, "\(jobs)")
             let id = try await firstConversationID(server, key: key)
             let detail = try await conversation(server, key: key, id)
-            let thread = try XCTUnwrap(detail["messages"] as? [[String: Any]])
+            let thread = try XCTUnwrap(detail.messages)
             let held = thread.filter {
-                ($0["body"] as? String)?.hasPrefix("Not emailed: \(AutomaticMailLimit.perHour) automatic mails went to \(bot)") == true
+                $0.body.hasPrefix("Not emailed: \(AutomaticMailLimit.perHour) automatic mails went to \(bot)")
             }
             XCTAssertEqual(held.count, 9 - AutomaticMailLimit.perHour)
-            XCTAssertEqual(thread.filter { $0["author"] as? String == "staff" }.count, 9, "every message is kept in the conversation")
+            XCTAssertEqual(thread.filter { $0.author == "staff" }.count, 9, "every message is kept in the conversation")
             XCTAssertEqual(sink.messages().filter { ($0["rcpt_tos"] as? [String]) == [bot] }.count, AutomaticMailLimit.perHour)
             // a person's reply is never held
             _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "A person writes."])

@@ -26,8 +26,7 @@ final class PrivacyTests: XCTestCase {
                     product: "kettle", productName: "Kettle", email: ada, name: "Ada Lovelace", rating: 1, title: "Leaks",
                     body: "My kitchen floor is wet"))
             XCTAssertEqual(review.status, .created)
-            let conversations = try await server.send(.GET, "/api/v1/conversations", key: key).json["conversations"] as? [[String: Any]]
-            let conversationID = try XCTUnwrap(conversations?.first?["id"] as? String)
+            let conversationID = try unwrapped(try await server.conversations(key: key).first?.id)
             _ = try await server.send(
                 .POST, "/api/v1/conversations/\(conversationID)/messages", key: key, json: ["body": "So sorry, Ada: a new one is on its way"])
             let customerRow = try await Customer.query(on: server.app.db).filter(\.$storeID == store.id!).filter(\.$email == ada).first()
@@ -67,8 +66,8 @@ final class PrivacyTests: XCTestCase {
             XCTAssertEqual(reviewAfter["author_name"] as? String, "Anonymous")
             XCTAssertTrue(reviewAfter["body"] is NSNull || reviewAfter["body"] == nil)
             let summaryAfter = try await server.publicSummary(store.slug, "kettle")
-            XCTAssertEqual(summaryAfter["count"] as? Int, summaryBefore["count"] as? Int)
-            XCTAssertEqual(summaryAfter["average"] as? Double, summaryBefore["average"] as? Double)
+            XCTAssertEqual(summaryAfter.count, summaryBefore.count)
+            XCTAssertEqual(summaryAfter.average, summaryBefore.average)
             let again = try await server.send(.DELETE, "/api/v1/customers/\(customerID)", key: key)
             XCTAssertEqual(again.status, .conflict)
             // both are in the audit log, with who did it
@@ -125,8 +124,7 @@ final class PrivacyTests: XCTestCase {
             // setup: a resolved conversation, and a retention of 3 months
             let (store, key) = try await server.makeStore()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "old@example.com", rating: 1, body: "Broken"))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json["conversations"] as? [[String: Any]]
-            let id = try XCTUnwrap(list?.first?["id"] as? String)
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
             _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Replacement sent"])
             _ = try await server.send(.POST, "/api/v1/conversations/\(id)/resolve", key: key, json: ["resolution_note": "sent a new one"])
             let bad = try await server.send(.PATCH, "/api/v1/settings/care", key: key, json: ["retention_months": 500])
@@ -141,10 +139,10 @@ final class PrivacyTests: XCTestCase {
             let removed = try await Retention.purge(storage: care.storage.withClock { later }, on: server.app.db)
             // check
             XCTAssertGreaterThan(removed, 0)
-            let c = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-            let bodies = (c["messages"] as? [[String: Any]] ?? []).compactMap { $0["body"] as? String }
+            let c = try await server.conversation(id, key: key)
+            let bodies = try XCTUnwrap(c.messages).map(\.body)
             XCTAssertTrue(bodies.allSatisfy { $0 == Retention.removedText(months: 3) }, "\(bodies)")
-            XCTAssertEqual(c["status"] as? String, "resolved", "the conversation and its figures stay")
+            XCTAssertEqual(c.status, "resolved", "the conversation and its figures stay")
             _ = store
         }
     }

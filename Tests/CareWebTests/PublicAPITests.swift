@@ -23,18 +23,18 @@ final class PublicAPITests: XCTestCase {
             // check
             XCTAssertEqual(r.status, .ok)
             XCTAssertEqual(r.headers.first(name: "Access-Control-Allow-Origin"), "*")
-            let json = try r.json
-            let summary = try XCTUnwrap(json["summary"] as? [String: Any])
-            XCTAssertEqual(summary["count"] as? Int, 7, "held review not counted, every published one is")
-            XCTAssertEqual(summary["average"] as? Double, 3.0)
-            XCTAssertEqual(summary["distribution"] as? [String: Int], ["1": 2, "2": 1, "3": 1, "4": 1, "5": 2])
-            let reviews = try XCTUnwrap(json["reviews"] as? [[String: Any]])
-            XCTAssertEqual(reviews.map { $0["title"] as? String }, ["r6", "r5", "r4"])
+            let list = try r.decoded(API.PublicReviewList.self)
+            XCTAssertEqual(list.summary.count, 7, "held review not counted, every published one is")
+            XCTAssertEqual(list.summary.average, 3.0)
+            XCTAssertEqual(list.summary.distribution, ["1": 2, "2": 1, "3": 1, "4": 1, "5": 2])
+            XCTAssertEqual(list.reviews.map(\.title), ["r6", "r5", "r4"])
+            // The keys themselves, not a decoding of them: nothing about the reviewer beyond these.
+            let firstKeys = try XCTUnwrap((r.json["reviews"] as? [Any])?.first as? [String: Any]).keys
             XCTAssertEqual(
-                Set(reviews[0].keys), ["id", "rating", "title", "body", "author_name", "verified", "created_at", "reply"],
+                Set(firstKeys), ["id", "rating", "title", "body", "author_name", "verified", "created_at", "reply"],
                 "no email or moderation detail in public")
-            let last = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/products/tea/reviews?per_page=3&page=3").json
-            XCTAssertEqual((last["reviews"] as? [[String: Any]])?.map { $0["title"] as? String }, ["r0"])
+            let last = try await server.send(.GET, "/api/v1/public/stores/\(store.slug)/products/tea/reviews?per_page=3&page=3")
+            XCTAssertEqual(try last.decoded(API.PublicReviewList.self).reviews.map(\.title), ["r0"])
         }
     }
 
@@ -69,11 +69,12 @@ final class PublicAPITests: XCTestCase {
             // check
             XCTAssertEqual(r.status, .created, r.text)
             XCTAssertEqual(
-                try r.json["verified"] as? Bool, false, "the public form proves no identity: verified only once the address confirms (GauntletTests)")
+                try r.decoded(API.PublicReview.self).verified, false,
+                "the public form proves no identity: verified only once the address confirms (GauntletTests)")
             XCTAssertEqual(r.headers.first(name: "X-Review-Status"), "published", "a 1★ review is published like any other")
             XCTAssertEqual(unknown.status, .notFound, "strangers cannot create products")
-            let list = try await server.send(.GET, "/api/v1/reviews?product=lamp", key: key).json
-            XCTAssertEqual(((list["reviews"] as? [[String: Any]])?.first)?["source"] as? String, "widget")
+            let list = try await server.send(.GET, "/api/v1/reviews?product=lamp", key: key).decoded(API.ReviewList.self)
+            XCTAssertEqual(list.reviews.first?.source, "widget")
             let bad = try await server.send(.POST, path, json: ["rating": 3, "author_name": "A", "author_email": "not-an-email"])
             XCTAssertEqual(bad.status, .unprocessableEntity)
             XCTAssertTrue(bad.errorMessage?.hasPrefix("author_email") == true, bad.text)

@@ -83,7 +83,7 @@ final class PublicFormIdentityTests: XCTestCase {
                     "author_email": "stranger@example.com",
                 ])
             XCTAssertEqual(spam.status, .unprocessableEntity)
-            XCTAssertEqual((try? spam.json["error"] as? [String: Any])??["field"] as? String, "author_name")
+            XCTAssertEqual(try spam.apiError.field, "author_name")
         }
     }
 }

@@ -8,32 +8,27 @@ import XCTest
 /// Reply targets: the clock runs only while the store owes a reply, each target ends met or
 /// breached, insights count them that way, and a reply to an unowned conversation assigns it.
 final class ReplyTargetTests: XCTestCase {
-    func conversation(_ server: TestServer, _ id: String, key: String) async throws -> [String: Any] {
-        try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-    }
-
     func testClockStopsWhileWaitingAndEachTargetEndsMetOrBreached() async throws {
         try await onEachBackend { server in
             // setup: a 1★ review; the default trigger gives its first reply a 60-minute target
             let (store, key, owner) = try await server.storeWithOwner()
             let storeID = try store.requireID()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "sla@example.com", rating: 1))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
-            var c = try await conversation(server, id, key: key)
-            XCTAssertNotNil(c["sla_due_at"] as? String)
-            XCTAssertEqual(c["sla_target"] as? String, "first")
-            XCTAssertTrue(c["assignee"] is NSNull, "nobody owns it yet")
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
+            var c = try await server.conversation(id, key: key)
+            XCTAssertNotNil(c.slaDueAt)
+            XCTAssertEqual(c.slaTarget, "first")
+            XCTAssertNil(c.assignee, "nobody owns it yet")
 
             // act: the owner answers from the dashboard
             let reply = try await owner.post("/app/conversations/\(id)/reply", ["body": "So sorry, a new kettle is on its way."])
             XCTAssertEqual(reply.status, .seeOther, reply.text)
 
             // check: waiting for the customer, no clock, assigned to the person who replied
-            c = try await conversation(server, id, key: key)
-            XCTAssertEqual(c["status"] as? String, "waiting")
-            XCTAssertTrue(c["sla_due_at"] is NSNull, "the clock stops while the store waits for the customer: \(c["sla_due_at"] ?? "")")
-            XCTAssertEqual((c["assignee"] as? [String: Any])?["email"] as? String, "\(store.slug)@owner.test")
+            c = try await server.conversation(id, key: key)
+            XCTAssertEqual(c.status, "waiting")
+            XCTAssertNil(c.slaDueAt, "the clock stops while the store waits for the customer")
+            XCTAssertEqual(c.assignee?.email, "\(store.slug)@owner.test")
             // Forty hours on, the waiting conversation is not "overdue" anywhere.
             let later = server.app.care.storage.withClock { Date().addingTimeInterval(40 * 3600) }
             let waitingTab = try await owner.get("/app/inbox?status=waiting&who=all")
@@ -46,11 +41,11 @@ final class ReplyTargetTests: XCTestCase {
             _ = try await ConversationService.customerReply(
                 conversationID: cid, storeID: storeID, body: "It arrived broken again.", links: server.app.care.links,
                 storage: server.app.care.storage.withClock { customerAt }, on: server.app.db)
-            c = try await conversation(server, id, key: key)
-            XCTAssertEqual(c["sla_target"] as? String, "next")
+            c = try await server.conversation(id, key: key)
+            XCTAssertEqual(c.slaTarget, "next")
             let fractional = ISO8601DateFormatter()
             fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            let dueText = try XCTUnwrap(c["sla_due_at"] as? String)
+            let dueText = try XCTUnwrap(c.slaDueAt)
             let due = try XCTUnwrap(fractional.date(from: dueText) ?? ISO8601DateFormatter().date(from: dueText), dueText)
             XCTAssertEqual(due.timeIntervalSince(customerAt), 8 * 3600, accuracy: 2, "the default next-reply target is 8 hours")
             _ = try await ConversationService.reply(
@@ -76,8 +71,7 @@ final class ReplyTargetTests: XCTestCase {
             let (store, key) = try await server.makeStore()
             let storeID = try store.requireID()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "late@example.com", rating: 2))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap(UUID(uuidString: try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)))
+            let id = try unwrapped(UUID(uuidString: try unwrapped(try await server.conversations(key: key).first?.id)))
             let twoHours = Date().addingTimeInterval(2 * 3600)
             // check: overdue now, before anything settles it
             var figures = try await Insights.replyTargets(storeID: storeID, since: .distantPast, now: twoHours, on: server.app.db.sql)
@@ -90,8 +84,8 @@ final class ReplyTargetTests: XCTestCase {
             figures = try await Insights.replyTargets(storeID: storeID, since: .distantPast, now: twoHours, on: server.app.db.sql)
             XCTAssertEqual(figures.firstBreached, 1)
             XCTAssertEqual(figures.overdueNow, 0)
-            let c = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-            XCTAssertTrue(c["sla_due_at"] is NSNull)
+            let c = try await server.conversation("\(id)", key: key)
+            XCTAssertNil(c.slaDueAt)
         }
     }
 
@@ -100,8 +94,7 @@ final class ReplyTargetTests: XCTestCase {
             // setup
             let (_, key, owner) = try await server.storeWithOwner()
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "own@example.com", rating: 1))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
             let page = try await owner.get("/app/conversations/\(id)")
             XCTAssertTrue(page.text.contains("Resolve and invite the customer to update their review"), "the button says what resolving does")
 
@@ -126,8 +119,8 @@ final class ReplyTargetTests: XCTestCase {
             _ = try await owner.post("/app/conversations/\(id)/reply", ["body": "Looking into it."])
 
             // check: assigning on reply is off, so the conversation stays unowned
-            let c = try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-            XCTAssertTrue(c["assignee"] is NSNull)
+            let c = try await server.conversation("\(id)", key: key)
+            XCTAssertNil(c.assignee)
         }
     }
 
@@ -142,8 +135,7 @@ final class ReplyTargetTests: XCTestCase {
             XCTAssertTrue(empty.text.contains("Nobody has been assigned a conversation yet"))
             // act: a 1★ review, answered by the owner (which assigns it)
             _ = try await server.send(.POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "agent-table@example.com", rating: 1))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
             _ = try await owner.post("/app/conversations/\(id)/reply", ["body": "On it."])
             // check: the week's bar is labelled with its value, and the owner has a row
             let page = try await owner.get("/app/insights")

@@ -12,11 +12,9 @@ final class ReviewUpdateTests: XCTestCase {
     func reviewWithPage(_ server: TestServer, key: String, email: String) async throws -> (reviewID: String, conversationID: String, page: String) {
         let r = try await server.send(
             .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "mug", productName: "Mug", email: email, rating: 1, body: "Cracked"))
-        let reviewID = try XCTUnwrap(try r.json["id"] as? String)
-        let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-        let conversationID = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
-        let fetched1 = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json["page_url"] as? String
-        let url = try XCTUnwrap(fetched1)
+        let reviewID = try r.decoded(API.Review.self).id
+        let conversationID = try unwrapped(try await server.conversations(key: key).first?.id)
+        let url = try unwrapped(try await server.conversation(conversationID, key: key).pageUrl)
         return (reviewID, conversationID, try XCTUnwrap(URL(string: url)?.path))
     }
 
@@ -33,30 +31,30 @@ final class ReviewUpdateTests: XCTestCase {
             // act: unchanged → nothing recorded
             let got1 = try await form(server, page + "/review", "rating=1&body=Cracked").status
             XCTAssertEqual(got1, .seeOther)
-            var review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).json
-            XCTAssertEqual((review["history"] as? [Any])?.count, 0)
+            var review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).decoded(API.Review.self)
+            XCTAssertEqual(review.history?.count, 0)
 
             // act: 1★ → 3★
             let got2 = try await form(server, page + "/review", "rating=3&body=Replaced%2C+fine+now").status
             XCTAssertEqual(got2, .seeOther)
             var summary = try await server.publicSummary(store.slug, "mug")
-            XCTAssertEqual(summary["count"] as? Int, 1)
-            XCTAssertEqual((summary["distribution"] as? [String: Int])?["3"], 1)
-            XCTAssertEqual((summary["distribution"] as? [String: Int])?["1"], 0)
+            XCTAssertEqual(summary.count, 1)
+            XCTAssertEqual(summary.distribution["3"], 1)
+            XCTAssertEqual(summary.distribution["1"], 0)
 
             // act: an edit with links is held like any review with links, and leaves the summary
             let spam = try await form(server, page + "/review", "rating=5&body=See+https%3A%2F%2Fa.test+and+https%3A%2F%2Fb.test")
             XCTAssertEqual(spam.status, .seeOther)
-            review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).json
-            XCTAssertEqual(review["status"] as? String, "pending")
-            XCTAssertEqual(review["held_by_rule"] as? String, "links")
-            XCTAssertNotNil(review["publish_after"] as? String, "held reviews publish themselves at a deadline")
+            review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).decoded(API.Review.self)
+            XCTAssertEqual(review.status, "pending")
+            XCTAssertEqual(review.heldByRule, "links")
+            XCTAssertNotNil(review.publishAfter, "held reviews publish themselves at a deadline")
             summary = try await server.publicSummary(store.slug, "mug")
-            XCTAssertEqual(summary["count"] as? Int, 0)
+            XCTAssertEqual(summary.count, 0)
             // check: the whole history, oldest first
-            let history = try XCTUnwrap(review["history"] as? [[String: Any]])
-            XCTAssertEqual(history.map { $0["previous_rating"] as? Int }, [1, 3])
-            XCTAssertEqual(history.map { $0["previous_body"] as? String }, ["Cracked", "Replaced, fine now"])
+            let history = try XCTUnwrap(review.history)
+            XCTAssertEqual(history.map(\.previousRating), [1, 3])
+            XCTAssertEqual(history.map(\.previousBody), ["Cracked", "Replaced, fine now"])
             // the conversation says what happened
             let conversation = try await Conversation.query(on: server.app.db).filter(\.$storeID == store.id!).first()!
             let notes = try await ConversationMessage.query(on: server.app.db).filter(\.$conversationID == conversation.id!)
@@ -75,16 +73,16 @@ final class ReviewUpdateTests: XCTestCase {
                 let r = try await form(server, page + "/review", body)
                 XCTAssertEqual(r.status, .unprocessableEntity, body)
             }
-            var review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).json
-            XCTAssertEqual(review["rating"] as? Int, 1)
-            XCTAssertEqual((review["history"] as? [Any])?.count, 0)
+            var review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).decoded(API.Review.self)
+            XCTAssertEqual(review.rating, 1)
+            XCTAssertEqual(review.history?.count, 0)
             // a review the store rejected with a reason stays rejected
             _ = try await server.send(.POST, "/api/v1/reviews/\(reviewID)/reject", key: key, json: ["reason": "personal data"])
             let refused = try await form(server, page + "/review", "rating=5")
             XCTAssertEqual(refused.status, .conflict, "a person's recorded rejection is not undone by an edit")
-            review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).json
-            XCTAssertEqual(review["rating"] as? Int, 1)
-            XCTAssertEqual(review["status"] as? String, "rejected")
+            review = try await server.send(.GET, "/api/v1/reviews/\(reviewID)", key: key).decoded(API.Review.self)
+            XCTAssertEqual(review.rating, 1)
+            XCTAssertEqual(review.status, "rejected")
         }
     }
 
@@ -100,9 +98,9 @@ final class ReviewUpdateTests: XCTestCase {
             // act
             _ = try await server.send(.POST, "/api/v1/conversations/\(conversationID)/resolve", key: key, json: ["resolution_note": "ok"])
             // check: no invitation, just the system line
-            let messages = try await server.send(.GET, "/api/v1/conversations/\(conversationID)", key: key).json["messages"] as? [[String: Any]] ?? []
-            XCTAssertEqual(messages.last?["author"] as? String, "system")
-            XCTAssertFalse(messages.contains { ($0["body"] as? String)?.contains("update your review") == true })
+            let messages = try unwrapped(try await server.conversation(conversationID, key: key).messages)
+            XCTAssertEqual(messages.last?.author, "system")
+            XCTAssertFalse(messages.contains { $0.body.contains("update your review") })
             // bad settings
             let got4 = try await server.send(.PATCH, "/api/v1/settings/care", key: key, json: ["invite_review_update": "yes"]).status
             XCTAssertEqual(got4, .unprocessableEntity)

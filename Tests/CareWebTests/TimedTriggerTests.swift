@@ -14,10 +14,6 @@ final class TimedTriggerTests: XCTestCase {
         try await TimedTriggers.sweep(links: server.app.care.links, storage: server.app.care.storage.withClock { later }, on: server.app.db)
     }
 
-    func conversation(_ server: TestServer, _ id: String, key: String) async throws -> [String: Any] {
-        try await server.send(.GET, "/api/v1/conversations/\(id)", key: key).json
-    }
-
     func testUnansweredAndWaitingCustomerFireOnceAfterTheirSilence() async throws {
         try await onEachBackend { server in
             // setup: both time triggers, and a 1★ review's conversation
@@ -49,41 +45,40 @@ final class TimedTriggerTests: XCTestCase {
             }
             _ = try await server.send(
                 .POST, "/api/v1/reviews", key: key, json: reviewJSON(email: "t-\(server.backend)@example.com", name: "Ada Lovelace", rating: 1))
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            let id = try XCTUnwrap((list["conversations"] as? [[String: Any]])?.first?["id"] as? String)
+            let id = try unwrapped(try await server.conversations(key: key).first?.id)
 
             // act: 10 minutes on, nothing yet
             try await sweep(server, at: 10 * 60)
-            var c = try await conversation(server, id, key: key)
-            XCTAssertEqual(c["priority"] as? String, "high", "the default low-rating trigger's priority, unchanged")
+            var c = try await server.conversation(id, key: key)
+            XCTAssertEqual(c.priority, "high", "the default low-rating trigger's priority, unchanged")
             // act: 31 minutes on, then again at 40
             try await sweep(server, at: 31 * 60)
             try await sweep(server, at: 40 * 60)
             // check: fired once
-            c = try await conversation(server, id, key: key)
-            XCTAssertEqual(c["priority"] as? String, "urgent")
-            XCTAssertEqual(c["tags"] as? [String], ["sla-missed"], "not silent for an hour yet")
+            c = try await server.conversation(id, key: key)
+            XCTAssertEqual(c.priority, "urgent")
+            XCTAssertEqual(c.tags, ["sla-missed"], "not silent for an hour yet")
             // act: an hour after the care message, still unanswered
             try await sweep(server, at: 61 * 60)
-            c = try await conversation(server, id, key: key)
-            XCTAssertEqual(c["tags"] as? [String], ["sla-missed", "hour-silent"], "minutes_since_staff_reply is a fact triggers can test")
-            let notes = (c["messages"] as? [[String: Any]] ?? []).filter { $0["author"] as? String == "note" }
+            c = try await server.conversation(id, key: key)
+            XCTAssertEqual(c.tags, ["sla-missed", "hour-silent"], "minutes_since_staff_reply is a fact triggers can test")
+            let notes = (c.messages ?? []).filter { $0.author == "note" }
             XCTAssertEqual(notes.count, 1)
-            XCTAssertEqual(notes.first?["body"] as? String, "Unanswered for 30 minutes: take it now.")
+            XCTAssertEqual(notes.first?.body, "Unanswered for 30 minutes: take it now.")
 
             // act: staff answer → waiting on the customer; 3 days on, one check-in
             _ = try await server.send(.POST, "/api/v1/conversations/\(id)/messages", key: key, json: ["body": "Sorry! Could you send a photo?"])
             try await sweep(server, at: 2 * 24 * 3600)
-            c = try await conversation(server, id, key: key)
+            c = try await server.conversation(id, key: key)
             XCTAssertEqual(
-                (c["messages"] as? [[String: Any]] ?? []).filter { ($0["body"] as? String)?.contains("just checking in") == true }.count, 0)
+                (c.messages ?? []).filter { $0.body.contains("just checking in") }.count, 0)
             try await sweep(server, at: 3 * 24 * 3600 + 120)
             try await sweep(server, at: 4 * 24 * 3600)
-            c = try await conversation(server, id, key: key)
-            let checkIns = (c["messages"] as? [[String: Any]] ?? []).filter { ($0["body"] as? String)?.contains("Hi Ada, just checking in") == true }
+            c = try await server.conversation(id, key: key)
+            let checkIns = (c.messages ?? []).filter { $0.body.contains("Hi Ada, just checking in") }
             XCTAssertEqual(checkIns.count, 1)
-            XCTAssertEqual(checkIns.first?["author"] as? String, "staff")
-            XCTAssertFalse((c["tags"] as? [String] ?? []).contains("should-not-fire"), "conditions hold for time triggers too")
+            XCTAssertEqual(checkIns.first?.author, "staff")
+            XCTAssertFalse(c.tags.contains("should-not-fire"), "conditions hold for time triggers too")
         }
     }
 

@@ -44,7 +44,7 @@ final class WebhookTests: XCTestCase {
             for (json, field) in bad {
                 let r = try await server.send(.POST, "/api/v1/webhooks", key: key, json: json)
                 XCTAssertEqual(r.status, .unprocessableEntity, "\(json)")
-                XCTAssertEqual((try? r.json["error"] as? [String: Any])??["field"] as? String, field, "\(json)")
+                XCTAssertEqual(try r.apiError.field, field, "\(json)")
             }
             let got1 = try await server.send(.POST, "/api/v1/webhooks", key: key, raw: Data("{\"url\":".utf8)).status
             XCTAssertEqual(got1, .badRequest)

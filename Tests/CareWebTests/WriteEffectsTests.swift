@@ -18,14 +18,13 @@ final class WriteEffectsTests: XCTestCase {
                 .POST, "/api/v1/reviews", key: key, json: reviewJSON(product: "lamp", email: "b@example.com", rating: 4, body: "Good."))
             let firstID = try XCTUnwrap(UUID(uuidString: try XCTUnwrap(try first.json["id"] as? String)))
             let path = "/api/v1/public/stores/\(store.slug)/products/lamp/reviews"
-            let before = try await server.send(.GET, path).json["reviews"] as? [[String: Any]]
-            XCTAssertEqual(before?.count, 2)
+            let before = try await server.send(.GET, path).decoded(API.PublicReviewList.self).reviews
+            XCTAssertEqual(before.count, 2)
 
             // act: the store answers one review and rejects the other, through CareCore directly
             let storeID = try store.requireID()
-            let other = try XCTUnwrap(
-                before?.first { $0["id"] as? String != firstID.uuidString.lowercased() && $0["id"] as? String != firstID.uuidString })
-            let otherID = try XCTUnwrap(UUID(uuidString: try XCTUnwrap(other["id"] as? String)))
+            let other = try XCTUnwrap(before.first { UUID(uuidString: $0.id) != firstID })
+            let otherID = try XCTUnwrap(UUID(uuidString: other.id))
             _ = try await ReviewReplies.reply(
                 reviewID: firstID, storeID: storeID, body: "Thank you!", storage: server.app.care.storage, on: server.app.db)
             _ = try await ReviewModeration.reject(
@@ -33,10 +32,9 @@ final class WriteEffectsTests: XCTestCase {
                 storage: server.app.care.storage, on: server.app.db)
 
             // check: the next read shows both changes
-            let read = try await server.send(.GET, path).json
-            let after = try XCTUnwrap(read["reviews"] as? [[String: Any]])
+            let after = try await server.send(.GET, path).decoded(API.PublicReviewList.self).reviews
             XCTAssertEqual(after.count, 1)
-            XCTAssertEqual((after.first?["reply"] as? [String: Any])?["body"] as? String, "Thank you!")
+            XCTAssertEqual(after.first?.reply?.body, "Thank you!")
         }
     }
 }

@@ -38,7 +38,7 @@ final class WriteQueueTests: XCTestCase {
             let total = try await server.reviewTotal(key: key)
             XCTAssertEqual(total, 41)
             let summary = try await server.publicSummary(store.slug, "real")
-            XCTAssertEqual(summary["count"] as? Int, 41)
+            XCTAssertEqual(summary.count, 41)
             let after = (await queue.batches, await queue.jobs)
             XCTAssertLessThan(after.0 - before.0, after.1 - before.1, "some batches carried more than one write")
         } catch {

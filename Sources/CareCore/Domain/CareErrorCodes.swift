@@ -116,8 +116,10 @@ extension CareError {
         CareError(.gone, code: "link_expired", message: message)
     }
     public static func sampleRequest(message: String) -> CareError {
-        CareError(.gone, code: "sample_request", message: message)
+        CareError(.gone, code: sampleRequestCode, message: message)
     }
+    /// Pages tell a sample request's link ("a test") from an expired one by this code.
+    public static let sampleRequestCode = "sample_request"
 
     // 413
     public static func deliveryTooLarge(message: String) -> CareError {

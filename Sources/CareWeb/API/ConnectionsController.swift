@@ -2,7 +2,7 @@ import CareCore
 import Vapor
 
 /// The store's shop connections (`/api/v1/connections`).
-enum ConnectionsController {
+enum ConnectionsController: APIResource {
     static func create(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         let p = try JSONBody.decode(ConnectionPayload.self, from: req)

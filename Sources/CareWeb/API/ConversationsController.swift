@@ -7,7 +7,7 @@ enum ConversationsController {
         let ctx = try req.storeContext
         var filter = ConversationService.Filter()
         filter.status = try req.enumQuery("status", as: ConversationStatus.self)
-        if let a = req.query[String.self, at: "assignee"], !a.isEmpty { filter.assignee = a }
+        if let a = req.queryText("assignee"), !a.isEmpty { filter.assignee = a }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let result = try await ConversationService.list(storeID: ctx.storeID, filter: filter, page: page, on: req.db)
         return try JSONBody.response(

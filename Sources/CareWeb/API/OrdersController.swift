@@ -20,7 +20,7 @@ enum OrdersController {
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: 50, defaultSize: 50)
-        let email = req.query[String.self, at: "customer_email"].flatMap { $0.isEmpty ? nil : $0 }
+        let email = req.queryText("customer_email").flatMap { $0.isEmpty ? nil : $0 }
         if let email, email.utf8.count > 320 { throw CareError.invalid("customer_email", "is longer than an address can be") }
         let result = try await OrderQueries.page(storeID: ctx.storeID, customerEmail: email, page: page, on: req.db)
         return try JSONBody.response(PageView(key: "orders", items: result.orders.map(OrderDetailView.init), page: page, total: result.total))

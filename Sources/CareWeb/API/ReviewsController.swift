@@ -19,7 +19,7 @@ enum ReviewsController {
         let ctx = try req.storeContext
         let status = try req.enumQuery("status", as: ReviewStatus.self)
         let rating = try req.intQuery("rating").map { n throws(CareError) in try Rating(n) }
-        let product = req.query[String.self, at: "product"].flatMap { $0.isEmpty ? nil : $0 }
+        let product = req.queryText("product").flatMap { $0.isEmpty ? nil : $0 }
         let page = try ReviewQueries.Page(number: try req.intQuery("page"), size: try req.intQuery("per_page"))
         let result = try await ReviewQueries.storeList(
             storeID: ctx.storeID, filter: .init(status: status, productExternalID: product, rating: rating), page: page, on: req.db)

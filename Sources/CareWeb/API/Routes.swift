@@ -6,7 +6,7 @@ func routes(_ app: Application) throws {
     app.get("healthz") { _ in HealthStatus(status: "ok") }
     app.get("openapi.json", use: OpenAPIController.document)
     app.get("metrics", use: CareMetrics.render)
-    let page = app.grouped(CustomerPageSecurity(), PageErrorMiddleware())
+    let page = app.grouped(CustomerPageSecurity(), PageErrorMiddleware(audience: .customer))
     page.get("c", ":token", use: CustomerPageController.show)
     // A reply may carry photos: up to three of 8 MB each, with the form around them. Streamed: the
     // link is checked before any of the body is read (see `CustomerPageController.reply`).
@@ -66,17 +66,8 @@ func routes(_ app: Application) throws {
     store.get("orders", use: OrdersController.list)
     store.get("orders", ":external_id", use: OrdersController.show)
 
-    store.get("connections", use: ConnectionsController.list)
-    store.post("connections", use: ConnectionsController.create)
-    store.get("connections", ":id", use: ConnectionsController.show)
-    store.patch("connections", ":id", use: ConnectionsController.update)
-    store.delete("connections", ":id", use: ConnectionsController.delete)
-
-    store.get("triggers", use: TriggersController.list)
-    store.post("triggers", use: TriggersController.create)
-    store.get("triggers", ":id", use: TriggersController.show)
-    store.patch("triggers", ":id", use: TriggersController.update)
-    store.delete("triggers", ":id", use: TriggersController.delete)
+    store.resource("connections", ConnectionsController.self)
+    store.resource("triggers", TriggersController.self)
 
     store.get("conversations", use: ConversationsController.list)
     store.get("conversations", ":id", use: ConversationsController.show)
@@ -98,6 +89,27 @@ func routes(_ app: Application) throws {
 
     store.get("outbox", use: OutboxController.list)
     store.post("outbox", ":id", "retry", use: OutboxController.retry)
+}
+
+/// A store's collection that is listed, created, shown, changed and deleted by id, as connections
+/// and triggers are.
+protocol APIResource {
+    static func list(_ req: Request) async throws -> Response
+    static func create(_ req: Request) async throws -> Response
+    static func show(_ req: Request) async throws -> Response
+    static func update(_ req: Request) async throws -> Response
+    static func delete(_ req: Request) async throws -> Response
+}
+
+extension RoutesBuilder {
+    /// The five routes of an `APIResource`: `GET`/`POST` on the collection, `GET`/`PATCH`/`DELETE` on `:id`.
+    func resource(_ name: PathComponent, _ resource: (some APIResource).Type) {
+        get(name, use: resource.list)
+        post(name, use: resource.create)
+        get(name, ":id", use: resource.show)
+        patch(name, ":id", use: resource.update)
+        delete(name, ":id", use: resource.delete)
+    }
 }
 
 struct HealthStatus: Content {

@@ -2,7 +2,7 @@ import CareCore
 import Vapor
 
 /// A store's triggers: list, create, read, change (definition and/or enabled), delete.
-enum TriggersController {
+enum TriggersController: APIResource {
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.storeContext
         let triggers = try await TriggerService.list(storeID: ctx.storeID, on: req.db)

@@ -95,7 +95,7 @@ enum CustomerPageController {
                         when: JSONBody.formatDate(m.createdAt).prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC",
                         body: m.body, photos: shown, hasPhotos: !shown.isEmpty)
                 },
-                review: review, reviewUpdated: req.query[String.self, at: "updated"] == "1",
+                review: review, reviewUpdated: req.queryText("updated") == "1",
                 maxPhotos: MessagePhotos.maxPerMessage, maxPhotoMB: MessagePhotos.maxBytes / 1_048_576, t: t))
         let response = try await view.encodeResponse(for: req)
         // The page address is a credential: keep it out of other sites' logs.

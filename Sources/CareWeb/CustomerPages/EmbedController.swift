@@ -60,7 +60,7 @@ enum EmbedController {
         let (slug, externalID, page) = try parameters(req)
         let cache = req.care.publicListCache
         let productKey = PublicListCache.productKey(storeSlug: slug, externalID: externalID)
-        let lang = req.query[String.self, at: "lang"] == "de" ? "de" : "en"
+        let lang = req.queryText("lang") == "de" ? "de" : "en"
         let variant = "embed/\(lang)/\(page.number)/\(page.size)"
         if let cached = cache.get(product: productKey, variant: variant) {
             return PublicCaching.response(req, body: cached, contentType: "text/html; charset=utf-8")
@@ -142,7 +142,7 @@ enum SummariesController {
 
     static func list(_ req: Request) async throws -> Response {
         let slug = try req.parameters.require("slug")
-        let raw = req.query[String.self, at: "products"] ?? ""
+        let raw = req.queryText("products") ?? ""
         guard raw.count <= 2_000, raw.utf8.count <= 12_000 else { throw CareError.invalid("products", "is too long (2 000 characters at most)") }
         let ids = Array(Set(raw.split(separator: ",").map { String($0) }.filter { !$0.isEmpty })).sorted()
         guard !ids.isEmpty else { throw CareError.invalid("products", "name at least one product id, separated by commas") }

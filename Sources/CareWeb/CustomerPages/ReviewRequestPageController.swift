@@ -73,8 +73,8 @@ enum ReviewRequestPageController {
         let c = opened.content
         try await ReviewRequests.noteFormOpened(c.request, storage: req.care.storage, on: req.db)
         let reviewed = try await reviewedProducts(c, on: req.db)
-        let chosenProduct = req.query[String.self, at: "product"]
-        let chosenStars = req.query[Int.self, at: "stars"].flatMap { (1...5).contains($0) ? $0 : nil } ?? 0
+        let chosenProduct = req.queryText("product")
+        let chosenStars = req.queryText("stars").flatMap { Int($0) }.flatMap { (1...5).contains($0) ? $0 : nil } ?? 0
         let t = RequestTexts.of(c.settings.language)
         let context = FormContext(
             lang: c.settings.language.rawValue, token: opened.token, storeName: c.store.name, storeSlug: c.store.slug,
@@ -89,7 +89,7 @@ enum ReviewRequestPageController {
                 "thanks": t.thanks, "unsubscribe": t.unsubscribe, "help": t.helpLink,
                 "policy": c.settings.language == .de ? "Wie wir Bewertungen sammeln" : "How we collect reviews",
             ],
-            thanks: req.query[String.self, at: "done"] == "1", unsubscribeURL: "/u/\(opened.token)")
+            thanks: req.queryText("done") == "1", unsubscribeURL: "/u/\(opened.token)")
         return try await page(req, "request-form", context)
     }
 

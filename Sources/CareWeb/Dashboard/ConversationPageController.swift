@@ -77,7 +77,7 @@ enum ConversationPageController {
         let ctx = try req.staff
         let id = try req.uuidParameter("id", what: "conversation")
         try await Collision.checkIn(conversationID: id, storeID: ctx.storeID, staffID: ctx.staffID, storage: req.care.storage, on: req.db)
-        return try await render(req, id: id, view: InboxViewQuery.from(viewParameter: req.query[String.self, at: "view"]))
+        return try await render(req, id: id, view: InboxViewQuery.from(viewParameter: req.queryText("view")))
     }
 
     static func render(
@@ -95,7 +95,7 @@ enum ConversationPageController {
         let (due, overdue) = TimeLeft.describe(c.slaDueAt, target: c.slaTarget, status: c.status, now: now)
         let customer = try await CustomerCard.make(listedCustomer, ctx: ctx, on: req.db)
         let saved = try await SavedReplies.list(storeID: ctx.storeID, on: req.db)
-        let chosen = req.query[String.self, at: "saved"].flatMap(UUID.init(uuidString:))
+        let chosen = req.queryText("saved").flatMap(UUID.init(uuidString:))
         var draft = keptDraft ?? ""
         if keptDraft == nil, let chosen {
             draft = try await SavedReplies.render(id: chosen, conversationID: id, storeID: ctx.storeID, links: req.care.links, now: now, on: req.db)
@@ -315,7 +315,7 @@ enum ConversationPageController {
     /// messages since the page was loaded. Also keeps this viewer's presence fresh.
     static func activity(_ req: Request) async throws -> Response {
         let (ctx, id) = try target(req)
-        let since = req.query[String.self, at: "since"].flatMap { $0.utf8.count <= 32 ? Double($0) : nil }.flatMap {
+        let since = req.queryText("since").flatMap { $0.utf8.count <= 32 ? Double($0) : nil }.flatMap {
             $0.isFinite ? Date(timeIntervalSince1970: $0) : nil
         }
         guard try await ConversationPageQueries.exists(id: id, storeID: ctx.storeID, on: req.db) else {

@@ -18,7 +18,7 @@ enum CustomersPageController {
 
     static func list(_ req: Request) async throws -> Response {
         let ctx = try req.staff
-        let q = String((req.query[String.self, at: "q"] ?? "").prefix(200))
+        let q = String((req.queryText("q") ?? "").prefix(200))
         let found = try await CustomerProfile.search(q, storeID: ctx.storeID, on: req.db)
         let data = ListData(
             query: q,

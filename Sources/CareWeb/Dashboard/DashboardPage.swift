@@ -74,36 +74,3 @@ enum DashboardPage {
         return !route.split(separator: "/").contains { $0 == "." || $0 == ".." || $0.lowercased().hasPrefix("%2e") }
     }
 }
-
-/// Dashboard errors as pages with the right status: a refused form, a missing conversation, a field
-/// that was wrong. Never a 500 for bad input.
-struct DashboardErrorMiddleware: AsyncMiddleware {
-    struct ErrorData: Encodable {
-        let title: String
-        let message: String
-    }
-
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        // Taken now, as `PageErrorMiddleware` does: the application may stop while the request runs.
-        let views = request.view
-        do {
-            return try await next.respond(to: request)
-        } catch let e as DashboardError {
-            return try await page(request, views: views, status: e.status, message: e.message)
-        } catch let e as CareError {
-            return try await page(request, views: views, status: e.kind.status, message: e.message)
-        }
-    }
-
-    func page(_ req: Request, views: (any ViewRenderer)? = nil, status: HTTPResponseStatus, message: String) async throws -> Response {
-        let title =
-            switch status {
-            case .notFound: "Not found"
-            case .forbidden: "Not allowed"
-            case .unauthorized: "Please sign in"
-            default: "That did not work"
-            }
-        let view = try await (views ?? req.view).render("app-error", ErrorData(title: title, message: message))
-        return DashboardPage.secure(try await view.encodeResponse(status: status, for: req))
-    }
-}

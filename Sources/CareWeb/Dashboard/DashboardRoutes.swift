@@ -4,7 +4,7 @@ import Vapor
 /// The staff dashboard under /app: sign-in pages open, everything else behind a session, every
 /// form post checked for its CSRF token, settings and triggers for owners only.
 func dashboardRoutes(_ app: Application) throws {
-    let pages = app.grouped(SitePath.rootRoute).grouped(DashboardErrorMiddleware())
+    let pages = app.grouped(SitePath.rootRoute).grouped(PageErrorMiddleware(audience: .staff))
     pages.get(SitePath.asset.route, use: DashboardAssets.serve)
     pages.get(SitePath.login.route, use: SignInController.show)
     pages.post(SitePath.login.route, use: SignInController.signIn)

@@ -29,7 +29,7 @@ struct FirstRunCard: Encodable {
                 Step(id: "team", title: "Invite your team", done: s.teamInvited),
             ],
             done: s.done, snippet: WidgetSnippet.html(publicURL: req.care.links.publicURL, slug: ctx.store.slug),
-            notice: req.query[String.self, at: "sent"].flatMap {
+            notice: req.queryText("sent").flatMap {
                 $0 == "request" || $0 == "care" ? "The test email is on its way to \(ctx.staff.email)." : nil
             })
     }

@@ -9,16 +9,16 @@ enum InboxViewQuery {
         v.status = try req.enumQuery("status", as: ConversationStatus.self) ?? .open
         v.who = try req.enumQuery("who", as: Inbox.Who.self) ?? .all
         v.sort = try req.enumQuery("sort", as: Inbox.Sort.self) ?? .sla
-        v.search = try SearchWords.checked(req.query[String.self, at: "q"], max: Inbox.View.maxSearch)
-        if let tag = req.query[String.self, at: "tag"]?.trimmingCharacters(in: .whitespaces).lowercased(), !tag.isEmpty {
+        v.search = try SearchWords.checked(req.queryText("q"), max: Inbox.View.maxSearch)
+        if let tag = req.queryText("tag")?.trimmingCharacters(in: .whitespaces).lowercased(), !tag.isEmpty {
             guard tag.count <= 50 else { throw CareError.invalid("tag", "a tag is at most 50 characters") }
             v.tag = tag
         }
-        if let raw = req.query[String.self, at: "product"], !raw.isEmpty {
+        if let raw = req.queryText("product"), !raw.isEmpty {
             guard let id = UUID(uuidString: raw) else { throw CareError.invalid("product", "must be a product id") }
             v.productID = id
         }
-        v.overdue = req.query[String.self, at: "overdue"] == "1"
+        v.overdue = req.queryText("overdue") == "1"
         return v
     }
 

@@ -28,8 +28,8 @@ enum InsightsPeriodPage {
 
     /// The days shown: `days` (a preset), or `from` and `to` (both days included).
     static func range(_ req: Request, today: Int) throws -> (first: Int, end: Int) {
-        let fromText = req.query[String.self, at: "from"] ?? ""
-        let toText = req.query[String.self, at: "to"] ?? ""
+        let fromText = req.queryText("from") ?? ""
+        let toText = req.queryText("to") ?? ""
         if !fromText.isEmpty || !toText.isEmpty {
             guard let from = try ReviewsPageController.day(fromText, field: "from"), let to = try ReviewsPageController.day(toText, field: "to")
             else {
@@ -54,7 +54,7 @@ enum InsightsPeriodPage {
         let length = end - first
         let now = try await InsightsPeriod.figures(storeID: storeID, firstDay: first, endDay: end, on: req.db)
         let before = try await InsightsPeriod.figures(storeID: storeID, firstDay: first - length, endDay: first, on: req.db)
-        let custom = !(req.query[String.self, at: "from"] ?? "").isEmpty
+        let custom = !(req.queryText("from") ?? "").isEmpty
         let day = { (d: Int) in Shown.day(Date(timeIntervalSince1970: Double(d) * 86_400)) }
         return Context(
             choices: presets.map { Choice(value: "\($0)", label: "Last \($0) days", selected: !custom && $0 == length) },

@@ -37,7 +37,7 @@ enum Notice: String, CaseIterable, Sendable {
 
     /// The notice a request's `?notice=` names, as text, when it is one this page says.
     static func shown(_ req: Request, among page: Set<Notice>) -> String? {
-        req.query[String.self, at: "notice"].flatMap(Notice.init(rawValue:)).flatMap { page.contains($0) ? $0.text : nil }
+        req.queryText("notice").flatMap(Notice.init(rawValue:)).flatMap { page.contains($0) ? $0.text : nil }
     }
 
     /// What each page may say.

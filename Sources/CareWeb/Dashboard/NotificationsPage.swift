@@ -35,7 +35,7 @@ enum NotificationsPage {
             },
             hasRows: !notices.isEmpty,
             choices: NoticeKind.allCases.map { Choice(kind: $0.rawValue, label: $0.label, on: !off.contains($0)) },
-            saved: req.query[String.self, at: "saved"] == "1")
+            saved: req.queryText("saved") == "1")
         let page = try await DashboardPage.render(req, "app-notifications", title: "Notifications", section: "notifications", data)
         // Seen now: the count in the navigation goes on the next page.
         if notices.contains(where: { !$0.read }) {

@@ -67,18 +67,18 @@ enum ReviewsPageController {
         var filter = ReviewQueries.StoreFilter()
         filter.status = try req.enumQuery("status", as: ReviewStatus.self)
         filter.rating = try req.intQuery("stars").map { n throws(CareError) in try Rating(n) }
-        let product = (req.query[String.self, at: "product"] ?? "").trimmingCharacters(in: .whitespaces)
+        let product = (req.queryText("product") ?? "").trimmingCharacters(in: .whitespaces)
         if !product.isEmpty { filter.productExternalID = String(product.prefix(200)) }
-        let verified = req.query[String.self, at: "verified"] ?? ""
+        let verified = req.queryText("verified") ?? ""
         if verified == "yes" { filter.verified = true } else if verified == "no" { filter.verified = false }
-        let from = req.query[String.self, at: "from"] ?? ""
-        let to = req.query[String.self, at: "to"] ?? ""
+        let from = req.queryText("from") ?? ""
+        let to = req.queryText("to") ?? ""
         filter.from = try day(from, field: "from")
         filter.to = try day(to, field: "to").map { $0.addingTimeInterval(86_400) }
-        filter.search = try SearchWords.checked(req.query[String.self, at: "q"], max: ReviewQueries.maxSearch)
+        filter.search = try SearchWords.checked(req.queryText("q"), max: ReviewQueries.maxSearch)
         let search = filter.search ?? ""
         filter.sort = try req.enumQuery("sort", as: ReviewQueries.Sort.self) ?? .newest
-        if let raw = req.query[String.self, at: "review"], !raw.isEmpty {
+        if let raw = req.queryText("review"), !raw.isEmpty {
             guard let id = UUID(uuidString: raw) else { throw CareError.notFound("review") }
             filter.reviewID = id
         }

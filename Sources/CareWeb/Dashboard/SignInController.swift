@@ -20,7 +20,7 @@ enum SignInController {
 
     static func show(_ req: Request) async throws -> Response {
         let notice = Notice.shown(req, among: Notice.onLogin)
-        return try await page(req, LoginPage(email: "", next: safeNext(req.query[String.self, at: "next"]), error: nil, notice: notice), status: .ok)
+        return try await page(req, LoginPage(email: "", next: safeNext(req.queryText("next")), error: nil, notice: notice), status: .ok)
     }
 
     static func signIn(_ req: Request) async throws -> Response {

@@ -263,7 +263,7 @@ enum TriggersPageController {
     static func preview(_ req: Request) async throws -> Response {
         let ctx = try req.staff
         let form = try await checkedForm(req)
-        let id = (req.query[String.self, at: "id"]).flatMap(UUID.init(uuidString:))
+        let id = req.queryText("id").flatMap(UUID.init(uuidString:))
         if let id { _ = try await TriggerService.find(id: id, storeID: ctx.storeID, on: req.db) }
         do {
             let rows = try await TriggerPreview.run(try await definition(form, req), storeID: ctx.storeID, now: req.care.storage.now(), on: req.db)

@@ -18,7 +18,7 @@ struct UndoBar: Encodable {
     }
 
     static func load(_ req: Request, storeID: UUID) async throws -> UndoBar? {
-        guard let raw = req.query[String.self, at: "undo"], raw.utf8.count <= 64, let id = UUID(uuidString: raw) else { return nil }
+        guard let raw = req.queryText("undo"), raw.utf8.count <= 64, let id = UUID(uuidString: raw) else { return nil }
         let now = req.care.storage.now()
         guard let p = try await UndoActions.pending(actionID: id, storeID: storeID, now: now, on: req.db) else { return nil }
         let text =

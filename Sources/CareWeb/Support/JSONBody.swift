@@ -106,30 +106,6 @@ enum JSONBody {
     }
 }
 
-extension Request {
-    /// A query parameter that must be a whole number when present.
-    func intQuery(_ name: String) throws -> Int? {
-        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
-        guard let n = Int(raw) else { throw CareError.invalid(name, "must be a whole number") }
-        return n
-    }
-
-    /// A query parameter that must be one of an enum's values when present.
-    func enumQuery<E: RawRepresentable & CaseIterable>(_ name: String, as type: E.Type) throws -> E? where E.RawValue == String {
-        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
-        guard let value = E(rawValue: raw) else {
-            throw CareError.invalid(name, "must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return value
-    }
-
-    /// A path parameter that must be a UUID; anything else is simply not found.
-    func uuidParameter(_ name: String, what: String) throws -> UUID {
-        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else { throw CareError.notFound(what) }
-        return id
-    }
-}
-
 /// Dates in API bodies written as JSONBody's ISO 8601 text directly, as a String. JSONEncoder's
 /// custom date strategy makes a nested encoder for every date: on a list of 25 conversations (six
 /// dates each) that was a large part of the encoding.

@@ -11,7 +11,7 @@ enum JSONStream {
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let sink = Sink()
-        try sink.value(value, codingPath: [])
+        try sink.value(value)
         if sink.outOfOrder { throw OutOfOrder() }
         return sink.bytes
     }
@@ -90,14 +90,14 @@ enum JSONStream {
 
         /// One value at the current position (a container's item): a known type, or the value
         /// writing itself.
-        func value<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+        func value<T: Encodable>(_ value: T) throws {
             if try known(value) { return }
-            try nested(value, codingPath: codingPath)
+            try nested(value)
         }
 
         /// What a single-value container is given: besides the known types, any other primitive
         /// (a value's own `encode(to:)` hands those back here, so they must end here).
-        func primitive<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+        func primitive<T: Encodable>(_ value: T) throws {
             if try known(value) { return }
             switch value {
             case let s as String: string(s)
@@ -109,17 +109,17 @@ enum JSONStream {
             case let date as Date: string(ISODate.format(date))
             case let id as UUID: string(id.uuidString)
             case let url as URL: string(url.absoluteString)
-            default: try nested(value, codingPath: codingPath)
+            default: try nested(value)
             }
         }
 
-        private func nested<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+        private func nested<T: Encodable>(_ value: T) throws {
             // A dictionary's keys come in hash order, which differs from process to process: written
             // sorted, the same content is the same bytes (and ETag) on every node and after a restart.
-            if let map = value as? any SortedMap { return try map.writeSorted(to: self, codingPath: codingPath) }
+            if let map = value as? any SortedMap { return try map.writeSorted(to: self) }
             let depth = open.count
             let before = bytes.count
-            try value.encode(to: Writer(sink: self, depth: depth, codingPath: codingPath))
+            try value.encode(to: Writer(sink: self, depth: depth))
             if bytes.count == before { bytes.append(contentsOf: "{}".utf8) } // nothing written: an empty object, as Foundation does
             close(downTo: depth)
         }
@@ -166,10 +166,12 @@ enum JSONStream {
     }
 
     /// The `Encoder` a value writes itself to; `depth` is how many containers were open around it.
+    /// No container keeps a coding path: building one per key was an allocation per value written,
+    /// and only error messages read it (the views write no value that can fail).
     struct Writer: Encoder {
         let sink: Sink
         let depth: Int
-        let codingPath: [any CodingKey]
+        var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         /// The container this value opened, opened on first use (a value asking twice gets the same one).
@@ -183,21 +185,21 @@ enum JSONStream {
         }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-            KeyedEncodingContainer(Object<Key>(sink: sink, id: opened(object: true), depth: depth + 1, codingPath: codingPath))
+            KeyedEncodingContainer(Object<Key>(sink: sink, id: opened(object: true), depth: depth + 1))
         }
 
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
-            List(sink: sink, id: opened(object: false), depth: depth + 1, codingPath: codingPath)
+            List(sink: sink, id: opened(object: false), depth: depth + 1)
         }
 
-        func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: sink, codingPath: codingPath) }
+        func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: sink) }
     }
 
     struct Object<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let sink: Sink
         let id: Int
         let depth: Int
-        let codingPath: [any CodingKey]
+        var codingPath: [any CodingKey] { [] }
 
         mutating func encodeNil(forKey key: Key) throws {
             try sink.key(key, in: id, at: depth)
@@ -206,43 +208,42 @@ enum JSONStream {
 
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
             try sink.key(key, in: id, at: depth)
-            try sink.value(value, codingPath: codingPath + [key])
+            try sink.value(value)
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
             // Cannot throw here: a misplaced key leaves the sink as it is, and the next write throws.
             if (try? sink.key(key, in: id, at: depth)) == nil {
                 sink.outOfOrder = true
-                return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath))
+                return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1))
             }
             return KeyedEncodingContainer(
-                Object<NestedKey>(sink: sink, id: sink.begin(object: true), depth: depth + 1, codingPath: codingPath + [key]))
+                Object<NestedKey>(sink: sink, id: sink.begin(object: true), depth: depth + 1))
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
             if (try? sink.key(key, in: id, at: depth)) == nil {
                 sink.outOfOrder = true
-                return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath)
+                return List(sink: sink, id: -1, depth: depth + 1)
             }
-            return List(sink: sink, id: sink.begin(object: false), depth: depth + 1, codingPath: codingPath + [key])
+            return List(sink: sink, id: sink.begin(object: false), depth: depth + 1)
         }
 
-        mutating func superEncoder() -> any Encoder { Refused(codingPath: codingPath) }
-        mutating func superEncoder(forKey key: Key) -> any Encoder { Refused(codingPath: codingPath) }
+        mutating func superEncoder() -> any Encoder { Refused() }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { Refused() }
     }
 
     struct List: UnkeyedEncodingContainer {
         let sink: Sink
         let id: Int
         let depth: Int
-        let codingPath: [any CodingKey]
+        var codingPath: [any CodingKey] { [] }
         private(set) var count = 0
 
-        init(sink: Sink, id: Int, depth: Int, codingPath: [any CodingKey]) {
+        init(sink: Sink, id: Int, depth: Int) {
             self.sink = sink
             self.id = id
             self.depth = depth
-            self.codingPath = codingPath
         }
 
         mutating func encodeNil() throws {
@@ -253,7 +254,7 @@ enum JSONStream {
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             try sink.next(in: id, at: depth)
-            try sink.value(value, codingPath: codingPath)
+            try sink.value(value)
             count += 1
         }
 
@@ -261,26 +262,26 @@ enum JSONStream {
             count += 1
             if (try? sink.next(in: id, at: depth)) == nil {
                 sink.outOfOrder = true
-                return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath))
+                return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: -1, depth: depth + 1))
             }
-            return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: sink.begin(object: true), depth: depth + 1, codingPath: codingPath))
+            return KeyedEncodingContainer(Object<NestedKey>(sink: sink, id: sink.begin(object: true), depth: depth + 1))
         }
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             count += 1
             if (try? sink.next(in: id, at: depth)) == nil {
                 sink.outOfOrder = true
-                return List(sink: sink, id: -1, depth: depth + 1, codingPath: codingPath)
+                return List(sink: sink, id: -1, depth: depth + 1)
             }
-            return List(sink: sink, id: sink.begin(object: false), depth: depth + 1, codingPath: codingPath)
+            return List(sink: sink, id: sink.begin(object: false), depth: depth + 1)
         }
 
-        mutating func superEncoder() -> any Encoder { Refused(codingPath: codingPath) }
+        mutating func superEncoder() -> any Encoder { Refused() }
     }
 
     struct Single: SingleValueEncodingContainer {
         let sink: Sink
-        let codingPath: [any CodingKey]
+        var codingPath: [any CodingKey] { [] }
         var refused = false
 
         mutating func encodeNil() throws {
@@ -290,24 +291,24 @@ enum JSONStream {
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             if refused { throw OutOfOrder() }
-            try sink.primitive(value, codingPath: codingPath)
+            try sink.primitive(value)
         }
     }
 
     /// `superEncoder` (class hierarchies) is not written in order; asking for it ends the attempt.
     struct Refused: Encoder {
-        let codingPath: [any CodingKey]
+        var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-            KeyedEncodingContainer(Object<Key>(sink: Sink(), id: -1, depth: 1, codingPath: codingPath))
+            KeyedEncodingContainer(Object<Key>(sink: Sink(), id: -1, depth: 1))
         }
-        func unkeyedContainer() -> any UnkeyedEncodingContainer { List(sink: Sink(), id: -1, depth: 1, codingPath: codingPath) }
-        func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: Sink(), codingPath: codingPath, refused: true) }
+        func unkeyedContainer() -> any UnkeyedEncodingContainer { List(sink: Sink(), id: -1, depth: 1) }
+        func singleValueContainer() -> any SingleValueEncodingContainer { Single(sink: Sink(), refused: true) }
     }
 
     /// A dictionary with text keys, written with its keys sorted.
     protocol SortedMap {
-        func writeSorted(to sink: Sink, codingPath: [any CodingKey]) throws
+        func writeSorted(to sink: Sink) throws
     }
 
     struct TextKey: CodingKey {
@@ -320,13 +321,13 @@ enum JSONStream {
 }
 
 extension Dictionary: JSONStream.SortedMap where Key == String, Value: Encodable {
-    func writeSorted(to sink: JSONStream.Sink, codingPath: [any CodingKey]) throws {
+    func writeSorted(to sink: JSONStream.Sink) throws {
         let outer = sink.open.count
         let id = sink.begin(object: true)
         for key in keys.sorted() {
             let k = JSONStream.TextKey(key)
             try sink.key(k, in: id, at: outer + 1)
-            try sink.value(self[key]!, codingPath: codingPath + [k])
+            try sink.value(self[key]!)
         }
         sink.close(downTo: outer)
     }

@@ -26,14 +26,7 @@ struct SitePath: Sendable, Hashable {
 
     /// The link to one item's path (its id or token, percent-encoded as a path segment).
     func href(_ value: some CustomStringConvertible) -> String {
-        let text = value.description
-        // Ids and tokens are unreserved characters already: encoding them cost an inbox page 2 %.
-        let plain = text.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
-        }
-        var segment = plain ? text : text.addingPercentEncoding(withAllowedCharacters: Self.segment) ?? ""
-        // "." and ".." would be read as path steps, not as a value.
-        if segment == "." || segment == ".." { segment = segment.replacingOccurrences(of: ".", with: "%2E") }
+        let segment = Self.segment(value.description)
         var out = Self.root
         for part in parts {
             out += "/"
@@ -49,7 +42,29 @@ struct SitePath: Sendable, Hashable {
 
     static let root = "/" + rootRoute.description
     static let rootRoute: PathComponent = "app"
-    private static let segment = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+
+    /// `text` as one path segment: every byte but RFC 3986's unreserved ones percent-encoded, and
+    /// "." and ".." encoded too (they would be read as path steps, not as a value). Ids and tokens
+    /// are unreserved already and come back as they are (encoding them cost an inbox page 2 %).
+    static func segment(_ text: String) -> String {
+        if text == "." || text == ".." { return String(repeating: "%2E", count: text.utf8.count) }
+        if text.utf8.allSatisfy(isUnreserved) { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 3)
+        for byte in text.utf8 {
+            if isUnreserved(byte) {
+                out.append(byte)
+            } else {
+                out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
+    }
 }
 
 extension SitePath {

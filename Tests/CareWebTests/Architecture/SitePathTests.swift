@@ -30,6 +30,11 @@ final class SitePathTests: XCTestCase {
         XCTAssertEqual(SitePath.password.href("a/b?c#d"), "/app/password/a%2Fb%3Fc%23d")
         XCTAssertEqual(SitePath.password.href(".."), "/app/password/%2E%2E")
         XCTAssertEqual(SitePath.password.href("a.b~c_d-e"), "/app/password/a.b~c_d-e")
+        XCTAssertEqual(SitePath.password.href("."), "/app/password/%2E")
+        XCTAssertEqual(SitePath.password.href("..."), "/app/password/...", "three dots are a name, not a step")
+        // Letters outside ASCII are bytes like any other: encoded, as UTF-8.
+        XCTAssertEqual(SitePath.password.href("é €"), "/app/password/%C3%A9%20%E2%82%AC")
+        XCTAssertEqual(SitePath.password.href(""), "/app/password/")
     }
 
     /// Every `#link(...)` in a template names a SitePath and gives it a value exactly when it takes one;

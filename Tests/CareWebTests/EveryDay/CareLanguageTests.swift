@@ -55,9 +55,8 @@ final class CareLanguageTests: XCTestCase {
             XCTAssertTrue(englishPage.text.contains("Send my reply"))
 
             // act: both resolved
-            let list = try await server.send(.GET, "/api/v1/conversations", key: key).json
-            for c in try XCTUnwrap(list["conversations"] as? [[String: Any]]) {
-                let id = try XCTUnwrap(c["id"] as? String)
+            for c in try await server.conversations(key: key) {
+                let id = c.id
                 let r = try await server.send(.POST, "/api/v1/conversations/\(id)/resolve", key: key, json: [:])
                 XCTAssertEqual(r.status, .ok, r.text)
             }

@@ -184,3 +184,24 @@ extension TestServer.Reply {
         get throws { try decoded(API.ErrorBody.self).error }
     }
 }
+
+extension TestServer {
+    /// The store's conversations, newest first (`GET /api/v1/conversations`), typed.
+    func conversations(key: String) async throws -> [API.Conversation] {
+        let reply = try await send(.GET, "/api/v1/conversations", key: key)
+        guard reply.status == .ok else { throw TestFailure("conversation list: \(reply.status) \(reply.text)") }
+        return try reply.decoded(API.ConversationList.self).conversations
+    }
+
+    /// One conversation with its messages (`GET /api/v1/conversations/{id}`), typed.
+    func conversation(_ id: String, key: String) async throws -> API.Conversation {
+        let reply = try await send(.GET, "/api/v1/conversations/\(id)", key: key)
+        guard reply.status == .ok else { throw TestFailure("conversation \(id): \(reply.status) \(reply.text)") }
+        return try reply.decoded(API.Conversation.self)
+    }
+}
+
+/// `XCTUnwrap` for a value read with `await` (XCTUnwrap's argument is an autoclosure, which cannot await).
+func unwrapped<T>(_ value: T?, _ message: String = "", file: StaticString = #filePath, line: UInt = #line) throws -> T {
+    try XCTUnwrap(value, message, file: file, line: line)
+}

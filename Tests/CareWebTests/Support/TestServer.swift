@@ -88,10 +88,9 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// `summary` of a product's public review list.
-    func publicSummary(_ slug: String, _ product: String) async throws -> [String: Any] {
-        let json = try await send(.GET, "/api/v1/public/stores/\(slug)/products/\(product)/reviews").json
-        guard let summary = json["summary"] as? [String: Any] else { throw TestFailure("no summary in \(json)") }
-        return summary
+    /// A product's public rating summary, typed (`#/components/schemas/Summary`).
+    func publicSummary(_ slug: String, _ product: String) async throws -> API.Summary {
+        try await send(.GET, "/api/v1/public/stores/\(slug)/products/\(product)/reviews").decoded(API.PublicReviewList.self).summary
     }
 
     struct Reply {

@@ -253,20 +253,10 @@ public enum ReviewImport {
                     : try await ReviewIngest.verifyingOrderID(
                         orderExternalID: r.orderExternalID, customerID: customerID, productID: productID, storeID: storeID, on: tx)
 
-                let review = Review()
-                review.id = reviewID
-                review.storeID = storeID
-                review.productID = productID
-                review.customerID = customerID
-                review.orderID = orderID
-                review.rating = r.rating.stars
-                review.title = r.title
-                review.body = r.body
-                review.authorName = r.authorName
-                review.verified = orderID != nil
-                review.source = .import
-                review.createdAt = r.date
-                review.updatedAt = now
+                let review = Review(
+                    id: reviewID, storeID: storeID, productID: productID, customerID: customerID, orderID: orderID,
+                    rating: r.rating, title: r.title, body: r.body, authorName: r.authorName, source: .import,
+                    createdAt: r.date, updatedAt: now)
                 switch decision {
                 case .rejected(let reason):
                     review.status = .rejected

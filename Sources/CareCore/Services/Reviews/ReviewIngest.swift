@@ -50,20 +50,11 @@ public enum ReviewIngest {
             let earlier = isNewCustomer ? [] : try await Catalog.recentTexts(customerID: customerID, on: tx)
             let decision = moderation.decide(ReviewContent(title: input.title, body: input.body, earlierTextsBySameCustomer: earlier))
 
-            let review = Review()
-            review.id = UUID()
-            review.storeID = storeID
-            review.productID = productID
-            review.customerID = customerID
-            review.orderID = orderID
-            review.rating = input.rating.stars
-            review.title = input.title
-            review.body = input.body
-            review.authorName = input.authorName ?? (unconfirmed ? input.customerName : customer.name).map(displayName) ?? "Customer"
-            review.verified = orderID != nil
-            review.source = input.source
-            review.createdAt = now
-            review.updatedAt = now
+            let review = Review(
+                id: UUID(), storeID: storeID, productID: productID, customerID: customerID, orderID: orderID,
+                rating: input.rating, title: input.title, body: input.body,
+                authorName: input.authorName ?? (unconfirmed ? input.customerName : customer.name).map(displayName) ?? "Customer",
+                source: input.source, createdAt: now, updatedAt: now)
             switch decision {
             case .publish:
                 review.status = .published

@@ -116,7 +116,7 @@ public enum ReviewQueries {
         var reviews: [Listed] = []
         for row in try await db.sql.raw(
             """
-            SELECT \(unsafeRaw: ReviewRow.selectList(alias: "r")),
+            SELECT \(unsafeRaw: ReviewRow.selectListOfR),
                    rr.body AS reply_body, rr.created_at AS reply_created_at, rr.updated_at AS reply_updated_at
             FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id AND rr.store_id = r.store_id
             WHERE r.product_id = \(bind: productID) AND r.status = \(bind: ReviewStatus.published.rawValue)
@@ -288,7 +288,7 @@ public enum ReviewQueries {
 
     /// `SELECT` of a `ReviewRow`'s columns from `reviews`, for a filter to narrow.
     static func reviewColumns(_ sql: any SQLDatabase) -> SQLSelectBuilder {
-        sql.select().columns(ReviewRow.columns.map { SQLIdentifier($0) }).from(Review.schema)
+        sql.select().columns(ReviewRow.identifiers).from(Review.schema)
     }
 
     static func newestFirst(_ query: SQLSelectBuilder) -> SQLSelectBuilder {

@@ -29,7 +29,10 @@ public struct ReviewRow: Sendable {
         "held_by_rule", "publish_after", "moderated_by", "moderated_at", "verified", "source", "created_at", "updated_at",
     ]
 
-    static func selectList(alias: String) -> String { columns.map { "\(alias).\($0)" }.joined(separator: ", ") }
+    /// The columns as a `SELECT` list for a query that calls `reviews` `r`; made once.
+    static let selectListOfR = columns.map { "r.\($0)" }.joined(separator: ", ")
+    /// The columns as identifiers, for a query builder; made once.
+    static let identifiers: [any SQLExpression] = columns.map { SQLIdentifier($0) }
 
     init(row: any SQLRow) throws {
         id = try row.decode(column: "id", as: UUID.self)

@@ -33,6 +33,27 @@ public final class Review: Model, @unchecked Sendable {
 
     public init() {}
 
+    /// A new review as it arrives, before moderation sets its status. `verified` follows the order:
+    /// only a review tied to the customer's order of the product is verified.
+    public init(
+        id: UUID, storeID: UUID, productID: UUID, customerID: UUID, orderID: UUID?, rating: Rating,
+        title: String?, body: String?, authorName: String, source: ReviewSource, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.storeID = storeID
+        self.productID = productID
+        self.customerID = customerID
+        self.orderID = orderID
+        self.rating = rating.stars
+        self.title = title
+        self.body = body
+        self.authorName = authorName
+        self.verified = orderID != nil
+        self.source = source
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
     public var ratingValue: Rating { Rating(stored: rating) }
 }
 

@@ -119,13 +119,14 @@ enum SQLiteCoding {
             guard case .integer(let n) = value, let int = Int(exactly: n) else { throw mismatch(T.self, value) }
             return unsafeBitCast(int, to: T.self)
         }
-        if let integer = T.self as? any FixedWidthInteger.Type {
-            guard case .integer(let n) = value, let exact = exactly(integer, n) else { throw mismatch(T.self, value) }
-            return (exact as! T)
-        }
+        // Before the integer cast: a failed conformance look-up per row cost more than the row.
         if T.self == Bool.self {
             guard case .integer(let n) = value, n == 0 || n == 1 else { throw mismatch(T.self, value) }
             return ((n == 1) as! T)
+        }
+        if let integer = T.self as? any FixedWidthInteger.Type {
+            guard case .integer(let n) = value, let exact = exactly(integer, n) else { throw mismatch(T.self, value) }
+            return (exact as! T)
         }
         if T.self == Float.self {
             switch value {

@@ -1,0 +1,75 @@
+import CareCore
+import Vapor
+
+/// Query and path parameters, read one way everywhere. Query values are read straight from the URL:
+/// Vapor's form decoder, run for each value asked for, cost more than the whole database read on a
+/// page of the public review list.
+extension Request {
+    /// The text of the first `name=value` pair in the query, with `+` and `%XX` decoded; nil when the
+    /// name is absent or its value is not well-formed percent-encoded UTF-8. `name` alone is "".
+    func queryText(_ name: String) -> String? {
+        guard let query = url.query, !query.isEmpty else { return nil }
+        for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard Self.formDecoded(parts[0]) == name else { continue }
+            return parts.count == 2 ? Self.formDecoded(parts[1]) : ""
+        }
+        return nil
+    }
+
+    /// `application/x-www-form-urlencoded` text decoded: `+` is a space, `%XX` a byte.
+    static func formDecoded(_ bytes: Substring.UTF8View) -> String? {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(Substring(bytes))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let byte = bytes[i]
+            i = bytes.index(after: i)
+            switch byte {
+            case UInt8(ascii: "+"): out.append(0x20)
+            case UInt8(ascii: "%"):
+                guard i < bytes.endIndex, let high = hexValue(bytes[i]) else { return nil }
+                i = bytes.index(after: i)
+                guard i < bytes.endIndex, let low = hexValue(bytes[i]) else { return nil }
+                i = bytes.index(after: i)
+                out.append(high << 4 | low)
+            default: out.append(byte)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// A query parameter that must be a whole number when present.
+    func intQuery(_ name: String) throws -> Int? {
+        guard let raw = queryText(name), !raw.isEmpty else { return nil }
+        guard let n = Int(raw) else { throw CareError.invalid(name, "must be a whole number") }
+        return n
+    }
+
+    /// A query parameter that must be one of an enum's values when present.
+    func enumQuery<E: RawRepresentable & CaseIterable>(_ name: String, as type: E.Type) throws -> E? where E.RawValue == String {
+        guard let raw = queryText(name), !raw.isEmpty else { return nil }
+        guard let value = E(rawValue: raw) else {
+            throw CareError.invalid(name, "must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return value
+    }
+
+    /// A path parameter that must be a UUID; anything else is simply not found.
+    func uuidParameter(_ name: String, what: String) throws -> UUID {
+        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else { throw CareError.notFound(what) }
+        return id
+    }
+}
