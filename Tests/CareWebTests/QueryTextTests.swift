@@ -32,7 +32,8 @@ final class QueryTextTests: XCTestCase {
             let cases: [(query: String, page: Int, perPage: Int)] = [
                 ("per_page=%32", 1, 2), // an encoded digit
                 ("p%65r_page=2&page=%32", 2, 2), // an encoded name
-                ("per_page=2&per_page=3", 1, 2), // the first of a repeated name
+                ("per_page=3&per_page=2", 1, 2), // the last of a repeated name, as Vapor's decoder read it
+                ("page=%32&per_page=1&page=3", 3, 1), // a paging link's appended page wins
                 ("per_page=", 1, 10), // empty: the default
                 ("per_page", 1, 10), // a name alone: the default
                 ("other=%ZZ&per_page=1", 1, 1), // a malformed neighbour does not matter

@@ -5,16 +5,19 @@ import Vapor
 /// Vapor's form decoder, run for each value asked for, cost more than the whole database read on a
 /// page of the public review list.
 extension Request {
-    /// The text of the first `name=value` pair in the query, with `+` and `%XX` decoded; nil when the
-    /// name is absent or its value is not well-formed percent-encoded UTF-8. `name` alone is "".
+    /// The text of the last `name=value` pair in the query (the last wins, as it did with Vapor's
+    /// decoder: the dashboard's paging links append `page=N` to the query they were given), with `+`
+    /// and `%XX` decoded; nil when the name is absent or its value is not well-formed percent-encoded
+    /// UTF-8. `name` alone is "".
     func queryText(_ name: String) -> String? {
         guard let query = url.query, !query.isEmpty else { return nil }
+        var found: String?? = .none
         for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard Self.formDecoded(parts[0]) == name else { continue }
-            return parts.count == 2 ? Self.formDecoded(parts[1]) : ""
+            found = .some(parts.count == 2 ? Self.formDecoded(parts[1]) : "")
         }
-        return nil
+        return found ?? nil
     }
 
     /// `application/x-www-form-urlencoded` text decoded: `+` is a space, `%XX` a byte.
