@@ -20,38 +20,12 @@ extension Request {
         return found ?? nil
     }
 
-    /// `application/x-www-form-urlencoded` text decoded: `+` is a space, `%XX` a byte.
+    /// `application/x-www-form-urlencoded` text decoded: `+` is a space, `%XX` a byte (Foundation's
+    /// `removingPercentEncoding`, nil for a broken escape or bytes that are not UTF-8).
     static func formDecoded(_ bytes: Substring.UTF8View) -> String? {
-        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
-            return String(Substring(bytes))
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            let byte = bytes[i]
-            i = bytes.index(after: i)
-            switch byte {
-            case UInt8(ascii: "+"): out.append(0x20)
-            case UInt8(ascii: "%"):
-                guard i < bytes.endIndex, let high = hexValue(bytes[i]) else { return nil }
-                i = bytes.index(after: i)
-                guard i < bytes.endIndex, let low = hexValue(bytes[i]) else { return nil }
-                i = bytes.index(after: i)
-                out.append(high << 4 | low)
-            default: out.append(byte)
-            }
-        }
-        return String(validating: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        let text = String(Substring(bytes))
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return text }
+        return text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 
     /// A query parameter that must be a whole number when present.
