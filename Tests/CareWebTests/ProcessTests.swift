@@ -61,12 +61,14 @@ final class ProcessTests: XCTestCase {
         server.waitUntilExit()
 
         // check: a new server on the same file has every acknowledged review
-        let again = try await CareloopProcess.serve(port: port + 1, env: env, cwd: workdir)
+        // A port of its own: the next number may be anyone's (a CI run once found it taken).
+        let againPort = CareloopProcess.freePort()
+        let again = try await CareloopProcess.serve(port: againPort, env: env, cwd: workdir)
         defer {
             again.terminate()
             again.waitUntilExit()
         }
-        var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port + 1)/api/v1/reviews?per_page=100")!)
+        var req = URLRequest(url: URL(string: "http://127.0.0.1:\(againPort)/api/v1/reviews?per_page=100")!)
         req.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: req)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -58,6 +58,8 @@ struct CareloopProcess {
         p.standardError = FileHandle.nullDevice
         try p.run()
         for _ in 0..<300 {
+            // A server that could not start (its port taken, say) says so now, not after 30 s.
+            guard p.isRunning else { throw TestFailure("careloop serve on port \(port) exited with status \(p.terminationStatus)") }
             if let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!),
                 (response as? HTTPURLResponse)?.statusCode == 200
             {
